@@ -1,0 +1,88 @@
+/**
+ * The TensorFlow.js backend ladder: tfjs-node-gpu -> tfjs-node -> wasm -> cpu. The native packages
+ * are optional dependencies that download libtensorflow at install time, so they are required only
+ * when resolvable, and every failure to load one is recorded rather than thrown.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+export type BackendName = 'tfjs-node-gpu' | 'tfjs-node' | 'wasm' | 'cpu';
+export const ladder: BackendName[] = ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'];
+
+export interface BackendChoice {
+  name: BackendName;
+  /** Why each rung above the chosen one was passed over. */
+  skipped: string[];
+}
+
+/** tfjs registers the native backends under the name 'tensorflow' (GPU or not). */
+const tfName: Record<BackendName, string> = {
+  'tfjs-node-gpu': 'tensorflow',
+  'tfjs-node': 'tensorflow',
+  wasm: 'wasm',
+  cpu: 'cpu',
+};
+
+async function tryRung(name: BackendName): Promise<void> {
+  switch (name) {
+    case 'tfjs-node-gpu':
+    case 'tfjs-node': {
+      const pkg = `@tensorflow/${name}`;
+      try {
+        require.resolve(pkg);
+      } catch {
+        throw new Error(`${pkg} is not installed`);
+      }
+      // Loading registers the 'tensorflow' backend (and fails here if libtensorflow or CUDA is missing).
+      require(pkg);
+      break;
+    }
+    case 'wasm':
+      require('@tensorflow/tfjs-backend-wasm');
+      break;
+    case 'cpu':
+      require('@tensorflow/tfjs-backend-cpu');
+      break;
+  }
+  if (!(await tf.setBackend(tfName[name]))) throw new Error(`tfjs could not initialise the ${name} backend`);
+  await tf.ready();
+}
+
+let chosen: BackendChoice | undefined;
+
+/** Picks the first rung that works, or exactly the preferred one when it is not 'auto'. */
+export async function initBackend(preferred: BackendName | 'auto' = 'auto'): Promise<BackendChoice> {
+  if (chosen && (preferred === 'auto' || preferred === chosen.name)) return chosen;
+  const rungs = preferred === 'auto' ? ladder : [preferred];
+  const skipped: string[] = [];
+  for (const name of rungs) {
+    try {
+      await tryRung(name);
+      chosen = { name, skipped };
+      return chosen;
+    } catch (err) {
+      skipped.push(`${name}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+    }
+  }
+  throw new Error(`no TensorFlow.js backend could start (${skipped.join('; ')})`);
+}
+
+/** Measured matMul throughput of the active backend over about `seconds`, in GFLOP/s. */
+export async function probeGflops(seconds = 1, size = 512): Promise<number> {
+  const a = tf.randomNormal([size, size]);
+  const b = tf.randomNormal([size, size]);
+  try {
+    tf.matMul(a, b).dispose(); // first call compiles/warms the kernel
+    let runs = 0;
+    const start = performance.now();
+    while (performance.now() - start < seconds * 1000) {
+      const c = tf.matMul(a, b);
+      await c.data();
+      c.dispose();
+      runs++;
+    }
+    return (2 * size ** 3 * runs) / ((performance.now() - start) / 1000) / 1e9;
+  } finally {
+    a.dispose();
+    b.dispose();
+  }
+}
