@@ -26,3 +26,6 @@ export function oneLine(err: unknown, file?: string): string {
   const msg = raw.split('\n')[0].trim() || 'unknown error';
   return file ? `${file}: ${msg}` : msg;
 }
+
+/** A file with one modality and no partner beside it: the caller may ask the user for the other file. */
+export class NeedsPartnerError extends InputError {}

@@ -38,7 +38,8 @@ export type WorkerReply =
   | { id: number; type: 'progress'; fraction: number; message: string }
   | { id: number; type: 'analysis'; snapshot: AnalysisSnapshot }
   | { id: number; type: 'backend'; report: BackendReport }
-  | { id: number; type: 'error'; message: string }
+  /** needsPartner: the file holds one modality and no partner was found; the user may pick one. */
+  | { id: number; type: 'error'; message: string; needsPartner?: boolean }
   | { id: number; type: 'cancelled' };
 
 export interface WorkerInit {

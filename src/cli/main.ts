@@ -1,0 +1,127 @@
+/**
+ * embedding-lens: the same core as the extension, for scripts, CI and SSH sessions.
+ * Exit codes: 0 success, 2 bad input or usage (one line on stderr), 1 internal error, 130 interrupted.
+ */
+import { analyzeFiles } from '../core/analyzeFiles';
+import { initBackend, ladder, probeGflops, type BackendName } from '../core/backend';
+import { SharedCancelToken } from '../core/cancel';
+import { CancelledError, InputError, oneLine } from '../core/errors';
+import { writeSampleWorkspace } from '../core/sampleWorkspace';
+import { numberOption, parseArgs, rejectUnknown, UsageError, type ParsedArgs } from './args';
+import { formatResult } from './format';
+import { terminalProgress } from './progress';
+import { trainCommand } from './train';
+
+const usage = `usage:
+  embedding-lens analyze FILE [FILE2] [--json] [--uniformity-t 2] [--ks 1,5,10] [--ece-tau 0.01]
+                 [--memory-mb 512] [--image-key K] [--text-key K] [--backend auto|${ladder.join('|')}]
+  embedding-lens train CONFIG.m2mix.json | --train FILE --eval FILE [options]   (see 'train --help')
+  embedding-lens sample DIR      write the embedded CLIP-like sample workspace into DIR
+  embedding-lens backend         show the compute backend and its measured GFLOP/s`;
+
+const token = new SharedCancelToken();
+
+async function backendFrom(args: ParsedArgs): Promise<BackendName> {
+  const want = (args.options.get('backend') ?? 'auto') as string;
+  if (want !== 'auto' && !ladder.includes(want as BackendName)) throw new UsageError(`--backend must be auto or one of ${ladder.join(', ')}`);
+  return (await initBackend(want as BackendName | 'auto')).name;
+}
+
+function ks(args: ParsedArgs): number[] {
+  const v = args.options.get('ks');
+  if (v === undefined) return [1, 5, 10];
+  const list = String(v).split(',').map(Number);
+  if (list.some((k) => !Number.isInteger(k) || k < 1)) throw new UsageError(`--ks takes positive integers like 1,5,10, got ${String(v)}`);
+  return list;
+}
+
+function stringList(args: ParsedArgs, key: string): string[] {
+  const v = args.options.get(key);
+  return typeof v === 'string' ? v.split(',') : [];
+}
+
+async function analyzeCommand(argv: string[]): Promise<number> {
+  const args = parseArgs(argv, ['json']);
+  rejectUnknown(args, ['json', 'uniformity-t', 'ks', 'ece-tau', 'memory-mb', 'image-key', 'text-key', 'backend']);
+  if (args.positional.length < 1 || args.positional.length > 2) throw new UsageError('analyze takes one checkpoint file, or an image file and a text file');
+  const backend = await backendFrom(args);
+  const progress = terminalProgress('analyze');
+  const a = await analyzeFiles(
+    args.positional,
+    {
+      uniformityT: numberOption(args, 'uniformity-t', 2, 1e-6, 1e3),
+      ks: ks(args),
+      eceTau: numberOption(args, 'ece-tau', 0.01, 1e-6, 1e3),
+      memoryBudgetMB: numberOption(args, 'memory-mb', 512, 1, 1 << 20),
+      imageKeys: stringList(args, 'image-key'),
+      textKeys: stringList(args, 'text-key'),
+    },
+    token,
+    progress.report,
+  );
+  progress.done();
+  for (const w of a.checkpoint.warnings) process.stderr.write(`warning: ${w}\n`);
+  if (args.options.has('json')) process.stdout.write(JSON.stringify(a.result, null, 1) + '\n');
+  else process.stdout.write(formatResult(args.positional.join(' + '), a.result, a.seconds, backend) + '\n');
+  return 0;
+}
+
+async function sampleCommand(argv: string[]): Promise<number> {
+  const args = parseArgs(argv, []);
+  rejectUnknown(args, []);
+  if (args.positional.length !== 1) throw new UsageError('sample takes the folder to write');
+  for (const f of await writeSampleWorkspace(args.positional[0])) process.stdout.write(f + '\n');
+  return 0;
+}
+
+async function backendCommand(argv: string[]): Promise<number> {
+  const args = parseArgs(argv, []);
+  rejectUnknown(args, ['backend']);
+  const name = await backendFrom(args);
+  const choice = await initBackend(name);
+  process.stdout.write(`${name}: ${(await probeGflops(1)).toFixed(1)} GFLOP/s (matMul 512x512, 1 s probe)\n`);
+  for (const s of choice.skipped) process.stdout.write(`  not used: ${s}\n`);
+  return 0;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  switch (cmd) {
+    case 'analyze':
+      return analyzeCommand(rest);
+    case 'train':
+      return trainCommand(rest);
+    case 'sample':
+      return sampleCommand(rest);
+    case 'backend':
+      return backendCommand(rest);
+    case undefined:
+    case '-h':
+    case '--help':
+    case 'help':
+      process.stdout.write(usage + '\n');
+      return cmd === undefined ? 2 : 0;
+    default:
+      throw new UsageError(`unknown command '${cmd}'`);
+  }
+}
+
+process.on('SIGINT', () => token.cancel());
+main(process.argv.slice(2)).then(
+  (code) => (process.exitCode = code),
+  (err: unknown) => {
+    if (err instanceof CancelledError) {
+      process.stderr.write('embedding-lens: interrupted\n');
+      process.exitCode = 130;
+    } else if (err instanceof InputError) {
+      process.stderr.write(`embedding-lens: ${oneLine(err)}\n`);
+      process.exitCode = 2;
+    } else if (err instanceof UsageError) {
+      process.stderr.write(`embedding-lens: ${err.message} (try --help)\n`);
+      process.exitCode = 2;
+    } else {
+      process.stderr.write(`embedding-lens: internal error: ${oneLine(err)}\n`);
+      process.exitCode = 1;
+    }
+  },
+);

@@ -1,0 +1,100 @@
+/** The .npy format (versions 1.0, 2.0 and 3.0): magic, a Python-literal header dict, then raw data. */
+import { InputError } from '../errors';
+import {
+  decodeElements,
+  elementCount,
+  fortranToRowMajor,
+  isFloatType,
+  isIntType,
+  npyElementType,
+  shapeText,
+  type ElementType,
+} from './dtypes';
+import { parsePyLiteral, PyLiteralError } from './pyLiteral';
+
+export const npyMagic = Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]); // \x93NUMPY
+
+export interface NpyHeader {
+  type: ElementType;
+  fortranOrder: boolean;
+  shape: number[];
+  /** Where the data starts, from the start of the .npy bytes. */
+  dataOffset: number;
+}
+
+/** Bytes that must be present before parseNpyHeader can run: the prefix of the longest (v2/v3) preamble. */
+export const npyPreambleBytes = 12;
+
+/** Messages speak of the file itself, or of the .npz member being read. */
+const subject = (member: string | undefined): string => (member === undefined ? 'the file' : `member '${member}'`);
+
+/** The header's total length (magic to data), from the first npyPreambleBytes bytes. */
+export function npyHeaderEnd(prefix: Uint8Array, file: string, member?: string): number {
+  const what = subject(member);
+  if (prefix.length < 10 || !npyMagic.equals(prefix.subarray(0, 6))) {
+    throw new InputError(file, `${what} is not a numpy .npy array (it does not start with \\x93NUMPY)`);
+  }
+  const major = prefix[6];
+  if (major === 1) return 10 + (prefix[8] | (prefix[9] << 8));
+  if (major === 2 || major === 3) {
+    if (prefix.length < 12) throw new InputError(file, `truncated: ${what} ends inside its .npy header`);
+    return 12 + Buffer.from(prefix.buffer, prefix.byteOffset, prefix.length).readUInt32LE(8);
+  }
+  throw new InputError(file, `${what} has .npy format version ${major}.${prefix[7]}, which is not 1.0, 2.0 or 3.0`);
+}
+
+/** Parses the header; `bytes` must hold at least npyHeaderEnd(bytes) bytes. */
+export function parseNpyHeader(bytes: Uint8Array, file: string, member?: string): NpyHeader {
+  const what = subject(member);
+  const end = npyHeaderEnd(bytes, file, member);
+  if (bytes.length < end) throw new InputError(file, `truncated: ${what} ends inside its .npy header`);
+  const start = bytes[6] === 1 ? 10 : 12;
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString(bytes[6] === 3 ? 'utf8' : 'latin1');
+  const bad = (problem: string): InputError => new InputError(file, `${what} has an invalid .npy header: ${problem}`);
+  let dict;
+  try {
+    dict = parsePyLiteral(text);
+  } catch (err) {
+    if (err instanceof PyLiteralError) throw bad(err.message);
+    throw err;
+  }
+  if (!(dict instanceof Map)) throw bad('not a dict');
+  const descr = dict.get('descr');
+  const fortranOrder = dict.get('fortran_order');
+  const shape = dict.get('shape');
+  if (Array.isArray(descr)) throw new InputError(file, `${what} is a structured array (record dtype), not a plain numeric array`);
+  if (typeof descr !== 'string') throw bad("'descr' is missing or not a string");
+  if (typeof fortranOrder !== 'boolean') throw bad("'fortran_order' is missing or not True/False");
+  if (!Array.isArray(shape) || !shape.every((d): d is number => typeof d === 'number' && d >= 0)) {
+    throw bad("'shape' is missing or not a tuple of non-negative integers");
+  }
+  const type = npyElementType(descr);
+  if (type === 'pickled') {
+    throw new InputError(file, `${what} holds pickled Python objects (dtype '${descr}'); pickled object arrays are refused, not unpickled`);
+  }
+  return { type, fortranOrder, shape, dataOffset: end };
+}
+
+/** Decodes the data that follows the header; `data` starts at header.dataOffset. */
+export function decodeNpyData(header: NpyHeader, data: Uint8Array, file: string, member?: string): Float32Array | Int32Array {
+  const { type, shape } = header;
+  const what = subject(member);
+  if (!isFloatType(type.name) && !isIntType(type.name)) {
+    throw new InputError(file, `${what} has dtype ${type.name}, which Embedding Lens cannot read (it reads floats, and integers as an index)`);
+  }
+  const count = elementCount(shape);
+  const need = count * type.size;
+  if (data.length < need) {
+    const where = member === undefined ? ['', 'file'] : [` member '${member}'`, 'member'];
+    throw new InputError(
+      file,
+      `truncated${where[0]}: header says ${shapeText(shape)} ${type.name} = ${need} bytes, ${where[1]} has ${data.length} after the header`,
+    );
+  }
+  const flat = decodeElements(data, type, count, file, what);
+  return header.fortranOrder ? fortranToRowMajor(flat, shape) : flat;
+}
+
+export function npyDataBytes(header: NpyHeader): number {
+  return elementCount(header.shape) * header.type.size;
+}

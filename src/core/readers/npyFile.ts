@@ -1,0 +1,25 @@
+/** A .npy file as an OpenedArrays: one array, named after the file. */
+import * as path from 'node:path';
+import type { OpenFile } from './fileAccess';
+import { decodeNpyData, npyDataBytes, npyHeaderEnd, npyPreambleBytes, parseNpyHeader } from './npy';
+import type { OpenedArrays } from './types';
+
+export async function openNpy(f: OpenFile): Promise<OpenedArrays> {
+  const preamble = await f.read(0, Math.min(npyPreambleBytes, f.size), 'the .npy preamble');
+  const end = npyHeaderEnd(preamble, f.file);
+  const header = parseNpyHeader(await f.read(0, end, 'the .npy header'), f.file);
+  const info = { name: path.basename(f.file, path.extname(f.file)), shape: header.shape, dtype: header.type.name };
+  return {
+    format: 'npy',
+    arrays: [
+      {
+        info,
+        async load() {
+          // Read no more than the header promises; a short file is reported by decodeNpyData.
+          const data = await f.read(end, Math.min(npyDataBytes(header), f.size - end), 'the array data');
+          return { ...info, data: decodeNpyData(header, data, f.file) };
+        },
+      },
+    ],
+  };
+}

@@ -1,0 +1,51 @@
+/** Which arrays of a file are the image embeddings, the text embeddings and the text-to-image index. */
+import { InputError } from '../errors';
+import { modalityOf } from './pairing';
+import type { ArraySource, OpenedArrays } from './types';
+
+/** Names that tools commonly give them (open_clip, HF transformers, numpy scripts), matched case-insensitively. */
+export const defaultImageKeys = ['image_embeds', 'image_features', 'image_embeddings', 'img_embeds', 'image', 'img'];
+export const defaultTextKeys = ['text_embeds', 'text_features', 'text_embeddings', 'txt_embeds', 'text', 'txt'];
+/** text_to_image[k] = the image row of caption k (COCO/Flickr: five captions per image). */
+export const defaultIndexKeys = ['text_to_image', 'txt2img', 'img_ids', 'image_index'];
+
+export interface KeyOptions {
+  imageKeys?: string[];
+  textKeys?: string[];
+  indexKeys?: string[];
+}
+
+export type Selection =
+  | { kind: 'pair'; image: ArraySource; text: ArraySource; index?: ArraySource }
+  /** One array: (2, N, D) holding both, or (N, D) holding one modality whose partner is elsewhere. */
+  | { kind: 'single'; array: ArraySource; index?: ArraySource };
+
+function byKeys(arrays: ArraySource[], keys: string[]): ArraySource | undefined {
+  for (const key of keys) {
+    const hit = arrays.find((a) => a.info.name.toLowerCase() === key.toLowerCase());
+    if (hit) return hit;
+  }
+  return undefined;
+}
+
+export function selectArrays(file: string, opened: OpenedArrays, opts: KeyOptions): Selection {
+  const { arrays } = opened;
+  const imageKeys = [...(opts.imageKeys ?? []), ...defaultImageKeys];
+  const textKeys = [...(opts.textKeys ?? []), ...defaultTextKeys];
+  const index = byKeys(arrays, [...(opts.indexKeys ?? []), ...defaultIndexKeys]);
+  const image = byKeys(arrays, imageKeys);
+  const text = byKeys(arrays, textKeys);
+  if (image && text) return { kind: 'pair', image, text, index };
+  if (image || text) {
+    const [found, missing, keys] = image ? [image, 'text', textKeys] : [text!, 'image', imageKeys];
+    throw new InputError(file, `has '${found.info.name}' but no ${missing} array (looked for ${keys.join(', ')}; set the ${missing} keys to name yours)`);
+  }
+  const rest = arrays.filter((a) => a !== index);
+  if (rest.length === 1) return { kind: 'single', array: rest[0], index };
+  if (rest.length === 2) {
+    const [a, b] = rest.map((r) => modalityOf(r.info.name));
+    if (a && b && a !== b) return a === 'image' ? { kind: 'pair', image: rest[0], text: rest[1], index } : { kind: 'pair', image: rest[1], text: rest[0], index };
+  }
+  const held = arrays.length ? `it holds ${arrays.map((a) => a.info.name).join(', ')}` : 'it holds no arrays';
+  throw new InputError(file, `no image/text embeddings found: ${held} (looked for ${imageKeys.join('/')} and ${textKeys.join('/')}; set the image/text keys to name yours)`);
+}

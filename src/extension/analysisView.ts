@@ -1,0 +1,131 @@
+import { randomBytes } from 'node:crypto';
+import * as vscode from 'vscode';
+import { CancelledError } from '../core/errors';
+import type { AnalysisSnapshot, AnalysisViewToHost, HostToAnalysisView } from '../protocol/analysisPanel';
+import { Disposable } from './disposable';
+import { analyzeSettings } from './settings';
+import { buildWebviewHtml } from './webviewHtml';
+import { pickPartner } from './pickFiles';
+import { WorkerJobError, type WorkerClient } from './workerClient';
+
+export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions {
+  return { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist', 'webview')] };
+}
+
+/**
+ * Binds one webview (a panel or a custom editor) to the analysis of one checkpoint. The view gets
+ * the full snapshot each time it asks (on load, and after being hidden and shown), never deltas.
+ */
+export class AnalysisView extends Disposable {
+  private snapshot: AnalysisSnapshot | undefined;
+  private running: vscode.CancellationTokenSource | undefined;
+
+  constructor(
+    private readonly webview: vscode.Webview,
+    private files: string[],
+    private readonly title: string,
+    private readonly extensionUri: vscode.Uri,
+    private readonly worker: WorkerClient,
+  ) {
+    super();
+    webview.options = webviewOptions(extensionUri);
+    webview.html = this.html();
+    this.register(webview.onDidReceiveMessage((m: AnalysisViewToHost) => this.onMessage(m)));
+    this.register({ dispose: () => this.running?.cancel() });
+  }
+
+  /** Runs (or re-runs) the analysis with a cancellable progress notification. */
+  async run(): Promise<void> {
+    this.running?.cancel();
+    const cts = new vscode.CancellationTokenSource();
+    this.running = cts;
+    const name = this.title;
+    try {
+      await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Analyzing ${name}`, cancellable: true },
+        async (progress, notificationToken) => {
+          const sub = notificationToken.onCancellationRequested(() => cts.cancel());
+          let reported = 0;
+          const snapshot = await this.worker.analyze(
+            this.files,
+            analyzeSettings(vscode.Uri.file(this.files[0])),
+            cts.token,
+            (fraction, message) => {
+              progress.report({ increment: Math.max(0, (fraction - reported) * 100), message });
+              reported = Math.max(reported, fraction);
+              this.post({ type: 'progress', fraction, message });
+            },
+          ).finally(() => sub.dispose());
+          if (cts.token.isCancellationRequested) throw new CancelledError();
+          this.snapshot = snapshot;
+          this.post({ type: 'snapshot', snapshot });
+        },
+      );
+    } catch (err) {
+      const message = err instanceof CancelledError ? 'Analysis cancelled.' : (err as Error).message;
+      this.post({ type: 'error', message });
+      if (err instanceof WorkerJobError && err.needsPartner) void this.askForPartner(message);
+      else if (!(err instanceof CancelledError)) void vscode.window.showErrorMessage(`Embedding Lens: ${message}`);
+    } finally {
+      if (this.running === cts) this.running = undefined;
+      cts.dispose();
+    }
+  }
+
+  private async askForPartner(message: string): Promise<void> {
+    const action = 'Pick the Other File…';
+    if ((await vscode.window.showErrorMessage(`Embedding Lens: ${message}`, action)) !== action) return;
+    const partner = await pickPartner(this.files[0]);
+    if (!partner) return;
+    this.files = [this.files[0], partner];
+    await this.run();
+  }
+
+  private onMessage(m: AnalysisViewToHost): void {
+    switch (m.type) {
+      case 'ready':
+        if (this.snapshot) this.post({ type: 'snapshot', snapshot: this.snapshot });
+        else if (!this.running) void this.run();
+        return;
+      case 'rerun':
+        void this.run();
+        return;
+      case 'cancel':
+        this.running?.cancel();
+        return;
+      case 'exportJson':
+        void this.exportJson();
+        return;
+    }
+  }
+
+  private async exportJson(): Promise<void> {
+    if (!this.snapshot) return;
+    const target = await vscode.window.showSaveDialog({
+      defaultUri: vscode.Uri.file(this.files[0].replace(/\.(npy|npz|safetensors)$/i, '.metrics.json')),
+      filters: { JSON: ['json'] },
+    });
+    if (!target) return;
+    const body = Buffer.from(JSON.stringify(this.snapshot.metrics, null, 1) + '\n');
+    const temp = target.with({ path: `${target.path}.tmp-${process.pid}` });
+    await vscode.workspace.fs.writeFile(temp, body);
+    await vscode.workspace.fs.rename(temp, target, { overwrite: true });
+  }
+
+  private post(message: HostToAnalysisView): void {
+    if (!this.isDisposed) void this.webview.postMessage(message);
+  }
+
+  private html(): string {
+    const root = vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview');
+    const uri = (f: string) => this.webview.asWebviewUri(vscode.Uri.joinPath(root, f)).toString();
+    return buildWebviewHtml({
+      cspSource: this.webview.cspSource,
+      nonce: randomBytes(16).toString('base64'),
+      scriptUri: uri('main.js'),
+      styleUri: uri('main.css'),
+      codiconUri: uri('codicon.css'),
+      title: this.title,
+    });
+  }
+}

@@ -1,0 +1,32 @@
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { AnalysisView } from './analysisView';
+import { Disposable } from './disposable';
+import type { WorkerClient } from './workerClient';
+
+export const checkpointEditorViewType = 'embeddingLens.checkpointEditor';
+
+/** Read-only editor for .npy/.npz/.safetensors that shows the file's analysis. */
+export class CheckpointEditorProvider extends Disposable implements vscode.CustomReadonlyEditorProvider {
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly worker: WorkerClient,
+  ) {
+    super();
+    this.register(
+      vscode.window.registerCustomEditorProvider(checkpointEditorViewType, this, {
+        supportsMultipleEditorsPerDocument: true,
+      }),
+    );
+  }
+
+  openCustomDocument(uri: vscode.Uri): vscode.CustomDocument {
+    return { uri, dispose: () => undefined };
+  }
+
+  resolveCustomEditor(document: vscode.CustomDocument, panel: vscode.WebviewPanel): void {
+    const file = document.uri.fsPath;
+    const view = new AnalysisView(panel.webview, [file], path.basename(file), this.extensionUri, this.worker);
+    panel.onDidDispose(() => view.dispose());
+  }
+}

@@ -1,0 +1,65 @@
+import * as vscode from 'vscode';
+import type { AnalysisPanels } from './analysisPanel';
+import type { BackendStatus } from './backendStatus';
+import { pickCheckpoint } from './pickFiles';
+
+export interface CommandContext {
+  panels: AnalysisPanels;
+  backend: BackendStatus;
+  log: vscode.OutputChannel;
+}
+
+type Command = (ctx: CommandContext, ...args: any[]) => unknown;
+
+async function analyze(ctx: CommandContext, uri?: vscode.Uri, selected?: vscode.Uri[]): Promise<void> {
+  const targets = selected && selected.length > 1 ? selected : [uri];
+  for (const target of targets) {
+    const file = await pickCheckpoint(target);
+    if (file) ctx.panels.show([file]);
+  }
+}
+
+async function showBackend(ctx: CommandContext): Promise<void> {
+  const r = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Window, title: 'Embedding Lens: measuring the compute backend' },
+    () => ctx.backend.get(),
+  );
+  const skipped = r.skipped.length ? ` Not used: ${r.skipped.join('; ')}.` : '';
+  const pick = await vscode.window.showInformationMessage(
+    `Embedding Lens computes on ${r.name}: ${r.gflops.toFixed(1)} GFLOP/s measured.${skipped}`,
+    'Change Backend…',
+  );
+  if (pick) await vscode.commands.executeCommand('workbench.action.openSettings', 'embeddingLens.backend');
+}
+
+function coming(feature: string, issue: string): Command {
+  return async () => {
+    const pick = await vscode.window.showInformationMessage(
+      `Embedding Lens: ${feature} is coming (${issue}). Analyze Embeddings works today.`,
+      'Analyze Embeddings',
+    );
+    if (pick) await vscode.commands.executeCommand('embeddingLens.analyze');
+  };
+}
+
+/** Every command, registered from this one table (rust-analyzer's pattern). */
+export const commands: Record<string, Command> = {
+  'embeddingLens.analyze': analyze,
+  'embeddingLens.compare': coming('Compare Checkpoints', 'the compare view'),
+  'embeddingLens.fineTune': coming('Fine-tune with m²-Mix', 'the trainer'),
+  'embeddingLens.showBackend': showBackend,
+};
+
+export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
+  return Object.entries(commands).map(([id, fn]) =>
+    vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+      try {
+        await fn(ctx, ...args);
+      } catch (err) {
+        const message = (err as Error).message?.split('\n')[0] ?? String(err);
+        ctx.log.appendLine(`${id}: ${(err as Error).stack ?? message}`);
+        void vscode.window.showErrorMessage(`Embedding Lens: ${message}`);
+      }
+    }),
+  );
+}
