@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# npm test: every tier. Each tier sets itself up; a missing tool is installed, not skipped.
+# npm test: all three tiers. Each sets itself up: a missing tool is installed, never skipped.
+#   1. unit tests (node:test) on the core;
+#   2. the webview bundle in headless Chromium under the production CSP;
+#   3. the extension in a real VS Code (code-server) driven by Playwright.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -d node_modules ] || npm install --no-audit --no-fund
+bash scripts/setup-vscode-host.sh   # chromium for tier 2, code-server for tier 3
 node scripts/build.mjs
 npx tsc -p tsconfig.test.json
-node --test --test-reporter=spec out/test/unit/
+node --test --test-reporter=spec out/test/unit/ out/test/webview/

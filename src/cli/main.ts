@@ -90,7 +90,7 @@ async function main(argv: string[]): Promise<number> {
     case 'analyze':
       return analyzeCommand(rest);
     case 'train':
-      return trainCommand(rest);
+      return trainCommand(rest, token);
     case 'sample':
       return sampleCommand(rest);
     case 'backend':

@@ -1,0 +1,43 @@
+/** Optimizer steps per second of the full m3-Mix loss (CLIP + all four mixup terms) on random unit features. */
+import * as tf from '@tensorflow/tfjs-core';
+import { mulberry32 } from '../random';
+import { createAdamState, disposeAdamState } from './adamw';
+import { createHeads, disposeHeads, normalizeRows } from './heads';
+import { drawLambdas, trainStep, type StepSettings } from './step';
+
+export interface TrainBenchOptions {
+  batchSize: number;
+  dim: number;
+  /** Timed steps, after one untimed warm-up step. */
+  steps: number;
+}
+
+/**
+ * Matrix-product FLOPs of one step: two heads (forward x W, backward x^T dp), six B x B similarity
+ * matrices (clip, m2-Mix twice, V, L, VL) each with two gradient products. Element-wise work is not counted.
+ */
+export function trainStepFlops(b: number, d: number): number {
+  return 2 * (2 * 2 * b * d * d) + 6 * (3 * 2 * b * b * d);
+}
+
+export async function benchTrainStep(opts: Partial<TrainBenchOptions> = {}): Promise<{ stepsPerSecond: number; gflops: number }> {
+  const { batchSize: b, dim: d, steps } = { batchSize: 128, dim: 512, steps: 20, ...opts };
+  const heads = createHeads(d, d, d, 1);
+  const adam = createAdamState([heads.image, heads.text]);
+  const x = tf.tidy(() => normalizeRows(tf.randomNormal([b, d], 0, 1, 'float32', 1)));
+  const y = tf.tidy(() => normalizeRows(tf.randomNormal([b, d], 0, 1, 'float32', 2)));
+  const rng = mulberry32(3);
+  const settings: StepSettings = { tau: 0.01, tauM: 0.07, beta: 0.5, weights: { m2mix: 0.1, vmix: 0.05, lmix: 0.05, vlmix: 0.05 }, lr: 1e-4, weightDecay: 0.2 };
+  try {
+    trainStep(heads, adam, x, y, drawLambdas(rng, settings.beta, settings.weights), settings);
+    const start = performance.now();
+    for (let i = 0; i < steps; i++) trainStep(heads, adam, x, y, drawLambdas(rng, settings.beta, settings.weights), settings);
+    const stepsPerSecond = steps / ((performance.now() - start) / 1000);
+    return { stepsPerSecond, gflops: (trainStepFlops(b, d) * stepsPerSecond) / 1e9 };
+  } finally {
+    x.dispose();
+    y.dispose();
+    disposeHeads(heads);
+    disposeAdamState(adam);
+  }
+}

@@ -1,0 +1,30 @@
+/** The eval metric that picks best.safetensors (config `bestMetric`). */
+import type { AnalysisResult } from '../metrics/types';
+import type { BestMetric } from './config';
+
+export function metricValue(r: AnalysisResult, metric: BestMetric): number {
+  switch (metric) {
+    case 'mean_R@1':
+      return (r.i2t['R@1'] + r.t2i['R@1']) / 2;
+    case 'i2t.R@1':
+      return r.i2t['R@1'];
+    case 't2i.R@1':
+      return r.t2i['R@1'];
+    case 'i2t.R@5':
+      return r.i2t['R@5'];
+    case 't2i.R@5':
+      return r.t2i['R@5'];
+    case 'alignment':
+      return r.alignment;
+    case 'uniformity':
+      return r.uniformity;
+    case 'ece':
+      return r.ece;
+  }
+}
+
+/** Strictly better, so ties keep the earlier epoch. */
+export function isBetter(metric: BestMetric, candidate: number, best: number | undefined): boolean {
+  if (best === undefined) return true;
+  return metric.includes('R@') ? candidate > best : candidate < best;
+}

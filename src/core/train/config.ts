@@ -1,0 +1,191 @@
+/**
+ * The run configuration (`*.m2mix.json`). schemas/m2mix.schema.json is the one source of keys,
+ * ranges and defaults: the editor shows it as hover docs, and this file checks a config against the
+ * same schema with a small interpreter of the draft-07 keywords the schema uses (no dependency).
+ */
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import schema from '../../../schemas/m2mix.schema.json';
+import { InputError } from '../errors';
+import type { MixTerm } from './losses';
+
+export type LossKind = 'clip' | 'm2mix' | 'm3mix';
+export type BestMetric = 'mean_R@1' | 'i2t.R@1' | 't2i.R@1' | 'i2t.R@5' | 't2i.R@5' | 'alignment' | 'uniformity' | 'ece';
+
+export interface TrainConfig {
+  name: string;
+  /** Absolute paths. */
+  train: string[];
+  eval: string[];
+  out: string;
+  loss: LossKind;
+  weights: { m2: number; v: number; l: number; vl: number };
+  tau: number;
+  tauM: number;
+  beta: number;
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  weightDecay: number;
+  warmup: number;
+  seed: number;
+  jointDim?: number;
+  scaleMixupByEpoch: boolean;
+  bestMetric: BestMetric;
+  resume: boolean;
+}
+
+interface SchemaNode {
+  type?: string | string[];
+  enum?: unknown[];
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: number;
+  exclusiveMaximum?: number;
+  pattern?: string;
+  items?: SchemaNode;
+  minItems?: number;
+  maxItems?: number;
+  properties?: Record<string, SchemaNode>;
+  required?: string[];
+  additionalProperties?: boolean;
+  default?: unknown;
+}
+
+const root = schema as SchemaNode;
+
+function typeOf(v: unknown): string {
+  if (Array.isArray(v)) return 'array';
+  if (v === null) return 'null';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'integer' : 'number';
+  return typeof v;
+}
+
+function typeMatches(v: unknown, want: string): boolean {
+  const got = typeOf(v);
+  return got === want || (want === 'number' && got === 'integer');
+}
+
+const label = (keyPath: string): string => (keyPath ? JSON.stringify(keyPath) : 'the config');
+const child = (keyPath: string, key: string): string => (keyPath ? `${keyPath}.${key}` : key);
+
+/** The first problem of `value` against `node`, as a phrase naming the key, or undefined. */
+function check(value: unknown, node: SchemaNode, keyPath: string): string | undefined {
+  const where = label(keyPath);
+  const types = node.type === undefined ? [] : Array.isArray(node.type) ? node.type : [node.type];
+  if (types.length > 0 && !types.some((t) => typeMatches(value, t))) return `${where} must be ${types.join(' or ')}, got ${typeOf(value)}`;
+  if (node.enum && !node.enum.includes(value)) return `${where} must be one of ${node.enum.map((e) => JSON.stringify(e)).join(', ')}, got ${JSON.stringify(value)}`;
+  if (typeof value === 'number') {
+    if (node.minimum !== undefined && value < node.minimum) return `${where} must be >= ${node.minimum}, got ${value}`;
+    if (node.maximum !== undefined && value > node.maximum) return `${where} must be <= ${node.maximum}, got ${value}`;
+    if (node.exclusiveMinimum !== undefined && value <= node.exclusiveMinimum) return `${where} must be > ${node.exclusiveMinimum}, got ${value}`;
+    if (node.exclusiveMaximum !== undefined && value >= node.exclusiveMaximum) return `${where} must be < ${node.exclusiveMaximum}, got ${value}`;
+  }
+  if (typeof value === 'string' && node.pattern && !new RegExp(node.pattern).test(value)) return `${where} ${JSON.stringify(value)} does not match ${node.pattern}`;
+  if (Array.isArray(value)) {
+    if (node.minItems !== undefined && value.length < node.minItems) return `${where} needs at least ${node.minItems} item(s)`;
+    if (node.maxItems !== undefined && value.length > node.maxItems) return `${where} takes at most ${node.maxItems} items, got ${value.length}`;
+    for (let i = 0; node.items && i < value.length; i++) {
+      const p = check(value[i], node.items, `${keyPath}[${i}]`);
+      if (p) return p;
+    }
+  }
+  if (typeOf(value) === 'object') {
+    const obj = value as Record<string, unknown>;
+    const props = node.properties ?? {};
+    for (const key of node.required ?? []) if (!(key in obj)) return `missing required key ${label(child(keyPath, key))}`;
+    for (const [key, v] of Object.entries(obj)) {
+      const sub = Object.prototype.hasOwnProperty.call(props, key) ? props[key] : undefined;
+      if (sub) {
+        const p = check(v, sub, child(keyPath, key));
+        if (p) return p;
+      } else if (node.additionalProperties === false) {
+        return `unknown key ${label(child(keyPath, key))} (known: ${Object.keys(props).join(', ')})`;
+      }
+    }
+  }
+  return undefined;
+}
+
+/** The object with every absent key that has a schema default filled in, recursively. */
+function withDefaults(value: Record<string, unknown>, node: SchemaNode): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...value };
+  for (const [key, sub] of Object.entries(node.properties ?? {})) {
+    if (out[key] === undefined && sub.default !== undefined) out[key] = sub.default;
+    if (sub.properties) out[key] = withDefaults((out[key] as Record<string, unknown> | undefined) ?? {}, sub);
+  }
+  return out;
+}
+
+export interface ParseOptions {
+  /** Relative paths resolve against this folder (the config file's). */
+  baseDir: string;
+  /** Run name when the config has none. */
+  defaultName: string;
+}
+
+/** Checks `raw` against the schema and returns the resolved config; `source` names the input in messages. */
+export function parseConfig(raw: unknown, source: string, opts: ParseOptions): TrainConfig {
+  const problem = check(raw, root, '');
+  if (problem) throw new InputError(source, problem);
+  const full = withDefaults(raw as Record<string, unknown>, root);
+  const files = (v: unknown): string[] => (Array.isArray(v) ? (v as string[]) : [v as string]).map((f) => path.resolve(opts.baseDir, f));
+  delete full.$schema;
+  return {
+    ...(full as unknown as TrainConfig),
+    name: (full.name as string | undefined) ?? opts.defaultName,
+    train: files(full.train),
+    eval: files(full.eval),
+    out: path.resolve(opts.baseDir, full.out as string),
+  };
+}
+
+/** `coco.m2mix.json` -> `coco`. */
+export function runNameFromFile(file: string): string {
+  const stem = path.basename(file).replace(/(\.m2mix)?\.json$/i, '');
+  return /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(stem) ? stem : 'run';
+}
+
+/**
+ * Reads a config file; `overrides` (already-resolved values, e.g. from command-line flags) replace
+ * its keys before the check, so a flag's value is range-checked the same way.
+ */
+export async function loadConfig(file: string, overrides: Record<string, unknown> = {}): Promise<TrainConfig> {
+  let text: string;
+  try {
+    text = await fsp.readFile(file, 'utf8');
+  } catch (err) {
+    throw new InputError(file, `cannot read the config (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new InputError(file, `not valid JSON (${(err as Error).message})`);
+  }
+  if (typeOf(raw) !== 'object') throw new InputError(file, `must hold a JSON object, got ${typeOf(raw)}`);
+  const merged = mergeOverrides(raw as Record<string, unknown>, overrides);
+  return parseConfig(merged, file, { baseDir: path.dirname(path.resolve(file)), defaultName: runNameFromFile(file) });
+}
+
+function mergeOverrides(raw: Record<string, unknown>, overrides: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...raw };
+  for (const [k, v] of Object.entries(overrides)) {
+    const base = out[k];
+    out[k] = typeOf(v) === 'object' && typeOf(base) === 'object' ? { ...(base as object), ...(v as object) } : v;
+  }
+  return out;
+}
+
+const termWeightKey: Record<MixTerm, keyof TrainConfig['weights']> = { m2mix: 'm2', vmix: 'v', lmix: 'l', vlmix: 'vl' };
+
+/** Weight of each mixup term under the chosen loss (0 for a term the loss leaves out). */
+export function activeWeights(config: Pick<TrainConfig, 'loss' | 'weights'>): Record<MixTerm, number> {
+  const used = (term: MixTerm): boolean => config.loss === 'm3mix' || (config.loss === 'm2mix' && term === 'm2mix');
+  return {
+    m2mix: used('m2mix') ? config.weights[termWeightKey.m2mix] : 0,
+    vmix: used('vmix') ? config.weights[termWeightKey.vmix] : 0,
+    lmix: used('lmix') ? config.weights[termWeightKey.lmix] : 0,
+    vlmix: used('vlmix') ? config.weights[termWeightKey.vlmix] : 0,
+  };
+}

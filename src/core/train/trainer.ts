@@ -1,0 +1,211 @@
+/**
+ * An m2-Mix fine-tuning run: heads on frozen features, trained with the configured loss, the eval
+ * split measured before training and after every epoch. Resuming restores the head weights, the
+ * AdamW moments and the step count from the last epoch checkpoint; the batch order and lambdas are
+ * seeded per epoch, so a resumed run repeats the uninterrupted one (given the same config: a changed
+ * epoch count reshapes the learning-rate schedule from the resumed step on).
+ */
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import type { CancelToken } from '../cancel';
+import type { Checkpoint } from '../checkpoint';
+import { InputError } from '../errors';
+import { analyze } from '../metrics/analyze';
+import type { AnalysisResult } from '../metrics/types';
+import { mulberry32, type Rng } from '../random';
+import { readCheckpoint } from '../readers';
+import { createAdamState, disposeAdamState, type AdamState } from './adamw';
+import { isBetter, metricValue } from './bestMetric';
+import { activeWeights, type TrainConfig } from './config';
+import type { EvalEvent, RunEvent, RunSummary, StepEvent } from './events';
+import { createHeads, disposeHeads, headsFrom, normalizeRows, type Heads, type WeightArray } from './heads';
+import { mixTerms, type MixTerm } from './losses';
+import {
+  appendLog,
+  bestName,
+  checkpointName,
+  lastCheckpointEpoch,
+  prepareRunFolder,
+  readCheckpointState,
+  trimLog,
+  writeCheckpoint,
+  type EvalEmbeddings,
+} from './runFolder';
+import { cosineWithWarmup, warmupSteps } from './schedule';
+import { drawLambdas, trainStep } from './step';
+
+export interface TrainHooks {
+  token?: CancelToken;
+  onEvent?: (e: RunEvent) => void;
+}
+
+/** Per-epoch streams, so any epoch's batches and lambdas can be replayed without the ones before it. */
+const epochRng = (seed: number, epoch: number, stream: number): Rng => mulberry32((seed ^ Math.imul(epoch * 2 + stream + 1, 0x9e3779b1)) >>> 0);
+
+/** Training pairs: one caption per image and epoch, drawn at random when images have several. */
+class PairSampler {
+  readonly images: number[] = [];
+  private readonly captions: number[][] = [];
+  constructor(ckpt: Checkpoint) {
+    const byImage = Array.from({ length: ckpt.image.rows }, (_, i) => (ckpt.textToImage ? [] : [i]));
+    ckpt.textToImage?.forEach((img, k) => byImage[img].push(k));
+    byImage.forEach((c, i) => {
+      if (c.length === 0) return;
+      this.images.push(i);
+      this.captions.push(c);
+    });
+  }
+  get size(): number {
+    return this.images.length;
+  }
+  /** A seeded shuffle of (image, text) pairs for one epoch. */
+  epoch(rng: Rng): { image: Int32Array; text: Int32Array } {
+    const order = Int32Array.from({ length: this.size }, (_, i) => i);
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = Math.floor(rng() * (i + 1));
+      [order[i], order[j]] = [order[j], order[i]];
+    }
+    const text = order.map((p) => this.captions[p][Math.floor(rng() * this.captions[p].length)]);
+    return { image: order.map((p) => this.images[p]), text };
+  }
+}
+
+function unitTensor(m: { rows: number; cols: number; data: Float32Array }): tf.Tensor2D {
+  return tf.tidy(() => normalizeRows(tf.tensor2d(m.data, [m.rows, m.cols])));
+}
+
+function weightsOf(v: tf.Tensor): WeightArray {
+  return { shape: v.shape as [number, number], data: v.dataSync() as Float32Array };
+}
+
+function project(x: tf.Tensor2D, w: tf.Tensor2D): { rows: number; cols: number; data: Float32Array } {
+  const data = tf.tidy(() => normalizeRows(tf.matMul(x, w)).dataSync() as Float32Array);
+  return { rows: x.shape[0], cols: w.shape[1], data };
+}
+
+function checkDims(config: TrainConfig, trainSet: Checkpoint, evalSet: Checkpoint): number {
+  const [di, dt] = [trainSet.image.cols, trainSet.text.cols];
+  if (evalSet.image.cols !== di || evalSet.text.cols !== dt) {
+    throw new InputError(config.eval.join(' + '), `dimensions image ${evalSet.image.cols}, text ${evalSet.text.cols} differ from the training set's ${di}, ${dt}`);
+  }
+  return config.jointDim ?? Math.min(di, dt);
+}
+
+export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promise<RunSummary> {
+  const { token, onEvent } = hooks;
+  const runDir = path.join(config.out, config.name);
+  await prepareRunFolder(runDir, config.resume);
+  const trainSet = await readCheckpoint(config.train, { token });
+  const evalSet = await readCheckpoint(config.eval, { token });
+  const jointDim = checkDims(config, trainSet, evalSet);
+  const sampler = new PairSampler(trainSet);
+  if (sampler.size < 2) throw new InputError(config.train.join(' + '), `needs at least 2 pairs to train, has ${sampler.size}`);
+  const batch = Math.min(config.batchSize, sampler.size);
+  const stepsPerEpoch = Math.floor(sampler.size / batch);
+  const totalSteps = stepsPerEpoch * config.epochs;
+  const warmup = warmupSteps(totalSteps, config.warmup);
+
+  const resumeEpoch = config.resume ? await lastCheckpointEpoch(runDir) : undefined;
+  const resumed = resumeEpoch === undefined ? undefined : await readCheckpointState(path.join(runDir, checkpointName(resumeEpoch)));
+  if (resumed && (resumed.image.shape.join() !== [trainSet.image.cols, jointDim].join() || resumed.text.shape.join() !== [trainSet.text.cols, jointDim].join())) {
+    throw new InputError(path.join(runDir, checkpointName(resumed.epoch)), 'its heads do not fit this config\'s dimensions');
+  }
+  const heads: Heads = resumed ? headsFrom(resumed.image, resumed.text) : createHeads(trainSet.image.cols, trainSet.text.cols, jointDim, config.seed);
+  const adam: AdamState = createAdamState([heads.image, heads.text], resumed?.step ?? 0, resumed && tf.tidy(() => ({
+    m: resumed.adam.m.map((w) => tf.tensor2d(w.data, w.shape)),
+    v: resumed.adam.v.map((w) => tf.tensor2d(w.data, w.shape)),
+  })));
+  const trainX = unitTensor(trainSet.image);
+  const trainY = unitTensor(trainSet.text);
+  const evalX = unitTensor(evalSet.image);
+  const evalY = unitTensor(evalSet.text);
+
+  let epoch = resumed?.epoch ?? 0;
+  let best: { epoch: number; value: number } | undefined;
+  const configJson = JSON.stringify(config);
+
+  const evaluate = async (): Promise<void> => {
+    const embeddings: EvalEmbeddings = { image: project(evalX, heads.image), text: project(evalY, heads.text), textToImage: evalSet.textToImage };
+    const { result } = await analyze({ files: config.eval, ...embeddings, warnings: [] }, { token });
+    const ev: EvalEvent = { type: 'eval', epoch, metrics: result };
+    await appendLog(runDir, [ev]);
+    onEvent?.(ev);
+    const state = { epoch, step: adam.step, image: weightsOf(heads.image), text: weightsOf(heads.text), adam: { m: adam.m.map(weightsOf), v: adam.v.map(weightsOf) } };
+    const metadata = { config: configJson, metrics: JSON.stringify(result) };
+    const file = path.join(runDir, checkpointName(epoch));
+    await writeCheckpoint(file, state, embeddings, metadata);
+    const value = metricValue(result, config.bestMetric);
+    const isBest = isBetter(config.bestMetric, value, best?.value);
+    if (isBest) {
+      best = { epoch, value };
+      await writeCheckpoint(path.join(runDir, bestName), state, embeddings, metadata);
+    }
+    onEvent?.({ type: 'checkpoint', epoch, file, best: isBest });
+  };
+
+  const summary = (status: RunSummary['status'], message?: string): RunSummary => ({
+    runDir,
+    status,
+    message,
+    epochs: epoch,
+    steps: adam.step,
+    bestEpoch: best?.epoch ?? epoch,
+    bestMetric: config.bestMetric,
+    bestValue: best?.value ?? NaN,
+    lastCheckpoint: path.join(runDir, checkpointName(epoch)),
+  });
+
+  try {
+    if (resumed) {
+      for (const e of await trimLog(runDir, resumed.epoch)) {
+        if (e.type !== 'eval') continue;
+        const value = metricValue(e.metrics as AnalysisResult, config.bestMetric);
+        if (isBetter(config.bestMetric, value, best?.value)) best = { epoch: e.epoch, value };
+      }
+    } else {
+      await evaluate();
+    }
+    onEvent?.({ type: 'start', runDir, totalSteps, stepsPerEpoch, firstStep: adam.step });
+    const baseWeights = activeWeights(config);
+    while (epoch < config.epochs) {
+      const order = epochRng(config.seed, epoch, 0);
+      const lambdaRng = epochRng(config.seed, epoch, 1);
+      const pairs = sampler.epoch(order);
+      // The reference scripts' optional 1/(epoch+1), epoch counted from 0.
+      const scale = config.scaleMixupByEpoch ? 1 / (epoch + 1) : 1;
+      const weights = Object.fromEntries(mixTerms.map((t) => [t, baseWeights[t] * scale])) as Record<MixTerm, number>;
+      const logged: StepEvent[] = [];
+      for (let s = 0; s < stepsPerEpoch; s++) {
+        if (token?.isCancellationRequested) {
+          await appendLog(runDir, logged);
+          return summary('cancelled', `cancelled at step ${adam.step + 1}; the last checkpoint is ${checkpointName(epoch)}`);
+        }
+        const lr = cosineWithWarmup(config.lr, adam.step, totalSteps, warmup);
+        const lambda = drawLambdas(lambdaRng, config.beta, weights);
+        const x = tf.gather(trainX, pairs.image.subarray(s * batch, (s + 1) * batch));
+        const y = tf.gather(trainY, pairs.text.subarray(s * batch, (s + 1) * batch));
+        const step = adam.step + 1;
+        const r = trainStep(heads, adam, x, y, lambda, { tau: config.tau, tauM: config.tauM, beta: config.beta, weights, lr, weightDecay: config.weightDecay });
+        x.dispose();
+        y.dispose();
+        const ev: StepEvent = { type: 'step', step, epoch: epoch + 1, lr, loss: r.loss, components: r.components, lambda: r.lambda };
+        logged.push(ev);
+        onEvent?.(ev);
+        if (!r.updated) {
+          await appendLog(runDir, logged);
+          return summary('diverged', `step ${step}: the loss is ${r.loss}; stopped, the last good checkpoint is ${checkpointName(epoch)}`);
+        }
+        // Yield to the event loop so a cancel request (a message, a signal) can arrive between steps.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      await appendLog(runDir, logged);
+      epoch++;
+      await evaluate();
+    }
+    return summary('completed');
+  } finally {
+    for (const t of [trainX, trainY, evalX, evalY]) t.dispose();
+    disposeHeads(heads);
+    disposeAdamState(adam);
+  }
+}

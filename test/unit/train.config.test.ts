@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { after, describe, it } from 'node:test';
+import schema from '../../schemas/m2mix.schema.json';
+import { InputError } from '../../src/core/errors';
+import { activeWeights, loadConfig, parseConfig } from '../../src/core/train/config';
+import { trainCommand } from '../../src/cli/train';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'el-config-'));
+const opts = { baseDir: dir, defaultName: 'run' };
+const minimal = { train: 'a.npy', eval: ['b_img.npy', 'b_txt.npy'] };
+
+function problem(raw: unknown): string {
+  try {
+    parseConfig(raw, 'x.m2mix.json', opts);
+  } catch (e) {
+    assert.ok(e instanceof InputError);
+    assert.ok(!e.message.includes('\n'));
+    return e.message;
+  }
+  assert.fail('accepted');
+}
+
+describe('m2mix config', () => {
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('fills in the schema defaults and resolves paths against the config folder', () => {
+    const c = parseConfig(minimal, 'x', opts);
+    const props = schema.properties;
+    assert.equal(c.tau, props.tau.default);
+    assert.equal(c.tauM, props.tauM.default);
+    assert.equal(c.beta, props.beta.default);
+    assert.equal(c.batchSize, props.batchSize.default);
+    assert.equal(c.weights.m2, props.weights.properties.m2.default);
+    assert.deepEqual(c.train, [path.join(dir, 'a.npy')]);
+    assert.deepEqual(c.eval, [path.join(dir, 'b_img.npy'), path.join(dir, 'b_txt.npy')]);
+    assert.equal(c.out, path.join(dir, 'runs'));
+    assert.equal(c.name, 'run');
+  });
+
+  it('holds the paper defaults', () => {
+    const c = parseConfig(minimal, 'x', opts);
+    assert.deepEqual([c.tau, c.tauM, c.beta, c.weightDecay, c.warmup, c.batchSize], [0.01, 0.07, 0.5, 0.2, 0.1, 128]);
+  });
+
+  it('names unknown keys, bad types and out-of-range values in one line', () => {
+    assert.match(problem({ ...minimal, tua: 0.1 }), /unknown key "tua"/);
+    assert.match(problem({ ...minimal, weights: { m3: 1 } }), /unknown key "weights\.m3"/);
+    assert.match(problem({ ...minimal, tau: 0 }), /"tau" must be > 0/);
+    assert.match(problem({ ...minimal, warmup: 1 }), /"warmup" must be < 1/);
+    assert.match(problem({ ...minimal, epochs: 1.5 }), /"epochs" must be integer/);
+    assert.match(problem({ ...minimal, loss: 'mixup' }), /"loss" must be one of/);
+    assert.match(problem({ ...minimal, name: '../up' }), /"name"/);
+    assert.match(problem({ train: 'a.npy' }), /missing required key "eval"/);
+    assert.match(problem({ ...minimal, train: [] }), /"train" needs at least 1/);
+  });
+
+  it('uses only the mixup terms of the chosen loss', () => {
+    const w = { m2: 0.1, v: 0.2, l: 0.3, vl: 0.4 };
+    assert.deepEqual(activeWeights({ loss: 'clip', weights: w }), { m2mix: 0, vmix: 0, lmix: 0, vlmix: 0 });
+    assert.deepEqual(activeWeights({ loss: 'm2mix', weights: w }), { m2mix: 0.1, vmix: 0, lmix: 0, vlmix: 0 });
+    assert.deepEqual(activeWeights({ loss: 'm3mix', weights: w }), { m2mix: 0.1, vmix: 0.2, lmix: 0.3, vlmix: 0.4 });
+  });
+
+  it('loads a file, names the run after it, and lets overrides replace keys', async () => {
+    const file = path.join(dir, 'coco.m2mix.json');
+    writeFileSync(file, JSON.stringify({ ...minimal, weights: { v: 0.3 } }));
+    const c = await loadConfig(file, { tau: 0.05, weights: { m2: 0.2 } });
+    assert.equal(c.name, 'coco');
+    assert.equal(c.tau, 0.05);
+    assert.deepEqual(c.weights, { m2: 0.2, v: 0.3, l: 0.05, vl: 0.05 });
+    writeFileSync(file, '{ "train": ');
+    await assert.rejects(loadConfig(file), /coco\.m2mix\.json: not valid JSON/);
+  });
+});
+
+describe('train command', () => {
+  async function run(args: string[]): Promise<{ code: number; stderr: string }> {
+    const write = process.stderr.write.bind(process.stderr);
+    let stderr = '';
+    process.stderr.write = ((chunk: string) => ((stderr += chunk), true)) as typeof process.stderr.write;
+    try {
+      return { code: await trainCommand(args), stderr };
+    } finally {
+      process.stderr.write = write;
+    }
+  }
+
+  for (const args of [['--train', 'a.npy'], ['--train', 'a.npy', '--eval', 'b.npy', '--tau', 'abc'], ['--train', 'a.npy', '--eval', 'b.npy', '--weights', 'x=1'], ['--bogus', '1'], ['missing.m2mix.json']]) {
+    it(`rejects ${args.join(' ')} with one line and exit 2`, async () => {
+      const { code, stderr } = await run(args);
+      assert.equal(code, 2);
+      assert.equal(stderr.trim().split('\n').length, 1, stderr);
+    });
+  }
+});

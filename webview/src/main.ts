@@ -1,0 +1,62 @@
+import '@vscode-elements/elements/dist/vscode-button/index.js';
+import '@vscode-elements/elements/dist/vscode-progress-bar/index.js';
+import './main.css';
+import type { AnalysisSnapshot, HostToAnalysisView } from '../../src/protocol/analysisPanel';
+import { ChartSet } from './charts/chartSet';
+import { scatterNote } from './charts/scatterOption';
+import { byId } from './dom';
+import { formatMetric } from './format';
+import { renderFacts, renderMetadata, renderTitle, renderWarnings } from './header';
+import { buildLayout } from './layout';
+import { renderMetricCards } from './metricCards';
+import { hideActivity, showError, showProgress } from './status';
+import { onThemeChange } from './theme';
+import { vscode } from './vscodeApi';
+
+const layout = buildLayout(byId('app'));
+const charts = new ChartSet(layout.charts);
+
+function renderSnapshot(s: AnalysisSnapshot): void {
+  hideActivity(layout);
+  layout.empty.hidden = true;
+  layout.results.hidden = false;
+  layout.exportJson.disabled = false;
+  renderTitle(layout.title, s.title);
+  renderFacts(layout.facts, s);
+  renderWarnings(layout.warnings, s);
+  renderMetadata(layout.metadata, s.metadata);
+  renderMetricCards(layout.cards, s.metrics);
+  layout.scatterNote.textContent = scatterNote(s.scatter);
+  layout.eceNote.textContent = `ECE ${formatMetric(s.metrics.ece, false)} at τ = ${s.metrics.ece_tau}: bars below the dashed diagonal are over-confident.`;
+  // Charts measure their containers, so they draw after #results is visible.
+  charts.render(s);
+}
+
+function onMessage(m: HostToAnalysisView): void {
+  switch (m.type) {
+    case 'snapshot':
+      vscode.setState({ snapshot: m.snapshot });
+      renderSnapshot(m.snapshot);
+      return;
+    case 'progress':
+      layout.empty.hidden = true;
+      showProgress(layout, m.fraction, m.message);
+      return;
+    case 'error':
+      layout.empty.hidden = true;
+      showError(layout, m.message);
+      return;
+  }
+}
+
+window.addEventListener('message', (e: MessageEvent<HostToAnalysisView>) => {
+  if (e.data && typeof e.data === 'object' && 'type' in e.data) onMessage(e.data);
+});
+layout.rerun.addEventListener('click', () => vscode.postMessage({ type: 'rerun' }));
+layout.exportJson.addEventListener('click', () => vscode.postMessage({ type: 'exportJson' }));
+layout.cancel.addEventListener('click', () => vscode.postMessage({ type: 'cancel' }));
+onThemeChange(() => charts.redraw());
+
+const restored = vscode.getState()?.snapshot;
+if (restored) renderSnapshot(restored);
+vscode.postMessage({ type: 'ready' });
