@@ -10,3 +10,4 @@ bash scripts/setup-vscode-host.sh   # chromium for tier 2, code-server for tier 
 node scripts/build.mjs
 npx tsc -p tsconfig.test.json
 node --test --test-reporter=spec out/test/unit/ out/test/webview/
+node --test --test-concurrency=1 --test-reporter=spec out/test/e2e/
