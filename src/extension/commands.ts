@@ -17,6 +17,8 @@ async function analyze(ctx: CommandContext, uri?: vscode.Uri, selected?: vscode.
     const file = await pickCheckpoint(target);
     if (file) ctx.panels.show([file]);
   }
+  // The probe queues behind the analysis in the worker, so the status bar fills in after it.
+  ctx.backend.get().catch((err: Error) => ctx.log.appendLine(`backend probe failed: ${err.message}`));
 }
 
 async function showBackend(ctx: CommandContext): Promise<void> {
