@@ -1,0 +1,110 @@
+/**
+ * Every metric of shared/METRICS.md in one blocked pass (see blockedPass.ts).
+ *
+ * Multi-caption sets (ckpt.textToImage): the Nt (image(k), k) pairs are the unit of alignment and
+ * of the positive similarities, and `n` counts them. Hardest-negative alignment i2t is the mean over
+ * those pairs of ||x - y_k||^2 minus the image's hardest negative distance (its captions excluded),
+ * which reduces to the METRICS.md formula with one caption per image. i2t ranks, hardest negatives
+ * and ECE are per image; t2i ones per text.
+ */
+import type { Checkpoint } from '../checkpoint';
+import { InputError } from '../errors';
+import { blockedPass } from './blockedPass';
+import { blockRows } from './blocks';
+import { normalizeRows } from './normalize';
+import { pairingOf } from './pairing';
+import { calibration, retrievalStats } from './summary';
+import { defaultAnalyzeOptions, type AnalysisDetail, type AnalysisResult, type AnalyzeOptions } from './types';
+
+export function resolveOptions(opts: Partial<AnalyzeOptions>): AnalyzeOptions {
+  const o = { ...defaultAnalyzeOptions, ...opts };
+  const bad = (what: string) => new InputError('settings', what);
+  if (!(o.uniformityT > 0)) throw bad(`uniformity t must be positive, got ${o.uniformityT}`);
+  if (!(o.eceTau > 0)) throw bad(`ECE tau must be positive, got ${o.eceTau}`);
+  if (!Number.isInteger(o.eceBins) || o.eceBins < 1) throw bad(`ECE bins must be a positive integer, got ${o.eceBins}`);
+  for (const k of o.ks) if (!Number.isInteger(k) || k < 1) throw bad(`R@K needs positive integer Ks, got ${k}`);
+  return o;
+}
+
+export function describeFiles(ckpt: Checkpoint): string {
+  return ckpt.files.join(' + ') || 'embeddings';
+}
+
+/** || mean x - mean y || of the unit vectors, accumulated in float64. */
+export function modalityGap(x: Float32Array, ni: number, y: Float32Array, nt: number, dim: number): number {
+  const diff = new Float64Array(dim);
+  for (let r = 0; r < ni; r++) for (let d = 0; d < dim; d++) diff[d] += x[r * dim + d] / ni;
+  for (let r = 0; r < nt; r++) for (let d = 0; d < dim; d++) diff[d] -= y[r * dim + d] / nt;
+  let s = 0;
+  for (let d = 0; d < dim; d++) s += diff[d] * diff[d];
+  return Math.sqrt(s);
+}
+
+export async function analyze(
+  ckpt: Checkpoint,
+  opts: Partial<AnalyzeOptions> = {},
+): Promise<{ result: AnalysisResult; detail: AnalysisDetail }> {
+  const o = resolveOptions(opts);
+  const file = describeFiles(ckpt);
+  const pairing = pairingOf(ckpt, file);
+  const ni = ckpt.image.rows;
+  const nt = ckpt.text.rows;
+  const dim = ckpt.image.cols;
+  const x = normalizeRows(ckpt.image, file, 'image');
+  const y = normalizeRows(ckpt.text, file, 'text');
+  const pass = await blockedPass({
+    x: x.data,
+    y: y.data,
+    ni,
+    nt,
+    dim,
+    pairing,
+    uniformityT: o.uniformityT,
+    eceTau: o.eceTau,
+    blockRows: blockRows(o.memoryBudgetBytes, Math.max(ni, nt), ni + nt),
+    token: o.token,
+    onProgress: o.onProgress,
+  });
+
+  let align = 0;
+  let hnI2T = 0;
+  let hnT2I = 0;
+  for (let k = 0; k < nt; k++) {
+    const pos = pass.i2t.positive[k];
+    align += 2 - 2 * pos;
+    hnI2T += 2 * pass.i2t.hardestNegative[pairing.owner[k]] - 2 * pos;
+    hnT2I += 2 * pass.t2i.hardestNegative[k] - 2 * pass.t2i.positive[k];
+  }
+  const pairs = (m: number) => (m * (m - 1)) / 2;
+  const i2tCal = calibration(pass.i2t.confidence, pass.i2t.correct, o.eceBins);
+  const t2iCal = calibration(pass.t2i.confidence, pass.t2i.correct, o.eceBins);
+  const result: AnalysisResult = {
+    n: nt,
+    dim,
+    uniformity: Math.log((pass.expSumImage + pass.expSumText + pass.expSumCross) / pairs(ni + nt)),
+    uniformity_image: Math.log(pass.expSumImage / pairs(ni)),
+    uniformity_text: Math.log(pass.expSumText / pairs(nt)),
+    alignment: align / nt,
+    hardest_negative_alignment_i2t: hnI2T / nt,
+    hardest_negative_alignment_t2i: hnT2I / nt,
+    modality_gap: modalityGap(x.data, ni, y.data, nt, dim),
+    i2t: retrievalStats(pass.i2t.rank, o.ks),
+    t2i: retrievalStats(pass.t2i.rank, o.ks),
+    ece: i2tCal.ece,
+    ece_t2i: t2iCal.ece,
+    ece_tau: o.eceTau,
+    uniformity_t: o.uniformityT,
+    n_image: ni,
+    n_text: nt,
+    input_norms: { image: x.norms, text: y.norms },
+  };
+  const detail: AnalysisDetail = {
+    positive: pass.i2t.positive,
+    hardestNegativeI2T: pass.i2t.hardestNegative,
+    hardestNegativeT2I: pass.t2i.hardestNegative,
+    ranksI2T: pass.i2t.rank,
+    ranksT2I: pass.t2i.rank,
+    reliability: i2tCal.reliability,
+  };
+  return { result, detail };
+}
