@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import type { AnalysisResult } from '../core/metrics/types';
 import { AnalysisView } from './analysisView';
 import { Disposable } from './disposable';
 import type { WorkerClient } from './workerClient';
@@ -18,13 +19,13 @@ export class AnalysisPanels extends Disposable {
     this.register({ dispose: () => [...this.open.values()].forEach((o) => o.panel.dispose()) });
   }
 
-  show(files: string[]): void {
+  /** Opens (or reveals) the panel and runs the analysis; resolves to the metrics when it succeeds. */
+  show(files: string[]): Promise<AnalysisResult | undefined> {
     const key = files.join('\n');
     const existing = this.open.get(key);
     if (existing) {
       existing.panel.reveal();
-      void existing.view.run();
-      return;
+      return existing.view.run();
     }
     const title = files.map((f) => path.basename(f)).join(' + ');
     const panel = vscode.window.createWebviewPanel(analysisPanelViewType, `Embedding Lens: ${title}`, vscode.ViewColumn.Active, {
@@ -37,5 +38,6 @@ export class AnalysisPanels extends Disposable {
       view.dispose();
       this.open.delete(key);
     });
+    return view.run();
   }
 }

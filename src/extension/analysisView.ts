@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import { CancelledError } from '../core/errors';
+import type { AnalysisResult } from '../core/metrics/types';
 import type { AnalysisSnapshot, AnalysisViewToHost, HostToAnalysisView } from '../protocol/analysisPanel';
 import { Disposable } from './disposable';
 import { analyzeSettings } from './settings';
@@ -18,6 +19,9 @@ export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions 
  */
 export class AnalysisView extends Disposable {
   private snapshot: AnalysisSnapshot | undefined;
+  /** The last snapshot or error, re-sent when the view (re)loads. */
+  private last: HostToAnalysisView | undefined;
+  private started = false;
   private running: vscode.CancellationTokenSource | undefined;
 
   constructor(
@@ -34,9 +38,13 @@ export class AnalysisView extends Disposable {
     this.register({ dispose: () => this.running?.cancel() });
   }
 
-  /** Runs (or re-runs) the analysis with a cancellable progress notification. */
-  async run(): Promise<void> {
+  /**
+   * Runs (or re-runs) the analysis with a cancellable progress notification. Resolves to the
+   * metrics, or undefined when it failed or was cancelled (the view and a notification say why).
+   */
+  async run(): Promise<AnalysisResult | undefined> {
     this.running?.cancel();
+    this.started = true;
     const cts = new vscode.CancellationTokenSource();
     this.running = cts;
     const name = this.title;
@@ -61,6 +69,7 @@ export class AnalysisView extends Disposable {
           this.post({ type: 'snapshot', snapshot });
         },
       );
+      return this.snapshot?.metrics;
     } catch (err) {
       const message = err instanceof CancelledError ? 'Analysis cancelled.' : (err as Error).message;
       this.post({ type: 'error', message });
@@ -70,6 +79,7 @@ export class AnalysisView extends Disposable {
       if (this.running === cts) this.running = undefined;
       cts.dispose();
     }
+    return undefined;
   }
 
   private async askForPartner(message: string): Promise<void> {
@@ -84,8 +94,8 @@ export class AnalysisView extends Disposable {
   private onMessage(m: AnalysisViewToHost): void {
     switch (m.type) {
       case 'ready':
-        if (this.snapshot) this.post({ type: 'snapshot', snapshot: this.snapshot });
-        else if (!this.running) void this.run();
+        if (this.last) this.post(this.last);
+        else if (!this.started) void this.run();
         return;
       case 'rerun':
         void this.run();
@@ -113,6 +123,7 @@ export class AnalysisView extends Disposable {
   }
 
   private post(message: HostToAnalysisView): void {
+    if (message.type !== 'progress') this.last = message;
     if (!this.isDisposed) void this.webview.postMessage(message);
   }
 

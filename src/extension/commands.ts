@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import type { AnalysisResult } from '../core/metrics/types';
 import type { AnalysisPanels } from './analysisPanel';
 import type { BackendStatus } from './backendStatus';
 import { pickCheckpoint } from './pickFiles';
@@ -11,14 +12,17 @@ export interface CommandContext {
 
 type Command = (ctx: CommandContext, ...args: any[]) => unknown;
 
-async function analyze(ctx: CommandContext, uri?: vscode.Uri, selected?: vscode.Uri[]): Promise<void> {
+/** Resolves to the metrics of each analysed file (undefined where it failed), for scripts and tests. */
+async function analyze(ctx: CommandContext, uri?: vscode.Uri, selected?: vscode.Uri[]): Promise<(AnalysisResult | undefined)[]> {
   const targets = selected && selected.length > 1 ? selected : [uri];
+  const runs: Promise<AnalysisResult | undefined>[] = [];
   for (const target of targets) {
     const file = await pickCheckpoint(target);
-    if (file) ctx.panels.show([file]);
+    if (file) runs.push(ctx.panels.show([file]));
   }
   // The probe queues behind the analysis in the worker, so the status bar fills in after it.
   ctx.backend.get().catch((err: Error) => ctx.log.appendLine(`backend probe failed: ${err.message}`));
+  return Promise.all(runs);
 }
 
 async function showBackend(ctx: CommandContext): Promise<void> {
@@ -56,11 +60,12 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
   return Object.entries(commands).map(([id, fn]) =>
     vscode.commands.registerCommand(id, async (...args: unknown[]) => {
       try {
-        await fn(ctx, ...args);
+        return await fn(ctx, ...args);
       } catch (err) {
         const message = (err as Error).message?.split('\n')[0] ?? String(err);
         ctx.log.appendLine(`${id}: ${(err as Error).stack ?? message}`);
         void vscode.window.showErrorMessage(`Embedding Lens: ${message}`);
+        return undefined;
       }
     }),
   );

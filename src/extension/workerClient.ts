@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import * as vscode from 'vscode';
 import { CancelledError } from '../core/errors';
+import type { RunEvent, RunSummary } from '../core/train/events';
 import type { AnalysisSnapshot } from '../protocol/analysisPanel';
 import type {
   AnalyzeSettings,
@@ -13,7 +14,8 @@ import type {
 } from '../protocol/worker';
 import { Disposable } from './disposable';
 
-type Progress = (fraction: number, message: string) => void;
+/** event: the RunEvent behind a training job's progress reply. */
+type Progress = (fraction: number, message: string, event?: RunEvent) => void;
 
 interface Pending {
   resolve(reply: WorkerReply): void;
@@ -75,6 +77,14 @@ export class WorkerClient extends Disposable {
     return reply.snapshot;
   }
 
+  /** Runs a *.m2mix.json to its end; a cancel stops it before its next step (status 'cancelled'). */
+  async train(configFile: string, token: vscode.CancellationToken, progress: Progress): Promise<RunSummary> {
+    const cancel = new SharedArrayBuffer(4);
+    const reply = await this.request({ type: 'train', configFile, cancel }, token, progress, () => Atomics.store(new Int32Array(cancel), 0, 1));
+    if (reply.type !== 'trained') throw new Error(`unexpected worker reply ${reply.type}`);
+    return reply.summary;
+  }
+
   async backendReport(): Promise<BackendReport> {
     const reply = await this.request({ type: 'backend' });
     if (reply.type !== 'backend') throw new Error(`unexpected worker reply ${reply.type}`);
@@ -101,7 +111,7 @@ export class WorkerClient extends Disposable {
     const p = this.pending.get(reply.id);
     if (!p) return;
     if (reply.type === 'progress') {
-      p.progress?.(reply.fraction, reply.message);
+      p.progress?.(reply.fraction, reply.message, reply.event);
       return;
     }
     this.pending.delete(reply.id);
