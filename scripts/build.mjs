@@ -14,7 +14,7 @@ const node = {
   target: 'node20',
   sourcemap: !production,
   minify: production,
-  external: ['vscode', '@tensorflow/*'],
+  external: ['vscode', '@tensorflow/*', 'webgpu'],
   logLevel: 'warning',
 };
 
@@ -22,6 +22,7 @@ const builds = [
   { ...node, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist' },
   { ...node, entryPoints: { worker: 'src/worker/worker.ts' }, outdir: 'dist' },
   { ...node, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
+  { ...node, entryPoints: { blockWorker: 'src/core/metrics/pool/blockWorker.ts' }, outdir: 'dist' },
   {
     bundle: true,
     platform: 'browser',

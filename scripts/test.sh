@@ -7,6 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -d node_modules ] || npm install --no-audit --no-fund
 bash scripts/setup-vscode-host.sh   # chromium for tier 2, code-server for tier 3
+bash scripts/install-webgpu-deps.sh # Vulkan + Mesa's llvmpipe: the webgpu backend's tests run on it
 node scripts/build.mjs
 npx tsc -p tsconfig.test.json
 node --test --test-reporter=spec out/test/unit/ out/test/webview/

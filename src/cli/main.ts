@@ -7,6 +7,7 @@ import { initBackend, ladder, probeGflops, type BackendName } from '../core/back
 import { SharedCancelToken } from '../core/cancel';
 import { CancelledError, InputError, oneLine } from '../core/errors';
 import { writeSampleWorkspace } from '../core/sampleWorkspace';
+import { compareCommand, compareUsage } from './compare';
 import { numberOption, parseArgs, rejectUnknown, UsageError, type ParsedArgs } from './args';
 import { formatResult } from './format';
 import { terminalProgress } from './progress';
@@ -15,6 +16,8 @@ import { trainCommand } from './train';
 const usage = `usage:
   embedding-lens analyze FILE [FILE2] [--json] [--uniformity-t 2] [--ks 1,5,10] [--ece-tau 0.01]
                  [--memory-mb 512] [--image-key K] [--text-key K] [--backend auto|${ladder.join('|')}]
+                 [--sample PAIRS]   estimate uniformity and ECE from PAIRS random pairs (default above 50,000 pairs)
+${compareUsage}
   embedding-lens train CONFIG.m2mix.json | --train FILE --eval FILE [options]   (see 'train --help')
   embedding-lens sample DIR      write the embedded CLIP-like sample workspace into DIR
   embedding-lens backend         show the compute backend and its measured GFLOP/s`;
@@ -42,7 +45,7 @@ function stringList(args: ParsedArgs, key: string): string[] {
 
 async function analyzeCommand(argv: string[]): Promise<number> {
   const args = parseArgs(argv, ['json']);
-  rejectUnknown(args, ['json', 'uniformity-t', 'ks', 'ece-tau', 'memory-mb', 'image-key', 'text-key', 'backend']);
+  rejectUnknown(args, ['json', 'uniformity-t', 'ks', 'ece-tau', 'memory-mb', 'image-key', 'text-key', 'backend', 'sample']);
   if (args.positional.length < 1 || args.positional.length > 2) throw new UsageError('analyze takes one checkpoint file, or an image file and a text file');
   const backend = await backendFrom(args);
   const progress = terminalProgress('analyze');
@@ -55,6 +58,8 @@ async function analyzeCommand(argv: string[]): Promise<number> {
       memoryBudgetMB: numberOption(args, 'memory-mb', 512, 1, 1 << 20),
       imageKeys: stringList(args, 'image-key'),
       textKeys: stringList(args, 'text-key'),
+      sampleAbovePairs: 50_000,
+      samplePairs: args.options.has('sample') ? numberOption(args, 'sample', 20_000, 2, 2 ** 31 - 1) : undefined,
     },
     token,
     progress.report,
@@ -91,6 +96,8 @@ async function main(argv: string[]): Promise<number> {
       return analyzeCommand(rest);
     case 'train':
       return trainCommand(rest, token);
+    case 'compare':
+      return compareCommand(rest, token, backendFrom);
     case 'sample':
       return sampleCommand(rest);
     case 'backend':

@@ -12,6 +12,10 @@ export interface AnalyzeFilesSettings {
   memoryBudgetMB: number;
   imageKeys: string[];
   textKeys: string[];
+  /** Sampled mode above this many pairs (embeddingLens.sampleAbovePairs); absent: never automatically. */
+  sampleAbovePairs?: number;
+  /** Sampled mode with this many pairs, whatever N (the CLI's --sample). */
+  samplePairs?: number;
 }
 
 export interface AnalyzedCheckpoint {
@@ -20,6 +24,12 @@ export interface AnalyzedCheckpoint {
   detail: AnalysisDetail;
   seconds: number;
 }
+
+/**
+ * The sample when sampled mode starts by itself: 20,000 pairs put the uniformity estimates' standard
+ * errors near 0.01 on CLIP-like data, and ECE then softmaxes 20,000 queries instead of N.
+ */
+export const defaultSamplePairs = 20_000;
 
 /** Reading takes the first tenth of the progress bar, the blocked pass the rest. */
 const readShare = 0.1;
@@ -44,6 +54,8 @@ export async function analyzeFiles(
     ks: settings.ks,
     eceTau: settings.eceTau,
     memoryBudgetBytes,
+    samplePairs:
+      settings.samplePairs ?? (checkpoint.text.rows > (settings.sampleAbovePairs ?? Infinity) ? defaultSamplePairs : undefined),
     token,
     onProgress: (f, m) => onProgress?.(readShare + f * (1 - readShare), m),
   });

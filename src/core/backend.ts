@@ -1,28 +1,35 @@
 /**
- * The TensorFlow.js backend ladder: tfjs-node-gpu -> tfjs-node -> wasm -> cpu. The native packages
- * are optional dependencies that download libtensorflow at install time, so they are required only
- * when resolvable, and every failure to load one is recorded rather than thrown.
+ * The TensorFlow.js backend ladder: tfjs-node-gpu -> webgpu -> tfjs-node -> wasm -> cpu. The native
+ * packages are optional dependencies that download libtensorflow at install time, so they are
+ * required only when resolvable, and every failure to load one is recorded rather than thrown.
+ * webgpu (Dawn over Vulkan) is taken under 'auto' only on a hardware adapter (see webgpuRung.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { startWebGpu, webGpuState } from './webgpuRung';
 
-export type BackendName = 'tfjs-node-gpu' | 'tfjs-node' | 'wasm' | 'cpu';
-export const ladder: BackendName[] = ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'];
+export type BackendName = 'tfjs-node-gpu' | 'webgpu' | 'tfjs-node' | 'wasm' | 'cpu';
+export const ladder: BackendName[] = ['tfjs-node-gpu', 'webgpu', 'tfjs-node', 'wasm', 'cpu'];
 
 export interface BackendChoice {
   name: BackendName;
   /** Why each rung above the chosen one was passed over. */
   skipped: string[];
+  /** The device behind the backend when it says more than the name (webgpu: the adapter). */
+  detail?: string;
 }
 
 /** tfjs registers the native backends under the name 'tensorflow' (GPU or not). */
 const tfName: Record<BackendName, string> = {
   'tfjs-node-gpu': 'tensorflow',
   'tfjs-node': 'tensorflow',
+  webgpu: 'webgpu',
   wasm: 'wasm',
   cpu: 'cpu',
 };
 
-async function tryRung(name: BackendName): Promise<void> {
+/** Starts one rung; returns its detail line, if any. `forced`: the user named this rung. */
+async function tryRung(name: BackendName, forced: boolean): Promise<string | undefined> {
+  let detail: string | undefined;
   switch (name) {
     case 'tfjs-node-gpu':
     case 'tfjs-node': {
@@ -36,6 +43,9 @@ async function tryRung(name: BackendName): Promise<void> {
       require(pkg);
       break;
     }
+    case 'webgpu':
+      detail = (await startWebGpu(forced)).detail;
+      break;
     case 'wasm':
       require('@tensorflow/tfjs-backend-wasm');
       break;
@@ -45,19 +55,22 @@ async function tryRung(name: BackendName): Promise<void> {
   }
   if (!(await tf.setBackend(tfName[name]))) throw new Error(`tfjs could not initialise the ${name} backend`);
   await tf.ready();
+  return detail;
 }
 
 let chosen: BackendChoice | undefined;
 
 /** Picks the first rung that works, or exactly the preferred one when it is not 'auto'. */
 export async function initBackend(preferred: BackendName | 'auto' = 'auto'): Promise<BackendChoice> {
+  // A lost GPU device is not coming back: choose again, and the webgpu rung then says why it is skipped.
+  if (chosen?.name === 'webgpu' && webGpuState()?.lostReason) chosen = undefined;
   if (chosen && (preferred === 'auto' || preferred === chosen.name)) return chosen;
   const rungs = preferred === 'auto' ? ladder : [preferred];
   const skipped: string[] = [];
   for (const name of rungs) {
     try {
-      await tryRung(name);
-      chosen = { name, skipped };
+      const detail = await tryRung(name, preferred === name);
+      chosen = detail ? { name, skipped, detail } : { name, skipped };
       return chosen;
     } catch (err) {
       skipped.push(`${name}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);

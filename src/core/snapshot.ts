@@ -25,7 +25,7 @@ function samplePairs(n: number, k: number): Int32Array {
   return idx.subarray(0, k).sort();
 }
 
-function scatter(a: AnalyzedCheckpoint): ScatterData {
+async function scatter(a: AnalyzedCheckpoint): Promise<ScatterData> {
   const { image, text, textToImage } = a.checkpoint;
   const pairs = text.rows;
   const chosen = samplePairs(pairs, maxScatterPairs);
@@ -37,7 +37,7 @@ function scatter(a: AnalyzedCheckpoint): ScatterData {
     points.data.set(text.data.subarray(t * dim, (t + 1) * dim), (chosen.length + r) * dim);
   });
   normalizeRows(points);
-  const { projected, explained } = pca(points, 2);
+  const { projected, explained } = await pca(points, 2);
   const half = chosen.length * 2;
   return {
     image: Array.from(projected.subarray(0, half)),
@@ -59,7 +59,7 @@ function normalizeRows(m: Matrix): void {
   }
 }
 
-export function buildSnapshot(a: AnalyzedCheckpoint, backend: string): AnalysisSnapshot {
+export async function buildSnapshot(a: AnalyzedCheckpoint, backend: string): Promise<AnalysisSnapshot> {
   const h = histogram2(a.detail.positive, a.detail.hardestNegativeI2T, histogramBins);
   const files = a.checkpoint.files;
   return {
@@ -68,7 +68,7 @@ export function buildSnapshot(a: AnalyzedCheckpoint, backend: string): AnalysisS
     metrics: a.result,
     warnings: a.checkpoint.warnings,
     metadata: a.checkpoint.metadata,
-    scatter: scatter(a),
+    scatter: await scatter(a),
     histogram: { edges: h.edges, positive: h.a, hardestNegative: h.b },
     reliability: a.detail.reliability,
     backend,

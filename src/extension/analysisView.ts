@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { CancelledError } from '../core/errors';
 import type { AnalysisResult } from '../core/metrics/types';
 import type { AnalysisSnapshot, AnalysisViewToHost, HostToAnalysisView } from '../protocol/analysisPanel';
+import { analysisResults } from './analysisResults';
 import { Disposable } from './disposable';
 import { analyzeSettings } from './settings';
 import { buildWebviewHtml } from './webviewHtml';
@@ -66,6 +67,7 @@ export class AnalysisView extends Disposable {
           ).finally(() => sub.dispose());
           if (cts.token.isCancellationRequested) throw new CancelledError();
           this.snapshot = snapshot;
+          analysisResults.record(snapshot.files, snapshot.metrics);
           this.post({ type: 'snapshot', snapshot });
         },
       );

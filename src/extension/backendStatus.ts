@@ -30,8 +30,9 @@ export class BackendStatus extends Disposable {
     this.report ??= this.worker.backendReport().then(
       (r) => {
         this.item.text = `$(pulse) ${r.name} ${r.gflops.toFixed(1)} GFLOP/s`;
-        this.item.tooltip = `Embedding Lens compute backend: ${r.name}, measured ${r.gflops.toFixed(1)} GFLOP/s (matMul probe)`;
-        this.log.appendLine(`backend: ${r.name} (${r.gflops.toFixed(1)} GFLOP/s)`);
+        const detail = r.detail ? ` (${r.detail})` : '';
+        this.item.tooltip = `Embedding Lens compute backend: ${r.name}${detail}, measured ${r.gflops.toFixed(1)} GFLOP/s (matMul probe)`;
+        this.log.appendLine(`backend: ${r.name}${detail} (${r.gflops.toFixed(1)} GFLOP/s)`);
         for (const s of r.skipped) this.log.appendLine(`  skipped ${s}`);
         return r;
       },

@@ -2,12 +2,19 @@ import * as vscode from 'vscode';
 import type { AnalysisResult } from '../core/metrics/types';
 import type { AnalysisPanels } from './analysisPanel';
 import type { BackendStatus } from './backendStatus';
+import type { CheckpointsTree } from './checkpointsTree';
+import { compareCheckpoints } from './compareCommand';
+import type { ComparePanels } from './comparePanel';
 import { pickCheckpoint } from './pickFiles';
+import type { Training } from './training/training';
 
 export interface CommandContext {
   panels: AnalysisPanels;
   backend: BackendStatus;
   log: vscode.OutputChannel;
+  compare: ComparePanels;
+  checkpoints: CheckpointsTree;
+  training: Training;
 }
 
 type Command = (ctx: CommandContext, ...args: any[]) => unknown;
@@ -32,27 +39,22 @@ async function showBackend(ctx: CommandContext): Promise<void> {
   );
   const skipped = r.skipped.length ? ` Not used: ${r.skipped.join('; ')}.` : '';
   const pick = await vscode.window.showInformationMessage(
-    `Embedding Lens computes on ${r.name}: ${r.gflops.toFixed(1)} GFLOP/s measured.${skipped}`,
+    `Embedding Lens computes on ${r.name}${r.detail ? ` (${r.detail})` : ''}: ${r.gflops.toFixed(1)} GFLOP/s measured.${skipped}`,
     'Change Backend…',
   );
   if (pick) await vscode.commands.executeCommand('workbench.action.openSettings', 'embeddingLens.backend');
 }
 
-function coming(feature: string, issue: string): Command {
-  return async () => {
-    const pick = await vscode.window.showInformationMessage(
-      `Embedding Lens: ${feature} is coming (${issue}). Analyze Embeddings works today.`,
-      'Analyze Embeddings',
-    );
-    if (pick) await vscode.commands.executeCommand('embeddingLens.analyze');
-  };
-}
-
 /** Every command, registered from this one table (rust-analyzer's pattern). */
 export const commands: Record<string, Command> = {
   'embeddingLens.analyze': analyze,
-  'embeddingLens.compare': coming('Compare Checkpoints', 'the compare view'),
-  'embeddingLens.fineTune': coming('Fine-tune with m²-Mix', 'the trainer'),
+  'embeddingLens.compare': (ctx, uri?: vscode.Uri, selected?: vscode.Uri[]) => compareCheckpoints(ctx.compare, uri, selected),
+  'embeddingLens.compareSelectedCheckpoints': (ctx) => compareCheckpoints(ctx.compare, undefined, [...ctx.checkpoints.view.selection]),
+  'embeddingLens.refreshCheckpoints': (ctx) => ctx.checkpoints.refresh(),
+  'embeddingLens.fineTune': (ctx, uri?: vscode.Uri) => ctx.training.fineTune(uri),
+  'embeddingLens.runTraining': (ctx, uri?: vscode.Uri) => ctx.training.run(uri),
+  'embeddingLens.cancelTraining': (ctx, uri?: vscode.Uri) => ctx.training.cancel(uri),
+  'embeddingLens.openTrainingDashboard': (ctx, uri?: vscode.Uri) => ctx.training.openDashboard(uri),
   'embeddingLens.showBackend': showBackend,
 };
 

@@ -2,8 +2,11 @@ import * as vscode from 'vscode';
 import { AnalysisPanels } from './analysisPanel';
 import { BackendStatus } from './backendStatus';
 import { CheckpointEditorProvider } from './checkpointEditor';
+import { CheckpointsTree } from './checkpointsTree';
 import { registerCommands } from './commands';
+import { ComparePanels } from './comparePanel';
 import { affectsBackend, backendPreference } from './settings';
+import { Training } from './training/training';
 import { WorkerClient } from './workerClient';
 
 export function activate(context: vscode.ExtensionContext): void {
@@ -11,16 +14,26 @@ export function activate(context: vscode.ExtensionContext): void {
   const worker = new WorkerClient(context.extensionPath, backendPreference, log);
   const backend = new BackendStatus(worker, log);
   const panels = new AnalysisPanels(context.extensionUri, worker);
+  const compare = new ComparePanels(context.extensionUri, worker);
+  const checkpoints = new CheckpointsTree();
+  // Training gets a worker of its own: a run takes minutes, and analyses should not queue behind it.
+  const trainWorker = new WorkerClient(context.extensionPath, backendPreference, log);
+  const training = new Training(context.extensionUri, trainWorker, log);
   context.subscriptions.push(
     log,
     worker,
     backend,
     panels,
+    compare,
+    checkpoints,
     new CheckpointEditorProvider(context.extensionUri, worker),
-    ...registerCommands({ panels, backend, log }),
+    trainWorker,
+    training,
+    ...registerCommands({ panels, backend, log, training, compare, checkpoints }),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (!affectsBackend(e)) return;
       worker.restart();
+      trainWorker.restart();
       backend.reset();
     }),
   );

@@ -12,6 +12,7 @@ export function analyzeSettings(scope?: vscode.Uri): AnalyzeSettings {
     memoryBudgetMB: c.get<number>('memoryBudgetMB', 512),
     imageKeys: c.get<string[]>('npzImageKeys', []),
     textKeys: c.get<string[]>('npzTextKeys', []),
+    sampleAbovePairs: c.get<number>('sampleAbovePairs', 50000),
   };
 }
 
@@ -25,3 +26,8 @@ export function affectsBackend(e: vscode.ConfigurationChangeEvent): boolean {
 
 /** Glob of the files the commands offer. */
 export const embeddingGlob = '**/*.{npy,npz,safetensors}';
+
+/** Files the Embedding Checkpoints view lists (embeddingLens.checkpointsGlob). */
+export function checkpointsGlob(): string {
+  return vscode.workspace.getConfiguration(section).get<string>('checkpointsGlob', embeddingGlob) || embeddingGlob;
+}

@@ -12,6 +12,8 @@ export interface WebviewHtmlParts {
   styleUri: string;
   codiconUri: string;
   title: string;
+  /** Which view the one bundle renders (webview/src/main.ts dispatches on it); absent: the analysis view. */
+  view?: string;
 }
 
 const escapes: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
@@ -45,7 +47,7 @@ export function buildWebviewHtml(p: WebviewHtmlParts): string {
 <script type="module" nonce="${nonce}" src="${escapeHtml(p.scriptUri)}"></script>
 </head>
 <body>
-<main id="app" data-title="${escapeHtml(p.title)}"></main>
+<main id="app" data-title="${escapeHtml(p.title)}" data-view="${escapeHtml(p.view ?? 'analysis')}"></main>
 </body>
 </html>
 `;

@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import { CancelledError } from '../core/errors';
 import type { RunEvent, RunSummary } from '../core/train/events';
 import type { AnalysisSnapshot } from '../protocol/analysisPanel';
+import type { CompareData } from '../protocol/comparePanel';
 import type {
   AnalyzeSettings,
   BackendPreference,
@@ -83,6 +84,21 @@ export class WorkerClient extends Disposable {
     const reply = await this.request({ type: 'train', configFile, cancel }, token, progress, () => Atomics.store(new Int32Array(cancel), 0, 1));
     if (reply.type !== 'trained') throw new Error(`unexpected worker reply ${reply.type}`);
     return reply.summary;
+  }
+
+  /** Analyses each checkpoint in turn; progress runs over all of them. */
+  async compare(
+    checkpoints: string[][],
+    settings: AnalyzeSettings,
+    token: vscode.CancellationToken,
+    progress: Progress,
+  ): Promise<CompareData> {
+    const cancel = new SharedArrayBuffer(4);
+    const reply = await this.request({ type: 'compare', checkpoints, settings, cancel }, token, progress, () =>
+      Atomics.store(new Int32Array(cancel), 0, 1),
+    );
+    if (reply.type !== 'comparison') throw new Error(`unexpected worker reply ${reply.type}`);
+    return reply.data;
   }
 
   async backendReport(): Promise<BackendReport> {

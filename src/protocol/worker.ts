@@ -2,7 +2,9 @@
  * Jobs the extension host hands to the compute worker, and what the worker sends back. Every
  * request carries an id; every reply names it (the hexeditor's request/reply pattern).
  */
+import type { RunEvent, RunSummary } from '../core/train/events';
 import type { AnalysisSnapshot } from './analysisPanel';
+import type { CompareData } from './comparePanel';
 
 export interface AnalyzeSettings {
   uniformityT: number;
@@ -12,9 +14,11 @@ export interface AnalyzeSettings {
   /** Extra key names to look for in .npz/.safetensors files. */
   imageKeys: string[];
   textKeys: string[];
+  /** embeddingLens.sampleAbovePairs: above this many pairs uniformity and ECE are estimated from a sample. */
+  sampleAbovePairs?: number;
 }
 
-export type BackendPreference = 'auto' | 'tfjs-node-gpu' | 'tfjs-node' | 'wasm' | 'cpu';
+export type BackendPreference = 'auto' | 'tfjs-node-gpu' | 'webgpu' | 'tfjs-node' | 'wasm' | 'cpu';
 
 export type WorkerRequest =
   | {
@@ -25,19 +29,40 @@ export type WorkerRequest =
       /** Shared Int32 flag: non-zero asks the job to stop at its next check. */
       cancel: SharedArrayBuffer;
     }
-  | { id: number; type: 'backend' };
+  | {
+      id: number;
+      type: 'compare';
+      /** checkpoints[k]: the file (or image + text files) of checkpoint k. */
+      checkpoints: string[][];
+      settings: AnalyzeSettings;
+      cancel: SharedArrayBuffer;
+    }
+  | { id: number; type: 'backend' }
+  | {
+      id: number;
+      type: 'train';
+      /** A *.m2mix.json; the host has checked it already, the worker reads it again to run it. */
+      configFile: string;
+      /** Shared Int32 flag, polled before every optimizer step. */
+      cancel: SharedArrayBuffer;
+    };
 
 export interface BackendReport {
   name: string;
   gflops: number;
   /** Why higher rungs of the ladder were not used. */
   skipped: string[];
+  /** The device behind the backend (webgpu: adapter vendor, architecture, description). */
+  detail?: string;
 }
 
 export type WorkerReply =
-  | { id: number; type: 'progress'; fraction: number; message: string }
+  /** event: a training run's RunEvent, streamed as it happens (step, eval, checkpoint, start). */
+  | { id: number; type: 'progress'; fraction: number; message: string; event?: RunEvent }
   | { id: number; type: 'analysis'; snapshot: AnalysisSnapshot }
+  | { id: number; type: 'comparison'; data: CompareData }
   | { id: number; type: 'backend'; report: BackendReport }
+  | { id: number; type: 'trained'; summary: RunSummary }
   /** needsPartner: the file holds one modality and no partner was found; the user may pick one. */
   | { id: number; type: 'error'; message: string; needsPartner?: boolean }
   | { id: number; type: 'cancelled' };

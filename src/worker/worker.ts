@@ -7,8 +7,11 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { analyzeFiles } from '../core/analyzeFiles';
 import { initBackend, probeGflops, type BackendChoice } from '../core/backend';
 import { SharedCancelToken } from '../core/cancel';
+import { analyzeCheckpoints } from '../core/compare/analyzeCheckpoints';
 import { CancelledError, NeedsPartnerError, oneLine } from '../core/errors';
 import { buildSnapshot } from '../core/snapshot';
+import { loadConfig } from '../core/train/config';
+import { train } from '../core/train/trainer';
 import type { BackendReport, WorkerInit, WorkerReply, WorkerRequest } from '../protocol/worker';
 
 const port = parentPort!;
@@ -25,7 +28,7 @@ async function handle(req: WorkerRequest): Promise<void> {
   const choice = await backend;
   switch (req.type) {
     case 'backend':
-      report ??= { name: choice.name, gflops: await probeGflops(1), skipped: choice.skipped };
+      report ??= { name: choice.name, detail: choice.detail, gflops: await probeGflops(1), skipped: choice.skipped };
       post({ id: req.id, type: 'backend', report });
       return;
     case 'analyze': {
@@ -33,7 +36,29 @@ async function handle(req: WorkerRequest): Promise<void> {
       const analyzed = await analyzeFiles(req.files, req.settings, token, (fraction, message) =>
         post({ id: req.id, type: 'progress', fraction, message: message ?? '' }),
       );
-      post({ id: req.id, type: 'analysis', snapshot: buildSnapshot(analyzed, choice.name) });
+      post({ id: req.id, type: 'analysis', snapshot: await buildSnapshot(analyzed, choice.name) });
+      return;
+    }
+    case 'compare': {
+      const token = new SharedCancelToken(req.cancel);
+      const data = await analyzeCheckpoints(req.checkpoints, req.settings, choice.name, token, (fraction, message) =>
+        post({ id: req.id, type: 'progress', fraction, message: message ?? '' }),
+      );
+      post({ id: req.id, type: 'comparison', data });
+      return;
+    }
+    case 'train': {
+      const config = await loadConfig(req.configFile);
+      let [total, done, message] = [1, 0, 'evaluating epoch 0'];
+      const summary = await train(config, {
+        token: new SharedCancelToken(req.cancel),
+        onEvent(event) {
+          if (event.type === 'start') [total, done, message] = [Math.max(1, event.totalSteps), event.firstStep, 'training'];
+          if (event.type === 'step') [done, message] = [event.step, `epoch ${event.epoch}, loss ${event.loss.toFixed(4)}`];
+          post({ id: req.id, type: 'progress', fraction: done / total, message, event });
+        },
+      });
+      post({ id: req.id, type: 'trained', summary });
       return;
     }
   }

@@ -218,10 +218,10 @@ describe('analyze', () => {
     const ckpt = randomCheckpoint(8, 8, new Array(40).fill(1));
     const seen: [number, string | undefined][] = [];
     await analyze(ckpt, { memoryBudgetBytes: budgetFor(ckpt, 16), onProgress: (f, m) => seen.push([f, m]) });
-    assert.equal(seen.length, 6); // 3 image blocks, 3 text blocks
+    assert.equal(seen.length, 9); // 3 diagonal blocks, 3 image blocks, 3 text blocks
     for (let p = 1; p < seen.length; p++) assert.ok(seen[p][0] > seen[p - 1][0]);
     assert.equal(seen[seen.length - 1][0], 1);
-    assert.match(seen[0][1] ?? '', /rows 1-16 of 40/);
+    assert.match(seen[0][1] ?? '', /block 1 of 9/);
   });
 
   it('rejects inputs it cannot pair, naming the file', async () => {

@@ -37,11 +37,11 @@ describe('pca', () => {
     await initBackend('wasm');
   });
 
-  it('recovers planted directions in order, with decreasing explained fractions in [0, 1]', () => {
+  it('recovers planted directions in order, with decreasing explained fractions in [0, 1]', async () => {
     const dim = 20;
     const { points, directions } = planted(3000, dim, [3, 1.5], 11);
     const tensors = tf.memory().numTensors;
-    const { components, projected, explained } = pca(points, 3);
+    const { components, projected, explained } = await pca(points, 3);
     assert.equal(tf.memory().numTensors, tensors);
     assert.equal(components.length, 3 * dim);
     assert.equal(projected.length, 3 * 3000);
@@ -56,10 +56,10 @@ describe('pca', () => {
     assert.ok(Math.abs(explained[0] - 9 / total) < 0.05, String(explained[0]));
   });
 
-  it('projects centred points onto unit components', () => {
+  it('projects centred points onto unit components', async () => {
     const dim = 6;
     const { points } = planted(500, dim, [2], 12);
-    const { components, projected } = pca(points, 2);
+    const { components, projected } = await pca(points, 2);
     for (let c = 0; c < 2; c++) {
       const norm = Math.hypot(...components.subarray(c * dim, (c + 1) * dim));
       assert.ok(Math.abs(norm - 1) < 1e-6);
@@ -71,8 +71,8 @@ describe('pca', () => {
     assert.ok(Math.abs(dotc) < 1e-6, `components not orthogonal: ${dotc}`);
   });
 
-  it('is deterministic', () => {
+  it('is deterministic', async () => {
     const { points } = planted(200, 5, [1], 13);
-    assert.deepEqual(pca(points, 2), pca(points, 2));
+    assert.deepEqual(await pca(points, 2), await pca(points, 2));
   });
 });

@@ -43,7 +43,8 @@ export class PanelServer {
     readonly origin: string,
   ) {}
 
-  static async start(theme: TestTheme): Promise<PanelServer> {
+  /** view: the page's view kind (webviewHtml.ts), e.g. 'dashboard'; absent: the analysis view. */
+  static async start(theme: TestTheme, view?: string): Promise<PanelServer> {
     if (!existsSync(path.join(bundleDir, 'main.js'))) throw new Error(`${bundleDir}/main.js is missing: run node scripts/build.mjs first`);
     let origin = '';
     const server = createServer((req, res) => {
@@ -55,7 +56,7 @@ export class PanelServer {
       }
       if (url.pathname === '/') {
         res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
-        res.end(pageHtml(origin, theme));
+        res.end(pageHtml(origin, theme, view));
         return;
       }
       const file = path.join(bundleDir, path.basename(url.pathname));
@@ -76,7 +77,7 @@ export class PanelServer {
   }
 }
 
-function pageHtml(origin: string, theme: TestTheme): string {
+function pageHtml(origin: string, theme: TestTheme, view?: string): string {
   const nonce = randomBytes(16).toString('base64');
   const html = buildWebviewHtml({
     cspSource: origin,
@@ -85,6 +86,7 @@ function pageHtml(origin: string, theme: TestTheme): string {
     styleUri: `${origin}/webview/main.css`,
     codiconUri: `${origin}/webview/codicon.css`,
     title: 'clip-fixture.safetensors',
+    view,
   });
   // VS Code sets the theme class on <body> and the variables before any webview script runs.
   return html

@@ -3,18 +3,21 @@ import '@vscode-elements/elements/dist/vscode-progress-bar/index.js';
 import './main.css';
 import type { AnalysisSnapshot, HostToAnalysisView } from '../../src/protocol/analysisPanel';
 import { ChartSet } from './charts/chartSet';
+import { startCompareView } from './compare/compareMain';
+import { startDashboard } from './dashboard/dashboard';
 import { scatterNote } from './charts/scatterOption';
 import { byId } from './dom';
 import { formatMetric } from './format';
 import { renderFacts, renderMetadata, renderTitle, renderWarnings } from './header';
-import { buildLayout } from './layout';
+import { buildLayout, type Layout } from './layout';
 import { renderMetricCards } from './metricCards';
 import { hideActivity, showError, showProgress } from './status';
 import { onThemeChange } from './theme';
 import { vscode } from './vscodeApi';
 
-const layout = buildLayout(byId('app'));
-const charts = new ChartSet(layout.charts);
+// Set once by startAnalysis, before any message can arrive.
+let layout: Layout;
+let charts: ChartSet;
 
 function renderSnapshot(s: AnalysisSnapshot): void {
   hideActivity(layout);
@@ -49,14 +52,24 @@ function onMessage(m: HostToAnalysisView): void {
   }
 }
 
-window.addEventListener('message', (e: MessageEvent<HostToAnalysisView>) => {
-  if (e.data && typeof e.data === 'object' && 'type' in e.data) onMessage(e.data);
-});
-layout.rerun.addEventListener('click', () => vscode.postMessage({ type: 'rerun' }));
-layout.exportJson.addEventListener('click', () => vscode.postMessage({ type: 'exportJson' }));
-layout.cancel.addEventListener('click', () => vscode.postMessage({ type: 'cancel' }));
-onThemeChange(() => charts.redraw());
+function startAnalysis(root: HTMLElement): void {
+  layout = buildLayout(root);
+  charts = new ChartSet(layout.charts);
+  window.addEventListener('message', (e: MessageEvent<HostToAnalysisView>) => {
+    if (e.data && typeof e.data === 'object' && 'type' in e.data) onMessage(e.data);
+  });
+  layout.rerun.addEventListener('click', () => vscode.postMessage({ type: 'rerun' }));
+  layout.exportJson.addEventListener('click', () => vscode.postMessage({ type: 'exportJson' }));
+  layout.cancel.addEventListener('click', () => vscode.postMessage({ type: 'cancel' }));
+  onThemeChange(() => charts.redraw());
 
-const restored = vscode.getState()?.snapshot;
-if (restored) renderSnapshot(restored);
-vscode.postMessage({ type: 'ready' });
+  const restored = vscode.getState()?.snapshot;
+  if (restored) renderSnapshot(restored);
+  vscode.postMessage({ type: 'ready' });
+}
+
+// One bundle serves every view; the page names its view (webviewHtml.ts).
+const app = byId('app');
+if (app.dataset.view === 'dashboard') startDashboard(app);
+else if (app.dataset.view === 'compare') startCompareView(app);
+else startAnalysis(app);

@@ -1,6 +1,7 @@
 import type { AnalysisResult } from '../../src/core/metrics/types';
+import { metricInfo, type Better } from '../../src/protocol/metricInfo';
 
-type Better = 'lower' | 'higher';
+export { metricValue } from '../../src/protocol/metricInfo';
 
 export interface MetricDefinition {
   /** Path into AnalysisResult, nested keys joined with '.'; also the card's data-metric. */
@@ -13,69 +14,64 @@ export interface MetricDefinition {
   explain: (m: AnalysisResult) => string;
 }
 
+/** A card's own text; which way is better comes from the shared metric list. */
+type Described = Omit<MetricDefinition, 'better'>;
+
 export interface MetricGroup {
   title: string;
   metrics: MetricDefinition[];
 }
 
-const geometry: MetricDefinition[] = [
+const geometry: Described[] = [
   {
     key: 'uniformity',
     label: 'Uniformity (images ∪ texts)',
-    better: 'lower',
     percent: false,
     explain: (m) => `How evenly all embeddings spread over the sphere: log mean exp(−t‖a−b‖²), t = ${m.uniformity_t}.`,
   },
   {
     key: 'uniformity_image',
     label: 'Uniformity (images)',
-    better: 'lower',
     percent: false,
     explain: () => 'How evenly the image embeddings alone spread over the sphere.',
   },
   {
     key: 'uniformity_text',
     label: 'Uniformity (texts)',
-    better: 'lower',
     percent: false,
     explain: () => 'How evenly the text embeddings alone spread over the sphere.',
   },
   {
     key: 'alignment',
     label: 'Alignment',
-    better: 'lower',
     percent: false,
     explain: () => 'Mean squared distance between each image and its own caption.',
   },
   {
     key: 'hardest_negative_alignment_i2t',
     label: 'Hardest-negative alignment (image → text)',
-    better: 'lower',
     percent: false,
     explain: () => 'Distance to the true caption minus distance to the closest wrong one; negative means the true one is nearer.',
   },
   {
     key: 'hardest_negative_alignment_t2i',
     label: 'Hardest-negative alignment (text → image)',
-    better: 'lower',
     percent: false,
     explain: () => 'Distance to the true image minus distance to the closest wrong one; negative means the true one is nearer.',
   },
   {
     key: 'modality_gap',
     label: 'Modality gap',
-    better: 'lower',
     percent: false,
     explain: () => 'Distance between the mean image and the mean text embedding: how far apart the two clouds sit.',
   },
 ];
 
-function retrieval(direction: 'i2t' | 't2i'): MetricDefinition[] {
+function retrieval(direction: 'i2t' | 't2i'): Described[] {
   const [query, target] = direction === 'i2t' ? ['image', 'caption'] : ['caption', 'image'];
-  const recall = (k: number): MetricDefinition => ({
+  const recall = (k: number): Described => ({
     key: `${direction}.R@${k}`,
     label: `R@${k}`,
-    better: 'higher',
     percent: true,
     explain: () =>
       k === 1 ? `Share of ${query} queries whose true ${target} ranks first.` : `Share of ${query} queries whose true ${target} is in the top ${k}.`,
@@ -87,7 +83,6 @@ function retrieval(direction: 'i2t' | 't2i'): MetricDefinition[] {
     {
       key: `${direction}.median_rank`,
       label: 'Median rank',
-      better: 'lower',
       percent: false,
       decimals: 1,
       explain: () => `Median position of the true ${target} among all candidates (1 = first).`,
@@ -95,7 +90,6 @@ function retrieval(direction: 'i2t' | 't2i'): MetricDefinition[] {
     {
       key: `${direction}.mean_rank`,
       label: 'Mean rank',
-      better: 'lower',
       percent: false,
       decimals: 2,
       explain: () => `Mean position of the true ${target}; a few bad misses pull it up.`,
@@ -103,7 +97,7 @@ function retrieval(direction: 'i2t' | 't2i'): MetricDefinition[] {
   ];
 }
 
-export const metricGroups: MetricGroup[] = [
+const described: { title: string; metrics: Described[] }[] = [
   { title: 'Geometry', metrics: geometry },
   { title: 'Retrieval: image → text', metrics: retrieval('i2t') },
   { title: 'Retrieval: text → image', metrics: retrieval('t2i') },
@@ -113,7 +107,6 @@ export const metricGroups: MetricGroup[] = [
       {
         key: 'ece',
         label: 'Expected calibration error',
-        better: 'lower',
         percent: false,
         explain: (m) => `Gap between retrieval confidence and accuracy (image queries, softmax at τ = ${m.ece_tau}, 15 bins).`,
       },
@@ -121,9 +114,7 @@ export const metricGroups: MetricGroup[] = [
   },
 ];
 
-/** Reads 'i2t.R@1'-style paths; keys themselves may hold '@' but never '.'. */
-export function metricValue(m: AnalysisResult, key: string): number {
-  let node: unknown = m;
-  for (const part of key.split('.')) node = (node as Record<string, unknown> | undefined)?.[part];
-  return typeof node === 'number' ? node : NaN;
-}
+export const metricGroups: MetricGroup[] = described.map((g) => ({
+  title: g.title,
+  metrics: g.metrics.map((d) => ({ ...d, better: metricInfo(d.key).better })),
+}));

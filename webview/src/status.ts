@@ -1,7 +1,10 @@
 import type { Layout } from './layout';
 
+/** The activity strip's parts; the compare view has the same strip. */
+type Activity = Pick<Layout, 'activity' | 'progressBar' | 'statusIcon' | 'status' | 'cancel'>;
+
 /** The activity strip: a running analysis (bar, message, Cancel) or the last error (one line). */
-export function showProgress(l: Layout, fraction: number, message: string): void {
+export function showProgress(l: Activity, fraction: number, message: string): void {
   l.activity.hidden = false;
   l.activity.className = 'activity running';
   l.progressBar.hidden = false;
@@ -11,7 +14,7 @@ export function showProgress(l: Layout, fraction: number, message: string): void
   l.cancel.hidden = false;
 }
 
-export function showError(l: Layout, message: string): void {
+export function showError(l: Activity, message: string): void {
   l.activity.hidden = false;
   l.activity.className = 'activity banner error';
   l.progressBar.hidden = true;
@@ -20,6 +23,6 @@ export function showError(l: Layout, message: string): void {
   l.cancel.hidden = true;
 }
 
-export function hideActivity(l: Layout): void {
+export function hideActivity(l: Activity): void {
   l.activity.hidden = true;
 }

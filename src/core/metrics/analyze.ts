@@ -10,9 +10,10 @@
 import type { Checkpoint } from '../checkpoint';
 import { InputError } from '../errors';
 import { blockedPass } from './blockedPass';
-import { blockRows } from './blocks';
+import { mulberry32 } from '../random';
 import { normalizeRows } from './normalize';
 import { pairingOf } from './pairing';
+import { sampledEce, sampledUniformity, sampleIndices, type Estimate } from './sampled';
 import { calibration, retrievalStats } from './summary';
 import { defaultAnalyzeOptions, type AnalysisDetail, type AnalysisResult, type AnalyzeOptions } from './types';
 
@@ -23,6 +24,8 @@ export function resolveOptions(opts: Partial<AnalyzeOptions>): AnalyzeOptions {
   if (!(o.eceTau > 0)) throw bad(`ECE tau must be positive, got ${o.eceTau}`);
   if (!Number.isInteger(o.eceBins) || o.eceBins < 1) throw bad(`ECE bins must be a positive integer, got ${o.eceBins}`);
   for (const k of o.ks) if (!Number.isInteger(k) || k < 1) throw bad(`R@K needs positive integer Ks, got ${k}`);
+  if (o.samplePairs !== undefined && !(Number.isInteger(o.samplePairs) && o.samplePairs >= 2))
+    throw bad(`the sample needs an integer of at least 2 pairs, got ${o.samplePairs}`);
   return o;
 }
 
@@ -52,6 +55,8 @@ export async function analyze(
   const dim = ckpt.image.cols;
   const x = normalizeRows(ckpt.image, file, 'image');
   const y = normalizeRows(ckpt.text, file, 'text');
+  const rng = mulberry32(o.sampleSeed);
+  const sample = o.samplePairs;
   const pass = await blockedPass({
     x: x.data,
     y: y.data,
@@ -61,7 +66,10 @@ export async function analyze(
     pairing,
     uniformityT: o.uniformityT,
     eceTau: o.eceTau,
-    blockRows: blockRows(o.memoryBudgetBytes, Math.max(ni, nt), ni + nt),
+    memoryBudgetBytes: o.memoryBudgetBytes,
+    eceImages: sample ? sampleIndices(ni, Math.min(ni, sample), rng) : undefined,
+    eceTexts: sample ? sampleIndices(nt, Math.min(nt, sample), rng) : undefined,
+    workers: o.workers,
     token: o.token,
     onProgress: o.onProgress,
   });
@@ -78,12 +86,22 @@ export async function analyze(
   const pairs = (m: number) => (m * (m - 1)) / 2;
   const i2tCal = calibration(pass.i2t.confidence, pass.i2t.correct, o.eceBins);
   const t2iCal = calibration(pass.t2i.confidence, pass.t2i.correct, o.eceBins);
+  const estimated: Record<string, Estimate> = {};
+  if (sample) {
+    const t = o.uniformityT;
+    const [xs, ys] = [(i: number): [Float32Array, number] => [x.data, i * dim], (k: number): [Float32Array, number] => [y.data, k * dim]];
+    estimated.uniformity = sampledUniformity(ni + nt, (i) => (i < ni ? xs(i) : ys(i - ni)), dim, t, sample, rng);
+    estimated.uniformity_image = sampledUniformity(ni, xs, dim, t, sample, rng);
+    estimated.uniformity_text = sampledUniformity(nt, ys, dim, t, sample, rng);
+    estimated.ece = sampledEce(pass.i2t.confidence, pass.i2t.correct, o.eceBins, rng);
+    estimated.ece_t2i = sampledEce(pass.t2i.confidence, pass.t2i.correct, o.eceBins, rng);
+  }
   const result: AnalysisResult = {
     n: nt,
     dim,
-    uniformity: Math.log((pass.expSumImage + pass.expSumText + pass.expSumCross) / pairs(ni + nt)),
-    uniformity_image: Math.log(pass.expSumImage / pairs(ni)),
-    uniformity_text: Math.log(pass.expSumText / pairs(nt)),
+    uniformity: estimated.uniformity?.value ?? Math.log((pass.expSumImage + pass.expSumText + pass.expSumCross) / pairs(ni + nt)),
+    uniformity_image: estimated.uniformity_image?.value ?? Math.log(pass.expSumImage / pairs(ni)),
+    uniformity_text: estimated.uniformity_text?.value ?? Math.log(pass.expSumText / pairs(nt)),
     alignment: align / nt,
     hardest_negative_alignment_i2t: hnI2T / nt,
     hardest_negative_alignment_t2i: hnT2I / nt,
@@ -98,6 +116,13 @@ export async function analyze(
     n_text: nt,
     input_norms: { image: x.norms, text: y.norms },
   };
+  if (sample) {
+    // The ECE keys count queries (image-text pairs), the uniformity keys point pairs.
+    const size = (key: string) => (key === 'ece' ? pass.i2t.eceQueries.length : key === 'ece_t2i' ? pass.t2i.eceQueries.length : sample);
+    result.estimates = Object.fromEntries(
+      Object.entries(estimated).map(([key, e]) => [key, { standard_error: e.standardError, sample_pairs: size(key) }]),
+    );
+  }
   const detail: AnalysisDetail = {
     positive: pass.i2t.positive,
     hardestNegativeI2T: pass.i2t.hardestNegative,

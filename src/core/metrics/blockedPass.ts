@@ -1,20 +1,24 @@
 /**
  * The one fused pass over all similarities. Nothing N x N is ever held: row blocks of
- * X [X^T | Y^T] and Y [Y^T | X^T] are multiplied, read back once, and folded into float64
- * accumulators by tight loops over typed arrays.
+ * X [X^T | Y^T] and Y Y^T are multiplied, read back once, and folded into float64 accumulators by
+ * tight loops over typed arrays (pool/runner.ts).
  *
- * X^T and Y^T are built once and kept as column chunks of `chunkCols`, so every product is a plain
- * matMul (tfjs-wasm runs transposeB about 8x slower) against an operand small enough to stay in
- * cache (one 512 x 10,000 operand measured 17 GFLOP/s, 512-column chunks 28). Chunks also give the
- * triangle for free: image rows [a, b) only need image columns from a's chunk on (pairs i < j of U(X)),
- * text rows likewise for U(Y).
- * t2i gets its own products rather than reusing the i2t blocks transposed, so each direction's true
- * pair and its candidates come out of the same matMul (ties would flip otherwise).
+ * With one caption per image, t2i comes from the columns of the X Y^T blocks: a third less matMul
+ * work than separate Y X^T products. Its true-pair scores come from a first phase that repeats,
+ * per image block, the exact matMul call holding the block's diagonal, so each text's candidates
+ * and its true pair are the same float32 values and ties cannot flip. Multi-caption sets (shuffled
+ * captions: a column's true pair can sit in any block) keep the separate Y X^T products.
+ *
+ * On wasm and cpu (one thread each in Node) the units are spread over one block worker per core.
  */
+import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
-import { throwIfCancelled, type CancelToken, type ProgressFn } from '../cancel';
-import { expNonPositive } from './fastExp';
+import type { CancelToken, ProgressFn } from '../cancel';
+import { blockRows } from './blocks';
 import type { Pairing } from './pairing';
+import { blockWorkerFile, runInProcess, runPool, type PoolBackend } from './pool/pool';
+import { chunkCols, unitWidths } from './pool/runner';
+import { sharedCopy, sharedOf, sharedQueryStats, type PassSpec, type Unit } from './pool/spec';
 
 export interface PassInput {
   x: Float32Array;
@@ -25,7 +29,12 @@ export interface PassInput {
   pairing: Pairing;
   uniformityT: number;
   eceTau: number;
-  blockRows: number;
+  memoryBudgetBytes: number;
+  /** Skip uniformity and compute softmax confidences only for these queries (sampled mode). */
+  eceImages?: Int32Array;
+  eceTexts?: Int32Array;
+  /** Runner count; default: one per core on wasm/cpu for large enough sets, else 1 (in-process). */
+  workers?: number;
   token?: CancelToken;
   onProgress?: ProgressFn;
 }
@@ -36,195 +45,101 @@ export interface QueryStats {
   positive: Float32Array;
   hardestNegative: Float32Array;
   rank: Int32Array;
-  /** Softmax confidence max_j p_qj and whether its argmax is a true match. */
+  /** Softmax confidence max_j p_qj and whether its argmax is a true match, per entry of `eceQueries`. */
   confidence: Float64Array;
   correct: Uint8Array;
+  eceQueries: Int32Array;
 }
 
 export interface PassResult {
-  /** Sums of exp(-t ||a - b||^2) over pairs i < j within images, within texts, and across. */
+  /** Sums of exp(-t ||a - b||^2) over pairs i < j within images, within texts, and across (0 when sampled). */
   expSumImage: number;
   expSumText: number;
   expSumCross: number;
   i2t: QueryStats;
   t2i: QueryStats;
+  /** Runners the pass used (1: in-process). */
+  workers: number;
 }
 
-function queryStats(queries: number, texts: number): QueryStats {
-  return {
-    positive: new Float32Array(texts),
-    hardestNegative: new Float32Array(queries),
-    rank: new Int32Array(queries),
-    confidence: new Float64Array(queries),
-    correct: new Uint8Array(queries),
-  };
+/** Below this many image x text pairs, starting workers costs more than it saves. */
+const minPoolPairs = 1_500_000;
+
+const allOf = (n: number) => Int32Array.from({ length: n }, (_, k) => k);
+
+function isIdentity(owner: Int32Array, ni: number): boolean {
+  if (owner.length !== ni) return false;
+  for (let k = 0; k < ni; k++) if (owner[k] !== k) return false;
+  return true;
 }
 
-const chunkCols = 512;
-
-/** Column chunks of m^T (m is rows x dim). */
-function transposedChunks(m: tf.Tensor2D): tf.Tensor2D[] {
-  const [rows, dim] = m.shape;
-  const chunks: tf.Tensor2D[] = [];
-  for (let c = 0; c < rows; c += chunkCols)
-    chunks.push(tf.tidy(() => tf.transpose(tf.slice(m, [c, 0], [Math.min(chunkCols, rows - c), dim]))));
-  return chunks;
+function blocks(kind: Unit['kind'], n: number, rows: number): Unit[] {
+  const out: Unit[] = [];
+  for (let a = 0; a < n; a += rows) out.push({ kind, a, b: Math.min(n, a + rows), cost: 0 });
+  return out;
 }
 
 export async function blockedPass(inp: PassInput): Promise<PassResult> {
-  const { ni, nt, dim, blockRows } = inp;
-  const res: PassResult = {
-    expSumImage: 0,
-    expSumText: 0,
-    expSumCross: 0,
-    i2t: queryStats(ni, nt),
-    t2i: queryStats(nt, nt),
+  const { ni, nt, dim } = inp;
+  const backend = tf.getBackend();
+  const poolable = backend === 'wasm' || backend === 'cpu';
+  const file = blockWorkerFile();
+  const wanted = inp.workers ?? (ni * nt >= minPoolPairs ? availableParallelism() : 1);
+  const workers = poolable && file ? Math.max(1, wanted) : 1;
+  const sampled = inp.eceImages !== undefined;
+  const columns = isIdentity(inp.pairing.owner, ni);
+  // Blocks of at most one chunk keep the diagonal phase small (it redoes one or two chunk products per block).
+  const rows = Math.min(chunkCols, blockRows(inp.memoryBudgetBytes / workers, Math.max(ni, nt), ni + nt));
+  const imageUnits = blocks('image', ni, rows);
+  const spec: PassSpec = {
+    ni,
+    nt,
+    dim,
+    uniformityT: inp.uniformityT,
+    eceTau: inp.eceTau,
+    columns,
+    sampled,
+    x: sharedCopy(inp.x),
+    y: sharedCopy(inp.y),
+    pairing: {
+      owner: sharedCopy(inp.pairing.owner),
+      captionStart: sharedCopy(inp.pairing.captionStart),
+      captions: sharedCopy(inp.pairing.captions),
+    },
+    i2t: sharedQueryStats(ni, nt, inp.eceImages ?? allOf(ni)),
+    t2i: sharedQueryStats(nt, nt, inp.eceTexts ?? allOf(nt)),
+    diagUnits: columns ? imageUnits.map((u) => ({ ...u, cost: (u.b - u.a) * chunkCols })) : [],
+    units: [...imageUnits, ...(columns && sampled ? [] : blocks('text', nt, rows))],
+    unitSums: sharedOf(Float64Array, 0),
+    next: sharedOf(Int32Array, 2),
   };
-  const x = tf.tensor2d(inp.x, [ni, dim]);
-  const y = tf.tensor2d(inp.y, [nt, dim]);
-  const tensors: tf.Tensor[] = [x, y];
-  const buffer = new Float32Array(blockRows * (ni + nt));
-  /** Rows [a, b) of `rows` times the chunks, laid side by side in `buffer` (row width `width`). */
-  const product = async (rows: tf.Tensor2D, a: number, b: number, chunks: tf.Tensor2D[], offset: number, width: number) => {
-    const block = tf.slice(rows, [a, 0], [b - a, dim]);
-    try {
-      for (const chunk of chunks) {
-        const p = tf.matMul(block, chunk);
-        const w = chunk.shape[1];
-        // Awaiting (not dataSync) lets an in-process caller's event loop breathe between products.
-        let v: Float32Array;
-        try {
-          v = (await p.data()) as Float32Array;
-        } finally {
-          p.dispose();
-        }
-        for (let r = 0; r < b - a; r++) buffer.set(v.subarray(r * w, (r + 1) * w), r * width + offset);
-        offset += w;
-      }
-    } finally {
-      block.dispose();
-    }
+  spec.unitSums = sharedOf(Float64Array, 2 * spec.units.length);
+  for (const u of spec.units) {
+    const w = unitWidths(spec, u);
+    u.cost = (u.b - u.a) * (w.within + w.cross);
+  }
+  const total = [...spec.diagUnits, ...spec.units].reduce((s, u) => s + u.cost, 0);
+  let done = 0;
+  let units = 0;
+  const count = spec.diagUnits.length + spec.units.length;
+  const onUnit = (cost: number) => {
+    done += cost;
+    inp.onProgress?.(done / total, `block ${++units} of ${count}${workers > 1 ? ` on ${workers} workers` : ''}`);
   };
-  const total = ni + nt;
-  try {
-    const xt = transposedChunks(x);
-    tensors.push(...xt);
-    const yt = transposedChunks(y);
-    tensors.push(...yt);
-    for (let a = 0; a < ni; a += blockRows) {
-      const b = Math.min(ni, a + blockRows);
-      const first = Math.floor(a / chunkCols);
-      const from = first * chunkCols;
-      const width = ni - from + nt;
-      await product(x, a, b, xt.slice(first), 0, width);
-      await product(x, a, b, yt, ni - from, width);
-      imageRows(buffer, a, b, from, inp, res);
-      inp.onProgress?.(b / total, `image rows ${a + 1}-${b} of ${ni}`);
-      throwIfCancelled(inp.token);
-    }
-    for (let a = 0; a < nt; a += blockRows) {
-      const b = Math.min(nt, a + blockRows);
-      const first = Math.floor(a / chunkCols);
-      const from = first * chunkCols;
-      const width = nt - from + ni;
-      await product(y, a, b, yt.slice(first), 0, width);
-      await product(y, a, b, xt, nt - from, width);
-      textRows(buffer, a, b, from, inp, res);
-      inp.onProgress?.((ni + b) / total, `text rows ${a + 1}-${b} of ${nt}`);
-      throwIfCancelled(inp.token);
-    }
-  } finally {
-    tf.dispose(tensors);
-  }
-  return res;
-}
+  const col =
+    workers > 1
+      ? await runPool(spec, workers, file!, backend as PoolBackend, inp.token, onUnit)
+      : await runInProcess(spec, inp.token, onUnit);
 
-/**
- * Image rows a..b of [X X^T (images j >= from) | X Y^T]. Multi-caption: the rank counts texts above the best
- * caption of the image (= the min rank over its captions), and the hardest negative skips every
- * caption of the image.
- */
-function imageRows(v: Float32Array, a: number, b: number, from: number, inp: PassInput, res: PassResult): void {
-  const { ni, nt } = inp;
-  const { owner, captionStart, captions } = inp.pairing;
-  const t2 = 2 * inp.uniformityT;
-  const invTau = 1 / inp.eceTau;
-  const st = res.i2t;
-  const width = ni - from + nt;
-  let within = 0;
-  let cross = 0;
-  for (let i = a; i < b; i++) {
-    const base = (i - a) * width;
-    // ||a - b||^2 = 2 - 2 a.b on unit vectors, so exp(-t ||a - b||^2) = exp(2t s - 2t).
-    for (let c = base + i + 1 - from, end = base + ni - from; c < end; c++) within += expNonPositive(t2 * v[c] - t2);
-    const c0 = base + ni - from;
-    let p = -Infinity;
-    for (let q = captionStart[i]; q < captionStart[i + 1]; q++) {
-      const s = v[c0 + captions[q]];
-      st.positive[captions[q]] = s;
-      if (s > p) p = s;
-    }
-    let rank = 0;
-    let hn = -Infinity;
-    // Online softmax: running max m and sum z of exp((s - m) / tau), rescaled when m grows.
-    let m = -Infinity;
-    let z = 0;
-    let arg = 0;
-    for (let j = 0; j < nt; j++) {
-      const s = v[c0 + j];
-      cross += expNonPositive(t2 * s - t2);
-      if (s > p) rank++;
-      if (s > hn && owner[j] !== i) hn = s;
-      if (s > m) {
-        z = z * expNonPositive((m - s) * invTau) + 1;
-        m = s;
-        arg = j;
-      } else z += expNonPositive((s - m) * invTau);
-    }
-    st.rank[i] = rank;
-    st.hardestNegative[i] = hn;
-    st.confidence[i] = 1 / z;
-    st.correct[i] = owner[arg] === i ? 1 : 0;
+  const sum = (kind: Unit['kind'], part: 0 | 1) => spec.units.reduce((s, u, i) => (u.kind === kind ? s + spec.unitSums[2 * i + part] : s), 0);
+  const t2i = spec.t2i;
+  if (col) {
+    t2i.hardestNegative.set(col.hardestNegative);
+    t2i.rank.set(col.rank);
+    t2i.eceQueries.forEach((k, q) => {
+      t2i.confidence[q] = 1 / col.sum[q];
+      t2i.correct[q] = col.arg[q] === k ? 1 : 0;
+    });
   }
-  res.expSumImage += within;
-  res.expSumCross += cross;
-}
-
-/** Text rows a..b of [Y Y^T (texts j >= from) | Y X^T]: each caption ranks its own image among all images. */
-function textRows(v: Float32Array, a: number, b: number, from: number, inp: PassInput, res: PassResult): void {
-  const { ni, nt } = inp;
-  const { owner } = inp.pairing;
-  const t2 = 2 * inp.uniformityT;
-  const invTau = 1 / inp.eceTau;
-  const st = res.t2i;
-  const width = nt - from + ni;
-  let within = 0;
-  for (let k = a; k < b; k++) {
-    const base = (k - a) * width;
-    for (let c = base + k + 1 - from, end = base + nt - from; c < end; c++) within += expNonPositive(t2 * v[c] - t2);
-    const c0 = base + nt - from;
-    const img = owner[k];
-    const p = v[c0 + img];
-    st.positive[k] = p;
-    let rank = 0;
-    let hn = -Infinity;
-    let m = -Infinity;
-    let z = 0;
-    let arg = 0;
-    for (let i = 0; i < ni; i++) {
-      const s = v[c0 + i];
-      if (s > p) rank++;
-      if (s > hn && i !== img) hn = s;
-      if (s > m) {
-        z = z * expNonPositive((m - s) * invTau) + 1;
-        m = s;
-        arg = i;
-      } else z += expNonPositive((s - m) * invTau);
-    }
-    st.rank[k] = rank;
-    st.hardestNegative[k] = hn;
-    st.confidence[k] = 1 / z;
-    st.correct[k] = arg === img ? 1 : 0;
-  }
-  res.expSumText += within;
+  return { expSumImage: sum('image', 0), expSumText: sum('text', 0), expSumCross: sum('image', 1), i2t: spec.i2t, t2i, workers };
 }

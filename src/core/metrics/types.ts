@@ -77,6 +77,14 @@ export interface AnalyzeOptions {
   eceBins: number;
   /** Bytes the blocked pass may hold at once; sets the block size. */
   memoryBudgetBytes: number;
+  /**
+   * Sampled mode: estimate the three uniformities from this many random point pairs each, and both
+   * ECEs from this many random queries (at most N); retrieval and alignment stay exact.
+   */
+  samplePairs?: number;
+  sampleSeed: number;
+  /** Block runners; default one per core on wasm/cpu (see blockedPass.ts). */
+  workers?: number;
   token?: CancelToken;
   onProgress?: ProgressFn;
 }
@@ -87,4 +95,5 @@ export const defaultAnalyzeOptions: AnalyzeOptions = {
   eceTau: 0.01,
   eceBins: 15,
   memoryBudgetBytes: 512 * 1024 * 1024,
+  sampleSeed: 1,
 };

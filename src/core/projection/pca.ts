@@ -31,7 +31,7 @@ function centred(points: Matrix): Float32Array {
 }
 
 /** (1/M) Xc^T Xc as sums of Xc_b^T Xc_b, Xc_b^T transposed once per block (plain matMul). */
-function covariance(xc: Float32Array, rows: number, cols: number): Float64Array {
+async function covariance(xc: Float32Array, rows: number, cols: number): Promise<Float64Array> {
   const cov = new Float64Array(cols * cols);
   for (let a = 0; a < rows; a += blockRows) {
     const b = Math.min(rows, a + blockRows);
@@ -39,7 +39,7 @@ function covariance(xc: Float32Array, rows: number, cols: number): Float64Array 
       const block = tf.tensor2d(xc.subarray(a * cols, b * cols), [b - a, cols]);
       return tf.matMul(tf.transpose(block), block);
     });
-    const v = part.dataSync();
+    const v = await part.data(); // not dataSync: webgpu in Node cannot serve it
     part.dispose();
     for (let e = 0; e < v.length; e++) cov[e] += v[e];
   }
@@ -74,10 +74,10 @@ function dominant(c: Float64Array, n: number, start: Float64Array): { value: num
   return { value, vector: v };
 }
 
-export function pca(points: Matrix, k: number): Pca {
+export async function pca(points: Matrix, k: number): Promise<Pca> {
   const { rows, cols } = points;
   const xc = centred(points);
-  const cov = covariance(xc, rows, cols);
+  const cov = await covariance(xc, rows, cols);
   let trace = 0;
   for (let d = 0; d < cols; d++) trace += cov[d * cols + d];
   const rng = mulberry32(7); // a fixed random start: never orthogonal to a planted direction by design

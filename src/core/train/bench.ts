@@ -29,9 +29,9 @@ export async function benchTrainStep(opts: Partial<TrainBenchOptions> = {}): Pro
   const rng = mulberry32(3);
   const settings: StepSettings = { tau: 0.01, tauM: 0.07, beta: 0.5, weights: { m2mix: 0.1, vmix: 0.05, lmix: 0.05, vlmix: 0.05 }, lr: 1e-4, weightDecay: 0.2 };
   try {
-    trainStep(heads, adam, x, y, drawLambdas(rng, settings.beta, settings.weights), settings);
+    await trainStep(heads, adam, x, y, drawLambdas(rng, settings.beta, settings.weights), settings);
     const start = performance.now();
-    for (let i = 0; i < steps; i++) trainStep(heads, adam, x, y, drawLambdas(rng, settings.beta, settings.weights), settings);
+    for (let i = 0; i < steps; i++) await trainStep(heads, adam, x, y, drawLambdas(rng, settings.beta, settings.weights), settings);
     const stepsPerSecond = steps / ((performance.now() - start) / 1000);
     return { stepsPerSecond, gflops: (trainStepFlops(b, d) * stepsPerSecond) / 1e9 };
   } finally {

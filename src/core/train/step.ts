@@ -31,20 +31,29 @@ export function drawLambdas(rng: Rng, beta: number, weights: Record<MixTerm, num
   return lambda;
 }
 
-/** x and y: the batch's unit input rows. The loss reported is the one before the update. */
-export function trainStep(heads: Heads, adam: AdamState, x: tf.Tensor2D, y: tf.Tensor2D, lambda: Partial<Record<MixTerm, number>>, s: StepSettings): StepResult {
-  return tf.tidy(() => {
+/**
+ * x and y: the batch's unit input rows. The loss reported is the one before the update. The loss is
+ * read back with an awaited data() (webgpu in Node cannot serve dataSync), so the gradients are
+ * kept across that await and applied only when the loss is finite.
+ */
+export async function trainStep(heads: Heads, adam: AdamState, x: tf.Tensor2D, y: tf.Tensor2D, lambda: Partial<Record<MixTerm, number>>, s: StepSettings): Promise<StepResult> {
+  const forward = tf.tidy(() => {
     const image = headPass(x, heads.image);
     const text = headPass(y, heads.text);
     const l = m3mixLoss(image.z, text.z, { tau: s.tau, tauM: s.tauM, weights: s.weights, lambdas: lambda });
     const terms = Object.keys(l.components) as LossTerm[];
-    const values = tf.stack([l.loss, ...terms.map((t) => l.components[t] as tf.Scalar)]).dataSync();
+    const values = tf.stack([l.loss, ...terms.map((t) => l.components[t] as tf.Scalar)]);
+    return { values, grads: [image.backward(l.dx), text.backward(l.dy)], terms };
+  });
+  try {
+    const values = await forward.values.data();
     const components: Partial<Record<LossTerm, number>> = {};
-    terms.forEach((t, i) => (components[t] = values[i + 1]));
+    forward.terms.forEach((t, i) => (components[t] = values[i + 1]));
     const loss = values[0];
     if (!Number.isFinite(loss)) return { loss, components, lambda, updated: false };
-    const grads = [image.backward(l.dx), text.backward(l.dy)];
-    adamwStep([heads.image, heads.text], grads, adam, s.lr, s.weightDecay);
+    tf.tidy(() => adamwStep([heads.image, heads.text], forward.grads, adam, s.lr, s.weightDecay));
     return { loss, components, lambda, updated: true };
-  });
+  } finally {
+    tf.dispose([forward.values, ...forward.grads]);
+  }
 }

@@ -74,13 +74,17 @@ function unitTensor(m: { rows: number; cols: number; data: Float32Array }): tf.T
   return tf.tidy(() => normalizeRows(tf.tensor2d(m.data, [m.rows, m.cols])));
 }
 
-function weightsOf(v: tf.Tensor): WeightArray {
-  return { shape: v.shape as [number, number], data: v.dataSync() as Float32Array };
+async function weightsOf(v: tf.Tensor): Promise<WeightArray> {
+  return { shape: v.shape as [number, number], data: (await v.data()) as Float32Array };
 }
 
-function project(x: tf.Tensor2D, w: tf.Tensor2D): { rows: number; cols: number; data: Float32Array } {
-  const data = tf.tidy(() => normalizeRows(tf.matMul(x, w)).dataSync() as Float32Array);
-  return { rows: x.shape[0], cols: w.shape[1], data };
+async function project(x: tf.Tensor2D, w: tf.Tensor2D): Promise<{ rows: number; cols: number; data: Float32Array }> {
+  const z = tf.tidy(() => normalizeRows(tf.matMul(x, w)));
+  try {
+    return { rows: x.shape[0], cols: w.shape[1], data: (await z.data()) as Float32Array };
+  } finally {
+    z.dispose();
+  }
 }
 
 function checkDims(config: TrainConfig, trainSet: Checkpoint, evalSet: Checkpoint): number {
@@ -125,12 +129,18 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
   const configJson = JSON.stringify(config);
 
   const evaluate = async (): Promise<void> => {
-    const embeddings: EvalEmbeddings = { image: project(evalX, heads.image), text: project(evalY, heads.text), textToImage: evalSet.textToImage };
+    const embeddings: EvalEmbeddings = { image: await project(evalX, heads.image), text: await project(evalY, heads.text), textToImage: evalSet.textToImage };
     const { result } = await analyze({ files: config.eval, ...embeddings, warnings: [] }, { token });
     const ev: EvalEvent = { type: 'eval', epoch, metrics: result };
     await appendLog(runDir, [ev]);
     onEvent?.(ev);
-    const state = { epoch, step: adam.step, image: weightsOf(heads.image), text: weightsOf(heads.text), adam: { m: adam.m.map(weightsOf), v: adam.v.map(weightsOf) } };
+    const state = {
+      epoch,
+      step: adam.step,
+      image: await weightsOf(heads.image),
+      text: await weightsOf(heads.text),
+      adam: { m: await Promise.all(adam.m.map(weightsOf)), v: await Promise.all(adam.v.map(weightsOf)) },
+    };
     const metadata = { config: configJson, metrics: JSON.stringify(result) };
     const file = path.join(runDir, checkpointName(epoch));
     await writeCheckpoint(file, state, embeddings, metadata);
@@ -185,7 +195,7 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
         const x = tf.gather(trainX, pairs.image.subarray(s * batch, (s + 1) * batch));
         const y = tf.gather(trainY, pairs.text.subarray(s * batch, (s + 1) * batch));
         const step = adam.step + 1;
-        const r = trainStep(heads, adam, x, y, lambda, { tau: config.tau, tauM: config.tauM, beta: config.beta, weights, lr, weightDecay: config.weightDecay });
+        const r = await trainStep(heads, adam, x, y, lambda, { tau: config.tau, tauM: config.tauM, beta: config.beta, weights, lr, weightDecay: config.weightDecay });
         x.dispose();
         y.dispose();
         const ev: StepEvent = { type: 'step', step, epoch: epoch + 1, lr, loss: r.loss, components: r.components, lambda: r.lambda };

@@ -1,0 +1,34 @@
+/** "500 × 512" for a checkpoint file, from its headers alone: what the checkpoints tree shows. */
+import { describeFile } from './readers';
+import { modalityOf } from './readers/pairing';
+import { selectArrays, type KeyOptions } from './readers/selectArrays';
+import type { ArrayInfo, ArraySource } from './readers/types';
+import { InputError } from './errors';
+
+const count = (n: number) => n.toLocaleString('en-US');
+
+function shapeOf(a: ArrayInfo): string {
+  return a.shape.map(count).join(' × ');
+}
+
+/**
+ * Picks the arrays the way reading would (selectArrays, on headers only) and says their size:
+ * `N × D` for pairs, `images, captions × D` for multi-caption sets, the modality for one-modality files.
+ */
+export async function describeCheckpointShape(file: string, keys: KeyOptions = {}): Promise<string> {
+  const contents = await describeFile(file);
+  const headersOnly = (info: ArrayInfo): ArraySource => ({
+    info,
+    load: () => Promise.reject(new Error('describing reads headers only')),
+  });
+  const selection = selectArrays(file, { format: contents.format, arrays: contents.arrays.map(headersOnly) }, keys);
+  if (selection.kind === 'pair') {
+    const [image, text] = [selection.image.info.shape, selection.text.info.shape];
+    if (image.length !== 2 || text.length !== 2) throw new InputError(file, `embeddings must be 2-D, got ${shapeOf(selection.image.info)} and ${shapeOf(selection.text.info)}`);
+    return image[0] === text[0] ? `${count(image[0])} × ${count(image[1])}` : `${count(image[0])} images, ${count(text[0])} captions × ${count(image[1])}`;
+  }
+  const shape = selection.array.info.shape;
+  if (shape.length === 3 && shape[0] === 2) return `${count(shape[1])} × ${count(shape[2])}`;
+  if (shape.length === 2) return `${count(shape[0])} × ${count(shape[1])} (${modalityOf(file) ?? 'one modality'})`;
+  throw new InputError(file, `expected (2, N, D) or (N, D) embeddings, got ${shapeOf(selection.array.info)}`);
+}

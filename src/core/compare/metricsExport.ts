@@ -1,0 +1,34 @@
+/** The compare table as a file: CSV for spreadsheets, JSON for scripts (the CLI's --json too). */
+import type { CompareSnapshot } from '../../protocol/comparePanel';
+
+function csvField(v: string): string {
+  return /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
+}
+
+/** One row per metric: each checkpoint's value, then its delta against the baseline. */
+export function metricsCsv(s: CompareSnapshot): string {
+  const names = s.checkpoints.map((c) => c.name);
+  const header = ['metric', 'better', ...names, ...names.map((n, i) => (i === s.baseline ? `Δ ${n} (baseline)` : `Δ ${n}`))];
+  const lines = [header, ...s.rows.map((r) => [r.key, r.better, ...r.values.map(String), ...r.deltas.map(String)])];
+  return lines.map((l) => l.map(csvField).join(',')).join('\n') + '\n';
+}
+
+export interface MetricsJson {
+  baseline: string;
+  checkpoints: { name: string; files: string[] }[];
+  metrics: Record<string, { better: string; values: Record<string, number>; deltas: Record<string, number>; verdicts: Record<string, string> }>;
+  not_comparable: string[];
+}
+
+export function metricsJson(s: CompareSnapshot): MetricsJson {
+  const names = s.checkpoints.map((c) => c.name);
+  const byName = <T>(xs: T[]) => Object.fromEntries(xs.map((x, i) => [names[i], x]));
+  return {
+    baseline: names[s.baseline],
+    checkpoints: s.checkpoints.map((c) => ({ name: c.name, files: c.files })),
+    metrics: Object.fromEntries(
+      s.rows.map((r) => [r.key, { better: r.better, values: byName(r.values), deltas: byName(r.deltas), verdicts: byName(r.verdicts) }]),
+    ),
+    not_comparable: s.notComparable,
+  };
+}

@@ -1,0 +1,454 @@
+/**
+ * The metric pass shaped for a GPU (webgpu, tfjs-node-gpu): same inputs and outputs as analyze(),
+ * but every reduction runs on the device. blockedPass.ts reads each B x N Gram block back to JS,
+ * which on a GPU costs more in transfers and stalls than the products themselves.
+ *
+ * Layout: both modalities live on the device as chunks of `cols` rows (zero-padded, so every
+ * product has one shape and one kernel: the true pair and its candidates come out of the same
+ * arithmetic, as METRICS.md asks). A query block of `rows` rows is multiplied by one candidate
+ * chunk at a time, and each B x cols tile is folded into per-query running vectors (sums of exp,
+ * masked maxima, rank counts, an online softmax) that stay on the device. Only those vectors, one
+ * read-back per query block, and two D-vectors for the gap come back.
+ *
+ * Texts are permuted so the captions of each image are contiguous: a query block's own candidates
+ * then sit in one (rarely two) candidate chunks, whose tiles give the positives before the rest.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { throwIfCancelled } from '../cancel';
+import type { Checkpoint } from '../checkpoint';
+import { webGpuState } from '../webgpuRung';
+import { describeFiles, resolveOptions } from './analyze';
+import { normalizeRows } from './normalize';
+import { pairingOf } from './pairing';
+import { calibration, retrievalStats } from './summary';
+import type { AnalysisDetail, AnalysisResult, AnalyzeOptions } from './types';
+
+/** Stands in for -infinity: WGSL need not honour infinities, and exp of it still underflows to 0. */
+const BIG = 1e30;
+/** Tile-sized tensors alive at the peak of one tile's reductions (product, masks, exp, temporaries). */
+const liveTiles = 6;
+/** More query rows per block would only lengthen each read-back; fewer blocks gain nothing more. */
+const maxBlockRows = 4096;
+
+export interface TileShape {
+  /** Query rows per block (a power of two). */
+  rows: number;
+  /** Candidate rows per chunk (a multiple of `rows`). */
+  cols: number;
+}
+
+/**
+ * Tiles as large as the memory budget and the adapter's binding limit allow: a B x cols tile and a
+ * cols x dim chunk must each fit in one storage binding.
+ */
+export function planTiles(budgetBytes: number, maxBindingBytes: number, dim: number, rows: number): TileShape {
+  const maxElems = Math.floor(Math.min(budgetBytes / liveTiles, maxBindingBytes) / 4);
+  const chunkCap = Math.floor(maxBindingBytes / 4 / dim);
+  let b = 4;
+  while (b * 2 <= maxBlockRows && b < rows && (b * 2) ** 2 <= maxElems) b *= 2;
+  while (b > 1 && b > chunkCap) b /= 2;
+  const colCap = Math.min(Math.floor(maxElems / b), chunkCap, Math.ceil(rows / b) * b);
+  return { rows: b, cols: Math.max(b, Math.floor(colCap / b) * b) };
+}
+
+export class DeviceOutOfMemoryError extends Error {}
+
+/** One modality on the device. */
+interface Side {
+  n: number;
+  /** cols-row chunks of the unit vectors, zero rows past n. */
+  chunks: tf.Tensor[];
+  /** The image each row belongs to (an image: itself). */
+  owner: Int32Array;
+  /** owner per chunk as [1, cols] int32, -1 on padding. */
+  ownerRows: tf.Tensor[];
+  /** [1, cols]: 0 on real rows, -BIG on padding; only the last chunk has padding. */
+  padBias: tf.Tensor;
+}
+
+function upload(data: Float32Array, n: number, dim: number, owner: Int32Array, cols: number): Side {
+  const side: Side = { n, chunks: [], owner, ownerRows: [], padBias: tf.zeros([1, cols]) };
+  for (let c = 0; c * cols < n; c++) {
+    const real = Math.min(cols, n - c * cols);
+    const block = new Float32Array(cols * dim);
+    block.set(data.subarray(c * cols * dim, (c * cols + real) * dim));
+    side.chunks.push(tf.tensor2d(block, [cols, dim]));
+    const own = new Int32Array(cols).fill(-1);
+    own.set(owner.subarray(c * cols, c * cols + real));
+    side.ownerRows.push(tf.tensor2d(own, [1, cols], 'int32'));
+    if (real < cols) {
+      side.padBias.dispose();
+      side.padBias = tf.tensor2d(Float32Array.from({ length: cols }, (_, j) => (j < real ? 0 : -BIG)), [1, cols]);
+    }
+  }
+  return side;
+}
+
+function disposeSide(s: Side): void {
+  tf.dispose([...s.chunks, ...s.ownerRows, s.padBias]);
+}
+
+interface DirectionStats {
+  positive: Float32Array;
+  rank: Int32Array;
+  hardestNegative: Float32Array;
+  confidence: Float64Array;
+  correct: Uint8Array;
+  /** Sum of exp(-t ||q - c||^2) over all query/candidate pairs (when asked for). */
+  crossSum: number;
+  /** Same over query pairs i < j within the query modality. */
+  withinSum: number;
+}
+
+interface Direction {
+  queries: Side;
+  candidates: Side;
+  /** Candidate positions [lo, hi) holding the own candidates of query rows [a, b). */
+  ownRange: (a: number, b: number) => [number, number];
+  crossUniformity: boolean;
+}
+
+/** Running per-query reductions of one query block, all [B] tensors on the device. */
+type Running = Record<'p' | 'rank' | 'hn' | 'm' | 'z' | 'cross' | 'within' | 'arg', tf.Tensor>;
+
+interface PassParams {
+  tile: TileShape;
+  dim: number;
+  t2: number;
+  invTau: number;
+}
+
+/** The masks and products of one query block against one candidate chunk. */
+function tileProduct(q: tf.Tensor, side: Side, c: number): tf.Tensor {
+  const s = tf.matMul(q, side.chunks[c], false, true);
+  return c === side.chunks.length - 1 ? tf.add(s, side.padBias) : s;
+}
+
+/** 1 where the candidate belongs to the query's image. */
+const ownMask = (side: Side, c: number, rowOwner: tf.Tensor) => tf.cast(tf.equal(side.ownerRows[c], rowOwner), 'float32');
+
+/** Folds one cross tile (positives known) into the running vectors. */
+function foldCross(r: Running, s: tf.Tensor, own: tf.Tensor | undefined, c: number, d: Direction, pp: PassParams): Running {
+  return tf.tidy(() => {
+    const m = tf.max(s, 1);
+    const z = tf.sum(tf.exp(tf.mul(tf.sub(s, tf.expandDims(m, 1)), pp.invTau)), 1);
+    const arg = tf.add(tf.argMax(s, 1), tf.scalar(c * pp.tile.cols, 'int32'));
+    const hn = own ? tf.max(tf.sub(s, tf.mul(own, BIG)), 1) : m;
+    const rank = tf.sum(tf.cast(tf.greater(s, tf.expandDims(r.p, 1)), 'float32'), 1);
+    const mNew = tf.maximum(r.m, m);
+    const next: Running = {
+      p: tf.clone(r.p),
+      rank: tf.add(r.rank, rank),
+      hn: tf.maximum(r.hn, hn),
+      m: mNew,
+      z: tf.add(tf.mul(r.z, tf.exp(tf.mul(tf.sub(r.m, mNew), pp.invTau))), tf.mul(z, tf.exp(tf.mul(tf.sub(m, mNew), pp.invTau)))),
+      // Strictly greater: the first chunk holding the maximum keeps it, as a left-to-right scan would.
+      arg: tf.where(tf.greater(m, r.m), arg, r.arg),
+      cross: d.crossUniformity ? tf.add(r.cross, tf.sum(tf.exp(tf.mul(tf.sub(s, 1), pp.t2)), 1)) : tf.clone(r.cross),
+      within: tf.clone(r.within),
+    };
+    return next;
+  });
+}
+
+/** exp(-t ||q_i - q_j||^2) summed over j > i of the query modality, added to r.within. */
+function foldWithin(r: Running, q: tf.Tensor, a: number, c: number, d: Direction, pp: PassParams): tf.Tensor {
+  return tf.tidy(() => {
+    const s = tileProduct(q, d.queries, c);
+    let e: tf.Tensor = tf.exp(tf.mul(tf.sub(s, 1), pp.t2));
+    if (c * pp.tile.cols < a + pp.tile.rows) {
+      // The chunk holding the block's own rows: keep the strict upper triangle only.
+      const col = tf.reshape(tf.range(c * pp.tile.cols, (c + 1) * pp.tile.cols, 1, 'int32'), [1, pp.tile.cols]);
+      const row = tf.reshape(tf.range(a, a + pp.tile.rows, 1, 'int32'), [pp.tile.rows, 1]);
+      e = tf.mul(e, tf.cast(tf.greater(col, row), 'float32'));
+    }
+    return tf.add(r.within, tf.sum(e, 1));
+  });
+}
+
+async function runDirection(
+  d: Direction,
+  pp: PassParams,
+  progress: (done: number, what: string) => void,
+  check: () => void,
+): Promise<DirectionStats> {
+  const { rows: B, cols } = pp.tile;
+  const { queries: qs, candidates: cs } = d;
+  const out: DirectionStats = {
+    positive: new Float32Array(qs.n),
+    rank: new Int32Array(qs.n),
+    hardestNegative: new Float32Array(qs.n),
+    confidence: new Float64Array(qs.n),
+    correct: new Uint8Array(qs.n),
+    crossSum: 0,
+    withinSum: 0,
+  };
+  for (let a = 0; a < qs.n; a += B) {
+    const b = Math.min(qs.n, a + B);
+    const [lo, hi] = d.ownRange(a, b);
+    const ownChunks: number[] = [];
+    for (let c = Math.floor(lo / cols); c * cols < hi; c++) ownChunks.push(c);
+    const order = [...ownChunks, ...cs.chunks.map((_, c) => c).filter((c) => !ownChunks.includes(c))];
+    const rowOwner = tf.tensor2d(Int32Array.from({ length: B }, (_, i) => (a + i < qs.n ? qs.owner[a + i] : -2)), [B, 1], 'int32');
+    const q = tf.slice(qs.chunks[Math.floor(a / cols)], [a % cols, 0], [B, pp.dim]);
+    let r: Running = {
+      p: tf.fill([B], -BIG),
+      rank: tf.zeros([B]),
+      hn: tf.fill([B], -BIG),
+      m: tf.fill([B], -BIG),
+      z: tf.zeros([B]),
+      cross: tf.zeros([B]),
+      within: tf.zeros([B]),
+      arg: tf.zeros([B], 'int32'),
+    };
+    const swap = (next: Running) => {
+      tf.dispose(Object.values(r));
+      r = next;
+    };
+    let kept: tf.Tensor | undefined;
+    try {
+      // Positives first: the best own candidate of each query, from the chunks that hold them.
+      for (const c of ownChunks) {
+        const s = tileProduct(q, cs, c);
+        const p = tf.tidy(() => tf.maximum(r.p, tf.max(tf.add(s, tf.mul(tf.sub(ownMask(cs, c, rowOwner), 1), BIG)), 1)));
+        r.p.dispose();
+        r.p = p;
+        if (ownChunks.length === 1) kept = s;
+        else s.dispose();
+      }
+      for (const c of order) {
+        const s = kept ?? tileProduct(q, cs, c);
+        kept = undefined;
+        const own = ownChunks.includes(c) ? ownMask(cs, c, rowOwner) : undefined;
+        try {
+          swap(foldCross(r, s, own, c, d, pp));
+        } finally {
+          tf.dispose([s, ...(own ? [own] : [])]);
+        }
+      }
+      for (let c = Math.floor(a / cols); c < qs.chunks.length; c++) {
+        const w = foldWithin(r, q, a, c, d, pp);
+        r.within.dispose();
+        r.within = w;
+      }
+      const packed = tf.stack([r.p, r.rank, r.hn, r.z, r.cross, r.within]);
+      const [v, arg] = await Promise.all([packed.data() as Promise<Float32Array>, r.arg.data() as Promise<Int32Array>]);
+      packed.dispose();
+      for (let i = 0; i < b - a; i++) {
+        const k = a + i;
+        out.positive[k] = v[i];
+        out.rank[k] = v[B + i];
+        out.hardestNegative[k] = v[2 * B + i];
+        out.confidence[k] = 1 / v[3 * B + i];
+        out.correct[k] = cs.owner[arg[i]] === qs.owner[k] ? 1 : 0;
+        out.crossSum += v[4 * B + i];
+        out.withinSum += v[5 * B + i];
+      }
+    } finally {
+      tf.dispose([q, rowOwner, ...Object.values(r), ...(kept ? [kept] : [])]);
+    }
+    check();
+    progress(b, `rows ${a + 1}-${b} of ${qs.n}`);
+  }
+  return out;
+}
+
+/** || mean x - mean y ||: per-dimension sums on the device (padding rows are zero), the rest in float64. */
+async function modalityGap(x: Side, y: Side): Promise<number> {
+  const sum = (s: Side) => tf.tidy(() => tf.addN(s.chunks.map((c) => tf.sum(c, 0))));
+  const sx = sum(x);
+  const sy = sum(y);
+  const [vx, vy] = await Promise.all([sx.data(), sy.data()]);
+  tf.dispose([sx, sy]);
+  let g = 0;
+  for (let k = 0; k < vx.length; k++) g += (vx[k] / x.n - vy[k] / y.n) ** 2;
+  return Math.sqrt(g);
+}
+
+export interface DeviceAnalyzeOptions extends AnalyzeOptions {
+  /** Caps the adapter's binding limit (bytes), to exercise the splitting on a small budget. */
+  maxBindingBytes?: number;
+}
+
+export interface DeviceAnalysis {
+  result: AnalysisResult;
+  detail: AnalysisDetail;
+  /** The tiles the job ran with, and any out-of-memory retries. */
+  tile: TileShape;
+  notes: string[];
+}
+
+/** The largest binding the active backend takes: the webgpu adapter's, or unbounded. */
+function bindingLimit(): number {
+  const gpu = tf.getBackend() === 'webgpu' ? webGpuState() : undefined;
+  return gpu ? Math.min(gpu.maxBufferSize, gpu.maxStorageBufferBindingSize) : Number.MAX_SAFE_INTEGER;
+}
+
+function lostError(): Error | undefined {
+  const reason = tf.getBackend() === 'webgpu' ? webGpuState()?.lostReason : undefined;
+  return reason
+    ? new Error(`the GPU device was lost (${reason}); rerun the analysis: the next backend of the ladder will be used`)
+    : undefined;
+}
+
+const isOutOfMemory = (err: unknown) =>
+  err instanceof DeviceOutOfMemoryError || (err instanceof Error && /out of memory|\bOOM\b|resource exhausted/i.test(err.message));
+
+/** analyze() with every reduction on the active tfjs backend's device. */
+export async function analyzeOnDevice(ckpt: Checkpoint, opts: Partial<DeviceAnalyzeOptions> = {}): Promise<DeviceAnalysis> {
+  const o = resolveOptions(opts);
+  const file = describeFiles(ckpt);
+  const pairing = pairingOf(ckpt, file);
+  const x = normalizeRows(ckpt.image, file, 'image');
+  const y = normalizeRows(ckpt.text, file, 'text');
+  const dim = ckpt.image.cols;
+  const limit = Math.min(bindingLimit(), opts.maxBindingBytes ?? Infinity);
+  const notes: string[] = [];
+  let tile = planTiles(o.memoryBudgetBytes, limit, dim, Math.max(ckpt.image.rows, ckpt.text.rows));
+  for (;;) {
+    try {
+      const { result, detail } = await runOnce(ckpt, o, pairing, x, y, tile);
+      return { result, detail, tile, notes };
+    } catch (err) {
+      const lost = lostError();
+      if (lost) throw lost;
+      if (!isOutOfMemory(err) || tile.rows === 1) throw err;
+      const failed = tile;
+      tile = planTiles(o.memoryBudgetBytes / 2, limit, dim, Math.max(ckpt.image.rows, ckpt.text.rows));
+      if (tile.rows * tile.cols >= failed.rows * failed.cols) tile = { rows: failed.rows / 2, cols: failed.cols / 2 };
+      o.memoryBudgetBytes /= 2;
+      notes.push(`GPU out of memory with ${failed.rows} x ${failed.cols} tiles; retried with ${tile.rows} x ${tile.cols}`);
+    }
+  }
+}
+
+async function runOnce(
+  ckpt: Checkpoint,
+  o: AnalyzeOptions,
+  pairing: ReturnType<typeof pairingOf>,
+  x: ReturnType<typeof normalizeRows>,
+  y: ReturnType<typeof normalizeRows>,
+  tile: TileShape,
+): Promise<{ result: AnalysisResult; detail: AnalysisDetail }> {
+  const ni = ckpt.image.rows;
+  const nt = ckpt.text.rows;
+  const dim = ckpt.image.cols;
+  const { owner, captionStart, captions: perm } = pairing;
+  // Texts sorted by image (perm = the captions of image 0, then of image 1...).
+  const yp = new Float32Array(nt * dim);
+  const ownerP = new Int32Array(nt);
+  for (let k = 0; k < nt; k++) {
+    yp.set(y.data.subarray(perm[k] * dim, (perm[k] + 1) * dim), k * dim);
+    ownerP[k] = owner[perm[k]];
+  }
+  const gpu = tf.getBackend() === 'webgpu' ? webGpuState() : undefined;
+  gpu?.device.pushErrorScope('out-of-memory');
+  let scopeOpen = Boolean(gpu);
+  const images = upload(x.data, ni, dim, Int32Array.from({ length: ni }, (_, i) => i), tile.cols);
+  const texts = upload(yp, nt, dim, ownerP, tile.cols);
+  try {
+    const pp: PassParams = { tile, dim, t2: 2 * o.uniformityT, invTau: 1 / o.eceTau };
+    const total = ni + nt;
+    const check = () => {
+      const lost = lostError();
+      if (lost) throw lost;
+      throwIfCancelled(o.token);
+    };
+    const i2t = await runDirection(
+      { queries: images, candidates: texts, ownRange: (a, b) => [captionStart[a], captionStart[b]], crossUniformity: true },
+      pp,
+      (done, what) => o.onProgress?.(done / total, `image ${what}`),
+      check,
+    );
+    const t2i = await runDirection(
+      { queries: texts, candidates: images, ownRange: (a, b) => [ownerP[a], ownerP[b - 1] + 1], crossUniformity: false },
+      pp,
+      (done, what) => o.onProgress?.((ni + done) / total, `text ${what}`),
+      check,
+    );
+    const gap = await modalityGap(images, texts);
+    if (gpu) {
+      scopeOpen = false;
+      const oom = await gpu.device.popErrorScope();
+      if (oom) throw new DeviceOutOfMemoryError(oom.message);
+    }
+    return summarize(ckpt, o, pairing, x, y, i2t, unpermute(t2i, perm), gap);
+  } finally {
+    if (scopeOpen) gpu?.device.popErrorScope().catch(() => undefined);
+    disposeSide(images);
+    disposeSide(texts);
+  }
+}
+
+/** Per-text vectors back from the permuted (sorted by image) order to the input order. */
+function unpermute(s: DirectionStats, perm: Int32Array): DirectionStats {
+  const back = <T extends Float32Array | Int32Array | Float64Array | Uint8Array>(v: T): T => {
+    const out = v.slice() as T;
+    for (let k = 0; k < perm.length; k++) out[perm[k]] = v[k];
+    return out;
+  };
+  return {
+    ...s,
+    positive: back(s.positive),
+    rank: back(s.rank),
+    hardestNegative: back(s.hardestNegative),
+    confidence: back(s.confidence),
+    correct: back(s.correct),
+  };
+}
+
+function summarize(
+  ckpt: Checkpoint,
+  o: AnalyzeOptions,
+  pairing: ReturnType<typeof pairingOf>,
+  x: ReturnType<typeof normalizeRows>,
+  y: ReturnType<typeof normalizeRows>,
+  i2t: DirectionStats,
+  t2i: DirectionStats,
+  gap: number,
+): { result: AnalysisResult; detail: AnalysisDetail } {
+  const ni = ckpt.image.rows;
+  const nt = ckpt.text.rows;
+  // Each text's positive as its own (t2i) product saw it; the i2t positive per image is the best caption.
+  let align = 0;
+  let hnI2T = 0;
+  let hnT2I = 0;
+  for (let k = 0; k < nt; k++) {
+    const pos = t2i.positive[k];
+    align += 2 - 2 * pos;
+    hnI2T += 2 * i2t.hardestNegative[pairing.owner[k]] - 2 * pos;
+    hnT2I += 2 * t2i.hardestNegative[k] - 2 * pos;
+  }
+  const pairs = (m: number) => (m * (m - 1)) / 2;
+  const i2tCal = calibration(i2t.confidence, i2t.correct, o.eceBins);
+  const t2iCal = calibration(t2i.confidence, t2i.correct, o.eceBins);
+  const result: AnalysisResult = {
+    n: nt,
+    dim: ckpt.image.cols,
+    uniformity: Math.log((i2t.withinSum + t2i.withinSum + i2t.crossSum) / pairs(ni + nt)),
+    uniformity_image: Math.log(i2t.withinSum / pairs(ni)),
+    uniformity_text: Math.log(t2i.withinSum / pairs(nt)),
+    alignment: align / nt,
+    hardest_negative_alignment_i2t: hnI2T / nt,
+    hardest_negative_alignment_t2i: hnT2I / nt,
+    modality_gap: gap,
+    i2t: retrievalStats(i2t.rank, o.ks),
+    t2i: retrievalStats(t2i.rank, o.ks),
+    ece: i2tCal.ece,
+    ece_t2i: t2iCal.ece,
+    ece_tau: o.eceTau,
+    uniformity_t: o.uniformityT,
+    n_image: ni,
+    n_text: nt,
+    input_norms: { image: x.norms, text: y.norms },
+  };
+  const detail: AnalysisDetail = {
+    positive: t2i.positive,
+    hardestNegativeI2T: i2t.hardestNegative,
+    hardestNegativeT2I: t2i.hardestNegative,
+    ranksI2T: i2t.rank,
+    ranksT2I: t2i.rank,
+    reliability: i2tCal.reliability,
+  };
+  return { result, detail };
+}

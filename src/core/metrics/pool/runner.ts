@@ -1,0 +1,240 @@
+/**
+ * Runs units of the blocked pass on the current tfjs backend and folds them into the shared
+ * outputs. The same code runs in-process and in each block worker, so both give the same numbers.
+ *
+ * X^T and Y^T are kept as column chunks of `chunkCols`, so every product is a plain matMul
+ * (tfjs-wasm runs transposeB about 8x slower) against an operand small enough to stay in cache (one
+ * 512 x 10,000 operand measured 17 GFLOP/s, 512-column chunks 28). Chunks also give the triangle for
+ * free: rows [a, b) of a set only need that set's columns from a's chunk on (pairs i < j).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { expNonPositive } from '../fastExp';
+import { columnStats, type ColumnStats } from './columns';
+import type { PassSpec, Unit } from './spec';
+
+export const chunkCols = 512;
+
+/** Column width of a unit's product rows: within-set part (from its first chunk on) + cross part. */
+export function unitWidths(spec: PassSpec, u: Unit): { from: number; within: number; cross: number } {
+  const from = Math.floor(u.a / chunkCols) * chunkCols;
+  const own = u.kind === 'image' ? spec.ni : spec.nt;
+  const within = spec.sampled ? 0 : own - from;
+  const cross = u.kind === 'image' ? spec.nt : spec.columns ? 0 : spec.ni;
+  return { from, within, cross };
+}
+
+export class BlockRunner {
+  /** This runner's share of the column statistics (columns mode). */
+  readonly columns: ColumnStats | undefined;
+  private readonly chunks = { x: [] as tf.Tensor2D[], y: [] as tf.Tensor2D[] };
+  private buffer = new Float32Array(0);
+
+  constructor(private readonly spec: PassSpec) {
+    this.columns = spec.columns ? columnStats(spec.nt, spec.t2i.eceQueries.length) : undefined;
+  }
+
+  /** Columns [c * chunkCols, ...) of m^T, transposed in JS so the backend holds only the chunk. */
+  private chunk(which: 'x' | 'y', c: number): tf.Tensor2D {
+    const cached = this.chunks[which][c];
+    if (cached) return cached;
+    const { dim } = this.spec;
+    const m = this.spec[which];
+    const rows = m.length / dim;
+    const w = Math.min(chunkCols, rows - c * chunkCols);
+    const t = new Float32Array(dim * w);
+    for (let r = 0; r < w; r++) for (let d = 0, base = (c * chunkCols + r) * dim; d < dim; d++) t[d * w + r] = m[base + d];
+    return (this.chunks[which][c] = tf.tensor2d(t, [dim, w]));
+  }
+
+  private rowsOf(which: 'x' | 'y', a: number, b: number): tf.Tensor2D {
+    const { dim } = this.spec;
+    return tf.tensor2d(this.spec[which].subarray(a * dim, b * dim), [b - a, dim]);
+  }
+
+  /** block x chunks [first, last) laid side by side into the buffer (row width `width`) from column `offset`. */
+  private async product(block: tf.Tensor2D, which: 'x' | 'y', first: number, last: number, offset: number, width: number): Promise<void> {
+    const n = block.shape[0];
+    for (let c = first; c < last; c++) {
+      const p = tf.matMul(block, this.chunk(which, c));
+      const w = p.shape[1] as number;
+      // Awaiting (not dataSync) lets an in-process caller's event loop breathe between products.
+      let v: Float32Array;
+      try {
+        v = (await p.data()) as Float32Array;
+      } finally {
+        p.dispose();
+      }
+      for (let r = 0; r < n; r++) this.buffer.set(v.subarray(r * w, (r + 1) * w), r * width + offset);
+      offset += w;
+    }
+  }
+
+  /**
+   * Phase 1 of columns mode: the true-pair score of each text in image block [a, b), taken from
+   * the same matMul call (same operands, same shapes) that the block's phase-2 product makes, so
+   * the candidates in that text's column compare against a bitwise-identical value.
+   */
+  async diagonal(u: Unit): Promise<void> {
+    const block = this.rowsOf('x', u.a, u.b);
+    try {
+      for (let c = Math.floor(u.a / chunkCols); c * chunkCols < u.b; c++) {
+        const p = tf.matMul(block, this.chunk('y', c));
+        const w = p.shape[1] as number;
+        let v: Float32Array;
+        try {
+          v = (await p.data()) as Float32Array;
+        } finally {
+          p.dispose();
+        }
+        const end = Math.min(u.b, c * chunkCols + w);
+        for (let i = Math.max(u.a, c * chunkCols); i < end; i++) this.spec.t2i.positive[i] = v[(i - u.a) * w + i - c * chunkCols];
+      }
+    } finally {
+      block.dispose();
+    }
+  }
+
+  async run(index: number): Promise<void> {
+    const u = this.spec.units[index];
+    const { from, within, cross } = unitWidths(this.spec, u);
+    const width = within + cross;
+    const rows = u.b - u.a;
+    if (this.buffer.length < rows * width) this.buffer = new Float32Array(rows * width);
+    const [own, other] = u.kind === 'image' ? (['x', 'y'] as const) : (['y', 'x'] as const);
+    const block = this.rowsOf(own, u.a, u.b);
+    const chunksOf = (n: number) => Math.ceil(n / chunkCols);
+    try {
+      if (within) await this.product(block, own, from / chunkCols, chunksOf(own === 'x' ? this.spec.ni : this.spec.nt), 0, width);
+      if (cross) await this.product(block, other, 0, chunksOf(cross), within, width);
+    } finally {
+      block.dispose();
+    }
+    const sums = u.kind === 'image' ? imageRows(this.buffer, u, from, within, this.spec, this.columns) : textRows(this.buffer, u, from, within, this.spec);
+    this.spec.unitSums[2 * index] = sums.within;
+    this.spec.unitSums[2 * index + 1] = sums.cross;
+  }
+
+  dispose(): void {
+    tf.dispose([...this.chunks.x, ...this.chunks.y].filter(Boolean));
+    this.chunks.x = [];
+    this.chunks.y = [];
+    this.buffer = new Float32Array(0);
+  }
+}
+
+/**
+ * Image rows of [X X^T (images j >= from) | X Y^T]. Multi-caption: the rank counts texts above the
+ * best caption of the image (= the min rank over its captions), and the hardest negative skips every
+ * caption of the image. Columns mode also folds each X Y^T column into the t2i statistics.
+ */
+function imageRows(v: Float32Array, u: Unit, from: number, within: number, spec: PassSpec, col: ColumnStats | undefined) {
+  const { nt, sampled } = spec;
+  const { owner, captionStart, captions } = spec.pairing;
+  const t2 = 2 * spec.uniformityT;
+  const invTau = 1 / spec.eceTau;
+  const st = spec.i2t;
+  const width = within + nt;
+  const textPos = spec.t2i.positive;
+  const eceTexts = spec.t2i.eceQueries;
+  let inSet = 0;
+  let cross = 0;
+  for (let i = u.a; i < u.b; i++) {
+    const base = (i - u.a) * width;
+    // ||a - b||^2 = 2 - 2 a.b on unit vectors, so exp(-t ||a - b||^2) = exp(2t s - 2t).
+    for (let c = base + i + 1 - from, end = base + within; c < end; c++) inSet += expNonPositive(t2 * v[c] - t2);
+    const c0 = base + within;
+    let p = -Infinity;
+    for (let q = captionStart[i]; q < captionStart[i + 1]; q++) {
+      const s = v[c0 + captions[q]];
+      st.positive[captions[q]] = s;
+      if (s > p) p = s;
+    }
+    const pos = st.ecePos[i];
+    let rank = 0;
+    let hn = -Infinity;
+    // Online softmax: running max m and sum z of exp((s - m) / tau), rescaled when m grows.
+    let m = -Infinity;
+    let z = 0;
+    let arg = 0;
+    for (let j = 0; j < nt; j++) {
+      const s = v[c0 + j];
+      if (!sampled) cross += expNonPositive(t2 * s - t2);
+      if (s > p) rank++;
+      if (s > hn && owner[j] !== i) hn = s;
+      if (pos >= 0) {
+        if (s > m) {
+          z = z * expNonPositive((m - s) * invTau) + 1;
+          m = s;
+          arg = j;
+        } else z += expNonPositive((s - m) * invTau);
+      }
+      if (col) {
+        // Columns mode has the identity pairing: image i is text j's own exactly when j === i.
+        if (s > col.hardestNegative[j] && j !== i) col.hardestNegative[j] = s;
+        if (s > textPos[j]) col.rank[j]++;
+      }
+    }
+    st.rank[i] = rank;
+    st.hardestNegative[i] = hn;
+    if (pos >= 0) {
+      st.confidence[pos] = 1 / z;
+      st.correct[pos] = owner[arg] === i ? 1 : 0;
+    }
+    if (col) {
+      for (let q = 0; q < eceTexts.length; q++) {
+        const s = v[c0 + eceTexts[q]];
+        if (s > col.max[q]) {
+          col.sum[q] = col.sum[q] * expNonPositive((col.max[q] - s) * invTau) + 1;
+          col.max[q] = s;
+          col.arg[q] = i;
+        } else col.sum[q] += expNonPositive((s - col.max[q]) * invTau);
+      }
+    }
+  }
+  return { within: inSet, cross };
+}
+
+/** Text rows of [Y Y^T (texts j >= from) | Y X^T]; without columns mode each caption ranks its own image among all images. */
+function textRows(v: Float32Array, u: Unit, from: number, within: number, spec: PassSpec) {
+  const ni = spec.columns ? 0 : spec.ni;
+  const { owner } = spec.pairing;
+  const t2 = 2 * spec.uniformityT;
+  const invTau = 1 / spec.eceTau;
+  const st = spec.t2i;
+  const width = within + ni;
+  let inSet = 0;
+  for (let k = u.a; k < u.b; k++) {
+    const base = (k - u.a) * width;
+    for (let c = base + k + 1 - from, end = base + within; c < end; c++) inSet += expNonPositive(t2 * v[c] - t2);
+    if (!ni) continue;
+    const c0 = base + within;
+    const img = owner[k];
+    const p = v[c0 + img];
+    st.positive[k] = p;
+    const pos = st.ecePos[k];
+    let rank = 0;
+    let hn = -Infinity;
+    let m = -Infinity;
+    let z = 0;
+    let arg = 0;
+    for (let i = 0; i < ni; i++) {
+      const s = v[c0 + i];
+      if (s > p) rank++;
+      if (s > hn && i !== img) hn = s;
+      if (pos >= 0) {
+        if (s > m) {
+          z = z * expNonPositive((m - s) * invTau) + 1;
+          m = s;
+          arg = i;
+        } else z += expNonPositive((s - m) * invTau);
+      }
+    }
+    st.rank[k] = rank;
+    st.hardestNegative[k] = hn;
+    if (pos >= 0) {
+      st.confidence[pos] = 1 / z;
+      st.correct[pos] = arg === img ? 1 : 0;
+    }
+  }
+  return { within: inSet, cross: 0 };
+}

@@ -1,0 +1,75 @@
+/**
+ * Sampled mode's estimators, for sets too large for every pair: uniformity from uniformly drawn
+ * point pairs, ECE from a uniform subset of queries, each with its standard error.
+ */
+import type { Rng } from '../random';
+
+export interface Estimate {
+  value: number;
+  standardError: number;
+}
+
+/** `k` distinct indices of 0..n-1, uniformly (partial Fisher-Yates), in increasing order. */
+export function sampleIndices(n: number, k: number, rng: Rng): Int32Array {
+  const all = Int32Array.from({ length: n }, (_, i) => i);
+  for (let i = 0; i < k; i++) {
+    const j = i + Math.floor(rng() * (n - i));
+    [all[i], all[j]] = [all[j], all[i]];
+  }
+  return all.slice(0, k).sort();
+}
+
+/**
+ * log(mean exp(-t ||z_i - z_j||^2)) over `pairs` pairs i != j drawn uniformly with replacement from
+ * the m points `point(i)` (unit rows); the standard error by the delta method, SE(log m) = SE(m) / m.
+ */
+export function sampledUniformity(m: number, point: (i: number) => [Float32Array, number], dim: number, t: number, pairs: number, rng: Rng): Estimate {
+  let sum = 0;
+  let sumSq = 0;
+  for (let s = 0; s < pairs; s++) {
+    const i = Math.floor(rng() * m);
+    let j = Math.floor(rng() * (m - 1));
+    if (j >= i) j++;
+    const [a, ao] = point(i);
+    const [b, bo] = point(j);
+    let dot = 0;
+    for (let d = 0; d < dim; d++) dot += a[ao + d] * b[bo + d];
+    const k = Math.exp(2 * t * dot - 2 * t);
+    sum += k;
+    sumSq += k * k;
+  }
+  const mean = sum / pairs;
+  const variance = Math.max(0, (sumSq - pairs * mean * mean) / (pairs - 1));
+  return { value: Math.log(mean), standardError: Math.sqrt(variance / pairs) / mean };
+}
+
+function ece(confidence: Float64Array, correct: Uint8Array, bins: number, pick: (q: number) => number): number {
+  const count = new Float64Array(bins);
+  const gap = new Float64Array(bins);
+  const n = confidence.length;
+  for (let s = 0; s < n; s++) {
+    const q = pick(s);
+    const b = Math.min(bins - 1, Math.floor(confidence[q] * bins));
+    count[b]++;
+    gap[b] += correct[q] - confidence[q];
+  }
+  // sum_b |B_b| / n |acc - conf| = sum_b |sum over B_b of (correct - confidence)| / n
+  let e = 0;
+  for (let b = 0; b < bins; b++) e += Math.abs(gap[b]);
+  return e / n;
+}
+
+/** ECE of the sampled queries, its standard error from `resamples` bootstrap resamples of them. */
+export function sampledEce(confidence: Float64Array, correct: Uint8Array, bins: number, rng: Rng, resamples = 200): Estimate {
+  const n = confidence.length;
+  const value = ece(confidence, correct, bins, (s) => s);
+  let sum = 0;
+  let sumSq = 0;
+  for (let r = 0; r < resamples; r++) {
+    const e = ece(confidence, correct, bins, () => Math.floor(rng() * n));
+    sum += e;
+    sumSq += e * e;
+  }
+  const mean = sum / resamples;
+  return { value, standardError: Math.sqrt(Math.max(0, (sumSq - resamples * mean * mean) / (resamples - 1))) };
+}

@@ -1,0 +1,122 @@
+import { randomBytes } from 'node:crypto';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { DashboardSnapshot, DashboardToHost, HostToDashboard } from '../../protocol/dashboard';
+import { webviewOptions } from '../analysisView';
+import { Disposable } from '../disposable';
+import { buildWebviewHtml } from '../webviewHtml';
+import { openBestCheckpoint, type TrainingRuns } from './trainingRuns';
+
+export const dashboardViewType = 'embeddingLens.trainingDashboard';
+
+/** A run posts one event per step; the view gets at most this many snapshots a second. */
+const postsPerSecond = 4;
+
+/** One dashboard per *.m2mix.json, fed full snapshots (throttled) while its run goes. */
+export class DashboardPanels extends Disposable {
+  private readonly open = new Map<string, Dashboard>();
+
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly runs: TrainingRuns,
+  ) {
+    super();
+    this.register(runs.onDidChange((file) => this.open.get(file)?.update()));
+    this.register({ dispose: () => [...this.open.values()].forEach((d) => d.panel.dispose()) });
+  }
+
+  async show(configFile: string, preserveFocus = false): Promise<void> {
+    const existing = this.open.get(configFile);
+    if (existing) {
+      existing.panel.reveal(undefined, preserveFocus);
+      existing.update();
+      return;
+    }
+    // A run this window has not seen is replayed from its run folder.
+    const fallback = this.runs.snapshot(configFile) ? undefined : await this.runs.loadFromDisk(configFile);
+    if (!this.runs.snapshot(configFile) && !fallback) return;
+    const name = path.basename(configFile).replace(/\.m2mix\.json$/i, '');
+    const panel = vscode.window.createWebviewPanel(dashboardViewType, `Training: ${name}`, { viewColumn: vscode.ViewColumn.Beside, preserveFocus }, webviewOptions(this.extensionUri));
+    panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'icon.svg');
+    const dashboard = new Dashboard(panel, configFile, this.extensionUri, this.runs, fallback);
+    this.open.set(configFile, dashboard);
+    panel.onDidDispose(() => {
+      dashboard.dispose();
+      this.open.delete(configFile);
+    });
+  }
+}
+
+class Dashboard extends Disposable {
+  private timer: NodeJS.Timeout | undefined;
+  private lastPost = 0;
+
+  constructor(
+    readonly panel: vscode.WebviewPanel,
+    private readonly configFile: string,
+    extensionUri: vscode.Uri,
+    private readonly runs: TrainingRuns,
+    /** Shown until this window runs the config. */
+    private readonly fallback: DashboardSnapshot | undefined,
+  ) {
+    super();
+    panel.webview.html = html(panel.webview, extensionUri, path.basename(configFile));
+    this.register(panel.webview.onDidReceiveMessage((m: DashboardToHost) => this.onMessage(m)));
+    this.register({ dispose: () => clearTimeout(this.timer) });
+  }
+
+  /** Schedules a post: the first at once, then no more than postsPerSecond, always the latest state. */
+  update(): void {
+    if (this.timer) return;
+    const wait = Math.max(0, this.lastPost + 1000 / postsPerSecond - Date.now());
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.post();
+    }, wait);
+  }
+
+  private get snapshot(): DashboardSnapshot | undefined {
+    return this.runs.snapshot(this.configFile) ?? this.fallback;
+  }
+
+  private post(): void {
+    const snapshot = this.snapshot;
+    if (!snapshot || this.isDisposed) return;
+    this.lastPost = Date.now();
+    const message: HostToDashboard = { type: 'snapshot', snapshot };
+    void this.panel.webview.postMessage(message);
+  }
+
+  private onMessage(m: DashboardToHost): void {
+    switch (m.type) {
+      case 'ready':
+        this.post();
+        return;
+      case 'cancel':
+        this.runs.cancel(this.configFile);
+        return;
+      case 'run':
+        void vscode.commands.executeCommand('embeddingLens.runTraining', vscode.Uri.file(this.configFile));
+        return;
+      case 'openBest': {
+        const snapshot = this.snapshot;
+        if (snapshot) void openBestCheckpoint(snapshot);
+        return;
+      }
+    }
+  }
+}
+
+function html(webview: vscode.Webview, extensionUri: vscode.Uri, title: string): string {
+  const root = vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
+  const uri = (f: string) => webview.asWebviewUri(vscode.Uri.joinPath(root, f)).toString();
+  return buildWebviewHtml({
+    cspSource: webview.cspSource,
+    nonce: randomBytes(16).toString('base64'),
+    scriptUri: uri('main.js'),
+    styleUri: uri('main.css'),
+    codiconUri: uri('codicon.css'),
+    title,
+    view: 'dashboard',
+  });
+}

@@ -1,0 +1,52 @@
+/**
+ * Messages between the extension host and the training dashboard webview. The host sends the whole
+ * run as one snapshot each time (never deltas), at most a few times a second.
+ */
+import type { LossTerm } from '../core/train/losses';
+
+/** idle: a config that has not run yet; starting: reading the data and evaluating epoch 0. */
+export type RunStatus = 'idle' | 'starting' | 'running' | 'completed' | 'cancelled' | 'diverged' | 'failed';
+
+/** Per-step series, column-wise; long runs keep every `stride`-th step so a snapshot stays small. */
+export interface StepSeries {
+  stride: number;
+  step: number[];
+  lr: number[];
+  /** Total loss; null where it was not finite (JSON has no NaN). */
+  loss: (number | null)[];
+  /** Each loss term the run uses, aligned with `step`. */
+  components: Partial<Record<LossTerm, (number | null)[]>>;
+}
+
+/** Eval-split metrics per epoch (0: before training), column-wise. */
+export interface EvalSeries {
+  epoch: number[];
+  uniformity: number[];
+  alignment: number[];
+  hardNegativeI2t: number[];
+  hardNegativeT2i: number[];
+  modalityGap: number[];
+  r1I2t: number[];
+  r1T2i: number[];
+}
+
+export interface DashboardSnapshot {
+  name: string;
+  configFile: string;
+  runDir?: string;
+  status: RunStatus;
+  /** One line: why the run stopped, or what failed. */
+  message?: string;
+  step: number;
+  totalSteps: number;
+  epochs: number;
+  steps: StepSeries;
+  evals: EvalSeries;
+  bestEpoch?: number;
+  /** best.safetensors, once written. */
+  bestCheckpoint?: string;
+}
+
+export type HostToDashboard = { type: 'snapshot'; snapshot: DashboardSnapshot };
+
+export type DashboardToHost = { type: 'ready' } | { type: 'cancel' } | { type: 'openBest' } | { type: 'run' };

@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import { initBackend } from '../../src/core/backend';
+import { analyze } from '../../src/core/metrics/analyze';
+import { generateSample } from '../../src/core/sample';
+
+const estimatedKeys = ['uniformity', 'uniformity_image', 'uniformity_text', 'ece', 'ece_t2i'] as const;
+
+describe('sampled mode', () => {
+  before(async () => {
+    await initBackend('wasm');
+  });
+
+  it('estimates uniformity and ECE within 4 standard errors, tighter with more pairs; the rest stays exact', async () => {
+    const ckpt = generateSample({ pairs: 4000, dim: 32, seed: 11 });
+    const exact = (await analyze(ckpt)).result;
+    assert.equal(exact.estimates, undefined);
+    const errors: Record<string, number[]> = {};
+    for (const pairs of [400, 3000]) {
+      const { result, detail } = await analyze(ckpt, { samplePairs: pairs, sampleSeed: 5 });
+      for (const key of estimatedKeys) {
+        const e = result.estimates?.[key];
+        assert.ok(e && e.standard_error > 0, `${key} has a standard error`);
+        assert.equal(e.sample_pairs, pairs);
+        assert.ok(Math.abs(result[key] - exact[key]) <= 4 * e.standard_error, `${key} at ${pairs}: ${result[key]} vs ${exact[key]} (SE ${e.standard_error})`);
+        (errors[key] ??= []).push(e.standard_error);
+      }
+      assert.equal(detail.reliability.reduce((s, b) => s + b.count, 0), pairs);
+      for (const key of ['alignment', 'hardest_negative_alignment_i2t', 'hardest_negative_alignment_t2i', 'modality_gap'] as const)
+        assert.equal(result[key], exact[key], key);
+      assert.deepEqual(result.i2t, exact.i2t);
+      assert.deepEqual(result.t2i, exact.t2i);
+    }
+    for (const key of estimatedKeys) assert.ok(errors[key][1] < errors[key][0], `${key}: SE ${errors[key].join(' -> ')}`);
+  });
+
+  it('is reproducible for a seed', async () => {
+    const ckpt = generateSample({ pairs: 600, dim: 16, seed: 12 });
+    const [a, b] = [await analyze(ckpt, { samplePairs: 300 }), await analyze(ckpt, { samplePairs: 300 })];
+    assert.deepEqual(a.result, b.result);
+  });
+});

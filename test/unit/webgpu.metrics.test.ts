@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { before, describe, it } from 'node:test';
+import { initBackend } from '../../src/core/backend';
+import type { Checkpoint } from '../../src/core/checkpoint';
+import { analyze } from '../../src/core/metrics/analyze';
+import { analyzeOnDevice, planTiles, type DeviceAnalyzeOptions } from '../../src/core/metrics/deviceReduce';
+import type { AnalysisDetail, AnalysisResult } from '../../src/core/metrics/types';
+import { readCheckpoint } from '../../src/core/readers';
+import { generateSample } from '../../src/core/sample';
+import { randomCheckpoint } from '../helpers/randomCheckpoint';
+import { sharedDataDir } from '../helpers/sharedData';
+import { noWebGpuAdapter } from '../helpers/webgpu';
+
+type Run = { result: AnalysisResult; detail: AnalysisDetail };
+
+/** Reference on wasm and device pass on webgpu; backends switch per call (tfjs keeps both alive). */
+async function both(ckpt: Checkpoint, opts: Partial<DeviceAnalyzeOptions> = {}): Promise<{ wasm: Run; gpu: Run }> {
+  await initBackend('wasm');
+  const wasm = await analyze(ckpt, opts);
+  await initBackend('webgpu');
+  const gpu = await analyzeOnDevice(ckpt, opts);
+  return { wasm, gpu };
+}
+
+const continuous = [
+  'uniformity',
+  'uniformity_image',
+  'uniformity_text',
+  'alignment',
+  'hardest_negative_alignment_i2t',
+  'hardest_negative_alignment_t2i',
+  'modality_gap',
+  'ece',
+  'ece_t2i',
+] as const;
+
+/** Queries whose rank differs; METRICS.md allows near-ties (within ~1e-6) to flip in float32. */
+function rankFlips(a: Int32Array, b: Int32Array): number {
+  assert.equal(a.length, b.length);
+  return a.reduce((n, r, q) => n + (r === b[q] ? 0 : 1), 0);
+}
+
+function assertAgree({ wasm, gpu }: { wasm: Run; gpu: Run }, maxFlips = 0): void {
+  for (const k of continuous) assert.ok(Math.abs(wasm.result[k] - gpu.result[k]) < 1e-4, `${k}: wasm ${wasm.result[k]} webgpu ${gpu.result[k]}`);
+  assert.deepEqual(gpu.result.input_norms, wasm.result.input_norms);
+  const flips = rankFlips(wasm.detail.ranksI2T, gpu.detail.ranksI2T) + rankFlips(wasm.detail.ranksT2I, gpu.detail.ranksT2I);
+  assert.ok(flips <= maxFlips, `${flips} ranks differ`);
+  if (flips === 0) assert.deepEqual([gpu.result.i2t, gpu.result.t2i], [wasm.result.i2t, wasm.result.t2i]);
+  for (const k of ['positive', 'hardestNegativeI2T', 'hardestNegativeT2I'] as const) {
+    const diff = wasm.detail[k].reduce((m, v, q) => Math.max(m, Math.abs(v - gpu.detail[k][q])), 0);
+    assert.ok(diff < 1e-5, `${k} differs by ${diff}`);
+  }
+  for (const [b, bin] of gpu.detail.reliability.entries()) assert.equal(bin.count, wasm.detail.reliability[b].count, `reliability bin ${b}`);
+}
+
+describe('the device-reduced metric pass on webgpu agrees with analyze() on wasm', () => {
+  let skip: string | undefined;
+  before(async () => {
+    skip = await noWebGpuAdapter();
+    if (skip) console.log(`# ${skip}`);
+  });
+
+  const dir = sharedDataDir();
+  for (const name of ['clip-vitb16-coco500', 'clip-random-init-coco500']) {
+    it(`${name} (shared data, or a generated stand-in when absent)`, async (t) => {
+      if (skip) return t.skip(skip);
+      const ckpt = dir ? await readCheckpoint([path.join(dir, `${name}.npy`)]) : generateSample({ pairs: 500, dim: 512, seed: 7, aligned: !name.includes('random') });
+      if (!dir) console.log(`# ${name}: ../shared/data is absent, generated 500 pairs instead`);
+      // The random-init file has near-ties down to 4e-8 (METRICS.md): allow one flipped query there.
+      assertAgree(await both(ckpt), name.includes('random') ? 1 : 0);
+    });
+  }
+
+  it('multi-caption sets split into many tiles, with own captions across chunk borders', async (t) => {
+    if (skip) return t.skip(skip);
+    const captions = Array.from({ length: 70 }, (_, i) => 1 + (i % 4));
+    const ckpt = randomCheckpoint(3, 24, captions);
+    // 8 KiB bindings: 32-row blocks, 64-row chunks; the texts (175) span 3 chunks, a block's captions 2.
+    const runs = await both(ckpt, { maxBindingBytes: 8192, memoryBudgetBytes: 64 * 1024 });
+    assertAgree(runs);
+    const tile = (await analyzeOnDevice(ckpt, { maxBindingBytes: 8192, memoryBudgetBytes: 64 * 1024 })).tile;
+    assert.deepEqual(tile, { rows: 32, cols: 64 });
+  });
+});
+
+describe('tile planning', () => {
+  it('keeps a tile and a candidate chunk within one binding and the budget', () => {
+    for (const [budget, binding, dim, rows] of [
+      [512 * 2 ** 20, 128 * 2 ** 20, 512, 100_000],
+      [64 * 2 ** 30, 2 ** 31, 512, 100_000],
+      [2 ** 20, 2 ** 16, 4096, 10],
+      [2 ** 30, 2 ** 32, 768, 5_000],
+    ]) {
+      const t = planTiles(budget, binding, dim, rows);
+      assert.ok(t.cols % t.rows === 0, JSON.stringify(t));
+      assert.ok(t.rows * t.cols * 4 <= Math.max(binding, 4 * t.rows * t.rows), JSON.stringify(t));
+      assert.ok(t.cols * dim * 4 <= binding || t.cols === t.rows, JSON.stringify(t));
+      assert.ok(t.rows * t.cols * 4 * 6 <= Math.max(budget, 6 * 4 * t.rows * t.rows), JSON.stringify(t));
+    }
+  });
+});

@@ -1,0 +1,173 @@
+import * as assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import * as path from 'node:path';
+import { after, afterEach, before, describe, it } from 'node:test';
+import type { Browser } from 'playwright-core';
+import { buildCompareSnapshot } from '../../src/core/compare/compareSnapshot';
+import { sharedHistograms } from '../../src/core/compare/histograms';
+import { gaussian, mulberry32 } from '../../src/core/random';
+import type { CompareData, CompareSnapshot, CompareViewToHost, HostToCompareView } from '../../src/protocol/comparePanel';
+import { launchChromium, PanelPage, PanelServer, resultsDir, type ChartOptionShape } from './panelHarness';
+import { makeSnapshot } from './snapshotFixture';
+import { darkTheme } from './themeVars';
+
+const names = ['clip-vit-b32.npz', 'm2mix-epoch5.safetensors', 'random-init.npy'];
+
+/** Three checkpoints of the same pairs; per-query ranks that improve for most queries and worsen for some. */
+function makeData(pairs = 300, samePairs = true): CompareData {
+  const rng = mulberry32(11);
+  const base = Int32Array.from({ length: pairs }, () => Math.floor(-Math.log(1 - rng()) * 6));
+  const checkpoints = names.map((name, k) => {
+    const n = samePairs || k === 0 ? pairs : pairs - 100;
+    const ranks = Int32Array.from({ length: n }, (_, q) => Math.max(0, base[q] + (k === 1 ? Math.round(gaussian(rng) * 3 - 1) : k === 2 ? 40 + q : 0)));
+    const fixture = makeSnapshot({ pairs: n, seed: 7 + k }).metrics;
+    // An untrained model retrieves at chance.
+    const result = k === 2 ? { ...fixture, i2t: { ...fixture.i2t, 'R@1': 0.4 } } : fixture;
+    return {
+      name,
+      files: [`/workspace/${name}`],
+      result,
+      seconds: 0.5 + k,
+      warnings: [],
+      ranksI2T: ranks,
+      ranksT2I: ranks,
+      captions: Array.from({ length: n }, (_, q) => `a photo of object ${q}`),
+    };
+  });
+  const sims = (mean: number) => Float32Array.from({ length: pairs }, () => mean + 0.05 * gaussian(rng));
+  const histograms = sharedHistograms([sims(0.31), sims(0.35), sims(0.05)], [sims(0.27), sims(0.26), sims(0.1)], 40);
+  return { checkpoints, histograms, backend: 'wasm', seconds: 4.2 };
+}
+
+async function post(panel: PanelPage, message: HostToCompareView): Promise<void> {
+  await panel.page.evaluate((m) => window.postMessage(m, '*'), message);
+  await panel.page.evaluate(() => new Promise((r) => requestAnimationFrame(() => r(undefined))));
+}
+
+function chartOption(panel: PanelPage, name: string): Promise<ChartOptionShape> {
+  return panel.page.evaluate((n) => {
+    const charts = (window as unknown as { embeddingLensCompareCharts: Record<string, { getOption(): unknown }> }).embeddingLensCompareCharts;
+    return JSON.parse(JSON.stringify(charts[n].getOption())) as ChartOptionShape;
+  }, name);
+}
+
+const posted = async (panel: PanelPage) => (await panel.posted()) as unknown as CompareViewToHost[];
+
+describe('compare webview (Chromium, production CSP)', () => {
+  let browser: Browser;
+  let server: PanelServer;
+  let panel: PanelPage | undefined;
+
+  before(async () => {
+    browser = await launchChromium();
+    server = await PanelServer.start(darkTheme, 'compare');
+    mkdirSync(resultsDir, { recursive: true });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  afterEach(async () => {
+    if (!panel) return;
+    const problems = await panel.allProblems();
+    await panel.page.close();
+    panel = undefined;
+    assert.deepEqual(problems, [], 'console errors, page errors or CSP violations');
+  });
+
+  it('shows every value and its delta against the baseline, coloured by which way is better', async () => {
+    panel = await PanelPage.open(browser, server);
+    assert.deepEqual(await posted(panel), [{ type: 'ready' }]);
+    const s: CompareSnapshot = buildCompareSnapshot(makeData(), 0);
+    await post(panel, { type: 'snapshot', snapshot: s });
+    for (const row of s.rows) {
+      for (let i = 0; i < s.checkpoints.length; i++) {
+        const cell = panel.page.locator(`tr[data-metric="${row.key}"] td[data-checkpoint="${i}"]`);
+        assert.equal(await cell.getAttribute('data-value'), String(row.values[i]), `${row.key} #${i}`);
+        assert.equal(await cell.getAttribute('data-delta'), String(row.deltas[i]), `${row.key} #${i}`);
+        assert.equal(await cell.getAttribute('data-verdict'), row.verdicts[i], `${row.key} #${i}`);
+      }
+    }
+    // R@1 of random-init is lower: a worse delta, in the theme's error colour, with a minus sign.
+    const r1 = s.rows.find((r) => r.key === 'i2t.R@1')!;
+    assert.equal(r1.verdicts[2], 'worse');
+    const worse = panel.page.locator('tr[data-metric="i2t.R@1"] td[data-checkpoint="2"] .delta');
+    assert.equal(await worse.textContent(), `−${Math.abs(r1.deltas[2]).toFixed(1)} pt`);
+    assert.equal(await worse.evaluate((e) => getComputedStyle(e).color), 'rgb(248, 81, 73)');
+    const betterCell = panel.page.locator('td[data-verdict="better"] .delta').first();
+    assert.equal(await betterCell.evaluate((e) => getComputedStyle(e).color), 'rgb(137, 209, 133)');
+    assert.equal(await panel.page.locator('#not-comparable').isHidden(), true);
+  });
+
+  it('draws one labelled point per checkpoint on the uniformity–alignment plane, the R@K bars and the histograms', async () => {
+    panel = await PanelPage.open(browser, server);
+    const s = buildCompareSnapshot(makeData(), 1);
+    await post(panel, { type: 'snapshot', snapshot: s });
+    const plane = await chartOption(panel, 'plane');
+    assert.deepEqual(
+      plane.series.map((x) => [x.name, x.data]),
+      s.checkpoints.map((c) => [c.name, [[c.result.alignment, c.result.uniformity]]]),
+    );
+    assert.match(plane.xAxis[0].name, /alignment/);
+    assert.match(plane.yAxis[0].name, /uniformity/);
+    const recall = await chartOption(panel, 'recall');
+    assert.deepEqual(
+      recall.series.map((x) => x.data),
+      s.checkpoints.map((c) => [c.result.i2t['R@1'], c.result.i2t['R@5'], c.result.i2t['R@10'], c.result.t2i['R@1'], c.result.t2i['R@5'], c.result.t2i['R@10']]),
+    );
+    const hist = await chartOption(panel, 'histograms');
+    assert.equal(hist.series.length, 2 * s.checkpoints.length);
+    assert.deepEqual((hist.series[2].data as number[][]).map((d) => d[1]), s.histograms.positive[1]);
+    assert.deepEqual((hist.series[5].data as number[][]).map((d) => d[1]), s.histograms.hardestNegative[2]);
+  });
+
+  it('asks the host for another baseline, sorts the rank changes, exports a PNG; screenshot', async () => {
+    panel = await PanelPage.open(browser, server);
+    const s = buildCompareSnapshot(makeData(), 0);
+    await post(panel, { type: 'snapshot', snapshot: s });
+    await panel.page.waitForTimeout(300);
+    await panel.page.screenshot({ path: path.join(resultsDir, 'compare.png'), fullPage: true });
+    await panel.page.selectOption('#baseline', '2');
+    assert.deepEqual((await posted(panel)).at(-1), { type: 'setBaseline', baseline: 2 });
+
+    const rows = panel.page.locator('#ranks tbody tr');
+    assert.equal(await rows.count(), s.rankChanges!.i2t.rows.length);
+    const changes = async () => (await panel!.page.locator('#ranks tbody td[data-change]:nth-last-child(2)').allTextContents()).map((t) => Number(t.replace('−', '-').replace('±', '')));
+    const first = await changes();
+    assert.deepEqual(first, [...first].sort((a, b) => a - b), 'biggest gains first');
+    assert.ok(first[0] < 0 && first.at(-1)! > 0);
+    await panel.page.locator('#ranks th', { hasText: `Δ ${names[1]}` }).click();
+    const flipped = await changes();
+    assert.deepEqual(flipped, [...first].sort((a, b) => b - a));
+    assert.equal(await panel.page.locator('#ranks tbody tr').first().locator('td.caption').count(), 1);
+
+    await panel.page.locator('#png-plane').click();
+    const png = (await posted(panel)).at(-1) as Extract<CompareViewToHost, { type: 'exportPng' }>;
+    assert.equal(png.type, 'exportPng');
+    assert.equal(png.chart, 'plane');
+    assert.match(png.dataUrl, /^data:image\/png;base64,[A-Za-z0-9+/]{1000,}/);
+    await panel.page.locator('#export-csv').click();
+    assert.deepEqual((await posted(panel)).at(-1), { type: 'exportMetrics', format: 'csv' });
+  });
+
+  it('explains what is not comparable instead of a per-pair table when the pairs differ', async () => {
+    panel = await PanelPage.open(browser, server);
+    const s = buildCompareSnapshot(makeData(300, false), 0);
+    await post(panel, { type: 'snapshot', snapshot: s });
+    assert.equal(await panel.page.locator('#rank-changes').isHidden(), true);
+    assert.match((await panel.page.locator('#not-comparable').textContent()) ?? '', /different numbers of pairs.*per-pair rank changes are unavailable/);
+    assert.equal(await panel.page.locator('tr[data-metric="alignment"] td').count(), 3);
+  });
+
+  it('re-renders the last snapshot after a reload (hidden and shown) before the host answers', async () => {
+    panel = await PanelPage.open(browser, server);
+    const s = buildCompareSnapshot(makeData(), 0);
+    await post(panel, { type: 'snapshot', snapshot: s });
+    await panel.page.reload();
+    await panel.waitForReady();
+    assert.equal(await panel.page.locator('#results').isVisible(), true);
+    assert.equal(await panel.page.locator('tr[data-metric="alignment"] td[data-checkpoint="1"]').getAttribute('data-value'), String(s.rows.find((r) => r.key === 'alignment')!.values[1]));
+  });
+});

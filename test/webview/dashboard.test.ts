@@ -1,0 +1,170 @@
+import * as assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import * as path from 'node:path';
+import { after, afterEach, before, describe, it } from 'node:test';
+import type { Browser } from 'playwright-core';
+import type { RunEvent } from '../../src/core/train/events';
+import { applyEvent, applySummary, emptySnapshot } from '../../src/extension/training/runState';
+import type { DashboardSnapshot, DashboardToHost, HostToDashboard } from '../../src/protocol/dashboard';
+import { launchChromium, PanelPage, PanelServer, resultsDir } from './panelHarness';
+import { makeSnapshot } from './snapshotFixture';
+import { darkTheme } from './themeVars';
+
+const stepsPerEpoch = 30;
+const epochs = 4;
+const totalSteps = stepsPerEpoch * epochs;
+
+/** A synthetic m²-Mix run folded by the host's own reducer, stopped after `done` steps. */
+function makeRun(done: number): DashboardSnapshot {
+  const snap = emptySnapshot('coco-m2mix', '/ws/coco-m2mix.m2mix.json', epochs);
+  const base = makeSnapshot({ seed: 5 }).metrics;
+  const evalAt = (epoch: number): RunEvent => ({
+    type: 'eval',
+    epoch,
+    metrics: {
+      ...base,
+      uniformity: -2.2 - 0.1 * epoch,
+      alignment: 1.4 - 0.05 * epoch,
+      hardest_negative_alignment_i2t: -0.06 - 0.004 * epoch,
+      hardest_negative_alignment_t2i: -0.05 - 0.002 * epoch,
+      modality_gap: 0.87 - 0.03 * epoch,
+      i2t: { ...base.i2t, 'R@1': 70 + 2 * epoch },
+      t2i: { ...base.t2i, 'R@1': 68 + 2.5 * epoch },
+    },
+  });
+  applyEvent(snap, evalAt(0));
+  applyEvent(snap, { type: 'checkpoint', epoch: 0, file: '/ws/runs/coco-m2mix/epoch-0.safetensors', best: true });
+  applyEvent(snap, { type: 'start', runDir: '/ws/runs/coco-m2mix', totalSteps, stepsPerEpoch, firstStep: 0 });
+  for (let step = 1; step <= done; step++) {
+    const clip = 2 * Math.exp(-step / 40) + 0.3 + 0.05 * Math.sin(step);
+    const m2mix = 3.2 * Math.exp(-step / 60) + 1.1;
+    const lr = 1e-4 * Math.min(step / 12, 0.5 * (1 + Math.cos((Math.PI * (step - 12)) / (totalSteps - 12))));
+    applyEvent(snap, { type: 'step', step, epoch: Math.ceil(step / stepsPerEpoch), lr, loss: clip + 0.1 * m2mix, components: { clip, m2mix }, lambda: { m2mix: 0.4 } });
+    if (step % stepsPerEpoch !== 0) continue;
+    const epoch = step / stepsPerEpoch;
+    applyEvent(snap, evalAt(epoch));
+    applyEvent(snap, { type: 'checkpoint', epoch, file: `/ws/runs/coco-m2mix/epoch-${epoch}.safetensors`, best: true });
+  }
+  return snap;
+}
+
+interface LineOption {
+  series: { name: string; data: [number, number | null][]; lineStyle: { color: string } }[];
+  xAxis: { name: string }[];
+  yAxis: { name: string }[];
+}
+
+describe('training dashboard webview (Chromium, production CSP)', () => {
+  let browser: Browser;
+  let server: PanelServer;
+  let panel: PanelPage | undefined;
+
+  const post = async (snapshot: DashboardSnapshot): Promise<void> => {
+    const message: HostToDashboard = { type: 'snapshot', snapshot };
+    await panel!.page.evaluate((m) => window.postMessage(m, '*'), message);
+    await panel!.page.evaluate(() => new Promise((r) => requestAnimationFrame(() => r(undefined))));
+  };
+  const chart = (name: string): Promise<LineOption> =>
+    panel!.page.evaluate((n) => {
+      const charts = (window as unknown as { embeddingLensDashboardCharts: Record<string, { getOption(): unknown }> }).embeddingLensDashboardCharts;
+      return JSON.parse(JSON.stringify(charts[n].getOption())) as LineOption;
+    }, name);
+  const posted = async (): Promise<DashboardToHost[]> => (await panel!.posted()) as unknown as DashboardToHost[];
+  const series = (o: LineOption, name: string) => {
+    const s = o.series.find((x) => x.name === name);
+    assert.ok(s, `series ${name} in ${o.series.map((x) => x.name).join(', ')}`);
+    return s;
+  };
+
+  before(async () => {
+    browser = await launchChromium();
+    server = await PanelServer.start(darkTheme, 'dashboard');
+    mkdirSync(resultsDir, { recursive: true });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  afterEach(async () => {
+    if (!panel) return;
+    const problems = await panel.allProblems();
+    await panel.page.close();
+    panel = undefined;
+    assert.deepEqual(problems, [], 'console errors, page errors or CSP violations');
+  });
+
+  it('draws every step and every epoch of a running run, and Cancel posts cancel', async () => {
+    panel = await PanelPage.open(browser, server);
+    assert.deepEqual(await posted(), [{ type: 'ready' }]);
+    const snap = makeRun(90);
+    await post(snap);
+
+    const loss = await chart('loss');
+    assert.deepEqual(loss.series.map((s) => s.name), ['total', 'CLIP', 'm²-Mix']);
+    for (const s of loss.series) assert.equal(s.data.length, 90, s.name);
+    assert.deepEqual(series(loss, 'total').data[9], [10, snap.steps.loss[9]]);
+    assert.deepEqual(series(loss, 'm²-Mix').data[89], [90, snap.steps.components.m2mix![89]]);
+    const lr = await chart('lr');
+    assert.equal(lr.series[0].data.length, 90);
+    assert.deepEqual(lr.series[0].data[11], [12, snap.steps.lr[11]]);
+
+    const recall = await chart('recall');
+    assert.deepEqual(series(recall, 'image → text').data, [[0, 70], [1, 72], [2, 74], [3, 76]]);
+    assert.deepEqual(series(recall, 'text → image').data, [[0, 68], [1, 70.5], [2, 73], [3, 75.5]]);
+    const geometry = await chart('geometry');
+    assert.deepEqual(series(geometry, 'uniformity').data.map((d) => d[1]), snap.evals.uniformity);
+    assert.deepEqual(series(geometry, 'alignment').data.map((d) => d[1]), snap.evals.alignment);
+    const hard = await chart('hardNegative');
+    assert.deepEqual(series(hard, 'hardest-neg. alignment i2t').data.map((d) => d[1]), snap.evals.hardNegativeI2t);
+    assert.deepEqual(series(hard, 'hardest-neg. alignment t2i').data.map((d) => d[1]), snap.evals.hardNegativeT2i);
+    assert.deepEqual(series(hard, 'modality gap').data.map((d) => d[1]), snap.evals.modalityGap);
+
+    assert.equal(await panel.page.locator('#status').textContent(), 'Running — step 90 of 120 (75%)');
+    assert.equal(await panel.page.locator('#run').isVisible(), false);
+    await panel.page.locator('#cancel').click();
+    assert.deepEqual((await posted()).at(-1), { type: 'cancel' });
+  });
+
+  it('a completed run offers its best checkpoint and Run again; screenshot', async () => {
+    panel = await PanelPage.open(browser, server);
+    const snap = makeRun(totalSteps);
+    applySummary(snap, { runDir: '/ws/runs/coco-m2mix', status: 'completed', epochs, steps: totalSteps, bestEpoch: 4, bestMetric: 'mean_R@1', bestValue: 79, lastCheckpoint: '' });
+    await post(snap);
+    assert.match((await panel.page.locator('#status').textContent()) ?? '', /^Completed — 120 steps, 4 epochs/);
+    assert.equal(await panel.page.locator('#cancel').isVisible(), false);
+    assert.equal(await panel.page.locator('#progress-bar').isVisible(), false);
+    assert.match((await panel.page.locator('#facts').textContent()) ?? '', /Epochs evaluated4 of 4.*Best epoch4/);
+    await panel.page.locator('#open-best').click();
+    await panel.page.locator('#run').click();
+    assert.deepEqual((await posted()).slice(-2), [{ type: 'openBest' }, { type: 'run' }]);
+    assert.equal((await chart('recall')).series[0].data.length, epochs + 1);
+    await panel.page.screenshot({ path: path.join(resultsDir, 'dashboard.png'), fullPage: true });
+  });
+
+  it('shows divergence as a one-line error and breaks the loss line at the non-finite step', async () => {
+    panel = await PanelPage.open(browser, server);
+    const snap = makeRun(40);
+    applyEvent(snap, { type: 'step', step: 41, epoch: 2, lr: 1e-4, loss: NaN, components: { clip: NaN, m2mix: 1 }, lambda: {} });
+    applySummary(snap, { runDir: '/ws/runs/coco-m2mix', status: 'diverged', message: 'step 41: the loss is NaN; stopped,\n the last good checkpoint is epoch-1.safetensors', epochs: 1, steps: 41, bestEpoch: 1, bestMetric: 'mean_R@1', bestValue: 71, lastCheckpoint: '' });
+    await post(snap);
+    const status = panel.page.locator('#status');
+    assert.equal(await status.textContent(), 'Diverged — step 41: the loss is NaN; stopped, the last good checkpoint is epoch-1.safetensors');
+    assert.match((await panel.page.locator('#activity').getAttribute('class')) ?? '', /banner error/);
+    const box = await status.boundingBox();
+    assert.ok(box && box.height < 30, `status is one line high (${box?.height}px)`);
+    const total = series(await chart('loss'), 'total').data;
+    assert.deepEqual(total.at(-1), [41, null]);
+  });
+
+  it('re-renders the saved snapshot after a reload, before the host sends anything', async () => {
+    panel = await PanelPage.open(browser, server);
+    await post(makeRun(60));
+    await panel.page.reload();
+    await panel.waitForReady();
+    assert.equal((await chart('loss')).series[0].data.length, 60);
+    assert.equal((await chart('recall')).series[0].data.length, 3);
+    assert.deepEqual(await posted(), [{ type: 'ready' }]);
+  });
+});

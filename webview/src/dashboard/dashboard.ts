@@ -1,0 +1,76 @@
+import './dashboard.css';
+import type { EChartsType } from 'echarts/core';
+import { init } from 'echarts/core';
+import type { DashboardSnapshot, HostToDashboard } from '../../../src/protocol/dashboard';
+import { el } from '../dom';
+import { readPalette } from '../theme';
+import { onThemeChange } from '../theme';
+import { api } from './api';
+import { optionFor, type DashboardChart } from './chartOptions';
+import './echarts';
+import { buildDashboard, type DashboardLayout } from './layout';
+import { renderStatus } from './status';
+
+declare global {
+  interface Window {
+    /** Test seam: the live chart instances, so browser tests can read back what was drawn. */
+    embeddingLensDashboardCharts?: Partial<Record<DashboardChart, EChartsType>>;
+  }
+}
+
+function renderFacts(target: HTMLElement, s: DashboardSnapshot): void {
+  const fact = (label: string, value: string, cls = '') => el('div', { class: `fact ${cls}` }, el('dt', {}, label), el('dd', {}, value));
+  const epoch = s.evals.epoch.at(-1);
+  target.replaceChildren(
+    fact('Config', s.configFile, 'files'),
+    fact('Run folder', s.runDir ?? '—', 'files'),
+    fact('Epochs evaluated', epoch === undefined ? '—' : `${epoch} of ${s.epochs}`),
+    fact('Best epoch', s.bestEpoch === undefined ? '—' : String(s.bestEpoch)),
+  );
+  if (s.steps.stride > 1) target.append(fact('Steps drawn', `every ${s.steps.stride}th`));
+}
+
+/** The training dashboard: status, buttons and five line charts, redrawn from each full snapshot. */
+export function startDashboard(root: HTMLElement): void {
+  document.body.classList.add('dashboard');
+  const layout: DashboardLayout = buildDashboard(root);
+  const charts: Partial<Record<DashboardChart, EChartsType>> = {};
+  window.embeddingLensDashboardCharts = charts;
+  let current: DashboardSnapshot | undefined;
+
+  const drawCharts = (): void => {
+    if (!current || layout.results.hidden) return;
+    const palette = readPalette();
+    for (const name of Object.keys(optionFor) as DashboardChart[]) {
+      const chart = (charts[name] ??= init(layout.charts[name], undefined, { renderer: 'canvas' }));
+      chart.setOption(optionFor[name](current, palette), { notMerge: true });
+    }
+  };
+
+  const render = (s: DashboardSnapshot): void => {
+    current = s;
+    layout.title.textContent = s.name;
+    renderFacts(layout.facts, s);
+    renderStatus(layout, s);
+    const hasData = s.steps.step.length > 0 || s.evals.epoch.length > 0;
+    layout.empty.hidden = hasData;
+    // Charts measure their containers, so they draw once the section is visible.
+    layout.results.hidden = !hasData;
+    drawCharts();
+  };
+
+  window.addEventListener('message', (e: MessageEvent<HostToDashboard>) => {
+    if (e.data?.type !== 'snapshot') return;
+    api.setState({ dashboard: e.data.snapshot });
+    render(e.data.snapshot);
+  });
+  window.addEventListener('resize', () => Object.values(charts).forEach((c) => c.resize()));
+  onThemeChange(drawCharts);
+  layout.run.addEventListener('click', () => api.postMessage({ type: 'run' }));
+  layout.cancel.addEventListener('click', () => api.postMessage({ type: 'cancel' }));
+  layout.openBest.addEventListener('click', () => api.postMessage({ type: 'openBest' }));
+
+  const restored = api.getState()?.dashboard;
+  if (restored) render(restored);
+  api.postMessage({ type: 'ready' });
+}
