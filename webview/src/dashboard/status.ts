@@ -21,7 +21,7 @@ function statusLine(s: DashboardSnapshot): string {
     case 'running':
       return `Running — ${steps} (${Math.floor((100 * s.step) / Math.max(1, s.totalSteps))}%)`;
     case 'completed':
-      return `Completed — ${s.totalSteps || s.step} steps, ${s.epochs} epochs.`;
+      return `Completed — ${plural(s.totalSteps || s.step, 'step')}, ${plural(s.epochs, 'epoch')}.`;
     default:
       // cancelled, diverged, failed: the host's one-line reason.
       return `${s.status[0].toUpperCase()}${s.status.slice(1)}${s.message ? ` — ${s.message.replace(/\s*\n\s*/g, ' ')}` : ''}`;
@@ -41,4 +41,8 @@ export function renderStatus(l: DashboardLayout, s: DashboardSnapshot): void {
   l.cancel.hidden = !live;
   l.run.hidden = live;
   l.openBest.disabled = s.bestCheckpoint === undefined;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
