@@ -1,18 +1,14 @@
-import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import { CancelledError } from '../core/errors';
 import type { AnalysisResult } from '../core/metrics/types';
 import type { AnalysisSnapshot, AnalysisViewToHost, HostToAnalysisView } from '../protocol/analysisPanel';
 import { analysisResults } from './analysisResults';
 import { Disposable } from './disposable';
-import { analyzeSettings } from './settings';
-import { buildWebviewHtml } from './webviewHtml';
 import { pickPartner } from './pickFiles';
+import { saveWithDialog } from './saveFile';
+import { analyzeSettings } from './settings';
+import { webviewOptions, webviewPageHtml } from './webviewPage';
 import { WorkerJobError, type WorkerClient } from './workerClient';
-
-export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions {
-  return { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist', 'webview')] };
-}
 
 /**
  * Binds one webview (a panel or a custom editor) to the analysis of one checkpoint. The view gets
@@ -29,12 +25,12 @@ export class AnalysisView extends Disposable {
     private readonly webview: vscode.Webview,
     private files: string[],
     private readonly title: string,
-    private readonly extensionUri: vscode.Uri,
+    extensionUri: vscode.Uri,
     private readonly worker: WorkerClient,
   ) {
     super();
     webview.options = webviewOptions(extensionUri);
-    webview.html = this.html();
+    webview.html = webviewPageHtml(webview, extensionUri, title);
     this.register(webview.onDidReceiveMessage((m: AnalysisViewToHost) => this.onMessage(m)));
     this.register({ dispose: () => this.running?.cancel() });
   }
@@ -113,32 +109,12 @@ export class AnalysisView extends Disposable {
 
   private async exportJson(): Promise<void> {
     if (!this.snapshot) return;
-    const target = await vscode.window.showSaveDialog({
-      defaultUri: vscode.Uri.file(this.files[0].replace(/\.(npy|npz|safetensors)$/i, '.metrics.json')),
-      filters: { JSON: ['json'] },
-    });
-    if (!target) return;
     const body = Buffer.from(JSON.stringify(this.snapshot.metrics, null, 1) + '\n');
-    const temp = target.with({ path: `${target.path}.tmp-${process.pid}` });
-    await vscode.workspace.fs.writeFile(temp, body);
-    await vscode.workspace.fs.rename(temp, target, { overwrite: true });
+    await saveWithDialog(vscode.Uri.file(this.files[0].replace(/\.(npy|npz|safetensors)$/i, '.metrics.json')), { JSON: ['json'] }, body);
   }
 
   private post(message: HostToAnalysisView): void {
     if (message.type !== 'progress') this.last = message;
     if (!this.isDisposed) void this.webview.postMessage(message);
-  }
-
-  private html(): string {
-    const root = vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview');
-    const uri = (f: string) => this.webview.asWebviewUri(vscode.Uri.joinPath(root, f)).toString();
-    return buildWebviewHtml({
-      cspSource: this.webview.cspSource,
-      nonce: randomBytes(16).toString('base64'),
-      scriptUri: uri('main.js'),
-      styleUri: uri('main.css'),
-      codiconUri: uri('codicon.css'),
-      title: this.title,
-    });
   }
 }

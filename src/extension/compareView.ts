@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { buildCompareSnapshot } from '../core/compare/compareSnapshot';
@@ -6,11 +5,10 @@ import { metricsCsv, metricsJson } from '../core/compare/metricsExport';
 import { CancelledError } from '../core/errors';
 import type { CompareData, CompareViewToHost, HostToCompareView } from '../protocol/comparePanel';
 import { analysisResults } from './analysisResults';
-import { webviewOptions } from './analysisView';
 import { Disposable } from './disposable';
 import { saveWithDialog } from './saveFile';
 import { analyzeSettings } from './settings';
-import { buildWebviewHtml } from './webviewHtml';
+import { webviewOptions, webviewPageHtml } from './webviewPage';
 import type { WorkerClient } from './workerClient';
 
 const pngPrefix = 'data:image/png;base64,';
@@ -27,13 +25,13 @@ export class CompareView extends Disposable {
   constructor(
     private readonly webview: vscode.Webview,
     private readonly checkpoints: string[][],
-    private readonly title: string,
-    private readonly extensionUri: vscode.Uri,
+    title: string,
+    extensionUri: vscode.Uri,
     private readonly worker: WorkerClient,
   ) {
     super();
     webview.options = webviewOptions(extensionUri);
-    webview.html = this.html();
+    webview.html = webviewPageHtml(webview, extensionUri, title, 'compare');
     this.register(webview.onDidReceiveMessage((m: CompareViewToHost) => this.onMessage(m)));
     this.register({ dispose: () => this.running?.cancel() });
   }
@@ -121,19 +119,5 @@ export class CompareView extends Disposable {
 
   private post(message: HostToCompareView): void {
     if (!this.isDisposed) void this.webview.postMessage(message);
-  }
-
-  private html(): string {
-    const root = vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview');
-    const uri = (f: string) => this.webview.asWebviewUri(vscode.Uri.joinPath(root, f)).toString();
-    return buildWebviewHtml({
-      cspSource: this.webview.cspSource,
-      nonce: randomBytes(16).toString('base64'),
-      scriptUri: uri('main.js'),
-      styleUri: uri('main.css'),
-      codiconUri: uri('codicon.css'),
-      title: this.title,
-      view: 'compare',
-    });
   }
 }

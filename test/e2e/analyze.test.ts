@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
+import type { Frame } from 'playwright-core';
 import { analyzeJson, makeSampleWorkspace, type E2eWorkspace } from './sampleWorkspace';
 import { cspViolations, openVscode, type VscodeHost } from './vscodeHost';
 
@@ -95,6 +96,36 @@ test('Analyze Embeddings shows the same modality gap and R@1 as the CLI', { time
     // Charts draw after the cards; give them a moment so the screenshot shows the whole panel.
     await h.page.waitForTimeout(1500);
     await h.screenshot('analyze');
+  });
+});
+
+/** data-metric -> data-value of every metric card in `frame`. */
+async function cardValues(frame: Frame): Promise<Record<string, string>> {
+  return frame.$$eval('[data-metric][data-value]', (cards) =>
+    Object.fromEntries(cards.map((c) => [c.getAttribute('data-metric') ?? '', c.getAttribute('data-value') ?? ''])),
+  );
+}
+
+test('the panel shows the same cards after being hidden behind another editor and shown again', { timeout: hookTimeoutMs }, async () => {
+  await withScreenshotOnFailure('analyze-hide-show', async (h) => {
+    assert.ok(ws);
+    const before = await h.frameWith('[data-metric="modality_gap"][data-value]', panelTimeoutMs);
+    const shown = await cardValues(before);
+    assert.ok(Object.keys(shown).length >= 5, `the panel shows only ${Object.keys(shown).length} cards`);
+    // Quick Open puts README.md in front of the panel, which hides the webview.
+    await h.page.keyboard.press('Control+P');
+    await accept(h, 'README.md', 'README.md', 15000);
+    await h.page.locator('.tabs-container .tab.active').filter({ hasText: 'README.md' }).waitFor({ timeout: 15000 });
+    // VS Code drops a hidden webview's page (no retainContextWhenHidden): the restore path is what runs next.
+    const deadline = Date.now() + 15000;
+    while (!before.isDetached()) {
+      assert.ok(Date.now() < deadline, "the panel's page was not dropped while README.md was in front");
+      await h.page.waitForTimeout(100);
+    }
+    await h.page.locator('.tabs-container .tab').filter({ hasText: 'Embedding Lens: clip-sample.npy' }).click({ timeout: 15000 });
+    const after = await h.frameWith('[data-metric="modality_gap"][data-value]', panelTimeoutMs);
+    assert.notEqual(after, before);
+    assert.deepEqual(await cardValues(after), shown);
   });
 });
 

@@ -63,6 +63,11 @@ const userSettings = {
   'extensions.autoCheckUpdates': false,
   'extensions.autoUpdate': false,
   'update.mode': 'none',
+  // A remote extension host scans for ports to forward by exec()ing `ls`/`ps` every few seconds; each
+  // fork blocks its event loop for as long as copying the process takes (up to ~300 ms seen while our
+  // compute worker, which lives in that process, was busy). Desktop VS Code does not scan.
+  'remote.autoForwardPorts': false,
+  'remote.autoForwardPortsSource': 'output',
   'telemetry.telemetryLevel': 'off',
 };
 

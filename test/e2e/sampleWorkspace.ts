@@ -3,6 +3,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { generateSample } from '../../src/core/sample';
+import { encodeNpy } from '../../src/core/writers';
 import { repoRoot } from './codeServer';
 
 const cli = path.join(repoRoot(), 'dist', 'cli.js');
@@ -33,4 +35,15 @@ export function makeSampleWorkspace(): E2eWorkspace {
 
 export function analyzeJson(file: string): Record<string, unknown> {
   return JSON.parse(runCli(['analyze', file, '--json'])) as Record<string, unknown>;
+}
+
+/** Writes DIR/NAME, a (2, pairs, 512) checkpoint of the sample's CLIP-like geometry; returns its path. */
+export function writeGeneratedCheckpoint(dir: string, name: string, pairs: number, seed: number): string {
+  const { image, text } = generateSample({ pairs, seed });
+  const both = new Float32Array(image.data.length + text.data.length);
+  both.set(image.data, 0);
+  both.set(text.data, image.data.length);
+  const file = path.join(dir, name);
+  writeFileSync(file, encodeNpy([2, pairs, image.cols], both));
+  return file;
 }

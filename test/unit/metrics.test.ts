@@ -7,25 +7,14 @@ import { CancelledError, InputError } from '../../src/core/errors';
 import { analyze } from '../../src/core/metrics/analyze';
 import { bytesPerBlockRow } from '../../src/core/metrics/blocks';
 import { defaultAnalyzeOptions } from '../../src/core/metrics/types';
+import { continuousKeys, geometryKeys } from '../helpers/metricKeys';
 import { randomCheckpoint } from '../helpers/randomCheckpoint';
 
 /*
  * The metrics of shared/METRICS.md computed the obvious way, as the reference for analyze(): every
  * pair, float64, squared distances instead of dot products, no blocking.
  */
-interface NaiveMetrics {
-  uniformity: number;
-  uniformity_image: number;
-  uniformity_text: number;
-  alignment: number;
-  hardest_negative_alignment_i2t: number;
-  hardest_negative_alignment_t2i: number;
-  modality_gap: number;
-  ranksI2T: number[];
-  ranksT2I: number[];
-  ece: number;
-  ece_t2i: number;
-}
+type NaiveMetrics = Record<(typeof continuousKeys)[number], number> & { ranksI2T: number[]; ranksT2I: number[] };
 
 function unitRows(m: Matrix): number[][] {
   return Array.from({ length: m.rows }, (_, r) => {
@@ -113,15 +102,7 @@ async function checkAgainstNaive(ckpt: Checkpoint, rows: number): Promise<void> 
   const { result, detail } = await analyze(ckpt, { memoryBudgetBytes: budgetFor(ckpt, rows), ks });
   const o = defaultAnalyzeOptions;
   const ref = naiveMetrics(ckpt, o.uniformityT, o.eceTau, o.eceBins);
-  for (const key of [
-    'uniformity',
-    'uniformity_image',
-    'uniformity_text',
-    'alignment',
-    'hardest_negative_alignment_i2t',
-    'hardest_negative_alignment_t2i',
-    'modality_gap',
-  ] as const)
+  for (const key of geometryKeys)
     close(result[key], ref[key], 1e-5, key);
   // tau = 0.01 multiplies float32 rounding of the similarities by 100 inside the softmax.
   close(result.ece, ref.ece, 1e-4, 'ece');

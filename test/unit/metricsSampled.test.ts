@@ -1,8 +1,13 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { analyzeFiles, defaultSamplePairs } from '../../src/core/analyzeFiles';
 import { initBackend } from '../../src/core/backend';
 import { analyze } from '../../src/core/metrics/analyze';
 import { generateSample } from '../../src/core/sample';
+import { writeNpz } from '../../src/core/writers';
 
 const estimatedKeys = ['uniformity', 'uniformity_image', 'uniformity_text', 'ece', 'ece_t2i'] as const;
 
@@ -38,5 +43,18 @@ describe('sampled mode', () => {
     const ckpt = generateSample({ pairs: 600, dim: 16, seed: 12 });
     const [a, b] = [await analyze(ckpt, { samplePairs: 300 }), await analyze(ckpt, { samplePairs: 300 })];
     assert.deepEqual(a.result, b.result);
+  });
+
+  it('starts by itself above sampleAbovePairs, and on request', async () => {
+    const ckpt = generateSample({ pairs: 150, dim: 16, seed: 13 });
+    const file = join(mkdtempSync(join(tmpdir(), 'el-sampled-')), 'pairs.npz');
+    await writeNpz(file, { image: { shape: [150, 16], data: ckpt.image.data }, text: { shape: [150, 16], data: ckpt.text.data } });
+    const settings = { uniformityT: 2, ks: [1, 5, 10], eceTau: 0.01, memoryBudgetMB: 64, imageKeys: [], textKeys: [] };
+    const run = async (more: { sampleAbovePairs?: number; samplePairs?: number }) => (await analyzeFiles([file], { ...settings, ...more })).result.estimates;
+    assert.equal(await run({ sampleAbovePairs: 150 }), undefined);
+    assert.equal((await run({ sampleAbovePairs: 149 }))?.uniformity.sample_pairs, defaultSamplePairs);
+    // ECE cannot sample more queries than there are.
+    assert.equal((await run({ sampleAbovePairs: 149 }))?.ece.sample_pairs, 150);
+    assert.equal((await run({ samplePairs: 90 }))?.ece_t2i.sample_pairs, 90);
   });
 });

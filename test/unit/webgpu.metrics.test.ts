@@ -8,6 +8,7 @@ import { analyzeOnDevice, planTiles, type DeviceAnalyzeOptions } from '../../src
 import type { AnalysisDetail, AnalysisResult } from '../../src/core/metrics/types';
 import { readCheckpoint } from '../../src/core/readers';
 import { generateSample } from '../../src/core/sample';
+import { continuousKeys } from '../helpers/metricKeys';
 import { randomCheckpoint } from '../helpers/randomCheckpoint';
 import { sharedDataDir } from '../helpers/sharedData';
 import { noWebGpuAdapter } from '../helpers/webgpu';
@@ -23,18 +24,6 @@ async function both(ckpt: Checkpoint, opts: Partial<DeviceAnalyzeOptions> = {}):
   return { wasm, gpu };
 }
 
-const continuous = [
-  'uniformity',
-  'uniformity_image',
-  'uniformity_text',
-  'alignment',
-  'hardest_negative_alignment_i2t',
-  'hardest_negative_alignment_t2i',
-  'modality_gap',
-  'ece',
-  'ece_t2i',
-] as const;
-
 /** Queries whose rank differs; METRICS.md allows near-ties (within ~1e-6) to flip in float32. */
 function rankFlips(a: Int32Array, b: Int32Array): number {
   assert.equal(a.length, b.length);
@@ -42,7 +31,7 @@ function rankFlips(a: Int32Array, b: Int32Array): number {
 }
 
 function assertAgree({ wasm, gpu }: { wasm: Run; gpu: Run }, maxFlips = 0): void {
-  for (const k of continuous) assert.ok(Math.abs(wasm.result[k] - gpu.result[k]) < 1e-4, `${k}: wasm ${wasm.result[k]} webgpu ${gpu.result[k]}`);
+  for (const k of continuousKeys) assert.ok(Math.abs(wasm.result[k] - gpu.result[k]) < 1e-4, `${k}: wasm ${wasm.result[k]} webgpu ${gpu.result[k]}`);
   assert.deepEqual(gpu.result.input_norms, wasm.result.input_norms);
   const flips = rankFlips(wasm.detail.ranksI2T, gpu.detail.ranksI2T) + rankFlips(wasm.detail.ranksT2I, gpu.detail.ranksT2I);
   assert.ok(flips <= maxFlips, `${flips} ranks differ`);

@@ -1,13 +1,11 @@
 import * as assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
-import { after, afterEach, before, describe, it } from 'node:test';
-import type { Browser } from 'playwright-core';
+import { describe, it } from 'node:test';
 import { buildCompareSnapshot } from '../../src/core/compare/compareSnapshot';
 import { sharedHistograms } from '../../src/core/compare/histograms';
 import { gaussian, mulberry32 } from '../../src/core/random';
-import type { CompareData, CompareSnapshot, CompareViewToHost, HostToCompareView } from '../../src/protocol/comparePanel';
-import { launchChromium, PanelPage, PanelServer, resultsDir, type ChartOptionShape } from './panelHarness';
+import type { CompareData, CompareSnapshot, CompareViewToHost } from '../../src/protocol/comparePanel';
+import { PanelPage, panelSuite, resultsDir } from './panelHarness';
 import { makeSnapshot } from './snapshotFixture';
 import { darkTheme } from './themeVars';
 
@@ -39,49 +37,19 @@ function makeData(pairs = 300, samePairs = true): CompareData {
   return { checkpoints, histograms, backend: 'wasm', seconds: 4.2 };
 }
 
-async function post(panel: PanelPage, message: HostToCompareView): Promise<void> {
-  await panel.page.evaluate((m) => window.postMessage(m, '*'), message);
-  await panel.page.evaluate(() => new Promise((r) => requestAnimationFrame(() => r(undefined))));
-}
-
-function chartOption(panel: PanelPage, name: string): Promise<ChartOptionShape> {
-  return panel.page.evaluate((n) => {
-    const charts = (window as unknown as { embeddingLensCompareCharts: Record<string, { getOption(): unknown }> }).embeddingLensCompareCharts;
-    return JSON.parse(JSON.stringify(charts[n].getOption())) as ChartOptionShape;
-  }, name);
-}
+const chartOption = (panel: PanelPage, name: string) => panel.chartOption(name, 'embeddingLensCompareCharts');
 
 const posted = async (panel: PanelPage) => (await panel.posted()) as unknown as CompareViewToHost[];
 
 describe('compare webview (Chromium, production CSP)', () => {
-  let browser: Browser;
-  let server: PanelServer;
+  const suite = panelSuite(darkTheme, 'compare');
   let panel: PanelPage | undefined;
 
-  before(async () => {
-    browser = await launchChromium();
-    server = await PanelServer.start(darkTheme, 'compare');
-    mkdirSync(resultsDir, { recursive: true });
-  });
-
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
-
-  afterEach(async () => {
-    if (!panel) return;
-    const problems = await panel.allProblems();
-    await panel.page.close();
-    panel = undefined;
-    assert.deepEqual(problems, [], 'console errors, page errors or CSP violations');
-  });
-
   it('shows every value and its delta against the baseline, coloured by which way is better', async () => {
-    panel = await PanelPage.open(browser, server);
+    panel = await suite.open();
     assert.deepEqual(await posted(panel), [{ type: 'ready' }]);
     const s: CompareSnapshot = buildCompareSnapshot(makeData(), 0);
-    await post(panel, { type: 'snapshot', snapshot: s });
+    await panel.post({ type: 'snapshot', snapshot: s });
     for (const row of s.rows) {
       for (let i = 0; i < s.checkpoints.length; i++) {
         const cell = panel.page.locator(`tr[data-metric="${row.key}"] td[data-checkpoint="${i}"]`);
@@ -102,9 +70,9 @@ describe('compare webview (Chromium, production CSP)', () => {
   });
 
   it('draws one labelled point per checkpoint on the uniformity–alignment plane, the R@K bars and the histograms', async () => {
-    panel = await PanelPage.open(browser, server);
+    panel = await suite.open();
     const s = buildCompareSnapshot(makeData(), 1);
-    await post(panel, { type: 'snapshot', snapshot: s });
+    await panel.post({ type: 'snapshot', snapshot: s });
     const plane = await chartOption(panel, 'plane');
     assert.deepEqual(
       plane.series.map((x) => [x.name, x.data]),
@@ -124,9 +92,9 @@ describe('compare webview (Chromium, production CSP)', () => {
   });
 
   it('asks the host for another baseline, sorts the rank changes, exports a PNG; screenshot', async () => {
-    panel = await PanelPage.open(browser, server);
+    panel = await suite.open();
     const s = buildCompareSnapshot(makeData(), 0);
-    await post(panel, { type: 'snapshot', snapshot: s });
+    await panel.post({ type: 'snapshot', snapshot: s });
     await panel.page.waitForTimeout(300);
     await panel.page.screenshot({ path: path.join(resultsDir, 'compare.png'), fullPage: true });
     await panel.page.selectOption('#baseline', '2');
@@ -153,18 +121,18 @@ describe('compare webview (Chromium, production CSP)', () => {
   });
 
   it('explains what is not comparable instead of a per-pair table when the pairs differ', async () => {
-    panel = await PanelPage.open(browser, server);
+    panel = await suite.open();
     const s = buildCompareSnapshot(makeData(300, false), 0);
-    await post(panel, { type: 'snapshot', snapshot: s });
+    await panel.post({ type: 'snapshot', snapshot: s });
     assert.equal(await panel.page.locator('#rank-changes').isHidden(), true);
     assert.match((await panel.page.locator('#not-comparable').textContent()) ?? '', /different numbers of pairs.*per-pair rank changes are unavailable/);
     assert.equal(await panel.page.locator('tr[data-metric="alignment"] td').count(), 3);
   });
 
   it('re-renders the last snapshot after a reload (hidden and shown) before the host answers', async () => {
-    panel = await PanelPage.open(browser, server);
+    panel = await suite.open();
     const s = buildCompareSnapshot(makeData(), 0);
-    await post(panel, { type: 'snapshot', snapshot: s });
+    await panel.post({ type: 'snapshot', snapshot: s });
     await panel.page.reload();
     await panel.waitForReady();
     assert.equal(await panel.page.locator('#results').isVisible(), true);

@@ -1,12 +1,10 @@
 import * as assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
-import { after, afterEach, before, describe, it } from 'node:test';
-import type { Browser } from 'playwright-core';
+import { describe, it } from 'node:test';
 import type { RunEvent } from '../../src/core/train/events';
 import { applyEvent, applySummary, emptySnapshot } from '../../src/extension/training/runState';
-import type { DashboardSnapshot, DashboardToHost, HostToDashboard } from '../../src/protocol/dashboard';
-import { launchChromium, PanelPage, PanelServer, resultsDir } from './panelHarness';
+import type { DashboardSnapshot, DashboardToHost } from '../../src/protocol/dashboard';
+import { PanelPage, panelSuite, resultsDir } from './panelHarness';
 import { makeSnapshot } from './snapshotFixture';
 import { darkTheme } from './themeVars';
 
@@ -55,20 +53,11 @@ interface LineOption {
 }
 
 describe('training dashboard webview (Chromium, production CSP)', () => {
-  let browser: Browser;
-  let server: PanelServer;
+  const suite = panelSuite(darkTheme, 'dashboard');
   let panel: PanelPage | undefined;
 
-  const post = async (snapshot: DashboardSnapshot): Promise<void> => {
-    const message: HostToDashboard = { type: 'snapshot', snapshot };
-    await panel!.page.evaluate((m) => window.postMessage(m, '*'), message);
-    await panel!.page.evaluate(() => new Promise((r) => requestAnimationFrame(() => r(undefined))));
-  };
-  const chart = (name: string): Promise<LineOption> =>
-    panel!.page.evaluate((n) => {
-      const charts = (window as unknown as { embeddingLensDashboardCharts: Record<string, { getOption(): unknown }> }).embeddingLensDashboardCharts;
-      return JSON.parse(JSON.stringify(charts[n].getOption())) as LineOption;
-    }, name);
+  const post = (snapshot: DashboardSnapshot): Promise<void> => panel!.post({ type: 'snapshot', snapshot });
+  const chart = (name: string): Promise<LineOption> => panel!.chartOption<LineOption>(name, 'embeddingLensDashboardCharts');
   const posted = async (): Promise<DashboardToHost[]> => (await panel!.posted()) as unknown as DashboardToHost[];
   const series = (o: LineOption, name: string) => {
     const s = o.series.find((x) => x.name === name);
@@ -76,27 +65,8 @@ describe('training dashboard webview (Chromium, production CSP)', () => {
     return s;
   };
 
-  before(async () => {
-    browser = await launchChromium();
-    server = await PanelServer.start(darkTheme, 'dashboard');
-    mkdirSync(resultsDir, { recursive: true });
-  });
-
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
-
-  afterEach(async () => {
-    if (!panel) return;
-    const problems = await panel.allProblems();
-    await panel.page.close();
-    panel = undefined;
-    assert.deepEqual(problems, [], 'console errors, page errors or CSP violations');
-  });
-
   it('draws every step and every epoch of a running run, and Cancel posts cancel', async () => {
-    panel = await PanelPage.open(browser, server);
+    panel = await suite.open();
     assert.deepEqual(await posted(), [{ type: 'ready' }]);
     const snap = makeRun(90);
     await post(snap);
@@ -128,7 +98,7 @@ describe('training dashboard webview (Chromium, production CSP)', () => {
   });
 
   it('a completed run offers its best checkpoint and Run again; screenshot', async () => {
-    panel = await PanelPage.open(browser, server);
+    panel = await suite.open();
     const snap = makeRun(totalSteps);
     applySummary(snap, { runDir: '/ws/runs/coco-m2mix', status: 'completed', epochs, steps: totalSteps, bestEpoch: 4, bestMetric: 'mean_R@1', bestValue: 79, lastCheckpoint: '' });
     await post(snap);
@@ -144,7 +114,7 @@ describe('training dashboard webview (Chromium, production CSP)', () => {
   });
 
   it('shows divergence as a one-line error and breaks the loss line at the non-finite step', async () => {
-    panel = await PanelPage.open(browser, server);
+    panel = await suite.open();
     const snap = makeRun(40);
     applyEvent(snap, { type: 'step', step: 41, epoch: 2, lr: 1e-4, loss: NaN, components: { clip: NaN, m2mix: 1 }, lambda: {} });
     applySummary(snap, { runDir: '/ws/runs/coco-m2mix', status: 'diverged', message: 'step 41: the loss is NaN; stopped,\n the last good checkpoint is epoch-1.safetensors', epochs: 1, steps: 41, bestEpoch: 1, bestMetric: 'mean_R@1', bestValue: 71, lastCheckpoint: '' });
@@ -159,7 +129,7 @@ describe('training dashboard webview (Chromium, production CSP)', () => {
   });
 
   it('re-renders the saved snapshot after a reload, before the host sends anything', async () => {
-    panel = await PanelPage.open(browser, server);
+    panel = await suite.open();
     await post(makeRun(60));
     await panel.page.reload();
     await panel.waitForReady();

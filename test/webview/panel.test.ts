@@ -1,21 +1,14 @@
 import * as assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
-import { after, afterEach, before, describe, it } from 'node:test';
-import type { Browser } from 'playwright-core';
+import { describe, it } from 'node:test';
 import type { AnalysisResult } from '../../src/core/metrics/types';
-import { launchChromium, PanelPage, PanelServer, resultsDir, type ChartOptionShape } from './panelHarness';
+import { geometryKeys } from '../helpers/metricKeys';
+import { PanelPage, panelSuite, resultsDir, type ChartOptionShape } from './panelHarness';
 import { makeSnapshot } from './snapshotFixture';
 import { darkTheme, lightTheme, type TestTheme } from './themeVars';
 
 const cardKeys = [
-  'uniformity',
-  'uniformity_image',
-  'uniformity_text',
-  'alignment',
-  'hardest_negative_alignment_i2t',
-  'hardest_negative_alignment_t2i',
-  'modality_gap',
+  ...geometryKeys,
   ...['i2t', 't2i'].flatMap((d) => ['R@1', 'R@5', 'R@10', 'median_rank', 'mean_rank'].map((k) => `${d}.${k}`)),
   'ece',
 ];
@@ -34,31 +27,11 @@ async function applyTheme(panel: PanelPage, theme: TestTheme): Promise<void> {
 }
 
 describe('analysis panel webview (Chromium, production CSP)', () => {
-  let browser: Browser;
-  let server: PanelServer;
+  const suite = panelSuite(darkTheme);
   let panel: PanelPage | undefined;
 
-  before(async () => {
-    browser = await launchChromium();
-    server = await PanelServer.start(darkTheme);
-    mkdirSync(resultsDir, { recursive: true });
-  });
-
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
-
-  afterEach(async () => {
-    if (!panel) return;
-    const problems = await panel.allProblems();
-    await panel.page.close();
-    panel = undefined;
-    assert.deepEqual(problems, [], 'console errors, page errors or CSP violations');
-  });
-
   it('posts ready on load and renders every metric card from the snapshot', async () => {
-    panel = await PanelPage.open(browser, server);
+    panel = await suite.open();
     assert.deepEqual(await panel.posted(), [{ type: 'ready' }]);
     const snapshot = makeSnapshot();
     await panel.post({ type: 'snapshot', snapshot });
@@ -76,7 +49,7 @@ describe('analysis panel webview (Chromium, production CSP)', () => {
   });
 
   it('draws one scatter point per pair and modality, joined by one line per pair', async () => {
-    panel = await PanelPage.open(browser, server);
+    panel = await suite.open();
     const snapshot = makeSnapshot({ pairs: 300, scatterTotal: 12000 });
     await panel.post({ type: 'snapshot', snapshot });
     const option = await panel.chartOption('scatter');
@@ -92,7 +65,7 @@ describe('analysis panel webview (Chromium, production CSP)', () => {
   });
 
   it('histogram counts and reliability counts each sum to N', async () => {
-    panel = await PanelPage.open(browser, server);
+    panel = await suite.open();
     const n = 250;
     await panel.post({ type: 'snapshot', snapshot: makeSnapshot({ pairs: n }) });
     const sumOf = (s: ChartOptionShape['series'][number] | undefined, column: number) =>
@@ -106,7 +79,7 @@ describe('analysis panel webview (Chromium, production CSP)', () => {
   });
 
   it('warns about non-unit input norms, and only then', async () => {
-    panel = await PanelPage.open(browser, server);
+    panel = await suite.open();
     const warnings = panel.page.locator('#warnings');
     await panel.post({ type: 'snapshot', snapshot: makeSnapshot({ unitNorms: true }) });
     assert.equal(await warnings.isVisible(), false);
@@ -117,7 +90,7 @@ describe('analysis panel webview (Chromium, production CSP)', () => {
   });
 
   it('shows safetensors metadata as a key/value table', async () => {
-    panel = await PanelPage.open(browser, server);
+    panel = await suite.open();
     await panel.post({ type: 'snapshot', snapshot: makeSnapshot({ metadata: { model: 'ViT-B/16', '<b>': '<i>x</i>' } }) });
     const rows = panel.page.locator('#metadata table tr');
     assert.equal(await rows.count(), 2);
@@ -126,7 +99,7 @@ describe('analysis panel webview (Chromium, production CSP)', () => {
   });
 
   it('shows progress with a working Cancel, then an error as one line in #status', async () => {
-    panel = await PanelPage.open(browser, server);
+    panel = await suite.open();
     await panel.post({ type: 'progress', fraction: 0.42, message: 'uniformity' });
     const status = panel.page.locator('#status');
     assert.match((await status.textContent()) ?? '', /uniformity.*42%/);
@@ -143,7 +116,7 @@ describe('analysis panel webview (Chromium, production CSP)', () => {
   });
 
   it('Re-run and Export JSON post their messages', async () => {
-    panel = await PanelPage.open(browser, server);
+    panel = await suite.open();
     await panel.post({ type: 'snapshot', snapshot: makeSnapshot() });
     await panel.page.locator('#rerun').click();
     await panel.page.locator('#export-json').click();
@@ -151,7 +124,7 @@ describe('analysis panel webview (Chromium, production CSP)', () => {
   });
 
   it('recolours the charts when the theme changes', async () => {
-    panel = await PanelPage.open(browser, server);
+    panel = await suite.open();
     // Everything optional present, so the screenshots show the whole panel.
     const metadata = { format: 'pt', model: 'ViT-B/16', dataset: 'COCO 2017 val, first 400 pairs' };
     await panel.post({ type: 'snapshot', snapshot: makeSnapshot({ unitNorms: false, metadata, scatterTotal: 5000 }) });
@@ -169,7 +142,7 @@ describe('analysis panel webview (Chromium, production CSP)', () => {
   });
 
   it('re-renders the saved snapshot after a reload, before the host sends anything', async () => {
-    panel = await PanelPage.open(browser, server);
+    panel = await suite.open();
     const snapshot = makeSnapshot({ seed: 99 });
     await panel.post({ type: 'snapshot', snapshot });
     await panel.page.reload();

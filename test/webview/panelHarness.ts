@@ -2,13 +2,17 @@
  * Serves the analysis webview the way VS Code does (the production HTML and CSP from
  * webviewHtml.ts, the built bundle) with acquireVsCodeApi stubbed, and drives it in Chromium.
  */
+import * as assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
+import { after, afterEach, before } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { AnalysisViewToHost, HostToAnalysisView } from '../../src/protocol/analysisPanel';
+import type { HostToCompareView } from '../../src/protocol/comparePanel';
+import type { HostToDashboard } from '../../src/protocol/dashboard';
 import { buildWebviewHtml } from '../../src/extension/webviewHtml';
 import type { TestTheme } from './themeVars';
 
@@ -125,7 +129,7 @@ export class PanelPage {
     await this.page.waitForFunction(() => (window as unknown as { posted: { type: string }[] }).posted.some((m) => m.type === 'ready'));
   }
 
-  async post(message: HostToAnalysisView): Promise<void> {
+  async post(message: HostToAnalysisView | HostToCompareView | HostToDashboard): Promise<void> {
     await this.page.evaluate((m) => window.postMessage(m, '*'), message);
     // Messages are dispatched as tasks; wait one animation frame so the render has happened.
     await this.page.evaluate(() => new Promise((r) => requestAnimationFrame(() => r(undefined))));
@@ -141,13 +145,51 @@ export class PanelPage {
     return [...this.problems, ...violations.map((v) => `csp: ${v}`)];
   }
 
-  /** The current option of one chart, read back from the live ECharts instance. */
-  chartOption<T = ChartOptionShape>(name: 'scatter' | 'histogram' | 'reliability'): Promise<T> {
-    return this.page.evaluate((n) => {
-      const charts = (window as unknown as { embeddingLensCharts: Record<string, { getOption(): unknown }> }).embeddingLensCharts;
-      return JSON.parse(JSON.stringify(charts[n].getOption())) as T;
-    }, name);
+  /** The current option of one chart, read back from the live ECharts instance under the view's test seam. */
+  chartOption<T = ChartOptionShape>(name: string, seam: ChartSeam = 'embeddingLensCharts'): Promise<T> {
+    return this.page.evaluate(
+      ([n, s]) => {
+        const charts = (window as unknown as Record<ChartSeam, Record<string, { getOption(): unknown }>>)[s];
+        return JSON.parse(JSON.stringify(charts[n].getOption())) as T;
+      },
+      [name, seam] as const,
+    );
   }
+}
+
+/** The window globals under which the analysis, compare and dashboard views expose their charts. */
+type ChartSeam = 'embeddingLensCharts' | 'embeddingLensCompareCharts' | 'embeddingLensDashboardCharts';
+
+/**
+ * The hooks every webview suite shares; call inside describe(). One Chromium and one server per
+ * suite; after each test, the page `open()` loaded last is closed and must have logged no console
+ * error, page error or CSP violation.
+ */
+export function panelSuite(theme: TestTheme, view?: string): { open(): Promise<PanelPage> } {
+  let browser: Browser;
+  let server: PanelServer;
+  let panel: PanelPage | undefined;
+
+  before(async () => {
+    browser = await launchChromium();
+    server = await PanelServer.start(theme, view);
+    mkdirSync(resultsDir, { recursive: true });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  afterEach(async () => {
+    if (!panel) return;
+    const problems = await panel.allProblems();
+    await panel.page.close();
+    panel = undefined;
+    assert.deepEqual(problems, [], 'console errors, page errors or CSP violations');
+  });
+
+  return { open: async () => (panel = await PanelPage.open(browser, server)) };
 }
 
 /** The parts of an ECharts option the tests read. */

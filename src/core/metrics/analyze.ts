@@ -6,6 +6,10 @@
  * those pairs of ||x - y_k||^2 minus the image's hardest negative distance (its captions excluded),
  * which reduces to the METRICS.md formula with one caption per image. i2t ranks, hardest negatives
  * and ECE are per image; t2i ones per text.
+ *
+ * Sampled mode (samplePairs): the three uniformities come from random point pairs and both ECEs
+ * from random queries, with standard errors in result.estimates; the pass then skips the
+ * within-set products and most exponentials, while retrieval, alignment and the gap stay exact.
  */
 import type { Checkpoint } from '../checkpoint';
 import { InputError } from '../errors';

@@ -8,7 +8,8 @@ import type { NormStats } from './types';
  */
 export function normalizeRows(m: Matrix, file: string, what: string): { data: Float32Array; norms: NormStats } {
   const { rows, cols, data } = m;
-  const out = new Float32Array(rows * cols);
+  // Shared memory: the block workers read these rows in place instead of each getting a copy.
+  const out = new Float32Array(new SharedArrayBuffer(Math.max(1, rows * cols) * 4), 0, rows * cols);
   let min = Infinity;
   let max = 0;
   let sum = 0;

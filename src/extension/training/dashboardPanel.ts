@@ -1,10 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { DashboardSnapshot, DashboardToHost, HostToDashboard } from '../../protocol/dashboard';
-import { webviewOptions } from '../analysisView';
 import { Disposable } from '../disposable';
-import { buildWebviewHtml } from '../webviewHtml';
+import { webviewOptions, webviewPageHtml } from '../webviewPage';
 import { openBestCheckpoint, type TrainingRuns } from './trainingRuns';
 
 export const dashboardViewType = 'embeddingLens.trainingDashboard';
@@ -60,7 +58,7 @@ class Dashboard extends Disposable {
     private readonly fallback: DashboardSnapshot | undefined,
   ) {
     super();
-    panel.webview.html = html(panel.webview, extensionUri, path.basename(configFile));
+    panel.webview.html = webviewPageHtml(panel.webview, extensionUri, path.basename(configFile), 'dashboard');
     this.register(panel.webview.onDidReceiveMessage((m: DashboardToHost) => this.onMessage(m)));
     this.register({ dispose: () => clearTimeout(this.timer) });
   }
@@ -105,18 +103,4 @@ class Dashboard extends Disposable {
       }
     }
   }
-}
-
-function html(webview: vscode.Webview, extensionUri: vscode.Uri, title: string): string {
-  const root = vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
-  const uri = (f: string) => webview.asWebviewUri(vscode.Uri.joinPath(root, f)).toString();
-  return buildWebviewHtml({
-    cspSource: webview.cspSource,
-    nonce: randomBytes(16).toString('base64'),
-    scriptUri: uri('main.js'),
-    styleUri: uri('main.css'),
-    codiconUri: uri('codicon.css'),
-    title,
-    view: 'dashboard',
-  });
 }

@@ -1,7 +1,9 @@
 import type { EChartsType } from 'echarts/core';
 import type { AnalysisSnapshot } from '../../../src/protocol/analysisPanel';
-import { readPalette, type Palette } from '../theme';
-import { init, type ChartOption } from './echarts';
+import type { Palette } from '../theme';
+import { ChartHost } from './chartHost';
+import './echarts';
+import type { ChartOption } from './echarts';
 import { histogramOption } from './histogramOption';
 import { reliabilityOption } from './reliabilityOption';
 import { scatterOption } from './scatterOption';
@@ -22,28 +24,9 @@ declare global {
 }
 
 /** The panel's charts: drawn from the last snapshot with the theme's colours as they are now. */
-export class ChartSet {
-  private readonly charts: Partial<Record<ChartName, EChartsType>> = {};
-  private snapshot: AnalysisSnapshot | undefined;
-
-  constructor(private readonly containers: Record<ChartName, HTMLElement>) {
+export class ChartSet extends ChartHost<ChartName, AnalysisSnapshot> {
+  constructor(containers: Record<ChartName, HTMLElement>) {
+    super(containers, optionFor);
     window.embeddingLensCharts = this.charts;
-    window.addEventListener('resize', () => Object.values(this.charts).forEach((c) => c.resize()));
-  }
-
-  render(snapshot: AnalysisSnapshot): void {
-    this.snapshot = snapshot;
-    this.redraw();
-  }
-
-  /** Re-reads the palette: called on a theme change. */
-  redraw(): void {
-    const snapshot = this.snapshot;
-    if (!snapshot) return;
-    const palette = readPalette();
-    for (const name of Object.keys(optionFor) as ChartName[]) {
-      const chart = (this.charts[name] ??= init(this.containers[name], undefined, { renderer: 'canvas' }));
-      chart.setOption(optionFor[name](snapshot, palette), { notMerge: true });
-    }
   }
 }

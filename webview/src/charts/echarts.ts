@@ -3,7 +3,7 @@ import { CustomChart, LinesChart, ScatterChart } from 'echarts/charts';
 import type { CustomSeriesOption, LinesSeriesOption, ScatterSeriesOption } from 'echarts/charts';
 import { GridComponent, LegendComponent, TooltipComponent } from 'echarts/components';
 import type { GridComponentOption, LegendComponentOption, TooltipComponentOption } from 'echarts/components';
-import { init, use, type ComposeOption } from 'echarts/core';
+import { use, type ComposeOption } from 'echarts/core';
 import { CanvasRenderer } from 'echarts/renderers';
 
 use([ScatterChart, LinesChart, CustomChart, GridComponent, LegendComponent, TooltipComponent, CanvasRenderer]);
@@ -11,5 +11,3 @@ use([ScatterChart, LinesChart, CustomChart, GridComponent, LegendComponent, Tool
 export type ChartOption = ComposeOption<
   ScatterSeriesOption | LinesSeriesOption | CustomSeriesOption | GridComponentOption | LegendComponentOption | TooltipComponentOption
 >;
-
-export { init };

@@ -1,7 +1,9 @@
 import type { EChartsType } from 'echarts/core';
 import type { CompareSnapshot } from '../../../src/protocol/comparePanel';
+import { ChartHost } from '../charts/chartHost';
 import { readPalette, type Palette } from '../theme';
-import { init, type CompareChartOption } from './echarts';
+import './echarts';
+import type { CompareChartOption } from './echarts';
 import { histogramsOption } from './histogramsOption';
 import { planeOption } from './planeOption';
 import { recallOption } from './recallOption';
@@ -22,28 +24,10 @@ declare global {
 }
 
 /** The compare view's charts, drawn from the last snapshot in the theme's current colours. */
-export class CompareCharts {
-  private readonly charts: Partial<Record<CompareChartName, EChartsType>> = {};
-  private snapshot: CompareSnapshot | undefined;
-
-  constructor(private readonly containers: Record<CompareChartName, HTMLElement>) {
+export class CompareCharts extends ChartHost<CompareChartName, CompareSnapshot> {
+  constructor(containers: Record<CompareChartName, HTMLElement>) {
+    super(containers, optionFor);
     window.embeddingLensCompareCharts = this.charts;
-    window.addEventListener('resize', () => Object.values(this.charts).forEach((c) => c.resize()));
-  }
-
-  render(snapshot: CompareSnapshot): void {
-    this.snapshot = snapshot;
-    this.redraw();
-  }
-
-  redraw(): void {
-    const snapshot = this.snapshot;
-    if (!snapshot) return;
-    const palette = readPalette();
-    for (const name of Object.keys(optionFor) as CompareChartName[]) {
-      const chart = (this.charts[name] ??= init(this.containers[name], undefined, { renderer: 'canvas' }));
-      chart.setOption(optionFor[name](snapshot, palette), { notMerge: true });
-    }
   }
 
   /** The chart as a PNG data URL on the theme's background (a transparent PNG is unreadable elsewhere). */

@@ -3,7 +3,7 @@ import { BarChart, LineChart, ScatterChart } from 'echarts/charts';
 import type { BarSeriesOption, CustomSeriesOption, LineSeriesOption, LinesSeriesOption, ScatterSeriesOption } from 'echarts/charts';
 import { GridComponent, LegendComponent, TooltipComponent } from 'echarts/components';
 import type { GridComponentOption, LegendComponentOption, TooltipComponentOption } from 'echarts/components';
-import { init, use, type ComposeOption } from 'echarts/core';
+import { use, type ComposeOption } from 'echarts/core';
 import { CanvasRenderer } from 'echarts/renderers';
 
 use([BarChart, LineChart, ScatterChart, GridComponent, LegendComponent, TooltipComponent, CanvasRenderer]);
@@ -19,5 +19,3 @@ export type CompareChartOption = ComposeOption<
   | LegendComponentOption
   | TooltipComponentOption
 >;
-
-export { init };

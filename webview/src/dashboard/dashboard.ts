@@ -1,9 +1,8 @@
 import './dashboard.css';
 import type { EChartsType } from 'echarts/core';
-import { init } from 'echarts/core';
 import type { DashboardSnapshot, HostToDashboard } from '../../../src/protocol/dashboard';
+import { ChartHost } from '../charts/chartHost';
 import { el } from '../dom';
-import { readPalette } from '../theme';
 import { onThemeChange } from '../theme';
 import { api } from './api';
 import { optionFor, type DashboardChart } from './chartOptions';
@@ -34,21 +33,10 @@ function renderFacts(target: HTMLElement, s: DashboardSnapshot): void {
 export function startDashboard(root: HTMLElement): void {
   document.body.classList.add('dashboard');
   const layout: DashboardLayout = buildDashboard(root);
-  const charts: Partial<Record<DashboardChart, EChartsType>> = {};
-  window.embeddingLensDashboardCharts = charts;
-  let current: DashboardSnapshot | undefined;
-
-  const drawCharts = (): void => {
-    if (!current || layout.results.hidden) return;
-    const palette = readPalette();
-    for (const name of Object.keys(optionFor) as DashboardChart[]) {
-      const chart = (charts[name] ??= init(layout.charts[name], undefined, { renderer: 'canvas' }));
-      chart.setOption(optionFor[name](current, palette), { notMerge: true });
-    }
-  };
+  const charts = new ChartHost(layout.charts, optionFor);
+  window.embeddingLensDashboardCharts = charts.charts;
 
   const render = (s: DashboardSnapshot): void => {
-    current = s;
     layout.title.textContent = s.name;
     renderFacts(layout.facts, s);
     renderStatus(layout, s);
@@ -56,7 +44,7 @@ export function startDashboard(root: HTMLElement): void {
     layout.empty.hidden = hasData;
     // Charts measure their containers, so they draw once the section is visible.
     layout.results.hidden = !hasData;
-    drawCharts();
+    if (hasData) charts.render(s);
   };
 
   window.addEventListener('message', (e: MessageEvent<HostToDashboard>) => {
@@ -64,8 +52,10 @@ export function startDashboard(root: HTMLElement): void {
     api.setState({ dashboard: e.data.snapshot });
     render(e.data.snapshot);
   });
-  window.addEventListener('resize', () => Object.values(charts).forEach((c) => c.resize()));
-  onThemeChange(drawCharts);
+  // A theme change while the results are hidden waits for the next snapshot that shows them.
+  onThemeChange(() => {
+    if (!layout.results.hidden) charts.redraw();
+  });
   layout.run.addEventListener('click', () => api.postMessage({ type: 'run' }));
   layout.cancel.addEventListener('click', () => api.postMessage({ type: 'cancel' }));
   layout.openBest.addEventListener('click', () => api.postMessage({ type: 'openBest' }));

@@ -1,18 +1,11 @@
 import { el } from '../dom';
+import { button, chartPanel, pageHeader, pageTop, type PageTop, type VscodeButton } from '../pageParts';
 import type { DashboardChart } from './chartOptions';
 
-type VscodeButton = HTMLElementTagNameMap['vscode-button'];
-
-export interface DashboardLayout {
-  title: HTMLElement;
-  facts: HTMLElement;
+export interface DashboardLayout extends PageTop {
   run: VscodeButton;
   cancel: VscodeButton;
   openBest: VscodeButton;
-  activity: HTMLElement;
-  progressBar: HTMLElementTagNameMap['vscode-progress-bar'];
-  statusIcon: HTMLElement;
-  status: HTMLElement;
   empty: HTMLElement;
   results: HTMLElement;
   charts: Record<DashboardChart, HTMLElement>;
@@ -27,40 +20,24 @@ const panels: { name: DashboardChart; title: string; note: string; wide?: boolea
 ];
 
 export function buildDashboard(root: HTMLElement): DashboardLayout {
-  const button = (id: string, icon: string, label: string, secondary = false) =>
-    el('vscode-button', { id, icon, secondary: secondary ? '' : undefined }, label);
   const charts = {} as Record<DashboardChart, HTMLElement>;
   const figures = panels.map((p) => {
-    charts[p.name] = el('div', { class: 'chart', 'data-chart': p.name, role: 'img', 'aria-label': p.title });
-    return el('figure', { class: `chart-panel ${p.wide ? 'wide' : ''}` }, el('figcaption', {}, el('h2', {}, p.title), el('p', { class: 'note' }, p.note)), charts[p.name]);
+    const { panel, chart } = chartPanel(p.name, p.title, el('p', { class: 'note' }, p.note), { wide: p.wide });
+    charts[p.name] = chart;
+    return panel;
   });
   const l: DashboardLayout = {
-    title: el('h1', { id: 'title' }, root.dataset.title ?? ''),
-    facts: el('dl', { id: 'facts', class: 'facts' }),
+    // The dashboard's strip is always shown (it carries the run's status); Cancel is a header action.
+    ...pageTop(root, false),
     run: button('run', 'play', 'Run'),
     cancel: button('cancel', 'stop-circle', 'Cancel', true),
     openBest: button('open-best', 'go-to-file', 'Open best checkpoint', true),
-    activity: el('section', { id: 'activity', class: 'activity' }),
-    progressBar: el('vscode-progress-bar', { id: 'progress-bar', max: '100' }),
-    statusIcon: el('span', { class: 'codicon', 'aria-hidden': 'true' }),
-    status: el('div', { id: 'status', role: 'status', 'aria-live': 'polite' }),
     empty: el('p', { id: 'empty', class: 'empty' }, 'Waiting for the run…'),
     results: el('section', { id: 'results', class: 'charts', hidden: '' }, ...figures),
     charts,
   };
-  l.activity.append(l.progressBar, el('div', { class: 'status-row' }, l.statusIcon, l.status));
   root.replaceChildren(
-    el(
-      'header',
-      { class: 'page-header' },
-      el(
-        'div',
-        { class: 'title-row' },
-        el('div', { class: 'title-block' }, el('div', { class: 'eyebrow' }, 'Embedding Lens · m²-Mix fine-tuning'), l.title),
-        el('div', { class: 'actions' }, l.run, l.cancel, l.openBest),
-      ),
-      l.facts,
-    ),
+    pageHeader('Embedding Lens · m²-Mix fine-tuning', l, l.run, l.cancel, l.openBest),
     l.activity,
     l.empty,
     l.results,

@@ -59,7 +59,9 @@ export function sharedOf<T extends Float32Array | Float64Array | Int32Array | Ui
   return new ctor(new SharedArrayBuffer(Math.max(1, length) * ctor.BYTES_PER_ELEMENT));
 }
 
+/** `src` itself when it already lives in shared memory, else a shared copy. */
 export function sharedCopy<T extends Float32Array | Int32Array>(src: T): T {
+  if (src.buffer instanceof SharedArrayBuffer) return src;
   const out = sharedOf(src.constructor as { new (b: SharedArrayBuffer): T; BYTES_PER_ELEMENT: number }, src.length);
   out.set(src);
   return out;
