@@ -84,7 +84,8 @@ async function backendCommand(argv: string[]): Promise<number> {
   rejectUnknown(args, ['backend']);
   const name = await backendFrom(args);
   const choice = await initBackend(name);
-  process.stdout.write(`${name}: ${(await probeGflops(1)).toFixed(1)} GFLOP/s (matMul 512x512, 1 s probe)\n`);
+  const detail = choice.detail ? ` (${choice.detail})` : '';
+  process.stdout.write(`${name}${detail}: ${(await probeGflops(1)).toFixed(1)} GFLOP/s (matMul 512x512, 1 s probe)\n`);
   for (const s of choice.skipped) process.stdout.write(`  not used: ${s}\n`);
   return 0;
 }
