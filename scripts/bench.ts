@@ -15,6 +15,7 @@ import { analyze } from '../src/core/metrics/analyze';
 import { analyzeUnfused } from '../src/core/metrics/unfused';
 import { generateSample } from '../src/core/sample';
 import { benchTrainStep } from '../src/core/train/bench';
+import { benchWebgpu } from './bench-webgpu';
 
 const dim = 512;
 /** analyzeUnfused holds several float32 N x N matrices at once: 100 MB each at 5,000, 1.6 GB at 20,000. */
@@ -46,6 +47,11 @@ const line = (what: string, n: number, r: Run) =>
   `peak RSS ${r.peakRssMB.toFixed(0).padStart(5)} MB  uniformity ${r.uniformity.toFixed(9)}`;
 
 async function main(): Promise<void> {
+  const backendAt = process.argv.indexOf('--backend');
+  if (backendAt > 0) {
+    if (process.argv[backendAt + 1] !== 'webgpu') throw new Error('--backend takes webgpu (the default run measures wasm)');
+    return benchWebgpu();
+  }
   const at = process.argv.indexOf('--n');
   const only = at > 0 ? Number(process.argv[at + 1]) : undefined;
   if (only !== undefined && !(Number.isInteger(only) && only >= 2)) throw new Error(`--n takes a pair count, got ${process.argv[at + 1]}`);

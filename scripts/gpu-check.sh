@@ -32,7 +32,7 @@ fi
   timeout 150 "$node" --test "$G"/out/test/unit/webgpu*.test.js 2>&1 | grep -v 'artificially reduced'
   echo "tests exit: $?"
   echo "== benchmark"
-  timeout 240 "$node" "$G/bench-webgpu.js" "$@" 2>&1 | grep -v 'artificially reduced'
+  timeout 300 "$node" "$G/bench.js" --backend webgpu "$@" 2>&1 | grep -v 'artificially reduced'
   echo "benchmark exit: $?"
 } 2>&1 | tee "$log"
 

@@ -8,9 +8,9 @@ cd "$(dirname "$0")/.."
 rm -rf .gpu && mkdir -p .gpu/node_modules/@tensorflow .gpu/node_modules/webgpu/dist .gpu/out/test/unit .gl
 npx tsc -p tsconfig.test.json >/dev/null || true # other files' type errors must not stop the pack
 for f in out/test/unit/webgpu*.test.js; do cp "$f" .gpu/out/test/unit/; done
-cp -r out/src .gpu/out/src && cp -r out/test/helpers .gpu/out/test/helpers
-npx esbuild scripts/bench-webgpu.ts --bundle --platform=node --format=cjs --target=node20 \
-  --external:@tensorflow/* --external:webgpu --outfile=.gpu/bench-webgpu.js --log-level=warning
+cp -r out/src .gpu/out/src && cp -r out/test/helpers .gpu/out/test/helpers && cp -r out/schemas .gpu/out/schemas
+npx esbuild scripts/bench.ts --bundle --platform=node --format=cjs --target=node20 \
+  --external:@tensorflow/* --external:webgpu --outfile=.gpu/bench.js --log-level=warning
 nm=node_modules
 for p in tfjs-core tfjs-backend-cpu tfjs-backend-wasm tfjs-backend-webgpu; do
   d=.gpu/$nm/@tensorflow/$p && mkdir -p "$d/dist"

@@ -14,7 +14,7 @@
 import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import type { CancelToken, ProgressFn } from '../cancel';
-import { blockRows } from './blocks';
+import { blockRows, bytesPerBlockRow } from './blocks';
 import type { Pairing } from './pairing';
 import { blockWorkerFile, runInProcess, runPool, type PoolBackend } from './pool/pool';
 import { chunkCols, unitWidths } from './pool/runner';
@@ -93,7 +93,9 @@ export async function blockedPass(inp: PassInput): Promise<PassResult> {
   const sampled = inp.eceImages !== undefined;
   const columns = isIdentity(inp.pairing.owner, ni);
   // Blocks of at most one chunk keep the diagonal phase small (it redoes one or two chunk products per block).
-  const rows = Math.min(chunkCols, blockRows(inp.memoryBudgetBytes / workers, Math.max(ni, nt), ni + nt));
+  // The budget is split between the runners; what a runner's block leaves of its share caches chunks.
+  const perRunner = inp.memoryBudgetBytes / workers;
+  const rows = Math.min(chunkCols, blockRows(perRunner, Math.max(ni, nt), ni + nt));
   const imageUnits = blocks('image', ni, rows);
   const units = [...imageUnits, ...(columns && sampled ? [] : blocks('text', nt, rows))];
   const spec: PassSpec = {
@@ -113,6 +115,7 @@ export async function blockedPass(inp: PassInput): Promise<PassResult> {
     },
     i2t: sharedQueryStats(ni, nt, inp.eceImages ?? allOf(ni)),
     t2i: sharedQueryStats(nt, nt, inp.eceTexts ?? allOf(nt)),
+    chunkCacheBytes: Math.max(0, perRunner - rows * bytesPerBlockRow(ni + nt)),
     diagUnits: columns ? imageUnits.map((u) => ({ ...u, cost: (u.b - u.a) * chunkCols })) : [],
     units,
     unitSums: sharedOf(Float64Array, 2 * units.length),

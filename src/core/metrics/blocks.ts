@@ -1,8 +1,9 @@
 /**
- * Bytes one block row costs: the float32 product row in the backend, its read-back copy, and
- * slack for the backend's scratch.
+ * Bytes one block row costs: its row of the read-back buffer (all `cols` columns, in JS), plus its
+ * share of the backend's one block x chunk product at a time (product row, read-back copy, and
+ * slack for the block row itself). Products go chunk by chunk, so only the JS row spans `cols`.
  */
-export const bytesPerBlockRow = (cols: number): number => cols * 4 * 3;
+export const bytesPerBlockRow = (cols: number): number => (cols + 3 * 512) * 4;
 
 /** Rows per block: as many as the budget allows, at least 1, at most `rows`. */
 export function blockRows(budgetBytes: number, rows: number, cols: number): number {

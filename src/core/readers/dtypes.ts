@@ -59,6 +59,24 @@ export function shapeText(shape: number[]): string {
   return shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
 }
 
+/** Whether decodeElements would copy the bytes unchanged: little-endian float32. */
+export const isRawFloat32 = (type: ElementType): boolean => type.name === 'float32' && !type.bigEndian;
+
+/**
+ * What decodeElements gives for little-endian float32 data of `count` elements, read straight from
+ * the file into the array's own memory: the large-array path holds one copy of the data, not two.
+ */
+export async function readRawFloat32(
+  read: (offset: number, target: Uint8Array, what: string) => Promise<void>,
+  offset: number,
+  count: number,
+  what: string,
+): Promise<Float32Array> {
+  const out = new Float32Array(count);
+  await read(offset, new Uint8Array(out.buffer, out.byteOffset, out.byteLength), what);
+  return out;
+}
+
 /**
  * Floats widen or narrow to float32, integers narrow to int32 (the only integers the core takes are
  * indices, which never need more). `what` names the array in error messages.

@@ -19,6 +19,8 @@ export interface OpenFile {
   readonly size: number;
   /** Exactly `length` bytes at `offset`, or an InputError saying the file is truncated. */
   read(offset: number, length: number, what: string): Promise<Buffer>;
+  /** read(), but straight into `target` (all of it): no intermediate copy of large arrays. */
+  readInto(offset: number, target: Uint8Array, what: string): Promise<void>;
 }
 
 const sameFile = (a: Stats, b: Stats): boolean => a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino;
@@ -37,6 +39,21 @@ export async function withFile<T>(file: string, ctx: ReadContext, use: (f: OpenF
     if (before.size === 0) throw new InputError(file, 'empty file (0 bytes)');
     // Progress counts every byte read against the file size, so it only grows across the reads of one file.
     let readSoFar = 0;
+    const readInto = async (offset: number, buf: Uint8Array, what: string): Promise<void> => {
+      const length = buf.length;
+      if (offset + length > before.size) {
+        throw new InputError(file, `truncated: ${what} needs bytes ${offset} to ${offset + length}, file has ${before.size}`);
+      }
+      for (let done = 0; done < length; ) {
+        throwIfCancelled(ctx.token);
+        const want = Math.min(chunkBytes, length - done);
+        const { bytesRead } = await handle.read(buf, done, want, offset + done);
+        if (bytesRead === 0) throw new InputError(file, 'changed on disk while being read (it shrank)');
+        done += bytesRead;
+        readSoFar += bytesRead;
+        ctx.onProgress?.(Math.min(1, readSoFar / before.size), `reading ${what}`);
+      }
+    };
     const open: OpenFile = {
       file,
       size: before.size,
@@ -45,17 +62,10 @@ export async function withFile<T>(file: string, ctx: ReadContext, use: (f: OpenF
           throw new InputError(file, `truncated: ${what} needs bytes ${offset} to ${offset + length}, file has ${before.size}`);
         }
         const buf = Buffer.allocUnsafe(length);
-        for (let done = 0; done < length; ) {
-          throwIfCancelled(ctx.token);
-          const want = Math.min(chunkBytes, length - done);
-          const { bytesRead } = await handle.read(buf, done, want, offset + done);
-          if (bytesRead === 0) throw new InputError(file, 'changed on disk while being read (it shrank)');
-          done += bytesRead;
-          readSoFar += bytesRead;
-          ctx.onProgress?.(Math.min(1, readSoFar / before.size), `reading ${what}`);
-        }
+        await readInto(offset, buf, what);
         return buf;
       },
+      readInto,
     };
     const result = await use(open);
     // The path is checked as well as the handle: an atomic replace leaves the open handle untouched.

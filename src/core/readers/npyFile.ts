@@ -1,5 +1,6 @@
 /** A .npy file as an OpenedArrays: one array, named after the file. */
 import * as path from 'node:path';
+import { elementCount, isRawFloat32, readRawFloat32 } from './dtypes';
 import type { OpenFile } from './fileAccess';
 import { decodeNpyData, npyDataBytes, npyHeaderEnd, npyPreambleBytes, parseNpyHeader } from './npy';
 import type { OpenedArrays } from './types';
@@ -15,6 +16,10 @@ export async function openNpy(f: OpenFile): Promise<OpenedArrays> {
       {
         info,
         async load() {
+          const count = elementCount(header.shape);
+          if (isRawFloat32(header.type) && !header.fortranOrder && npyDataBytes(header) <= f.size - end) {
+            return { ...info, data: await readRawFloat32((o, t, w) => f.readInto(o, t, w), end, count, 'the array data') };
+          }
           // Read no more than the header promises; a short file is reported by decodeNpyData.
           const data = await f.read(end, Math.min(npyDataBytes(header), f.size - end), 'the array data');
           return { ...info, data: decodeNpyData(header, data, f.file) };

@@ -3,7 +3,7 @@
  * shape, data_offsets, plus an optional string->string `__metadata__`), then the tensor bytes.
  */
 import { InputError } from '../errors';
-import { decodeElements, elementCount, safetensorsElementType, shapeText } from './dtypes';
+import { decodeElements, elementCount, isRawFloat32, readRawFloat32, safetensorsElementType, shapeText } from './dtypes';
 import type { OpenFile } from './fileAccess';
 import type { ArraySource, OpenedArrays } from './types';
 
@@ -59,6 +59,10 @@ export async function openSafetensors(f: OpenFile): Promise<OpenedArrays> {
       info,
       async load() {
         if (!type) throw new InputError(f.file, `tensor '${t.name}' has dtype ${t.dtype}, which Embedding Lens cannot read`);
+        const count = elementCount(t.shape);
+        if (isRawFloat32(type) && t.end - t.begin === count * 4) {
+          return { ...info, data: await readRawFloat32((o, b, w) => f.readInto(o, b, w), dataStart + t.begin, count, `tensor '${t.name}'`) };
+        }
         const bytes = await f.read(dataStart + t.begin, t.end - t.begin, `tensor '${t.name}'`);
         return { ...info, data: decodeElements(bytes, type, elementCount(t.shape), f.file, `tensor '${t.name}'`) };
       },

@@ -35,7 +35,8 @@ export function splitStacked(stacked: Located): { image: Located; text: Located 
   const part = (k: number, label: string): Located => ({
     file: stacked.file,
     label: `${label} (${stacked.label}[${k}])`,
-    array: { shape: shape.slice(1), dtype, data: data.slice(k * half, (k + 1) * half) },
+    // Views, not copies: the halves share the decoded array, so the file's data is held once.
+    array: { shape: shape.slice(1), dtype, data: data.subarray(k * half, (k + 1) * half) },
   });
   return { image: part(0, 'image embeddings'), text: part(1, 'text embeddings') };
 }

@@ -14,6 +14,12 @@ import type { PassSpec, Unit } from './spec';
 
 export const chunkCols = 512;
 
+/**
+ * Backend bytes one uploaded chunk of `w` columns holds while it lives: the tensor, and on wasm the
+ * packed weights XNNPACK's fully-connected operator keeps beside it until the tensor is disposed.
+ */
+export const chunkBackendBytes = (dim: number, w: number): number => 2 * dim * w * 4;
+
 /** Column width of a unit's product rows: within-set part (from its first chunk on) + cross part. */
 export function unitWidths(spec: PassSpec, u: Unit): { from: number; within: number; cross: number } {
   const from = Math.floor(u.a / chunkCols) * chunkCols;
@@ -27,23 +33,50 @@ export class BlockRunner {
   /** This runner's share of the column statistics (columns mode). */
   readonly columns: ColumnStats | undefined;
   private readonly chunks = { x: [] as tf.Tensor2D[], y: [] as tf.Tensor2D[] };
+  /** Backend bytes the cached chunks hold (spec.chunkCacheBytes at most). */
+  private cachedBytes = 0;
   private buffer = new Float32Array(0);
 
   constructor(private readonly spec: PassSpec) {
     this.columns = spec.columns ? columnStats(spec.nt, spec.t2i.eceQueries.length) : undefined;
   }
 
-  /** Columns [c * chunkCols, ...) of m^T, transposed in JS so the backend holds only the chunk. */
-  private chunk(which: 'x' | 'y', c: number): tf.Tensor2D {
+  /**
+   * Columns [c * chunkCols, ...) of m^T, transposed in JS from the shared rows so the backend holds
+   * only the chunk. Kept for later units while spec.chunkCacheBytes allows; otherwise `temp`: the
+   * caller disposes it right after its product, which frees the backend's packed copy with it.
+   */
+  private chunk(which: 'x' | 'y', c: number): { t: tf.Tensor2D; temp: boolean } {
     const cached = this.chunks[which][c];
-    if (cached) return cached;
+    if (cached) return { t: cached, temp: false };
     const { dim } = this.spec;
     const m = this.spec[which];
     const rows = m.length / dim;
     const w = Math.min(chunkCols, rows - c * chunkCols);
-    const t = new Float32Array(dim * w);
-    for (let r = 0; r < w; r++) for (let d = 0, base = (c * chunkCols + r) * dim; d < dim; d++) t[d * w + r] = m[base + d];
-    return (this.chunks[which][c] = tf.tensor2d(t, [dim, w]));
+    const data = new Float32Array(dim * w);
+    for (let r = 0; r < w; r++) for (let d = 0, base = (c * chunkCols + r) * dim; d < dim; d++) data[d * w + r] = m[base + d];
+    const t = tf.tensor2d(data, [dim, w]);
+    const bytes = chunkBackendBytes(dim, w);
+    if (this.cachedBytes + bytes > this.spec.chunkCacheBytes) return { t, temp: true };
+    this.cachedBytes += bytes;
+    return { t: (this.chunks[which][c] = t), temp: false };
+  }
+
+  /** block x chunk c of `which`, read back (the chunk is disposed at once unless cached). */
+  private async times(block: tf.Tensor2D, which: 'x' | 'y', c: number): Promise<{ v: Float32Array; w: number }> {
+    const chunk = this.chunk(which, c);
+    let p: tf.Tensor;
+    try {
+      p = tf.matMul(block, chunk.t);
+    } finally {
+      if (chunk.temp) chunk.t.dispose();
+    }
+    // Awaiting (not dataSync) lets an in-process caller's event loop breathe between products.
+    try {
+      return { v: (await p.data()) as Float32Array, w: p.shape[1] as number };
+    } finally {
+      p.dispose();
+    }
   }
 
   private rowsOf(which: 'x' | 'y', a: number, b: number): tf.Tensor2D {
@@ -55,15 +88,7 @@ export class BlockRunner {
   private async product(block: tf.Tensor2D, which: 'x' | 'y', first: number, last: number, offset: number, width: number): Promise<void> {
     const n = block.shape[0];
     for (let c = first; c < last; c++) {
-      const p = tf.matMul(block, this.chunk(which, c));
-      const w = p.shape[1] as number;
-      // Awaiting (not dataSync) lets an in-process caller's event loop breathe between products.
-      let v: Float32Array;
-      try {
-        v = (await p.data()) as Float32Array;
-      } finally {
-        p.dispose();
-      }
+      const { v, w } = await this.times(block, which, c);
       for (let r = 0; r < n; r++) this.buffer.set(v.subarray(r * w, (r + 1) * w), r * width + offset);
       offset += w;
     }
@@ -78,14 +103,7 @@ export class BlockRunner {
     const block = this.rowsOf('x', u.a, u.b);
     try {
       for (let c = Math.floor(u.a / chunkCols); c * chunkCols < u.b; c++) {
-        const p = tf.matMul(block, this.chunk('y', c));
-        const w = p.shape[1] as number;
-        let v: Float32Array;
-        try {
-          v = (await p.data()) as Float32Array;
-        } finally {
-          p.dispose();
-        }
+        const { v, w } = await this.times(block, 'y', c);
         const end = Math.min(u.b, c * chunkCols + w);
         for (let i = Math.max(u.a, c * chunkCols); i < end; i++) this.spec.t2i.positive[i] = v[(i - u.a) * w + i - c * chunkCols];
       }
@@ -118,6 +136,7 @@ export class BlockRunner {
     tf.dispose([...this.chunks.x, ...this.chunks.y].filter(Boolean));
     this.chunks.x = [];
     this.chunks.y = [];
+    this.cachedBytes = 0;
     this.buffer = new Float32Array(0);
   }
 }

@@ -43,6 +43,12 @@ export interface PassSpec {
   pairing: Pairing;
   i2t: SharedQueryStats;
   t2i: SharedQueryStats;
+  /**
+   * Backend bytes of transposed X^T/Y^T chunks each runner may keep across units (the budget its
+   * block leaves); chunks beyond it are uploaded for one product and disposed, so a runner's backend
+   * (a wasm heap never shrinks) holds one block and one chunk instead of all of X^T and Y^T.
+   */
+  chunkCacheBytes: number;
   /** Phase 1 units (columns mode: the image blocks), then phase 2 units. */
   diagUnits: Unit[];
   units: Unit[];
