@@ -2,21 +2,13 @@
  * Jobs the extension host hands to the compute worker, and what the worker sends back. Every
  * request carries an id; every reply names it (the hexeditor's request/reply pattern).
  */
+import type { AnalyzeFilesSettings } from '../core/analyzeFiles';
 import type { RunEvent, RunSummary } from '../core/train/events';
 import type { AnalysisSnapshot } from './analysisPanel';
 import type { CompareData } from './comparePanel';
 
-export interface AnalyzeSettings {
-  uniformityT: number;
-  ks: number[];
-  eceTau: number;
-  memoryBudgetMB: number;
-  /** Extra key names to look for in .npz/.safetensors files. */
-  imageKeys: string[];
-  textKeys: string[];
-  /** embeddingLens.sampleAbovePairs: above this many pairs uniformity and ECE are estimated from a sample. */
-  sampleAbovePairs?: number;
-}
+/** What the host sends with an analysis: the core's settings, less the CLI-only explicit sample size. */
+export type AnalyzeSettings = Omit<AnalyzeFilesSettings, 'samplePairs'>;
 
 export type BackendPreference = 'auto' | 'tfjs-node-gpu' | 'webgpu' | 'tfjs-node' | 'wasm' | 'cpu';
 

@@ -9,6 +9,7 @@ import { after, before, test } from 'node:test';
 import type { Frame } from 'playwright-core';
 import { analyzeJson, makeSampleWorkspace, type E2eWorkspace } from './sampleWorkspace';
 import { cspViolations, openVscode, type VscodeHost } from './vscodeHost';
+import { accept, analyzeThroughPalette, numberAt, withScreenshotOnFailure } from './workbench';
 
 /** Analysis of the 500-pair sample takes seconds; the rest is room for a loaded CI machine. */
 const panelTimeoutMs = 60000;
@@ -30,59 +31,8 @@ after(async () => {
   if (ws) rmSync(ws.dir, { recursive: true, force: true });
 });
 
-/** Types `text` into the open quick input and accepts the focused row once it shows `row`. */
-async function accept(h: VscodeHost, text: string, row: string, timeoutMs: number): Promise<void> {
-  const focused = h.page.locator('.quick-input-widget .quick-input-list .monaco-list-row.focused');
-  await h.page.keyboard.type(text);
-  try {
-    await focused.filter({ hasText: row }).waitFor({ timeout: timeoutMs });
-  } catch {
-    const shown = await focused.textContent({ timeout: 1000 }).catch(() => null);
-    throw new Error(`the quick input never offered '${row}' for '${text}' (focused row: ${JSON.stringify(shown)})`);
-  }
-  await h.page.keyboard.press('Enter');
-}
-
-/**
- * Runs the Analyze command on `file` through the palette and the file QuickPick. The palette lists
- * the extension's commands only once the extension host has registered them, hence the retries.
- */
-async function analyzeThroughPalette(h: VscodeHost, file: string): Promise<void> {
-  const deadline = Date.now() + 30000;
-  for (;;) {
-    await h.page.keyboard.press('F1');
-    try {
-      await accept(h, 'Embedding Lens: Analyze Embeddings', 'Analyze Embeddings', 5000);
-      break;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await h.page.keyboard.press('Escape');
-    }
-  }
-  // Typing before the file QuickPick replaces the palette would send keys to the editor.
-  const name = path.basename(file);
-  await h.page.locator('.quick-input-widget .quick-input-list .monaco-list-row').filter({ hasText: name }).first().waitFor({ timeout: 15000 });
-  await accept(h, name, name, 15000);
-}
-
-async function withScreenshotOnFailure(name: string, body: (h: VscodeHost) => Promise<void>): Promise<void> {
-  assert.ok(host, 'VS Code did not start');
-  try {
-    await body(host);
-  } catch (err) {
-    const shot = await host.screenshot(`${name}-failure`).catch(() => 'none');
-    throw new Error(`${(err as Error).message}\n(screenshot: ${shot})`);
-  }
-}
-
-function jsonValue(json: Record<string, unknown>, key: string): number {
-  const v = key.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)?.[k], json);
-  assert.equal(typeof v, 'number', `the CLI's JSON has no number at ${key}`);
-  return v as number;
-}
-
 test('Analyze Embeddings shows the same modality gap and R@1 as the CLI', { timeout: hookTimeoutMs }, async () => {
-  await withScreenshotOnFailure('analyze', async (h) => {
+  await withScreenshotOnFailure(host, 'analyze', async (h) => {
     assert.ok(ws);
     const expected = analyzeJson(ws.checkpoint);
     await analyzeThroughPalette(h, ws.checkpoint);
@@ -90,7 +40,7 @@ test('Analyze Embeddings shows the same modality gap and R@1 as the CLI', { time
     for (const key of ['modality_gap', 'i2t.R@1']) {
       const shown = await frame.getAttribute(`[data-metric="${key}"]`, 'data-value', { timeout: 5000 });
       assert.ok(shown !== null, `the panel has no card with data-metric="${key}"`);
-      const want = jsonValue(expected, key);
+      const want = numberAt(expected, key, "the CLI's JSON");
       assert.ok(Math.abs(Number(shown) - want) <= 1e-6, `${key}: the panel shows ${shown}, the CLI prints ${want}`);
     }
     // Charts draw after the cards; give them a moment so the screenshot shows the whole panel.
@@ -107,7 +57,7 @@ async function cardValues(frame: Frame): Promise<Record<string, string>> {
 }
 
 test('the panel shows the same cards after being hidden behind another editor and shown again', { timeout: hookTimeoutMs }, async () => {
-  await withScreenshotOnFailure('analyze-hide-show', async (h) => {
+  await withScreenshotOnFailure(host, 'analyze-hide-show', async (h) => {
     assert.ok(ws);
     const before = await h.frameWith('[data-metric="modality_gap"][data-value]', panelTimeoutMs);
     const shown = await cardValues(before);
@@ -130,7 +80,7 @@ test('the panel shows the same cards after being hidden behind another editor an
 });
 
 test('a truncated .npy shows its error in the panel, not a crash', { timeout: hookTimeoutMs }, async () => {
-  await withScreenshotOnFailure('analyze-truncated', async (h) => {
+  await withScreenshotOnFailure(host, 'analyze-truncated', async (h) => {
     assert.ok(ws);
     await analyzeThroughPalette(h, ws.truncated);
     await h.frameWith('#status', panelTimeoutMs, path.basename(ws.truncated));

@@ -18,6 +18,11 @@ export interface CodeServerOptions {
   env?: Record<string, string>;
   /** 0 or absent: a free loopback port. */
   port?: number;
+  /**
+   * Extensions installed here (`--install-extension` a .vsix into it first) instead of a temp folder;
+   * with it, the checkout is not loaded as the extension under development.
+   */
+  extensionsDir?: string;
   startTimeoutMs?: number;
 }
 
@@ -110,7 +115,7 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
       '--disable-workspace-trust',
       '--disable-update-check',
       '--user-data-dir', userData,
-      '--extensions-dir', path.join(tmp, 'extensions'),
+      '--extensions-dir', opts.extensionsDir ?? path.join(tmp, 'extensions'),
       opts.folder,
     ],
     // Own process group, so dispose() also ends the extension host and the other helpers.
@@ -161,7 +166,7 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
   }
 
   const remote = (p: string) => `vscode-remote://127.0.0.1:${port}${p}`;
-  const payload: [string, string][] = [['extensionDevelopmentPath', remote(root)]];
+  const payload: [string, string][] = opts.extensionsDir ? [] : [['extensionDevelopmentPath', remote(root)]];
   if (opts.extensionTestsPath) payload.push(['extensionTestsPath', remote(opts.extensionTestsPath)]);
   const url =
     `http://127.0.0.1:${port}/?folder=${encodeURIComponent(opts.folder)}` +

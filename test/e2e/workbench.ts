@@ -1,4 +1,4 @@
-/** Small workbench helpers shared by the compare and fine-tune e2e tests. */
+/** Small workbench helpers shared by the e2e tests. */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
@@ -61,4 +61,39 @@ export async function withScreenshotOnFailure(h: VscodeHost | undefined, name: s
     const shot = await h.screenshot(`${name}-failure`).catch(() => 'none');
     throw new Error(`${(err as Error).stack ?? (err as Error).message}\n(screenshot: ${shot})\n--- code-server output (tail) ---\n${h.server.output().slice(-3000)}`);
   }
+}
+
+/** Types `text` into the open quick input and accepts the focused row once it shows `row`. */
+export async function accept(h: VscodeHost, text: string, row: string, timeoutMs: number): Promise<void> {
+  const focused = h.page.locator('.quick-input-widget .quick-input-list .monaco-list-row.focused');
+  await h.page.keyboard.type(text);
+  try {
+    await focused.filter({ hasText: row }).waitFor({ timeout: timeoutMs });
+  } catch {
+    const shown = await focused.textContent({ timeout: 1000 }).catch(() => null);
+    throw new Error(`the quick input never offered '${row}' for '${text}' (focused row: ${JSON.stringify(shown)})`);
+  }
+  await h.page.keyboard.press('Enter');
+}
+
+/**
+ * Runs the Analyze command on `file` through the palette and the file QuickPick. The palette lists
+ * the extension's commands only once the extension host has registered them, hence the retries.
+ */
+export async function analyzeThroughPalette(h: VscodeHost, file: string): Promise<void> {
+  const deadline = Date.now() + 30000;
+  for (;;) {
+    await h.page.keyboard.press('F1');
+    try {
+      await accept(h, 'Embedding Lens: Analyze Embeddings', 'Analyze Embeddings', 5000);
+      break;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await h.page.keyboard.press('Escape');
+    }
+  }
+  // Typing before the file QuickPick replaces the palette would send keys to the editor.
+  const name = path.basename(file);
+  await h.page.locator('.quick-input-widget .quick-input-list .monaco-list-row').filter({ hasText: name }).first().waitFor({ timeout: 15000 });
+  await accept(h, name, name, 15000);
 }
