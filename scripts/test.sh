@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup-vscode-host.sh   # chromium for tier 2, code-server for tier 3
 bash scripts/install-webgpu-deps.sh # Vulkan + Mesa's llvmpipe: the webgpu backend's tests run on it
 node scripts/build.mjs
+npm run typecheck   # host code without the DOM lib, the webview with it
 npx tsc -p tsconfig.test.json
 node --test --test-reporter=spec out/test/unit/ out/test/webview/
 node --test --test-concurrency=1 --test-reporter=spec out/test/e2e/

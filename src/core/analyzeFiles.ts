@@ -6,19 +6,10 @@ import { analyze } from './metrics/analyze';
 import { analyzeOnDevice } from './metrics/deviceReduce';
 import type { AnalysisDetail, AnalysisResult } from './metrics/types';
 import { readCheckpoint } from './readers';
+import type { AnalyzeFilesSettings } from './analyzeSettings';
 
-export interface AnalyzeFilesSettings {
-  uniformityT: number;
-  ks: number[];
-  eceTau: number;
-  memoryBudgetMB: number;
-  imageKeys: string[];
-  textKeys: string[];
-  /** Sampled mode above this many pairs (embeddingLens.sampleAbovePairs); absent: never automatically. */
-  sampleAbovePairs?: number;
-  /** Sampled mode with this many pairs, whatever N (the CLI's --sample). */
-  samplePairs?: number;
-}
+export type { AnalyzeFilesSettings };
+
 
 export interface AnalyzedCheckpoint {
   checkpoint: Checkpoint;

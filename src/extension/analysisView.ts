@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { analysisCsv } from '../core/analysisCsv';
 import { CancelledError } from '../core/errors';
 import type { AnalysisResult } from '../core/metrics/types';
 import type { AnalysisSnapshot, AnalysisViewToHost, HostToAnalysisView } from '../protocol/analysisPanel';
@@ -102,15 +103,29 @@ export class AnalysisView extends Disposable {
         this.running?.cancel();
         return;
       case 'exportJson':
-        void this.exportJson();
+        if (this.snapshot) void this.save('metrics.json', { JSON: ['json'] }, Buffer.from(JSON.stringify(this.snapshot.metrics, null, 1) + '\n'));
+        return;
+      case 'exportCsv':
+        if (this.snapshot) void this.save('metrics.csv', { CSV: ['csv'] }, Buffer.from(analysisCsv(this.snapshot.metrics)));
+        return;
+      case 'exportImage':
+        void this.exportImage(m.format, m.name, m.data);
         return;
     }
   }
 
-  private async exportJson(): Promise<void> {
-    if (!this.snapshot) return;
-    const body = Buffer.from(JSON.stringify(this.snapshot.metrics, null, 1) + '\n');
-    await saveWithDialog(vscode.Uri.file(this.files[0].replace(/\.(npy|npz|safetensors)$/i, '.metrics.json')), { JSON: ['json'] }, body);
+  /** A chart from the view: PNG arrives as a data: URL, SVG as text. Anything else is ignored. */
+  private async exportImage(format: string, name: string, data: string): Promise<void> {
+    if (!/^[a-z]+$/.test(name) || typeof data !== 'string') return;
+    const png = 'data:image/png;base64,';
+    if (format === 'png' && data.startsWith(png)) await this.save(`${name}.png`, { PNG: ['png'] }, Buffer.from(data.slice(png.length), 'base64'));
+    else if (format === 'svg' && data.startsWith('<svg')) await this.save(`${name}.svg`, { SVG: ['svg'] }, Buffer.from(data));
+  }
+
+  /** Save dialog next to the checkpoint, named after it with `suffix` (e.g. metrics.json, scatter.png). */
+  private async save(suffix: string, filters: Record<string, string[]>, body: Uint8Array): Promise<void> {
+    const target = vscode.Uri.file(this.files[0].replace(/\.(npy|npz|safetensors)$/i, '') + `.${suffix}`);
+    await saveWithDialog(target, filters, body).catch((err: Error) => vscode.window.showErrorMessage(`Embedding Lens: ${err.message}`));
   }
 
   private post(message: HostToAnalysisView): void {

@@ -97,6 +97,9 @@ export class CompareView extends Disposable {
       case 'exportPng':
         void this.exportPng(m.chart, m.dataUrl).catch((err: Error) => vscode.window.showErrorMessage(`Embedding Lens: ${err.message}`));
         return;
+      case 'exportSvg':
+        void this.exportSvg(m.chart, m.svg).catch((err: Error) => vscode.window.showErrorMessage(`Embedding Lens: ${err.message}`));
+        return;
     }
   }
 
@@ -115,6 +118,11 @@ export class CompareView extends Disposable {
     // The view is ours, but its messages are still input: only a PNG under a plain name is written.
     if (!/^[a-z-]+$/.test(chart) || !dataUrl.startsWith(pngPrefix)) return;
     await saveWithDialog(this.besideFirst(`compare-${chart}.png`), { PNG: ['png'] }, Buffer.from(dataUrl.slice(pngPrefix.length), 'base64'));
+  }
+
+  private async exportSvg(chart: string, svg: string): Promise<void> {
+    if (!/^[a-z-]+$/.test(chart) || typeof svg !== 'string' || !svg.startsWith('<svg')) return;
+    await saveWithDialog(this.besideFirst(`compare-${chart}.svg`), { SVG: ['svg'] }, Buffer.from(svg));
   }
 
   private post(message: HostToCompareView): void {

@@ -14,6 +14,32 @@ export interface ScatterData {
   shown: number;
   total: number;
   rule?: string;
+  /** Indices (into the drawn pairs) of the pairs joined by a line, a seeded sample; absent: all. */
+  lines?: number[];
+}
+
+/** Both modalities in 3D PCA coordinates, each point pushed onto the unit sphere. */
+export interface SphereData {
+  /** Interleaved x,y,z of image points, then of text points, for the same pairs in the same order. */
+  image: number[];
+  text: number[];
+  /** Mean image point to mean text point (inside the ball): the modality gap in these axes. */
+  gap: { from: number[]; to: number[] };
+  explained: [number, number, number];
+  shown: number;
+  total: number;
+}
+
+/** ECE of image queries against the softmax temperature (core/calibration/temperatureSweep.ts). */
+export interface TemperatureSweep {
+  /** Increasing temperatures; the configured one is among them. */
+  taus: number[];
+  ece: number[];
+  /** The configured tau (the one the reported ECE uses). */
+  tau: number;
+  /** Queries the sweep softmaxed, out of all image queries; fewer means a seeded uniform sample. */
+  queries: number;
+  total: number;
 }
 
 export interface HistogramData {
@@ -30,8 +56,11 @@ export interface AnalysisSnapshot {
   warnings: string[];
   metadata?: Record<string, string>;
   scatter: ScatterData;
+  sphere: SphereData;
   histogram: HistogramData;
   reliability: ReliabilityBin[];
+  /** ECE of image queries against the softmax temperature. */
+  temperature: TemperatureSweep;
   backend: string;
   seconds: number;
 }
@@ -45,4 +74,7 @@ export type AnalysisViewToHost =
   | { type: 'ready' }
   | { type: 'rerun' }
   | { type: 'cancel' }
-  | { type: 'exportJson' };
+  | { type: 'exportJson' }
+  | { type: 'exportCsv' }
+  /** A chart as an image: PNG as a data: URL, SVG as the document's text. */
+  | { type: 'exportImage'; format: 'png' | 'svg'; name: string; data: string };

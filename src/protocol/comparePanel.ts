@@ -106,4 +106,6 @@ export type CompareViewToHost =
   | { type: 'setBaseline'; baseline: number }
   | { type: 'exportMetrics'; format: 'csv' | 'json' }
   /** A chart as a PNG data URL (ECharts getDataURL); the host decodes and saves it. */
-  | { type: 'exportPng'; chart: string; dataUrl: string };
+  | { type: 'exportPng'; chart: string; dataUrl: string }
+  /** A chart as an SVG document (ECharts' server-side SVG renderer, run in the view). */
+  | { type: 'exportSvg'; chart: string; svg: string };

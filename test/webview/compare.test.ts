@@ -116,6 +116,14 @@ describe('compare webview (Chromium, production CSP)', () => {
     assert.equal(png.type, 'exportPng');
     assert.equal(png.chart, 'plane');
     assert.match(png.dataUrl, /^data:image\/png;base64,[A-Za-z0-9+/]{1000,}/);
+    for (const chart of ['plane', 'histograms', 'recall']) {
+      await panel.page.locator(`#svg-${chart}`).click();
+      const svg = (await posted(panel)).at(-1) as Extract<CompareViewToHost, { type: 'exportSvg' }>;
+      assert.equal(svg.type, 'exportSvg');
+      assert.equal(svg.chart, chart);
+      // A whole document with drawn content, not an empty frame.
+      assert.match(svg.svg, /^<svg[^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"[\s\S]*<path[\s\S]*<\/svg>$/);
+    }
     await panel.page.locator('#export-csv').click();
     assert.deepEqual((await posted(panel)).at(-1), { type: 'exportMetrics', format: 'csv' });
   });

@@ -13,6 +13,8 @@ const cardKeys = [
   'ece',
 ];
 
+type Series = ChartOptionShape['series'][number];
+
 function valueAt(m: AnalysisResult, key: string): number {
   const [a, b] = key.split('.');
   return b === undefined ? (m[a as keyof AnalysisResult] as number) : (m[a as 'i2t' | 't2i'][b] as number);
@@ -115,12 +117,119 @@ describe('analysis panel webview (Chromium, production CSP)', () => {
     assert.ok(box && box.height < 30, `status is one line high (${box?.height}px)`);
   });
 
-  it('Re-run and Export JSON post their messages', async () => {
+  it('Re-run, Export JSON and Export CSV post their messages', async () => {
     panel = await suite.open();
     await panel.post({ type: 'snapshot', snapshot: makeSnapshot() });
     await panel.page.locator('#rerun').click();
     await panel.page.locator('#export-json').click();
-    assert.deepEqual((await panel.posted()).slice(-2), [{ type: 'rerun' }, { type: 'exportJson' }]);
+    await panel.page.locator('#export-csv').click();
+    assert.deepEqual((await panel.posted()).slice(-3), [{ type: 'rerun' }, { type: 'exportJson' }, { type: 'exportCsv' }]);
+  });
+
+  it('exports every chart as PNG and as SVG under the production CSP', async () => {
+    panel = await suite.open();
+    await panel.post({ type: 'snapshot', snapshot: makeSnapshot({ scatterShown: 3000 }) });
+    for (const name of ['scatter', 'sphere', 'histogram', 'reliability', 'calibration']) {
+      for (const format of ['png', 'svg'] as const) {
+        await panel.page.locator(`#export-${format}-${name}`).click();
+        const m = (await panel.posted()).at(-1);
+        assert.ok(m?.type === 'exportImage', `${name} ${format}`);
+        assert.equal(m.format, format);
+        assert.equal(m.name, name);
+        if (format === 'png') {
+          assert.match(m.data, /^data:image\/png;base64,/);
+          assert.ok(m.data.length > 5000, `${name}.png has content (${m.data.length} chars)`);
+        } else {
+          assert.match(m.data, /^<svg[^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"[\s\S]*<\/svg>$/);
+          // Drawn, not an empty frame: the axis names or legend are in the text.
+          assert.ok(m.data.length > 5000, `${name}.svg has content (${m.data.length} chars)`);
+        }
+      }
+    }
+    // The scatter's SVG holds its points: large mode draws each series as one path, so look for both colours.
+    await panel.page.locator('#export-svg-scatter').click();
+    const svg = (await panel.posted()).at(-1) as { data: string };
+    assert.ok(svg.data.includes(darkTheme.vars['--vscode-charts-blue']) && svg.data.includes(darkTheme.vars['--vscode-charts-orange']));
+  });
+
+  it('draws the ECE temperature sweep with the tau in use marked and R@1 flat beside it', async () => {
+    panel = await suite.open();
+    const snapshot = makeSnapshot();
+    await panel.post({ type: 'snapshot', snapshot });
+    type Calibration = { series: (Series & { markLine?: { data: { xAxis: number }[] } })[]; xAxis: { type: string }[] };
+    const option = await panel.chartOption<Calibration>('calibration');
+    const ece = option.series.find((s) => s.name === 'ECE');
+    const t = snapshot.temperature;
+    assert.deepEqual(ece?.data, t.taus.map((tau, i) => [tau, t.ece[i]]));
+    assert.equal(option.xAxis[0].type, 'log');
+    assert.equal(ece?.markLine?.data[0].xAxis, 0.01);
+    // The fixture's curve passes through the reported ECE at the tau in use, as the real sweep does.
+    assert.equal(t.ece[t.taus.indexOf(0.01)], snapshot.metrics.ece);
+    const r1 = option.series.find((s) => s.name === 'R@1 (independent of τ)');
+    assert.deepEqual((r1?.data as number[][]).map((p) => p[1]), [snapshot.metrics.i2t['R@1'], snapshot.metrics.i2t['R@1']]);
+    assert.match((await panel.page.locator('#calibration-note').textContent()) ?? '', /R@1 does not depend on τ/);
+  });
+
+  it('renders a 100,000-pair scatter in large mode, pair lines for a 2,000-pair sample', async () => {
+    panel = await suite.open();
+    await panel.post({ type: 'snapshot', snapshot: makeSnapshot({ pairs: 300 }) });
+    // Listen before the big snapshot arrives; 'finished' fires once every progressive chunk is drawn.
+    await panel.page.evaluate(() => {
+      const w = window as unknown as { scatterFinished: Promise<number>; embeddingLensCharts: Record<string, { on(e: string, f: () => void): void }> };
+      w.scatterFinished = new Promise((resolve) => {
+        const start = performance.now();
+        let armed = false;
+        window.addEventListener('message', () => (armed = true), { once: true });
+        w.embeddingLensCharts.scatter.on('finished', () => armed && resolve(performance.now() - start));
+      });
+    });
+    const snapshot = makeSnapshot({ pairs: 300, scatterShown: 100_000, scatterTotal: 250_000 });
+    await panel.post({ type: 'snapshot', snapshot });
+    const ms = await panel.page.evaluate(() => (window as unknown as { scatterFinished: Promise<number> }).scatterFinished);
+    assert.ok(ms < 30_000, `rendered in ${ms.toFixed(0)} ms`);
+    type Large = { series: (Series & { large?: boolean; progressive?: number })[] };
+    const option = await panel.chartOption<Large>('scatter');
+    for (const name of ['image', 'text']) {
+      const s = option.series.find((x) => x.name === name);
+      assert.equal(s?.data.length, 100_000, name);
+      assert.equal(s?.large, true);
+      assert.ok((s?.progressive ?? 0) > 0);
+    }
+    assert.equal(option.series.find((s) => s.name === 'pair')?.data.length, 2000);
+    assert.match(
+      (await panel.page.locator('#scatter-note').textContent()) ?? '',
+      /Showing 100,000 of 250,000 pairs \(uniform random sample of 100000 pairs \(seeded\)\); faint lines join image and caption for 2,000 of them \(a seeded uniform sample of 2,000 pairs\)/,
+    );
+  });
+
+  it('draws both modalities on the sphere with the gap arrow, and a drag turns it', async () => {
+    panel = await suite.open();
+    const snapshot = makeSnapshot({ pairs: 400 });
+    await panel.post({ type: 'snapshot', snapshot });
+    const points = async () => {
+      const option = await panel!.chartOption('sphere');
+      const of = (n: string) => (option.series.find((s) => s.name === n)?.data ?? []) as number[][];
+      return { image: [...of('image'), ...of('image (far side)')], text: [...of('text'), ...of('text (far side)')], gap: of('modality gap') };
+    };
+    const before = await points();
+    assert.equal(before.image.length, 400);
+    assert.equal(before.text.length, 400);
+    assert.equal(before.gap.length, 1);
+    for (const [x, y] of [...before.image, ...before.text]) assert.ok(Math.hypot(x, y) <= 1 + 1e-9, 'a projection of the unit sphere');
+    const sphere = panel.page.locator('[data-chart="sphere"]');
+    await sphere.scrollIntoViewIfNeeded();
+    const box = await sphere.boundingBox();
+    assert.ok(box);
+    const [cx, cy] = [box.x + box.width / 2, box.y + box.height / 2];
+    await panel.page.mouse.move(cx, cy);
+    await panel.page.mouse.down();
+    await panel.page.mouse.move(cx + 60, cy + 20, { steps: 5 });
+    await panel.page.mouse.up();
+    const after = await points();
+    assert.equal(after.image.length, 400);
+    assert.notDeepEqual(after.image, before.image);
+    assert.notDeepEqual(after.gap, before.gap);
+    assert.match((await panel.page.locator('#sphere-note').textContent()) ?? '', /All 400 pairs on PC1–PC3.*drag to rotate/);
   });
 
   it('recolours the charts when the theme changes', async () => {

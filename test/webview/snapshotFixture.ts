@@ -5,7 +5,8 @@
  */
 import type { NormStats, ReliabilityBin, RetrievalStats } from '../../src/core/metrics/types';
 import { gaussian, mulberry32, type Rng } from '../../src/core/random';
-import type { AnalysisSnapshot, HistogramData, ScatterData } from '../../src/protocol/analysisPanel';
+import { logGrid } from '../../src/core/calibration/temperatureSweep';
+import type { AnalysisSnapshot, HistogramData, ScatterData, SphereData, TemperatureSweep } from '../../src/protocol/analysisPanel';
 
 export interface FixtureOptions {
   pairs: number;
@@ -14,6 +15,8 @@ export interface FixtureOptions {
   unitNorms: boolean;
   /** Pairs the scatter claims to have drawn from; above `pairs` it reports a sample. */
   scatterTotal: number;
+  /** Pairs the scatter draws; default `pairs`. */
+  scatterShown?: number;
   metadata?: Record<string, string>;
   warnings: string[];
 }
@@ -69,6 +72,32 @@ function reliability(rng: Rng, n: number, bins = 15): { bins: ReliabilityBin[]; 
   return { bins: out, ece };
 }
 
+/** A U-shaped ECE curve over the log grid that passes through the reported ECE at tau = 0.01. */
+function temperature(ece: number, n: number): TemperatureSweep {
+  const taus = [...new Set([...logGrid(), 0.01])].sort((a, b) => a - b);
+  return { taus, ece: taus.map((t) => Math.min(1, ece + 0.2 * Math.log10(t / 0.01) ** 2)), tau: 0.01, queries: n, total: n };
+}
+
+/** Two caps on the unit sphere, text shifted along +x from image: a visible modality gap. */
+function sphere(rng: Rng, n: number): SphereData {
+  const cap = (shift: number) => {
+    const out: number[] = [];
+    const mean = [0, 0, 0];
+    for (let i = 0; i < n; i++) {
+      const v = [shift + 0.5 * gaussian(rng), 0.5 * gaussian(rng), 0.5 * gaussian(rng)];
+      const len = Math.hypot(v[0], v[1], v[2]);
+      v.forEach((e, c) => {
+        out.push(e / len);
+        mean[c] += e / len / n;
+      });
+    }
+    return { out, mean };
+  };
+  const image = cap(-0.8);
+  const text = cap(0.8);
+  return { image: image.out, text: text.out, gap: { from: image.mean, to: text.mean }, explained: [0.41, 0.09, 0.05], shown: n, total: n };
+}
+
 function scatter(rng: Rng, shown: number, total: number): ScatterData {
   const image: number[] = [];
   const text: number[] = [];
@@ -78,6 +107,8 @@ function scatter(rng: Rng, shown: number, total: number): ScatterData {
     image.push(-0.4 + sx + 0.05 * gaussian(rng), sy + 0.05 * gaussian(rng));
     text.push(0.4 + sx + 0.05 * gaussian(rng), sy + 0.05 * gaussian(rng));
   }
+  // Rounded as buildSnapshot rounds them, so a 100,000-pair snapshot has the real one's size.
+  for (const xy of [image, text]) for (let i = 0; i < xy.length; i++) xy[i] = Math.round(xy[i] * 1e4) / 1e4;
   return {
     image,
     text,
@@ -85,6 +116,8 @@ function scatter(rng: Rng, shown: number, total: number): ScatterData {
     shown,
     total,
     rule: shown < total ? `uniform random sample of ${shown} pairs (seeded)` : undefined,
+    // 2,000 evenly spaced pairs stand in for the snapshot's seeded sample of pair lines.
+    lines: shown > 2000 ? Array.from({ length: 2000 }, (_, i) => Math.floor((i * shown) / 2000)) : undefined,
   };
 }
 
@@ -127,9 +160,11 @@ export function makeSnapshot(opts: Partial<FixtureOptions> = {}): AnalysisSnapsh
     },
     warnings: o.warnings,
     metadata: o.metadata,
-    scatter: scatter(rng, n, Math.max(n, o.scatterTotal)),
+    scatter: scatter(rng, o.scatterShown ?? n, Math.max(o.scatterShown ?? n, o.scatterTotal)),
+    sphere: sphere(rng, Math.min(n, 5000)),
     histogram: histogram(rng, n, 48),
     reliability: rel.bins,
+    temperature: temperature(rel.ece, n),
     backend: 'wasm',
     seconds: 1.234,
   };

@@ -6,6 +6,9 @@ import { button, chartPanel, pageHeader, pageTop, type PageTop, type VscodeButto
 export interface Layout extends PageTop {
   rerun: VscodeButton;
   exportJson: VscodeButton;
+  exportCsv: VscodeButton;
+  /** Each chart's PNG and SVG buttons. */
+  exportImage: { chart: ChartName; format: 'png' | 'svg'; button: VscodeButton }[];
   cancel: VscodeButton;
   warnings: HTMLElement;
   metadata: HTMLElement;
@@ -14,6 +17,8 @@ export interface Layout extends PageTop {
   cards: HTMLElement;
   scatterNote: HTMLElement;
   eceNote: HTMLElement;
+  sphereNote: HTMLElement;
+  calibrationNote: HTMLElement;
   charts: Record<ChartName, HTMLElement>;
 }
 
@@ -23,15 +28,31 @@ export function buildLayout(root: HTMLElement): Layout {
   const scatterNote = note('scatter-note');
   const histogramNote = el('p', { class: 'note' }, 'Cosine similarity of each true pair and of each image’s closest wrong caption; less overlap is better.');
   const eceNote = note('ece-note');
-  const scatter = chartPanel('scatter', 'Embedding space (PCA of both modalities)', scatterNote, { wide: true });
-  const histogram = chartPanel('histogram', 'Positive vs hardest-negative similarity', histogramNote);
-  const reliability = chartPanel('reliability', 'Reliability diagram (image → text)', eceNote);
+  const sphereNote = note('sphere-note');
+  const calibrationNote = note('calibration-note');
+  const exportImage: Layout['exportImage'] = [];
+  const panel = (name: ChartName, title: string, noteEl: HTMLElement, wide = false) => {
+    const buttons = (['png', 'svg'] as const).map((format) => {
+      const b = button(`export-${format}-${name}`, 'device-camera', format.toUpperCase(), true);
+      b.title = `Save this chart as ${format.toUpperCase()}`;
+      exportImage.push({ chart: name, format, button: b });
+      return b;
+    });
+    return chartPanel(name, title, noteEl, { wide, action: el('div', { class: 'chart-actions' }, ...buttons) });
+  };
+  const scatter = panel('scatter', 'Embedding space (PCA of both modalities)', scatterNote, true);
+  const sphere = panel('sphere', 'Both modalities on the sphere (3D PCA, drag to rotate)', sphereNote, true);
+  const histogram = panel('histogram', 'Positive vs hardest-negative similarity', histogramNote, true);
+  const reliability = panel('reliability', 'Reliability diagram (image → text)', eceNote);
+  const calibration = panel('calibration', 'ECE against softmax temperature', calibrationNote);
 
   const cancel = button('cancel', 'stop-circle', 'Cancel', true);
   const layout: Layout = {
     ...pageTop(root, true, cancel),
     rerun: button('rerun', 'refresh', 'Re-run'),
     exportJson: Object.assign(button('export-json', 'save', 'Export JSON', true), { disabled: true }),
+    exportCsv: Object.assign(button('export-csv', 'save', 'Export CSV', true), { disabled: true }),
+    exportImage,
     cancel,
     warnings: el('div', { id: 'warnings', class: 'banner warning', role: 'alert', hidden: '' }),
     metadata: el('details', { id: 'metadata', class: 'metadata', open: '', hidden: '' }),
@@ -40,12 +61,21 @@ export function buildLayout(root: HTMLElement): Layout {
     cards: el('div', { id: 'cards' }),
     scatterNote,
     eceNote,
-    charts: { scatter: scatter.chart, histogram: histogram.chart, reliability: reliability.chart },
+    sphereNote,
+    calibrationNote,
+    charts: {
+      scatter: scatter.chart,
+      sphere: sphere.chart,
+      histogram: histogram.chart,
+      reliability: reliability.chart,
+      calibration: calibration.chart,
+    },
   };
   const l = layout; // the assembly below reads better short
-  l.results.append(l.cards, el('section', { class: 'charts' }, scatter.panel, histogram.panel, reliability.panel));
+  const panels = [scatter, sphere, histogram, reliability, calibration].map((p) => p.panel);
+  l.results.append(l.cards, el('section', { class: 'charts' }, ...panels));
   root.replaceChildren(
-    pageHeader('Embedding Lens', l, l.rerun, l.exportJson),
+    pageHeader('Embedding Lens', l, l.rerun, l.exportJson, l.exportCsv),
     l.activity,
     l.warnings,
     l.metadata,

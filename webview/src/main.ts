@@ -5,7 +5,9 @@ import type { AnalysisSnapshot, HostToAnalysisView } from '../../src/protocol/an
 import { ChartSet } from './charts/chartSet';
 import { startCompareView } from './compare/compareMain';
 import { startDashboard } from './dashboard/dashboard';
+import { calibrationNote } from './charts/calibrationOption';
 import { scatterNote } from './charts/scatterOption';
+import { sphereNote } from './charts/sphereOption';
 import { byId } from './dom';
 import { formatMetric } from './format';
 import { renderFacts, renderMetadata, renderTitle, renderWarnings } from './header';
@@ -24,12 +26,15 @@ function renderSnapshot(s: AnalysisSnapshot): void {
   layout.empty.hidden = true;
   layout.results.hidden = false;
   layout.exportJson.disabled = false;
+  layout.exportCsv.disabled = false;
   renderTitle(layout.title, s.title);
   renderFacts(layout.facts, s);
   renderWarnings(layout.warnings, s);
   renderMetadata(layout.metadata, s.metadata);
   renderMetricCards(layout.cards, s.metrics);
   layout.scatterNote.textContent = scatterNote(s.scatter);
+  layout.sphereNote.textContent = sphereNote(s.sphere);
+  layout.calibrationNote.textContent = calibrationNote(s);
   layout.eceNote.textContent = `ECE ${formatMetric(s.metrics.ece, false)} at τ = ${s.metrics.ece_tau}: bars below the dashed diagonal are over-confident.`;
   // Charts measure their containers, so they draw after #results is visible.
   charts.render(s);
@@ -60,6 +65,13 @@ function startAnalysis(root: HTMLElement): void {
   });
   layout.rerun.addEventListener('click', () => vscode.postMessage({ type: 'rerun' }));
   layout.exportJson.addEventListener('click', () => vscode.postMessage({ type: 'exportJson' }));
+  layout.exportCsv.addEventListener('click', () => vscode.postMessage({ type: 'exportCsv' }));
+  for (const { chart, format, button } of layout.exportImage) {
+    button.addEventListener('click', () => {
+      const data = charts.exportImage(chart, format);
+      if (data !== undefined) vscode.postMessage({ type: 'exportImage', format, name: chart, data });
+    });
+  }
   layout.cancel.addEventListener('click', () => vscode.postMessage({ type: 'cancel' }));
   onThemeChange(() => charts.redraw());
 

@@ -28,14 +28,41 @@ export class ChartHost<Name extends string, Snapshot> {
     this.redraw();
   }
 
+  /**
+   * One chart as a file body: PNG as a data: URL (twice the screen's pixels), SVG as text from
+   * ECharts' server-side SVG renderer (no DOM, so nothing the CSP could block), at the on-screen
+   * size. Both on the theme's background, since the on-screen charts are transparent.
+   */
+  exportImage(name: Name, format: 'png' | 'svg'): string | undefined {
+    const chart = this.charts[name];
+    const snapshot = this.snapshot;
+    if (!chart || snapshot === undefined) return undefined;
+    const palette = readPalette();
+    if (format === 'png') return chart.getDataURL({ type: 'png', pixelRatio: 2, backgroundColor: palette.background });
+    const svg = init(null, undefined, { renderer: 'svg', ssr: true, width: chart.getWidth(), height: chart.getHeight() });
+    try {
+      svg.setOption({ ...this.optionFor[name](snapshot, palette), backgroundColor: palette.background });
+      return svg.renderToSVGString();
+    } finally {
+      svg.dispose();
+    }
+  }
+
   /** Re-reads the palette: called on a theme change. */
   redraw(): void {
     const snapshot = this.snapshot;
     if (snapshot === undefined) return;
     const palette = readPalette();
-    for (const name of Object.keys(this.optionFor) as Name[]) {
-      const chart = (this.charts[name] ??= init(this.containers[name], undefined, { renderer: 'canvas' }));
-      chart.setOption(this.optionFor[name](snapshot, palette), { notMerge: true });
-    }
+    for (const name of Object.keys(this.optionFor) as Name[]) this.draw(name, snapshot, palette);
+  }
+
+  /** Redraws one chart alone (e.g. while it is dragged), leaving the others as they are. */
+  redrawChart(name: Name): void {
+    if (this.snapshot !== undefined) this.draw(name, this.snapshot, readPalette());
+  }
+
+  private draw(name: Name, snapshot: Snapshot, palette: Palette): void {
+    const chart = (this.charts[name] ??= init(this.containers[name], undefined, { renderer: 'canvas' }));
+    chart.setOption(this.optionFor[name](snapshot, palette), { notMerge: true });
   }
 }

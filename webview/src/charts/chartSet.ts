@@ -4,17 +4,16 @@ import type { Palette } from '../theme';
 import { ChartHost } from './chartHost';
 import './echarts';
 import type { ChartOption } from './echarts';
+import { calibrationOption } from './calibrationOption';
 import { histogramOption } from './histogramOption';
 import { reliabilityOption } from './reliabilityOption';
 import { scatterOption } from './scatterOption';
+import { sphereOption, type SphereView } from './sphereOption';
 
-export type ChartName = 'scatter' | 'histogram' | 'reliability';
+export type ChartName = 'scatter' | 'sphere' | 'histogram' | 'reliability' | 'calibration';
 
-const optionFor: Record<ChartName, (s: AnalysisSnapshot, p: Palette) => ChartOption> = {
-  scatter: (s, p) => scatterOption(s.scatter, p),
-  histogram: (s, p) => histogramOption(s.histogram, p),
-  reliability: (s, p) => reliabilityOption(s.reliability, p),
-};
+/** Radians the sphere turns per pixel dragged. */
+const dragSpeed = 0.01;
 
 declare global {
   interface Window {
@@ -25,8 +24,51 @@ declare global {
 
 /** The panel's charts: drawn from the last snapshot with the theme's colours as they are now. */
 export class ChartSet extends ChartHost<ChartName, AnalysisSnapshot> {
+  private readonly view: SphereView;
+  private listeningForDrags = false;
+
   constructor(containers: Record<ChartName, HTMLElement>) {
+    const sphere = containers.sphere;
+    const view: SphereView = { yaw: 0.6, pitch: 0.35, width: 0, height: 0 };
+    const optionFor: Record<ChartName, (s: AnalysisSnapshot, p: Palette) => ChartOption> = {
+      scatter: (s, p) => scatterOption(s.scatter, p),
+      // The sphere's plot is a square sized from its container, read at each draw (and export).
+      sphere: (s, p) => sphereOption(s.sphere, p, Object.assign(view, { width: sphere.clientWidth, height: sphere.clientHeight })),
+      histogram: (s, p) => histogramOption(s.histogram, p),
+      reliability: (s, p) => reliabilityOption(s.reliability, p),
+      calibration: (s, p) => calibrationOption(s, p),
+    };
     super(containers, optionFor);
+    this.view = view;
     window.embeddingLensCharts = this.charts;
+    // A resize alone would stretch the sphere's square plot; redrawing re-measures it.
+    window.addEventListener('resize', () => this.redrawChart('sphere'));
+  }
+
+  override redraw(): void {
+    super.redraw();
+    const chart = this.charts.sphere;
+    if (chart && !this.listeningForDrags) this.listenForDrags(chart);
+  }
+
+  /** Dragging turns the sphere: left-right about the vertical axis, up-down about the horizontal. */
+  private listenForDrags(chart: EChartsType): void {
+    this.listeningForDrags = true;
+    const zr = chart.getZr();
+    let start: { x: number; y: number; yaw: number; pitch: number } | undefined;
+    zr.on('mousedown', (e) => {
+      start = { x: e.offsetX, y: e.offsetY, yaw: this.view.yaw, pitch: this.view.pitch };
+    });
+    zr.on('mousemove', (e) => {
+      if (!start) return;
+      this.view.yaw = start.yaw + (e.offsetX - start.x) * dragSpeed;
+      this.view.pitch = Math.max(-Math.PI / 2, Math.min(Math.PI / 2, start.pitch + (e.offsetY - start.y) * dragSpeed));
+      this.redrawChart('sphere');
+    });
+    const stop = () => {
+      start = undefined;
+    };
+    zr.on('mouseup', stop);
+    zr.on('globalout', stop);
   }
 }

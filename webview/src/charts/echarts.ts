@@ -1,13 +1,21 @@
 /** The parts of ECharts the panel draws with, and nothing else (keeps the bundle small). */
-import { CustomChart, LinesChart, ScatterChart } from 'echarts/charts';
-import type { CustomSeriesOption, LinesSeriesOption, ScatterSeriesOption } from 'echarts/charts';
-import { GridComponent, LegendComponent, TooltipComponent } from 'echarts/components';
-import type { GridComponentOption, LegendComponentOption, TooltipComponentOption } from 'echarts/components';
+import { CustomChart, LineChart, LinesChart, ScatterChart } from 'echarts/charts';
+import type { CustomSeriesOption, LineSeriesOption, LinesSeriesOption, ScatterSeriesOption } from 'echarts/charts';
+import { GridComponent, LegendComponent, MarkLineComponent, TooltipComponent } from 'echarts/components';
+import type { GridComponentOption, LegendComponentOption, MarkLineComponentOption, TooltipComponentOption } from 'echarts/components';
 import { use, type ComposeOption } from 'echarts/core';
-import { CanvasRenderer } from 'echarts/renderers';
+// SVG only for export: the on-screen charts use the canvas, the SVG file comes from server-side rendering.
+import { CanvasRenderer, SVGRenderer } from 'echarts/renderers';
 
-use([ScatterChart, LinesChart, CustomChart, GridComponent, LegendComponent, TooltipComponent, CanvasRenderer]);
+use([ScatterChart, LineChart, LinesChart, CustomChart, GridComponent, LegendComponent, MarkLineComponent, TooltipComponent, CanvasRenderer, SVGRenderer]);
 
 export type ChartOption = ComposeOption<
-  ScatterSeriesOption | LinesSeriesOption | CustomSeriesOption | GridComponentOption | LegendComponentOption | TooltipComponentOption
+  | ScatterSeriesOption
+  | LineSeriesOption
+  | LinesSeriesOption
+  | CustomSeriesOption
+  | GridComponentOption
+  | LegendComponentOption
+  | MarkLineComponentOption
+  | TooltipComponentOption
 >;

@@ -19,12 +19,19 @@ function pairLineOpacity(pairs: number): number {
 export function scatterOption(s: ScatterData, p: Palette): ChartOption {
   const image = points(s.image);
   const text = points(s.text);
-  const pairs = image.slice(0, text.length).map((a, i) => ({ coords: [a, text[i]] }));
+  const joined = s.lines ?? image.map((_, i) => i);
+  const pairs = joined.map((i) => ({ coords: [image[i], text[i]] }));
+  // Large mode draws the points in one batched path, progressively in chunks: 100,000 per
+  // modality stay responsive to zoom, legend toggles and tooltips.
   const dot = (name: string, data: [number, number][], color: string) => ({
     type: 'scatter' as const,
     name,
     data,
-    symbolSize: data.length > 2000 ? 3 : 5,
+    symbolSize: data.length > 20000 ? 2 : data.length > 2000 ? 3 : 5,
+    large: true,
+    largeThreshold: 2000,
+    progressive: 20000,
+    progressiveThreshold: 20000,
     itemStyle: { color, opacity: 0.8 },
     emphasis: { scale: 2 },
   });
@@ -59,8 +66,11 @@ export function scatterOption(s: ScatterData, p: Palette): ChartOption {
   };
 }
 
-/** Said under the chart when only some pairs are drawn. */
+/** Said under the chart: which pairs are drawn, and which of them are joined by lines. */
 export function scatterNote(s: ScatterData): string {
-  if (s.shown >= s.total) return `All ${formatCount(s.total)} pairs; faint lines join each image to its caption.`;
-  return `Showing ${formatCount(s.shown)} of ${formatCount(s.total)} pairs (${s.rule ?? 'a sample'}); faint lines join each image to its caption.`;
+  const drawn = s.shown >= s.total ? `All ${formatCount(s.total)} pairs` : `Showing ${formatCount(s.shown)} of ${formatCount(s.total)} pairs (${s.rule ?? 'a sample'})`;
+  const lines = s.lines
+    ? `faint lines join image and caption for ${formatCount(s.lines.length)} of them (a seeded uniform sample of ${formatCount(s.lines.length)} pairs)`
+    : 'faint lines join each image to its caption';
+  return `${drawn}; ${lines}.`;
 }

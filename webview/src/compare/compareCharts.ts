@@ -1,7 +1,7 @@
 import type { EChartsType } from 'echarts/core';
 import type { CompareSnapshot } from '../../../src/protocol/comparePanel';
 import { ChartHost } from '../charts/chartHost';
-import { readPalette, type Palette } from '../theme';
+import type { Palette } from '../theme';
 import './echarts';
 import type { CompareChartOption } from './echarts';
 import { histogramsOption } from './histogramsOption';
@@ -28,10 +28,5 @@ export class CompareCharts extends ChartHost<CompareChartName, CompareSnapshot> 
   constructor(containers: Record<CompareChartName, HTMLElement>) {
     super(containers, optionFor);
     window.embeddingLensCompareCharts = this.charts;
-  }
-
-  /** The chart as a PNG data URL on the theme's background (a transparent PNG is unreadable elsewhere). */
-  png(name: CompareChartName): string | undefined {
-    return this.charts[name]?.getDataURL({ type: 'png', pixelRatio: 2, backgroundColor: readPalette().background });
   }
 }

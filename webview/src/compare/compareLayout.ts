@@ -15,6 +15,7 @@ export interface CompareLayout extends PageTop {
   metrics: HTMLElement;
   charts: Record<CompareChartName, HTMLElement>;
   pngButtons: Record<CompareChartName, VscodeButton>;
+  svgButtons: Record<CompareChartName, VscodeButton>;
   ranksSection: HTMLElement;
   rankDirection: HTMLSelectElement;
   ranks: HTMLElement;
@@ -28,9 +29,14 @@ const chartTitles: Record<CompareChartName, [string, string]> = {
 
 export function buildCompareLayout(root: HTMLElement): CompareLayout {
   const png = (name: CompareChartName) => button(`png-${name}`, 'file-media', 'PNG', true);
+  const svg = (name: CompareChartName) => button(`svg-${name}`, 'file-media', 'SVG', true);
   const pngButtons = { plane: png('plane'), histograms: png('histograms'), recall: png('recall') };
+  const svgButtons = { plane: svg('plane'), histograms: svg('histograms'), recall: svg('recall') };
   const panel = (name: CompareChartName, wide = false) =>
-    chartPanel(name, chartTitles[name][0], el('p', { class: 'note' }, chartTitles[name][1]), { wide, action: pngButtons[name] });
+    chartPanel(name, chartTitles[name][0], el('p', { class: 'note' }, chartTitles[name][1]), {
+      wide,
+      action: el('div', { class: 'chart-actions' }, pngButtons[name], svgButtons[name]),
+    });
   const panels = { plane: panel('plane'), histograms: panel('histograms'), recall: panel('recall', true) };
   const cancel = button('cancel', 'stop-circle', 'Cancel', true);
   const l: CompareLayout = {
@@ -46,6 +52,7 @@ export function buildCompareLayout(root: HTMLElement): CompareLayout {
     metrics: el('div', { id: 'metrics', class: 'table-scroll' }),
     charts: { plane: panels.plane.chart, histograms: panels.histograms.chart, recall: panels.recall.chart },
     pngButtons,
+    svgButtons,
     ranksSection: el('section', { id: 'rank-changes', class: 'section' }),
     rankDirection: el('select', { id: 'rank-direction', class: 'picker', 'aria-label': 'Query direction' }, el('option', { value: 'i2t' }, 'image → text'), el('option', { value: 't2i' }, 'text → image')),
     ranks: el('div', { id: 'ranks' }),

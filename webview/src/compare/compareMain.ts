@@ -69,8 +69,14 @@ export function startCompareView(root: HTMLElement): void {
   });
   for (const [name, b] of Object.entries(l.pngButtons) as [CompareChartName, HTMLElement][]) {
     b.addEventListener('click', () => {
-      const dataUrl = charts.png(name);
+      const dataUrl = charts.exportImage(name, 'png');
       if (dataUrl) compareApi.postMessage({ type: 'exportPng', chart: name, dataUrl });
+    });
+  }
+  for (const [name, b] of Object.entries(l.svgButtons) as [CompareChartName, HTMLElement][]) {
+    b.addEventListener('click', () => {
+      const svg = charts.exportImage(name, 'svg');
+      if (svg) compareApi.postMessage({ type: 'exportSvg', chart: name, svg });
     });
   }
   onThemeChange(() => charts.redraw());

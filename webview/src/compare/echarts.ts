@@ -4,9 +4,10 @@ import type { BarSeriesOption, CustomSeriesOption, LineSeriesOption, LinesSeries
 import { GridComponent, LegendComponent, TooltipComponent } from 'echarts/components';
 import type { GridComponentOption, LegendComponentOption, TooltipComponentOption } from 'echarts/components';
 import { use, type ComposeOption } from 'echarts/core';
-import { CanvasRenderer } from 'echarts/renderers';
+// SVG only for export (ChartHost.exportImage); the charts on screen use the canvas.
+import { CanvasRenderer, SVGRenderer } from 'echarts/renderers';
 
-use([BarChart, LineChart, ScatterChart, GridComponent, LegendComponent, TooltipComponent, CanvasRenderer]);
+use([BarChart, LineChart, ScatterChart, GridComponent, LegendComponent, TooltipComponent, CanvasRenderer, SVGRenderer]);
 
 /** Includes the analysis charts' series types so their shared baseOption() spreads in. */
 export type CompareChartOption = ComposeOption<
