@@ -21,6 +21,9 @@ const dim = 512;
 /** analyzeUnfused holds several float32 N x N matrices at once: 100 MB each at 5,000, 1.6 GB at 20,000. */
 const unfusedMax = 5000;
 const targetSeconds = 3;
+/** The memory target: 100,000 pairs with peak RSS under 2 GB (the `--n 100000` run checks it). */
+const memoryTargetPairs = 100_000;
+const memoryTargetMB = 2000;
 
 interface Run {
   seconds: number;
@@ -65,6 +68,10 @@ async function main(): Promise<void> {
     const r = await measure(async () => (await analyze(ckpt)).result.uniformity);
     fused.set(n, r);
     console.log(line('fused', n, r));
+  }
+  if (only !== undefined && only >= memoryTargetPairs) {
+    const peak = fused.get(only)!.peakRssMB;
+    console.log(`target: N=100,000 under ${memoryTargetMB} MB peak RSS: ${peak < memoryTargetMB ? 'met' : 'MISSED'} (${peak.toFixed(0)} MB at N=${only})`);
   }
   if (!only) {
     for (const n of sizes) {

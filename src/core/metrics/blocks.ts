@@ -1,6 +1,7 @@
 /**
- * Bytes one block row costs: its row of the read-back buffer (all `cols` columns, in JS), plus its
- * share of the backend's one block x chunk product at a time (product row, read-back copy, and
+ * Bytes one block row costs: its row of the read-back buffer (counted as all `cols` columns; the
+ * runner holds the within-set and cross parts one at a time, so it needs at most the wider), plus
+ * its share of the backend's one block x chunk product at a time (product row, read-back copy, and
  * slack for the block row itself). Products go chunk by chunk, so only the JS row spans `cols`.
  */
 export const bytesPerBlockRow = (cols: number): number => (cols + 3 * 512) * 4;

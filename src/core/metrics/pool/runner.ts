@@ -6,6 +6,13 @@
  * (tfjs-wasm runs transposeB about 8x slower) against an operand small enough to stay in cache (one
  * 512 x 10,000 operand measured 17 GFLOP/s, 512-column chunks 28). Chunks also give the triangle for
  * free: rows [a, b) of a set only need that set's columns from a's chunk on (pairs i < j).
+ *
+ * Chunks are transposed from the shared rows when a product needs them. A runner keeps them across
+ * units only while spec.chunkCacheBytes allows: every chunk costs its backend twice its size (wasm's
+ * XNNPACK keeps packed weights beside each B operand), and a wasm heap never shrinks, so caching all
+ * of X^T and Y^T in each of two workers cost 1.6 GB at N = 100,000. Past the cache a chunk lives for
+ * one product (0.6 ms of transposing and upload, ~1 ms with the packing, against 7 ms for its
+ * 333-row product).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { expNonPositive } from '../fastExp';
@@ -36,6 +43,8 @@ export class BlockRunner {
   /** Backend bytes the cached chunks hold (spec.chunkCacheBytes at most). */
   private cachedBytes = 0;
   private buffer = new Float32Array(0);
+  /** Transposition space for the next chunk upload. */
+  private scratch = new Float32Array(0);
 
   constructor(private readonly spec: PassSpec) {
     this.columns = spec.columns ? columnStats(spec.nt, spec.t2i.eceQueries.length) : undefined;
@@ -53,7 +62,10 @@ export class BlockRunner {
     const m = this.spec[which];
     const rows = m.length / dim;
     const w = Math.min(chunkCols, rows - c * chunkCols);
-    const data = new Float32Array(dim * w);
+    // wasm copies a new tensor's values into its heap at once, so one scratch array serves every
+    // upload; cpu keeps the array it is given, so there each chunk needs its own.
+    if (this.scratch.length < dim * w || tf.getBackend() !== 'wasm') this.scratch = new Float32Array(dim * chunkCols);
+    const data = this.scratch.subarray(0, dim * w);
     for (let r = 0; r < w; r++) for (let d = 0, base = (c * chunkCols + r) * dim; d < dim; d++) data[d * w + r] = m[base + d];
     const t = tf.tensor2d(data, [dim, w]);
     const bytes = chunkBackendBytes(dim, w);
@@ -112,24 +124,36 @@ export class BlockRunner {
     }
   }
 
+  /**
+   * A unit's product rows are [within-set part | cross part]. The two are multiplied and folded one
+   * after the other through one buffer as wide as the wider part, not both: the within-set sum and
+   * the cross statistics read disjoint columns, so each sum still runs row by row, column by column.
+   */
   async run(index: number): Promise<void> {
     const u = this.spec.units[index];
     const { from, within, cross } = unitWidths(this.spec, u);
-    const width = within + cross;
     const rows = u.b - u.a;
-    if (this.buffer.length < rows * width) this.buffer = new Float32Array(rows * width);
+    if (this.buffer.length < rows * Math.max(within, cross)) this.buffer = new Float32Array(rows * Math.max(within, cross));
     const [own, other] = u.kind === 'image' ? (['x', 'y'] as const) : (['y', 'x'] as const);
     const block = this.rowsOf(own, u.a, u.b);
     const chunksOf = (n: number) => Math.ceil(n / chunkCols);
+    let inSet = 0;
+    let across = 0;
     try {
-      if (within) await this.product(block, own, from / chunkCols, chunksOf(own === 'x' ? this.spec.ni : this.spec.nt), 0, width);
-      if (cross) await this.product(block, other, 0, chunksOf(cross), within, width);
+      if (within) {
+        await this.product(block, own, from / chunkCols, chunksOf(own === 'x' ? this.spec.ni : this.spec.nt), 0, within);
+        inSet = withinSum(this.buffer, u, from, within, this.spec.uniformityT);
+      }
+      if (cross) {
+        await this.product(block, other, 0, chunksOf(cross), 0, cross);
+        if (u.kind === 'image') across = imageRows(this.buffer, u, this.spec, this.columns);
+        else textRows(this.buffer, u, this.spec);
+      }
     } finally {
       block.dispose();
     }
-    const sums = u.kind === 'image' ? imageRows(this.buffer, u, from, within, this.spec, this.columns) : textRows(this.buffer, u, from, within, this.spec);
-    this.spec.unitSums[2 * index] = sums.within;
-    this.spec.unitSums[2 * index + 1] = sums.cross;
+    this.spec.unitSums[2 * index] = inSet;
+    this.spec.unitSums[2 * index + 1] = across;
   }
 
   dispose(): void {
@@ -138,30 +162,39 @@ export class BlockRunner {
     this.chunks.y = [];
     this.cachedBytes = 0;
     this.buffer = new Float32Array(0);
+    this.scratch = new Float32Array(0);
   }
 }
 
+/** Sum of exp(-t ||a - b||^2) over the pairs i < j in the within-set rows [a, b) x [from, ...). */
+function withinSum(v: Float32Array, u: Unit, from: number, within: number, uniformityT: number): number {
+  const t2 = 2 * uniformityT;
+  let inSet = 0;
+  for (let i = u.a; i < u.b; i++) {
+    const base = (i - u.a) * within;
+    // ||a - b||^2 = 2 - 2 a.b on unit vectors, so exp(-t ||a - b||^2) = exp(2t s - 2t).
+    for (let c = base + i + 1 - from, end = base + within; c < end; c++) inSet += expNonPositive(t2 * v[c] - t2);
+  }
+  return inSet;
+}
+
 /**
- * Image rows of [X X^T (images j >= from) | X Y^T]. Multi-caption: the rank counts texts above the
- * best caption of the image (= the min rank over its captions), and the hardest negative skips every
- * caption of the image. Columns mode also folds each X Y^T column into the t2i statistics.
+ * Image rows of X Y^T (the cross part, row width nt); returns their uniformity sum. Multi-caption:
+ * the rank counts texts above the best caption of the image (= the min rank over its captions), and
+ * the hardest negative skips every caption of the image. Columns mode also folds each X Y^T column
+ * into the t2i statistics.
  */
-function imageRows(v: Float32Array, u: Unit, from: number, within: number, spec: PassSpec, col: ColumnStats | undefined) {
+function imageRows(v: Float32Array, u: Unit, spec: PassSpec, col: ColumnStats | undefined): number {
   const { nt, sampled } = spec;
   const { owner, captionStart, captions } = spec.pairing;
   const t2 = 2 * spec.uniformityT;
   const invTau = 1 / spec.eceTau;
   const st = spec.i2t;
-  const width = within + nt;
   const textPos = spec.t2i.positive;
   const eceTexts = spec.t2i.eceQueries;
-  let inSet = 0;
   let cross = 0;
   for (let i = u.a; i < u.b; i++) {
-    const base = (i - u.a) * width;
-    // ||a - b||^2 = 2 - 2 a.b on unit vectors, so exp(-t ||a - b||^2) = exp(2t s - 2t).
-    for (let c = base + i + 1 - from, end = base + within; c < end; c++) inSet += expNonPositive(t2 * v[c] - t2);
-    const c0 = base + within;
+    const c0 = (i - u.a) * nt;
     let p = -Infinity;
     for (let q = captionStart[i]; q < captionStart[i + 1]; q++) {
       const s = v[c0 + captions[q]];
@@ -210,23 +243,17 @@ function imageRows(v: Float32Array, u: Unit, from: number, within: number, spec:
       }
     }
   }
-  return { within: inSet, cross };
+  return cross;
 }
 
-/** Text rows of [Y Y^T (texts j >= from) | Y X^T]; without columns mode each caption ranks its own image among all images. */
-function textRows(v: Float32Array, u: Unit, from: number, within: number, spec: PassSpec) {
-  const ni = spec.columns ? 0 : spec.ni;
+/** Text rows of Y X^T (without columns mode only, row width ni): each caption ranks its own image among all images. */
+function textRows(v: Float32Array, u: Unit, spec: PassSpec): void {
+  const { ni } = spec;
   const { owner } = spec.pairing;
-  const t2 = 2 * spec.uniformityT;
   const invTau = 1 / spec.eceTau;
   const st = spec.t2i;
-  const width = within + ni;
-  let inSet = 0;
   for (let k = u.a; k < u.b; k++) {
-    const base = (k - u.a) * width;
-    for (let c = base + k + 1 - from, end = base + within; c < end; c++) inSet += expNonPositive(t2 * v[c] - t2);
-    if (!ni) continue;
-    const c0 = base + within;
+    const c0 = (k - u.a) * ni;
     const img = owner[k];
     const p = v[c0 + img];
     st.positive[k] = p;
@@ -255,5 +282,4 @@ function textRows(v: Float32Array, u: Unit, from: number, within: number, spec: 
       st.correct[pos] = arg === img ? 1 : 0;
     }
   }
-  return { within: inSet, cross: 0 };
 }
