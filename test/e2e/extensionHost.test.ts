@@ -29,8 +29,11 @@ const hostTimeoutMs = 150000;
 const stallLimitMs = 50;
 const cancelLimitMs = 3000;
 
-/** Pairs of the checkpoint whose analysis gets cancelled: ~17 s of work, so it is surely still running. */
-const cancelPairs = 10000;
+/**
+ * Pairs of the checkpoint whose analysis gets cancelled: ~20 s of work on 2 cores, so it is surely
+ * still running when the panel has loaded (10,000 pairs finished first on a quiet CI machine).
+ */
+const cancelPairs = 20000;
 const cancelName = `clip-${cancelPairs}.npy`;
 
 /** What this runner saw in the workbench at the cancel rendezvous. */
