@@ -3,6 +3,7 @@
  * per-query outputs (each runner writes disjoint rows), per-unit partial sums and the work counters.
  * Everything here survives structured cloning with its SharedArrayBuffers still shared.
  */
+import type { QueryStats } from '../blockedPass';
 import type { Pairing } from '../pairing';
 
 /** Rows [a, b) of the image set (`image`) or of the text set (`text`); `cost` weighs progress. */
@@ -13,14 +14,8 @@ export interface Unit {
   cost: number;
 }
 
-export interface SharedQueryStats {
-  positive: Float32Array;
-  hardestNegative: Float32Array;
-  rank: Int32Array;
-  /** Softmax confidence and correctness, per ECE query (the order of `eceQueries`). */
-  confidence: Float64Array;
-  correct: Uint8Array;
-  eceQueries: Int32Array;
+/** A direction's query statistics, in shared memory so every runner writes its own rows. */
+export interface SharedQueryStats extends QueryStats {
   /** Position of each query in `eceQueries`, or -1 when its confidence is not computed. */
   ecePos: Int32Array;
 }
