@@ -10,6 +10,18 @@ import { assertInputError, exactValues, tempDir } from '../helpers/readerFixture
 const dir = tempDir();
 const at = (name: string): string => path.join(dir, name);
 
+test('float16 and big-endian float32 arrays larger than one conversion chunk decode whole', async () => {
+  // 2 x 600 x 1024 = 1,228,800 elements: two chunks of the reader's chunked conversion.
+  const shape = [2, 600, 1024];
+  const data = exactValues(2 * 600 * 1024);
+  for (const [dtype, bigEndian] of [['float16', false], ['float32', true]] as [NpyDtype, boolean][]) {
+    const file = at(`chunks-${dtype}-${bigEndian}.npy`);
+    await writeNpy(file, shape, data, { dtype, bigEndian });
+    const [only] = (await readArrays(file)).values();
+    assert.deepEqual(only.data, data, file);
+  }
+});
+
 test('npy round trips every dtype, byte order, memory order and format version', async () => {
   const shape = [2, 3, 5];
   const data = exactValues(30);

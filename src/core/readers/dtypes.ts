@@ -77,6 +77,32 @@ export async function readRawFloat32(
   return out;
 }
 
+/** Elements converted per chunk: 4 MiB of float32 output at a time. */
+const chunkElements = 1 << 20;
+
+/**
+ * Any other float type (float16, bfloat16, float64, big-endian float32) read and converted a chunk
+ * at a time into the float32 result, so the file's bytes never sit in memory whole beside it.
+ */
+export async function readFloatChunks(
+  read: (offset: number, target: Uint8Array, what: string) => Promise<void>,
+  offset: number,
+  count: number,
+  type: ElementType,
+  file: string,
+  what: string,
+): Promise<Float32Array> {
+  const out = new Float32Array(count);
+  const buf = new Uint8Array(Math.min(count, chunkElements) * type.size);
+  for (let done = 0; done < count; done += chunkElements) {
+    const k = Math.min(chunkElements, count - done);
+    const bytes = buf.subarray(0, k * type.size);
+    await read(offset + done * type.size, bytes, what);
+    out.set(decodeElements(bytes, type, k, file, what) as Float32Array, done);
+  }
+  return out;
+}
+
 /**
  * Floats widen or narrow to float32, integers narrow to int32 (the only integers the core takes are
  * indices, which never need more). `what` names the array in error messages.

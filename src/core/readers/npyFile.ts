@@ -1,6 +1,6 @@
 /** A .npy file as an OpenedArrays: one array, named after the file. */
 import * as path from 'node:path';
-import { elementCount, isRawFloat32, readRawFloat32 } from './dtypes';
+import { elementCount, isFloatType, isRawFloat32, readFloatChunks, readRawFloat32 } from './dtypes';
 import type { OpenFile } from './fileAccess';
 import { decodeNpyData, npyDataBytes, npyHeaderEnd, npyPreambleBytes, parseNpyHeader } from './npy';
 import type { OpenedArrays } from './types';
@@ -17,8 +17,12 @@ export async function openNpy(f: OpenFile): Promise<OpenedArrays> {
         info,
         async load() {
           const count = elementCount(header.shape);
-          if (isRawFloat32(header.type) && !header.fortranOrder && npyDataBytes(header) <= f.size - end) {
-            return { ...info, data: await readRawFloat32((o, t, w) => f.readInto(o, t, w), end, count, 'the array data') };
+          if (!header.fortranOrder && isFloatType(header.type.name) && npyDataBytes(header) <= f.size - end) {
+            const read = (o: number, t: Uint8Array, w: string) => f.readInto(o, t, w);
+            const data = isRawFloat32(header.type)
+              ? await readRawFloat32(read, end, count, 'the array data')
+              : await readFloatChunks(read, end, count, header.type, f.file, 'the array data');
+            return { ...info, data };
           }
           // Read no more than the header promises; a short file is reported by decodeNpyData.
           const data = await f.read(end, Math.min(npyDataBytes(header), f.size - end), 'the array data');

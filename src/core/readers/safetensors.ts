@@ -3,7 +3,7 @@
  * shape, data_offsets, plus an optional string->string `__metadata__`), then the tensor bytes.
  */
 import { InputError } from '../errors';
-import { decodeElements, elementCount, isRawFloat32, readRawFloat32, safetensorsElementType, shapeText } from './dtypes';
+import { decodeElements, elementCount, isFloatType, isRawFloat32, readFloatChunks, readRawFloat32, safetensorsElementType, shapeText } from './dtypes';
 import type { OpenFile } from './fileAccess';
 import type { ArraySource, OpenedArrays } from './types';
 
@@ -60,8 +60,13 @@ export async function openSafetensors(f: OpenFile): Promise<OpenedArrays> {
       async load() {
         if (!type) throw new InputError(f.file, `tensor '${t.name}' has dtype ${t.dtype}, which Embedding Lens cannot read`);
         const count = elementCount(t.shape);
-        if (isRawFloat32(type) && t.end - t.begin === count * 4) {
-          return { ...info, data: await readRawFloat32((o, b, w) => f.readInto(o, b, w), dataStart + t.begin, count, `tensor '${t.name}'`) };
+        if (isFloatType(type.name) && t.end - t.begin === count * type.size) {
+          const read = (o: number, b: Uint8Array, w: string) => f.readInto(o, b, w);
+          const what = `tensor '${t.name}'`;
+          const data = isRawFloat32(type)
+            ? await readRawFloat32(read, dataStart + t.begin, count, what)
+            : await readFloatChunks(read, dataStart + t.begin, count, type, f.file, what);
+          return { ...info, data };
         }
         const bytes = await f.read(dataStart + t.begin, t.end - t.begin, `tensor '${t.name}'`);
         return { ...info, data: decodeElements(bytes, type, elementCount(t.shape), f.file, `tensor '${t.name}'`) };
