@@ -4,9 +4,12 @@ import type { AnalyzedCheckpoint } from './analyzeFiles';
 import { temperatureSweep } from './calibration/temperatureSweep';
 import type { Matrix } from './checkpoint';
 import { histogram2 } from './metrics/histogram';
+import { dosnes } from './projection/dosnes';
 import { pca } from './projection/pca';
+import { clampEps, linearBelow } from './train/mixup';
 import { mulberry32 } from './random';
-import type { AnalysisSnapshot, ScatterData, SphereData } from '../protocol/analysisPanel';
+import { sampleBeta } from './train/betaSample';
+import type { AnalysisSnapshot, GeodesicArcs, ScatterData, SphereData } from '../protocol/analysisPanel';
 
 /**
  * Pairs drawn in the 2D scatter; beyond this a seeded uniform sample. The chart stays interactive
@@ -17,6 +20,15 @@ export const maxScatterPairs = 100_000;
 export const maxFitPairs = 5000;
 /** Pairs whose image and text the scatter joins with a line; more would paint a solid blob. */
 export const maxPairLines = 2000;
+/**
+ * Pairs (so twice as many points) DOSNES lays out, a seeded sample of the sphere's. Its O(n²)
+ * iterations took ~2 s at 1,000 points and ~7 s at 2,000 on one core here, so 2,000 was too slow.
+ */
+export const maxDosnesPairs = 500;
+/** Pairs whose geodesic arc the sphere draws for a run checkpoint; more would hide the points. */
+export const maxArcPairs = 200;
+/** Points along each arc: enough for a smooth curve at the sphere's size. */
+const arcSteps = 17;
 const histogramBins = 60;
 
 /** Indices of up to `k` of `n` items, a seeded uniform sample in increasing order. */
@@ -94,11 +106,70 @@ async function projections(a: AnalyzedCheckpoint): Promise<{ scatter: ScatterDat
     rule: sampled ? `uniform random sample of ${chosen.length} pairs (seeded)` : undefined,
     lines: lines.length < chosen.length ? Array.from(lines) : undefined,
   };
-  return { scatter, sphere: sphere(projected, fit.length, explained, pairs) };
+  const runConfig = mixConfig(a.checkpoint.metadata);
+  const arcs = runConfig && geodesicArcs(points, projected, offset, fit.length, runConfig);
+  return { scatter, sphere: { ...sphere(points, projected, fit.length, explained, pairs), ...(arcs && { arcs }) } };
 }
 
-/** The fit sample's 3D coordinates pushed onto the unit sphere, and the arrow between the modality means. */
-function sphere(projected: Float32Array, n: number, explained: number[], total: number): SphereData {
+/** beta and seed of the m²-Mix run that wrote this checkpoint (trainer.ts puts its config JSON in the metadata). */
+function mixConfig(metadata: Record<string, string> | undefined): { beta: number; seed: number } | undefined {
+  if (metadata?.config === undefined) return undefined;
+  try {
+    const c = JSON.parse(metadata.config) as { beta?: unknown; seed?: unknown };
+    return typeof c.beta === 'number' && c.beta > 0 && typeof c.seed === 'number' ? { beta: c.beta, seed: c.seed } : undefined;
+  } catch {
+    return undefined; // someone else's `config` entry: not a run checkpoint
+  }
+}
+
+/**
+ * m_λ(x, y) = sin(λθ)/sinθ x + sin((1 - λ)θ)/sinθ y (core/train/mixup.ts) for a sample of the fit
+ * pairs. Projection is linear, so each mix's PCA coordinates are the same combination of x's and y's
+ * uncentred ones (projected + offset), less the offset; then pushed onto the sphere. Training drew
+ * one λ per batch and epoch, so no single λ belongs to a pair: each pair's marked λ is a draw of
+ * the run's Beta(β, β) from a generator seeded with the run's seed, showing where such mixes fall.
+ */
+function geodesicArcs(points: Matrix, projected: Float32Array, offset: number[], n: number, run: { beta: number; seed: number }): GeodesicArcs {
+  const dim = points.cols;
+  const rng = mulberry32(run.seed);
+  const arcs: number[][] = [];
+  const negatives: number[] = [];
+  for (const r of samplePairs(n, maxArcPairs, 1357)) {
+    const x = points.data.subarray(r * dim, (r + 1) * dim);
+    const y = points.data.subarray((n + r) * dim, (n + r + 1) * dim);
+    let dot = 0;
+    for (let d = 0; d < dim; d++) dot += x[d] * y[d];
+    // The clamp and the small-angle limit are mixup.ts's, so the curve is the one training mixed along.
+    const theta = Math.acos(Math.min(1 - clampEps, Math.max(-1 + clampEps, dot)));
+    const linear = theta < linearBelow;
+    const at = (lambda: number, out: number[]) => {
+      const ca = linear ? lambda : Math.sin(lambda * theta) / Math.sin(theta);
+      const cb = linear ? 1 - lambda : Math.sin((1 - lambda) * theta) / Math.sin(theta);
+      const p = [0, 1, 2].map((c) => ca * (projected[3 * r + c] + offset[c]) + cb * (projected[3 * (n + r) + c] + offset[c]) - offset[c]);
+      const len = Math.hypot(p[0], p[1], p[2]) || 1;
+      out.push(...p.map((v) => v / len));
+    };
+    const arc: number[] = [];
+    for (let s = 0; s < arcSteps; s++) at(1 - s / (arcSteps - 1), arc);
+    arcs.push(arc);
+    at(sampleBeta(rng, run.beta, run.beta), negatives);
+  }
+  return { arcs, negatives, beta: run.beta, seed: run.seed };
+}
+
+/** Mean of each of the three coordinates of the `count` points interleaved in `xyz` from `from`. */
+function mean3(xyz: ArrayLike<number>, from: number, count: number): number[] {
+  const m = [0, 0, 0];
+  for (let r = from; r < from + count; r++) for (let c = 0; c < 3; c++) m[c] += xyz[3 * r + c] / count;
+  return m;
+}
+
+/**
+ * The fit sample's 3D coordinates pushed onto the unit sphere, the arrow between the modality
+ * means, and the DOSNES layout of a sample of those pairs (`points`: the fit sample's unit rows,
+ * images then texts).
+ */
+function sphere(points: Matrix, projected: Float32Array, n: number, explained: number[], total: number): SphereData {
   const onSphere = (from: number) => {
     const out: number[] = [];
     const mean = [0, 0, 0];
@@ -114,6 +185,19 @@ function sphere(projected: Float32Array, n: number, explained: number[], total: 
   };
   const i = onSphere(0);
   const t = onSphere(n);
+  const sample = samplePairs(n, maxDosnesPairs, 2468);
+  const k = sample.length;
+  const dim = points.cols;
+  const x = new Float32Array(2 * k * dim);
+  const init = new Float32Array(2 * k * 3);
+  sample.forEach((r, s) => {
+    for (const [modality, from] of [[0, 0], [1, n]]) {
+      const row = modality * k + s;
+      x.set(points.data.subarray((from + r) * dim, (from + r + 1) * dim), row * dim);
+      init.set((modality ? t.out : i.out).slice(3 * r, 3 * r + 3), row * 3);
+    }
+  });
+  const y = dosnes(x, 2 * k, dim, init);
   return {
     image: i.out,
     text: t.out,
@@ -122,6 +206,12 @@ function sphere(projected: Float32Array, n: number, explained: number[], total: 
     explained: [explained[0], explained[1], explained[2]],
     shown: n,
     total,
+    dosnes: {
+      image: Array.from(y.subarray(0, 3 * k)),
+      text: Array.from(y.subarray(3 * k)),
+      gap: { from: mean3(y, 0, k), to: mean3(y, k, k) },
+      dosnesPairs: k,
+    },
   };
 }
 

@@ -18,6 +18,14 @@ export interface ScatterData {
   lines?: number[];
 }
 
+/** Points on the unit sphere: interleaved x,y,z of image points, then of text points, same pairs in the same order. */
+export interface SphereLayout {
+  image: number[];
+  text: number[];
+  /** Mean image point to mean text point (inside the ball): the modality gap in this layout. */
+  gap: { from: number[]; to: number[] };
+}
+
 /** Both modalities in 3D PCA coordinates, each point pushed onto the unit sphere. */
 export interface SphereData {
   /** Interleaved x,y,z of image points, then of text points, for the same pairs in the same order. */
@@ -28,6 +36,26 @@ export interface SphereData {
   explained: [number, number, number];
   shown: number;
   total: number;
+  /**
+   * DOSNES (core/projection/dosnes.ts) of a seeded sample of `dosnesPairs` of the drawn pairs, both
+   * modalities together, started from their PCA points; the view switches between the two.
+   */
+  dosnes: SphereLayout & { dosnesPairs: number };
+  /** Only for checkpoints of an m²-Mix run (their metadata carries the run's config): see GeodesicArcs. */
+  arcs?: GeodesicArcs;
+}
+
+/**
+ * Geodesic mixes m_λ(x_i, y_i) of image x_i and text y_i for a seeded sample of the drawn pairs,
+ * in the PCA view's axes, each point pushed onto the sphere.
+ */
+export interface GeodesicArcs {
+  /** Per pair, interleaved x,y,z of the mix at λ = 1 (the image) down to λ = 0 (the text). */
+  arcs: number[][];
+  /** Per pair, x,y,z of the mix at that pair's λ (interleaved): the mixed hard negative. */
+  negatives: number[];
+  beta: number;
+  seed: number;
 }
 
 /** ECE of image queries against the softmax temperature (core/calibration/temperatureSweep.ts). */

@@ -92,8 +92,9 @@ export async function analyzeThroughPalette(h: VscodeHost, file: string): Promis
       await h.page.keyboard.press('Escape');
     }
   }
-  // Typing before the file QuickPick replaces the palette would send keys to the editor.
+  // Typing before the file QuickPick replaces the palette would send keys to the editor. The pick is
+  // known by its title: the row for `file` may be scrolled out of the list, so it cannot be awaited.
   const name = path.basename(file);
-  await h.page.locator('.quick-input-widget .quick-input-list .monaco-list-row').filter({ hasText: name }).first().waitFor({ timeout: 15000 });
+  await h.page.locator('.quick-input-widget .quick-input-title').filter({ hasText: 'Embedding Lens: Analyze Embeddings' }).waitFor({ timeout: 15000 });
   await accept(h, name, name, 15000);
 }

@@ -3,7 +3,7 @@ import { before, describe, it } from 'node:test';
 import { initBackend } from '../../src/core/backend';
 import { analyze } from '../../src/core/metrics/analyze';
 import { generateSample } from '../../src/core/sample';
-import { buildSnapshot, maxPairLines } from '../../src/core/snapshot';
+import { buildSnapshot, maxArcPairs, maxDosnesPairs, maxPairLines } from '../../src/core/snapshot';
 
 describe('buildSnapshot: scatter, sphere and temperature sweep', () => {
   before(async () => {
@@ -25,7 +25,12 @@ describe('buildSnapshot: scatter, sphere and temperature sweep', () => {
     assert.ok(s.scatter.lines!.every((i) => i >= 0 && i < pairs));
 
     assert.equal(s.sphere.shown, pairs);
-    for (const xyz of [s.sphere.image, s.sphere.text]) {
+    // DOSNES lays out a sample of the pairs, every point still on the sphere.
+    const d = s.sphere.dosnes;
+    assert.equal(d.dosnesPairs, maxDosnesPairs);
+    assert.equal(d.image.length, 3 * maxDosnesPairs);
+    assert.equal(d.text.length, 3 * maxDosnesPairs);
+    for (const xyz of [s.sphere.image, s.sphere.text, d.image, d.text]) {
       for (let i = 0; i < xyz.length; i += 3) assert.ok(Math.abs(Math.hypot(xyz[i], xyz[i + 1], xyz[i + 2]) - 1) < 1e-6);
     }
     const mean = (xyz: number[], c: number) => xyz.filter((_, i) => i % 3 === c).reduce((a, b) => a + b, 0) / pairs;
@@ -47,5 +52,33 @@ describe('buildSnapshot: scatter, sphere and temperature sweep', () => {
 
     const t = s.temperature;
     assert.ok(Math.abs(t.ece[t.taus.indexOf(result.ece_tau)] - result.ece) <= 1e-9);
+    assert.equal(s.sphere.arcs, undefined, 'no run config, no arcs');
+  });
+
+  it('draws geodesic arcs from image to text for a run checkpoint, with seeded hard negatives', async () => {
+    const pairs = 300;
+    const checkpoint = generateSample({ pairs, dim: 16, seed: 5 });
+    // What trainer.ts writes, trimmed to the fields the arcs read.
+    checkpoint.metadata = { config: JSON.stringify({ beta: 2, seed: 9 }), metrics: '{}' };
+    const { result, detail } = await analyze(checkpoint);
+    const s = await buildSnapshot({ checkpoint, result, detail, seconds: 0 }, 'wasm');
+    const arcs = s.sphere.arcs!;
+    assert.equal(arcs.beta, 2);
+    assert.equal(arcs.seed, 9);
+    assert.equal(arcs.arcs.length, maxArcPairs);
+    assert.equal(arcs.negatives.length, 3 * maxArcPairs);
+    const near = (xyz: number[], at: number, points: number[]) => {
+      for (let i = 0; i < points.length; i += 3) if (Math.hypot(points[i] - xyz[at], points[i + 1] - xyz[at + 1], points[i + 2] - xyz[at + 2]) < 1e-4) return i / 3;
+      return -1;
+    };
+    for (const arc of arcs.arcs) {
+      for (let i = 0; i < arc.length; i += 3) assert.ok(Math.abs(Math.hypot(arc[i], arc[i + 1], arc[i + 2]) - 1) < 1e-9);
+      // λ = 1 is the pair's image point and λ = 0 its text point, in the sphere's own coordinates.
+      const pair = near(arc, 0, s.sphere.image);
+      assert.ok(pair >= 0);
+      assert.equal(near(arc, arc.length - 3, s.sphere.text), pair);
+    }
+    const again = await buildSnapshot({ checkpoint, result, detail, seconds: 0 }, 'wasm');
+    assert.deepEqual(again.sphere.arcs, arcs, 'the seeded lambdas repeat');
   });
 });

@@ -230,6 +230,35 @@ describe('analysis panel webview (Chromium, production CSP)', () => {
     assert.notDeepEqual(after.image, before.image);
     assert.notDeepEqual(after.gap, before.gap);
     assert.match((await panel.page.locator('#sphere-note').textContent()) ?? '', /All 400 pairs on PC1–PC3.*drag to rotate/);
+
+    // The toggle draws the DOSNES sample instead (here 200 pairs), and back.
+    const toggle = panel.page.locator('#sphere-layout');
+    assert.equal((await toggle.textContent())?.trim(), 'DOSNES');
+    await toggle.click();
+    const dosnes = await points();
+    assert.equal(dosnes.image.length, 200);
+    assert.equal(dosnes.text.length, 200);
+    assert.equal(dosnes.gap.length, 1);
+    assert.equal((await toggle.textContent())?.trim(), 'PCA');
+    assert.match((await panel.page.locator('#sphere-note').textContent()) ?? '', /200 of 400 pairs \(seeded uniform sample\) laid out by DOSNES/);
+    await toggle.click();
+    assert.equal((await points()).image.length, 400);
+  });
+
+  it('draws the geodesic mixes of a run checkpoint in the PCA view only', async () => {
+    panel = await suite.open();
+    const snapshot = makeSnapshot({ pairs: 400 });
+    // Two arcs from an image point to its text point, each with its hard negative.
+    const arc = (i: number) => [...snapshot.sphere.image.slice(3 * i, 3 * i + 3), ...snapshot.sphere.text.slice(3 * i, 3 * i + 3)];
+    snapshot.sphere.arcs = { arcs: [arc(0), arc(1)], negatives: [...arc(0).slice(0, 3), ...arc(1).slice(3)], beta: 2, seed: 9 };
+    await panel.post({ type: 'snapshot', snapshot });
+    const series = async () => (await panel!.chartOption('sphere')).series;
+    assert.equal((await series()).find((s) => s.name === 'geodesic mix')?.data.length, 2);
+    assert.equal((await series()).find((s) => s.name === 'mixed hard negative')?.data.length, 2);
+    assert.match((await panel.page.locator('#sphere-note').textContent()) ?? '', /geodesic mixes .* of 2 pairs .*Beta\(2, 2\) seeded with 9.*not the exact λ/);
+    await panel.page.locator('#sphere-layout').click();
+    assert.equal((await series()).find((s) => s.name === 'geodesic mix'), undefined);
+    assert.match((await panel.page.locator('#sphere-note').textContent()) ?? '', /drawn in the PCA view only/);
   });
 
   it('recolours the charts when the theme changes', async () => {

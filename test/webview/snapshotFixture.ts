@@ -95,7 +95,13 @@ function sphere(rng: Rng, n: number): SphereData {
   };
   const image = cap(-0.8);
   const text = cap(0.8);
-  return { image: image.out, text: text.out, gap: { from: image.mean, to: text.mean }, explained: [0.41, 0.09, 0.05], shown: n, total: n };
+  // The caps' first half stands in for the DOSNES sample: the view only needs points on the sphere,
+  // and fewer of them than the PCA view tells the two apart.
+  const k = Math.min(Math.ceil(n / 2), 500);
+  const first = (xyz: number[]) => xyz.slice(0, 3 * k);
+  const mean = (xyz: number[]) => [0, 1, 2].map((c) => xyz.filter((_, i) => i % 3 === c).reduce((a, b) => a + b, 0) / k);
+  const dosnes = { image: first(image.out), text: first(text.out), gap: { from: mean(first(image.out)), to: mean(first(text.out)) }, dosnesPairs: k };
+  return { image: image.out, text: text.out, gap: { from: image.mean, to: text.mean }, explained: [0.41, 0.09, 0.05], shown: n, total: n, dosnes };
 }
 
 function scatter(rng: Rng, shown: number, total: number): ScatterData {

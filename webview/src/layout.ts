@@ -18,6 +18,8 @@ export interface Layout extends PageTop {
   scatterNote: HTMLElement;
   eceNote: HTMLElement;
   sphereNote: HTMLElement;
+  /** Switches the sphere between PCA and DOSNES; its label names the layout a click shows. */
+  sphereLayout: VscodeButton;
   calibrationNote: HTMLElement;
   charts: Record<ChartName, HTMLElement>;
 }
@@ -31,17 +33,19 @@ export function buildLayout(root: HTMLElement): Layout {
   const sphereNote = note('sphere-note');
   const calibrationNote = note('calibration-note');
   const exportImage: Layout['exportImage'] = [];
-  const panel = (name: ChartName, title: string, noteEl: HTMLElement, wide = false) => {
+  const sphereLayout = button('sphere-layout', 'globe', 'DOSNES', true);
+  sphereLayout.title = 'Switch the sphere between its PCA and DOSNES layouts';
+  const panel = (name: ChartName, title: string, noteEl: HTMLElement, wide = false, extra: HTMLElement[] = []) => {
     const buttons = (['png', 'svg'] as const).map((format) => {
       const b = button(`export-${format}-${name}`, 'device-camera', format.toUpperCase(), true);
       b.title = `Save this chart as ${format.toUpperCase()}`;
       exportImage.push({ chart: name, format, button: b });
       return b;
     });
-    return chartPanel(name, title, noteEl, { wide, action: el('div', { class: 'chart-actions' }, ...buttons) });
+    return chartPanel(name, title, noteEl, { wide, action: el('div', { class: 'chart-actions' }, ...extra, ...buttons) });
   };
   const scatter = panel('scatter', 'Embedding space (PCA of both modalities)', scatterNote, true);
-  const sphere = panel('sphere', 'Both modalities on the sphere (3D PCA, drag to rotate)', sphereNote, true);
+  const sphere = panel('sphere', 'Both modalities on the sphere (3D PCA or DOSNES, drag to rotate)', sphereNote, true, [sphereLayout]);
   const histogram = panel('histogram', 'Positive vs hardest-negative similarity', histogramNote, true);
   const reliability = panel('reliability', 'Reliability diagram (image → text)', eceNote);
   const calibration = panel('calibration', 'ECE against softmax temperature', calibrationNote);
@@ -62,6 +66,7 @@ export function buildLayout(root: HTMLElement): Layout {
     scatterNote,
     eceNote,
     sphereNote,
+    sphereLayout,
     calibrationNote,
     charts: {
       scatter: scatter.chart,

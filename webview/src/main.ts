@@ -20,8 +20,11 @@ import { vscode } from './vscodeApi';
 // Set once by startAnalysis, before any message can arrive.
 let layout: Layout;
 let charts: ChartSet;
+/** The snapshot on screen, for the sphere toggle's note. */
+let shown: AnalysisSnapshot | undefined;
 
 function renderSnapshot(s: AnalysisSnapshot): void {
+  shown = s;
   hideActivity(layout);
   layout.empty.hidden = true;
   layout.results.hidden = false;
@@ -33,11 +36,17 @@ function renderSnapshot(s: AnalysisSnapshot): void {
   renderMetadata(layout.metadata, s.metadata);
   renderMetricCards(layout.cards, s.metrics);
   layout.scatterNote.textContent = scatterNote(s.scatter);
-  layout.sphereNote.textContent = sphereNote(s.sphere);
+  renderSphereLayout(s);
   layout.calibrationNote.textContent = calibrationNote(s);
   layout.eceNote.textContent = `ECE ${formatMetric(s.metrics.ece, false)} at τ = ${s.metrics.ece_tau}: bars below the dashed diagonal are over-confident.`;
   // Charts measure their containers, so they draw after #results is visible.
   charts.render(s);
+}
+
+/** The sphere's note and toggle label follow the layout it draws. */
+function renderSphereLayout(s: AnalysisSnapshot): void {
+  layout.sphereNote.textContent = sphereNote(s.sphere, charts.sphereLayout);
+  layout.sphereLayout.textContent = charts.sphereLayout === 'pca' ? 'DOSNES' : 'PCA';
 }
 
 function onMessage(m: HostToAnalysisView): void {
@@ -72,6 +81,11 @@ function startAnalysis(root: HTMLElement): void {
       if (data !== undefined) vscode.postMessage({ type: 'exportImage', format, name: chart, data });
     });
   }
+  layout.sphereLayout.addEventListener('click', () => {
+    if (!shown) return;
+    charts.sphereLayout = charts.sphereLayout === 'pca' ? 'dosnes' : 'pca';
+    renderSphereLayout(shown);
+  });
   layout.cancel.addEventListener('click', () => vscode.postMessage({ type: 'cancel' }));
   onThemeChange(() => charts.redraw());
 

@@ -8,7 +8,7 @@ import { calibrationOption } from './calibrationOption';
 import { histogramOption } from './histogramOption';
 import { reliabilityOption } from './reliabilityOption';
 import { scatterOption } from './scatterOption';
-import { sphereOption, type SphereView } from './sphereOption';
+import { sphereOption, type SphereLayoutName, type SphereView } from './sphereOption';
 
 export type ChartName = 'scatter' | 'sphere' | 'histogram' | 'reliability' | 'calibration';
 
@@ -29,7 +29,7 @@ export class ChartSet extends ChartHost<ChartName, AnalysisSnapshot> {
 
   constructor(containers: Record<ChartName, HTMLElement>) {
     const sphere = containers.sphere;
-    const view: SphereView = { yaw: 0.6, pitch: 0.35, width: 0, height: 0 };
+    const view: SphereView = { layout: 'pca', yaw: 0.6, pitch: 0.35, width: 0, height: 0 };
     const optionFor: Record<ChartName, (s: AnalysisSnapshot, p: Palette) => ChartOption> = {
       scatter: (s, p) => scatterOption(s.scatter, p),
       // The sphere's plot is a square sized from its container, read at each draw (and export).
@@ -43,6 +43,16 @@ export class ChartSet extends ChartHost<ChartName, AnalysisSnapshot> {
     window.embeddingLensCharts = this.charts;
     // A resize alone would stretch the sphere's square plot; redrawing re-measures it.
     window.addEventListener('resize', () => this.redrawChart('sphere'));
+  }
+
+  get sphereLayout(): SphereLayoutName {
+    return this.view.layout;
+  }
+
+  /** Switches the sphere between its PCA and DOSNES coordinates, keeping the rotation. */
+  set sphereLayout(layout: SphereLayoutName) {
+    this.view.layout = layout;
+    this.redrawChart('sphere');
   }
 
   override redraw(): void {

@@ -1,11 +1,15 @@
-import type { SphereData } from '../../../src/protocol/analysisPanel';
+import type { SphereData, SphereLayout } from '../../../src/protocol/analysisPanel';
 import { formatCount, formatPercent } from '../format';
 import type { Palette } from '../theme';
 import { baseOption } from './chartStyle';
 import type { ChartOption } from './echarts';
 
-/** How the sphere is turned (radians) and how big its square plot is (pixels). */
+/** Which coordinates the sphere draws: PCA-3 pushed onto the sphere, or the DOSNES layout. */
+export type SphereLayoutName = 'pca' | 'dosnes';
+
+/** How the sphere is turned (radians), how big its square plot is (pixels), and which layout it draws. */
 export interface SphereView {
+  layout: SphereLayoutName;
   yaw: number;
   pitch: number;
   /** Container size in pixels; the plot is the largest square that fits under the legend. */
@@ -32,7 +36,8 @@ const outline = Array.from({ length: 129 }, (_, i) => [Math.cos((i * Math.PI) / 
  * Orthographic view of the unit sphere: points facing the viewer drawn solid, those on the far
  * side faint; the gap arrow from the mean image point to the mean text point.
  */
-export function sphereOption(s: SphereData, p: Palette, v: SphereView): ChartOption {
+export function sphereOption(data: SphereData, p: Palette, v: SphereView): ChartOption {
+  const s: SphereLayout = v.layout === 'dosnes' ? data.dosnes : data;
   const side = Math.max(40, Math.min(v.width - 40, v.height - 56));
   const split = (xyz: number[]) => {
     const front: [number, number][] = [];
@@ -51,12 +56,28 @@ export function sphereOption(s: SphereData, p: Palette, v: SphereView): ChartOpt
     silent: true,
     itemStyle: { color, opacity },
   });
+  // The arcs live in the PCA axes (DOSNES has no map for points it was not fitted on).
+  const arcs = v.layout === 'pca' ? data.arcs : undefined;
+  const arcSeries = arcs
+    ? [
+        {
+          type: 'lines' as const,
+          name: 'geodesic mix',
+          coordinateSystem: 'cartesian2d',
+          polyline: true,
+          data: arcs.arcs.map((arc) => ({ coords: rotate(arc, v).map((q) => [q.x, q.y]) })),
+          silent: true,
+          lineStyle: { color: p.foreground, width: 1, opacity: 0.25 },
+        },
+        dots('mixed hard negative', rotate(arcs.negatives, v).map((q) => [q.x, q.y]), p.foreground, 0.8),
+      ]
+    : [];
   const axis = { type: 'value' as const, min: -1.05, max: 1.05, show: false };
   const base = baseOption(p);
   return {
     ...base,
     grid: { left: (v.width - side) / 2, top: 40, width: side, height: side },
-    legend: { ...base.legend, data: ['image', 'text', 'modality gap'] },
+    legend: { ...base.legend, data: ['image', 'text', 'modality gap', ...(arcs ? ['geodesic mix', 'mixed hard negative'] : [])] },
     xAxis: axis,
     yAxis: axis,
     series: [
@@ -75,12 +96,23 @@ export function sphereOption(s: SphereData, p: Palette, v: SphereView): ChartOpt
         silent: true,
         lineStyle: { color: p.foreground, width: 2, opacity: 1 },
       },
+      ...arcSeries,
     ],
   };
 }
 
-export function sphereNote(s: SphereData): string {
+export function sphereNote(s: SphereData, layout: SphereLayoutName): string {
+  const gap = 'The arrow runs from the mean image point to the mean text point: the modality gap.';
+  const a = s.arcs;
+  const arcs = a
+    ? ` Lines: geodesic mixes m_λ(image, text) of ${formatCount(a.arcs.length)} pairs (seeded sample), as this run's m²-Mix mixed them; each dot marks one λ drawn from the run's Beta(${a.beta}, ${a.beta}) seeded with ${a.seed}. Training drew one λ per batch and epoch, so this is where such hard negatives fall, not the exact λ a pair got.`
+    : '';
+  if (layout === 'dosnes') {
+    const pairs = s.dosnes.dosnesPairs;
+    const drawn = pairs < s.total ? `${formatCount(pairs)} of ${formatCount(s.total)} pairs (seeded uniform sample)` : `All ${formatCount(s.total)} pairs`;
+    return `${drawn} laid out by DOSNES (t-SNE on the sphere, perplexity 30, started from the PCA view); drag to rotate. Neighbourhoods are kept, distances between groups are not. ${gap}${a ? ' The geodesic mixes are drawn in the PCA view only.' : ''}`;
+  }
   const pcs = s.explained.map(formatPercent).join(', ');
   const drawn = s.shown < s.total ? `${formatCount(s.shown)} of ${formatCount(s.total)} pairs (seeded uniform sample)` : `All ${formatCount(s.total)} pairs`;
-  return `${drawn} on PC1–PC3 (${pcs} of variance), each point pushed onto the unit sphere; drag to rotate. The arrow runs from the mean image point to the mean text point: the modality gap.`;
+  return `${drawn} on PC1–PC3 (${pcs} of variance), each point pushed onto the unit sphere; drag to rotate. ${gap}${arcs}`;
 }
