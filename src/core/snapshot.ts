@@ -111,12 +111,17 @@ async function projections(a: AnalyzedCheckpoint): Promise<{ scatter: ScatterDat
   return { scatter, sphere: { ...sphere(points, projected, fit.length, explained, pairs), ...(arcs && { arcs }) } };
 }
 
-/** beta and seed of the m²-Mix run that wrote this checkpoint (trainer.ts puts its config JSON in the metadata). */
-function mixConfig(metadata: Record<string, string> | undefined): { beta: number; seed: number } | undefined {
+/**
+ * beta and seed of the m²-Mix run that wrote this checkpoint (trainer.ts puts its config JSON in the
+ * metadata), and the m²-Mix λ of the last step before it was written when the run recorded one.
+ */
+function mixConfig(metadata: Record<string, string> | undefined): { beta: number; seed: number; lambda?: number } | undefined {
   if (metadata?.config === undefined) return undefined;
   try {
     const c = JSON.parse(metadata.config) as { beta?: unknown; seed?: unknown };
-    return typeof c.beta === 'number' && c.beta > 0 && typeof c.seed === 'number' ? { beta: c.beta, seed: c.seed } : undefined;
+    if (!(typeof c.beta === 'number' && c.beta > 0 && typeof c.seed === 'number')) return undefined;
+    const used = metadata.lambda === undefined ? undefined : (JSON.parse(metadata.lambda) as { m2mix?: unknown }).m2mix;
+    return { beta: c.beta, seed: c.seed, lambda: typeof used === 'number' ? used : undefined };
   } catch {
     return undefined; // someone else's `config` entry: not a run checkpoint
   }
@@ -125,11 +130,11 @@ function mixConfig(metadata: Record<string, string> | undefined): { beta: number
 /**
  * m_λ(x, y) = sin(λθ)/sinθ x + sin((1 - λ)θ)/sinθ y (core/train/mixup.ts) for a sample of the fit
  * pairs. Projection is linear, so each mix's PCA coordinates are the same combination of x's and y's
- * uncentred ones (projected + offset), less the offset; then pushed onto the sphere. Training drew
- * one λ per batch and epoch, so no single λ belongs to a pair: each pair's marked λ is a draw of
- * the run's Beta(β, β) from a generator seeded with the run's seed, showing where such mixes fall.
+ * uncentred ones (projected + offset), less the offset; then pushed onto the sphere. m²-Mix mixes a
+ * whole batch at one λ: the checkpoint's last step's λ, when recorded, marks every pair's hard
+ * negative; older checkpoints get a draw of the run's Beta(β, β) per pair, seeded with its seed.
  */
-function geodesicArcs(points: Matrix, projected: Float32Array, offset: number[], n: number, run: { beta: number; seed: number }): GeodesicArcs {
+function geodesicArcs(points: Matrix, projected: Float32Array, offset: number[], n: number, run: { beta: number; seed: number; lambda?: number }): GeodesicArcs {
   const dim = points.cols;
   const rng = mulberry32(run.seed);
   const arcs: number[][] = [];
@@ -152,9 +157,9 @@ function geodesicArcs(points: Matrix, projected: Float32Array, offset: number[],
     const arc: number[] = [];
     for (let s = 0; s < arcSteps; s++) at(1 - s / (arcSteps - 1), arc);
     arcs.push(arc);
-    at(sampleBeta(rng, run.beta, run.beta), negatives);
+    at(run.lambda ?? sampleBeta(rng, run.beta, run.beta), negatives);
   }
-  return { arcs, negatives, beta: run.beta, seed: run.seed };
+  return { arcs, negatives, beta: run.beta, seed: run.seed, lambda: run.lambda };
 }
 
 /** Mean of each of the three coordinates of the `count` points interleaved in `xyz` from `from`. */

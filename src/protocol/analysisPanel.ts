@@ -56,6 +56,8 @@ export interface GeodesicArcs {
   negatives: number[];
   beta: number;
   seed: number;
+  /** The m²-Mix λ of the run's last step before this checkpoint, which every negative is marked at. */
+  lambda?: number;
 }
 
 /** ECE of image queries against the softmax temperature (core/calibration/temperatureSweep.ts). */

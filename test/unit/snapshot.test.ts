@@ -80,5 +80,17 @@ describe('buildSnapshot: scatter, sphere and temperature sweep', () => {
     }
     const again = await buildSnapshot({ checkpoint, result, detail, seconds: 0 }, 'wasm');
     assert.deepEqual(again.sphere.arcs, arcs, 'the seeded lambdas repeat');
+
+    // A checkpoint that records its last step's λ marks every negative there: exactly on the arc's
+    // own sample at λ = 0.25 (the arcs are sampled at λ = 1 - s/16).
+    checkpoint.metadata = { ...checkpoint.metadata, lambda: JSON.stringify({ m2mix: 0.25 }) };
+    const used = (await buildSnapshot({ checkpoint, result, detail, seconds: 0 }, 'wasm')).sphere.arcs!;
+    assert.equal(used.lambda, 0.25);
+    used.arcs.forEach((arc, i) => {
+      const steps = arc.length / 3;
+      const k = Math.round((1 - 0.25) * (steps - 1));
+      assert.ok((1 - k / (steps - 1)) === 0.25, 'the arc has a sample at λ = 0.25');
+      for (let c = 0; c < 3; c++) assert.ok(Math.abs(used.negatives[3 * i + c] - arc[3 * k + c]) < 1e-9);
+    });
   });
 });

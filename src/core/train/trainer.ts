@@ -128,6 +128,7 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
   let best: { epoch: number; value: number } | undefined;
   const configJson = JSON.stringify(config);
 
+  let lastLambda: Partial<Record<MixTerm, number>> | undefined;
   const evaluate = async (): Promise<void> => {
     const embeddings: EvalEmbeddings = { image: await project(evalX, heads.image), text: await project(evalY, heads.text), textToImage: evalSet.textToImage };
     const { result } = await analyze({ files: config.eval, ...embeddings, warnings: [] }, { token });
@@ -141,7 +142,8 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
       text: await weightsOf(heads.text),
       adam: { m: await Promise.all(adam.m.map(weightsOf)), v: await Promise.all(adam.v.map(weightsOf)) },
     };
-    const metadata = { config: configJson, metrics: JSON.stringify(result) };
+    // The λ of the epoch's last step: the mix the sphere view draws for a run checkpoint.
+    const metadata = { config: configJson, metrics: JSON.stringify(result), ...(lastLambda && { lambda: JSON.stringify(lastLambda) }) };
     const file = path.join(runDir, checkpointName(epoch));
     await writeCheckpoint(file, state, embeddings, metadata);
     const value = metricValue(result, config.bestMetric);
@@ -192,6 +194,7 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
         }
         const lr = cosineWithWarmup(config.lr, adam.step, totalSteps, warmup);
         const lambda = drawLambdas(lambdaRng, config.beta, weights);
+        lastLambda = lambda;
         const x = tf.gather(trainX, pairs.image.subarray(s * batch, (s + 1) * batch));
         const y = tf.gather(trainY, pairs.text.subarray(s * batch, (s + 1) * batch));
         const step = adam.step + 1;

@@ -105,7 +105,10 @@ export function sphereNote(s: SphereData, layout: SphereLayoutName): string {
   const gap = 'The arrow runs from the mean image point to the mean text point: the modality gap.';
   const a = s.arcs;
   const arcs = a
-    ? ` Lines: geodesic mixes m_λ(image, text) of ${formatCount(a.arcs.length)} pairs (seeded sample), as this run's m²-Mix mixed them; each dot marks one λ drawn from the run's Beta(${a.beta}, ${a.beta}) seeded with ${a.seed}. Training drew one λ per batch and epoch, so this is where such hard negatives fall, not the exact λ a pair got.`
+    ? ` Lines: geodesic mixes m_λ(image, text) of ${formatCount(a.arcs.length)} pairs (seeded sample), as this run's m²-Mix mixed them; ` +
+      (a.lambda !== undefined
+        ? `each dot is the hard negative at λ = ${a.lambda.toFixed(3)}, the m²-Mix λ of the last training step before this checkpoint (one λ per batch).`
+        : `each dot marks one λ drawn from the run's Beta(${a.beta}, ${a.beta}) seeded with ${a.seed}: this checkpoint records no λ, so this is where such hard negatives fall.`)
     : '';
   if (layout === 'dosnes') {
     const pairs = s.dosnes.dosnesPairs;
