@@ -255,7 +255,7 @@ describe('analysis panel webview (Chromium, production CSP)', () => {
     const series = async () => (await panel!.chartOption('sphere')).series;
     assert.equal((await series()).find((s) => s.name === 'geodesic mix')?.data.length, 2);
     assert.equal((await series()).find((s) => s.name === 'mixed hard negative')?.data.length, 2);
-    assert.match((await panel.page.locator('#sphere-note').textContent()) ?? '', /geodesic mixes .* of 2 pairs .*Beta\(2, 2\) seeded with 9.*not the exact λ/);
+    assert.match((await panel.page.locator('#sphere-note').textContent()) ?? '', /geodesic mixes .* of 2 pairs .*Beta\(2, 2\) seeded with 9: this checkpoint records no λ/);
     await panel.page.locator('#sphere-layout').click();
     assert.equal((await series()).find((s) => s.name === 'geodesic mix'), undefined);
     assert.match((await panel.page.locator('#sphere-note').textContent()) ?? '', /drawn in the PCA view only/);
