@@ -18,7 +18,7 @@ import { mulberry32 } from '../random';
 import { normalizeRows } from './normalize';
 import { pairingOf } from './pairing';
 import { sampledEce, sampledUniformity, sampleIndices, type Estimate } from './sampled';
-import { calibration, retrievalStats } from './summary';
+import { summarize } from './summary';
 import { defaultAnalyzeOptions, type AnalysisDetail, type AnalysisResult, type AnalyzeOptions } from './types';
 
 export function resolveOptions(opts: Partial<AnalyzeOptions>): AnalyzeOptions {
@@ -78,62 +78,38 @@ export async function analyze(
     onProgress: o.onProgress,
   });
 
-  let align = 0;
-  let hnI2T = 0;
-  let hnT2I = 0;
-  for (let k = 0; k < nt; k++) {
-    const pos = pass.i2t.positive[k];
-    align += 2 - 2 * pos;
-    hnI2T += 2 * pass.i2t.hardestNegative[pairing.owner[k]] - 2 * pos;
-    hnT2I += 2 * pass.t2i.hardestNegative[k] - 2 * pass.t2i.positive[k];
-  }
-  const pairs = (m: number) => (m * (m - 1)) / 2;
-  const i2tCal = calibration(pass.i2t.confidence, pass.i2t.correct, o.eceBins);
-  const t2iCal = calibration(pass.t2i.confidence, pass.t2i.correct, o.eceBins);
-  const estimated: Record<string, Estimate> = {};
+  const { result, detail } = summarize(
+    {
+      ni,
+      nt,
+      dim,
+      owner: pairing.owner,
+      positive: pass.i2t.positive,
+      i2t: pass.i2t,
+      t2i: pass.t2i,
+      expSum: { image: pass.expSumImage, text: pass.expSumText, cross: pass.expSumCross },
+      gap: modalityGap(x.data, ni, y.data, nt, dim),
+      norms: { image: x.norms, text: y.norms },
+    },
+    o,
+  );
   if (sample) {
     const t = o.uniformityT;
     const [xs, ys] = [(i: number): [Float32Array, number] => [x.data, i * dim], (k: number): [Float32Array, number] => [y.data, k * dim]];
-    estimated.uniformity = sampledUniformity(ni + nt, (i) => (i < ni ? xs(i) : ys(i - ni)), dim, t, sample, rng);
-    estimated.uniformity_image = sampledUniformity(ni, xs, dim, t, sample, rng);
-    estimated.uniformity_text = sampledUniformity(nt, ys, dim, t, sample, rng);
-    estimated.ece = sampledEce(pass.i2t.confidence, pass.i2t.correct, o.eceBins, rng);
-    estimated.ece_t2i = sampledEce(pass.t2i.confidence, pass.t2i.correct, o.eceBins, rng);
-  }
-  const result: AnalysisResult = {
-    n: nt,
-    dim,
-    uniformity: estimated.uniformity?.value ?? Math.log((pass.expSumImage + pass.expSumText + pass.expSumCross) / pairs(ni + nt)),
-    uniformity_image: estimated.uniformity_image?.value ?? Math.log(pass.expSumImage / pairs(ni)),
-    uniformity_text: estimated.uniformity_text?.value ?? Math.log(pass.expSumText / pairs(nt)),
-    alignment: align / nt,
-    hardest_negative_alignment_i2t: hnI2T / nt,
-    hardest_negative_alignment_t2i: hnT2I / nt,
-    modality_gap: modalityGap(x.data, ni, y.data, nt, dim),
-    i2t: retrievalStats(pass.i2t.rank, o.ks),
-    t2i: retrievalStats(pass.t2i.rank, o.ks),
-    ece: i2tCal.ece,
-    ece_t2i: t2iCal.ece,
-    ece_tau: o.eceTau,
-    uniformity_t: o.uniformityT,
-    n_image: ni,
-    n_text: nt,
-    input_norms: { image: x.norms, text: y.norms },
-  };
-  if (sample) {
-    // The ECE keys count queries (image-text pairs), the uniformity keys point pairs.
+    const estimated: Record<'uniformity' | 'uniformity_image' | 'uniformity_text' | 'ece' | 'ece_t2i', Estimate> = {
+      uniformity: sampledUniformity(ni + nt, (i) => (i < ni ? xs(i) : ys(i - ni)), dim, t, sample, rng),
+      uniformity_image: sampledUniformity(ni, xs, dim, t, sample, rng),
+      uniformity_text: sampledUniformity(nt, ys, dim, t, sample, rng),
+      ece: sampledEce(pass.i2t.confidence, pass.i2t.correct, o.eceBins, rng),
+      ece_t2i: sampledEce(pass.t2i.confidence, pass.t2i.correct, o.eceBins, rng),
+    };
+    // Estimates replace the figures the pass skipped. The ECE keys count queries (image-text pairs),
+    // the uniformity keys point pairs.
     const size = (key: string) => (key === 'ece' ? pass.i2t.eceQueries.length : key === 'ece_t2i' ? pass.t2i.eceQueries.length : sample);
+    for (const key of Object.keys(estimated) as (keyof typeof estimated)[]) result[key] = estimated[key].value;
     result.estimates = Object.fromEntries(
       Object.entries(estimated).map(([key, e]) => [key, { standard_error: e.standardError, sample_pairs: size(key) }]),
     );
   }
-  const detail: AnalysisDetail = {
-    positive: pass.i2t.positive,
-    hardestNegativeI2T: pass.i2t.hardestNegative,
-    hardestNegativeT2I: pass.t2i.hardestNegative,
-    ranksI2T: pass.i2t.rank,
-    ranksT2I: pass.t2i.rank,
-    reliability: i2tCal.reliability,
-  };
   return { result, detail };
 }

@@ -20,7 +20,7 @@ import { webGpuState } from '../webgpuRung';
 import { describeFiles, resolveOptions } from './analyze';
 import { normalizeRows } from './normalize';
 import { pairingOf } from './pairing';
-import { calibration, retrievalStats } from './summary';
+import { summarize, type PassTotals } from './summary';
 import type { AnalysisDetail, AnalysisResult, AnalyzeOptions } from './types';
 
 /** Stands in for -infinity: WGSL need not honour infinities, and exp of it still underflows to 0. */
@@ -372,7 +372,7 @@ async function runOnce(
       const oom = await gpu.device.popErrorScope();
       if (oom) throw new DeviceOutOfMemoryError(oom.message);
     }
-    return summarize(ckpt, o, pairing, x, y, i2t, unpermute(t2i, perm), gap);
+    return summarize(totals(ckpt, pairing, x, y, i2t, unpermute(t2i, perm), gap), o);
   } finally {
     if (scopeOpen) gpu?.device.popErrorScope().catch(() => undefined);
     disposeSide(images);
@@ -397,58 +397,26 @@ function unpermute(s: DirectionStats, perm: Int32Array): DirectionStats {
   };
 }
 
-function summarize(
+/** Each text's positive as its own (t2i) product saw it; the i2t positive per image is the best caption. */
+function totals(
   ckpt: Checkpoint,
-  o: AnalyzeOptions,
   pairing: ReturnType<typeof pairingOf>,
   x: ReturnType<typeof normalizeRows>,
   y: ReturnType<typeof normalizeRows>,
   i2t: DirectionStats,
   t2i: DirectionStats,
   gap: number,
-): { result: AnalysisResult; detail: AnalysisDetail } {
-  const ni = ckpt.image.rows;
-  const nt = ckpt.text.rows;
-  // Each text's positive as its own (t2i) product saw it; the i2t positive per image is the best caption.
-  let align = 0;
-  let hnI2T = 0;
-  let hnT2I = 0;
-  for (let k = 0; k < nt; k++) {
-    const pos = t2i.positive[k];
-    align += 2 - 2 * pos;
-    hnI2T += 2 * i2t.hardestNegative[pairing.owner[k]] - 2 * pos;
-    hnT2I += 2 * t2i.hardestNegative[k] - 2 * pos;
-  }
-  const pairs = (m: number) => (m * (m - 1)) / 2;
-  const i2tCal = calibration(i2t.confidence, i2t.correct, o.eceBins);
-  const t2iCal = calibration(t2i.confidence, t2i.correct, o.eceBins);
-  const result: AnalysisResult = {
-    n: nt,
+): PassTotals {
+  return {
+    ni: ckpt.image.rows,
+    nt: ckpt.text.rows,
     dim: ckpt.image.cols,
-    uniformity: Math.log((i2t.withinSum + t2i.withinSum + i2t.crossSum) / pairs(ni + nt)),
-    uniformity_image: Math.log(i2t.withinSum / pairs(ni)),
-    uniformity_text: Math.log(t2i.withinSum / pairs(nt)),
-    alignment: align / nt,
-    hardest_negative_alignment_i2t: hnI2T / nt,
-    hardest_negative_alignment_t2i: hnT2I / nt,
-    modality_gap: gap,
-    i2t: retrievalStats(i2t.rank, o.ks),
-    t2i: retrievalStats(t2i.rank, o.ks),
-    ece: i2tCal.ece,
-    ece_t2i: t2iCal.ece,
-    ece_tau: o.eceTau,
-    uniformity_t: o.uniformityT,
-    n_image: ni,
-    n_text: nt,
-    input_norms: { image: x.norms, text: y.norms },
-  };
-  const detail: AnalysisDetail = {
+    owner: pairing.owner,
     positive: t2i.positive,
-    hardestNegativeI2T: i2t.hardestNegative,
-    hardestNegativeT2I: t2i.hardestNegative,
-    ranksI2T: i2t.rank,
-    ranksT2I: t2i.rank,
-    reliability: i2tCal.reliability,
+    i2t,
+    t2i,
+    expSum: { image: i2t.withinSum, text: t2i.withinSum, cross: i2t.crossSum },
+    gap,
+    norms: { image: x.norms, text: y.norms },
   };
-  return { result, detail };
 }

@@ -1,5 +1,5 @@
 /** Per-query arrays -> reported figures; shared by the fused pass and the unfused benchmark baseline. */
-import type { ReliabilityBin, RetrievalStats } from './types';
+import type { AnalysisDetail, AnalysisResult, AnalyzeOptions, NormStats, ReliabilityBin, RetrievalStats } from './types';
 
 /** R@K = 100 mean[rank < K]; median and mean rank are 1-based (rank 0 = the true match is first). */
 export function retrievalStats(ranks: Int32Array, ks: number[]): RetrievalStats {
@@ -43,4 +43,75 @@ export function calibration(
     reliability.push({ lower: b / bins, upper: (b + 1) / bins, count: c, confidence: conf, accuracy: acc });
   }
   return { ece, reliability };
+}
+
+/** One direction's per-query arrays, as both the fused pass and the device pass produce them. */
+export interface DirectionArrays {
+  hardestNegative: Float32Array;
+  rank: Int32Array;
+  confidence: Float64Array;
+  correct: Uint8Array;
+}
+
+/** Everything a pass measured, before it becomes the reported figures. */
+export interface PassTotals {
+  ni: number;
+  nt: number;
+  dim: number;
+  /** owner[k]: the image of text k. */
+  owner: Int32Array;
+  /** Per text, the true-pair similarity behind alignment and image-query hardest negatives. */
+  positive: Float32Array;
+  i2t: DirectionArrays;
+  t2i: DirectionArrays & { positive: Float32Array };
+  /** Sums of exp(-t ||a - b||^2) over pairs i < j within each modality, and over all cross pairs. */
+  expSum: { image: number; text: number; cross: number };
+  gap: number;
+  norms: { image: NormStats; text: NormStats };
+}
+
+/** The analyze JSON (exact figures) and the per-pair arrays the views draw, from a pass's totals. */
+export function summarize(p: PassTotals, o: Pick<AnalyzeOptions, 'eceBins' | 'ks' | 'eceTau' | 'uniformityT'>): { result: AnalysisResult; detail: AnalysisDetail } {
+  const { ni, nt } = p;
+  let align = 0;
+  let hnI2T = 0;
+  let hnT2I = 0;
+  for (let k = 0; k < nt; k++) {
+    const pos = p.positive[k];
+    align += 2 - 2 * pos;
+    hnI2T += 2 * p.i2t.hardestNegative[p.owner[k]] - 2 * pos;
+    hnT2I += 2 * p.t2i.hardestNegative[k] - 2 * p.t2i.positive[k];
+  }
+  const pairs = (m: number) => (m * (m - 1)) / 2;
+  const i2tCal = calibration(p.i2t.confidence, p.i2t.correct, o.eceBins);
+  const t2iCal = calibration(p.t2i.confidence, p.t2i.correct, o.eceBins);
+  const result: AnalysisResult = {
+    n: nt,
+    dim: p.dim,
+    uniformity: Math.log((p.expSum.image + p.expSum.text + p.expSum.cross) / pairs(ni + nt)),
+    uniformity_image: Math.log(p.expSum.image / pairs(ni)),
+    uniformity_text: Math.log(p.expSum.text / pairs(nt)),
+    alignment: align / nt,
+    hardest_negative_alignment_i2t: hnI2T / nt,
+    hardest_negative_alignment_t2i: hnT2I / nt,
+    modality_gap: p.gap,
+    i2t: retrievalStats(p.i2t.rank, o.ks),
+    t2i: retrievalStats(p.t2i.rank, o.ks),
+    ece: i2tCal.ece,
+    ece_t2i: t2iCal.ece,
+    ece_tau: o.eceTau,
+    uniformity_t: o.uniformityT,
+    n_image: ni,
+    n_text: nt,
+    input_norms: p.norms,
+  };
+  const detail: AnalysisDetail = {
+    positive: p.positive,
+    hardestNegativeI2T: p.i2t.hardestNegative,
+    hardestNegativeT2I: p.t2i.hardestNegative,
+    ranksI2T: p.i2t.rank,
+    ranksT2I: p.t2i.rank,
+    reliability: i2tCal.reliability,
+  };
+  return { result, detail };
 }
