@@ -1,4 +1,5 @@
 /** One analysis's metrics as CSV for spreadsheets: one `metric,value` row per number, nested keys dotted. */
+import { csvText } from './csv';
 import type { AnalysisResult } from './metrics/types';
 
 function rows(value: unknown, key: string, out: string[][]): void {
@@ -7,12 +8,8 @@ function rows(value: unknown, key: string, out: string[][]): void {
   } else out.push([key, String(value)]);
 }
 
-function csvField(v: string): string {
-  return /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
-}
-
 export function analysisCsv(result: AnalysisResult): string {
   const out: string[][] = [['metric', 'value']];
   rows(result, '', out);
-  return out.map((r) => r.map(csvField).join(',')).join('\n') + '\n';
+  return csvText(out);
 }

@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import type { AnalysisResult } from '../core/metrics/types';
 import { AnalysisView } from './analysisView';
 import { Disposable } from './disposable';
+import type { ExportTargets } from './exportTargets';
 import type { WorkerClient } from './workerClient';
 
 export const analysisPanelViewType = 'embeddingLens.analysis';
@@ -14,6 +15,7 @@ export class AnalysisPanels extends Disposable {
   constructor(
     private readonly extensionUri: vscode.Uri,
     private readonly worker: WorkerClient,
+    private readonly exports: ExportTargets,
   ) {
     super();
     this.register({ dispose: () => [...this.open.values()].forEach((o) => o.panel.dispose()) });
@@ -32,7 +34,7 @@ export class AnalysisPanels extends Disposable {
       enableScripts: true,
     });
     panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'icon.svg');
-    const view = new AnalysisView(panel.webview, files, title, this.extensionUri, this.worker);
+    const view = new AnalysisView(panel, files, title, this.extensionUri, this.worker, this.exports);
     this.open.set(key, { panel, view });
     panel.onDidDispose(() => {
       view.dispose();

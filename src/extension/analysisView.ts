@@ -2,12 +2,13 @@ import * as vscode from 'vscode';
 import { analysisCsv } from '../core/analysisCsv';
 import { CancelledError } from '../core/errors';
 import type { AnalysisResult } from '../core/metrics/types';
-import type { AnalysisSnapshot, AnalysisViewToHost, HostToAnalysisView } from '../protocol/analysisPanel';
+import { analysisCharts, type AnalysisSnapshot, type AnalysisViewToHost, type HostToAnalysisView } from '../protocol/analysisPanel';
 import { analysisResults } from './analysisResults';
 import { Disposable } from './disposable';
+import type { ExportTargets } from './exportTargets';
 import { pickPartner } from './pickFiles';
-import { saveWithDialog } from './saveFile';
 import { analyzeSettings } from './settings';
+import { ViewExport } from './viewExport';
 import { webviewOptions, webviewPageHtml } from './webviewPage';
 import { WorkerJobError, type WorkerClient } from './workerClient';
 
@@ -21,17 +22,30 @@ export class AnalysisView extends Disposable {
   private last: HostToAnalysisView | undefined;
   private started = false;
   private running: vscode.CancellationTokenSource | undefined;
+  private readonly webview: vscode.Webview;
+  private readonly exporter: ViewExport;
 
   constructor(
-    private readonly webview: vscode.Webview,
+    panel: vscode.WebviewPanel,
     private files: string[],
     private readonly title: string,
     extensionUri: vscode.Uri,
     private readonly worker: WorkerClient,
+    exports: ExportTargets,
   ) {
     super();
+    const webview = (this.webview = panel.webview);
     webview.options = webviewOptions(extensionUri);
     webview.html = webviewPageHtml(webview, extensionUri, title);
+    this.exporter = this.register(
+      new ViewExport(webview, {
+        charts: analysisCharts,
+        metrics: (format) => this.snapshot && (format === 'json' ? JSON.stringify(this.snapshot.metrics, null, 1) + '\n' : analysisCsv(this.snapshot.metrics)),
+        // Named after the checkpoint, beside it: clip.npy → clip.metrics.json, clip.scatter.png.
+        defaultUri: (suffix) => vscode.Uri.file(this.files[0].replace(/\.(npy|npz|safetensors)$/i, '') + `.${suffix}`),
+      }),
+    );
+    exports.add(panel, this.exporter);
     this.register(webview.onDidReceiveMessage((m: AnalysisViewToHost) => this.onMessage(m)));
     this.register({ dispose: () => this.running?.cancel() });
   }
@@ -102,30 +116,11 @@ export class AnalysisView extends Disposable {
       case 'cancel':
         this.running?.cancel();
         return;
-      case 'exportJson':
-        if (this.snapshot) void this.save('metrics.json', { JSON: ['json'] }, Buffer.from(JSON.stringify(this.snapshot.metrics, null, 1) + '\n'));
-        return;
-      case 'exportCsv':
-        if (this.snapshot) void this.save('metrics.csv', { CSV: ['csv'] }, Buffer.from(analysisCsv(this.snapshot.metrics)));
-        return;
+      case 'exportMetrics':
       case 'exportImage':
-        void this.exportImage(m.format, m.name, m.data);
+        this.exporter.onMessage(m);
         return;
     }
-  }
-
-  /** A chart from the view: PNG arrives as a data: URL, SVG as text. Anything else is ignored. */
-  private async exportImage(format: string, name: string, data: string): Promise<void> {
-    if (!/^[a-z]+$/.test(name) || typeof data !== 'string') return;
-    const png = 'data:image/png;base64,';
-    if (format === 'png' && data.startsWith(png)) await this.save(`${name}.png`, { PNG: ['png'] }, Buffer.from(data.slice(png.length), 'base64'));
-    else if (format === 'svg' && data.startsWith('<svg')) await this.save(`${name}.svg`, { SVG: ['svg'] }, Buffer.from(data));
-  }
-
-  /** Save dialog next to the checkpoint, named after it with `suffix` (e.g. metrics.json, scatter.png). */
-  private async save(suffix: string, filters: Record<string, string[]>, body: Uint8Array): Promise<void> {
-    const target = vscode.Uri.file(this.files[0].replace(/\.(npy|npz|safetensors)$/i, '') + `.${suffix}`);
-    await saveWithDialog(target, filters, body).catch((err: Error) => vscode.window.showErrorMessage(`Embedding Lens: ${err.message}`));
   }
 
   private post(message: HostToAnalysisView): void {

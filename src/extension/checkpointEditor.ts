@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { AnalysisView } from './analysisView';
 import { Disposable } from './disposable';
+import type { ExportTargets } from './exportTargets';
 import type { WorkerClient } from './workerClient';
 
 export const checkpointEditorViewType = 'embeddingLens.checkpointEditor';
@@ -11,6 +12,7 @@ export class CheckpointEditorProvider extends Disposable implements vscode.Custo
   constructor(
     private readonly extensionUri: vscode.Uri,
     private readonly worker: WorkerClient,
+    private readonly exports: ExportTargets,
   ) {
     super();
     this.register(
@@ -26,7 +28,7 @@ export class CheckpointEditorProvider extends Disposable implements vscode.Custo
 
   resolveCustomEditor(document: vscode.CustomDocument, panel: vscode.WebviewPanel): void {
     const file = document.uri.fsPath;
-    const view = new AnalysisView(panel.webview, [file], path.basename(file), this.extensionUri, this.worker);
+    const view = new AnalysisView(panel, [file], path.basename(file), this.extensionUri, this.worker, this.exports);
     panel.onDidDispose(() => view.dispose());
   }
 }

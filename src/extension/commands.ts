@@ -5,6 +5,7 @@ import type { BackendStatus } from './backendStatus';
 import type { CheckpointsTree } from './checkpointsTree';
 import { compareCheckpoints } from './compareCommand';
 import type { ComparePanels } from './comparePanel';
+import { exportChart, exportMetrics, type ExportTargets } from './exportTargets';
 import { pickCheckpoint } from './pickFiles';
 import type { Training } from './training/training';
 
@@ -15,6 +16,7 @@ export interface CommandContext {
   compare: ComparePanels;
   checkpoints: CheckpointsTree;
   training: Training;
+  exports: ExportTargets;
 }
 
 type Command = (ctx: CommandContext, ...args: any[]) => unknown;
@@ -56,6 +58,10 @@ export const commands: Record<string, Command> = {
   'embeddingLens.cancelTraining': (ctx, uri?: vscode.Uri) => ctx.training.cancel(uri),
   'embeddingLens.openTrainingDashboard': (ctx, uri?: vscode.Uri) => ctx.training.openDashboard(uri),
   'embeddingLens.showBackend': showBackend,
+  'embeddingLens.exportMetricsJson': (ctx, options?: unknown) => exportMetrics(ctx.exports, 'json', options),
+  'embeddingLens.exportMetricsCsv': (ctx, options?: unknown) => exportMetrics(ctx.exports, 'csv', options),
+  'embeddingLens.exportChartPng': (ctx, options?: unknown) => exportChart(ctx.exports, 'png', options),
+  'embeddingLens.exportChartSvg': (ctx, options?: unknown) => exportChart(ctx.exports, 'svg', options),
 };
 
 export function registerCommands(ctx: CommandContext): vscode.Disposable[] {

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { checkpointNames } from '../core/compare/names';
 import { CompareView } from './compareView';
 import { Disposable } from './disposable';
+import type { ExportTargets } from './exportTargets';
 import type { WorkerClient } from './workerClient';
 
 export const comparePanelViewType = 'embeddingLens.compare';
@@ -13,6 +14,7 @@ export class ComparePanels extends Disposable {
   constructor(
     private readonly extensionUri: vscode.Uri,
     private readonly worker: WorkerClient,
+    private readonly exports: ExportTargets,
   ) {
     super();
     this.register({ dispose: () => [...this.open.values()].forEach((o) => o.panel.dispose()) });
@@ -29,7 +31,7 @@ export class ComparePanels extends Disposable {
     const title = checkpointNames(checkpoints).join(' vs ');
     const panel = vscode.window.createWebviewPanel(comparePanelViewType, `Compare: ${title}`, vscode.ViewColumn.Active, { enableScripts: true });
     panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'icon.svg');
-    const view = new CompareView(panel.webview, checkpoints, title, this.extensionUri, this.worker);
+    const view = new CompareView(panel, checkpoints, title, this.extensionUri, this.worker, this.exports);
     this.open.set(key, { panel, view });
     panel.onDidDispose(() => {
       view.dispose();

@@ -3,15 +3,14 @@ import * as vscode from 'vscode';
 import { buildCompareSnapshot } from '../core/compare/compareSnapshot';
 import { metricsCsv, metricsJson } from '../core/compare/metricsExport';
 import { CancelledError } from '../core/errors';
-import type { CompareData, CompareViewToHost, HostToCompareView } from '../protocol/comparePanel';
+import { compareCharts, type CompareData, type CompareViewToHost, type HostToCompareView } from '../protocol/comparePanel';
 import { analysisResults } from './analysisResults';
 import { Disposable } from './disposable';
-import { saveWithDialog } from './saveFile';
+import type { ExportTargets } from './exportTargets';
 import { analyzeSettings } from './settings';
+import { ViewExport } from './viewExport';
 import { webviewOptions, webviewPageHtml } from './webviewPage';
 import type { WorkerClient } from './workerClient';
-
-const pngPrefix = 'data:image/png;base64,';
 
 /**
  * Binds one webview to the comparison of 2 to 8 checkpoints. The worker's CompareData is kept here,
@@ -21,15 +20,32 @@ export class CompareView extends Disposable {
   private data: CompareData | undefined;
   private baseline = 0;
   private running: vscode.CancellationTokenSource | undefined;
+  private readonly webview: vscode.Webview;
+  private readonly exporter: ViewExport;
 
   constructor(
-    private readonly webview: vscode.Webview,
+    panel: vscode.WebviewPanel,
     private readonly checkpoints: string[][],
     title: string,
     extensionUri: vscode.Uri,
     private readonly worker: WorkerClient,
+    exports: ExportTargets,
   ) {
     super();
+    const webview = (this.webview = panel.webview);
+    this.exporter = this.register(
+      new ViewExport(webview, {
+        charts: compareCharts,
+        metrics: (format) => {
+          if (!this.data) return undefined;
+          const s = buildCompareSnapshot(this.data, this.baseline);
+          return format === 'csv' ? metricsCsv(s) : JSON.stringify(metricsJson(s), null, 1) + '\n';
+        },
+        // Beside the first checkpoint: compare-metrics.csv, compare-plane.png.
+        defaultUri: (suffix) => vscode.Uri.file(path.join(path.dirname(this.checkpoints[0][0]), `compare-${suffix}`)),
+      }),
+    );
+    exports.add(panel, this.exporter);
     webview.options = webviewOptions(extensionUri);
     webview.html = webviewPageHtml(webview, extensionUri, title, 'compare');
     this.register(webview.onDidReceiveMessage((m: CompareViewToHost) => this.onMessage(m)));
@@ -92,37 +108,10 @@ export class CompareView extends Disposable {
         }
         return;
       case 'exportMetrics':
-        void this.exportMetrics(m.format).catch((err: Error) => vscode.window.showErrorMessage(`Embedding Lens: ${err.message}`));
-        return;
-      case 'exportPng':
-        void this.exportPng(m.chart, m.dataUrl).catch((err: Error) => vscode.window.showErrorMessage(`Embedding Lens: ${err.message}`));
-        return;
-      case 'exportSvg':
-        void this.exportSvg(m.chart, m.svg).catch((err: Error) => vscode.window.showErrorMessage(`Embedding Lens: ${err.message}`));
+      case 'exportImage':
+        this.exporter.onMessage(m);
         return;
     }
-  }
-
-  private besideFirst(name: string): vscode.Uri {
-    return vscode.Uri.file(path.join(path.dirname(this.checkpoints[0][0]), name));
-  }
-
-  private async exportMetrics(format: 'csv' | 'json'): Promise<void> {
-    if (!this.data) return;
-    const s = buildCompareSnapshot(this.data, this.baseline);
-    const body = format === 'csv' ? metricsCsv(s) : JSON.stringify(metricsJson(s), null, 1) + '\n';
-    await saveWithDialog(this.besideFirst(`compare-metrics.${format}`), { [format.toUpperCase()]: [format] }, Buffer.from(body));
-  }
-
-  private async exportPng(chart: string, dataUrl: string): Promise<void> {
-    // The view is ours, but its messages are still input: only a PNG under a plain name is written.
-    if (!/^[a-z-]+$/.test(chart) || !dataUrl.startsWith(pngPrefix)) return;
-    await saveWithDialog(this.besideFirst(`compare-${chart}.png`), { PNG: ['png'] }, Buffer.from(dataUrl.slice(pngPrefix.length), 'base64'));
-  }
-
-  private async exportSvg(chart: string, svg: string): Promise<void> {
-    if (!/^[a-z-]+$/.test(chart) || typeof svg !== 'string' || !svg.startsWith('<svg')) return;
-    await saveWithDialog(this.besideFirst(`compare-${chart}.svg`), { SVG: ['svg'] }, Buffer.from(svg));
   }
 
   private post(message: HostToCompareView): void {

@@ -3,6 +3,18 @@
  * snapshots (never deltas), so a hidden-then-shown panel simply re-renders the last one.
  */
 import type { AnalysisResult, ReliabilityBin } from '../core/metrics/types';
+import type { ChartInfo, HostToViewExport, ViewToHostExport } from './export';
+
+/** The view's charts, in page order. */
+export const analysisCharts = [
+  { id: 'scatter', title: 'Embedding space (PCA of both modalities)' },
+  { id: 'sphere', title: 'Both modalities on the sphere (3D PCA or DOSNES, drag to rotate)' },
+  { id: 'histogram', title: 'Positive vs hardest-negative similarity' },
+  { id: 'reliability', title: 'Reliability diagram (image → text)' },
+  { id: 'calibration', title: 'ECE against softmax temperature' },
+] as const satisfies readonly ChartInfo[];
+
+export type AnalysisChart = (typeof analysisCharts)[number]['id'];
 
 export interface ScatterData {
   /** Interleaved x,y of image points, then of text points, for the same pairs in the same order. */
@@ -98,13 +110,7 @@ export interface AnalysisSnapshot {
 export type HostToAnalysisView =
   | { type: 'progress'; fraction: number; message: string }
   | { type: 'snapshot'; snapshot: AnalysisSnapshot }
-  | { type: 'error'; message: string };
+  | { type: 'error'; message: string }
+  | HostToViewExport;
 
-export type AnalysisViewToHost =
-  | { type: 'ready' }
-  | { type: 'rerun' }
-  | { type: 'cancel' }
-  | { type: 'exportJson' }
-  | { type: 'exportCsv' }
-  /** A chart as an image: PNG as a data: URL, SVG as the document's text. */
-  | { type: 'exportImage'; format: 'png' | 'svg'; name: string; data: string };
+export type AnalysisViewToHost = { type: 'ready' } | { type: 'rerun' } | { type: 'cancel' } | ViewToHostExport;

@@ -4,10 +4,20 @@
  * webview that full snapshot, never deltas, so changing the baseline costs no re-analysis.
  */
 import type { AnalysisResult } from '../core/metrics/types';
+import type { ChartInfo, HostToViewExport, ViewToHostExport } from './export';
 import type { Better } from './metricInfo';
 
 export const minCompared = 2;
 export const maxCompared = 8;
+
+/** The view's charts, in page order. */
+export const compareCharts = [
+  { id: 'plane', title: 'Uniformity–alignment plane' },
+  { id: 'histograms', title: 'Positive vs hardest-negative similarity' },
+  { id: 'recall', title: 'Recall at K' },
+] as const satisfies readonly ChartInfo[];
+
+export type CompareChart = (typeof compareCharts)[number]['id'];
 
 /** One analysed checkpoint, reduced to what a comparison needs. */
 export interface ComparedCheckpoint {
@@ -97,15 +107,12 @@ export interface CompareSnapshot {
 export type HostToCompareView =
   | { type: 'progress'; fraction: number; message: string }
   | { type: 'snapshot'; snapshot: CompareSnapshot }
-  | { type: 'error'; message: string };
+  | { type: 'error'; message: string }
+  | HostToViewExport;
 
 export type CompareViewToHost =
   | { type: 'ready' }
   | { type: 'rerun' }
   | { type: 'cancel' }
   | { type: 'setBaseline'; baseline: number }
-  | { type: 'exportMetrics'; format: 'csv' | 'json' }
-  /** A chart as a PNG data URL (ECharts getDataURL); the host decodes and saves it. */
-  | { type: 'exportPng'; chart: string; dataUrl: string }
-  /** A chart as an SVG document (ECharts' server-side SVG renderer, run in the view). */
-  | { type: 'exportSvg'; chart: string; svg: string };
+  | ViewToHostExport;

@@ -3,6 +3,18 @@
  * run as one snapshot each time (never deltas), at most a few times a second.
  */
 import type { LossTerm } from '../core/train/losses';
+import type { ChartInfo, HostToViewExport, ViewToHostExport } from './export';
+
+/** The view's charts, in page order. */
+export const dashboardCharts = [
+  { id: 'loss', title: 'Loss per step' },
+  { id: 'lr', title: 'Learning rate' },
+  { id: 'recall', title: 'R@1 of the eval split' },
+  { id: 'geometry', title: 'Uniformity and alignment' },
+  { id: 'hardNegative', title: 'Hardest-negative alignment and modality gap' },
+] as const satisfies readonly ChartInfo[];
+
+export type DashboardChart = (typeof dashboardCharts)[number]['id'];
 
 /** idle: a config that has not run yet; starting: reading the data and evaluating epoch 0. */
 export type RunStatus = 'idle' | 'starting' | 'running' | 'completed' | 'cancelled' | 'diverged' | 'failed';
@@ -47,6 +59,6 @@ export interface DashboardSnapshot {
   bestCheckpoint?: string;
 }
 
-export type HostToDashboard = { type: 'snapshot'; snapshot: DashboardSnapshot };
+export type HostToDashboard = { type: 'snapshot'; snapshot: DashboardSnapshot } | HostToViewExport;
 
-export type DashboardToHost = { type: 'ready' } | { type: 'cancel' } | { type: 'openBest' } | { type: 'run' };
+export type DashboardToHost = { type: 'ready' } | { type: 'cancel' } | { type: 'openBest' } | { type: 'run' } | ViewToHostExport;

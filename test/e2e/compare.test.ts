@@ -5,14 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Frame } from 'playwright-core';
 import { repoRoot } from './codeServer';
 import { cspViolations, openVscode, type VscodeHost } from './vscodeHost';
-import { cliJson, soleExplorerSection, withScreenshotOnFailure } from './workbench';
+import { accept, cliJson, soleExplorerSection, withScreenshotOnFailure } from './workbench';
 
 /** Comparing three 500-pair checkpoints takes seconds; the rest is room for a loaded CI machine. */
 const panelTimeoutMs = 60000;
@@ -119,6 +119,50 @@ test('Compare Selected Checkpoints shows the deltas the CLI computes', { timeout
     await h.page.mouse.move(900, 700);
     await h.page.waitForTimeout(1000);
     await h.screenshot('e2e-compare');
+  });
+});
+
+/** Runs an export command from the palette and accepts the save dialog's suggested file. */
+async function exportThroughPalette(h: VscodeHost, command: string, chartTitle?: string): Promise<void> {
+  await h.page.keyboard.press('F1');
+  await accept(h, `Embedding Lens: ${command}`, command, 10000);
+  if (chartTitle) {
+    await h.page.locator('.quick-input-widget .quick-input-title').filter({ hasText: command.replace(/…$/, '') }).waitFor({ timeout: 10000 });
+    await accept(h, chartTitle, chartTitle, 10000);
+  }
+  // code-server's save dialog is a quick input holding the suggested path; Enter saves there.
+  await h.page.locator('.quick-input-widget .quick-input-box input').filter({ visible: true }).waitFor({ timeout: 10000 });
+  await h.page.waitForTimeout(500);
+  await h.page.keyboard.press('Enter');
+}
+
+async function waitForFile(file: string, timeoutMs: number): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  while (!existsSync(file)) {
+    if (Date.now() > deadline) throw new Error(`${path.basename(file)} was not written within ${timeoutMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return readFileSync(file, 'utf8');
+}
+
+test('the export commands save the compare panel\'s metrics and a chart beside the checkpoints', { timeout: hookTimeoutMs }, async () => {
+  await withScreenshotOnFailure(host, 'e2e-compare-export', async (h) => {
+    assert.ok(dir);
+    const frame = await h.frameWith('#metrics tr[data-metric="modality_gap"] td[data-delta]', panelTimeoutMs);
+    const shown = await frame.$$eval('#metrics tr[data-metric="modality_gap"] td[data-checkpoint]', (tds) => tds.map((td) => Number(td.getAttribute('data-value'))));
+
+    await exportThroughPalette(h, 'Export Metrics as CSV…');
+    const csv = (await waitForFile(path.join(dir, 'compare-metrics.csv'), 15000)).trimEnd().split('\n');
+    const { names } = await tableColumns(frame);
+    assert.deepEqual(csv[0].split(',').slice(2, 2 + names.length), names, 'the CSV columns are the table\'s checkpoints, in its order');
+    const gap = csv.find((l) => l.startsWith('modality_gap,'));
+    assert.ok(gap, 'the CSV has a modality_gap row');
+    assert.deepEqual(gap.split(',').slice(2, 2 + names.length).map(Number), shown, 'the CSV holds the values the table shows');
+
+    await exportThroughPalette(h, 'Export Chart as SVG…', 'Recall at K');
+    const svg = await waitForFile(path.join(dir, 'compare-recall.svg'), 15000);
+    assert.match(svg, /^<svg[^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"[\s\S]*<path[\s\S]*<\/svg>$/);
+    for (const name of names) assert.ok(svg.includes(name), `the recall chart's legend names ${name}`);
   });
 });
 

@@ -230,6 +230,32 @@ const checks: [string, (m: Measured) => Promise<void>][] = [
     (m) => analyzeWatched(env(hostEnv.checkpoint), 500, m),
   ],
   [
+    hostChecks.exportCommands,
+    async (m) => {
+      // The sample's panel, which the previous check opened, is the active editor.
+      const dir = path.join(path.dirname(env(hostEnv.checkpoint)), 'exports');
+      const target = (name: string) => vscode.Uri.file(path.join(dir, name));
+      const run = (command: string, options: object) => vscode.commands.executeCommand<vscode.Uri | undefined>(`embeddingLens.${command}`, options);
+      const written = async (command: string, name: string, options: object = {}): Promise<Buffer> => {
+        const uri = await run(command, { ...options, target: target(name) });
+        if (uri?.fsPath !== target(name).fsPath) throw new Error(`${command} resolved to ${uri?.fsPath}, not the target ${name}: see the error notification`);
+        return readFileSync(uri.fsPath);
+      };
+      const json = JSON.parse((await written('exportMetricsJson', 'metrics.json')).toString()) as AnalysisResult;
+      if (json.n !== 500 || typeof json.i2t?.['R@1'] !== 'number') throw new Error(`metrics.json holds n = ${json.n}, not the 500-pair sample's metrics`);
+      const csv = (await written('exportMetricsCsv', 'metrics.csv')).toString().split('\n');
+      if (csv[0] !== 'metric,value' || !csv.includes(`i2t.R@1,${json.i2t['R@1']}`)) throw new Error(`metrics.csv does not hold the JSON's figures: ${csv.slice(0, 3).join(' | ')}`);
+      const png = await written('exportChartPng', 'scatter.png', { chart: 'scatter' });
+      m.pngBytes = png.length;
+      if (!png.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) || png.length < 10000) throw new Error(`scatter.png is not a drawn PNG (${png.length} bytes)`);
+      const svg = (await written('exportChartSvg', 'histogram.svg', { chart: 'histogram' })).toString();
+      if (!/^<svg[\s\S]*<path[\s\S]*<\/svg>$/.test(svg)) throw new Error(`histogram.svg is not a drawn SVG: ${svg.slice(0, 80)}`);
+      // A chart the view does not have is refused (the command reports it), and nothing is written.
+      if ((await run('exportChartSvg', { chart: 'plane', target: target('plane.svg') })) !== undefined || existsSync(target('plane.svg').fsPath))
+        throw new Error('exporting a chart the analysis view lacks wrote a file');
+    },
+  ],
+  [
     hostChecks.cancel,
     async (m) => {
       const settled = analyze(env(hostEnv.cancel)).then(

@@ -111,19 +111,22 @@ describe('compare webview (Chromium, production CSP)', () => {
     assert.deepEqual(flipped, [...first].sort((a, b) => b - a));
     assert.equal(await panel.page.locator('#ranks tbody tr').first().locator('td.caption').count(), 1);
 
-    await panel.page.locator('#png-plane').click();
-    const png = (await posted(panel)).at(-1) as Extract<CompareViewToHost, { type: 'exportPng' }>;
-    assert.equal(png.type, 'exportPng');
-    assert.equal(png.chart, 'plane');
-    assert.match(png.dataUrl, /^data:image\/png;base64,[A-Za-z0-9+/]{1000,}/);
+    await panel.page.locator('#export-png-plane').click();
+    const png = (await posted(panel)).at(-1) as Extract<CompareViewToHost, { type: 'exportImage' }>;
+    assert.deepEqual([png.type, png.chart, png.format], ['exportImage', 'plane', 'png']);
+    assert.match(png.data, /^data:image\/png;base64,[A-Za-z0-9+/]{1000,}/);
     for (const chart of ['plane', 'histograms', 'recall']) {
-      await panel.page.locator(`#svg-${chart}`).click();
-      const svg = (await posted(panel)).at(-1) as Extract<CompareViewToHost, { type: 'exportSvg' }>;
-      assert.equal(svg.type, 'exportSvg');
-      assert.equal(svg.chart, chart);
+      await panel.page.locator(`#export-svg-${chart}`).click();
+      const svg = (await posted(panel)).at(-1) as Extract<CompareViewToHost, { type: 'exportImage' }>;
+      assert.deepEqual([svg.type, svg.chart, svg.format], ['exportImage', chart, 'svg']);
       // A whole document with drawn content, not an empty frame.
-      assert.match(svg.svg, /^<svg[^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"[\s\S]*<path[\s\S]*<\/svg>$/);
+      assert.match(svg.data, /^<svg[^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"[\s\S]*<path[\s\S]*<\/svg>$/);
     }
+    // What the export commands do: the host asks for a chart by name and the view answers with the request id.
+    await panel.post({ type: 'exportChart', request: 7, chart: 'recall', format: 'svg' });
+    const answer = (await posted(panel)).at(-1) as Extract<CompareViewToHost, { type: 'exportImage' }>;
+    assert.deepEqual([answer.type, answer.chart, answer.format, answer.request], ['exportImage', 'recall', 'svg', 7]);
+    assert.match(answer.data, /^<svg[\s\S]*<path[\s\S]*<\/svg>$/);
     await panel.page.locator('#export-csv').click();
     assert.deepEqual((await posted(panel)).at(-1), { type: 'exportMetrics', format: 'csv' });
   });

@@ -109,6 +109,19 @@ describe('training dashboard webview (Chromium, production CSP)', () => {
     await panel.page.locator('#open-best').click();
     await panel.page.locator('#run').click();
     assert.deepEqual((await posted()).slice(-2), [{ type: 'openBest' }, { type: 'run' }]);
+    await panel.page.locator('#export-csv').click();
+    await panel.page.locator('#export-json').click();
+    assert.deepEqual((await posted()).slice(-2), [{ type: 'exportMetrics', format: 'csv' }, { type: 'exportMetrics', format: 'json' }]);
+    for (const chart of ['loss', 'lr', 'recall', 'geometry', 'hardNegative']) {
+      await panel.page.locator(`#export-svg-${chart}`).click();
+      const m = (await posted()).at(-1);
+      assert.ok(m?.type === 'exportImage' && m.chart === chart && m.format === 'svg', chart);
+      // The drawn lines, not an empty frame.
+      assert.match(m.data, /^<svg[\s\S]*<path[\s\S]*<\/svg>$/, chart);
+    }
+    await panel.post({ type: 'exportChart', request: 3, chart: 'loss', format: 'png' });
+    const answer = (await posted()).at(-1);
+    assert.ok(answer?.type === 'exportImage' && answer.request === 3 && answer.data.startsWith('data:image/png;base64,'));
     assert.equal((await chart('recall')).series[0].data.length, epochs + 1);
     await panel.page.screenshot({ path: path.join(resultsDir, 'dashboard.png'), fullPage: true });
   });

@@ -123,7 +123,7 @@ describe('analysis panel webview (Chromium, production CSP)', () => {
     await panel.page.locator('#rerun').click();
     await panel.page.locator('#export-json').click();
     await panel.page.locator('#export-csv').click();
-    assert.deepEqual((await panel.posted()).slice(-3), [{ type: 'rerun' }, { type: 'exportJson' }, { type: 'exportCsv' }]);
+    assert.deepEqual((await panel.posted()).slice(-3), [{ type: 'rerun' }, { type: 'exportMetrics', format: 'json' }, { type: 'exportMetrics', format: 'csv' }]);
   });
 
   it('exports every chart as PNG and as SVG under the production CSP', async () => {
@@ -135,7 +135,8 @@ describe('analysis panel webview (Chromium, production CSP)', () => {
         const m = (await panel.posted()).at(-1);
         assert.ok(m?.type === 'exportImage', `${name} ${format}`);
         assert.equal(m.format, format);
-        assert.equal(m.name, name);
+        assert.equal(m.chart, name);
+        assert.equal(m.request, undefined, 'a button asks without a request id');
         if (format === 'png') {
           assert.match(m.data, /^data:image\/png;base64,/);
           assert.ok(m.data.length > 5000, `${name}.png has content (${m.data.length} chars)`);
@@ -150,6 +151,16 @@ describe('analysis panel webview (Chromium, production CSP)', () => {
     await panel.page.locator('#export-svg-scatter').click();
     const svg = (await panel.posted()).at(-1) as { data: string };
     assert.ok(svg.data.includes(darkTheme.vars['--vscode-charts-blue']) && svg.data.includes(darkTheme.vars['--vscode-charts-orange']));
+
+    // The export commands' round trip: the view answers each request with its id, '' for a chart it lacks.
+    await panel.post({ type: 'exportChart', request: 41, chart: 'reliability', format: 'png' });
+    await panel.post({ type: 'exportChart', request: 42, chart: 'plane', format: 'svg' });
+    const [known, unknown] = (await panel.posted()).slice(-2);
+    assert.ok(known.type === 'exportImage' && unknown.type === 'exportImage');
+    assert.deepEqual([known.request, known.chart, known.format], [41, 'reliability', 'png']);
+    assert.match(known.data, /^data:image\/png;base64,/);
+    assert.ok(known.data.length > 5000);
+    assert.deepEqual(unknown, { type: 'exportImage', chart: 'plane', format: 'svg', data: '', request: 42 });
   });
 
   it('draws the ECE temperature sweep with the tau in use marked and R@1 flat beside it', async () => {

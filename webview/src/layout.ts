@@ -1,3 +1,5 @@
+import { analysisCharts } from '../../src/protocol/analysisPanel';
+import { imageButtons, type ImageButton } from './charts/chartExport';
 import type { ChartName } from './charts/chartSet';
 import { el } from './dom';
 import { button, chartPanel, pageHeader, pageTop, type PageTop, type VscodeButton } from './pageParts';
@@ -8,7 +10,7 @@ export interface Layout extends PageTop {
   exportJson: VscodeButton;
   exportCsv: VscodeButton;
   /** Each chart's PNG and SVG buttons. */
-  exportImage: { chart: ChartName; format: 'png' | 'svg'; button: VscodeButton }[];
+  exportImage: ImageButton[];
   cancel: VscodeButton;
   warnings: HTMLElement;
   metadata: HTMLElement;
@@ -35,20 +37,15 @@ export function buildLayout(root: HTMLElement): Layout {
   const exportImage: Layout['exportImage'] = [];
   const sphereLayout = button('sphere-layout', 'globe', 'DOSNES', true);
   sphereLayout.title = 'Switch the sphere between its PCA and DOSNES layouts';
-  const panel = (name: ChartName, title: string, noteEl: HTMLElement, wide = false, extra: HTMLElement[] = []) => {
-    const buttons = (['png', 'svg'] as const).map((format) => {
-      const b = button(`export-${format}-${name}`, 'device-camera', format.toUpperCase(), true);
-      b.title = `Save this chart as ${format.toUpperCase()}`;
-      exportImage.push({ chart: name, format, button: b });
-      return b;
-    });
-    return chartPanel(name, title, noteEl, { wide, action: el('div', { class: 'chart-actions' }, ...extra, ...buttons) });
+  const panel = (name: ChartName, noteEl: HTMLElement, wide = false, extra: HTMLElement[] = []) => {
+    const chart = analysisCharts.find((c) => c.id === name)!;
+    return chartPanel(name, chart.title, noteEl, { wide, action: el('div', { class: 'chart-actions' }, ...extra, ...imageButtons(chart, exportImage)) });
   };
-  const scatter = panel('scatter', 'Embedding space (PCA of both modalities)', scatterNote, true);
-  const sphere = panel('sphere', 'Both modalities on the sphere (3D PCA or DOSNES, drag to rotate)', sphereNote, true, [sphereLayout]);
-  const histogram = panel('histogram', 'Positive vs hardest-negative similarity', histogramNote, true);
-  const reliability = panel('reliability', 'Reliability diagram (image → text)', eceNote);
-  const calibration = panel('calibration', 'ECE against softmax temperature', calibrationNote);
+  const scatter = panel('scatter', scatterNote, true);
+  const sphere = panel('sphere', sphereNote, true, [sphereLayout]);
+  const histogram = panel('histogram', histogramNote, true);
+  const reliability = panel('reliability', eceNote);
+  const calibration = panel('calibration', calibrationNote);
 
   const cancel = button('cancel', 'stop-circle', 'Cancel', true);
   const layout: Layout = {

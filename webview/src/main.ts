@@ -2,6 +2,7 @@ import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-progress-bar/index.js';
 import './main.css';
 import type { AnalysisSnapshot, HostToAnalysisView } from '../../src/protocol/analysisPanel';
+import { wireChartExport } from './charts/chartExport';
 import { ChartSet } from './charts/chartSet';
 import { startCompareView } from './compare/compareMain';
 import { startDashboard } from './dashboard/dashboard';
@@ -20,6 +21,8 @@ import { vscode } from './vscodeApi';
 // Set once by startAnalysis, before any message can arrive.
 let layout: Layout;
 let charts: ChartSet;
+/** Answers the export commands' requests for a chart image. */
+let answerExport: ReturnType<typeof wireChartExport>;
 /** The snapshot on screen, for the sphere toggle's note. */
 let shown: AnalysisSnapshot | undefined;
 
@@ -63,6 +66,9 @@ function onMessage(m: HostToAnalysisView): void {
       layout.empty.hidden = true;
       showError(layout, m.message);
       return;
+    case 'exportChart':
+      answerExport(m);
+      return;
   }
 }
 
@@ -73,14 +79,9 @@ function startAnalysis(root: HTMLElement): void {
     if (e.data && typeof e.data === 'object' && 'type' in e.data) onMessage(e.data);
   });
   layout.rerun.addEventListener('click', () => vscode.postMessage({ type: 'rerun' }));
-  layout.exportJson.addEventListener('click', () => vscode.postMessage({ type: 'exportJson' }));
-  layout.exportCsv.addEventListener('click', () => vscode.postMessage({ type: 'exportCsv' }));
-  for (const { chart, format, button } of layout.exportImage) {
-    button.addEventListener('click', () => {
-      const data = charts.exportImage(chart, format);
-      if (data !== undefined) vscode.postMessage({ type: 'exportImage', format, name: chart, data });
-    });
-  }
+  layout.exportJson.addEventListener('click', () => vscode.postMessage({ type: 'exportMetrics', format: 'json' }));
+  layout.exportCsv.addEventListener('click', () => vscode.postMessage({ type: 'exportMetrics', format: 'csv' }));
+  answerExport = wireChartExport(charts, layout.exportImage, (m) => vscode.postMessage(m));
   layout.sphereLayout.addEventListener('click', () => {
     if (!shown) return;
     charts.sphereLayout = charts.sphereLayout === 'pca' ? 'dosnes' : 'pca';

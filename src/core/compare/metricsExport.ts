@@ -1,16 +1,12 @@
 /** The compare table as a file: CSV for spreadsheets, JSON for scripts (the CLI's --json too). */
 import type { CompareSnapshot } from '../../protocol/comparePanel';
-
-function csvField(v: string): string {
-  return /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
-}
+import { csvText } from '../csv';
 
 /** One row per metric: each checkpoint's value, then its delta against the baseline. */
 export function metricsCsv(s: CompareSnapshot): string {
   const names = s.checkpoints.map((c) => c.name);
   const header = ['metric', 'better', ...names, ...names.map((n, i) => (i === s.baseline ? `Δ ${n} (baseline)` : `Δ ${n}`))];
-  const lines = [header, ...s.rows.map((r) => [r.key, r.better, ...r.values.map(String), ...r.deltas.map(String)])];
-  return lines.map((l) => l.map(csvField).join(',')).join('\n') + '\n';
+  return csvText([header, ...s.rows.map((r) => [r.key, r.better, ...r.values.map(String), ...r.deltas.map(String)])]);
 }
 
 export interface MetricsJson {

@@ -1,7 +1,10 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { DashboardSnapshot, DashboardToHost, HostToDashboard } from '../../protocol/dashboard';
+import { runEvalsCsv, runJson } from '../../core/train/runExport';
+import { dashboardCharts, type DashboardSnapshot, type DashboardToHost, type HostToDashboard } from '../../protocol/dashboard';
 import { Disposable } from '../disposable';
+import type { ExportTargets } from '../exportTargets';
+import { ViewExport } from '../viewExport';
 import { webviewOptions, webviewPageHtml } from '../webviewPage';
 import { openBestCheckpoint, type TrainingRuns } from './trainingRuns';
 
@@ -17,6 +20,7 @@ export class DashboardPanels extends Disposable {
   constructor(
     private readonly extensionUri: vscode.Uri,
     private readonly runs: TrainingRuns,
+    private readonly exports: ExportTargets,
   ) {
     super();
     this.register(runs.onDidChange((file) => this.open.get(file)?.update()));
@@ -37,6 +41,7 @@ export class DashboardPanels extends Disposable {
     const panel = vscode.window.createWebviewPanel(dashboardViewType, `Training: ${name}`, { viewColumn: vscode.ViewColumn.Beside, preserveFocus }, webviewOptions(this.extensionUri));
     panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'icon.svg');
     const dashboard = new Dashboard(panel, configFile, this.extensionUri, this.runs, fallback);
+    this.exports.add(panel, dashboard.exporter);
     this.open.set(configFile, dashboard);
     panel.onDidDispose(() => {
       dashboard.dispose();
@@ -48,6 +53,7 @@ export class DashboardPanels extends Disposable {
 class Dashboard extends Disposable {
   private timer: NodeJS.Timeout | undefined;
   private lastPost = 0;
+  readonly exporter: ViewExport;
 
   constructor(
     readonly panel: vscode.WebviewPanel,
@@ -58,6 +64,17 @@ class Dashboard extends Disposable {
     private readonly fallback: DashboardSnapshot | undefined,
   ) {
     super();
+    this.exporter = this.register(
+      new ViewExport(panel.webview, {
+        charts: dashboardCharts,
+        metrics: (format) => {
+          const s = this.snapshot;
+          return s && (format === 'csv' ? runEvalsCsv(s) : runJson(s));
+        },
+        // Beside the config: clip.m2mix.json → clip.run-metrics.csv, clip.loss.png.
+        defaultUri: (suffix) => vscode.Uri.file(this.configFile.replace(/\.m2mix\.json$/i, '') + `.${suffix.replace(/^metrics\./, 'run-metrics.')}`),
+      }),
+    );
     panel.webview.html = webviewPageHtml(panel.webview, extensionUri, path.basename(configFile), 'dashboard');
     this.register(panel.webview.onDidReceiveMessage((m: DashboardToHost) => this.onMessage(m)));
     this.register({ dispose: () => clearTimeout(this.timer) });
@@ -101,6 +118,10 @@ class Dashboard extends Disposable {
         if (snapshot) void openBestCheckpoint(snapshot);
         return;
       }
+      case 'exportMetrics':
+      case 'exportImage':
+        this.exporter.onMessage(m);
+        return;
     }
   }
 }

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { Disposable } from '../disposable';
+import type { ExportTargets } from '../exportTargets';
 import type { WorkerClient } from '../workerClient';
 import { configSelector, TrainingCodeLens } from './codeLens';
 import { DashboardPanels } from './dashboardPanel';
@@ -24,10 +25,11 @@ export class Training extends Disposable {
     /** A worker of its own, so analyses are not queued behind a long run. */
     worker: WorkerClient,
     log: vscode.OutputChannel,
+    exports: ExportTargets,
   ) {
     super();
     this.runs = this.register(new TrainingRuns(worker, log));
-    this.dashboards = this.register(new DashboardPanels(extensionUri, this.runs));
+    this.dashboards = this.register(new DashboardPanels(extensionUri, this.runs, exports));
     this.register(vscode.languages.registerCodeLensProvider(configSelector, new TrainingCodeLens(this.runs)));
   }
 

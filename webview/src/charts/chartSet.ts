@@ -1,5 +1,5 @@
 import type { EChartsType } from 'echarts/core';
-import type { AnalysisSnapshot } from '../../../src/protocol/analysisPanel';
+import type { AnalysisChart, AnalysisSnapshot } from '../../../src/protocol/analysisPanel';
 import type { Palette } from '../theme';
 import { ChartHost } from './chartHost';
 import './echarts';
@@ -10,7 +10,7 @@ import { reliabilityOption } from './reliabilityOption';
 import { scatterOption } from './scatterOption';
 import { sphereOption, type SphereLayoutName, type SphereView } from './sphereOption';
 
-export type ChartName = 'scatter' | 'sphere' | 'histogram' | 'reliability' | 'calibration';
+export type ChartName = AnalysisChart;
 
 /** Radians the sphere turns per pixel dragged. */
 const dragSpeed = 0.01;

@@ -1,5 +1,5 @@
 import type { EChartsType } from 'echarts/core';
-import type { CompareSnapshot } from '../../../src/protocol/comparePanel';
+import type { CompareChart, CompareSnapshot } from '../../../src/protocol/comparePanel';
 import { ChartHost } from '../charts/chartHost';
 import type { Palette } from '../theme';
 import './echarts';
@@ -8,7 +8,7 @@ import { histogramsOption } from './histogramsOption';
 import { planeOption } from './planeOption';
 import { recallOption } from './recallOption';
 
-export type CompareChartName = 'plane' | 'histograms' | 'recall';
+export type CompareChartName = CompareChart;
 
 const optionFor: Record<CompareChartName, (s: CompareSnapshot, p: Palette) => CompareChartOption> = {
   plane: planeOption,

@@ -1,3 +1,5 @@
+import { compareCharts } from '../../../src/protocol/comparePanel';
+import { imageButtons, type ImageButton } from '../charts/chartExport';
 import { el } from '../dom';
 import { button, chartPanel, pageHeader, pageTop, type PageTop, type VscodeButton } from '../pageParts';
 import type { CompareChartName } from './compareCharts';
@@ -14,29 +16,28 @@ export interface CompareLayout extends PageTop {
   baseline: HTMLSelectElement;
   metrics: HTMLElement;
   charts: Record<CompareChartName, HTMLElement>;
-  pngButtons: Record<CompareChartName, VscodeButton>;
-  svgButtons: Record<CompareChartName, VscodeButton>;
+  /** Each chart's PNG and SVG buttons. */
+  exportImage: ImageButton[];
   ranksSection: HTMLElement;
   rankDirection: HTMLSelectElement;
   ranks: HTMLElement;
 }
 
-const chartTitles: Record<CompareChartName, [string, string]> = {
-  plane: ['Uniformity–alignment plane', 'Each checkpoint at (alignment, uniformity of images ∪ texts), as in Wang & Isola; lower-left is better on both. The baseline is the diamond.'],
-  histograms: ['Positive vs hardest-negative similarity', 'Solid: cosine of each true pair; dashed: of each image’s closest wrong caption. Less overlap is better.'],
-  recall: ['Recall at K', 'Share of queries whose true match is in the top K, per direction.'],
+const chartNotes: Record<CompareChartName, string> = {
+  plane: 'Each checkpoint at (alignment, uniformity of images ∪ texts), as in Wang & Isola; lower-left is better on both. The baseline is the diamond.',
+  histograms: 'Solid: cosine of each true pair; dashed: of each image’s closest wrong caption. Less overlap is better.',
+  recall: 'Share of queries whose true match is in the top K, per direction.',
 };
 
 export function buildCompareLayout(root: HTMLElement): CompareLayout {
-  const png = (name: CompareChartName) => button(`png-${name}`, 'file-media', 'PNG', true);
-  const svg = (name: CompareChartName) => button(`svg-${name}`, 'file-media', 'SVG', true);
-  const pngButtons = { plane: png('plane'), histograms: png('histograms'), recall: png('recall') };
-  const svgButtons = { plane: svg('plane'), histograms: svg('histograms'), recall: svg('recall') };
-  const panel = (name: CompareChartName, wide = false) =>
-    chartPanel(name, chartTitles[name][0], el('p', { class: 'note' }, chartTitles[name][1]), {
+  const exportImage: ImageButton[] = [];
+  const panel = (name: CompareChartName, wide = false) => {
+    const chart = compareCharts.find((c) => c.id === name)!;
+    return chartPanel(name, chart.title, el('p', { class: 'note' }, chartNotes[name]), {
       wide,
-      action: el('div', { class: 'chart-actions' }, pngButtons[name], svgButtons[name]),
+      action: el('div', { class: 'chart-actions' }, ...imageButtons(chart, exportImage)),
     });
+  };
   const panels = { plane: panel('plane'), histograms: panel('histograms'), recall: panel('recall', true) };
   const cancel = button('cancel', 'stop-circle', 'Cancel', true);
   const l: CompareLayout = {
@@ -51,8 +52,7 @@ export function buildCompareLayout(root: HTMLElement): CompareLayout {
     baseline: el('select', { id: 'baseline', class: 'picker', 'aria-label': 'Baseline checkpoint' }),
     metrics: el('div', { id: 'metrics', class: 'table-scroll' }),
     charts: { plane: panels.plane.chart, histograms: panels.histograms.chart, recall: panels.recall.chart },
-    pngButtons,
-    svgButtons,
+    exportImage,
     ranksSection: el('section', { id: 'rank-changes', class: 'section' }),
     rankDirection: el('select', { id: 'rank-direction', class: 'picker', 'aria-label': 'Query direction' }, el('option', { value: 'i2t' }, 'image → text'), el('option', { value: 't2i' }, 'text → image')),
     ranks: el('div', { id: 'ranks' }),

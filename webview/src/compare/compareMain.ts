@@ -1,10 +1,11 @@
 import type { CompareSnapshot, HostToCompareView } from '../../../src/protocol/comparePanel';
+import { wireChartExport } from '../charts/chartExport';
 import { el } from '../dom';
 import { formatCount, formatSeconds } from '../format';
 import { hideActivity, showError, showProgress } from '../status';
 import { onThemeChange } from '../theme';
 import { compareApi, type CompareState } from './compareApi';
-import { CompareCharts, type CompareChartName } from './compareCharts';
+import { CompareCharts } from './compareCharts';
 import { buildCompareLayout, type CompareLayout } from './compareLayout';
 import './compare.css';
 import { renderBaselinePicker, renderMetricsTable } from './metricsTable';
@@ -45,10 +46,12 @@ export function startCompareView(root: HTMLElement): void {
     compareApi.setState(state);
   };
 
+  const answerExport = wireChartExport(charts, l.exportImage, (m) => compareApi.postMessage(m));
   window.addEventListener('message', (e: MessageEvent<HostToCompareView>) => {
     const m = e.data;
     if (!m || typeof m !== 'object' || !('type' in m)) return;
-    if (m.type === 'snapshot') {
+    if (m.type === 'exportChart') answerExport(m);
+    else if (m.type === 'snapshot') {
       save({ ...state, snapshot: m.snapshot });
       render(m.snapshot);
     } else {
@@ -67,18 +70,6 @@ export function startCompareView(root: HTMLElement): void {
     save({ ...state, rankDirection: direction });
     if (state.snapshot) ranks.render(state.snapshot, direction);
   });
-  for (const [name, b] of Object.entries(l.pngButtons) as [CompareChartName, HTMLElement][]) {
-    b.addEventListener('click', () => {
-      const dataUrl = charts.exportImage(name, 'png');
-      if (dataUrl) compareApi.postMessage({ type: 'exportPng', chart: name, dataUrl });
-    });
-  }
-  for (const [name, b] of Object.entries(l.svgButtons) as [CompareChartName, HTMLElement][]) {
-    b.addEventListener('click', () => {
-      const svg = charts.exportImage(name, 'svg');
-      if (svg) compareApi.postMessage({ type: 'exportSvg', chart: name, svg });
-    });
-  }
   onThemeChange(() => charts.redraw());
 
   if (state.snapshot) render(state.snapshot);

@@ -1,9 +1,9 @@
-import type { DashboardSnapshot } from '../../../src/protocol/dashboard';
+import type { DashboardChart, DashboardSnapshot } from '../../../src/protocol/dashboard';
 import { baseOption, valueAxis } from '../charts/chartStyle';
 import type { Palette } from '../theme';
 import type { LineChartOption, LineSeriesOption } from './echarts';
 
-export type DashboardChart = 'loss' | 'lr' | 'geometry' | 'hardNegative' | 'recall';
+export type { DashboardChart };
 
 interface Line {
   name: string;

@@ -1,6 +1,7 @@
 import './dashboard.css';
 import type { EChartsType } from 'echarts/core';
 import type { DashboardSnapshot, HostToDashboard } from '../../../src/protocol/dashboard';
+import { wireChartExport } from '../charts/chartExport';
 import { ChartHost } from '../charts/chartHost';
 import { el } from '../dom';
 import { onThemeChange } from '../theme';
@@ -44,10 +45,13 @@ export function startDashboard(root: HTMLElement): void {
     layout.empty.hidden = hasData;
     // Charts measure their containers, so they draw once the section is visible.
     layout.results.hidden = !hasData;
+    layout.exportCsv.disabled = layout.exportJson.disabled = !hasData;
     if (hasData) charts.render(s);
   };
 
+  const answerExport = wireChartExport(charts, layout.exportImage, (m) => api.postMessage(m));
   window.addEventListener('message', (e: MessageEvent<HostToDashboard>) => {
+    if (e.data?.type === 'exportChart') answerExport(e.data);
     if (e.data?.type !== 'snapshot') return;
     api.setState({ dashboard: e.data.snapshot });
     render(e.data.snapshot);
@@ -59,6 +63,8 @@ export function startDashboard(root: HTMLElement): void {
   layout.run.addEventListener('click', () => api.postMessage({ type: 'run' }));
   layout.cancel.addEventListener('click', () => api.postMessage({ type: 'cancel' }));
   layout.openBest.addEventListener('click', () => api.postMessage({ type: 'openBest' }));
+  layout.exportCsv.addEventListener('click', () => api.postMessage({ type: 'exportMetrics', format: 'csv' }));
+  layout.exportJson.addEventListener('click', () => api.postMessage({ type: 'exportMetrics', format: 'json' }));
 
   const restored = api.getState()?.dashboard;
   if (restored) render(restored);

@@ -1,3 +1,5 @@
+import { dashboardCharts } from '../../../src/protocol/dashboard';
+import { imageButtons, type ImageButton } from '../charts/chartExport';
 import { el } from '../dom';
 import { button, chartPanel, pageHeader, pageTop, type PageTop, type VscodeButton } from '../pageParts';
 import type { DashboardChart } from './chartOptions';
@@ -6,24 +8,30 @@ export interface DashboardLayout extends PageTop {
   run: VscodeButton;
   cancel: VscodeButton;
   openBest: VscodeButton;
+  exportCsv: VscodeButton;
+  exportJson: VscodeButton;
+  /** Each chart's PNG and SVG buttons. */
+  exportImage: ImageButton[];
   empty: HTMLElement;
   results: HTMLElement;
   charts: Record<DashboardChart, HTMLElement>;
 }
 
-const panels: { name: DashboardChart; title: string; note: string; wide?: boolean }[] = [
-  { name: 'loss', title: 'Loss per step', note: 'Total (weighted sum) and each term unweighted, on the training batches.', wide: true },
-  { name: 'lr', title: 'Learning rate', note: 'Linear warm-up, then cosine decay.' },
-  { name: 'recall', title: 'R@1 of the eval split', note: 'Epoch 0 is before training. Higher is better.' },
-  { name: 'geometry', title: 'Uniformity and alignment', note: 'Eval split; lower is better for both.' },
-  { name: 'hardNegative', title: 'Hardest-negative alignment and modality gap', note: 'Eval split; below 0, positives sit closer than the hardest negative.' },
-];
+const notes: Record<DashboardChart, string> = {
+  loss: 'Total (weighted sum) and each term unweighted, on the training batches.',
+  lr: 'Linear warm-up, then cosine decay.',
+  recall: 'Epoch 0 is before training. Higher is better.',
+  geometry: 'Eval split; lower is better for both.',
+  hardNegative: 'Eval split; below 0, positives sit closer than the hardest negative.',
+};
 
 export function buildDashboard(root: HTMLElement): DashboardLayout {
   const charts = {} as Record<DashboardChart, HTMLElement>;
-  const figures = panels.map((p) => {
-    const { panel, chart } = chartPanel(p.name, p.title, el('p', { class: 'note' }, p.note), { wide: p.wide });
-    charts[p.name] = chart;
+  const exportImage: ImageButton[] = [];
+  const figures = dashboardCharts.map((c) => {
+    const action = el('div', { class: 'chart-actions' }, ...imageButtons(c, exportImage));
+    const { panel, chart } = chartPanel(c.id, c.title, el('p', { class: 'note' }, notes[c.id]), { wide: c.id === 'loss', action });
+    charts[c.id] = chart;
     return panel;
   });
   const l: DashboardLayout = {
@@ -32,12 +40,15 @@ export function buildDashboard(root: HTMLElement): DashboardLayout {
     run: button('run', 'play', 'Run'),
     cancel: button('cancel', 'stop-circle', 'Cancel', true),
     openBest: button('open-best', 'go-to-file', 'Open best checkpoint', true),
+    exportCsv: Object.assign(button('export-csv', 'save', 'Export CSV', true), { disabled: true }),
+    exportJson: Object.assign(button('export-json', 'save', 'Export JSON', true), { disabled: true }),
+    exportImage,
     empty: el('p', { id: 'empty', class: 'empty' }, 'Waiting for the run…'),
     results: el('section', { id: 'results', class: 'charts', hidden: '' }, ...figures),
     charts,
   };
   root.replaceChildren(
-    pageHeader('Embedding Lens · m²-Mix fine-tuning', l, l.run, l.cancel, l.openBest),
+    pageHeader('Embedding Lens · m²-Mix fine-tuning', l, l.run, l.cancel, l.openBest, l.exportCsv, l.exportJson),
     l.activity,
     l.empty,
     l.results,
