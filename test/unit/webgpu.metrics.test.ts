@@ -12,6 +12,7 @@ import { continuousKeys } from '../helpers/metricKeys';
 import { randomCheckpoint } from '../helpers/randomCheckpoint';
 import { sharedDataDir } from '../helpers/sharedData';
 import { noWebGpuAdapter } from '../helpers/webgpu';
+import { webGpuState } from '../../src/core/webgpuRung';
 
 type Run = { result: AnalysisResult; detail: AnalysisDetail };
 
@@ -70,6 +71,35 @@ describe('the device-reduced metric pass on webgpu agrees with analyze() on wasm
     assertAgree(runs);
     const tile = (await analyzeOnDevice(ckpt, { maxBindingBytes: 8192, memoryBudgetBytes: 64 * 1024 })).tile;
     assert.deepEqual(tile, { rows: 32, cols: 64 });
+  });
+});
+
+describe('out of GPU memory', () => {
+  it('retries with smaller tiles, says which tiles failed, and still agrees with wasm', async (t) => {
+    const skip = await noWebGpuAdapter();
+    if (skip) return t.skip(skip);
+    const ckpt = randomCheckpoint(5, 32, Array.from({ length: 300 }, () => 1));
+    const opts = { maxBindingBytes: 64 * 1024, memoryBudgetBytes: 1024 * 1024 };
+    await initBackend('webgpu');
+    const clean = await analyzeOnDevice(ckpt, opts);
+    // The software adapter cannot be driven out of memory, so its error scope reports it once: the
+    // device's real scope is still popped, its answer replaced by an out-of-memory error.
+    const device = webGpuState()!.device;
+    const pop = device.popErrorScope.bind(device);
+    let injected = 0;
+    device.popErrorScope = async () => {
+      const real = await pop();
+      return real ?? (injected++ === 0 ? ({ message: 'Out of memory (injected by the test)' } as GPUError) : null);
+    };
+    try {
+      const retried = await analyzeOnDevice(ckpt, opts);
+      assert.equal(injected, 2, 'the first pass failed, the retry ran');
+      assert.deepEqual(retried.notes, [`GPU out of memory with ${clean.tile.rows} x ${clean.tile.cols} tiles; retried with ${retried.tile.rows} x ${retried.tile.cols}`]);
+      assert.ok(retried.tile.rows * retried.tile.cols < clean.tile.rows * clean.tile.cols, JSON.stringify([clean.tile, retried.tile]));
+      assertAgree({ wasm: clean, gpu: retried });
+    } finally {
+      device.popErrorScope = pop;
+    }
   });
 });
 
