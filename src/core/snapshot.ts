@@ -1,15 +1,16 @@
 /** Turns an analysed checkpoint into the full snapshot the analysis view renders. */
 import * as path from 'node:path';
 import type { AnalyzedCheckpoint } from './analyzeFiles';
+import type { CancelToken } from './cancel';
 import { temperatureSweep } from './calibration/temperatureSweep';
-import type { Matrix } from './checkpoint';
+import type { Checkpoint, Matrix } from './checkpoint';
 import { histogram2 } from './metrics/histogram';
 import { dosnes } from './projection/dosnes';
 import { pca } from './projection/pca';
 import { clampEps, linearBelow } from './train/mixup';
 import { mulberry32 } from './random';
 import { sampleBeta } from './train/betaSample';
-import type { AnalysisSnapshot, GeodesicArcs, ScatterData, SphereData } from '../protocol/analysisPanel';
+import type { AnalysisSnapshot, DosnesLayout, GeodesicArcs, ScatterData, SphereData } from '../protocol/analysisPanel';
 
 /**
  * Pairs drawn in the 2D scatter; beyond this a seeded uniform sample. The chart stays interactive
@@ -21,10 +22,10 @@ export const maxFitPairs = 5000;
 /** Pairs whose image and text the scatter joins with a line; more would paint a solid blob. */
 export const maxPairLines = 2000;
 /**
- * Pairs (so twice as many points) DOSNES lays out, a seeded sample of the sphere's. Its O(n²)
- * iterations took ~2 s at 1,000 points and ~7 s at 2,000 on one core here, so 2,000 was too slow.
+ * Pairs DOSNES lays out, a seeded sample of the sphere's: 2,000 points, the most the DOSNES paper's
+ * figures show. It runs on demand (the view's toggle), since it takes a second or two.
  */
-export const maxDosnesPairs = 500;
+export const maxDosnesPairs = 1000;
 /** Pairs whose geodesic arc the sphere draws for a run checkpoint; more would hide the points. */
 export const maxArcPairs = 200;
 /** Points along each arc: enough for a smooth curve at the sphere's size. */
@@ -55,26 +56,46 @@ function unitRow(m: Matrix, r: number, out: Float32Array): Float32Array {
   return out;
 }
 
+/** The pairs the PCA axes are fitted on, as unit rows (images, then texts), and the fit itself. */
+interface Fit {
+  /** Pairs the scatter draws (indices of text rows), and which of them the fit uses (indices into chosen). */
+  chosen: Int32Array;
+  fit: Int32Array;
+  points: Matrix;
+  components: Float32Array;
+  projected: Float32Array;
+  explained: number[];
+}
+
 /**
- * PCA to 3D, fitted on a sample of at most maxFitPairs pairs (both modalities), then every chosen
- * pair projected onto those axes, centred on the fit sample's mean. The 2D scatter draws the
- * first two coordinates of up to maxScatterPairs pairs; the sphere the fit sample's three,
- * each point pushed onto the unit sphere.
+ * PCA to 3D, fitted on a seeded sample of at most maxFitPairs of the drawn pairs (both modalities):
+ * the same pairs and axes each time for the same checkpoint.
  */
-async function projections(a: AnalyzedCheckpoint): Promise<{ scatter: ScatterData; sphere: SphereData }> {
-  const { image, text, textToImage } = a.checkpoint;
-  const pairs = text.rows;
+async function fitPca(checkpoint: Checkpoint): Promise<Fit> {
+  const { image, text, textToImage } = checkpoint;
   const dim = image.cols;
-  const chosen = samplePairs(pairs, maxScatterPairs);
-  const imageOf = (t: number) => (textToImage ? textToImage[t] : t);
+  const chosen = samplePairs(text.rows, maxScatterPairs);
   const fit = samplePairs(chosen.length, maxFitPairs, 54321);
   const points: Matrix = { rows: 2 * fit.length, cols: dim, data: new Float32Array(2 * fit.length * dim) };
   fit.forEach((c, r) => {
     const t = chosen[c];
-    unitRow(image, imageOf(t), points.data.subarray(r * dim, (r + 1) * dim));
+    unitRow(image, textToImage ? textToImage[t] : t, points.data.subarray(r * dim, (r + 1) * dim));
     unitRow(text, t, points.data.subarray((fit.length + r) * dim, (fit.length + r + 1) * dim));
   });
-  const { components, projected, explained } = await pca(points, 3);
+  return { chosen, fit, points, ...(await pca(points, 3)) };
+}
+
+/**
+ * Every chosen pair projected onto the fitted axes, centred on the fit sample's mean. The 2D
+ * scatter draws the first two coordinates of up to maxScatterPairs pairs; the sphere the fit
+ * sample's three, each point pushed onto the unit sphere.
+ */
+function projections(a: AnalyzedCheckpoint, f: Fit): { scatter: ScatterData; sphere: SphereData } {
+  const { image, text, textToImage } = a.checkpoint;
+  const { chosen, points, components, projected, explained } = f;
+  const pairs = text.rows;
+  const dim = image.cols;
+  const imageOf = (t: number) => (textToImage ? textToImage[t] : t);
   // pca() centres on the fit points' mean, so that mean's projection is what the others subtract.
   const mean = new Float64Array(dim);
   for (let r = 0; r < points.rows; r++) for (let d = 0; d < dim; d++) mean[d] += points.data[r * dim + d] / points.rows;
@@ -107,8 +128,8 @@ async function projections(a: AnalyzedCheckpoint): Promise<{ scatter: ScatterDat
     lines: lines.length < chosen.length ? Array.from(lines) : undefined,
   };
   const runConfig = mixConfig(a.checkpoint.metadata);
-  const arcs = runConfig && geodesicArcs(points, projected, offset, fit.length, runConfig);
-  return { scatter, sphere: { ...sphere(points, projected, fit.length, explained, pairs), ...(arcs && { arcs }) } };
+  const arcs = runConfig && geodesicArcs(points, projected, offset, f.fit.length, runConfig);
+  return { scatter, sphere: { ...sphere(projected, f.fit.length, explained, pairs), ...(arcs && { arcs }) } };
 }
 
 /**
@@ -169,40 +190,25 @@ function mean3(xyz: ArrayLike<number>, from: number, count: number): number[] {
   return m;
 }
 
-/**
- * The fit sample's 3D coordinates pushed onto the unit sphere, the arrow between the modality
- * means, and the DOSNES layout of a sample of those pairs (`points`: the fit sample's unit rows,
- * images then texts).
- */
-function sphere(points: Matrix, projected: Float32Array, n: number, explained: number[], total: number): SphereData {
-  const onSphere = (from: number) => {
-    const out: number[] = [];
-    const mean = [0, 0, 0];
-    for (let r = from; r < from + n; r++) {
-      const p = projected.subarray(3 * r, 3 * r + 3);
-      const len = Math.hypot(p[0], p[1], p[2]) || 1;
-      for (let c = 0; c < 3; c++) {
-        out.push(p[c] / len);
-        mean[c] += p[c] / len / n;
-      }
+/** Points `from`..`from + n` of `projected` (n x 3) pushed onto the unit sphere, and their mean. */
+function onSphere(projected: Float32Array, from: number, n: number): { out: number[]; mean: number[] } {
+  const out: number[] = [];
+  const mean = [0, 0, 0];
+  for (let r = from; r < from + n; r++) {
+    const p = projected.subarray(3 * r, 3 * r + 3);
+    const len = Math.hypot(p[0], p[1], p[2]) || 1;
+    for (let c = 0; c < 3; c++) {
+      out.push(p[c] / len);
+      mean[c] += p[c] / len / n;
     }
-    return { out, mean };
-  };
-  const i = onSphere(0);
-  const t = onSphere(n);
-  const sample = samplePairs(n, maxDosnesPairs, 2468);
-  const k = sample.length;
-  const dim = points.cols;
-  const x = new Float32Array(2 * k * dim);
-  const init = new Float32Array(2 * k * 3);
-  sample.forEach((r, s) => {
-    for (const [modality, from] of [[0, 0], [1, n]]) {
-      const row = modality * k + s;
-      x.set(points.data.subarray((from + r) * dim, (from + r + 1) * dim), row * dim);
-      init.set((modality ? t.out : i.out).slice(3 * r, 3 * r + 3), row * 3);
-    }
-  });
-  const y = dosnes(x, 2 * k, dim, init);
+  }
+  return { out, mean };
+}
+
+/** The fit sample's 3D coordinates pushed onto the unit sphere, and the arrow between the modality means. */
+function sphere(projected: Float32Array, n: number, explained: number[], total: number): SphereData {
+  const i = onSphere(projected, 0, n);
+  const t = onSphere(projected, n, n);
   return {
     image: i.out,
     text: t.out,
@@ -211,20 +217,64 @@ function sphere(points: Matrix, projected: Float32Array, n: number, explained: n
     explained: [explained[0], explained[1], explained[2]],
     shown: n,
     total,
-    dosnes: {
-      image: Array.from(y.subarray(0, 3 * k)),
-      text: Array.from(y.subarray(3 * k)),
-      gap: { from: mean3(y, 0, k), to: mean3(y, k, k) },
-      dosnesPairs: k,
-    },
   };
 }
 
-export async function buildSnapshot(a: AnalyzedCheckpoint, backend: string): Promise<AnalysisSnapshot> {
+/**
+ * What DOSNES lays out: a seeded sample of the sphere's pairs as unit rows (images, then texts) and
+ * their PCA points on the sphere to start from. Small (2,000 x D floats), so the worker keeps it
+ * for the view's toggle instead of the whole checkpoint.
+ */
+export interface DosnesInput {
+  x: Float32Array;
+  init: Float32Array;
+  pairs: number;
+  dim: number;
+}
+
+function dosnesInput(f: Fit): DosnesInput {
+  const n = f.fit.length;
+  const sample = samplePairs(n, maxDosnesPairs, 2468);
+  const k = sample.length;
+  const dim = f.points.cols;
+  const x = new Float32Array(2 * k * dim);
+  const init = new Float32Array(2 * k * 3);
+  sample.forEach((r, s) => {
+    for (const [modality, from] of [[0, 0], [1, n]]) {
+      const row = modality * k + s;
+      x.set(f.points.data.subarray((from + r) * dim, (from + r + 1) * dim), row * dim);
+      const p = f.projected.subarray(3 * (from + r), 3 * (from + r) + 3);
+      const len = Math.hypot(p[0], p[1], p[2]) || 1;
+      for (let c = 0; c < 3; c++) init[row * 3 + c] = p[c] / len;
+    }
+  });
+  return { x, init, pairs: k, dim };
+}
+
+/** The DOSNES input of a checkpoint read again (the worker's copy from its analysis was dropped). */
+export async function dosnesInputOf(checkpoint: Checkpoint): Promise<DosnesInput> {
+  return dosnesInput(await fitPca(checkpoint));
+}
+
+/** Both modalities of the sample laid out together by DOSNES, and the arrow between their means. */
+export function layOutDosnes(input: DosnesInput, options?: { token?: CancelToken; progress?: (fraction: number) => void }): DosnesLayout {
+  const k = input.pairs;
+  const y = dosnes(input.x, 2 * k, input.dim, input.init, options);
+  return {
+    image: Array.from(y.subarray(0, 3 * k)),
+    text: Array.from(y.subarray(3 * k)),
+    gap: { from: mean3(y, 0, k), to: mean3(y, k, k) },
+    dosnesPairs: k,
+  };
+}
+
+/** The snapshot the analysis view renders (its DOSNES layout comes later, on demand), and the DOSNES input. */
+export async function buildSnapshot(a: AnalyzedCheckpoint, backend: string): Promise<{ snapshot: AnalysisSnapshot; dosnes: DosnesInput }> {
   const h = histogram2(a.detail.positive, a.detail.hardestNegativeI2T, histogramBins);
   const files = a.checkpoint.files;
-  const { scatter, sphere } = await projections(a);
-  return {
+  const fit = await fitPca(a.checkpoint);
+  const { scatter, sphere } = projections(a, fit);
+  const snapshot: AnalysisSnapshot = {
     title: files.map((f) => path.basename(f)).join(' + '),
     files,
     metrics: a.result,
@@ -238,4 +288,5 @@ export async function buildSnapshot(a: AnalyzedCheckpoint, backend: string): Pro
     backend,
     seconds: a.seconds,
   };
+  return { snapshot, dosnes: dosnesInput(fit) };
 }

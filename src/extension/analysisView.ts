@@ -22,6 +22,8 @@ export class AnalysisView extends Disposable {
   private last: HostToAnalysisView | undefined;
   private started = false;
   private running: vscode.CancellationTokenSource | undefined;
+  /** The DOSNES layout the view's toggle asked for, while the worker computes it. */
+  private layingOut: vscode.CancellationTokenSource | undefined;
   private readonly webview: vscode.Webview;
   private readonly exporter: ViewExport;
 
@@ -47,7 +49,12 @@ export class AnalysisView extends Disposable {
     );
     exports.add(panel, this.exporter);
     this.register(webview.onDidReceiveMessage((m: AnalysisViewToHost) => this.onMessage(m)));
-    this.register({ dispose: () => this.running?.cancel() });
+    this.register({ dispose: () => this.cancelAll() });
+  }
+
+  private cancelAll(): void {
+    this.running?.cancel();
+    this.layingOut?.cancel();
   }
 
   /**
@@ -55,7 +62,7 @@ export class AnalysisView extends Disposable {
    * metrics, or undefined when it failed or was cancelled (the view and a notification say why).
    */
   async run(): Promise<AnalysisResult | undefined> {
-    this.running?.cancel();
+    this.cancelAll();
     this.started = true;
     const cts = new vscode.CancellationTokenSource();
     this.running = cts;
@@ -114,13 +121,45 @@ export class AnalysisView extends Disposable {
         void this.run();
         return;
       case 'cancel':
-        this.running?.cancel();
+        this.cancelAll();
+        return;
+      case 'layOutDosnes':
+        void this.layOutDosnes();
         return;
       case 'exportMetrics':
       case 'exportImage':
         this.exporter.onMessage(m);
         return;
     }
+  }
+
+  /**
+   * Adds the sphere's DOSNES layout to the snapshot (seconds of work, so only when the view's toggle
+   * asks) and sends the view the whole snapshot again. Cancelled or failed, the view gets the
+   * snapshot as it was, and goes back to the PCA layout.
+   */
+  private async layOutDosnes(): Promise<void> {
+    const snapshot = this.snapshot;
+    if (!snapshot || this.layingOut) return;
+    if (snapshot.sphere.dosnes) {
+      this.post({ type: 'snapshot', snapshot });
+      return;
+    }
+    const cts = new vscode.CancellationTokenSource();
+    this.layingOut = cts;
+    try {
+      const settings = analyzeSettings(vscode.Uri.file(snapshot.files[0]));
+      const dosnes = await this.worker.dosnes(snapshot.files, settings, cts.token, (fraction, message) => this.post({ type: 'progress', fraction, message }));
+      if (cts.token.isCancellationRequested) throw new CancelledError();
+      this.snapshot = { ...snapshot, sphere: { ...snapshot.sphere, dosnes } };
+    } catch (err) {
+      if (!(err instanceof CancelledError)) void vscode.window.showErrorMessage(`Embedding Lens: the DOSNES layout failed: ${(err as Error).message}`);
+    } finally {
+      this.layingOut = undefined;
+      cts.dispose();
+    }
+    // A re-run in progress sends its own snapshot when it ends.
+    if (this.snapshot && !this.running) this.post({ type: 'snapshot', snapshot: this.snapshot });
   }
 
   private post(message: HostToAnalysisView): void {

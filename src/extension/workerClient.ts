@@ -3,7 +3,7 @@ import { Worker } from 'node:worker_threads';
 import * as vscode from 'vscode';
 import { CancelledError } from '../core/errors';
 import type { RunEvent, RunSummary } from '../core/train/events';
-import type { AnalysisSnapshot } from '../protocol/analysisPanel';
+import type { AnalysisSnapshot, DosnesLayout } from '../protocol/analysisPanel';
 import type { CompareData } from '../protocol/comparePanel';
 import type {
   AnalyzeSettings,
@@ -40,6 +40,8 @@ const cancelGraceMs = 2000;
 
 /** A request before it gets its id (Omit distributed over the union). */
 type Payload = WorkerRequest extends infer R ? (R extends WorkerRequest ? Omit<R, 'id'> : never) : never;
+/** A cancellable job's request before it gets its id and its cancel flag. */
+type CancellablePayload = Payload extends infer R ? (R extends { cancel: SharedArrayBuffer } ? Omit<R, 'cancel'> : never) : never;
 
 /**
  * The compute worker as seen from the extension host: started on first use, one request/reply id
@@ -64,41 +66,23 @@ export class WorkerClient extends Disposable {
     this.stop(new Error('the compute worker was restarted'));
   }
 
-  async analyze(
-    files: string[],
-    settings: AnalyzeSettings,
-    token: vscode.CancellationToken,
-    progress: Progress,
-  ): Promise<AnalysisSnapshot> {
-    const cancel = new SharedArrayBuffer(4);
-    const reply = await this.request({ type: 'analyze', files, settings, cancel }, token, progress, () =>
-      Atomics.store(new Int32Array(cancel), 0, 1),
-    );
-    if (reply.type !== 'analysis') throw new Error(`unexpected worker reply ${reply.type}`);
-    return reply.snapshot;
+  async analyze(files: string[], settings: AnalyzeSettings, token: vscode.CancellationToken, progress: Progress): Promise<AnalysisSnapshot> {
+    return (await this.job({ type: 'analyze', files, settings }, 'analysis', token, progress)).snapshot;
+  }
+
+  /** Lays out the sphere's DOSNES sample of an analysed checkpoint (`files` as its snapshot names them). */
+  async dosnes(files: string[], settings: AnalyzeSettings, token: vscode.CancellationToken, progress: Progress): Promise<DosnesLayout> {
+    return (await this.job({ type: 'dosnes', files, settings }, 'dosnes', token, progress)).layout;
   }
 
   /** Runs a *.m2mix.json to its end; a cancel stops it before its next step (status 'cancelled'). */
   async train(configFile: string, token: vscode.CancellationToken, progress: Progress): Promise<RunSummary> {
-    const cancel = new SharedArrayBuffer(4);
-    const reply = await this.request({ type: 'train', configFile, cancel }, token, progress, () => Atomics.store(new Int32Array(cancel), 0, 1));
-    if (reply.type !== 'trained') throw new Error(`unexpected worker reply ${reply.type}`);
-    return reply.summary;
+    return (await this.job({ type: 'train', configFile }, 'trained', token, progress)).summary;
   }
 
   /** Analyses each checkpoint in turn; progress runs over all of them. */
-  async compare(
-    checkpoints: string[][],
-    settings: AnalyzeSettings,
-    token: vscode.CancellationToken,
-    progress: Progress,
-  ): Promise<CompareData> {
-    const cancel = new SharedArrayBuffer(4);
-    const reply = await this.request({ type: 'compare', checkpoints, settings, cancel }, token, progress, () =>
-      Atomics.store(new Int32Array(cancel), 0, 1),
-    );
-    if (reply.type !== 'comparison') throw new Error(`unexpected worker reply ${reply.type}`);
-    return reply.data;
+  async compare(checkpoints: string[][], settings: AnalyzeSettings, token: vscode.CancellationToken, progress: Progress): Promise<CompareData> {
+    return (await this.job({ type: 'compare', checkpoints, settings }, 'comparison', token, progress)).data;
   }
 
   async backendReport(): Promise<BackendReport> {
@@ -134,6 +118,19 @@ export class WorkerClient extends Disposable {
     if (reply.type === 'error') p.reject(new WorkerJobError(reply.message, reply.needsPartner === true));
     else if (reply.type === 'cancelled') p.reject(new CancelledError());
     else p.resolve(reply);
+  }
+
+  /** A job `token` can stop: its request carries a shared flag the worker polls, which a cancel sets. */
+  private async job<T extends WorkerReply['type']>(
+    payload: CancellablePayload,
+    replyType: T,
+    token: vscode.CancellationToken,
+    progress: Progress,
+  ): Promise<Extract<WorkerReply, { type: T }>> {
+    const cancel = new SharedArrayBuffer(4);
+    const reply = await this.request({ ...payload, cancel } as Payload, token, progress, () => Atomics.store(new Int32Array(cancel), 0, 1));
+    if (reply.type !== replyType) throw new Error(`unexpected worker reply ${reply.type}`);
+    return reply as Extract<WorkerReply, { type: T }>;
   }
 
   private request(

@@ -38,6 +38,8 @@ export interface SphereLayout {
   gap: { from: number[]; to: number[] };
 }
 
+export type DosnesLayout = SphereLayout & { dosnesPairs: number };
+
 /** Both modalities in 3D PCA coordinates, each point pushed onto the unit sphere. */
 export interface SphereData {
   /** Interleaved x,y,z of image points, then of text points, for the same pairs in the same order. */
@@ -49,10 +51,10 @@ export interface SphereData {
   shown: number;
   total: number;
   /**
-   * DOSNES (core/projection/dosnes.ts) of a seeded sample of `dosnesPairs` of the drawn pairs, both
-   * modalities together, started from their PCA points; the view switches between the two.
+   * DOSNES (core/projection/dosnes.ts) of a seeded sample of the drawn pairs, both modalities
+   * together, started from their PCA points; absent until the view's toggle asks for it.
    */
-  dosnes: SphereLayout & { dosnesPairs: number };
+  dosnes?: DosnesLayout;
   /** Only for checkpoints of an m²-Mix run (their metadata carries the run's config): see GeodesicArcs. */
   arcs?: GeodesicArcs;
 }
@@ -113,4 +115,10 @@ export type HostToAnalysisView =
   | { type: 'error'; message: string }
   | HostToViewExport;
 
-export type AnalysisViewToHost = { type: 'ready' } | { type: 'rerun' } | { type: 'cancel' } | ViewToHostExport;
+export type AnalysisViewToHost =
+  | { type: 'ready' }
+  | { type: 'rerun' }
+  | { type: 'cancel' }
+  /** The sphere's DOSNES toggle: lay the sample out (seconds), then send the snapshot with it. */
+  | { type: 'layOutDosnes' }
+  | ViewToHostExport;

@@ -4,7 +4,7 @@
  */
 import type { AnalyzeFilesSettings } from '../core/analyzeSettings';
 import type { RunEvent, RunSummary } from '../core/train/events';
-import type { AnalysisSnapshot } from './analysisPanel';
+import type { AnalysisSnapshot, DosnesLayout } from './analysisPanel';
 import type { CompareData } from './comparePanel';
 
 /** What the host sends with an analysis: the core's settings, less the CLI-only explicit sample size. */
@@ -26,6 +26,14 @@ export type WorkerRequest =
       type: 'compare';
       /** checkpoints[k]: the file (or image + text files) of checkpoint k. */
       checkpoints: string[][];
+      settings: AnalyzeSettings;
+      cancel: SharedArrayBuffer;
+    }
+  | {
+      id: number;
+      type: 'dosnes';
+      /** An analysed checkpoint's files, as its snapshot names them. */
+      files: string[];
       settings: AnalyzeSettings;
       cancel: SharedArrayBuffer;
     }
@@ -53,6 +61,7 @@ export type WorkerReply =
   | { id: number; type: 'progress'; fraction: number; message: string; event?: RunEvent }
   | { id: number; type: 'analysis'; snapshot: AnalysisSnapshot }
   | { id: number; type: 'comparison'; data: CompareData }
+  | { id: number; type: 'dosnes'; layout: DosnesLayout }
   | { id: number; type: 'backend'; report: BackendReport }
   | { id: number; type: 'trained'; summary: RunSummary }
   /** needsPartner: the file holds one modality and no partner was found; the user may pick one. */

@@ -9,7 +9,8 @@ import { initBackend, probeGflops, type BackendChoice } from '../core/backend';
 import { SharedCancelToken } from '../core/cancel';
 import { analyzeCheckpoints } from '../core/compare/analyzeCheckpoints';
 import { CancelledError, NeedsPartnerError, oneLine } from '../core/errors';
-import { buildSnapshot } from '../core/snapshot';
+import { readCheckpoint } from '../core/readers';
+import { buildSnapshot, dosnesInputOf, layOutDosnes, type DosnesInput } from '../core/snapshot';
 import { loadConfig } from '../core/train/config';
 import { train } from '../core/train/trainer';
 import type { BackendReport, WorkerInit, WorkerReply, WorkerRequest } from '../protocol/worker';
@@ -18,6 +19,19 @@ const port = parentPort!;
 const init = workerData as WorkerInit;
 let backend: Promise<BackendChoice> | undefined;
 let report: BackendReport | undefined;
+/**
+ * The DOSNES input of the latest analyses (4 MB each), by their files, so the view's toggle need
+ * not read the checkpoint again; the oldest goes first.
+ */
+const dosnesInputs = new Map<string, DosnesInput>();
+const keptDosnesInputs = 8;
+
+function keepDosnesInput(files: string[], input: DosnesInput): void {
+  const key = files.join('\n');
+  dosnesInputs.delete(key);
+  dosnesInputs.set(key, input);
+  if (dosnesInputs.size > keptDosnesInputs) dosnesInputs.delete(dosnesInputs.keys().next().value!);
+}
 
 function post(reply: WorkerReply): void {
   port.postMessage(reply);
@@ -36,7 +50,31 @@ async function handle(req: WorkerRequest): Promise<void> {
       const analyzed = await analyzeFiles(req.files, req.settings, token, (fraction, message) =>
         post({ id: req.id, type: 'progress', fraction, message: message ?? '' }),
       );
-      post({ id: req.id, type: 'analysis', snapshot: await buildSnapshot(analyzed, choice.name) });
+      const { snapshot, dosnes } = await buildSnapshot(analyzed, choice.name);
+      keepDosnesInput(snapshot.files, dosnes);
+      post({ id: req.id, type: 'analysis', snapshot });
+      return;
+    }
+    case 'dosnes': {
+      const token = new SharedCancelToken(req.cancel);
+      const progress = (fraction: number, message: string) => post({ id: req.id, type: 'progress', fraction, message });
+      let input = dosnesInputs.get(req.files.join('\n'));
+      // Reading the checkpoint again (its input was dropped) takes the first fifth of the bar.
+      const readShare = input ? 0 : 0.2;
+      if (!input) {
+        const { imageKeys, textKeys, memoryBudgetMB } = req.settings;
+        const checkpoint = await readCheckpoint(req.files, {
+          imageKeys,
+          textKeys,
+          memoryBudgetBytes: memoryBudgetMB * 1024 * 1024,
+          token,
+          onProgress: (f) => progress(readShare * f, 'reading'),
+        });
+        input = await dosnesInputOf(checkpoint);
+        keepDosnesInput(req.files, input);
+      }
+      const layout = layOutDosnes(input, { token, progress: (f) => progress(readShare + (1 - readShare) * f, 'laying out with DOSNES') });
+      post({ id: req.id, type: 'dosnes', layout });
       return;
     }
     case 'compare': {

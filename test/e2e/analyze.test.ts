@@ -49,6 +49,24 @@ test('Analyze Embeddings shows the same modality gap and R@1 as the CLI', { time
   });
 });
 
+test('the sphere\'s DOSNES toggle has the worker lay the pairs out, then draws them', { timeout: hookTimeoutMs }, async () => {
+  await withScreenshotOnFailure(host, 'analyze-dosnes', async (h) => {
+    const frame = await h.frameWith('[data-metric="modality_gap"][data-value]', panelTimeoutMs);
+    const note = frame.locator('#sphere-note');
+    assert.match((await note.textContent()) ?? '', /on PC1–PC3/);
+    await frame.locator('#sphere-layout').click();
+    await note.filter({ hasText: 'laid out by DOSNES' }).waitFor({ timeout: panelTimeoutMs });
+    assert.match((await note.textContent()) ?? '', /^All 500 pairs laid out by DOSNES/);
+    const drawn = await frame.evaluate(() => {
+      const option = (window as unknown as { embeddingLensCharts: { sphere: { getOption(): { series: { name: string; data: number[][] }[] } } } }).embeddingLensCharts.sphere.getOption();
+      const count = (prefix: string) => option.series.filter((s) => s.name.startsWith(prefix)).reduce((n, s) => n + s.data.length, 0);
+      return { image: count('image'), text: count('text') };
+    });
+    assert.deepEqual(drawn, { image: 500, text: 500 });
+    assert.equal((await frame.locator('#sphere-layout').textContent())?.trim(), 'PCA');
+  });
+});
+
 /** data-metric -> data-value of every metric card in `frame`. */
 async function cardValues(frame: Frame): Promise<Record<string, string>> {
   return frame.$$eval('[data-metric][data-value]', (cards) =>
@@ -64,6 +82,8 @@ test('the panel shows the same cards after being hidden behind another editor an
     assert.ok(Object.keys(shown).length >= 5, `the panel shows only ${Object.keys(shown).length} cards`);
     // Quick Open puts README.md in front of the panel, which hides the webview.
     await h.page.keyboard.press('Control+P');
+    // From inside the webview (the DOSNES toggle was clicked last), focus reaches Quick Open a moment later.
+    await h.page.locator('.quick-input-widget .quick-input-box input:focus').waitFor({ timeout: 15000 });
     await accept(h, 'README.md', 'README.md', 15000);
     await h.page.locator('.tabs-container .tab.active').filter({ hasText: 'README.md' }).waitFor({ timeout: 15000 });
     // VS Code drops a hidden webview's page (no retainContextWhenHidden): the restore path is what runs next.
@@ -76,6 +96,8 @@ test('the panel shows the same cards after being hidden behind another editor an
     const after = await h.frameWith('[data-metric="modality_gap"][data-value]', panelTimeoutMs);
     assert.notEqual(after, before);
     assert.deepEqual(await cardValues(after), shown);
+    // The layout chosen before (DOSNES, by the previous test) survives too.
+    assert.match((await after.locator('#sphere-note').textContent()) ?? '', /laid out by DOSNES/);
   });
 });
 

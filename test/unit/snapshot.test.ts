@@ -3,7 +3,7 @@ import { before, describe, it } from 'node:test';
 import { initBackend } from '../../src/core/backend';
 import { analyze } from '../../src/core/metrics/analyze';
 import { generateSample } from '../../src/core/sample';
-import { buildSnapshot, maxArcPairs, maxDosnesPairs, maxPairLines } from '../../src/core/snapshot';
+import { buildSnapshot, dosnesInputOf, layOutDosnes, maxArcPairs, maxDosnesPairs, maxPairLines } from '../../src/core/snapshot';
 
 describe('buildSnapshot: scatter, sphere and temperature sweep', () => {
   before(async () => {
@@ -15,7 +15,7 @@ describe('buildSnapshot: scatter, sphere and temperature sweep', () => {
     const pairs = 2100;
     const checkpoint = generateSample({ pairs, dim: 48, seed: 3 });
     const { result, detail } = await analyze(checkpoint);
-    const s = await buildSnapshot({ checkpoint, result, detail, seconds: 0 }, 'wasm');
+    const { snapshot: s, dosnes } = await buildSnapshot({ checkpoint, result, detail, seconds: 0 }, 'wasm');
 
     assert.equal(s.scatter.shown, pairs);
     assert.equal(s.scatter.image.length, 2 * pairs);
@@ -25,8 +25,11 @@ describe('buildSnapshot: scatter, sphere and temperature sweep', () => {
     assert.ok(s.scatter.lines!.every((i) => i >= 0 && i < pairs));
 
     assert.equal(s.sphere.shown, pairs);
-    // DOSNES lays out a sample of the pairs, every point still on the sphere.
-    const d = s.sphere.dosnes;
+    // DOSNES lays out a sample of the pairs on demand, every point still on the sphere.
+    assert.equal(s.sphere.dosnes, undefined, 'not laid out until the view asks');
+    const d = layOutDosnes(dosnes);
+    // The worker's fallback when its copy is gone (the checkpoint read again) gives the same input.
+    assert.deepEqual(await dosnesInputOf(checkpoint), dosnes);
     assert.equal(d.dosnesPairs, maxDosnesPairs);
     assert.equal(d.image.length, 3 * maxDosnesPairs);
     assert.equal(d.text.length, 3 * maxDosnesPairs);
@@ -61,7 +64,7 @@ describe('buildSnapshot: scatter, sphere and temperature sweep', () => {
     // What trainer.ts writes, trimmed to the fields the arcs read.
     checkpoint.metadata = { config: JSON.stringify({ beta: 2, seed: 9 }), metrics: '{}' };
     const { result, detail } = await analyze(checkpoint);
-    const s = await buildSnapshot({ checkpoint, result, detail, seconds: 0 }, 'wasm');
+    const { snapshot: s } = await buildSnapshot({ checkpoint, result, detail, seconds: 0 }, 'wasm');
     const arcs = s.sphere.arcs!;
     assert.equal(arcs.beta, 2);
     assert.equal(arcs.seed, 9);
@@ -78,13 +81,13 @@ describe('buildSnapshot: scatter, sphere and temperature sweep', () => {
       assert.ok(pair >= 0);
       assert.equal(near(arc, arc.length - 3, s.sphere.text), pair);
     }
-    const again = await buildSnapshot({ checkpoint, result, detail, seconds: 0 }, 'wasm');
+    const { snapshot: again } = await buildSnapshot({ checkpoint, result, detail, seconds: 0 }, 'wasm');
     assert.deepEqual(again.sphere.arcs, arcs, 'the seeded lambdas repeat');
 
     // A checkpoint that records its last step's λ marks every negative there: exactly on the arc's
     // own sample at λ = 0.25 (the arcs are sampled at λ = 1 - s/16).
     checkpoint.metadata = { ...checkpoint.metadata, lambda: JSON.stringify({ m2mix: 0.25 }) };
-    const used = (await buildSnapshot({ checkpoint, result, detail, seconds: 0 }, 'wasm')).sphere.arcs!;
+    const used = (await buildSnapshot({ checkpoint, result, detail, seconds: 0 }, 'wasm')).snapshot.sphere.arcs!;
     assert.equal(used.lambda, 0.25);
     used.arcs.forEach((arc, i) => {
       const steps = arc.length / 3;

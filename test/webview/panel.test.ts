@@ -256,6 +256,40 @@ describe('analysis panel webview (Chromium, production CSP)', () => {
     assert.equal((await points()).image.length, 400);
   });
 
+  it('asks the host for the DOSNES layout on the first toggle, draws it when it comes, and keeps it across a reload', async () => {
+    panel = await suite.open();
+    const snapshot = makeSnapshot({ pairs: 400 });
+    const laidOut = snapshot.sphere.dosnes!;
+    delete snapshot.sphere.dosnes;
+    await panel.post({ type: 'snapshot', snapshot });
+    const drawn = async () => {
+      const option = await panel!.chartOption('sphere');
+      return option.series.filter((s) => s.name.startsWith('image')).reduce((n, s) => n + s.data.length, 0);
+    };
+    const toggle = panel.page.locator('#sphere-layout');
+    await toggle.click();
+    assert.deepEqual((await panel.posted()).at(-1), { type: 'layOutDosnes' });
+    assert.equal((await toggle.textContent())?.trim(), 'Laying out…');
+    assert.equal(await toggle.getAttribute('disabled'), '');
+    assert.equal(await drawn(), 400, 'the PCA layout stays until the DOSNES one arrives');
+
+    await panel.post({ type: 'snapshot', snapshot: { ...snapshot, sphere: { ...snapshot.sphere, dosnes: laidOut } } });
+    assert.equal(await drawn(), 200);
+    assert.equal((await toggle.textContent())?.trim(), 'PCA');
+    assert.equal(await toggle.getAttribute('disabled'), null);
+    assert.match((await panel.page.locator('#sphere-note').textContent()) ?? '', /200 of 400 pairs .* laid out by DOSNES/);
+
+    // Hidden and shown again: the page reloads from its saved state, in the layout the user chose.
+    await panel.page.reload();
+    await panel.page.locator('#sphere-note').filter({ hasText: 'laid out by DOSNES' }).waitFor({ timeout: 10000 });
+    assert.equal(await drawn(), 200);
+
+    // A re-run's snapshot has no layout yet: back to PCA, and the next toggle asks again.
+    await panel.post({ type: 'snapshot', snapshot });
+    assert.equal(await drawn(), 400);
+    assert.equal((await toggle.textContent())?.trim(), 'DOSNES');
+  });
+
   it('draws the geodesic mixes of a run checkpoint in the PCA view only', async () => {
     panel = await suite.open();
     const snapshot = makeSnapshot({ pairs: 400 });

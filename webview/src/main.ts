@@ -25,9 +25,15 @@ let charts: ChartSet;
 let answerExport: ReturnType<typeof wireChartExport>;
 /** The snapshot on screen, for the sphere toggle's note. */
 let shown: AnalysisSnapshot | undefined;
+/** The toggle asked the host for the DOSNES layout: the snapshot that brings it switches to it. */
+let awaitingDosnes = false;
 
 function renderSnapshot(s: AnalysisSnapshot): void {
   shown = s;
+  if (awaitingDosnes && s.sphere.dosnes) charts.sphereLayout = 'dosnes';
+  // A re-run's snapshot has no DOSNES layout until the toggle asks again.
+  if (!s.sphere.dosnes) charts.sphereLayout = 'pca';
+  awaitingDosnes = false;
   hideActivity(layout);
   layout.empty.hidden = true;
   layout.results.hidden = false;
@@ -50,12 +56,26 @@ function renderSnapshot(s: AnalysisSnapshot): void {
 function renderSphereLayout(s: AnalysisSnapshot): void {
   layout.sphereNote.textContent = sphereNote(s.sphere, charts.sphereLayout);
   layout.sphereLayout.textContent = charts.sphereLayout === 'pca' ? 'DOSNES' : 'PCA';
+  layout.sphereLayout.disabled = false;
+  vscode.setState({ snapshot: s, sphereLayout: charts.sphereLayout });
+}
+
+/** PCA ↔ DOSNES; the first switch to DOSNES asks the host to lay it out (a second or two). */
+function toggleSphereLayout(s: AnalysisSnapshot): void {
+  if (charts.sphereLayout === 'pca' && !s.sphere.dosnes) {
+    awaitingDosnes = true;
+    layout.sphereLayout.disabled = true;
+    layout.sphereLayout.textContent = 'Laying out…';
+    vscode.postMessage({ type: 'layOutDosnes' });
+    return;
+  }
+  charts.sphereLayout = charts.sphereLayout === 'pca' ? 'dosnes' : 'pca';
+  renderSphereLayout(s);
 }
 
 function onMessage(m: HostToAnalysisView): void {
   switch (m.type) {
     case 'snapshot':
-      vscode.setState({ snapshot: m.snapshot });
       renderSnapshot(m.snapshot);
       return;
     case 'progress':
@@ -82,16 +102,15 @@ function startAnalysis(root: HTMLElement): void {
   layout.exportJson.addEventListener('click', () => vscode.postMessage({ type: 'exportMetrics', format: 'json' }));
   layout.exportCsv.addEventListener('click', () => vscode.postMessage({ type: 'exportMetrics', format: 'csv' }));
   answerExport = wireChartExport(charts, layout.exportImage, (m) => vscode.postMessage(m));
-  layout.sphereLayout.addEventListener('click', () => {
-    if (!shown) return;
-    charts.sphereLayout = charts.sphereLayout === 'pca' ? 'dosnes' : 'pca';
-    renderSphereLayout(shown);
-  });
+  layout.sphereLayout.addEventListener('click', () => shown && toggleSphereLayout(shown));
   layout.cancel.addEventListener('click', () => vscode.postMessage({ type: 'cancel' }));
   onThemeChange(() => charts.redraw());
 
-  const restored = vscode.getState()?.snapshot;
-  if (restored) renderSnapshot(restored);
+  const restored = vscode.getState();
+  if (restored?.snapshot) {
+    charts.sphereLayout = restored.sphereLayout ?? 'pca';
+    renderSnapshot(restored.snapshot);
+  }
   vscode.postMessage({ type: 'ready' });
 }
 

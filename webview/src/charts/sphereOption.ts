@@ -37,7 +37,9 @@ const outline = Array.from({ length: 129 }, (_, i) => [Math.cos((i * Math.PI) / 
  * side faint; the gap arrow from the mean image point to the mean text point.
  */
 export function sphereOption(data: SphereData, p: Palette, v: SphereView): ChartOption {
-  const s: SphereLayout = v.layout === 'dosnes' ? data.dosnes : data;
+  // Until the host has sent the DOSNES layout, the PCA one stands in.
+  const dosnes = v.layout === 'dosnes' ? data.dosnes : undefined;
+  const s: SphereLayout = dosnes ?? data;
   const side = Math.max(40, Math.min(v.width - 40, v.height - 56));
   const split = (xyz: number[]) => {
     const front: [number, number][] = [];
@@ -57,7 +59,7 @@ export function sphereOption(data: SphereData, p: Palette, v: SphereView): Chart
     itemStyle: { color, opacity },
   });
   // The arcs live in the PCA axes (DOSNES has no map for points it was not fitted on).
-  const arcs = v.layout === 'pca' ? data.arcs : undefined;
+  const arcs = dosnes ? undefined : data.arcs;
   const arcSeries = arcs
     ? [
         {
@@ -110,7 +112,7 @@ export function sphereNote(s: SphereData, layout: SphereLayoutName): string {
         ? `each dot is the hard negative at λ = ${a.lambda.toFixed(3)}, the m²-Mix λ of the last training step before this checkpoint (one λ per batch).`
         : `each dot marks one λ drawn from the run's Beta(${a.beta}, ${a.beta}) seeded with ${a.seed}: this checkpoint records no λ, so this is where such hard negatives fall.`)
     : '';
-  if (layout === 'dosnes') {
+  if (layout === 'dosnes' && s.dosnes) {
     const pairs = s.dosnes.dosnesPairs;
     const drawn = pairs < s.total ? `${formatCount(pairs)} of ${formatCount(s.total)} pairs (seeded uniform sample)` : `All ${formatCount(s.total)} pairs`;
     return `${drawn} laid out by DOSNES (t-SNE on the sphere, perplexity 30, started from the PCA view); drag to rotate. Neighbourhoods are kept, distances between groups are not. ${gap}${a ? ' The geodesic mixes are drawn in the PCA view only.' : ''}`;
