@@ -1,14 +1,17 @@
 /**
  * `npm run bench -- --backend webgpu`: adapter, matMul GFLOP/s, analyzeOnDevice() seconds for N
  * pairs at D = 512 beside analyze() on wasm at the smallest N (wasm at 100,000 pairs takes tens of
- * minutes, so it is not run there), and m3-Mix training steps/s at batch 512 on both.
+ * minutes, so it is not run there), and m3-Mix training steps/s at batch 512 on both, with where
+ * a webgpu step's time goes: kernels per step, their GPU time against the wall time, and the steps/s
+ * with more dispatches per queue submit.
  * Options: [--sizes 5000,20000,100000] [--budget-mb 2048]
  */
 import { initBackend, probeGflops } from '../src/core/backend';
 import { analyze } from '../src/core/metrics/analyze';
 import { analyzeOnDevice } from '../src/core/metrics/deviceReduce';
 import type { AnalysisResult } from '../src/core/metrics/types';
-import { benchTrainStep } from '../src/core/train/bench';
+import * as tf from '@tensorflow/tfjs-core';
+import { benchTrainStep, profileTrainStep } from '../src/core/train/bench';
 import { generateSample } from '../src/core/sample';
 
 function arg(name: string, fallback: string): string {
@@ -62,4 +65,33 @@ export async function benchWebgpu(): Promise<void> {
   console.log(`${label} wasm:   ${wasmTrain.stepsPerSecond.toFixed(2)} steps/s, ${wasmTrain.gflops.toFixed(1)} GFLOP/s`);
   const ratio = gpuTrain.stepsPerSecond / wasmTrain.stepsPerSecond;
   console.log(`webgpu / wasm training speed: ${ratio.toFixed(1)}x (target: at least 10x on a hardware adapter)`);
+  await profileStep();
+}
+
+/**
+ * Whether the webgpu step waits on the GPU or on dispatching: GPU time summed over the step's
+ * kernels (timestamp queries; 0 where the adapter has none) against its wall time, the kernels
+ * taking most of it, and the rate when tfjs batches 64 dispatches per queue submit instead of 15.
+ */
+async function profileStep(): Promise<void> {
+  const label = `webgpu train step profile (batch ${trainStep.batchSize})`;
+  const { wallMs, kernels } = await profileTrainStep(trainStep);
+  const byName = new Map<string, { ms: number; count: number }>();
+  for (const k of kernels) {
+    const e = byName.get(k.name) ?? { ms: 0, count: 0 };
+    byName.set(k.name, { ms: e.ms + k.ms, count: e.count + 1 });
+  }
+  const gpuMs = kernels.reduce((t, k) => t + k.ms, 0);
+  console.log(`${label}: ${kernels.length} kernels, ${gpuMs.toFixed(1)} ms of kernel time in ${wallMs.toFixed(1)} ms wall (profiling adds overhead)`);
+  const top = [...byName].sort((a, b) => b[1].ms - a[1].ms).slice(0, 8);
+  console.log(`${label}, most time: ${top.map(([name, e]) => `${name} ${e.ms.toFixed(1)} ms/${e.count}`).join(', ')}`);
+  const flag = 'WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE';
+  const before = tf.env().get(flag);
+  tf.env().set(flag, 64);
+  try {
+    const batched = await benchTrainStep(trainStep);
+    console.log(`${label} with ${flag}=64 (default ${before}): ${batched.stepsPerSecond.toFixed(2)} steps/s`);
+  } finally {
+    tf.env().set(flag, before);
+  }
 }

@@ -147,8 +147,10 @@ describe('losses against float64 formulas', () => {
       [weights.lmix, lmixLoss(x, y, lambdas.lmix, 0.05)],
       [weights.vlmix, vlmixLoss(x, y, lambdas.vlmix, 0.05)],
     ] as const;
-    const want = parts.reduce((acc, [w, p]) => tf.add(acc, tf.mul(p.dy, w)), tf.zerosLike(y));
-    assert.ok(tf.max(tf.abs(tf.sub(all.dy, want))).dataSync()[0] < 1e-5);
+    for (const side of ['dx', 'dy'] as const) {
+      const want = parts.reduce((acc, [w, p]) => tf.add(acc, tf.mul(p[side], w)), tf.zerosLike(y));
+      assert.ok(tf.max(tf.abs(tf.sub(all[side], want))).dataSync()[0] < 1e-5, side);
+    }
   });
 
   it('m3mix is clip plus each weighted term with its own lambda', () => {

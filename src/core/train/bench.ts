@@ -20,8 +20,10 @@ export function trainStepFlops(b: number, d: number): number {
   return 2 * (2 * 2 * b * d * d) + 6 * (3 * 2 * b * b * d);
 }
 
-export async function benchTrainStep(opts: Partial<TrainBenchOptions> = {}): Promise<{ stepsPerSecond: number; gflops: number }> {
-  const { batchSize: b, dim: d, steps } = { batchSize: 128, dim: 512, steps: 20, ...opts };
+/** The benchmark's heads, optimizer, batch and loss settings, disposed after `use`. */
+async function withBenchStep<T>(opts: Partial<TrainBenchOptions>, use: (step: () => Promise<unknown>, o: TrainBenchOptions) => Promise<T>): Promise<T> {
+  const o = { batchSize: 128, dim: 512, steps: 20, ...opts };
+  const { batchSize: b, dim: d } = o;
   const heads = createHeads(d, d, d, 1);
   const adam = createAdamState([heads.image, heads.text]);
   const x = tf.tidy(() => normalizeRows(tf.randomNormal([b, d], 0, 1, 'float32', 1)));
@@ -29,15 +31,36 @@ export async function benchTrainStep(opts: Partial<TrainBenchOptions> = {}): Pro
   const rng = mulberry32(3);
   const settings: StepSettings = { tau: 0.01, tauM: 0.07, beta: 0.5, weights: { m2mix: 0.1, vmix: 0.05, lmix: 0.05, vlmix: 0.05 }, lr: 1e-4, weightDecay: 0.2 };
   try {
-    await trainStep(heads, adam, x, y, drawLambdas(rng, settings.beta, settings.weights), settings);
-    const start = performance.now();
-    for (let i = 0; i < steps; i++) await trainStep(heads, adam, x, y, drawLambdas(rng, settings.beta, settings.weights), settings);
-    const stepsPerSecond = steps / ((performance.now() - start) / 1000);
-    return { stepsPerSecond, gflops: (trainStepFlops(b, d) * stepsPerSecond) / 1e9 };
+    return await use(() => trainStep(heads, adam, x, y, drawLambdas(rng, settings.beta, settings.weights), settings), o);
   } finally {
     x.dispose();
     y.dispose();
     disposeHeads(heads);
     disposeAdamState(adam);
   }
+}
+
+export async function benchTrainStep(opts: Partial<TrainBenchOptions> = {}): Promise<{ stepsPerSecond: number; gflops: number }> {
+  return withBenchStep(opts, async (step, o) => {
+    await step();
+    const start = performance.now();
+    for (let i = 0; i < o.steps; i++) await step();
+    const stepsPerSecond = o.steps / ((performance.now() - start) / 1000);
+    return { stepsPerSecond, gflops: (trainStepFlops(o.batchSize, o.dim) * stepsPerSecond) / 1e9 };
+  });
+}
+
+/**
+ * One step (after a warm-up) under tf.profile: each kernel it ran with the time the backend's timer
+ * gives it (on webgpu, GPU timestamp queries where the adapter has them), and the step's wall time.
+ */
+export async function profileTrainStep(opts: Partial<TrainBenchOptions> = {}): Promise<{ wallMs: number; kernels: { name: string; ms: number }[] }> {
+  return withBenchStep(opts, async (step) => {
+    await step();
+    const start = performance.now();
+    const info = await tf.profile(async () => void (await step()));
+    const wallMs = performance.now() - start;
+    const kernels = await Promise.all(info.kernels.map(async (k) => ({ name: k.name, ms: Number(await k.kernelTimeMs) || 0 })));
+    return { wallMs, kernels };
+  });
 }

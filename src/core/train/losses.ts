@@ -3,6 +3,11 @@
  * respect to both inputs (see matmul.ts for why the backward passes are written by hand). Inputs
  * are batches of B L2-normalised rows, x (images) and y (texts), paired by row. Call inside
  * tf.tidy: the results are ordinary tensors of the caller's scope.
+ *
+ * All the terms of a step run as one computation: every geodesic mix as one batch of rows, and the
+ * symmetric cross-entropies of CLIP, V-, L- and VL-Mix as one batched product, because on a GPU each
+ * kernel costs a dispatch whatever its size (an m3-Mix step ran 665 kernels term by term). Each
+ * term alone is the same code with the others left out.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { matMulBT } from './matmul';
@@ -11,6 +16,7 @@ import { geodesicMix, reverseRows } from './mixup';
 export type MixTerm = 'm2mix' | 'vmix' | 'lmix' | 'vlmix';
 export type LossTerm = 'clip' | MixTerm;
 export const mixTerms: readonly MixTerm[] = ['m2mix', 'vmix', 'lmix', 'vlmix'];
+const lossTerms: readonly LossTerm[] = ['clip', ...mixTerms];
 
 export interface LossGrad {
   loss: tf.Scalar;
@@ -18,112 +24,200 @@ export interface LossGrad {
   dy: tf.Tensor2D;
 }
 
-/** Row-wise cross-entropy against targets whose rows sum to 1, mean over rows, and its gradient (softmax - T) / B. */
-function crossEntropy(logits: tf.Tensor2D, targets: tf.Tensor2D): { loss: tf.Scalar; dLogits: tf.Tensor2D } {
-  const b = logits.shape[0];
-  const loss = tf.mean(tf.sub(tf.logSumExp(logits, 1), tf.sum(tf.mul(logits, targets), 1))) as tf.Scalar;
-  return { loss, dLogits: tf.div(tf.sub(tf.softmax(logits), targets), b) as tf.Tensor2D };
-}
-
-/** (CE(S, T) + CE(S^T, T^T)) / 2: over rows and over columns. */
-function symmetricCrossEntropy(logits: tf.Tensor2D, targets: tf.Tensor2D): { loss: tf.Scalar; dLogits: tf.Tensor2D } {
-  const rows = crossEntropy(logits, targets);
-  const cols = crossEntropy(tf.transpose(logits), tf.transpose(targets));
-  return {
-    loss: tf.div(tf.add(rows.loss, cols.loss), 2) as tf.Scalar,
-    dLogits: tf.div(tf.add(rows.dLogits, tf.transpose(cols.dLogits)), 2) as tf.Tensor2D,
-  };
-}
-
-/** The symmetric cross-entropy of S = a b^T / tau, with gradients for a and b. */
-function pairLoss(a: tf.Tensor2D, b: tf.Tensor2D, targets: tf.Tensor2D, tau: number): { loss: tf.Scalar; da: tf.Tensor2D; db: tf.Tensor2D } {
-  const { loss, dLogits } = symmetricCrossEntropy(tf.div(matMulBT(a, b), tau) as tf.Tensor2D, targets);
-  const dS = tf.div(dLogits, tau) as tf.Tensor2D;
-  return { loss, da: tf.matMul(dS, b), db: tf.matMul(tf.transpose(dS), a) };
-}
-
 /** J, the reversed identity: J[i][B-1-i] = 1. */
 function reversedIdentity(b: number): tf.Tensor2D {
   return tf.reverse(tf.eye(b), 1);
 }
 
-/** CLIP InfoNCE: (CE(S, I) + CE(S^T, I)) / 2 with S = x y^T / tau. */
-export function clipLoss(x: tf.Tensor2D, y: tf.Tensor2D, tau: number): LossGrad {
-  const { loss, da, db } = pairLoss(x, y, tf.eye(x.shape[0]), tau);
-  return { loss, dx: da, dy: db };
+/**
+ * Cross-entropy along `axis` of a P x B x B stack of logits against targets (rows, along that axis,
+ * summing to 1; broadcast over P), mean over the other axis: one loss per matrix, and the softmax.
+ */
+function crossEntropies(logits: tf.Tensor3D, logitsTimesTargets: tf.Tensor, axis: 1 | 2): { losses: tf.Tensor1D; softmax: tf.Tensor3D } {
+  const max = tf.max(logits, axis, true);
+  const e = tf.exp(tf.sub(logits, max));
+  const sum = tf.sum(e, axis, true);
+  const logSumExp = tf.add(tf.log(sum), max);
+  const losses = tf.mean(tf.sub(logSumExp, tf.sum(logitsTimesTargets, axis, true)), [1, 2]) as tf.Tensor1D;
+  return { losses, softmax: tf.div(e, sum) as tf.Tensor3D };
+}
+
+/** (CE(S, T) + CE(S^T, T^T)) / 2 of S = a b^T / tau against T = alpha I + beta J, weighted in the gradients. */
+interface PairTerm {
+  a: tf.Tensor2D;
+  b: tf.Tensor2D;
+  alpha: number;
+  beta: number;
+  weight: number;
 }
 
 /**
- * m2-Mix: the off-diagonal (negative) logits of both the image rows and the text rows become
- * similarities to the mixed pairs n_j = m_lambda(x_j, y_j); the positives x_i.y_i stay. Its own
- * temperature tau_m. The two cross-entropies are summed, not averaged, as in METRICS.md.
+ * Several symmetric cross-entropies at once: the unweighted losses and the weighted gradients. The
+ * products stay 2-D, one per term (tfjs-wasm's batched product ran 20x slower than its 2-D one);
+ * everything element-wise runs once on the stacked P x B x B logits.
  */
-export function m2mixLoss(x: tf.Tensor2D, y: tf.Tensor2D, lambda: number, tauM: number): LossGrad {
-  const b = x.shape[0];
-  const mix = geodesicMix(x, y, lambda);
-  const n = mix.mixed;
+function pairTerms(terms: PairTerm[], tau: number): { losses: tf.Tensor1D; da: tf.Tensor2D[]; db: tf.Tensor2D[] } {
+  const p = terms.length;
+  const b = terms[0].a.shape[0];
+  const perTerm = (f: (t: PairTerm) => number) => tf.tensor3d(terms.map(f), [p, 1, 1]);
+  const logits = tf.div(tf.stack(terms.map((t) => matMulBT(t.a, t.b))), tau) as tf.Tensor3D;
+  const targets = tf.add(tf.mul(perTerm((t) => t.alpha), tf.eye(b)), tf.mul(perTerm((t) => t.beta), reversedIdentity(b)));
+  const lt = tf.mul(logits, targets);
+  // Over rows, and over columns (the rows of S^T); I and J are symmetric, so T^T = T.
+  const rows = crossEntropies(logits, lt, 2);
+  const cols = crossEntropies(logits, lt, 1);
+  const dLogits = tf.sub(tf.add(rows.softmax, cols.softmax), tf.mul(targets, 2));
+  const dS = tf.unstack(tf.mul(dLogits, perTerm((t) => t.weight / (2 * b * tau)))) as tf.Tensor2D[];
+  return {
+    losses: tf.div(tf.add(rows.losses, cols.losses), 2) as tf.Tensor1D,
+    da: dS.map((d, i) => tf.matMul(d, terms[i].b)),
+    db: dS.map((d, i) => tf.matMul(tf.transpose(d), terms[i].a)),
+  };
+}
+
+/**
+ * m2-Mix given the mixed pairs n_j = m_lambda(x_j, y_j): the off-diagonal (negative) logits of both
+ * the image rows and the text rows become similarities to n; the positives x_i.y_i stay. Its own
+ * temperature tau_m; the two cross-entropies are summed, not averaged, as in METRICS.md. Gradients
+ * weighted; dN is the gradient for n, which the mix's backward takes on.
+ */
+function m2mixTerm(x: tf.Tensor2D, y: tf.Tensor2D, n: tf.Tensor2D, tauM: number, weight: number): LossGrad & { dN: tf.Tensor2D } {
+  const [b, d] = x.shape;
   const eye = tf.eye(b);
   const offDiagonal = tf.sub(1, eye);
-  const positive = tf.sum(tf.mul(x, y), 1, true);
-  const diagonal = tf.mul(eye, positive);
-  const logits = (q: tf.Tensor2D) => tf.div(tf.add(tf.mul(matMulBT(q, n), offDiagonal), diagonal), tauM) as tf.Tensor2D;
-  const image = crossEntropy(logits(x), eye);
-  const text = crossEntropy(logits(y), eye);
-  const dXN = tf.div(tf.mul(image.dLogits, offDiagonal), tauM) as tf.Tensor2D;
-  const dYN = tf.div(tf.mul(text.dLogits, offDiagonal), tauM) as tf.Tensor2D;
-  const dPositive = tf.div(tf.sum(tf.mul(tf.add(image.dLogits, text.dLogits), eye), 1, true), tauM);
-  const dN = tf.add(tf.matMul(tf.transpose(dXN), x), tf.matMul(tf.transpose(dYN), y)) as tf.Tensor2D;
-  const [dxMix, dyMix] = mix.backward(dN);
+  const q = tf.concat([x, y]);
+  const diagonal = tf.mul(eye, tf.sum(tf.mul(x, y), 1, true));
+  // Image rows then text rows, as 2 x B x B.
+  const logits = tf.div(tf.add(tf.mul(tf.reshape(matMulBT(q, n), [2, b, b]), offDiagonal), diagonal), tauM) as tf.Tensor3D;
+  const { losses, softmax } = crossEntropies(logits, tf.mul(logits, eye), 2);
+  const dLogits = tf.mul(tf.sub(softmax, eye), weight / (b * tauM));
+  const dQN = tf.reshape(tf.mul(dLogits, offDiagonal), [2 * b, b]) as tf.Tensor2D;
+  const dPositive = tf.reshape(tf.sum(tf.mul(dLogits, eye), [0, 2]), [b, 1]);
+  const [dqx, dqy] = tf.split(tf.matMul(dQN, n), 2);
   return {
-    loss: tf.add(image.loss, text.loss) as tf.Scalar,
-    dx: tf.addN([tf.matMul(dXN, n), tf.mul(dPositive, y), dxMix]) as tf.Tensor2D,
-    dy: tf.addN([tf.matMul(dYN, n), tf.mul(dPositive, x), dyMix]) as tf.Tensor2D,
+    loss: tf.sum(losses),
+    dx: tf.add(dqx, tf.mul(dPositive, y)) as tf.Tensor2D,
+    dy: tf.add(dqy, tf.mul(dPositive, x)) as tf.Tensor2D,
+    dN: tf.matMul(tf.transpose(dQN), tf.reshape(q, [2 * b, d])) as tf.Tensor2D,
   };
 }
 
-/** Soft targets lambda I + (1 - lambda) J of V-Mix and L-Mix. */
-function mixTargets(b: number, lambda: number): tf.Tensor2D {
-  return tf.add(tf.mul(tf.eye(b), lambda), tf.mul(reversedIdentity(b), 1 - lambda));
+export interface TermsOptions {
+  tau: number;
+  tauM: number;
+  /** Weight of each term; a term with weight 0 (or none) is not computed. */
+  weights: Partial<Record<LossTerm, number>>;
+  /** The lambda each weighted mixup term drew. */
+  lambdas: Partial<Record<MixTerm, number>>;
 }
 
-/** Mixes each row with its mirror in the batch; the backward folds the mirror's share back. */
-function mixWithReversed(z: tf.Tensor2D, lambda: number): { mixed: tf.Tensor2D; backward(g: tf.Tensor2D): tf.Tensor2D } {
-  const mix = geodesicMix(z, reverseRows(z), lambda);
+export interface M3MixLoss extends LossGrad {
+  /** Unweighted value of each term that was computed. */
+  components: Partial<Record<LossTerm, tf.Scalar>>;
+}
+
+/** Where a mix's or a pair term's gradient goes: into x, into y, or into a mix (then through its backward). */
+type Sink = 'x' | 'y' | 'rx' | 'ry' | number;
+
+/** The weighted sum of the chosen terms, with its gradients and each term's own value. */
+function terms(x: tf.Tensor2D, y: tf.Tensor2D, o: TermsOptions): M3MixLoss {
+  const b = x.shape[0];
+  const weight = (t: LossTerm) => o.weights[t] ?? 0;
+  const lambda = (t: MixTerm) => {
+    const l = o.lambdas[t];
+    if (l === undefined) throw new Error(`m3mixLoss: no lambda drawn for ${t}`);
+    return l;
+  };
+  const grads: Record<'x' | 'y' | 'rx' | 'ry', tf.Tensor2D[]> = { x: [], y: [], rx: [], ry: [] };
+  const input = { x, y, rx: undefined as tf.Tensor2D | undefined, ry: undefined as tf.Tensor2D | undefined };
+  const tensorOf = (s: 'x' | 'y' | 'rx' | 'ry') => (input[s] ??= reverseRows(s === 'rx' ? x : y));
+
+  // Every geodesic mix of the step, as one batch: x~_i = m_lambda(a_i, b_i) with each mix's lambda.
+  const mixes: { a: 'x' | 'y'; b: 'y' | 'rx' | 'ry'; lambda: number; grads: tf.Tensor2D[] }[] = [];
+  const mix = (a: 'x' | 'y', bs: 'y' | 'rx' | 'ry', l: number) => mixes.push({ a, b: bs, lambda: l, grads: [] }) - 1;
+  const m2 = weight('m2mix') ? mix('x', 'y', lambda('m2mix')) : -1;
+  const v = weight('vmix') ? mix('x', 'rx', lambda('vmix')) : -1;
+  const l = weight('lmix') ? mix('y', 'ry', lambda('lmix')) : -1;
+  const vl = weight('vlmix') ? [mix('x', 'rx', lambda('vlmix')), mix('y', 'ry', lambda('vlmix'))] : [];
+  const batch =
+    mixes.length > 0
+      ? geodesicMix(
+          tf.concat(mixes.map((m) => tensorOf(m.a))),
+          tf.concat(mixes.map((m) => tensorOf(m.b))),
+          tf.tensor2d(Float32Array.from(mixes.flatMap((m) => Array<number>(b).fill(m.lambda))), [mixes.length * b, 1]),
+        )
+      : undefined;
+  const mixed = batch ? (tf.split(batch.mixed, mixes.length) as tf.Tensor2D[]) : [];
+  const send = (s: Sink, g: tf.Tensor2D) => (typeof s === 'number' ? mixes[s].grads : grads[s]).push(g);
+
+  const components: Partial<Record<LossTerm, tf.Scalar>> = {};
+  const weighted: tf.Scalar[] = [];
+  const pairs: (PairTerm & { term: LossTerm; sa: Sink; sb: Sink })[] = [];
+  if (weight('clip')) pairs.push({ term: 'clip', sa: 'x', sb: 'y', a: x, b: y, alpha: 1, beta: 0, weight: weight('clip') });
+  if (v >= 0) pairs.push({ term: 'vmix', sa: v, sb: 'y', a: mixed[v], b: y, alpha: lambda('vmix'), beta: 1 - lambda('vmix'), weight: weight('vmix') });
+  if (l >= 0) pairs.push({ term: 'lmix', sa: 'x', sb: l, a: x, b: mixed[l], alpha: lambda('lmix'), beta: 1 - lambda('lmix'), weight: weight('lmix') });
+  // VL-Mix's targets are (I + J) / 2, normalised so each row sums to 1 like the other soft targets (the
+  // reference code's I + J unnormalised weighs this term twice); on an odd batch the middle row gets 1.
+  if (vl.length) pairs.push({ term: 'vlmix', sa: vl[0], sb: vl[1], a: mixed[vl[0]], b: mixed[vl[1]], alpha: 0.5, beta: 0.5, weight: weight('vlmix') });
+  if (pairs.length) {
+    const { losses, da, db } = pairTerms(pairs, o.tau);
+    tf.unstack(losses).forEach((value, i) => {
+      components[pairs[i].term] = value as tf.Scalar;
+      weighted.push(tf.mul(value, pairs[i].weight));
+      send(pairs[i].sa, da[i]);
+      send(pairs[i].sb, db[i]);
+    });
+  }
+  if (m2 >= 0) {
+    const t = m2mixTerm(x, y, mixed[m2], o.tauM, weight('m2mix'));
+    components.m2mix = t.loss;
+    weighted.push(tf.mul(t.loss, weight('m2mix')));
+    send('x', t.dx);
+    send('y', t.dy);
+    send(m2, t.dN);
+  }
+  if (batch) {
+    const [da, db] = batch.backward(tf.concat(mixes.map((m) => tf.addN(m.grads))));
+    const [das, dbs] = [tf.split(da, mixes.length), tf.split(db, mixes.length)] as tf.Tensor2D[][];
+    mixes.forEach((m, i) => (send(m.a, das[i]), send(m.b, dbs[i])));
+  }
+  const sum = (gs: tf.Tensor2D[]) => (gs.length ? (tf.addN(gs) as tf.Tensor2D) : undefined);
+  const total = (own: tf.Tensor2D[], mirrored: tf.Tensor2D[], like: tf.Tensor2D) => {
+    const parts = [sum(own), mirrored.length ? reverseRows(sum(mirrored)!) : undefined].filter((g): g is tf.Tensor2D => g !== undefined);
+    return parts.length ? (tf.addN(parts) as tf.Tensor2D) : tf.zerosLike(like);
+  };
   return {
-    mixed: mix.mixed,
-    backward(g) {
-      const [dz, dMirror] = mix.backward(g);
-      return tf.add(dz, reverseRows(dMirror));
-    },
+    loss: tf.addN(weighted) as tf.Scalar,
+    dx: total(grads.x, grads.rx, x),
+    dy: total(grads.y, grads.ry, y),
+    // In the fixed order of the terms, whichever order they ran in.
+    components: Object.fromEntries(lossTerms.filter((t) => components[t]).map((t) => [t, components[t]])),
   };
 }
 
-/** V-Mix: images mixed with the reversed batch, x~_i = m_lambda(x_i, x_{B-1-i}); logits x~ y^T / tau. */
+/** CLIP InfoNCE: (CE(S, I) + CE(S^T, I)) / 2 with S = x y^T / tau. */
+export function clipLoss(x: tf.Tensor2D, y: tf.Tensor2D, tau: number): LossGrad {
+  return terms(x, y, { tau, tauM: tau, weights: { clip: 1 }, lambdas: {} });
+}
+
+/** m2-Mix alone (see m2mixTerm). */
+export function m2mixLoss(x: tf.Tensor2D, y: tf.Tensor2D, lambda: number, tauM: number): LossGrad {
+  return terms(x, y, { tau: tauM, tauM, weights: { m2mix: 1 }, lambdas: { m2mix: lambda } });
+}
+
+/** V-Mix: images mixed with the reversed batch, x~_i = m_lambda(x_i, x_{B-1-i}); logits x~ y^T / tau, targets lambda I + (1 - lambda) J. */
 export function vmixLoss(x: tf.Tensor2D, y: tf.Tensor2D, lambda: number, tau: number): LossGrad {
-  const mx = mixWithReversed(x, lambda);
-  const { loss, da, db } = pairLoss(mx.mixed, y, mixTargets(x.shape[0], lambda), tau);
-  return { loss, dx: mx.backward(da), dy: db };
+  return terms(x, y, { tau, tauM: tau, weights: { vmix: 1 }, lambdas: { vmix: lambda } });
 }
 
 /** L-Mix: the same on texts, y~_i = m_lambda(y_i, y_{B-1-i}); logits x y~^T / tau. */
 export function lmixLoss(x: tf.Tensor2D, y: tf.Tensor2D, lambda: number, tau: number): LossGrad {
-  const my = mixWithReversed(y, lambda);
-  const { loss, da, db } = pairLoss(x, my.mixed, mixTargets(x.shape[0], lambda), tau);
-  return { loss, dx: da, dy: my.backward(db) };
+  return terms(x, y, { tau, tauM: tau, weights: { lmix: 1 }, lambdas: { lmix: lambda } });
 }
 
-/**
- * VL-Mix: both modalities mixed with one lambda, logits x~ y~^T / tau. Targets are (I + J) / 2,
- * normalised so each row sums to 1 like the other soft targets (the reference code's I + J
- * unnormalised weighs this term twice); on an odd batch the middle row, where I and J meet, gets 1.
- */
+/** VL-Mix: both modalities mixed with one lambda, logits x~ y~^T / tau, targets (I + J) / 2. */
 export function vlmixLoss(x: tf.Tensor2D, y: tf.Tensor2D, lambda: number, tau: number): LossGrad {
-  const b = x.shape[0];
-  const mx = mixWithReversed(x, lambda);
-  const my = mixWithReversed(y, lambda);
-  const targets = tf.div(tf.add(tf.eye(b), reversedIdentity(b)), 2) as tf.Tensor2D;
-  const { loss, da, db } = pairLoss(mx.mixed, my.mixed, targets, tau);
-  return { loss, dx: mx.backward(da), dy: my.backward(db) };
+  return terms(x, y, { tau, tauM: tau, weights: { vlmix: 1 }, lambdas: { vlmix: lambda } });
 }
 
 export interface M3MixOptions {
@@ -135,33 +229,7 @@ export interface M3MixOptions {
   lambdas: Partial<Record<MixTerm, number>>;
 }
 
-export interface M3MixLoss extends LossGrad {
-  /** Unweighted value of each term that was computed. */
-  components: Partial<Record<LossTerm, tf.Scalar>>;
-}
-
-const mixLoss: Record<MixTerm, (x: tf.Tensor2D, y: tf.Tensor2D, lambda: number, o: M3MixOptions) => LossGrad> = {
-  m2mix: (x, y, lambda, o) => m2mixLoss(x, y, lambda, o.tauM),
-  vmix: (x, y, lambda, o) => vmixLoss(x, y, lambda, o.tau),
-  lmix: (x, y, lambda, o) => lmixLoss(x, y, lambda, o.tau),
-  vlmix: (x, y, lambda, o) => vlmixLoss(x, y, lambda, o.tau),
-};
-
 /** L_clip + w_m2 L_m2 + w_v L_v + w_l L_l + w_vl L_vl, each mixup term with its own lambda. */
 export function m3mixLoss(x: tf.Tensor2D, y: tf.Tensor2D, opts: M3MixOptions): M3MixLoss {
-  const clip = clipLoss(x, y, opts.tau);
-  const components: Partial<Record<LossTerm, tf.Scalar>> = { clip: clip.loss };
-  let { loss, dx, dy } = clip;
-  for (const term of mixTerms) {
-    const w = opts.weights[term];
-    if (w === 0) continue;
-    const lambda = opts.lambdas[term];
-    if (lambda === undefined) throw new Error(`m3mixLoss: no lambda drawn for ${term}`);
-    const t = mixLoss[term](x, y, lambda, opts);
-    components[term] = t.loss;
-    loss = tf.add(loss, tf.mul(t.loss, w));
-    dx = tf.add(dx, tf.mul(t.dx, w));
-    dy = tf.add(dy, tf.mul(t.dy, w));
-  }
-  return { loss, dx, dy, components };
+  return terms(x, y, { ...opts, weights: { clip: 1, ...opts.weights } });
 }

@@ -18,28 +18,31 @@ export interface Mix {
 
 /**
  * m = ca a + cb b with ca = sin(lambda theta) / sin(theta), cb = sin((1 - lambda) theta) / sin(theta),
- * theta = acos(a.b), for unit rows a and b (B x D); lambda = 1 gives a, 0 gives b. Call inside
- * tf.tidy: `backward` uses tensors of the forward pass.
+ * theta = acos(a.b), for unit rows a and b (B x D); lambda = 1 gives a, 0 gives b. lambda is one
+ * number, or a B x 1 column (a row's own), so several mixes run as one. Call inside tf.tidy:
+ * `backward` uses tensors of the forward pass.
  */
-export function geodesicMix(a: tf.Tensor2D, b: tf.Tensor2D, lambda: number): Mix {
+export function geodesicMix(a: tf.Tensor2D, b: tf.Tensor2D, lambda: number | tf.Tensor2D): Mix {
   const raw = tf.sum(tf.mul(a, b), 1, true);
   const dot = tf.clipByValue(raw, -1 + clampEps, 1 - clampEps);
   const theta = tf.acos(dot);
   const sin = tf.sin(theta);
   const cos = tf.cos(theta);
   const linear = tf.less(theta, linearBelow);
-  const sinA = tf.sin(tf.mul(theta, lambda));
-  const sinB = tf.sin(tf.mul(theta, 1 - lambda));
-  const ca = tf.where(linear, tf.fill(theta.shape, lambda), tf.div(sinA, sin));
-  const cb = tf.where(linear, tf.fill(theta.shape, 1 - lambda), tf.div(sinB, sin));
+  const la = typeof lambda === 'number' ? tf.fill(theta.shape, lambda) : lambda;
+  const lb = tf.sub(1, la);
+  const sinA = tf.sin(tf.mul(theta, la));
+  const sinB = tf.sin(tf.mul(theta, lb));
+  const ca = tf.where(linear, la, tf.div(sinA, sin));
+  const cb = tf.where(linear, lb, tf.div(sinB, sin));
   const mixed = tf.add(tf.mul(ca, a), tf.mul(cb, b)) as tf.Tensor2D;
   return {
     mixed,
     backward(g) {
       // d ca / d theta = (lambda cos(lambda theta) sin - sin(lambda theta) cos) / sin^2, same for cb.
       const sin2 = tf.square(sin);
-      const dcaTheta = tf.div(tf.sub(tf.mul(tf.mul(tf.cos(tf.mul(theta, lambda)), lambda), sin), tf.mul(sinA, cos)), sin2);
-      const dcbTheta = tf.div(tf.sub(tf.mul(tf.mul(tf.cos(tf.mul(theta, 1 - lambda)), 1 - lambda), sin), tf.mul(sinB, cos)), sin2);
+      const dcaTheta = tf.div(tf.sub(tf.mul(tf.mul(tf.cos(tf.mul(theta, la)), la), sin), tf.mul(sinA, cos)), sin2);
+      const dcbTheta = tf.div(tf.sub(tf.mul(tf.mul(tf.cos(tf.mul(theta, lb)), lb), sin), tf.mul(sinB, cos)), sin2);
       const dTheta = tf.add(tf.mul(tf.sum(tf.mul(g, a), 1, true), dcaTheta), tf.mul(tf.sum(tf.mul(g, b), 1, true), dcbTheta));
       // d theta / d dot = -1 / sin(theta); zero where the clamp or the linear limit holds the coefficients.
       const clamped = tf.logicalOr(tf.notEqual(raw, dot), linear);
