@@ -108,14 +108,8 @@ describe('dosnes', () => {
     const { x, init } = planted(n, dim);
     const y = dosnes(x, n, dim, init);
     for (let i = 0; i < n; i++) assert.ok(Math.abs(Math.hypot(y[3 * i], y[3 * i + 1], y[3 * i + 2]) - 1) < 1e-6, "float32 unit rows");
-    let [intra, inter, ni, ne] = [0, 0, 0, 0];
-    for (let i = 0; i < n; i++)
-      for (let j = i + 1; j < n; j++) {
-        const d = Math.hypot(y[3 * i] - y[3 * j], y[3 * i + 1] - y[3 * j + 1], y[3 * i + 2] - y[3 * j + 2]);
-        if (i < n / 2 === j < n / 2) (intra += d), ni++;
-        else (inter += d), ne++;
-      }
-    assert.ok(intra / ni < 0.5 * (inter / ne), `intra ${intra / ni} vs inter ${inter / ne}`);
+    const { intra, inter } = separation(y, n);
+    assert.ok(intra < 0.5 * inter, `intra ${intra} vs inter ${inter}`);
     assert.deepEqual(dosnes(x, n, dim, init), y);
   });
   it('lays out 2,000 points and still separates planted clusters', () => {
