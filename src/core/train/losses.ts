@@ -24,9 +24,14 @@ export interface LossGrad {
   dy: tf.Tensor2D;
 }
 
-/** J, the reversed identity: J[i][B-1-i] = 1. */
-function reversedIdentity(b: number): tf.Tensor2D {
-  return tf.reverse(tf.eye(b), 1);
+/**
+ * I, or with `reversed` J (J[i][B-1-i] = 1), built on the device from B indices: tf.eye fills a
+ * B x B array in JS and uploads it, 1 MB at B = 512, several times a step.
+ */
+function identity(b: number, reversed = false): tf.Tensor2D {
+  const columns = reversed ? tf.range(b - 1, -1, -1, 'int32') : tf.range(0, b, 1, 'int32');
+  // int32, then cast: tfjs-wasm's float32 oneHot writes the integers' bit patterns.
+  return tf.cast(tf.oneHot(columns as tf.Tensor1D, b), 'float32') as tf.Tensor2D;
 }
 
 /**
@@ -61,7 +66,7 @@ function pairTerms(terms: PairTerm[], tau: number): { losses: tf.Tensor1D; da: t
   const b = terms[0].a.shape[0];
   const perTerm = (f: (t: PairTerm) => number) => tf.tensor3d(terms.map(f), [p, 1, 1]);
   const logits = tf.div(tf.stack(terms.map((t) => matMulBT(t.a, t.b))), tau) as tf.Tensor3D;
-  const targets = tf.add(tf.mul(perTerm((t) => t.alpha), tf.eye(b)), tf.mul(perTerm((t) => t.beta), reversedIdentity(b)));
+  const targets = tf.add(tf.mul(perTerm((t) => t.alpha), identity(b)), tf.mul(perTerm((t) => t.beta), identity(b, true)));
   const lt = tf.mul(logits, targets);
   // Over rows, and over columns (the rows of S^T); I and J are symmetric, so T^T = T.
   const rows = crossEntropies(logits, lt, 2);
@@ -83,7 +88,7 @@ function pairTerms(terms: PairTerm[], tau: number): { losses: tf.Tensor1D; da: t
  */
 function m2mixTerm(x: tf.Tensor2D, y: tf.Tensor2D, n: tf.Tensor2D, tauM: number, weight: number): LossGrad & { dN: tf.Tensor2D } {
   const [b, d] = x.shape;
-  const eye = tf.eye(b);
+  const eye = identity(b);
   const offDiagonal = tf.sub(1, eye);
   const q = tf.concat([x, y]);
   const diagonal = tf.mul(eye, tf.sum(tf.mul(x, y), 1, true));
