@@ -25,7 +25,8 @@ or run "Embedding Lens: Analyze Embeddings" from the command palette.
 - clip-sample.npz: members image_embeds, text_embeds (deflated)
 - clip-sample.safetensors: image_embeds, text_embeds as F16, with __metadata__ and captions
 - pair/clip_image.npy + pair/clip_text.npy: one modality per file, paired by name
-- coco-style-5captions.npz: 200 images with 5 captions each, and the text_to_image index
+- coco-style-5captions.npz: 200 images with 5 captions each, the text_to_image index, and the
+  captions themselves as a string array
 - random-init.npy: the same pairs through an "untrained" model: chance-level retrieval
 `;
 
@@ -64,6 +65,7 @@ export async function writeSampleWorkspace(dir: string): Promise<string[]> {
     image_embeds: { shape: [coco.image.rows, d], data: coco.image.data },
     text_embeds: { shape: [coco.text.rows, d], data: coco.text.data },
     text_to_image: { shape: [coco.text.rows], data: coco.textToImage! },
+    captions: { strings: Array.from(coco.textToImage!, (image, k) => `image ${image}, caption ${(k % 5) + 1}`) },
   });
   const random = generateSample({ seed: 3, aligned: false });
   await writeNpy(out('random-init.npy'), [2, n, d], stacked(random.image, random.text));

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { describeFile, readArrays, readCheckpoint } from '../../src/core/readers';
-import { encodeNpy, encodeNpz, encodeZip, writeNpz } from '../../src/core/writers';
+import { encodeNpy, encodeNpyHeader, encodeNpz, encodeZip, writeNpz } from '../../src/core/writers';
 import { assertInputError, exactValues, tempDir } from '../helpers/readerFixtures';
 
 const dir = tempDir();
@@ -134,4 +134,66 @@ test('refused: a member whose .npy header promises more than it holds', async ()
   const file = at('short-member.npz');
   writeFileSync(file, encodeZip([{ name: 'both.npy', data: npy.subarray(0, npy.length - 8), deflate: true }]));
   await assertInputError(readCheckpoint([file]), file, /^truncated member 'both.npy': header says \(2, 3, 4\) float32 = 96 bytes, member has 88 after the header$/);
+});
+
+test('a string array named captions labels the texts: numpy U (UTF-32, either byte order) and S (UTF-8 bytes)', async () => {
+  const image = exactValues(6, 1);
+  const text = exactValues(6, 2);
+  const captions = ['a cat on a mat', 'café ☕', 'two 🐈🐈 cats'];
+  const embeds = [
+    { name: 'image_embeds.npy', data: encodeNpy([3, 2], image) },
+    { name: 'text_embeds.npy', data: encodeNpy([3, 2], text) },
+  ];
+  // np.array(captions) as numpy saves it.
+  const unicode = at('captions-u.npz');
+  await writeNpz(unicode, { image_embeds: { shape: [3, 2], data: image }, text_embeds: { shape: [3, 2], data: text }, captions: { strings: captions } });
+  assert.deepEqual((await readCheckpoint([unicode])).captions, captions);
+  const listed = await describeFile(unicode);
+  assert.deepEqual(listed.arrays.find((a) => a.name === 'captions'), { name: 'captions', shape: [3], dtype: 'str' });
+
+  const width = Math.max(...captions.map((c) => Array.from(c).length));
+  const bigEndian = Buffer.alloc(3 * width * 4);
+  captions.forEach((c, k) => Array.from(c).forEach((ch, i) => bigEndian.writeUInt32BE(ch.codePointAt(0)!, (k * width + i) * 4)));
+  const be = at('captions-be.npz');
+  writeFileSync(be, encodeZip([...embeds, { name: 'caption.npy', data: Buffer.concat([encodeNpyHeader({ descr: `>U${width}`, fortranOrder: false, shape: [3] }), bigEndian]) }]));
+  assert.deepEqual((await readCheckpoint([be])).captions, captions);
+
+  const utf8 = captions.map((c) => Buffer.from(c, 'utf8'));
+  const byteWidth = Math.max(...utf8.map((b) => b.length));
+  const bytes = Buffer.alloc(3 * byteWidth);
+  utf8.forEach((b, k) => b.copy(bytes, k * byteWidth));
+  const s = at('captions-s.npz');
+  writeFileSync(s, encodeZip([...embeds, { name: 'texts.npy', data: Buffer.concat([encodeNpyHeader({ descr: `|S${byteWidth}`, fortranOrder: false, shape: [3] }), bytes]) }]));
+  assert.deepEqual((await readCheckpoint([s])).captions, captions);
+});
+
+test('string arrays that cannot label the texts get one line naming the member', async () => {
+  const image = exactValues(6, 1);
+  const text = exactValues(6, 2);
+  const embeds = { image_embeds: { shape: [3, 2], data: image }, text_embeds: { shape: [3, 2], data: text } };
+  const tooFew = at('captions-too-few.npz');
+  await writeNpz(tooFew, { ...embeds, captions: { strings: ['one', 'two'] } });
+  await assertInputError(readCheckpoint([tooFew]), tooFew, /2 captions for 3 texts/);
+
+  const grid = at('captions-2d.npz');
+  const data = Buffer.alloc(6 * 4);
+  writeFileSync(grid, encodeZip([
+    { name: 'image_embeds.npy', data: encodeNpy([3, 2], image) },
+    { name: 'text_embeds.npy', data: encodeNpy([3, 2], text) },
+    { name: 'captions.npy', data: Buffer.concat([encodeNpyHeader({ descr: '<U1', fortranOrder: false, shape: [3, 2] }), data]) },
+  ]));
+  await assertInputError(readCheckpoint([grid]), grid, /member 'captions\.npy' is not a 1-D array of strings \(dtype str, shape \(3, 2\)\)/);
+
+  const short = at('captions-truncated.npz');
+  writeFileSync(short, encodeZip([
+    { name: 'image_embeds.npy', data: encodeNpy([3, 2], image) },
+    { name: 'text_embeds.npy', data: encodeNpy([3, 2], text) },
+    { name: 'captions.npy', data: Buffer.concat([encodeNpyHeader({ descr: '<U4', fortranOrder: false, shape: [3] }), Buffer.alloc(20)]) },
+  ]));
+  await assertInputError(readCheckpoint([short]), short, /truncated member 'captions\.npy': header says \(3,\) str = 48 bytes, member has 20/);
+
+  // A string array under another name is neither an embedding nor a label: the file reads without it.
+  const other = at('strings-elsewhere.npz');
+  await writeNpz(other, { ...embeds, notes: { strings: ['x', 'y', 'z'] } });
+  assert.equal((await readCheckpoint([other])).captions, undefined);
 });

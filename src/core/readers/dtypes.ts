@@ -15,13 +15,20 @@ const intNames = new Set(['int8', 'int16', 'int32', 'int64', 'uint8', 'uint16', 
 
 export const isFloatType = (name: string): boolean => floatNames.has(name);
 export const isIntType = (name: string): boolean => intNames.has(name);
+/** numpy's fixed-width strings: 'str' (dtype U, UTF-32 code points), 'bytes' (dtype S). */
+export const isStringType = (name: string): boolean => name === 'str' || name === 'bytes';
 
 const npyKinds: Record<string, string> = { f: 'float', i: 'int', u: 'uint', b: 'bool' };
 
-/** A numpy descr such as '<f4' or '>i8'. Object arrays are pickles: the caller must refuse them. */
+/** A numpy descr such as '<f4', '>i8' or '<U40'. Object arrays are pickles: the caller must refuse them. */
 export function npyElementType(descr: string): ElementType | 'pickled' {
   const m = /^([<>|=]?)([a-zA-Z])(\d*)$/.exec(descr);
   if (m?.[2] === 'O') return 'pickled';
+  // U<n>: n UTF-32 code points per element; S<n>: n bytes.
+  if ((m?.[2] === 'U' || m?.[2] === 'S') && Number(m[3]) > 0) {
+    const unicode = m[2] === 'U';
+    return { name: unicode ? 'str' : 'bytes', size: Number(m[3]) * (unicode ? 4 : 1), bigEndian: m[1] === '>' };
+  }
   const kind = m && npyKinds[m[2]];
   const size = m ? Number(m[3]) : 0;
   if (!m || !kind || !(size > 0)) return { name: descr, size: Math.max(size, 1), bigEndian: false };

@@ -75,6 +75,8 @@ interface Loaded {
   single?: Located;
   index?: Located;
   metadata?: Record<string, string>;
+  /** The texts' labels: a safetensors `captions` metadata entry, or a string array. */
+  captions?: string[];
 }
 
 const labels: Record<FileContents['format'], (name: string) => string> = {
@@ -90,8 +92,9 @@ async function loadSelection(file: string, opts: ReadOptions, ctx: ReadContext):
     const selection = selectArrays(file, opened, opts);
     const index = await load(selection.index);
     const metadata = opened.metadata;
-    if (selection.kind === 'single') return { file, single: await load(selection.array), index, metadata };
-    return { file, pair: { image: (await load(selection.image))!, text: (await load(selection.text))! }, index, metadata };
+    const captions = captionsFromMetadata(file, metadata) ?? (await selection.captions?.loadStrings?.());
+    if (selection.kind === 'single') return { file, single: await load(selection.array), index, metadata, captions };
+    return { file, pair: { image: (await load(selection.image))!, text: (await load(selection.text))! }, index, metadata, captions };
   });
 }
 
@@ -131,8 +134,7 @@ export async function readCheckpoint(files: string[], opts: ReadOptions = {}): P
 
   if (!second) {
     const { image, text } = first.pair ?? splitStacked(first.single!);
-    const captions = captionsFromMetadata(first.file, first.metadata);
-    return buildCheckpoint({ files, image, text, index: first.index, metadata: first.metadata, captions });
+    return buildCheckpoint({ files, image, text, index: first.index, metadata: first.metadata, captions: first.captions });
   }
   const [imagePart, textPart] = imageFirst(first, second);
   return buildCheckpoint({
@@ -141,6 +143,6 @@ export async function readCheckpoint(files: string[], opts: ReadOptions = {}): P
     text: oneModality(textPart),
     index: textPart.index ?? imagePart.index,
     metadata: textPart.metadata ?? imagePart.metadata,
-    captions: captionsFromMetadata(textPart.file, textPart.metadata),
+    captions: textPart.captions,
   });
 }

@@ -6,6 +6,7 @@ import {
   fortranToRowMajor,
   isFloatType,
   isIntType,
+  isStringType,
   npyElementType,
   shapeText,
   type ElementType,
@@ -75,6 +76,14 @@ export function parseNpyHeader(bytes: Uint8Array, file: string, member?: string)
   return { type, fortranOrder, shape, dataOffset: end };
 }
 
+/** Refuses data shorter than the header promises, naming the file or the member. */
+function checkLength(header: NpyHeader, data: Uint8Array, file: string, member: string | undefined): void {
+  const need = npyDataBytes(header);
+  if (data.length >= need) return;
+  const where = member === undefined ? ['', 'file'] : [` member '${member}'`, 'member'];
+  throw new InputError(file, `truncated${where[0]}: header says ${shapeText(header.shape)} ${header.type.name} = ${need} bytes, ${where[1]} has ${data.length} after the header`);
+}
+
 /** Decodes the data that follows the header; `data` starts at header.dataOffset. */
 export function decodeNpyData(header: NpyHeader, data: Uint8Array, file: string, member?: string): Float32Array | Int32Array {
   const { type, shape } = header;
@@ -82,17 +91,42 @@ export function decodeNpyData(header: NpyHeader, data: Uint8Array, file: string,
   if (!isFloatType(type.name) && !isIntType(type.name)) {
     throw new InputError(file, `${what} has dtype ${type.name}, which Embedding Lens cannot read (it reads floats, and integers as an index)`);
   }
-  const count = elementCount(shape);
-  const need = count * type.size;
-  if (data.length < need) {
-    const where = member === undefined ? ['', 'file'] : [` member '${member}'`, 'member'];
-    throw new InputError(
-      file,
-      `truncated${where[0]}: header says ${shapeText(shape)} ${type.name} = ${need} bytes, ${where[1]} has ${data.length} after the header`,
-    );
-  }
-  const flat = decodeElements(data, type, count, file, what);
+  checkLength(header, data, file, member);
+  const flat = decodeElements(data, type, elementCount(shape), file, what);
   return header.fortranOrder ? fortranToRowMajor(flat, shape) : flat;
+}
+
+/**
+ * A 1-D array of numpy strings (dtype U: UTF-32 code points; S: bytes, read as UTF-8), each cut at
+ * its first NUL, the padding numpy fills fixed-width strings with.
+ */
+export function decodeNpyStrings(header: NpyHeader, data: Uint8Array, file: string, member?: string): string[] {
+  const { type, shape } = header;
+  const what = subject(member);
+  if (!isStringType(type.name) || shape.length !== 1) {
+    throw new InputError(file, `${what} is not a 1-D array of strings (dtype ${type.name}, shape ${shapeText(shape)}), so it cannot label the texts`);
+  }
+  checkLength(header, data, file, member);
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const out: string[] = [];
+  for (let k = 0; k < shape[0]; k++) {
+    const start = k * type.size;
+    if (type.name === 'bytes') {
+      const bytes = data.subarray(start, start + type.size);
+      const nul = bytes.indexOf(0);
+      out.push(Buffer.from(bytes.subarray(0, nul < 0 ? bytes.length : nul)).toString('utf8'));
+      continue;
+    }
+    let text = '';
+    for (let o = start; o < start + type.size; o += 4) {
+      const code = view.getUint32(o, !type.bigEndian);
+      if (code === 0) break;
+      if (code > 0x10ffff) throw new InputError(file, `${what} holds an invalid code point (0x${code.toString(16)}) in string ${k}`);
+      text += String.fromCodePoint(code);
+    }
+    out.push(text);
+  }
+  return out;
 }
 
 export function npyDataBytes(header: NpyHeader): number {

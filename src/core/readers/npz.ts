@@ -1,7 +1,8 @@
 /** A .npz file (a zip of .npy members) as an OpenedArrays. Members not named *.npy are not arrays and are left out. */
 import type { CancelToken } from '../cancel';
 import type { OpenFile } from './fileAccess';
-import { decodeNpyData, npyHeaderEnd, npyPreambleBytes, parseNpyHeader } from './npy';
+import { isStringType } from './dtypes';
+import { decodeNpyData, decodeNpyStrings, npyHeaderEnd, npyPreambleBytes, parseNpyHeader } from './npy';
 import type { ArraySource, OpenedArrays } from './types';
 import { readZipDirectory, readZipMember, readZipMemberPrefix } from './zip';
 
@@ -17,12 +18,11 @@ export async function openNpz(f: OpenFile, memoryBudgetBytes: number, token?: Ca
     if (end > prefix.length && end <= entry.size) prefix = await readZipMemberPrefix(f, entry, end);
     const header = parseNpyHeader(prefix, f.file, entry.name);
     const info = { name: entry.name.slice(0, -'.npy'.length), shape: header.shape, dtype: header.type.name };
+    const data = async () => (await readZipMember(f, entry, memoryBudgetBytes, token)).subarray(header.dataOffset);
     arrays.push({
       info,
-      async load() {
-        const bytes = await readZipMember(f, entry, memoryBudgetBytes, token);
-        return { ...info, data: decodeNpyData(header, bytes.subarray(header.dataOffset), f.file, entry.name) };
-      },
+      load: async () => ({ ...info, data: decodeNpyData(header, await data(), f.file, entry.name) }),
+      ...(isStringType(header.type.name) && { loadStrings: async () => decodeNpyStrings(header, await data(), f.file, entry.name) }),
     });
   }
   return { format: 'npz', arrays };

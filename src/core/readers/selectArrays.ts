@@ -1,5 +1,6 @@
-/** Which arrays of a file are the image embeddings, the text embeddings and the text-to-image index. */
+/** Which arrays of a file are the image embeddings, the text embeddings, the text-to-image index and the captions. */
 import { InputError } from '../errors';
+import { isStringType, shapeText } from './dtypes';
 import { modalityOf } from './pairing';
 import type { ArraySource, OpenedArrays } from './types';
 
@@ -8,6 +9,8 @@ export const defaultImageKeys = ['image_embeds', 'image_features', 'image_embedd
 export const defaultTextKeys = ['text_embeds', 'text_features', 'text_embeddings', 'txt_embeds', 'text', 'txt'];
 /** text_to_image[k] = the image row of caption k (COCO/Flickr: five captions per image). */
 export const defaultIndexKeys = ['text_to_image', 'txt2img', 'img_ids', 'image_index'];
+/** A string array (numpy U or S) under one of these names labels the texts, one string per text. */
+export const captionKeys = ['captions', 'caption', 'texts'];
 
 export interface KeyOptions {
   imageKeys?: string[];
@@ -15,10 +18,11 @@ export interface KeyOptions {
   indexKeys?: string[];
 }
 
-export type Selection =
+export type Selection = (
   | { kind: 'pair'; image: ArraySource; text: ArraySource; index?: ArraySource }
   /** One array: (2, N, D) holding both, or (N, D) holding one modality whose partner is elsewhere. */
-  | { kind: 'single'; array: ArraySource; index?: ArraySource };
+  | { kind: 'single'; array: ArraySource; index?: ArraySource }
+) & { captions?: ArraySource };
 
 function byKeys(arrays: ArraySource[], keys: string[]): ArraySource | undefined {
   for (const key of keys) {
@@ -29,7 +33,18 @@ function byKeys(arrays: ArraySource[], keys: string[]): ArraySource | undefined 
 }
 
 export function selectArrays(file: string, opened: OpenedArrays, opts: KeyOptions): Selection {
-  const { arrays } = opened;
+  // Strings are captions or nothing: never an embedding or an index.
+  const arrays = opened.arrays.filter((a) => !isStringType(a.info.dtype));
+  const strings = opened.arrays.filter((a) => isStringType(a.info.dtype));
+  if (arrays.length === 0 && strings.length > 0) {
+    throw new InputError(file, `holds only strings (${strings.map((a) => `'${a.info.name}', ${a.info.dtype} ${shapeText(a.info.shape)}`).join('; ')}), no embeddings`);
+  }
+  const captions = byKeys(strings, captionKeys);
+  const selection = selectNumeric(file, arrays, opts);
+  return captions ? { ...selection, captions } : selection;
+}
+
+function selectNumeric(file: string, arrays: ArraySource[], opts: KeyOptions): Selection {
   const imageKeys = [...(opts.imageKeys ?? []), ...defaultImageKeys];
   const textKeys = [...(opts.textKeys ?? []), ...defaultTextKeys];
   const index = byKeys(arrays, [...(opts.indexKeys ?? []), ...defaultIndexKeys]);

@@ -28,6 +28,8 @@ export interface FileContents {
 export interface ArraySource {
   info: ArrayInfo;
   load(): Promise<NamedArray>;
+  /** A string array's elements (present for numpy U/S arrays only), e.g. the captions of the texts. */
+  loadStrings?(): Promise<string[]>;
 }
 
 export interface OpenedArrays {

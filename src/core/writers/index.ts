@@ -8,7 +8,7 @@ import { encodeNpz, type NpzArray } from './npz';
 import { encodeSafetensors, type TensorInput } from './safetensors';
 
 export { encodeElements, type WritableDtype } from './elements';
-export { encodeNpy, encodeNpyHeader, type NpyDtype, type NpyEncodeOptions, type NpyHeaderFields } from './npy';
+export { encodeNpy, encodeNpyHeader, encodeNpyStrings, type NpyDtype, type NpyEncodeOptions, type NpyHeaderFields } from './npy';
 export { encodeNpz, type NpzArray } from './npz';
 export { encodeSafetensors, type SafetensorsDtype, type TensorInput } from './safetensors';
 export { encodeZip, type ZipMemberInput } from './zip';

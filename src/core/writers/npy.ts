@@ -55,3 +55,12 @@ export function encodeNpy(shape: number[], data: Float32Array | Int32Array, opts
   const ordered = fortranOrder ? fortranToRowMajor(data, [...shape].reverse()) : data;
   return Buffer.concat([encodeNpyHeader({ descr, fortranOrder, shape }, opts.version), encodeElements(ordered, dtype, opts.bigEndian)]);
 }
+
+/** A 1-D numpy unicode array ('<U' + the longest string's code points), as np.array(list_of_str) saves it. */
+export function encodeNpyStrings(strings: string[]): Buffer {
+  const points = strings.map((t) => Array.from(t, (c) => c.codePointAt(0)!));
+  const width = Math.max(1, ...points.map((p) => p.length));
+  const data = Buffer.alloc(strings.length * width * 4);
+  points.forEach((p, k) => p.forEach((code, i) => data.writeUInt32LE(code, (k * width + i) * 4)));
+  return Buffer.concat([encodeNpyHeader({ descr: `<U${width}`, fortranOrder: false, shape: [strings.length] }), data]);
+}
