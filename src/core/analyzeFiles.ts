@@ -24,6 +24,12 @@ export interface AnalyzedCheckpoint {
  */
 export const defaultSamplePairs = 20_000;
 
+/** Reads a checkpoint with an analysis's array names and memory budget. */
+export function readWithSettings(files: string[], settings: AnalyzeFilesSettings, token?: CancelToken, onProgress?: ProgressFn): Promise<Checkpoint> {
+  const { imageKeys, textKeys, memoryBudgetMB } = settings;
+  return readCheckpoint(files, { imageKeys, textKeys, memoryBudgetBytes: memoryBudgetMB * 1024 * 1024, token, onProgress });
+}
+
 /** Backends whose data lives on a device: they take the device-reduced pass, not the JS-accumulated one. */
 const gpuBackends = new Set(['webgpu', 'tensorflow']);
 
@@ -38,13 +44,7 @@ export async function analyzeFiles(
 ): Promise<AnalyzedCheckpoint> {
   const start = performance.now();
   const memoryBudgetBytes = settings.memoryBudgetMB * 1024 * 1024;
-  const checkpoint = await readCheckpoint(files, {
-    imageKeys: settings.imageKeys,
-    textKeys: settings.textKeys,
-    memoryBudgetBytes,
-    token,
-    onProgress: (f, m) => onProgress?.(f * readShare, m ?? 'reading'),
-  });
+  const checkpoint = await readWithSettings(files, settings, token, (f, m) => onProgress?.(f * readShare, m ?? 'reading'));
   const options = {
     uniformityT: settings.uniformityT,
     ks: settings.ks,

@@ -4,12 +4,11 @@
  * blocks, so it is seen even while the job never yields.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { analyzeFiles } from '../core/analyzeFiles';
+import { analyzeFiles, readWithSettings } from '../core/analyzeFiles';
 import { initBackend, probeGflops, type BackendChoice } from '../core/backend';
 import { SharedCancelToken } from '../core/cancel';
 import { analyzeCheckpoints } from '../core/compare/analyzeCheckpoints';
 import { CancelledError, NeedsPartnerError, oneLine } from '../core/errors';
-import { readCheckpoint } from '../core/readers';
 import { buildSnapshot, dosnesInputOf, layOutDosnes, type DosnesInput } from '../core/snapshot';
 import { loadConfig } from '../core/train/config';
 import { train } from '../core/train/trainer';
@@ -62,14 +61,7 @@ async function handle(req: WorkerRequest): Promise<void> {
       // Reading the checkpoint again (its input was dropped) takes the first fifth of the bar.
       const readShare = input ? 0 : 0.2;
       if (!input) {
-        const { imageKeys, textKeys, memoryBudgetMB } = req.settings;
-        const checkpoint = await readCheckpoint(req.files, {
-          imageKeys,
-          textKeys,
-          memoryBudgetBytes: memoryBudgetMB * 1024 * 1024,
-          token,
-          onProgress: (f) => progress(readShare * f, 'reading'),
-        });
+        const checkpoint = await readWithSettings(req.files, req.settings, token, (f) => progress(readShare * f, 'reading'));
         input = await dosnesInputOf(checkpoint);
         keepDosnesInput(req.files, input);
       }
