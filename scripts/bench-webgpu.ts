@@ -75,14 +75,16 @@ export async function benchWebgpu(): Promise<void> {
  */
 async function profileStep(): Promise<void> {
   const label = `webgpu train step profile (batch ${trainStep.batchSize})`;
-  const { wallMs, kernels } = await profileTrainStep(trainStep);
+  const { wallMs, kernels, fusedDispatches } = await profileTrainStep(trainStep);
   const byName = new Map<string, { ms: number; count: number }>();
   for (const k of kernels) {
     const e = byName.get(k.name) ?? { ms: 0, count: 0 };
     byName.set(k.name, { ms: e.ms + k.ms, count: e.count + 1 });
   }
   const gpuMs = kernels.reduce((t, k) => t + k.ms, 0);
-  console.log(`${label}: ${kernels.length} kernels, ${gpuMs.toFixed(1)} ms of kernel time in ${wallMs.toFixed(1)} ms wall (profiling adds overhead)`);
+  console.log(
+    `${label}: ${kernels.length} tfjs kernels (${gpuMs.toFixed(1)} ms of kernel time) and ${fusedDispatches} fused ones (untimed) in ${wallMs.toFixed(1)} ms wall (profiling adds overhead)`,
+  );
   const top = [...byName].sort((a, b) => b[1].ms - a[1].ms).slice(0, 8);
   console.log(`${label}, most time: ${top.map(([name, e]) => `${name} ${e.ms.toFixed(1)} ms/${e.count}`).join(', ')}`);
   const flag = 'WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE';

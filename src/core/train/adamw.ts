@@ -4,6 +4,7 @@
  * defaults, which the m2-Mix reference scripts use.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { fusedAdamw, useFusedKernels } from './fusedKernels';
 
 export const adamBeta1 = 0.9;
 export const adamBeta2 = 0.999;
@@ -31,6 +32,14 @@ export function adamwStep(params: tf.Variable[], grads: tf.Tensor[], state: Adam
   const correction2 = 1 - adamBeta2 ** t;
   tf.tidy(() => {
     params.forEach((p, i) => {
+      if (useFusedKernels()) {
+        const k = { beta1: adamBeta1, beta2: adamBeta2, correction1, correction2, eps: adamEps, lr, weightDecay };
+        const next = fusedAdamw(p, grads[i], state.m[i], state.v[i], k);
+        state.m[i].assign(next.m);
+        state.v[i].assign(next.v);
+        p.assign(next.param);
+        return;
+      }
       const g = grads[i];
       const m = tf.add(tf.mul(state.m[i], adamBeta1), tf.mul(g, 1 - adamBeta1));
       const v = tf.add(tf.mul(state.v[i], adamBeta2), tf.mul(tf.square(g), 1 - adamBeta2));

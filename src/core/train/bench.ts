@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { mulberry32 } from '../random';
 import { createAdamState, disposeAdamState } from './adamw';
 import { createHeads, disposeHeads, normalizeRows } from './heads';
+import { fusedDispatches } from './fusedKernels';
 import { drawLambdas, trainStep, type StepSettings } from './step';
 
 export interface TrainBenchOptions {
@@ -51,16 +52,20 @@ export async function benchTrainStep(opts: Partial<TrainBenchOptions> = {}): Pro
 }
 
 /**
- * One step (after a warm-up) under tf.profile: each kernel it ran with the time the backend's timer
- * gives it (on webgpu, GPU timestamp queries where the adapter has them), and the step's wall time.
+ * One step (after a warm-up) under tf.profile: each tfjs kernel it ran with the time the backend's
+ * timer gives it (on webgpu, GPU timestamp queries where the adapter has them), the dispatches of
+ * the fused kernels (which tf.profile does not see), and the step's wall time.
  */
-export async function profileTrainStep(opts: Partial<TrainBenchOptions> = {}): Promise<{ wallMs: number; kernels: { name: string; ms: number }[] }> {
+export async function profileTrainStep(
+  opts: Partial<TrainBenchOptions> = {},
+): Promise<{ wallMs: number; kernels: { name: string; ms: number }[]; fusedDispatches: number }> {
   return withBenchStep(opts, async (step) => {
     await step();
+    const fusedBefore = fusedDispatches;
     const start = performance.now();
     const info = await tf.profile(async () => void (await step()));
     const wallMs = performance.now() - start;
     const kernels = await Promise.all(info.kernels.map(async (k) => ({ name: k.name, ms: Number(await k.kernelTimeMs) || 0 })));
-    return { wallMs, kernels };
+    return { wallMs, kernels, fusedDispatches: fusedDispatches - fusedBefore };
   });
 }

@@ -5,13 +5,15 @@
  * tf.tidy: the results are ordinary tensors of the caller's scope.
  *
  * All the terms of a step run as one computation: every geodesic mix as one batch of rows, and the
- * symmetric cross-entropies of CLIP, V-, L- and VL-Mix as one batched product, because on a GPU each
- * kernel costs a dispatch whatever its size (an m3-Mix step ran 665 kernels term by term, 249 so). Each
- * term alone is the same code with the others left out.
+ * symmetric cross-entropies of CLIP, V-, L- and VL-Mix on one stack of logits, because on a GPU each
+ * kernel costs a dispatch whatever its size (an m3-Mix step ran 665 kernels term by term, 249 so, and
+ * 124 with webgpu's fused kernels). Each term alone is the same code with the others left out.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { fusedGeodesicMix, useFusedKernels } from './fusedKernels';
 import { matMulBT } from './matmul';
 import { geodesicMix, reverseRows } from './mixup';
+import { identity, softmaxCrossEntropy } from './softmaxCrossEntropy';
 
 export type MixTerm = 'm2mix' | 'vmix' | 'lmix' | 'vlmix';
 export type LossTerm = 'clip' | MixTerm;
@@ -22,29 +24,6 @@ export interface LossGrad {
   loss: tf.Scalar;
   dx: tf.Tensor2D;
   dy: tf.Tensor2D;
-}
-
-/**
- * I, or with `reversed` J (J[i][B-1-i] = 1), built on the device from B indices: tf.eye fills a
- * B x B array in JS and uploads it, 1 MB at B = 512, several times a step.
- */
-function identity(b: number, reversed = false): tf.Tensor2D {
-  const columns = reversed ? tf.range(b - 1, -1, -1, 'int32') : tf.range(0, b, 1, 'int32');
-  // int32, then cast: tfjs-wasm's float32 oneHot writes the integers' bit patterns.
-  return tf.cast(tf.oneHot(columns as tf.Tensor1D, b), 'float32') as tf.Tensor2D;
-}
-
-/**
- * Cross-entropy along `axis` of a P x B x B stack of logits against targets (rows, along that axis,
- * summing to 1; broadcast over P), mean over the other axis: one loss per matrix, and the softmax.
- */
-function crossEntropies(logits: tf.Tensor3D, logitsTimesTargets: tf.Tensor, axis: 1 | 2): { losses: tf.Tensor1D; softmax: tf.Tensor3D } {
-  const max = tf.max(logits, axis, true);
-  const e = tf.exp(tf.sub(logits, max));
-  const sum = tf.sum(e, axis, true);
-  const logSumExp = tf.add(tf.log(sum), max);
-  const losses = tf.mean(tf.sub(logSumExp, tf.sum(logitsTimesTargets, axis, true)), [1, 2]) as tf.Tensor1D;
-  return { losses, softmax: tf.div(e, sum) as tf.Tensor3D };
 }
 
 /** (CE(S, T) + CE(S^T, T^T)) / 2 of S = a b^T / tau against T = alpha I + beta J, weighted in the gradients. */
@@ -62,21 +41,20 @@ interface PairTerm {
  * everything element-wise runs once on the stacked P x B x B logits.
  */
 function pairTerms(terms: PairTerm[], tau: number): { losses: tf.Tensor1D; da: tf.Tensor2D[]; db: tf.Tensor2D[] } {
-  const p = terms.length;
   const b = terms[0].a.shape[0];
-  const perTerm = (f: (t: PairTerm) => number) => tf.tensor3d(terms.map(f), [p, 1, 1]);
   const logits = tf.div(tf.stack(terms.map((t) => matMulBT(t.a, t.b))), tau) as tf.Tensor3D;
-  const targets = tf.add(tf.mul(perTerm((t) => t.alpha), identity(b)), tf.mul(perTerm((t) => t.beta), identity(b, true)));
-  const lt = tf.mul(logits, targets);
-  // Over rows, and over columns (the rows of S^T); I and J are symmetric, so T^T = T.
-  const rows = crossEntropies(logits, lt, 2);
-  const cols = crossEntropies(logits, lt, 1);
-  const dLogits = tf.sub(tf.add(rows.softmax, cols.softmax), tf.mul(targets, 2));
-  const dS = tf.unstack(tf.mul(dLogits, perTerm((t) => t.weight / (2 * b * tau)))) as tf.Tensor2D[];
+  const { losses, dS } = softmaxCrossEntropy(
+    logits,
+    terms.map((t) => t.alpha),
+    terms.map((t) => t.beta),
+    terms.map((t) => t.weight / (2 * b * tau)),
+    true,
+  );
+  const dSs = tf.unstack(dS) as tf.Tensor2D[];
   return {
-    losses: tf.div(tf.add(rows.losses, cols.losses), 2) as tf.Tensor1D,
-    da: dS.map((d, i) => tf.matMul(d, terms[i].b)),
-    db: dS.map((d, i) => tf.matMul(tf.transpose(d), terms[i].a)),
+    losses,
+    da: dSs.map((d, i) => tf.matMul(d, terms[i].b)),
+    db: dSs.map((d, i) => tf.matMul(tf.transpose(d), terms[i].a)),
   };
 }
 
@@ -94,8 +72,8 @@ function m2mixTerm(x: tf.Tensor2D, y: tf.Tensor2D, n: tf.Tensor2D, tauM: number,
   const diagonal = tf.mul(eye, tf.sum(tf.mul(x, y), 1, true));
   // Image rows then text rows, as 2 x B x B.
   const logits = tf.div(tf.add(tf.mul(tf.reshape(matMulBT(q, n), [2, b, b]), offDiagonal), diagonal), tauM) as tf.Tensor3D;
-  const { losses, softmax } = crossEntropies(logits, tf.mul(logits, eye), 2);
-  const dLogits = tf.mul(tf.sub(softmax, eye), weight / (b * tauM));
+  const scale = weight / (b * tauM);
+  const { losses, dS: dLogits } = softmaxCrossEntropy(logits, [1, 1], [0, 0], [scale, scale], false);
   const dQN = tf.reshape(tf.mul(dLogits, offDiagonal), [2 * b, b]) as tf.Tensor2D;
   const dPositive = tf.reshape(tf.sum(tf.mul(dLogits, eye), [0, 2]), [b, 1]);
   const [dqx, dqy] = tf.split(tf.matMul(dQN, n), 2);
@@ -146,14 +124,10 @@ function terms(x: tf.Tensor2D, y: tf.Tensor2D, o: TermsOptions): M3MixLoss {
   const v = weight('vmix') ? mix('x', 'rx', lambda('vmix')) : -1;
   const l = weight('lmix') ? mix('y', 'ry', lambda('lmix')) : -1;
   const vl = weight('vlmix') ? [mix('x', 'rx', lambda('vlmix')), mix('y', 'ry', lambda('vlmix'))] : [];
-  const batch =
-    mixes.length > 0
-      ? geodesicMix(
-          tf.concat(mixes.map((m) => tensorOf(m.a))),
-          tf.concat(mixes.map((m) => tensorOf(m.b))),
-          tf.tensor2d(Float32Array.from(mixes.flatMap((m) => Array<number>(b).fill(m.lambda))), [mixes.length * b, 1]),
-        )
-      : undefined;
+  const lambdas = Float32Array.from(mixes.flatMap((m) => Array<number>(b).fill(m.lambda)));
+  const mixAll = (a: tf.Tensor2D, bs: tf.Tensor2D) =>
+    useFusedKernels() ? fusedGeodesicMix(a, bs, tf.tensor1d(lambdas)) : geodesicMix(a, bs, tf.tensor2d(lambdas, [lambdas.length, 1]));
+  const batch = mixes.length > 0 ? mixAll(tf.concat(mixes.map((m) => tensorOf(m.a))), tf.concat(mixes.map((m) => tensorOf(m.b)))) : undefined;
   const mixed = batch ? (tf.split(batch.mixed, mixes.length) as tf.Tensor2D[]) : [];
   const send = (s: Sink, g: tf.Tensor2D) => (typeof s === 'number' ? mixes[s].grads : grads[s]).push(g);
 

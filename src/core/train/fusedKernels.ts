@@ -1,0 +1,241 @@
+/**
+ * WebGPU kernels for the training step, each doing the work of 5 to 30 TensorFlow.js ops. On a GPU
+ * a step is bound by dispatches, not arithmetic (an H100 ran 665 kernels a step at ~30 GFLOP/s), so
+ * the softmax cross-entropies, the geodesic mixes and AdamW run as a handful of kernels each. The
+ * math is that of the op-by-op versions in losses.ts, mixup.ts and adamw.ts, which wasm and cpu use
+ * and the tests compare these with.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { clampEps, linearBelow } from './mixup';
+
+/** The shape of a tfjs-backend-webgpu program (webgpu_program.ts), which runWebGPUProgram compiles once per key. */
+interface Program {
+  variableNames: string[];
+  outputShape: number[];
+  shaderKey: string;
+  dispatchLayout: { x: number[] };
+  dispatch: [number, number, number];
+  workgroupSize: [number, number, number];
+  uniforms: string;
+  size: boolean;
+  getUserCode(): string;
+}
+
+interface WebGpuBackend {
+  runWebGPUProgram(program: Program, inputs: tf.TensorInfo[], dtype: 'float32', uniforms: { type: 'float32' | 'int32'; data: number[] }[]): tf.TensorInfo;
+}
+
+/** The fused kernels run where the active backend is webgpu. */
+export const useFusedKernels = (): boolean => tf.getBackend() === 'webgpu';
+
+/** Dispatches of these kernels so far: tf.profile does not see them, so the benchmark counts them here. */
+export let fusedDispatches = 0;
+
+const workgroupSize = 64;
+const inputNames = ['A', 'B', 'C', 'D', 'E', 'F'];
+
+/**
+ * Runs `body`, the body of `main(index)`, for index in 0 .. threads - 1 over float32 inputs A, B,
+ * ... (flat arrays), writing with setOutputAtIndex into a tensor of `outputShape`. `uniforms` are
+ * int32 (name: [value]) or float32 (name: value), read in WGSL as uniforms.NAME.
+ */
+function runKernel(key: string, body: string, inputs: tf.Tensor[], outputShape: number[], threads: number, uniforms: Record<string, number | [number]> = {}): tf.Tensor {
+  const entries = Object.entries({ threads: [threads] as [number], ...uniforms });
+  const program: Program = {
+    variableNames: inputNames.slice(0, inputs.length),
+    outputShape,
+    shaderKey: `embeddingLens_${key}`,
+    dispatchLayout: { x: outputShape.map((_, i) => i) },
+    dispatch: [Math.ceil(threads / workgroupSize), 1, 1],
+    workgroupSize: [workgroupSize, 1, 1],
+    uniforms: entries.map(([name, v]) => `${name} : ${Array.isArray(v) ? 'i32' : 'f32'},`).join(' '),
+    size: false,
+    getUserCode: () => `
+      fn main(index : i32) {
+        if (index >= uniforms.threads) { return; }
+        ${body}
+      }`,
+  };
+  const data = entries.map(([, v]) => (Array.isArray(v) ? { type: 'int32' as const, data: v } : { type: 'float32' as const, data: [v] }));
+  const info = (tf.backend() as unknown as WebGpuBackend).runWebGPUProgram(program, inputs, 'float32', data);
+  fusedDispatches++;
+  return tf.engine().makeTensorFromTensorInfo(info);
+}
+
+/**
+ * Per matrix p and row i (columns: `rows` false) of a P x n x n stack of logits S: the log-sum-exp
+ * and that less sum_j S T with targets T = alpha_p I + beta_p J. Out: P x n x 2.
+ */
+function softmaxStats(logits: tf.Tensor3D, alpha: tf.Tensor1D, beta: tf.Tensor1D, rows: boolean): tf.Tensor3D {
+  const [p, n] = logits.shape;
+  // Element k of line i: S[i][k] along rows, S[k][i] along columns.
+  const at = rows ? 'base + i * n + k' : 'base + k * n + i';
+  const mirror = rows ? 'base + i * n + (n - 1 - i)' : 'base + (n - 1 - i) * n + i';
+  const body = `
+    let n = uniforms.n;
+    let p = index / n;
+    let i = index - p * n;
+    let base = p * n * n;
+    var top = -3.402823e38;
+    for (var k = 0; k < n; k++) { top = max(top, A[${at}]); }
+    var sum = 0.0;
+    for (var k = 0; k < n; k++) { sum += exp(A[${at}] - top); }
+    let lse = log(sum) + top;
+    let st = B[p] * A[base + i * n + i] + C[p] * A[${mirror}];
+    setOutputAtIndex(2 * index, lse);
+    setOutputAtIndex(2 * index + 1, lse - st);`;
+  return runKernel(`softmaxStats_${rows ? 'rows' : 'cols'}`, body, [logits, alpha, beta], [p, n, 2], p * n, { n: [n] }) as tf.Tensor3D;
+}
+
+/**
+ * Cross-entropy of each of P stacked n x n logit matrices against T = alpha I + beta J, over rows,
+ * and with `symmetric` also over columns (averaged): the losses, and dS = scale_p (softmax - T)
+ * (rows and columns summed when symmetric), the gradient the caller's products take on.
+ */
+export function fusedSoftmaxCrossEntropy(
+  logits: tf.Tensor3D,
+  alpha: number[],
+  beta: number[],
+  scale: number[],
+  symmetric: boolean,
+): { losses: tf.Tensor1D; dS: tf.Tensor3D } {
+  const [p, n] = logits.shape;
+  const [a, b, s] = [alpha, beta, scale].map((v) => tf.tensor1d(v));
+  const rowStats = softmaxStats(logits, a, b, true);
+  const grad = (key: string, names: [string, string, string], softmax: string, inputs: tf.Tensor[]) =>
+    runKernel(`softmaxGrad_${key}`, softmaxGrad(...names, softmax), inputs, [p, n, n], p * n * n, { n: [n] }) as tf.Tensor3D;
+  const loss = (key: string, perRow: string, divisor: string, inputs: tf.Tensor[]) =>
+    runKernel(
+      `softmaxLoss_${key}`,
+      `let n = uniforms.n;
+    var sum = 0.0;
+    for (var i = 0; i < n; i++) { sum += ${perRow}; }
+    setOutputAtIndex(index, sum / f32(${divisor}));`,
+      inputs,
+      [p],
+      p,
+      { n: [n] },
+    ) as tf.Tensor1D;
+  // Every input must be read: the pipeline's bindings come from the shader, and an unread one is dropped.
+  if (!symmetric) {
+    return {
+      losses: loss('rows', 'A[2 * (index * n + i) + 1]', 'n', [rowStats]),
+      dS: grad('rows', ['C', 'D', 'E'], 'exp(s - B[2 * (p * n + i)]) - t', [logits, rowStats, a, b, s]),
+    };
+  }
+  const colStats = softmaxStats(logits, a, b, false);
+  return {
+    losses: loss('symmetric', 'A[2 * (index * n + i) + 1] + B[2 * (index * n + i) + 1]', '2 * n', [rowStats, colStats]),
+    dS: grad('symmetric', ['D', 'E', 'F'], 'exp(s - B[2 * (p * n + i)]) + exp(s - C[2 * (p * n + j)]) - 2.0 * t', [logits, rowStats, colStats, a, b, s]),
+  };
+}
+
+/**
+ * dS[p][i][j] = scale_p (`softmax` - T[i][j]) with T = alpha_p I + beta_p J; A holds the logits, and
+ * the named inputs alpha, beta and scale (one per matrix).
+ */
+function softmaxGrad(alpha: string, beta: string, scale: string, softmax: string): string {
+  return `
+    let n = uniforms.n;
+    let p = index / (n * n);
+    let r = index - p * n * n;
+    let i = r / n;
+    let j = r - i * n;
+    var t = 0.0;
+    if (j == i) { t += ${alpha}[p]; }
+    if (j == n - 1 - i) { t += ${beta}[p]; }
+    let s = A[index];
+    setOutputAtIndex(index, (${softmax}) * ${scale}[p]);`;
+}
+
+/** Per row: ca, cb, theta, and 1 where the clamp or the small-angle limit holds the coefficients. */
+const mixCoefficients = `
+    let d = uniforms.d;
+    var raw = 0.0;
+    for (var k = 0; k < d; k++) { raw += A[index * d + k] * B[index * d + k]; }
+    let dot = clamp(raw, -1.0 + ${clampEps}, 1.0 - ${clampEps});
+    let theta = acos(dot);
+    let lam = C[index];
+    let linear = theta < ${linearBelow};
+    let ca = select(sin(lam * theta) / sin(theta), lam, linear);
+    let cb = select(sin((1.0 - lam) * theta) / sin(theta), 1.0 - lam, linear);
+    setOutputAtIndex(4 * index, ca);
+    setOutputAtIndex(4 * index + 1, cb);
+    setOutputAtIndex(4 * index + 2, theta);
+    setOutputAtIndex(4 * index + 3, select(0.0, 1.0, raw != dot || linear));`;
+
+/**
+ * m_lambda(a_i, b_i) row by row (geodesicMix's math) for unit rows a, b (R x D) and each row's
+ * lambda; `backward` returns the gradients for a and b given the one for the mix.
+ */
+export function fusedGeodesicMix(a: tf.Tensor2D, b: tf.Tensor2D, lambda: tf.Tensor1D): { mixed: tf.Tensor2D; backward(g: tf.Tensor2D): [tf.Tensor2D, tf.Tensor2D] } {
+  const [r, d] = a.shape;
+  const coefficients = runKernel('mixCoefficients', mixCoefficients, [a, b, lambda], [r, 4], r, { d: [d] });
+  // out = c_x x + c_y y + c_g g, with each coefficient a row's entry `x`, `y`, `g` of C (or 0).
+  const combine = (key: string, inputs: tf.Tensor[], terms: string) =>
+    runKernel(`mixCombine_${key}`, `let row = index / uniforms.d;\n    setOutputAtIndex(index, ${terms});`, inputs, [r, d], r * d, { d: [d] }) as tf.Tensor2D;
+  return {
+    mixed: combine('forward', [a, b, coefficients], 'C[4 * row] * A[index] + C[4 * row + 1] * B[index]'),
+    backward(g) {
+      const dDot = runKernel(
+        'mixBackward',
+        `
+    let d = uniforms.d;
+    var ga = 0.0;
+    var gb = 0.0;
+    for (var k = 0; k < d; k++) {
+      ga += A[index * d + k] * B[index * d + k];
+      gb += A[index * d + k] * C[index * d + k];
+    }
+    let theta = D[4 * index + 2];
+    let lam = E[index];
+    let s = sin(theta);
+    let c = cos(theta);
+    let dcaTheta = (lam * cos(lam * theta) * s - sin(lam * theta) * c) / (s * s);
+    let dcbTheta = ((1.0 - lam) * cos((1.0 - lam) * theta) * s - sin((1.0 - lam) * theta) * c) / (s * s);
+    let dTheta = ga * dcaTheta + gb * dcbTheta;
+    setOutputAtIndex(index, select(-dTheta / s, 0.0, D[4 * index + 3] > 0.5));`,
+        [g, a, b, coefficients, lambda],
+        [r],
+        r,
+        { d: [d] },
+      );
+      // da = ca g + dDot b, db = cb g + dDot a.
+      return [
+        combine('backwardA', [g, b, coefficients, dDot], 'C[4 * row] * A[index] + D[row] * B[index]'),
+        combine('backwardB', [g, a, coefficients, dDot], 'C[4 * row + 1] * A[index] + D[row] * B[index]'),
+      ];
+    },
+  };
+}
+
+export interface AdamwConstants {
+  beta1: number;
+  beta2: number;
+  /** Bias corrections 1 - beta^t of this step. */
+  correction1: number;
+  correction2: number;
+  eps: number;
+  lr: number;
+  weightDecay: number;
+}
+
+/** One AdamW update of a parameter: its new first and second moments and its new value (three kernels, each reading only what it uses). */
+export function fusedAdamw(param: tf.Tensor, grad: tf.Tensor, m: tf.Tensor, v: tf.Tensor, k: AdamwConstants): { m: tf.Tensor; v: tf.Tensor; param: tf.Tensor } {
+  const n = param.size;
+  const uniforms = { b1: k.beta1, b2: k.beta2, c1: k.correction1, c2: k.correction2, eps: k.eps, lr: k.lr, wd: k.weightDecay };
+  const first = (g: string, m: string) => `uniforms.b1 * ${m}[index] + (1.0 - uniforms.b1) * ${g}[index]`;
+  const second = (g: string, v: string) => `uniforms.b2 * ${v}[index] + (1.0 - uniforms.b2) * ${g}[index] * ${g}[index]`;
+  const run = (what: string, body: string, inputs: tf.Tensor[]) => runKernel(`adamw_${what}`, body, inputs, param.shape, n, uniforms);
+  return {
+    m: run('m', `setOutputAtIndex(index, ${first('A', 'B')});`, [grad, m]),
+    v: run('v', `setOutputAtIndex(index, ${second('A', 'B')});`, [grad, v]),
+    param: run(
+      'param',
+      `let m = ${first('B', 'C')};
+    let v = ${second('B', 'D')};
+    setOutputAtIndex(index, A[index] - uniforms.lr * ((m / uniforms.c1) / (sqrt(v / uniforms.c2) + uniforms.eps) + uniforms.wd * A[index]));`,
+      [param, grad, m, v],
+    ),
+  };
+}

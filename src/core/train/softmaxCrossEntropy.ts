@@ -1,0 +1,56 @@
+/** The softmax cross-entropies every loss term is made of, against identity and reversed-identity targets. */
+import * as tf from '@tensorflow/tfjs-core';
+import { fusedSoftmaxCrossEntropy, useFusedKernels } from './fusedKernels';
+
+export interface SoftmaxCrossEntropy {
+  losses: tf.Tensor1D;
+  dS: tf.Tensor3D;
+}
+
+/**
+ * I, or with `reversed` J (J[i][B-1-i] = 1), built on the device from B indices: tf.eye fills a
+ * B x B array in JS and uploads it, 1 MB at B = 512, several times a step.
+ */
+export function identity(b: number, reversed = false): tf.Tensor2D {
+  const columns = reversed ? tf.range(b - 1, -1, -1, 'int32') : tf.range(0, b, 1, 'int32');
+  // int32, then cast: tfjs-wasm's float32 oneHot writes the integers' bit patterns.
+  return tf.cast(tf.oneHot(columns as tf.Tensor1D, b), 'float32') as tf.Tensor2D;
+}
+
+/**
+ * Cross-entropy along `axis` of a P x B x B stack of logits against targets (rows, along that axis,
+ * summing to 1; broadcast over P), mean over the other axis: one loss per matrix, and the softmax.
+ */
+function crossEntropies(logits: tf.Tensor3D, logitsTimesTargets: tf.Tensor, axis: 1 | 2): { losses: tf.Tensor1D; softmax: tf.Tensor3D } {
+  const max = tf.max(logits, axis, true);
+  const e = tf.exp(tf.sub(logits, max));
+  const sum = tf.sum(e, axis, true);
+  const logSumExp = tf.add(tf.log(sum), max);
+  const losses = tf.mean(tf.sub(logSumExp, tf.sum(logitsTimesTargets, axis, true)), [1, 2]) as tf.Tensor1D;
+  return { losses, softmax: tf.div(e, sum) as tf.Tensor3D };
+}
+
+/**
+ * Cross-entropy of each of P stacked B x B logit matrices against T = alpha_p I + beta_p J over rows,
+ * and with `symmetric` also over columns (the rows of S^T; I and J are symmetric, so T^T = T),
+ * averaged: the losses, and dS = scale_p (softmax - T), rows' and columns' summed. On webgpu as a
+ * few fused kernels (fusedKernels.ts), elsewhere op by op.
+ */
+export function softmaxCrossEntropy(logits: tf.Tensor3D, alpha: number[], beta: number[], scale: number[], symmetric: boolean): SoftmaxCrossEntropy {
+  return (useFusedKernels() ? fusedSoftmaxCrossEntropy : opsSoftmaxCrossEntropy)(logits, alpha, beta, scale, symmetric);
+}
+
+/** softmaxCrossEntropy op by op. */
+export function opsSoftmaxCrossEntropy(logits: tf.Tensor3D, alpha: number[], beta: number[], scale: number[], symmetric: boolean): SoftmaxCrossEntropy {
+  const [p, b] = logits.shape;
+  const perMatrix = (v: number[]) => tf.tensor3d(v, [p, 1, 1]);
+  const targets = tf.add(tf.mul(perMatrix(alpha), identity(b)), tf.mul(perMatrix(beta), identity(b, true)));
+  const lt = tf.mul(logits, targets);
+  const rows = crossEntropies(logits, lt, 2);
+  if (!symmetric) return { losses: rows.losses, dS: tf.mul(tf.sub(rows.softmax, targets), perMatrix(scale)) as tf.Tensor3D };
+  const cols = crossEntropies(logits, lt, 1);
+  return {
+    losses: tf.div(tf.add(rows.losses, cols.losses), 2) as tf.Tensor1D,
+    dS: tf.mul(tf.sub(tf.add(rows.softmax, cols.softmax), tf.mul(targets, 2)), perMatrix(scale)) as tf.Tensor3D,
+  };
+}

@@ -1,0 +1,144 @@
+/**
+ * The fused WebGPU kernels of the training step (fusedKernels.ts): against the op-by-op versions on
+ * the same backend, closely; and every loss term, its gradients and AdamW against wasm, whose ops
+ * the float64 and finite-difference tests of losses.test.ts check. The rows hit the mixes' clamp
+ * and small-angle branches.
+ */
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../../src/core/backend';
+import { gaussian, mulberry32 } from '../../src/core/random';
+import { adamwStep, createAdamState } from '../../src/core/train/adamw';
+import { fusedGeodesicMix, fusedSoftmaxCrossEntropy } from '../../src/core/train/fusedKernels';
+import { geodesicMix } from '../../src/core/train/mixup';
+import { opsSoftmaxCrossEntropy } from '../../src/core/train/softmaxCrossEntropy';
+import { clipLoss, lmixLoss, m2mixLoss, m3mixLoss, vlmixLoss, vmixLoss, type LossGrad } from '../../src/core/train/losses';
+import { noWebGpuAdapter } from '../helpers/webgpu';
+
+/** b unit rows of dim d; with `special`, row 0 equals the partner's row 0 and row 1 is its opposite. */
+function rows(b: number, d: number, seed: number, partner?: Float32Array): Float32Array {
+  const rng = mulberry32(seed);
+  const out = new Float32Array(b * d);
+  for (let i = 0; i < b; i++) {
+    const row = out.subarray(i * d, (i + 1) * d);
+    if (partner && i < 2) row.set(partner.subarray(i * d, (i + 1) * d).map((v) => (i === 0 ? v : -v)));
+    else {
+      for (let k = 0; k < d; k++) row[k] = gaussian(rng);
+      const len = Math.hypot(...row);
+      for (let k = 0; k < d; k++) row[k] /= len;
+    }
+  }
+  return out;
+}
+
+/** B odd, so V-, L- and VL-Mix mix the middle row with itself. */
+const [b, d] = [9, 12];
+const y = rows(b, d, 2);
+const x = rows(b, d, 1, y);
+
+type Result = { loss: number; dx: Float32Array; dy: Float32Array; components?: Record<string, number> };
+
+/** Runs `f` on `backend` and reads everything back (awaited: webgpu in Node has no dataSync). */
+async function on(backend: 'wasm' | 'webgpu', f: (x: tf.Tensor2D, y: tf.Tensor2D) => LossGrad & { components?: Record<string, tf.Scalar> }): Promise<Result> {
+  await initBackend(backend);
+  const r = tf.tidy(() => f(tf.tensor2d(x, [b, d]), tf.tensor2d(y, [b, d])) as unknown as tf.TensorContainerObject) as unknown as ReturnType<typeof f>;
+  try {
+    const names = Object.keys(r.components ?? {});
+    const values = await Promise.all(names.map((k) => r.components![k].data()));
+    return {
+      loss: (await r.loss.data())[0],
+      dx: (await r.dx.data()) as Float32Array,
+      dy: (await r.dy.data()) as Float32Array,
+      components: r.components && Object.fromEntries(names.map((k, i) => [k, values[i][0]])),
+    };
+  } finally {
+    tf.dispose([r.loss, r.dx, r.dy, ...Object.values(r.components ?? {})]);
+  }
+}
+
+/** |got - want| <= tol (1 + |want|) elementwise. */
+function assertClose(got: ArrayLike<number>, want: ArrayLike<number>, what: string, tol: number): void {
+  assert.equal(got.length, want.length, what);
+  for (let i = 0; i < want.length; i++) assert.ok(Math.abs(got[i] - want[i]) <= tol * (1 + Math.abs(want[i])), `${what}[${i}]: webgpu ${got[i]}, wasm ${want[i]}`);
+}
+
+describe('fused WebGPU training kernels agree with the op-by-op versions on wasm', () => {
+  let skip: string | undefined;
+  before(async () => {
+    skip = await noWebGpuAdapter();
+    if (skip) console.log(`# ${skip}`);
+  });
+
+  const cases: [string, (x: tf.Tensor2D, y: tf.Tensor2D) => LossGrad & { components?: Record<string, tf.Scalar> }][] = [
+    ['CLIP', (a, c) => clipLoss(a, c, 0.05)],
+    ['m2-Mix', (a, c) => m2mixLoss(a, c, 0.3, 0.07)],
+    ['V-Mix', (a, c) => vmixLoss(a, c, 0.6, 0.05)],
+    ['L-Mix', (a, c) => lmixLoss(a, c, 0.45, 0.05)],
+    ['VL-Mix', (a, c) => vlmixLoss(a, c, 0.8, 0.05)],
+    ['m3-Mix', (a, c) => m3mixLoss(a, c, { tau: 0.05, tauM: 0.07, weights: { m2mix: 0.2, vmix: 0.1, lmix: 0.3, vlmix: 0.05 }, lambdas: { m2mix: 0.3, vmix: 0.6, lmix: 0.45, vlmix: 0.8 } })],
+  ];
+  it('the softmax cross-entropy kernels match the ops on webgpu (both targets, rows and symmetric)', async (t) => {
+    if (skip) return t.skip(skip);
+    await initBackend('webgpu');
+    const logits = tf.mul(tf.randomNormal([3, b, b], 0, 1, 'float32', 7), 8) as tf.Tensor3D;
+    for (const symmetric of [true, false]) {
+      const args: [tf.Tensor3D, number[], number[], number[], boolean] = [logits, [1, 0.6, 0.5], [0, 0.4, 0.5], [0.1, 0.2, 0.3], symmetric];
+      const [fused, ops] = [fusedSoftmaxCrossEntropy(...args), opsSoftmaxCrossEntropy(...args)];
+      assertClose(await fused.losses.data(), await ops.losses.data(), `losses (symmetric ${symmetric})`, 1e-5);
+      assertClose(await fused.dS.data(), await ops.dS.data(), `dS (symmetric ${symmetric})`, 1e-5);
+    }
+  });
+
+  it('the geodesic mix kernels match the ops on webgpu, the clamp and small-angle rows included', async (t) => {
+    if (skip) return t.skip(skip);
+    await initBackend('webgpu');
+    const [a, c] = [tf.tensor2d(x, [b, d]), tf.tensor2d(y, [b, d])];
+    const lambdas = Array.from({ length: b }, (_, i) => (i + 1) / (b + 1));
+    const fused = fusedGeodesicMix(a, c, tf.tensor1d(lambdas));
+    const ops = geodesicMix(a, c, tf.tensor2d(lambdas, [b, 1]));
+    assertClose(await fused.mixed.data(), await ops.mixed.data(), 'mixed', 1e-5);
+    const g = tf.tensor2d(rows(b, d, 9), [b, d]);
+    const [fa, fb] = fused.backward(g);
+    const [oa, ob] = ops.backward(g);
+    assertClose(await fa.data(), await oa.data(), 'd/da', 1e-5);
+    assertClose(await fb.data(), await ob.data(), 'd/db', 1e-5);
+  });
+
+  // WGSL's acos, sin and cos are less exact than wasm's; the gradients pass through 1/sin(theta) of the
+  // mixes, so they are held to 1e-3 against wasm, the losses to 1e-4 (the metrics' and training's bound).
+  for (const [name, f] of cases) {
+    it(`${name}: loss and gradients against wasm`, async (t) => {
+      if (skip) return t.skip(skip);
+      const wasm = await on('wasm', f);
+      const gpu = await on('webgpu', f);
+      assertClose([gpu.loss], [wasm.loss], 'loss', 1e-4);
+      assertClose(gpu.dx, wasm.dx, 'dx', 1e-3);
+      assertClose(gpu.dy, wasm.dy, 'dy', 1e-3);
+      if (wasm.components) {
+        assert.deepEqual(Object.keys(gpu.components!), Object.keys(wasm.components));
+        for (const k of Object.keys(wasm.components)) assertClose([gpu.components![k]], [wasm.components[k]], k, 1e-4);
+      }
+    });
+  }
+
+  it('AdamW: two steps move the weights and both moments as on wasm', async (t) => {
+    if (skip) return t.skip(skip);
+    const run = async (backend: 'wasm' | 'webgpu') => {
+      await initBackend(backend);
+      const params = [tf.variable(tf.tensor2d(rows(4, 6, 3), [4, 6])), tf.variable(tf.tensor2d(rows(6, 4, 4), [6, 4]))];
+      const state = createAdamState(params);
+      for (const seed of [5, 6]) {
+        const grads = [tf.tensor2d(rows(4, 6, seed), [4, 6]), tf.tensor2d(rows(6, 4, seed + 10), [6, 4])];
+        adamwStep(params, grads, state, 1e-2, 0.2);
+        tf.dispose(grads);
+      }
+      const out = await Promise.all([...params, ...state.m, ...state.v].map(async (p) => (await p.data()) as Float32Array));
+      tf.dispose([...params, ...state.m, ...state.v]);
+      return out;
+    };
+    const wasm = await run('wasm');
+    const gpu = await run('webgpu');
+    ['image weights', 'text weights', 'image m', 'text m', 'image v', 'text v'].forEach((what, i) => assertClose(gpu[i], wasm[i], what, 1e-6));
+  });
+});
