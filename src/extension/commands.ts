@@ -27,7 +27,7 @@ async function analyze(ctx: CommandContext, uri?: vscode.Uri, selected?: vscode.
   const runs: Promise<AnalysisResult | undefined>[] = [];
   for (const target of targets) {
     const file = await pickCheckpoint(target);
-    if (file) runs.push(ctx.panels.show([file]));
+    if (file) runs.push(ctx.panels.showFiles([file]));
   }
   // The probe queues behind the analysis in the worker, so the status bar fills in after it.
   ctx.backend.get().catch((err: Error) => ctx.log.appendLine(`backend probe failed: ${err.message}`));

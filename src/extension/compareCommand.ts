@@ -37,5 +37,5 @@ export async function compareCheckpoints(panels: ComparePanels, clicked?: vscode
     void vscode.window.showErrorMessage(`Embedding Lens: Compare takes ${minCompared} to ${maxCompared} checkpoints; ${uris.length} selected.`);
     return;
   }
-  panels.show(uris.map((u) => [u.fsPath]));
+  panels.showCheckpoints(uris.map((u) => [u.fsPath]));
 }
