@@ -2,8 +2,8 @@
  * `npm run bench -- --backend webgpu`: adapter, matMul GFLOP/s, analyzeOnDevice() seconds for N
  * pairs at D = 512 beside analyze() on wasm at the smallest N (wasm at 100,000 pairs takes tens of
  * minutes, so it is not run there), and m3-Mix training steps/s at batch 512 on both, with where
- * a webgpu step's time goes: kernels per step, their GPU time against the wall time, and the steps/s
- * with more dispatches per queue submit.
+ * a webgpu step's time goes: dispatches per step, the kernels' GPU time against the wall time, and
+ * the steps/s without overlapping steps and with more dispatches per queue submit.
  * Options: [--sizes 5000,20000,100000] [--budget-mb 2048]
  */
 import { initBackend, probeGflops } from '../src/core/backend';
@@ -69,24 +69,28 @@ export async function benchWebgpu(): Promise<void> {
 }
 
 /**
- * Whether the webgpu step waits on the GPU or on dispatching: GPU time summed over the step's
- * kernels (timestamp queries; 0 where the adapter has none) against its wall time, the kernels
- * taking most of it, and the rate when tfjs batches 64 dispatches per queue submit instead of 15.
+ * Whether the webgpu step waits on the GPU or on dispatching: its dispatches, GPU time summed over
+ * the tfjs kernels (timestamp queries; 0 where the adapter has none) against its wall time, the
+ * kernels taking most of it, and the rate when each step waits for its loss before the next is
+ * queued, and when tfjs batches 64 dispatches per queue submit instead of 15.
  */
 async function profileStep(): Promise<void> {
   const label = `webgpu train step profile (batch ${trainStep.batchSize})`;
-  const { wallMs, kernels, fusedDispatches } = await profileTrainStep(trainStep);
+  const { wallMs, kernels, dispatches } = await profileTrainStep(trainStep);
   const byName = new Map<string, { ms: number; count: number }>();
   for (const k of kernels) {
     const e = byName.get(k.name) ?? { ms: 0, count: 0 };
     byName.set(k.name, { ms: e.ms + k.ms, count: e.count + 1 });
   }
   const gpuMs = kernels.reduce((t, k) => t + k.ms, 0);
-  console.log(
-    `${label}: ${kernels.length} tfjs kernels (${gpuMs.toFixed(1)} ms of kernel time) and ${fusedDispatches} fused ones (untimed) in ${wallMs.toFixed(1)} ms wall (profiling adds overhead)`,
-  );
+  const programs = [...dispatches].sort((a, b) => b[1] - a[1]);
+  const total = programs.reduce((t, [, n]) => t + n, 0);
+  console.log(`${label}: ${total} dispatches (${programs.map(([name, n]) => `${name} ${n}`).join(', ')})`);
+  console.log(`${label}: ${kernels.length} tfjs kernels, ${gpuMs.toFixed(1)} ms of their GPU time (fused kernels untimed), in ${wallMs.toFixed(1)} ms wall (profiling adds overhead)`);
   const top = [...byName].sort((a, b) => b[1].ms - a[1].ms).slice(0, 8);
   console.log(`${label}, most time: ${top.map(([name, e]) => `${name} ${e.ms.toFixed(1)} ms/${e.count}`).join(', ')}`);
+  const serial = await benchTrainStep({ ...trainStep, overlap: false });
+  console.log(`${label} waiting for each loss before queueing the next step: ${serial.stepsPerSecond.toFixed(2)} steps/s`);
   const flag = 'WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE';
   const before = tf.env().get(flag);
   tf.env().set(flag, 64);

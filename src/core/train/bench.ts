@@ -3,14 +3,19 @@ import * as tf from '@tensorflow/tfjs-core';
 import { mulberry32 } from '../random';
 import { createAdamState, disposeAdamState } from './adamw';
 import { createHeads, disposeHeads, normalizeRows } from './heads';
-import { fusedDispatches } from './fusedKernels';
-import { drawLambdas, trainStep, type StepSettings } from './step';
+import { fusedKeyPrefix } from './fusedKernels';
+import { drawLambdas, queueStep, type StepSettings } from './step';
 
 export interface TrainBenchOptions {
   batchSize: number;
   dim: number;
   /** Timed steps, after one untimed warm-up step. */
   steps: number;
+  /**
+   * Queue each step before reading the previous one's loss, as the trainer does (default); false
+   * waits for each step's loss first, which leaves the GPU idle while the CPU queues the next step.
+   */
+  overlap: boolean;
 }
 
 /**
@@ -23,7 +28,7 @@ export function trainStepFlops(b: number, d: number): number {
 
 /** The benchmark's heads, optimizer, batch and loss settings, disposed after `use`. */
 async function withBenchStep<T>(opts: Partial<TrainBenchOptions>, use: (step: () => Promise<unknown>, o: TrainBenchOptions) => Promise<T>): Promise<T> {
-  const o = { batchSize: 128, dim: 512, steps: 20, ...opts };
+  const o = { batchSize: 128, dim: 512, steps: 20, overlap: true, ...opts };
   const { batchSize: b, dim: d } = o;
   const heads = createHeads(d, d, d, 1);
   const adam = createAdamState([heads.image, heads.text]);
@@ -32,7 +37,7 @@ async function withBenchStep<T>(opts: Partial<TrainBenchOptions>, use: (step: ()
   const rng = mulberry32(3);
   const settings: StepSettings = { tau: 0.01, tauM: 0.07, beta: 0.5, weights: { m2mix: 0.1, vmix: 0.05, lmix: 0.05, vlmix: 0.05 }, lr: 1e-4, weightDecay: 0.2 };
   try {
-    return await use(() => trainStep(heads, adam, x, y, drawLambdas(rng, settings.beta, settings.weights), settings), o);
+    return await use(() => queueStep(heads, adam, x, y, drawLambdas(rng, settings.beta, settings.weights), settings), o);
   } finally {
     x.dispose();
     y.dispose();
@@ -45,27 +50,54 @@ export async function benchTrainStep(opts: Partial<TrainBenchOptions> = {}): Pro
   return withBenchStep(opts, async (step, o) => {
     await step();
     const start = performance.now();
-    for (let i = 0; i < o.steps; i++) await step();
+    let previous: Promise<unknown> | undefined;
+    for (let i = 0; i < o.steps; i++) {
+      const next = step();
+      if (o.overlap) await previous;
+      else await next;
+      previous = next;
+    }
+    await previous;
     const stepsPerSecond = o.steps / ((performance.now() - start) / 1000);
     return { stepsPerSecond, gflops: (trainStepFlops(o.batchSize, o.dim) * stepsPerSecond) / 1e9 };
   });
 }
 
+/** The one method of tfjs-backend-webgpu every dispatch goes through, its kernels' and the fused ones'. */
+interface DispatchingBackend {
+  runWebGPUProgram(program: { shaderKey?: string; constructor: { name: string } }, ...rest: unknown[]): unknown;
+}
+
 /**
  * One step (after a warm-up) under tf.profile: each tfjs kernel it ran with the time the backend's
- * timer gives it (on webgpu, GPU timestamp queries where the adapter has them), the dispatches of
- * the fused kernels (which tf.profile does not see), and the step's wall time.
+ * timer gives it (on webgpu, GPU timestamp queries where the adapter has them), and the step's wall
+ * time. On webgpu also its dispatches by program: tf.profile sees neither the fused kernels nor the
+ * programs a kernel runs inside (Unpack and SplitV run a slice per output).
  */
 export async function profileTrainStep(
   opts: Partial<TrainBenchOptions> = {},
-): Promise<{ wallMs: number; kernels: { name: string; ms: number }[]; fusedDispatches: number }> {
+): Promise<{ wallMs: number; kernels: { name: string; ms: number }[]; dispatches: Map<string, number> }> {
   return withBenchStep(opts, async (step) => {
     await step();
-    const fusedBefore = fusedDispatches;
-    const start = performance.now();
-    const info = await tf.profile(async () => void (await step()));
-    const wallMs = performance.now() - start;
-    const kernels = await Promise.all(info.kernels.map(async (k) => ({ name: k.name, ms: Number(await k.kernelTimeMs) || 0 })));
-    return { wallMs, kernels, fusedDispatches: fusedDispatches - fusedBefore };
+    const dispatches = new Map<string, number>();
+    const backend = tf.backend() as unknown as Partial<DispatchingBackend>;
+    const run = backend.runWebGPUProgram;
+    // An own property over the prototype's method, deleted after the step.
+    if (run) {
+      backend.runWebGPUProgram = (program, ...rest) => {
+        const name = program.shaderKey?.startsWith(fusedKeyPrefix) ? program.shaderKey : program.constructor.name;
+        dispatches.set(name, (dispatches.get(name) ?? 0) + 1);
+        return run.call(backend, program, ...rest);
+      };
+    }
+    try {
+      const start = performance.now();
+      const info = await tf.profile(async () => void (await step()));
+      const wallMs = performance.now() - start;
+      const kernels = await Promise.all(info.kernels.map(async (k) => ({ name: k.name, ms: Number(await k.kernelTimeMs) || 0 })));
+      return { wallMs, kernels, dispatches };
+    } finally {
+      if (run) delete backend.runWebGPUProgram;
+    }
   });
 }

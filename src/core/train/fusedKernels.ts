@@ -28,8 +28,8 @@ interface WebGpuBackend {
 /** The fused kernels run where the active backend is webgpu. */
 export const useFusedKernels = (): boolean => tf.getBackend() === 'webgpu';
 
-/** Dispatches of these kernels so far: tf.profile does not see them, so the benchmark counts them here. */
-export let fusedDispatches = 0;
+/** The start of these kernels' shader keys, by which the benchmark tells them from tfjs's. */
+export const fusedKeyPrefix = 'embeddingLens_';
 
 const workgroupSize = 64;
 const inputNames = ['A', 'B', 'C', 'D', 'E', 'F'];
@@ -44,7 +44,7 @@ function runKernel(key: string, body: string, inputs: tf.Tensor[], outputShape: 
   const program: Program = {
     variableNames: inputNames.slice(0, inputs.length),
     outputShape,
-    shaderKey: `embeddingLens_${key}`,
+    shaderKey: `${fusedKeyPrefix}${key}`,
     dispatchLayout: { x: outputShape.map((_, i) => i) },
     dispatch: [Math.ceil(threads / workgroupSize), 1, 1],
     workgroupSize: [workgroupSize, 1, 1],
@@ -58,7 +58,6 @@ function runKernel(key: string, body: string, inputs: tf.Tensor[], outputShape: 
   };
   const data = entries.map(([, v]) => (Array.isArray(v) ? { type: 'int32' as const, data: v } : { type: 'float32' as const, data: [v] }));
   const info = (tf.backend() as unknown as WebGpuBackend).runWebGPUProgram(program, inputs, 'float32', data);
-  fusedDispatches++;
   return tf.engine().makeTensorFromTensorInfo(info);
 }
 
@@ -220,21 +219,29 @@ export interface AdamwConstants {
   weightDecay: number;
 }
 
-/** One AdamW update of a parameter: its new first and second moments and its new value (three kernels, each reading only what it uses). */
-export function fusedAdamw(param: tf.Tensor, grad: tf.Tensor, m: tf.Tensor, v: tf.Tensor, k: AdamwConstants): { m: tf.Tensor; v: tf.Tensor; param: tf.Tensor } {
+/**
+ * One AdamW update of a parameter: its new first and second moments and its new value (three
+ * kernels, each reading only what it uses), each left as it was where `apply` (a scalar) is 0.
+ */
+export function fusedAdamw(param: tf.Tensor, grad: tf.Tensor, m: tf.Tensor, v: tf.Tensor, apply: tf.Scalar, k: AdamwConstants): { m: tf.Tensor; v: tf.Tensor; param: tf.Tensor } {
   const n = param.size;
   const uniforms = { b1: k.beta1, b2: k.beta2, c1: k.correction1, c2: k.correction2, eps: k.eps, lr: k.lr, wd: k.weightDecay };
   const first = (g: string, m: string) => `uniforms.b1 * ${m}[index] + (1.0 - uniforms.b1) * ${g}[index]`;
   const second = (g: string, v: string) => `uniforms.b2 * ${v}[index] + (1.0 - uniforms.b2) * ${g}[index] * ${g}[index]`;
-  const run = (what: string, body: string, inputs: tf.Tensor[]) => runKernel(`adamw_${what}`, body, inputs, param.shape, n, uniforms);
+  // The gate is the last input; select() keeps the old value exactly, NaN in the new one or not.
+  const run = (what: string, old: string, next: string, inputs: tf.Tensor[]) => {
+    const gate = inputNames[inputs.length];
+    return runKernel(`adamw_${what}`, `${next}\n    setOutputAtIndex(index, select(${old}[index], next, ${gate}[0] > 0.5));`, [...inputs, apply], param.shape, n, uniforms);
+  };
   return {
-    m: run('m', `setOutputAtIndex(index, ${first('A', 'B')});`, [grad, m]),
-    v: run('v', `setOutputAtIndex(index, ${second('A', 'B')});`, [grad, v]),
+    m: run('m', 'B', `let next = ${first('A', 'B')};`, [grad, m]),
+    v: run('v', 'B', `let next = ${second('A', 'B')};`, [grad, v]),
     param: run(
       'param',
+      'A',
       `let m = ${first('B', 'C')};
     let v = ${second('B', 'D')};
-    setOutputAtIndex(index, A[index] - uniforms.lr * ((m / uniforms.c1) / (sqrt(v / uniforms.c2) + uniforms.eps) + uniforms.wd * A[index]));`,
+    let next = A[index] - uniforms.lr * ((m / uniforms.c1) / (sqrt(v / uniforms.c2) + uniforms.eps) + uniforms.wd * A[index]);`,
       [param, grad, m, v],
     ),
   };

@@ -11,7 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { fusedGeodesicMix, useFusedKernels } from './fusedKernels';
-import { matMulBT } from './matmul';
+import { matMulAT, matMulBT } from './matmul';
 import { geodesicMix, reverseRows } from './mixup';
 import { identity, softmaxCrossEntropy } from './softmaxCrossEntropy';
 
@@ -54,7 +54,7 @@ function pairTerms(terms: PairTerm[], tau: number): { losses: tf.Tensor1D; da: t
   return {
     losses,
     da: dSs.map((d, i) => tf.matMul(d, terms[i].b)),
-    db: dSs.map((d, i) => tf.matMul(tf.transpose(d), terms[i].a)),
+    db: dSs.map((d, i) => matMulAT(d, terms[i].a)),
   };
 }
 
@@ -65,7 +65,7 @@ function pairTerms(terms: PairTerm[], tau: number): { losses: tf.Tensor1D; da: t
  * weighted; dN is the gradient for n, which the mix's backward takes on.
  */
 function m2mixTerm(x: tf.Tensor2D, y: tf.Tensor2D, n: tf.Tensor2D, tauM: number, weight: number): LossGrad & { dN: tf.Tensor2D } {
-  const [b, d] = x.shape;
+  const b = x.shape[0];
   const eye = identity(b);
   const offDiagonal = tf.sub(1, eye);
   const q = tf.concat([x, y]);
@@ -81,7 +81,7 @@ function m2mixTerm(x: tf.Tensor2D, y: tf.Tensor2D, n: tf.Tensor2D, tauM: number,
     loss: tf.sum(losses),
     dx: tf.add(dqx, tf.mul(dPositive, y)) as tf.Tensor2D,
     dy: tf.add(dqy, tf.mul(dPositive, x)) as tf.Tensor2D,
-    dN: tf.matMul(tf.transpose(dQN), tf.reshape(q, [2 * b, d])) as tf.Tensor2D,
+    dN: matMulAT(dQN, q),
   };
 }
 

@@ -20,7 +20,7 @@ export interface StepResult {
   loss: number;
   components: Partial<Record<LossTerm, number>>;
   lambda: Partial<Record<MixTerm, number>>;
-  /** False when the loss was not finite: the weights were then left as they were. */
+  /** False when this loss or an earlier one was not finite: the weights were then left as they were. */
   updated: boolean;
 }
 
@@ -32,28 +32,31 @@ export function drawLambdas(rng: Rng, beta: number, weights: Record<MixTerm, num
 }
 
 /**
- * x and y: the batch's unit input rows. The loss reported is the one before the update. The loss is
- * read back with an awaited data() (webgpu in Node cannot serve dataSync), so the gradients are
- * kept across that await and applied only when the loss is finite.
+ * Queues one step on the device and returns its result to come; x and y are the batch's unit input
+ * rows (the caller may dispose them once this returns). The loss reported is the one before the
+ * update. The update is applied on the device and only while every loss so far was finite (adam's
+ * `healthy`), so the caller need not wait for this result before queueing the next step: the GPU
+ * runs step t while the CPU encodes step t + 1. The loss's read-back is queued here, ahead of any
+ * later step, so the result waits for this step only.
  */
-export async function trainStep(heads: Heads, adam: AdamState, x: tf.Tensor2D, y: tf.Tensor2D, lambda: Partial<Record<MixTerm, number>>, s: StepSettings): Promise<StepResult> {
-  const forward = tf.tidy(() => {
+export function queueStep(heads: Heads, adam: AdamState, x: tf.Tensor2D, y: tf.Tensor2D, lambda: Partial<Record<MixTerm, number>>, s: StepSettings): Promise<StepResult> {
+  const queued = tf.tidy(() => {
     const image = headPass(x, heads.image);
     const text = headPass(y, heads.text);
     const l = m3mixLoss(image.z, text.z, { tau: s.tau, tauM: s.tauM, weights: s.weights, lambdas: lambda });
+    const grads = [image.backward(l.dx), text.backward(l.dy)];
+    const applied = tf.mul(adam.healthy, tf.cast(tf.isFinite(l.loss), 'float32')) as tf.Scalar;
+    adamwStep([heads.image, heads.text], grads, adam, s.lr, s.weightDecay, applied);
+    adam.healthy.assign(applied);
     const terms = Object.keys(l.components) as LossTerm[];
-    const values = tf.stack([l.loss, ...terms.map((t) => l.components[t] as tf.Scalar)]);
-    return { values, grads: [image.backward(l.dx), text.backward(l.dy)], terms };
+    return { values: tf.stack([l.loss, ...terms.map((t) => l.components[t] as tf.Scalar), applied]), terms };
   });
-  try {
-    const values = await forward.values.data();
-    const components: Partial<Record<LossTerm, number>> = {};
-    forward.terms.forEach((t, i) => (components[t] = values[i + 1]));
-    const loss = values[0];
-    if (!Number.isFinite(loss)) return { loss, components, lambda, updated: false };
-    tf.tidy(() => adamwStep([heads.image, heads.text], forward.grads, adam, s.lr, s.weightDecay));
-    return { loss, components, lambda, updated: true };
-  } finally {
-    tf.dispose([forward.values, ...forward.grads]);
-  }
+  const read = queued.values.data();
+  return read
+    .then((values) => {
+      const components: Partial<Record<LossTerm, number>> = {};
+      queued.terms.forEach((t, i) => (components[t] = values[i + 1]));
+      return { loss: values[0], components, lambda, updated: values[values.length - 1] === 1 };
+    })
+    .finally(() => queued.values.dispose());
 }

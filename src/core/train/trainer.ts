@@ -32,7 +32,7 @@ import {
   type EvalEmbeddings,
 } from './runFolder';
 import { cosineWithWarmup, warmupSteps } from './schedule';
-import { drawLambdas, trainStep } from './step';
+import { drawLambdas, queueStep, type StepResult } from './step';
 
 export interface TrainHooks {
   token?: CancelToken;
@@ -155,12 +155,12 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
     onEvent?.({ type: 'checkpoint', epoch, file, best: isBest });
   };
 
-  const summary = (status: RunSummary['status'], message?: string): RunSummary => ({
+  const summary = (status: RunSummary['status'], message?: string, steps = adam.step): RunSummary => ({
     runDir,
     status,
     message,
     epochs: epoch,
-    steps: adam.step,
+    steps,
     bestEpoch: best?.epoch ?? epoch,
     bestMetric: config.bestMetric,
     bestValue: best?.value ?? NaN,
@@ -187,8 +187,25 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
       const scale = config.scaleMixupByEpoch ? 1 / (epoch + 1) : 1;
       const weights = Object.fromEntries(mixTerms.map((t) => [t, baseWeights[t] * scale])) as Record<MixTerm, number>;
       const logged: StepEvent[] = [];
+      // One step in flight: step s + 1 is queued before step s's loss is read back (see queueStep).
+      let inFlight: { step: number; lr: number; result: Promise<StepResult> } | undefined;
+      /** Logs the step in flight; a diverged run's summary when its loss was not finite. */
+      const settle = async (): Promise<RunSummary | undefined> => {
+        if (!inFlight) return undefined;
+        const { step, lr, result } = inFlight;
+        inFlight = undefined;
+        const r = await result;
+        const ev: StepEvent = { type: 'step', step, epoch: epoch + 1, lr, loss: r.loss, components: r.components, lambda: r.lambda };
+        logged.push(ev);
+        onEvent?.(ev);
+        if (r.updated) return undefined;
+        await appendLog(runDir, logged);
+        return summary('diverged', `step ${step}: the loss is ${r.loss}; stopped, the last good checkpoint is ${checkpointName(epoch)}`, step - 1);
+      };
       for (let s = 0; s < stepsPerEpoch; s++) {
         if (token?.isCancellationRequested) {
+          const diverged = await settle();
+          if (diverged) return diverged;
           await appendLog(runDir, logged);
           return summary('cancelled', `cancelled at step ${adam.step + 1}; the last checkpoint is ${checkpointName(epoch)}`);
         }
@@ -197,20 +214,23 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
         lastLambda = lambda;
         const x = tf.gather(trainX, pairs.image.subarray(s * batch, (s + 1) * batch));
         const y = tf.gather(trainY, pairs.text.subarray(s * batch, (s + 1) * batch));
-        const step = adam.step + 1;
-        const r = await trainStep(heads, adam, x, y, lambda, { tau: config.tau, tauM: config.tauM, beta: config.beta, weights, lr, weightDecay: config.weightDecay });
+        const queued = { step: adam.step + 1, lr, result: queueStep(heads, adam, x, y, lambda, { tau: config.tau, tauM: config.tauM, beta: config.beta, weights, lr, weightDecay: config.weightDecay }) };
+        // Handled here too, so a failure of this read while the previous one is awaited is not an unhandled rejection.
+        queued.result.catch(() => undefined);
         x.dispose();
         y.dispose();
-        const ev: StepEvent = { type: 'step', step, epoch: epoch + 1, lr, loss: r.loss, components: r.components, lambda: r.lambda };
-        logged.push(ev);
-        onEvent?.(ev);
-        if (!r.updated) {
-          await appendLog(runDir, logged);
-          return summary('diverged', `step ${step}: the loss is ${r.loss}; stopped, the last good checkpoint is ${checkpointName(epoch)}`);
+        const diverged = await settle();
+        inFlight = queued;
+        if (diverged) {
+          // The step queued behind the bad one was gated off on the device; only its read-back is left.
+          await queued.result.catch(() => undefined);
+          return diverged;
         }
         // Yield to the event loop so a cancel request (a message, a signal) can arrive between steps.
         await new Promise((resolve) => setImmediate(resolve));
       }
+      const diverged = await settle();
+      if (diverged) return diverged;
       await appendLog(runDir, logged);
       epoch++;
       await evaluate();

@@ -1,0 +1,84 @@
+/**
+ * queueStep's contract on wasm and on webgpu: steps queued before the previous loss is read back
+ * give what steps run one at a time give, and a non-finite loss leaves the heads and the AdamW
+ * moments as they were, for that step and every later one, without the caller waiting in between.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../../src/core/backend';
+import { gaussian, mulberry32 } from '../../src/core/random';
+import { createAdamState, disposeAdamState, type AdamState } from '../../src/core/train/adamw';
+import { createHeads, disposeHeads, normalizeRows, type Heads } from '../../src/core/train/heads';
+import { drawLambdas, queueStep, type StepResult, type StepSettings } from '../../src/core/train/step';
+import { noWebGpuAdapter } from '../helpers/webgpu';
+
+const [b, d] = [8, 6];
+const settings: StepSettings = { tau: 0.05, tauM: 0.07, beta: 0.5, weights: { m2mix: 0.1, vmix: 0.05, lmix: 0.05, vlmix: 0.05 }, lr: 1e-2, weightDecay: 0.2 };
+
+function batch(seed: number, poison = false): tf.Tensor2D {
+  const rng = mulberry32(seed);
+  const data = Float32Array.from({ length: b * d }, () => gaussian(rng));
+  if (poison) data[3] = NaN;
+  return tf.tidy(() => normalizeRows(tf.tensor2d(data, [b, d])));
+}
+
+/** Heads, moments and the health flag, read back. */
+async function state(heads: Heads, adam: AdamState): Promise<number[][]> {
+  return Promise.all([heads.image, heads.text, ...adam.m, ...adam.v, adam.healthy].map(async (t) => Array.from(await t.data())));
+}
+
+/** Runs the batches (seeds; negative: a batch with a NaN) queued all at once or one at a time. */
+async function run(seeds: number[], pipelined: boolean): Promise<{ results: StepResult[]; before: number[][]; after: number[][]; steps: number }> {
+  const heads = createHeads(d, d, d, 3);
+  const adam = createAdamState([heads.image, heads.text]);
+  const rng = mulberry32(9);
+  try {
+    const before = await state(heads, adam);
+    const pending: Promise<StepResult>[] = [];
+    for (const seed of seeds) {
+      const [x, y] = [batch(Math.abs(seed), seed < 0), batch(Math.abs(seed) + 100)];
+      const step = queueStep(heads, adam, x, y, drawLambdas(rng, settings.beta, settings.weights), settings);
+      tf.dispose([x, y]);
+      if (!pipelined) await step;
+      pending.push(step);
+    }
+    return { results: await Promise.all(pending), before, after: await state(heads, adam), steps: adam.step };
+  } finally {
+    disposeHeads(heads);
+    disposeAdamState(adam);
+  }
+}
+
+const close = (a: number[][], b: number[][], tol: number) => a.every((t, i) => t.every((v, k) => Math.abs(v - b[i][k]) <= tol));
+
+for (const backend of ['wasm', 'webgpu'] as const) {
+  describe(`queueStep on ${backend}`, () => {
+    it('queued back to back, matches one step at a time', async (t) => {
+      const skip = backend === 'webgpu' ? await noWebGpuAdapter() : undefined;
+      if (skip) return t.skip(skip);
+      await initBackend(backend);
+      const seeds = [1, 2, 3, 4];
+      const [pipelined, sequential] = [await run(seeds, true), await run(seeds, false)];
+      assert.deepEqual(pipelined.results.map((r) => r.loss), sequential.results.map((r) => r.loss));
+      assert.ok(pipelined.results.every((r) => r.updated && Number.isFinite(r.loss)));
+      assert.deepEqual(pipelined.after, sequential.after);
+      assert.ok(!close(pipelined.after, pipelined.before, 1e-4), 'the steps moved the weights');
+    });
+
+    it('a non-finite loss leaves weights and moments as they were, for that step and the later ones', async (t) => {
+      const skip = backend === 'webgpu' ? await noWebGpuAdapter() : undefined;
+      if (skip) return t.skip(skip);
+      await initBackend(backend);
+      const good = await run([1, 2], true);
+      const poisoned = await run([1, 2, -3, 4, 5], true);
+      assert.deepEqual(poisoned.results.map((r) => r.updated), [true, true, false, false, false]);
+      assert.ok(Number.isNaN(poisoned.results[2].loss));
+      assert.ok(Number.isFinite(poisoned.results[3].loss), 'the step after is computed, only its update is held');
+      // Exactly the two good steps' state, the flag aside.
+      assert.deepEqual(poisoned.after.slice(0, -1), good.after.slice(0, -1));
+      assert.deepEqual([good.after.at(-1), poisoned.after.at(-1)], [[1], [0]]);
+      assert.equal(poisoned.steps, 5);
+    });
+  });
+}
