@@ -53,6 +53,12 @@ export function webGpuState(): WebGpuState | undefined {
   return state;
 }
 
+/** The largest binding, in bytes, the active backend takes: the webgpu adapter's, or unbounded. */
+export function bindingLimit(): number {
+  const gpu = tf.getBackend() === 'webgpu' ? state : undefined;
+  return gpu ? Math.min(gpu.maxBufferSize, gpu.maxStorageBufferBindingSize) : Number.MAX_SAFE_INTEGER;
+}
+
 /** The npm package's index is ESM (unloadable by require on Node 20), so load its native addon directly. */
 function loadDawn(): DawnModule {
   const arch = process.platform === 'darwin' ? 'universal' : process.arch;

@@ -16,7 +16,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { throwIfCancelled } from '../cancel';
 import type { Checkpoint } from '../checkpoint';
-import { webGpuState } from '../webgpuRung';
+import { bindingLimit, webGpuState } from '../webgpuRung';
 import { describeFiles, resolveOptions } from './analyze';
 import { normalizeRows } from './normalize';
 import { pairingOf } from './pairing';
@@ -276,12 +276,6 @@ export interface DeviceAnalysis {
   /** The tiles the job ran with, and any out-of-memory retries. */
   tile: TileShape;
   notes: string[];
-}
-
-/** The largest binding the active backend takes: the webgpu adapter's, or unbounded. */
-function bindingLimit(): number {
-  const gpu = tf.getBackend() === 'webgpu' ? webGpuState() : undefined;
-  return gpu ? Math.min(gpu.maxBufferSize, gpu.maxStorageBufferBindingSize) : Number.MAX_SAFE_INTEGER;
 }
 
 function lostError(): Error | undefined {

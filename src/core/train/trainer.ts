@@ -18,7 +18,8 @@ import { createAdamState, disposeAdamState, type AdamState } from './adamw';
 import { isBetter, metricValue } from './bestMetric';
 import { activeWeights, type TrainConfig } from './config';
 import type { EvalEvent, RunEvent, RunSummary, StepEvent } from './events';
-import { createHeads, disposeHeads, headsFrom, normalizeRows, type Heads, type WeightArray } from './heads';
+import { UnitRows } from './features';
+import { createHeads, disposeHeads, headsFrom, type Heads, type WeightArray } from './heads';
 import { mixTerms, type MixTerm } from './losses';
 import {
   appendLog,
@@ -70,21 +71,8 @@ class PairSampler {
   }
 }
 
-function unitTensor(m: { rows: number; cols: number; data: Float32Array }): tf.Tensor2D {
-  return tf.tidy(() => normalizeRows(tf.tensor2d(m.data, [m.rows, m.cols])));
-}
-
 async function weightsOf(v: tf.Tensor): Promise<WeightArray> {
   return { shape: v.shape as [number, number], data: (await v.data()) as Float32Array };
-}
-
-async function project(x: tf.Tensor2D, w: tf.Tensor2D): Promise<{ rows: number; cols: number; data: Float32Array }> {
-  const z = tf.tidy(() => normalizeRows(tf.matMul(x, w)));
-  try {
-    return { rows: x.shape[0], cols: w.shape[1], data: (await z.data()) as Float32Array };
-  } finally {
-    z.dispose();
-  }
 }
 
 function checkDims(config: TrainConfig, trainSet: Checkpoint, evalSet: Checkpoint): number {
@@ -102,8 +90,13 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
   const trainSet = await readCheckpoint(config.train, { token });
   const evalSet = await readCheckpoint(config.eval, { token });
   const jointDim = checkDims(config, trainSet, evalSet);
+  const [trainFiles, evalFiles] = [config.train.join(' + '), config.eval.join(' + ')];
+  const trainX = new UnitRows(trainSet.image, trainFiles, 'image');
+  const trainY = new UnitRows(trainSet.text, trainFiles, 'text');
+  const evalX = new UnitRows(evalSet.image, evalFiles, 'image');
+  const evalY = new UnitRows(evalSet.text, evalFiles, 'text');
   const sampler = new PairSampler(trainSet);
-  if (sampler.size < 2) throw new InputError(config.train.join(' + '), `needs at least 2 pairs to train, has ${sampler.size}`);
+  if (sampler.size < 2) throw new InputError(trainFiles, `needs at least 2 pairs to train, has ${sampler.size}`);
   const batch = Math.min(config.batchSize, sampler.size);
   const stepsPerEpoch = Math.floor(sampler.size / batch);
   const totalSteps = stepsPerEpoch * config.epochs;
@@ -119,10 +112,6 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
     m: resumed.adam.m.map((w) => tf.tensor2d(w.data, w.shape)),
     v: resumed.adam.v.map((w) => tf.tensor2d(w.data, w.shape)),
   })));
-  const trainX = unitTensor(trainSet.image);
-  const trainY = unitTensor(trainSet.text);
-  const evalX = unitTensor(evalSet.image);
-  const evalY = unitTensor(evalSet.text);
 
   let epoch = resumed?.epoch ?? 0;
   let best: { epoch: number; value: number } | undefined;
@@ -130,7 +119,7 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
 
   let lastLambda: Partial<Record<MixTerm, number>> | undefined;
   const evaluate = async (): Promise<void> => {
-    const embeddings: EvalEmbeddings = { image: await project(evalX, heads.image), text: await project(evalY, heads.text), textToImage: evalSet.textToImage };
+    const embeddings: EvalEmbeddings = { image: await evalX.project(heads.image), text: await evalY.project(heads.text), textToImage: evalSet.textToImage };
     const { result } = await analyze({ files: config.eval, ...embeddings, warnings: [] }, { token });
     const ev: EvalEvent = { type: 'eval', epoch, metrics: result };
     await appendLog(runDir, [ev]);
@@ -212,8 +201,8 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
         const lr = cosineWithWarmup(config.lr, adam.step, totalSteps, warmup);
         const lambda = drawLambdas(lambdaRng, config.beta, weights);
         lastLambda = lambda;
-        const x = tf.gather(trainX, pairs.image.subarray(s * batch, (s + 1) * batch));
-        const y = tf.gather(trainY, pairs.text.subarray(s * batch, (s + 1) * batch));
+        const x = trainX.batch(pairs.image.subarray(s * batch, (s + 1) * batch));
+        const y = trainY.batch(pairs.text.subarray(s * batch, (s + 1) * batch));
         const queued = { step: adam.step + 1, lr, result: queueStep(heads, adam, x, y, lambda, { tau: config.tau, tauM: config.tauM, beta: config.beta, weights, lr, weightDecay: config.weightDecay }) };
         // Handled here too, so a failure of this read while the previous one is awaited is not an unhandled rejection.
         queued.result.catch(() => undefined);
@@ -237,7 +226,6 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
     }
     return summary('completed');
   } finally {
-    for (const t of [trainX, trainY, evalX, evalY]) t.dispose();
     disposeHeads(heads);
     disposeAdamState(adam);
   }
