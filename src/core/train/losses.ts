@@ -41,21 +41,24 @@ interface PairTerm {
  * everything element-wise runs once on the stacked P x B x B logits.
  */
 function pairTerms(terms: PairTerm[], tau: number): { losses: tf.Tensor1D; da: tf.Tensor2D[]; db: tf.Tensor2D[] } {
-  const b = terms[0].a.shape[0];
-  const logits = tf.div(tf.stack(terms.map((t) => matMulBT(t.a, t.b))), tau) as tf.Tensor3D;
-  const { losses, dS } = softmaxCrossEntropy(
-    logits,
-    terms.map((t) => t.alpha),
-    terms.map((t) => t.beta),
-    terms.map((t) => t.weight / (2 * b * tau)),
-    true,
-  );
-  const dSs = tf.unstack(dS) as tf.Tensor2D[];
-  return {
-    losses,
-    da: dSs.map((d, i) => tf.matMul(d, terms[i].b)),
-    db: dSs.map((d, i) => matMulAT(d, terms[i].a)),
-  };
+  // Its own scope: the P x B x B intermediates go as soon as the B x D gradients exist.
+  return tf.tidy(() => {
+    const b = terms[0].a.shape[0];
+    const logits = tf.tidy(() => tf.div(tf.stack(terms.map((t) => matMulBT(t.a, t.b))), tau) as tf.Tensor3D);
+    const { losses, dS } = softmaxCrossEntropy(
+      logits,
+      terms.map((t) => t.alpha),
+      terms.map((t) => t.beta),
+      terms.map((t) => t.weight / (2 * b * tau)),
+      true,
+    );
+    const dSs = tf.unstack(dS) as tf.Tensor2D[];
+    return {
+      losses,
+      da: dSs.map((d, i) => tf.matMul(d, terms[i].b)),
+      db: dSs.map((d, i) => matMulAT(d, terms[i].a)),
+    };
+  });
 }
 
 /**
@@ -65,24 +68,31 @@ function pairTerms(terms: PairTerm[], tau: number): { losses: tf.Tensor1D; da: t
  * weighted; dN is the gradient for n, which the mix's backward takes on.
  */
 function m2mixTerm(x: tf.Tensor2D, y: tf.Tensor2D, n: tf.Tensor2D, tauM: number, weight: number): LossGrad & { dN: tf.Tensor2D } {
-  const b = x.shape[0];
-  const eye = identity(b);
-  const offDiagonal = tf.sub(1, eye);
-  const q = tf.concat([x, y]);
-  const diagonal = tf.mul(eye, tf.sum(tf.mul(x, y), 1, true));
-  // Image rows then text rows, as 2 x B x B.
-  const logits = tf.div(tf.add(tf.mul(tf.reshape(matMulBT(q, n), [2, b, b]), offDiagonal), diagonal), tauM) as tf.Tensor3D;
-  const scale = weight / (b * tauM);
-  const { losses, dS: dLogits } = softmaxCrossEntropy(logits, [1, 1], [0, 0], [scale, scale], false);
-  const dQN = tf.reshape(tf.mul(dLogits, offDiagonal), [2 * b, b]) as tf.Tensor2D;
-  const dPositive = tf.reshape(tf.sum(tf.mul(dLogits, eye), [0, 2]), [b, 1]);
-  const [dqx, dqy] = tf.split(tf.matMul(dQN, n), 2);
-  return {
-    loss: tf.sum(losses),
-    dx: tf.add(dqx, tf.mul(dPositive, y)) as tf.Tensor2D,
-    dy: tf.add(dqy, tf.mul(dPositive, x)) as tf.Tensor2D,
-    dN: matMulAT(dQN, q),
-  };
+  // Its own scope, like pairTerms, and inner ones that free each B x B intermediate once it is used.
+  return tf.tidy(() => {
+    const b = x.shape[0];
+    const eye = identity(b);
+    const offDiagonal = tf.sub(1, eye);
+    const q = tf.concat([x, y]);
+    // Image rows then text rows, as 2 x B x B.
+    const logits = tf.tidy(() => {
+      const diagonal = tf.mul(eye, tf.sum(tf.mul(x, y), 1, true));
+      return tf.div(tf.add(tf.mul(tf.reshape(matMulBT(q, n), [2, b, b]), offDiagonal), diagonal), tauM) as tf.Tensor3D;
+    });
+    const scale = weight / (b * tauM);
+    const { losses, dS: dLogits } = softmaxCrossEntropy(logits, [1, 1], [0, 0], [scale, scale], false);
+    logits.dispose();
+    const dQN = tf.tidy(() => tf.reshape(tf.mul(dLogits, offDiagonal), [2 * b, b]) as tf.Tensor2D);
+    const dPositive = tf.tidy(() => tf.reshape(tf.sum(tf.mul(dLogits, eye), [0, 2]), [b, 1]));
+    dLogits.dispose();
+    const [dqx, dqy] = tf.split(tf.matMul(dQN, n), 2);
+    return {
+      loss: tf.sum(losses) as tf.Scalar,
+      dx: tf.add(dqx, tf.mul(dPositive, y)) as tf.Tensor2D,
+      dy: tf.add(dqy, tf.mul(dPositive, x)) as tf.Tensor2D,
+      dN: matMulAT(dQN, q),
+    };
+  });
 }
 
 interface TermsOptions {

@@ -12,9 +12,11 @@ export interface SoftmaxCrossEntropy {
  * B x B array in JS and uploads it, 1 MB at B = 512, several times a step.
  */
 export function identity(b: number, reversed = false): tf.Tensor2D {
-  const columns = reversed ? tf.range(b - 1, -1, -1, 'int32') : tf.range(0, b, 1, 'int32');
-  // int32, then cast: tfjs-wasm's float32 oneHot writes the integers' bit patterns.
-  return tf.cast(tf.oneHot(columns as tf.Tensor1D, b), 'float32') as tf.Tensor2D;
+  return tf.tidy(() => {
+    const columns = reversed ? tf.range(b - 1, -1, -1, 'int32') : tf.range(0, b, 1, 'int32');
+    // int32, then cast: tfjs-wasm's float32 oneHot writes the integers' bit patterns.
+    return tf.cast(tf.oneHot(columns as tf.Tensor1D, b), 'float32') as tf.Tensor2D;
+  });
 }
 
 /**
@@ -22,12 +24,14 @@ export function identity(b: number, reversed = false): tf.Tensor2D {
  * summing to 1; broadcast over P), mean over the other axis: one loss per matrix, and the softmax.
  */
 function crossEntropies(logits: tf.Tensor3D, logitsTimesTargets: tf.Tensor, axis: 1 | 2): { losses: tf.Tensor1D; softmax: tf.Tensor3D } {
-  const max = tf.max(logits, axis, true);
-  const e = tf.exp(tf.sub(logits, max));
-  const sum = tf.sum(e, axis, true);
-  const logSumExp = tf.add(tf.log(sum), max);
-  const losses = tf.mean(tf.sub(logSumExp, tf.sum(logitsTimesTargets, axis, true)), [1, 2]) as tf.Tensor1D;
-  return { losses, softmax: tf.div(e, sum) as tf.Tensor3D };
+  return tf.tidy(() => {
+    const max = tf.max(logits, axis, true);
+    const e = tf.exp(tf.sub(logits, max));
+    const sum = tf.sum(e, axis, true);
+    const logSumExp = tf.add(tf.log(sum), max);
+    const losses = tf.mean(tf.sub(logSumExp, tf.sum(logitsTimesTargets, axis, true)), [1, 2]) as tf.Tensor1D;
+    return { losses, softmax: tf.div(e, sum) as tf.Tensor3D };
+  });
 }
 
 /**
@@ -40,17 +44,23 @@ export function softmaxCrossEntropy(logits: tf.Tensor3D, alpha: number[], beta: 
   return (useFusedKernels() ? fusedSoftmaxCrossEntropy : opsSoftmaxCrossEntropy)(logits, alpha, beta, scale, symmetric);
 }
 
-/** softmaxCrossEntropy op by op. */
+/**
+ * softmaxCrossEntropy op by op. Scopes free each P x B x B intermediate once it is used: a step's
+ * peak memory is a count of such tensors, and it bounds the batch (wasm's heap is 4 GiB).
+ */
 export function opsSoftmaxCrossEntropy(logits: tf.Tensor3D, alpha: number[], beta: number[], scale: number[], symmetric: boolean): SoftmaxCrossEntropy {
-  const [p, b] = logits.shape;
-  const perMatrix = (v: number[]) => tf.tensor3d(v, [p, 1, 1]);
-  const targets = tf.add(tf.mul(perMatrix(alpha), identity(b)), tf.mul(perMatrix(beta), identity(b, true)));
-  const lt = tf.mul(logits, targets);
-  const rows = crossEntropies(logits, lt, 2);
-  if (!symmetric) return { losses: rows.losses, dS: tf.mul(tf.sub(rows.softmax, targets), perMatrix(scale)) as tf.Tensor3D };
-  const cols = crossEntropies(logits, lt, 1);
-  return {
-    losses: tf.div(tf.add(rows.losses, cols.losses), 2) as tf.Tensor1D,
-    dS: tf.mul(tf.sub(tf.add(rows.softmax, cols.softmax), tf.mul(targets, 2)), perMatrix(scale)) as tf.Tensor3D,
-  };
+  return tf.tidy(() => {
+    const [p, b] = logits.shape;
+    const perMatrix = (v: number[]) => tf.tensor3d(v, [p, 1, 1]);
+    const targets = tf.tidy(() => tf.add(tf.mul(perMatrix(alpha), identity(b)), tf.mul(perMatrix(beta), identity(b, true))));
+    const lt = tf.mul(logits, targets);
+    const rows = crossEntropies(logits, lt, 2);
+    if (!symmetric) return { losses: rows.losses, dS: tf.mul(tf.sub(rows.softmax, targets), perMatrix(scale)) as tf.Tensor3D };
+    const cols = crossEntropies(logits, lt, 1);
+    lt.dispose();
+    return {
+      losses: tf.div(tf.add(rows.losses, cols.losses), 2) as tf.Tensor1D,
+      dS: tf.tidy(() => tf.mul(tf.sub(tf.add(rows.softmax, cols.softmax), tf.mul(targets, 2)), perMatrix(scale)) as tf.Tensor3D),
+    };
+  });
 }

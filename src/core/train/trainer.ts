@@ -15,6 +15,7 @@ import type { AnalysisResult } from '../metrics/types';
 import { mulberry32, type Rng } from '../random';
 import { readCheckpoint } from '../readers';
 import { createAdamState, disposeAdamState, type AdamState } from './adamw';
+import { checkBatchFits } from './batchFit';
 import { isBetter, metricValue } from './bestMetric';
 import { activeWeights, type TrainConfig } from './config';
 import type { EvalEvent, RunEvent, RunSummary, StepEvent } from './events';
@@ -101,6 +102,8 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
   const stepsPerEpoch = Math.floor(sampler.size / batch);
   const totalSteps = stepsPerEpoch * config.epochs;
   const warmup = warmupSteps(totalSteps, config.warmup);
+  const settings = { tau: config.tau, tauM: config.tauM, beta: config.beta, lr: config.lr, weightDecay: config.weightDecay };
+  await checkBatchFits(batch, { image: trainSet.image.cols, text: trainSet.text.cols, joint: jointDim }, { ...settings, weights: activeWeights(config) }, runDir);
 
   const resumeEpoch = config.resume ? await lastCheckpointEpoch(runDir) : undefined;
   const resumed = resumeEpoch === undefined ? undefined : await readCheckpointState(path.join(runDir, checkpointName(resumeEpoch)));
@@ -203,7 +206,7 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
         lastLambda = lambda;
         const x = trainX.batch(pairs.image.subarray(s * batch, (s + 1) * batch));
         const y = trainY.batch(pairs.text.subarray(s * batch, (s + 1) * batch));
-        const queued = { step: adam.step + 1, lr, result: queueStep(heads, adam, x, y, lambda, { tau: config.tau, tauM: config.tauM, beta: config.beta, weights, lr, weightDecay: config.weightDecay }) };
+        const queued = { step: adam.step + 1, lr, result: queueStep(heads, adam, x, y, lambda, { ...settings, weights, lr }) };
         // Handled here too, so a failure of this read while the previous one is awaited is not an unhandled rejection.
         queued.result.catch(() => undefined);
         x.dispose();

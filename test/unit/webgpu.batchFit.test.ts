@@ -1,0 +1,87 @@
+/**
+ * The batch check run before training: its footprint model against a step measured at the batch
+ * itself, and the refusals on wasm (heap) and webgpu (binding limit), before anything is written.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { after, describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../../src/core/backend';
+import { InputError } from '../../src/core/errors';
+import { generateSample } from '../../src/core/sample';
+import { createAdamState, disposeAdamState } from '../../src/core/train/adamw';
+import { checkBatchFits, estimateFootprint } from '../../src/core/train/batchFit';
+import { parseConfig } from '../../src/core/train/config';
+import { createHeads, disposeHeads, normalizeRows } from '../../src/core/train/heads';
+import { drawLambdas, queueStep, type StepSettings } from '../../src/core/train/step';
+import { train } from '../../src/core/train/trainer';
+import { bindingLimit } from '../../src/core/webgpuRung';
+import { writeSafetensors } from '../../src/core/writers';
+import { mulberry32 } from '../../src/core/random';
+import { noWebGpuAdapter } from '../helpers/webgpu';
+
+const dims = { image: 48, text: 40, joint: 32 };
+const settings: StepSettings = { tau: 0.01, tauM: 0.07, beta: 0.5, weights: { m2mix: 0.1, vmix: 0.05, lmix: 0.05, vlmix: 0.05 }, lr: 1e-4, weightDecay: 0.2 };
+const dir = mkdtempSync(path.join(tmpdir(), 'el-batchfit-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A real step at `b`: its peak bytes and its largest kernel output. */
+async function measured(b: number): Promise<{ peakBytes: number; largestTensorBytes: number }> {
+  const heads = createHeads(dims.image, dims.text, dims.joint, 7);
+  const adam = createAdamState([heads.image, heads.text]);
+  const x = tf.tidy(() => normalizeRows(tf.randomNormal([b, dims.image])));
+  const y = tf.tidy(() => normalizeRows(tf.randomNormal([b, dims.text])));
+  const before = tf.memory().numBytes;
+  const info = await tf.profile(async () => void (await queueStep(heads, adam, x, y, drawLambdas(mulberry32(2), 0.5, settings.weights), settings)));
+  tf.dispose([x, y]);
+  disposeHeads(heads);
+  disposeAdamState(adam);
+  const largest = Math.max(...info.kernels.flatMap((k) => k.outputShapes.map((s) => 4 * s.reduce((n: number, d) => n * (d ?? 1), 1))));
+  return { peakBytes: info.peakBytes - before, largestTensorBytes: largest };
+}
+
+describe('batch check', () => {
+  it('estimates a step at batch 1,000 from the probes: peak within 2%, largest tensor exactly (wasm)', async () => {
+    await initBackend('wasm');
+    const want = await measured(1000);
+    const got = await estimateFootprint(1000, dims, settings);
+    assert.ok(Math.abs(got.peakBytes / want.peakBytes - 1) < 0.02, `estimated ${got.peakBytes}, measured ${want.peakBytes}`);
+    assert.equal(Math.round(got.largestTensorBytes), want.largestTensorBytes);
+  });
+
+  it('refuses a batch over the wasm heap before the run writes anything, naming the largest that fits', async () => {
+    await initBackend('wasm');
+    const s = generateSample({ pairs: 8192, dim: 16, seed: 1 });
+    await writeSafetensors(path.join(dir, 'big.safetensors'), {
+      image_embeds: { shape: [s.image.rows, 16], dtype: 'F32', data: s.image.data },
+      text_embeds: { shape: [s.text.rows, 16], dtype: 'F32', data: s.text.data },
+    });
+    const config = parseConfig({ train: 'big.safetensors', eval: 'big.safetensors', out: 'runs', name: 'big', loss: 'm3mix', epochs: 1, batchSize: 8192 }, 'test', { baseDir: dir, defaultName: 'run' });
+    await assert.rejects(train(config), (e: unknown) => {
+      assert.ok(e instanceof InputError);
+      assert.match(e.message, /runs[/\\]big: batchSize 8192 does not fit the wasm backend: a step would hold about [\d,]+ MiB .*use batchSize (\d+) or less$/);
+      const fits = Number(/use batchSize (\d+)/.exec(e.message)![1]);
+      assert.ok(fits >= 2048 && fits < 8192, `suggests ${fits}`);
+      return true;
+    });
+    assert.deepEqual(readdirSync(path.join(dir, 'runs', 'big')), []);
+    assert.ok(!existsSync(path.join(dir, 'runs', 'big', 'epoch-0.safetensors')));
+  });
+
+  it('refuses on webgpu a batch whose logits pass the binding limit, and passes one under it', async (t) => {
+    const skip = await noWebGpuAdapter();
+    if (skip) return t.skip(skip);
+    await initBackend('webgpu');
+    // Four stacked B x B float32 logits are the largest tensor of an m3-Mix step.
+    const over = Math.ceil(Math.sqrt(bindingLimit() / 16) / 64) * 64 + 64;
+    await assert.rejects(checkBatchFits(over, dims, settings, 'run'), /^InputError: run: batchSize \d+ does not fit this GPU: .*binding limit of [\d,]+ MiB; use batchSize (\d+) or less, or another backend$/);
+    await assert.rejects(checkBatchFits(over, dims, settings, 'run'), (e: unknown) => {
+      const fits = Number(/use batchSize (\d+)/.exec((e as Error).message)![1]);
+      assert.ok(16 * fits * fits <= bindingLimit() && fits > over - 256, `suggests ${fits} for a limit of ${bindingLimit()}`);
+      return true;
+    });
+    await checkBatchFits(over - 128, dims, settings, 'run');
+  });
+});
