@@ -39,6 +39,6 @@ fi
 {
   grep -E '^(== |gpu: |vulkan icd|tests exit|benchmark exit|# (tests|pass|fail|skipped))' "$log"
   grep -E '^not ok' "$log"
-  grep -E '^(adapter|webgpu|wasm)' "$log"
+  grep -E '^(adapter|webgpu|wasm|train)' "$log"
 } >"$out/gpu-report.txt"
 echo "report: $out/gpu-report.txt"
