@@ -53,6 +53,22 @@ export function webGpuState(): WebGpuState | undefined {
   return state;
 }
 
+/** A job's one line for a lost device, or undefined while the device is not known to be lost. */
+export function deviceLostError(job: string): Error | undefined {
+  const reason = tf.getBackend() === 'webgpu' ? state?.lostReason : undefined;
+  return reason ? new Error(`the GPU device was lost (${reason}); rerun the ${job}: the next backend of the ladder will be used`) : undefined;
+}
+
+/** How long a failed job waits for Dawn to report a loss: a read the loss aborted can reject first. */
+const lossReportMs = 200;
+
+/** deviceLostError for a job that just failed on webgpu, once Dawn has had time to report a loss. */
+export async function afterDeviceLoss(job: string): Promise<Error | undefined> {
+  const gpu = tf.getBackend() === 'webgpu' ? state : undefined;
+  if (gpu && !gpu.lostReason) await Promise.race([gpu.device.lost, new Promise((resolve) => setTimeout(resolve, lossReportMs))]);
+  return deviceLostError(job);
+}
+
 /** The largest binding, in bytes, the active backend takes: the webgpu adapter's, or unbounded. */
 export function bindingLimit(): number {
   const gpu = tf.getBackend() === 'webgpu' ? state : undefined;

@@ -5,7 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { analyzeFiles, readWithSettings } from '../core/analyzeFiles';
-import { initBackend, probeGflops, type BackendChoice } from '../core/backend';
+import { initBackend, probeGflops } from '../core/backend';
 import { SharedCancelToken } from '../core/cancel';
 import { analyzeCheckpoints } from '../core/compare/analyzeCheckpoints';
 import { CancelledError, NeedsPartnerError, oneLine } from '../core/errors';
@@ -16,7 +16,6 @@ import type { BackendReport, WorkerInit, WorkerReply, WorkerRequest } from '../p
 
 const port = parentPort!;
 const init = workerData as WorkerInit;
-let backend: Promise<BackendChoice> | undefined;
 let report: BackendReport | undefined;
 /**
  * The DOSNES input of the latest analyses (4 MB each), by their files, so the view's toggle need
@@ -37,11 +36,11 @@ function post(reply: WorkerReply): void {
 }
 
 async function handle(req: WorkerRequest): Promise<void> {
-  backend ??= initBackend(init.backend === 'auto' ? 'auto' : init.backend);
-  const choice = await backend;
+  // Asked at every job: the choice is kept, and made again once a GPU device is lost.
+  const choice = await initBackend(init.backend === 'auto' ? 'auto' : init.backend);
   switch (req.type) {
     case 'backend':
-      report ??= { name: choice.name, detail: choice.detail, gflops: await probeGflops(1), skipped: choice.skipped };
+      if (report?.name !== choice.name) report = { name: choice.name, detail: choice.detail, gflops: await probeGflops(1), skipped: choice.skipped };
       post({ id: req.id, type: 'backend', report });
       return;
     case 'analyze': {

@@ -15,8 +15,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { throwIfCancelled } from '../cancel';
+import { CancelledError } from '../errors';
 import type { Checkpoint } from '../checkpoint';
-import { bindingLimit, webGpuState } from '../webgpuRung';
+import { afterDeviceLoss, bindingLimit, deviceLostError, webGpuState } from '../webgpuRung';
 import { describeFiles, resolveOptions } from './analyze';
 import { normalizeRows } from './normalize';
 import { pairingOf } from './pairing';
@@ -278,13 +279,6 @@ export interface DeviceAnalysis {
   notes: string[];
 }
 
-function lostError(): Error | undefined {
-  const reason = tf.getBackend() === 'webgpu' ? webGpuState()?.lostReason : undefined;
-  return reason
-    ? new Error(`the GPU device was lost (${reason}); rerun the analysis: the next backend of the ladder will be used`)
-    : undefined;
-}
-
 const isOutOfMemory = (err: unknown) =>
   err instanceof DeviceOutOfMemoryError || (err instanceof Error && /out of memory|\bOOM\b|resource exhausted/i.test(err.message));
 
@@ -304,7 +298,8 @@ export async function analyzeOnDevice(ckpt: Checkpoint, opts: Partial<DeviceAnal
       const { result, detail } = await runOnce(ckpt, o, pairing, x, y, tile);
       return { result, detail, tile, notes };
     } catch (err) {
-      const lost = lostError();
+      if (err instanceof CancelledError) throw err;
+      const lost = isOutOfMemory(err) ? deviceLostError('analysis') : await afterDeviceLoss('analysis');
       if (lost) throw lost;
       if (!isOutOfMemory(err) || tile.rows === 1) throw err;
       const failed = tile;
@@ -344,7 +339,7 @@ async function runOnce(
     const pp: PassParams = { tile, dim, t2: 2 * o.uniformityT, invTau: 1 / o.eceTau };
     const total = ni + nt;
     const check = () => {
-      const lost = lostError();
+      const lost = deviceLostError('analysis');
       if (lost) throw lost;
       throwIfCancelled(o.token);
     };

@@ -9,11 +9,12 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { CancelToken } from '../cancel';
 import type { Checkpoint } from '../checkpoint';
-import { InputError } from '../errors';
+import { CancelledError, InputError } from '../errors';
 import { analyze } from '../metrics/analyze';
 import type { AnalysisResult } from '../metrics/types';
 import { mulberry32, type Rng } from '../random';
 import { readCheckpoint } from '../readers';
+import { afterDeviceLoss } from '../webgpuRung';
 import { createAdamState, disposeAdamState, type AdamState } from './adamw';
 import { checkBatchFits } from './batchFit';
 import { isBetter, metricValue } from './bestMetric';
@@ -228,6 +229,8 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
       await evaluate();
     }
     return summary('completed');
+  } catch (err) {
+    throw (err instanceof InputError || err instanceof CancelledError ? undefined : await afterDeviceLoss('training')) ?? err;
   } finally {
     disposeHeads(heads);
     disposeAdamState(adam);
