@@ -12,7 +12,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { fusedGeodesicMix, useFusedKernels } from './fusedKernels';
 import { matMulAT, matMulBT } from './matmul';
-import { geodesicMix, reverseRows } from './mixup';
+import { geodesicMix } from './mixup';
+import { reverseRows, splitRows } from './rows';
 import { identity, softmaxCrossEntropy } from './softmaxCrossEntropy';
 
 export type MixTerm = 'm2mix' | 'vmix' | 'lmix' | 'vlmix';
@@ -52,7 +53,7 @@ function pairTerms(terms: PairTerm[], tau: number): { losses: tf.Tensor1D; da: t
       terms.map((t) => t.weight / (2 * b * tau)),
       true,
     );
-    const dSs = tf.unstack(dS) as tf.Tensor2D[];
+    const dSs = splitRows(dS, terms.length).map((d) => tf.reshape(d, [b, b]) as tf.Tensor2D);
     return {
       losses,
       da: dSs.map((d, i) => tf.matMul(d, terms[i].b)),
@@ -85,7 +86,7 @@ function m2mixTerm(x: tf.Tensor2D, y: tf.Tensor2D, n: tf.Tensor2D, tauM: number,
     const dQN = tf.tidy(() => tf.reshape(tf.mul(dLogits, offDiagonal), [2 * b, b]) as tf.Tensor2D);
     const dPositive = tf.tidy(() => tf.reshape(tf.sum(tf.mul(dLogits, eye), [0, 2]), [b, 1]));
     dLogits.dispose();
-    const [dqx, dqy] = tf.split(tf.matMul(dQN, n), 2);
+    const [dqx, dqy] = splitRows(tf.matMul(dQN, n), 2);
     return {
       loss: tf.sum(losses) as tf.Scalar,
       dx: tf.add(dqx, tf.mul(dPositive, y)) as tf.Tensor2D,
@@ -138,7 +139,7 @@ function terms(x: tf.Tensor2D, y: tf.Tensor2D, o: TermsOptions): M3MixLoss {
   const mixAll = (a: tf.Tensor2D, bs: tf.Tensor2D) =>
     useFusedKernels() ? fusedGeodesicMix(a, bs, tf.tensor1d(lambdas)) : geodesicMix(a, bs, tf.tensor2d(lambdas, [lambdas.length, 1]));
   const batch = mixes.length > 0 ? mixAll(tf.concat(mixes.map((m) => tensorOf(m.a))), tf.concat(mixes.map((m) => tensorOf(m.b)))) : undefined;
-  const mixed = batch ? (tf.split(batch.mixed, mixes.length) as tf.Tensor2D[]) : [];
+  const mixed = batch ? splitRows(batch.mixed, mixes.length) : [];
   const send = (s: Sink, g: tf.Tensor2D) => (typeof s === 'number' ? mixes[s].grads : grads[s]).push(g);
 
   const components: Partial<Record<LossTerm, tf.Scalar>> = {};
@@ -169,7 +170,7 @@ function terms(x: tf.Tensor2D, y: tf.Tensor2D, o: TermsOptions): M3MixLoss {
   }
   if (batch) {
     const [da, db] = batch.backward(tf.concat(mixes.map((m) => sum(m.grads))));
-    const [das, dbs] = [tf.split(da, mixes.length), tf.split(db, mixes.length)] as tf.Tensor2D[][];
+    const [das, dbs] = [splitRows(da, mixes.length), splitRows(db, mixes.length)];
     mixes.forEach((m, i) => (send(m.a, das[i]), send(m.b, dbs[i])));
   }
   // What reached the reversed batch is reversed back onto the rows it came from.

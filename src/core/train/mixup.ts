@@ -51,8 +51,3 @@ export function geodesicMix(a: tf.Tensor2D, b: tf.Tensor2D, lambda: number | tf.
     },
   };
 }
-
-/** The batch in reverse row order: V-Mix and L-Mix mix row i with row B-1-i. */
-export function reverseRows(x: tf.Tensor2D): tf.Tensor2D {
-  return tf.reverse(x, 0);
-}
