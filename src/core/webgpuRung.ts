@@ -4,6 +4,7 @@
  * default one, so a software adapter (llvmpipe, SwiftShader) is refused under 'auto': it is slower
  * than wasm.
  */
+import { spawnSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs-core';
 
 /** What deviceReduce needs to size its tiles and to notice a lost device. */
@@ -75,19 +76,39 @@ export function bindingLimit(): number {
   return gpu ? Math.min(gpu.maxBufferSize, gpu.maxStorageBufferBindingSize) : Number.MAX_SAFE_INTEGER;
 }
 
-/** The npm package's index is ESM (unloadable by require on Node 20), so load its native addon directly. */
-function loadDawn(): DawnModule {
+/** The path of Dawn's native addon: the npm package's index is ESM, unloadable by require on Node 20. */
+function dawnAddon(): string {
   const arch = process.platform === 'darwin' ? 'universal' : process.arch;
-  const addon = `webgpu/dist/${process.platform}-${arch}/dawn.node`;
   try {
-    require.resolve(addon);
+    return require.resolve(`webgpu/dist/${process.platform}-${arch}/dawn.node`);
   } catch {
     throw new Error(`the webgpu package has no Dawn build for ${process.platform}-${arch}`);
   }
-  return require(addon) as DawnModule;
 }
 
 const softwareName = /llvmpipe|lavapipe|swiftshader|software/i;
+
+const isSoftware = (info: AdapterInfoLike, fallback: boolean | undefined): boolean =>
+  Boolean(fallback) || softwareName.test(`${info.architecture} ${info.device} ${info.description}`);
+
+/**
+ * The adapter Dawn would give, asked in a child process. Under 'auto' a software adapter is refused
+ * anyway, and creating Dawn's instance in this process prints its warnings about the software
+ * driver's limits to our stderr: two lines on every CLI run of a machine with Mesa's lavapipe.
+ */
+function probeAdapter(addon: string): { info: AdapterInfoLike; fallback?: boolean } | null {
+  const code = `require(${JSON.stringify(addon)}).create([]).requestAdapter({ powerPreference: 'high-performance' }).then((a) => {
+    const i = a && a.info;
+    process.stdout.write(JSON.stringify(a && { info: { vendor: i.vendor, architecture: i.architecture, device: i.device, description: i.description }, fallback: a.isFallbackAdapter ?? i.isFallbackAdapter }));
+    process.exit(0);
+  }, (e) => { process.stdout.write(JSON.stringify({ error: String(e && e.message) })); process.exit(0); });`;
+  // In VS Code the worker's execPath is Electron, which runs as plain Node with this variable.
+  const run = spawnSync(process.execPath, ['-e', code], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } });
+  const reply = run.status === 0 ? (JSON.parse(run.stdout || 'null') as { info: AdapterInfoLike; fallback?: boolean; error?: string } | null) : undefined;
+  if (reply === undefined) throw new Error(`the adapter probe failed (${run.error?.message ?? `exit ${run.status ?? run.signal}`})`);
+  if (reply?.error !== undefined) throw new Error(`the adapter probe failed (${reply.error})`);
+  return reply;
+}
 
 function describe(info: AdapterInfoLike): string {
   const parts = [info.vendor, info.architecture].filter(Boolean).join(' ');
@@ -112,17 +133,25 @@ export async function startWebGpu(allowSoftware: boolean): Promise<WebGpuState> 
     if (state.software && !allowSoftware) throw new Error(`only a software adapter: ${state.detail}`);
     return state;
   }
-  const dawn = loadDawn();
+  const addon = dawnAddon();
+  const noAdapter = 'Dawn found no WebGPU adapter (no Vulkan loader or driver?)';
+  const refuse = (detail: string) => new Error(`only a software adapter: ${detail} (set the backend to webgpu to use it anyway)`);
+  if (!allowSoftware) {
+    const probed = probeAdapter(addon);
+    if (!probed) throw new Error(noAdapter);
+    if (isSoftware(probed.info, probed.fallback)) throw refuse(describe(probed.info));
+  }
+  const dawn = require(addon) as DawnModule;
   // tfjs-backend-webgpu reads GPUBufferUsage, GPUMapMode... as globals and checks navigator.gpu.
   const g = globalThis as Record<string, unknown>;
   for (const [k, v] of Object.entries(dawn.globals)) if (!(k in g)) g[k] = v;
   const gpu = dawn.create([]);
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
-  if (!adapter) throw new Error('Dawn found no WebGPU adapter (no Vulkan loader or driver?)');
+  if (!adapter) throw new Error(noAdapter);
   const info = adapter.info;
-  const software = Boolean(info.isFallbackAdapter ?? adapter.isFallbackAdapter) || softwareName.test(`${info.architecture} ${info.device} ${info.description}`);
+  const software = isSoftware(info, info.isFallbackAdapter ?? adapter.isFallbackAdapter);
   const detail = describe(info);
-  if (software && !allowSoftware) throw new Error(`only a software adapter: ${detail} (set the backend to webgpu to use it anyway)`);
+  if (software && !allowSoftware) throw refuse(detail);
   const requiredLimits: Record<string, number> = {};
   for (const k of raisedLimits) requiredLimits[k] = adapter.limits[k];
   const requiredFeatures = adapter.features.has('timestamp-query') ? ['timestamp-query'] : [];
