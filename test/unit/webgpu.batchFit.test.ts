@@ -12,7 +12,7 @@ import { initBackend } from '../../src/core/backend';
 import { InputError } from '../../src/core/errors';
 import { generateSample } from '../../src/core/sample';
 import { createAdamState, disposeAdamState } from '../../src/core/train/adamw';
-import { checkBatchFits, estimateFootprint } from '../../src/core/train/batchFit';
+import { checkBatchFits, footprintModel } from '../../src/core/train/batchFit';
 import { parseConfig } from '../../src/core/train/config';
 import { createHeads, disposeHeads, normalizeRows } from '../../src/core/train/heads';
 import { drawLambdas, queueStep, type StepSettings } from '../../src/core/train/step';
@@ -28,11 +28,11 @@ const dir = mkdtempSync(path.join(tmpdir(), 'el-batchfit-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** A real step at `b`: its peak bytes and its largest kernel output. */
-async function measured(b: number): Promise<{ peakBytes: number; largestTensorBytes: number }> {
-  const heads = createHeads(dims.image, dims.text, dims.joint, 7);
+async function measured(b: number, d = dims): Promise<{ peakBytes: number; largestTensorBytes: number }> {
+  const heads = createHeads(d.image, d.text, d.joint, 7);
   const adam = createAdamState([heads.image, heads.text]);
-  const x = tf.tidy(() => normalizeRows(tf.randomNormal([b, dims.image])));
-  const y = tf.tidy(() => normalizeRows(tf.randomNormal([b, dims.text])));
+  const x = tf.tidy(() => normalizeRows(tf.randomNormal([b, d.image])));
+  const y = tf.tidy(() => normalizeRows(tf.randomNormal([b, d.text])));
   const before = tf.memory().numBytes;
   const info = await tf.profile(async () => void (await queueStep(heads, adam, x, y, drawLambdas(mulberry32(2), 0.5, settings.weights), settings)));
   tf.dispose([x, y]);
@@ -43,12 +43,16 @@ async function measured(b: number): Promise<{ peakBytes: number; largestTensorBy
 }
 
 describe('batch check', () => {
-  it('estimates a step at batch 1,000 from the probes: peak within 2%, largest tensor exactly (wasm)', async () => {
+  it('models a step from probes at batches 128 to 384: the largest tensor exactly, the peak within one largest tensor above (wasm)', async () => {
     await initBackend('wasm');
-    const want = await measured(1000);
-    const got = await estimateFootprint(1000, dims, settings);
-    assert.ok(Math.abs(got.peakBytes / want.peakBytes - 1) < 0.02, `estimated ${got.peakBytes}, measured ${want.peakBytes}`);
-    assert.equal(Math.round(got.largestTensorBytes), want.largestTensorBytes);
+    // At D 256 the probes peak in the heads and batch 2,048 in the cross-entropies.
+    for (const [d, b] of [[48, 1000], [256, 2048]] as const) {
+      const wide = d === 48 ? dims : { image: d, text: d, joint: d };
+      const want = await measured(b, wide);
+      const got = (await footprintModel(wide, settings))(b);
+      assert.equal(Math.round(got.largestTensorBytes), want.largestTensorBytes, `D ${d}`);
+      assert.ok(got.peakBytes >= want.peakBytes && got.peakBytes <= want.peakBytes + got.largestTensorBytes + 1, `D ${d}: estimated ${got.peakBytes}, measured ${want.peakBytes}`);
+    }
   });
 
   it('refuses a batch over the wasm heap before the run writes anything, naming the largest that fits', async () => {

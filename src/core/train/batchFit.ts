@@ -14,8 +14,8 @@ import { drawLambdas, queueStep, type StepSettings } from './step';
 /** Probe steps run at these batches: three, to fit the quadratic a step's memory is in the batch. */
 const probeBatches = [128, 256, 384];
 /**
- * Below this, no check: a step holds about 35 B x B matrices at most (measured, m3-Mix on wasm), under
- * 150 MiB, and its largest tensor, 4 of them, is under WebGPU's smallest binding limit of 128 MiB.
+ * Below this, no check: a step holds about 21 B x B matrices at most (measured, m3-Mix on wasm), under
+ * 100 MiB, and its largest tensor, 4 of them, is under WebGPU's smallest binding limit of 128 MiB.
  */
 const checkFrom = 1024;
 /** tfjs-backend-wasm's heap (wasm32, grown up to 4 GiB), with room for what else it holds. */
@@ -30,8 +30,9 @@ export interface StepFootprint {
 
 interface Probe {
   batch: number;
-  peakBytes: number;
-  /** Every kernel output's shape, in the order the step ran them. */
+  /** Bytes held after each kernel of the step, in the order the step ran them. */
+  held: number[];
+  /** Every kernel output's shape, in the same order. */
   shapes: number[][];
 }
 
@@ -44,7 +45,11 @@ async function probe(b: number, dims: { image: number; text: number; joint: numb
   try {
     const before = tf.memory().numBytes;
     const info = await tf.profile(async () => void (await queueStep(heads, adam, x, y, drawLambdas(mulberry32(1), s.beta, s.weights), s)));
-    return { batch: b, peakBytes: info.peakBytes - before, shapes: info.kernels.flatMap((k) => k.outputShapes.map((shape) => shape.map((d) => d ?? 1))) };
+    return {
+      batch: b,
+      held: info.kernels.map((k) => k.totalBytesSnapshot - before),
+      shapes: info.kernels.flatMap((k) => k.outputShapes.map((shape) => shape.map((d) => d ?? 1))),
+    };
   } finally {
     tf.dispose([x, y]);
     disposeHeads(heads);
@@ -53,44 +58,63 @@ async function probe(b: number, dims: { image: number; text: number; joint: numb
 }
 
 /**
- * A step's footprint at `batch`, from probe steps at small batches. The tensors alive at the peak
- * are B x B, B x D or D x D, so the peak is a quadratic in the batch, fitted through three probes;
- * each dimension of each kernel output is linear in it, so every tensor's size at `batch` follows
- * from two probes.
+ * A step's footprint at any batch, from probe steps at small batches. The step runs the same kernels
+ * at every batch, and what is held after each is a sum of B x B, B x D and D x D tensors: a
+ * quadratic in the batch, fitted through three probes. The peak is the largest of these (the phase
+ * of the step that peaks moves with the batch: at D = 512 the probes peak in the heads, batch 4,096
+ * in the cross-entropies), plus one largest tensor for what is made and freed between kernels. Each
+ * dimension of each kernel output is linear in the batch, so every tensor's size follows from two
+ * probes.
  */
-export async function estimateFootprint(batch: number, dims: { image: number; text: number; joint: number }, s: StepSettings): Promise<StepFootprint> {
+export async function footprintModel(dims: { image: number; text: number; joint: number }, s: StepSettings): Promise<(batch: number) => StepFootprint> {
   const probes: Probe[] = [];
   for (const b of probeBatches) probes.push(await probe(b, dims, s));
   const [p, q, r] = probes;
-  // Lagrange through the three (batch, peak) points.
-  const at = (u: Probe, v: Probe, w: Probe) => (u.peakBytes * (batch - v.batch) * (batch - w.batch)) / ((u.batch - v.batch) * (u.batch - w.batch));
-  const peakBytes = at(p, q, r) + at(q, r, p) + at(r, p, q);
-  if (p.shapes.length !== q.shapes.length) throw new Error('estimateFootprint: the probe steps ran different kernels');
-  const t = (batch - p.batch) / (q.batch - p.batch);
-  const largest = Math.max(0, ...p.shapes.map((shape, i) => shape.reduce((n, d, k) => n * (d + (q.shapes[i][k] - d) * t), 4)));
-  return { peakBytes, largestTensorBytes: largest };
+  if (p.held.length !== q.held.length || q.held.length !== r.held.length || p.shapes.length !== q.shapes.length) {
+    throw new Error('footprintModel: the probe steps ran different kernels');
+  }
+  return (batch) => {
+    // Lagrange through the three (batch, bytes held after kernel k) points.
+    const term = (u: Probe, v: Probe, w: Probe, k: number) => (u.held[k] * (batch - v.batch) * (batch - w.batch)) / ((u.batch - v.batch) * (u.batch - w.batch));
+    const held = p.held.map((_, k) => term(p, q, r, k) + term(q, r, p, k) + term(r, p, q, k));
+    const t = (batch - p.batch) / (q.batch - p.batch);
+    const largest = Math.max(0, ...p.shapes.map((shape, i) => shape.reduce((n, d, k) => n * (d + (q.shapes[i][k] - d) * t), 4)));
+    return { peakBytes: Math.max(0, ...held) + largest, largestTensorBytes: largest };
+  };
 }
 
 const mib = (bytes: number) => `${Math.round(bytes / 2 ** 20).toLocaleString('en-US')} MiB`;
-/** The largest batch whose footprint, growing with its square, stays within `limit`. */
-const largestFitting = (batch: number, bytes: number, limit: number) => Math.max(2, Math.floor((batch * Math.sqrt(limit / bytes)) / 64) * 64);
+
+/** The largest multiple of 64 below `batch` whose `bytes` stay within `limit` (footprints grow with the batch). */
+function largestFitting(batch: number, bytes: (b: number) => number, limit: number): number {
+  let [lo, hi] = [0, Math.floor(batch / 64)];
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (bytes(mid * 64) <= limit) lo = mid;
+    else hi = mid;
+  }
+  return Math.max(2, lo * 64);
+}
 
 /** Throws an InputError naming `source` when a step at `batch` would not fit the active backend. */
 export async function checkBatchFits(batch: number, dims: { image: number; text: number; joint: number }, s: StepSettings, source: string): Promise<void> {
   if (batch < checkFrom) return;
   const backend = tf.getBackend();
   if (backend !== 'webgpu' && backend !== 'wasm') return;
-  const f = await estimateFootprint(batch, dims, s);
+  const model = await footprintModel(dims, s);
+  const f = model(batch);
   if (backend === 'webgpu' && f.largestTensorBytes > bindingLimit()) {
+    const fits = largestFitting(batch, (b) => model(b).largestTensorBytes, bindingLimit());
     throw new InputError(
       source,
-      `batchSize ${batch} does not fit this GPU: a step's largest tensor would be ${mib(f.largestTensorBytes)}, over the adapter's binding limit of ${mib(bindingLimit())}; use batchSize ${largestFitting(batch, f.largestTensorBytes, bindingLimit())} or less, or another backend`,
+      `batchSize ${batch} does not fit this GPU: a step's largest tensor would be ${mib(f.largestTensorBytes)}, over the adapter's binding limit of ${mib(bindingLimit())}; use batchSize ${fits} or less, or another backend`,
     );
   }
   if (backend === 'wasm' && f.peakBytes > wasmHeapBytes) {
+    const fits = largestFitting(batch, (b) => model(b).peakBytes, wasmHeapBytes);
     throw new InputError(
       source,
-      `batchSize ${batch} does not fit the wasm backend: a step would hold about ${mib(f.peakBytes)} (estimated from steps at batch ${probeBatches.join(', ')}), over its 4 GiB heap; use batchSize ${largestFitting(batch, f.peakBytes, wasmHeapBytes)} or less`,
+      `batchSize ${batch} does not fit the wasm backend: a step would hold about ${mib(f.peakBytes)} (estimated from steps at batch ${probeBatches.join(', ')}), over its 4 GiB heap; use batchSize ${fits} or less`,
     );
   }
 }

@@ -53,7 +53,9 @@ function pairTerms(terms: PairTerm[], tau: number): { losses: tf.Tensor1D; da: t
       terms.map((t) => t.weight / (2 * b * tau)),
       true,
     );
+    logits.dispose();
     const dSs = splitRows(dS, terms.length).map((d) => tf.reshape(d, [b, b]) as tf.Tensor2D);
+    dS.dispose();
     return {
       losses,
       da: dSs.map((d, i) => tf.matMul(d, terms[i].b)),

@@ -21,15 +21,18 @@ export function identity(b: number, reversed = false): tf.Tensor2D {
 
 /**
  * Cross-entropy along `axis` of a P x B x B stack of logits against targets (rows, along that axis,
- * summing to 1; broadcast over P), mean over the other axis: one loss per matrix, and the softmax.
+ * summing to 1; broadcast over P), mean over the other axis, given sum_j S_ij T_ij along that axis:
+ * one loss per matrix, and the softmax.
  */
-function crossEntropies(logits: tf.Tensor3D, logitsTimesTargets: tf.Tensor, axis: 1 | 2): { losses: tf.Tensor1D; softmax: tf.Tensor3D } {
+function crossEntropies(logits: tf.Tensor3D, atTargets: tf.Tensor, axis: 1 | 2): { losses: tf.Tensor1D; softmax: tf.Tensor3D } {
   return tf.tidy(() => {
     const max = tf.max(logits, axis, true);
-    const e = tf.exp(tf.sub(logits, max));
+    const shifted = tf.sub(logits, max);
+    const e = tf.exp(shifted);
+    shifted.dispose();
     const sum = tf.sum(e, axis, true);
     const logSumExp = tf.add(tf.log(sum), max);
-    const losses = tf.mean(tf.sub(logSumExp, tf.sum(logitsTimesTargets, axis, true)), [1, 2]) as tf.Tensor1D;
+    const losses = tf.mean(tf.sub(logSumExp, atTargets), [1, 2]) as tf.Tensor1D;
     return { losses, softmax: tf.div(e, sum) as tf.Tensor3D };
   });
 }
@@ -45,8 +48,8 @@ export function softmaxCrossEntropy(logits: tf.Tensor3D, alpha: number[], beta: 
 }
 
 /**
- * softmaxCrossEntropy op by op. Scopes free each P x B x B intermediate once it is used: a step's
- * peak memory is a count of such tensors, and it bounds the batch (wasm's heap is 4 GiB).
+ * softmaxCrossEntropy op by op. A step's peak memory is a count of P x B x B tensors, and it bounds
+ * the batch (wasm's heap is 4 GiB), so each is freed as soon as it is used: at most five live at once.
  */
 export function opsSoftmaxCrossEntropy(logits: tf.Tensor3D, alpha: number[], beta: number[], scale: number[], symmetric: boolean): SoftmaxCrossEntropy {
   return tf.tidy(() => {
@@ -54,13 +57,21 @@ export function opsSoftmaxCrossEntropy(logits: tf.Tensor3D, alpha: number[], bet
     const perMatrix = (v: number[]) => tf.tensor3d(v, [p, 1, 1]);
     const targets = tf.tidy(() => tf.add(tf.mul(perMatrix(alpha), identity(b)), tf.mul(perMatrix(beta), identity(b, true))));
     const lt = tf.mul(logits, targets);
-    const rows = crossEntropies(logits, lt, 2);
-    if (!symmetric) return { losses: rows.losses, dS: tf.mul(tf.sub(rows.softmax, targets), perMatrix(scale)) as tf.Tensor3D };
-    const cols = crossEntropies(logits, lt, 1);
+    const [rowsAt, colsAt] = [tf.sum(lt, 2, true), symmetric ? tf.sum(lt, 1, true) : undefined];
     lt.dispose();
-    return {
-      losses: tf.div(tf.add(rows.losses, cols.losses), 2) as tf.Tensor1D,
-      dS: tf.tidy(() => tf.mul(tf.sub(tf.add(rows.softmax, cols.softmax), tf.mul(targets, 2)), perMatrix(scale)) as tf.Tensor3D),
+    /** softmax - T along `axis`, and the losses. */
+    const side = (axis: 1 | 2, atTargets: tf.Tensor) => {
+      const { losses, softmax } = crossEntropies(logits, atTargets, axis);
+      const d = tf.sub(softmax, targets);
+      softmax.dispose();
+      return { losses, d };
     };
+    const rows = side(2, rowsAt);
+    if (!colsAt) return { losses: rows.losses, dS: tf.mul(rows.d, perMatrix(scale)) as tf.Tensor3D };
+    const cols = side(1, colsAt);
+    targets.dispose();
+    const sum = tf.add(rows.d, cols.d);
+    tf.dispose([rows.d, cols.d]);
+    return { losses: tf.div(tf.add(rows.losses, cols.losses), 2) as tf.Tensor1D, dS: tf.mul(sum, perMatrix(scale)) as tf.Tensor3D };
   });
 }
