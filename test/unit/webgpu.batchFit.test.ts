@@ -12,7 +12,7 @@ import { initBackend } from '../../src/core/backend';
 import { InputError } from '../../src/core/errors';
 import { generateSample } from '../../src/core/sample';
 import { createAdamState, disposeAdamState } from '../../src/core/train/adamw';
-import { checkBatchFits, footprintModel } from '../../src/core/train/batchFit';
+import { checkBatchFits, footprintModel, headsFootprint } from '../../src/core/train/batchFit';
 import { parseConfig } from '../../src/core/train/config';
 import { createHeads, disposeHeads, normalizeRows } from '../../src/core/train/heads';
 import { drawLambdas, queueStep, type StepSettings } from '../../src/core/train/step';
@@ -55,6 +55,19 @@ describe('batch check', () => {
     }
   });
 
+  it('bounds the heads\' share of a step: a small batch at D 1,024 holds most of it, never more', async () => {
+    await initBackend('wasm');
+    const wide = { image: 1024, text: 1024, joint: 1024 };
+    const step = await measured(16, wide);
+    assert.ok(step.peakBytes <= headsFootprint(wide) && step.peakBytes > 0.75 * headsFootprint(wide), `measured ${step.peakBytes}, bound ${headsFootprint(wide)}`);
+  });
+
+  it('refuses heads too large for any batch before a probe step could sink the heap (wasm)', async () => {
+    await initBackend('wasm');
+    const huge = { image: 12000, text: 12000, joint: 12000 };
+    await assert.rejects(checkBatchFits(16, huge, settings, 'run'), /^InputError: run: heads of 12000 and 12000 x 12000 need about [\d,]+ MiB .*; use a smaller jointDim$/);
+  });
+
   it('refuses a batch over the wasm heap before the run writes anything, naming the largest that fits', async () => {
     await initBackend('wasm');
     const s = generateSample({ pairs: 8192, dim: 16, seed: 1 });
@@ -87,5 +100,8 @@ describe('batch check', () => {
       return true;
     });
     await checkBatchFits(over - 128, dims, settings, 'run');
+    // A head over the limit: refused before any probe step allocates it.
+    const wide = Math.floor(bindingLimit() / (4 * 64)) + 1;
+    await assert.rejects(checkBatchFits(16, { image: wide, text: 64, joint: 64 }, settings, 'run'), /^InputError: run: a head of \d+ x 64 is [\d,]+ MiB, over this GPU's binding limit .*; use a smaller jointDim, or another backend$/);
   });
 });

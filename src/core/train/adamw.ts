@@ -47,7 +47,8 @@ export function adamwStep(params: tf.Variable[], grads: tf.Tensor[], state: Adam
   const correction2 = 1 - adamBeta2 ** t;
   tf.tidy(() => {
     const gate = fused ? (apply ?? tf.scalar(1)) : undefined;
-    params.forEach((p, i) => {
+    // A scope per parameter: each one's D x D intermediates go before the next one's are made.
+    params.forEach((p, i) => tf.tidy(() => {
       if (gate) {
         const k = { beta1: adamBeta1, beta2: adamBeta2, correction1, correction2, eps: adamEps, lr, weightDecay };
         const next = fusedAdamw(p, grads[i], state.m[i], state.v[i], gate, k);
@@ -63,7 +64,7 @@ export function adamwStep(params: tf.Variable[], grads: tf.Tensor[], state: Adam
       state.v[i].assign(v);
       const update = tf.div(tf.div(m, correction1), tf.add(tf.sqrt(tf.div(v, correction2)), adamEps));
       p.assign(tf.sub(p, tf.mul(tf.add(update, tf.mul(p, weightDecay)), lr)));
-    });
+    }));
   });
 }
 

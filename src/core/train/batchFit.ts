@@ -14,10 +14,16 @@ import { drawLambdas, queueStep, type StepSettings } from './step';
 /** Probe steps run at these batches: three, to fit the quadratic a step's memory is in the batch. */
 const probeBatches = [128, 256, 384];
 /**
- * Below this, no check: a step holds about 21 B x B matrices at most (measured, m3-Mix on wasm), under
- * 100 MiB, and its largest tensor, 4 of them, is under WebGPU's smallest binding limit of 128 MiB.
+ * Below this batch and this dimension, no check: a step holds about 21 B x B matrices at most
+ * (measured, m3-Mix on wasm), under 100 MiB, its D x D tensors are under 16 MiB each, and its
+ * largest tensor is under WebGPU's smallest binding limit, 128 MiB.
  */
-const checkFrom = 1024;
+const checkFrom = { batch: 1024, dim: 2048 };
+/**
+ * Copies of the heads a step holds at once: weights, gradients, both AdamW moments, and one update's
+ * intermediates (measured: 9.6 at D = 2,048 on wasm).
+ */
+const headCopies = 10;
 /** tfjs-backend-wasm's heap (wasm32, grown up to 4 GiB), with room for what else it holds. */
 const wasmHeapBytes = 0.9 * 2 ** 32;
 
@@ -83,9 +89,12 @@ export async function footprintModel(dims: { image: number; text: number; joint:
   };
 }
 
+/** Bytes of the heads' tensors a step holds at once, whatever its batch. */
+export const headsFootprint = (dims: { image: number; text: number; joint: number }): number => headCopies * 4 * (dims.image + dims.text) * dims.joint;
+
 const mib = (bytes: number) => `${Math.round(bytes / 2 ** 20).toLocaleString('en-US')} MiB`;
 
-/** The largest multiple of 64 below `batch` whose `bytes` stay within `limit` (footprints grow with the batch). */
+/** The largest multiple of 64 below `batch` whose `bytes` stay within `limit` (footprints grow with the batch), or 0. */
 function largestFitting(batch: number, bytes: (b: number) => number, limit: number): number {
   let [lo, hi] = [0, Math.floor(batch / 64)];
   while (hi - lo > 1) {
@@ -93,28 +102,41 @@ function largestFitting(batch: number, bytes: (b: number) => number, limit: numb
     if (bytes(mid * 64) <= limit) lo = mid;
     else hi = mid;
   }
-  return Math.max(2, lo * 64);
+  return lo * 64;
 }
+
+/** What to do instead: a batch that fits, or, where none does, smaller heads. */
+const advice = (fits: number, other: string) =>
+  fits > 0 ? `use batchSize ${fits} or less${other}` : `no batch of 64 or more fits; use a smaller jointDim${other}`;
 
 /** Throws an InputError naming `source` when a step at `batch` would not fit the active backend. */
 export async function checkBatchFits(batch: number, dims: { image: number; text: number; joint: number }, s: StepSettings, source: string): Promise<void> {
-  if (batch < checkFrom) return;
+  if (batch < checkFrom.batch && Math.max(dims.image, dims.text, dims.joint) < checkFrom.dim) return;
   const backend = tf.getBackend();
   if (backend !== 'webgpu' && backend !== 'wasm') return;
+  // Heads too large for any batch would also sink the probe steps: said before they run.
+  const head = 4 * Math.max(dims.image, dims.text) * dims.joint;
+  const heads = headsFootprint(dims);
+  if (backend === 'webgpu' && head > bindingLimit()) {
+    throw new InputError(source, `a head of ${Math.max(dims.image, dims.text)} x ${dims.joint} is ${mib(head)}, over this GPU's binding limit of ${mib(bindingLimit())}; use a smaller jointDim, or another backend`);
+  }
+  if (backend === 'wasm' && heads > wasmHeapBytes) {
+    throw new InputError(source, `heads of ${dims.image} and ${dims.text} x ${dims.joint} need about ${mib(heads)} with their gradients and AdamW moments, over the wasm backend's 4 GiB heap; use a smaller jointDim`);
+  }
   const model = await footprintModel(dims, s);
   const f = model(batch);
   if (backend === 'webgpu' && f.largestTensorBytes > bindingLimit()) {
     const fits = largestFitting(batch, (b) => model(b).largestTensorBytes, bindingLimit());
     throw new InputError(
       source,
-      `batchSize ${batch} does not fit this GPU: a step's largest tensor would be ${mib(f.largestTensorBytes)}, over the adapter's binding limit of ${mib(bindingLimit())}; use batchSize ${fits} or less, or another backend`,
+      `batchSize ${batch} does not fit this GPU: a step's largest tensor would be ${mib(f.largestTensorBytes)}, over the adapter's binding limit of ${mib(bindingLimit())}; ${advice(fits, ', or another backend')}`,
     );
   }
   if (backend === 'wasm' && f.peakBytes > wasmHeapBytes) {
     const fits = largestFitting(batch, (b) => model(b).peakBytes, wasmHeapBytes);
     throw new InputError(
       source,
-      `batchSize ${batch} does not fit the wasm backend: a step would hold about ${mib(f.peakBytes)} (estimated from steps at batch ${probeBatches.join(', ')}), over its 4 GiB heap; use batchSize ${fits} or less`,
+      `batchSize ${batch} does not fit the wasm backend: a step would hold about ${mib(f.peakBytes)} (estimated from steps at batch ${probeBatches.join(', ')}), over its 4 GiB heap; ${advice(fits, '')}`,
     );
   }
 }
