@@ -61,7 +61,10 @@ export async function benchWebgpu(): Promise<void> {
   await initBackend('webgpu');
   const gpuTrain = await benchTrainStep(trainStep);
   const label = `train step (m3-Mix, batch ${trainStep.batchSize}, D ${dim})`;
-  console.log(`${label} webgpu: ${gpuTrain.stepsPerSecond.toFixed(2)} steps/s, ${gpuTrain.gflops.toFixed(1)} GFLOP/s`);
+  console.log(
+    `${label} webgpu: ${gpuTrain.stepsPerSecond.toFixed(2)} steps/s, ${gpuTrain.gflops.toFixed(1)} GFLOP/s; ` +
+      `queueing a step takes ${gpuTrain.queueMs.toFixed(1)} ms of CPU of the ${(1000 / gpuTrain.stepsPerSecond).toFixed(1)} ms a step takes`,
+  );
   console.log(`${label} wasm:   ${wasmTrain.stepsPerSecond.toFixed(2)} steps/s, ${wasmTrain.gflops.toFixed(1)} GFLOP/s`);
   const ratio = gpuTrain.stepsPerSecond / wasmTrain.stepsPerSecond;
   console.log(`webgpu / wasm training speed: ${ratio.toFixed(1)}x (target: at least 10x on a hardware adapter)`);

@@ -46,20 +46,27 @@ async function withBenchStep<T>(opts: Partial<TrainBenchOptions>, use: (step: ()
   }
 }
 
-export async function benchTrainStep(opts: Partial<TrainBenchOptions> = {}): Promise<{ stepsPerSecond: number; gflops: number }> {
+/**
+ * Steps per second, and the CPU time spent queueing a step (the synchronous part of queueStep): on
+ * a GPU, a rate near 1000 / queueMs says the step waits on the CPU, a lower one on the device.
+ */
+export async function benchTrainStep(opts: Partial<TrainBenchOptions> = {}): Promise<{ stepsPerSecond: number; gflops: number; queueMs: number }> {
   return withBenchStep(opts, async (step, o) => {
     await step();
     const start = performance.now();
+    let queueMs = 0;
     let previous: Promise<unknown> | undefined;
     for (let i = 0; i < o.steps; i++) {
+      const queued = performance.now();
       const next = step();
+      queueMs += performance.now() - queued;
       if (o.overlap) await previous;
       else await next;
       previous = next;
     }
     await previous;
     const stepsPerSecond = o.steps / ((performance.now() - start) / 1000);
-    return { stepsPerSecond, gflops: (trainStepFlops(o.batchSize, o.dim) * stepsPerSecond) / 1e9 };
+    return { stepsPerSecond, gflops: (trainStepFlops(o.batchSize, o.dim) * stepsPerSecond) / 1e9, queueMs: queueMs / o.steps };
   });
 }
 
