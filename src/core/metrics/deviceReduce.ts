@@ -15,7 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { throwIfCancelled } from '../cancel';
-import { CancelledError } from '../errors';
+import { CancelledError, InputError } from '../errors';
 import type { Checkpoint } from '../checkpoint';
 import { afterDeviceLoss, bindingLimit, deviceLostError, webGpuState } from '../webgpuRung';
 import { describeFiles, resolveOptions } from './analyze';
@@ -298,7 +298,7 @@ export async function analyzeOnDevice(ckpt: Checkpoint, opts: Partial<DeviceAnal
       const { result, detail } = await runOnce(ckpt, o, pairing, x, y, tile);
       return { result, detail, tile, notes };
     } catch (err) {
-      if (err instanceof CancelledError) throw err;
+      if (err instanceof CancelledError || err instanceof InputError) throw err;
       const lost = isOutOfMemory(err) ? deviceLostError('analysis') : await afterDeviceLoss('analysis');
       if (lost) throw lost;
       if (!isOutOfMemory(err) || tile.rows === 1) throw err;
