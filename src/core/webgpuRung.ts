@@ -70,6 +70,39 @@ export async function afterDeviceLoss(job: string): Promise<Error | undefined> {
   return deviceLostError(job);
 }
 
+/** An error the device reported for work queued in withDeviceErrors, its message's first line. */
+export interface DeviceError {
+  kind: 'out of memory' | 'validation';
+  message: string;
+}
+
+/**
+ * Runs `queue` (work for the active backend) inside WebGPU error scopes where that is webgpu, and
+ * gives the first error the device reports for it. Either kind would otherwise pass without a
+ * word: the kernels that read a failed or over-limit buffer get zeros.
+ */
+export function withDeviceErrors<T>(queue: () => T): { value: T; error: Promise<DeviceError | undefined> } {
+  const gpu = tf.getBackend() === 'webgpu' ? state : undefined;
+  if (!gpu) return { value: queue(), error: Promise.resolve(undefined) };
+  gpu.device.pushErrorScope('out-of-memory');
+  gpu.device.pushErrorScope('validation');
+  let value: T;
+  try {
+    value = queue();
+  } catch (err) {
+    // Popped all the same, so the device's stack of scopes stays balanced.
+    for (let i = 0; i < 2; i++) gpu.device.popErrorScope().catch(() => undefined);
+    throw err;
+  }
+  const validation = gpu.device.popErrorScope();
+  const oom = gpu.device.popErrorScope();
+  const firstLine = (e: { message: string }) => e.message.split('\n').find((l) => l.trim())?.trim() ?? 'no message';
+  const error = Promise.all([oom, validation]).then(([o, v]): DeviceError | undefined =>
+    o ? { kind: 'out of memory', message: firstLine(o) } : v ? { kind: 'validation', message: firstLine(v) } : undefined,
+  );
+  return { value, error };
+}
+
 /** The largest binding, in bytes, the active backend takes: the webgpu adapter's, or unbounded. */
 export function bindingLimit(): number {
   const gpu = tf.getBackend() === 'webgpu' ? state : undefined;

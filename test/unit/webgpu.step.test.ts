@@ -11,6 +11,7 @@ import { gaussian, mulberry32 } from '../../src/core/random';
 import { createAdamState, disposeAdamState, type AdamState } from '../../src/core/train/adamw';
 import { createHeads, disposeHeads, normalizeRows, type Heads } from '../../src/core/train/heads';
 import { drawLambdas, queueStep, type StepResult, type StepSettings } from '../../src/core/train/step';
+import { bindingLimit } from '../../src/core/webgpuRung';
 import { noWebGpuAdapter } from '../helpers/webgpu';
 
 const [b, d] = [8, 6];
@@ -82,3 +83,24 @@ for (const backend of ['wasm', 'webgpu'] as const) {
     });
   });
 }
+
+describe('queueStep on webgpu, past the binding limit', () => {
+  it('fails with the device\'s message instead of computing on zeros', async (t) => {
+    const skip = await noWebGpuAdapter();
+    if (skip) return t.skip(skip);
+    await initBackend('webgpu');
+    // The four stacked B x B logits of m3-Mix are the step's largest tensor.
+    const over = Math.ceil(Math.sqrt(bindingLimit() / 16)) + 64;
+    if (bindingLimit() > 2 ** 28) return t.skip(`skipped: the adapter binds ${bindingLimit()} bytes, so going past it takes a batch of ${over}, too large for a test`);
+    const heads = createHeads(d, d, d, 3);
+    const adam = createAdamState([heads.image, heads.text]);
+    const [x, y] = [tf.tidy(() => normalizeRows(tf.randomNormal([over, d]))), tf.tidy(() => normalizeRows(tf.randomNormal([over, d])))];
+    try {
+      await assert.rejects(queueStep(heads, adam, x, y, drawLambdas(mulberry32(1), 0.5, settings.weights), settings), /^Error: the GPU rejected a kernel \(Binding size \(\d+\) .* is larger than the maximum storage buffer binding size \(\d+\)\.?\)$/);
+    } finally {
+      tf.dispose([x, y]);
+      disposeHeads(heads);
+      disposeAdamState(adam);
+    }
+  });
+});

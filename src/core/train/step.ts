@@ -1,6 +1,7 @@
 /** One optimizer step: heads forward, the chosen loss and its gradient, then AdamW. */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '../random';
+import { withDeviceErrors } from '../webgpuRung';
 import { adamwStep, type AdamState } from './adamw';
 import { sampleBeta } from './betaSample';
 import { headPass, type Heads } from './heads';
@@ -37,10 +38,11 @@ export function drawLambdas(rng: Rng, beta: number, weights: Record<MixTerm, num
  * update. The update is applied on the device and only while every loss so far was finite (adam's
  * `healthy`), so the caller need not wait for this result before queueing the next step: the GPU
  * runs step t while the CPU encodes step t + 1. The loss's read-back is queued here, ahead of any
- * later step, so the result waits for this step only.
+ * later step, so the result waits for this step only. On webgpu a device error in the step (out of
+ * memory, a kernel over the binding limit) fails the result instead of leaving zeros.
  */
 export function queueStep(heads: Heads, adam: AdamState, x: tf.Tensor2D, y: tf.Tensor2D, lambda: Partial<Record<MixTerm, number>>, s: StepSettings): Promise<StepResult> {
-  const queued = tf.tidy(() => {
+  const { value: queued, error } = withDeviceErrors(() => tf.tidy(() => {
     const image = headPass(x, heads.image);
     const text = headPass(y, heads.text);
     const l = m3mixLoss(image.z, text.z, { tau: s.tau, tauM: s.tauM, weights: s.weights, lambdas: lambda });
@@ -50,10 +52,12 @@ export function queueStep(heads: Heads, adam: AdamState, x: tf.Tensor2D, y: tf.T
     adam.healthy.assign(applied);
     const terms = Object.keys(l.components) as LossTerm[];
     return { values: tf.stack([l.loss, ...terms.map((t) => l.components[t] as tf.Scalar), applied]), terms };
-  });
+  }));
   const read = queued.values.data();
-  return read
-    .then((values) => {
+  return Promise.all([read, error])
+    .then(([values, deviceError]) => {
+      if (deviceError?.kind === 'out of memory') throw new Error(`the GPU ran out of memory (${deviceError.message}); use a smaller batchSize`);
+      if (deviceError) throw new Error(`the GPU rejected a kernel (${deviceError.message})`);
       const components: Partial<Record<LossTerm, number>> = {};
       queued.terms.forEach((t, i) => (components[t] = values[i + 1]));
       return { loss: values[0], components, lambda, updated: values[values.length - 1] === 1 };

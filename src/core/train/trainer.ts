@@ -187,7 +187,9 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
         if (!inFlight) return undefined;
         const { step, lr, result } = inFlight;
         inFlight = undefined;
-        const r = await result;
+        const r = await result.catch((err: Error) => {
+          throw Object.assign(new Error(`step ${step}: ${err.message}`), { cause: err });
+        });
         const ev: StepEvent = { type: 'step', step, epoch: epoch + 1, lr, loss: r.loss, components: r.components, lambda: r.lambda };
         logged.push(ev);
         onEvent?.(ev);
