@@ -74,6 +74,29 @@ describe('the device-reduced metric pass on webgpu agrees with analyze() on wasm
   });
 });
 
+/**
+ * Runs `f` with the device's error scopes of `filter` answering `answer()` where the real scope
+ * reports nothing: the real scopes are still pushed and popped.
+ */
+async function withScopeAnswer<T>(filter: GPUErrorFilter, answer: () => GPUError | null, f: () => Promise<T>): Promise<T> {
+  const device = webGpuState()!.device;
+  const [push, pop] = [device.pushErrorScope.bind(device), device.popErrorScope.bind(device)];
+  const filters: string[] = [];
+  device.pushErrorScope = (scope) => {
+    filters.push(scope);
+    push(scope);
+  };
+  device.popErrorScope = async () => {
+    const ours = filters.pop() === filter;
+    return (await pop()) ?? (ours ? answer() : null);
+  };
+  try {
+    return await f();
+  } finally {
+    [device.pushErrorScope, device.popErrorScope] = [push, pop];
+  }
+}
+
 describe('out of GPU memory', () => {
   it('retries with smaller tiles, says which tiles failed, and still agrees with wasm', async (t) => {
     const skip = await noWebGpuAdapter();
@@ -82,24 +105,27 @@ describe('out of GPU memory', () => {
     const opts = { maxBindingBytes: 64 * 1024, memoryBudgetBytes: 1024 * 1024 };
     await initBackend('webgpu');
     const clean = await analyzeOnDevice(ckpt, opts);
-    // The software adapter cannot be driven out of memory, so its error scope reports it once: the
-    // device's real scope is still popped, its answer replaced by an out-of-memory error.
-    const device = webGpuState()!.device;
-    const pop = device.popErrorScope.bind(device);
+    // The software adapter cannot be driven out of memory: its out-of-memory scope reports it once.
     let injected = 0;
-    device.popErrorScope = async () => {
-      const real = await pop();
-      return real ?? (injected++ === 0 ? ({ message: 'Out of memory (injected by the test)' } as GPUError) : null);
-    };
-    try {
-      const retried = await analyzeOnDevice(ckpt, opts);
-      assert.equal(injected, 2, 'the first pass failed, the retry ran');
-      assert.deepEqual(retried.notes, [`GPU out of memory with ${clean.tile.rows} x ${clean.tile.cols} tiles; retried with ${retried.tile.rows} x ${retried.tile.cols}`]);
-      assert.ok(retried.tile.rows * retried.tile.cols < clean.tile.rows * clean.tile.cols, JSON.stringify([clean.tile, retried.tile]));
-      assertAgree({ wasm: clean, gpu: retried });
-    } finally {
-      device.popErrorScope = pop;
-    }
+    const oom = () => (injected++ === 0 ? ({ message: 'Out of memory (injected by the test)' } as GPUError) : null);
+    const retried = await withScopeAnswer('out-of-memory', oom, () => analyzeOnDevice(ckpt, opts));
+    assert.equal(injected, 2, 'the first pass failed, the retry ran');
+    assert.deepEqual(retried.notes, [`GPU out of memory with ${clean.tile.rows} x ${clean.tile.cols} tiles; retried with ${retried.tile.rows} x ${retried.tile.cols}`]);
+    assert.ok(retried.tile.rows * retried.tile.cols < clean.tile.rows * clean.tile.cols, JSON.stringify([clean.tile, retried.tile]));
+    assertAgree({ wasm: clean, gpu: retried });
+  });
+});
+
+describe('a kernel the GPU rejects', () => {
+  it('fails the analysis in one line instead of reporting metrics computed on zeros', async (t) => {
+    const skip = await noWebGpuAdapter();
+    if (skip) return t.skip(skip);
+    await initBackend('webgpu');
+    const rejected = () => ({ message: 'Binding size (1) is larger than the maximum (injected by the test)\n - While validating' }) as GPUError;
+    await assert.rejects(
+      withScopeAnswer('validation', rejected, () => analyzeOnDevice(randomCheckpoint(6, 16, Array.from({ length: 50 }, () => 1)))),
+      /^Error: the GPU rejected a kernel of the analysis \(Binding size \(1\) is larger than the maximum \(injected by the test\)\)$/,
+    );
   });
 });
 

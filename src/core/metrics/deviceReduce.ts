@@ -332,6 +332,8 @@ async function runOnce(
   }
   const gpu = tf.getBackend() === 'webgpu' ? webGpuState() : undefined;
   gpu?.device.pushErrorScope('out-of-memory');
+  // A kernel the device rejects reads zeros without a word: the pass must fail instead.
+  gpu?.device.pushErrorScope('validation');
   let scopeOpen = Boolean(gpu);
   const images = upload(x.data, ni, dim, Int32Array.from({ length: ni }, (_, i) => i), tile.cols);
   const texts = upload(yp, nt, dim, ownerP, tile.cols);
@@ -358,12 +360,15 @@ async function runOnce(
     const gap = await modalityGap(images, texts);
     if (gpu) {
       scopeOpen = false;
+      const rejected = gpu.device.popErrorScope();
       const oom = await gpu.device.popErrorScope();
       if (oom) throw new DeviceOutOfMemoryError(oom.message);
+      const invalid = await rejected;
+      if (invalid) throw new Error(`the GPU rejected a kernel of the analysis (${invalid.message.split('\n')[0]})`);
     }
     return summarize(totals(ckpt, pairing, x, y, i2t, unpermute(t2i, perm), gap), o);
   } finally {
-    if (scopeOpen) gpu?.device.popErrorScope().catch(() => undefined);
+    if (scopeOpen) for (let i = 0; i < 2; i++) gpu?.device.popErrorScope().catch(() => undefined);
     disposeSide(images);
     disposeSide(texts);
   }
