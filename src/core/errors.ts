@@ -27,5 +27,8 @@ export function oneLine(err: unknown, file?: string): string {
   return file ? `${file}: ${msg}` : msg;
 }
 
+/** The GPU device a job ran on was lost: the next job takes the next rung of the ladder. */
+export class DeviceLostError extends Error {}
+
 /** A file with one modality and no partner beside it: the caller may ask the user for the other file. */
 export class NeedsPartnerError extends InputError {}

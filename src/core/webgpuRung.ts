@@ -6,6 +6,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs-core';
+import { DeviceLostError } from './errors';
 
 /** What deviceReduce needs to size its tiles and to notice a lost device. */
 export interface WebGpuState {
@@ -55,16 +56,16 @@ export function webGpuState(): WebGpuState | undefined {
 }
 
 /** A job's one line for a lost device, or undefined while the device is not known to be lost. */
-export function deviceLostError(job: string): Error | undefined {
+export function deviceLostError(job: string): DeviceLostError | undefined {
   const reason = tf.getBackend() === 'webgpu' ? state?.lostReason : undefined;
-  return reason ? new Error(`the GPU device was lost (${reason}); rerun the ${job}: the next backend of the ladder will be used`) : undefined;
+  return reason ? new DeviceLostError(`the GPU device was lost (${reason}); rerun the ${job}: the next backend of the ladder will be used`) : undefined;
 }
 
 /** How long a failed job waits for Dawn to report a loss: a read the loss aborted can reject first. */
 const lossReportMs = 200;
 
 /** deviceLostError for a job that just failed on webgpu, once Dawn has had time to report a loss. */
-export async function afterDeviceLoss(job: string): Promise<Error | undefined> {
+export async function afterDeviceLoss(job: string): Promise<DeviceLostError | undefined> {
   const gpu = tf.getBackend() === 'webgpu' ? state : undefined;
   if (gpu && !gpu.lostReason) await Promise.race([gpu.device.lost, new Promise((resolve) => setTimeout(resolve, lossReportMs))]);
   return deviceLostError(job);

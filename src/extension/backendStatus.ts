@@ -18,6 +18,13 @@ export class BackendStatus extends Disposable {
     this.item.text = '$(pulse) Embedding Lens';
     this.item.tooltip = 'Compute backend: not started yet (starts with the first job)';
     this.item.show();
+    // The worker goes on with the next rung: show that one, not the lost GPU.
+    this.register(
+      worker.onDidLoseDevice(() => {
+        this.reset();
+        this.get().catch(() => undefined);
+      }),
+    );
   }
 
   /** Forgets the probe, e.g. after the backend setting changed and the worker restarted. */

@@ -51,6 +51,9 @@ export class WorkerClient extends Disposable {
   private worker: Worker | undefined;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
+  private readonly deviceLost = this.register(new vscode.EventEmitter<void>());
+  /** A job failed because the worker's GPU device was lost: its next job takes another backend. */
+  readonly onDidLoseDevice = this.deviceLost.event;
 
   constructor(
     private readonly extensionPath: string,
@@ -115,7 +118,10 @@ export class WorkerClient extends Disposable {
       return;
     }
     this.pending.delete(reply.id);
-    if (reply.type === 'error') p.reject(new WorkerJobError(reply.message, reply.needsPartner === true));
+    if (reply.type === 'error') {
+      if (reply.deviceLost) this.deviceLost.fire();
+      p.reject(new WorkerJobError(reply.message, reply.needsPartner === true));
+    }
     else if (reply.type === 'cancelled') p.reject(new CancelledError());
     else p.resolve(reply);
   }

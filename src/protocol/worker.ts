@@ -65,7 +65,7 @@ export type WorkerReply =
   | { id: number; type: 'backend'; report: BackendReport }
   | { id: number; type: 'trained'; summary: RunSummary }
   /** needsPartner: the file holds one modality and no partner was found; the user may pick one. */
-  | { id: number; type: 'error'; message: string; needsPartner?: boolean }
+  | { id: number; type: 'error'; message: string; needsPartner?: boolean; deviceLost?: boolean }
   | { id: number; type: 'cancelled' };
 
 export interface WorkerInit {

@@ -8,7 +8,7 @@ import { analyzeFiles, readWithSettings } from '../core/analyzeFiles';
 import { initBackend, probeGflops } from '../core/backend';
 import { SharedCancelToken } from '../core/cancel';
 import { analyzeCheckpoints } from '../core/compare/analyzeCheckpoints';
-import { CancelledError, NeedsPartnerError, oneLine } from '../core/errors';
+import { CancelledError, DeviceLostError, NeedsPartnerError, oneLine } from '../core/errors';
 import { buildSnapshot, dosnesInputOf, layOutDosnes, type DosnesInput } from '../core/snapshot';
 import { loadConfig } from '../core/train/config';
 import { train } from '../core/train/trainer';
@@ -98,7 +98,7 @@ port.on('message', (req: WorkerRequest) => {
   queue = queue.then(() =>
     handle(req).catch((err: unknown) => {
       if (err instanceof CancelledError) post({ id: req.id, type: 'cancelled' });
-      else post({ id: req.id, type: 'error', message: oneLine(err), needsPartner: err instanceof NeedsPartnerError });
+      else post({ id: req.id, type: 'error', message: oneLine(err), needsPartner: err instanceof NeedsPartnerError, deviceLost: err instanceof DeviceLostError });
     }),
   );
 });

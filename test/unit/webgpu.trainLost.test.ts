@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, it } from 'node:test';
 import { initBackend } from '../../src/core/backend';
+import { DeviceLostError } from '../../src/core/errors';
 import { generateSample } from '../../src/core/sample';
 import { parseConfig } from '../../src/core/train/config';
 import { train } from '../../src/core/train/trainer';
@@ -32,6 +33,7 @@ it('a device lost mid-run fails the run in one line that says to rerun', async (
   await assert.rejects(
     train(config, { onEvent: (e) => void (e.type === 'step' && ++steps === 3 && webGpuState()!.device.destroy()) }),
     (err: Error) => {
+      assert.ok(err instanceof DeviceLostError, 'the worker flags it, so the status bar shows the next rung');
       assert.match(err.message, /^the GPU device was lost \(.+\); rerun the training: the next backend of the ladder will be used$/);
       return true;
     },
