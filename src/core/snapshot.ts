@@ -10,6 +10,7 @@ import { pca } from './projection/pca';
 import { clampEps, linearBelow } from './train/mixup';
 import { mulberry32 } from './random';
 import { sampleBeta } from './train/betaSample';
+import { guardDevice } from './webgpuRung';
 import type { AnalysisSnapshot, DosnesLayout, GeodesicArcs, ScatterData, SphereData } from '../protocol/analysisPanel';
 
 /**
@@ -253,7 +254,7 @@ function dosnesInput(f: Fit): DosnesInput {
 
 /** The DOSNES input of a checkpoint read again (the worker's copy from its analysis was dropped). */
 export async function dosnesInputOf(checkpoint: Checkpoint): Promise<DosnesInput> {
-  return dosnesInput(await fitPca(checkpoint));
+  return dosnesInput(await guardDevice('PCA of the scatter', () => fitPca(checkpoint)));
 }
 
 /** Both modalities of the sample laid out together by DOSNES, and the arrow between their means. */
@@ -272,7 +273,7 @@ export function layOutDosnes(input: DosnesInput, options?: { token?: CancelToken
 export async function buildSnapshot(a: AnalyzedCheckpoint, backend: string): Promise<{ snapshot: AnalysisSnapshot; dosnes: DosnesInput }> {
   const h = histogram2(a.detail.positive, a.detail.hardestNegativeI2T, histogramBins);
   const files = a.checkpoint.files;
-  const fit = await fitPca(a.checkpoint);
+  const fit = await guardDevice('PCA of the scatter', () => fitPca(a.checkpoint));
   const { scatter, sphere } = projections(a, fit);
   const snapshot: AnalysisSnapshot = {
     title: files.map((f) => path.basename(f)).join(' + '),
@@ -284,7 +285,9 @@ export async function buildSnapshot(a: AnalyzedCheckpoint, backend: string): Pro
     sphere,
     histogram: { edges: h.edges, positive: h.a, hardestNegative: h.b },
     reliability: a.detail.reliability,
-    temperature: await temperatureSweep(a.checkpoint.image, a.checkpoint.text, a.checkpoint.textToImage, a.result.ece_tau, a.detail.reliability.length),
+    temperature: await guardDevice('temperature sweep', () =>
+      temperatureSweep(a.checkpoint.image, a.checkpoint.text, a.checkpoint.textToImage, a.result.ece_tau, a.detail.reliability.length),
+    ),
     backend,
     seconds: a.seconds,
   };

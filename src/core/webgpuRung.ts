@@ -77,6 +77,20 @@ export interface DeviceError {
   message: string;
 }
 
+/** Opens out-of-memory and validation scopes on `device`; the function returned closes them. */
+function openScopes(device: GPUDeviceLike): () => Promise<DeviceError | undefined> {
+  device.pushErrorScope('out-of-memory');
+  device.pushErrorScope('validation');
+  return () => {
+    const validation = device.popErrorScope();
+    const oom = device.popErrorScope();
+    const firstLine = (e: { message: string }) => e.message.split('\n').find((l) => l.trim())?.trim() ?? 'no message';
+    return Promise.all([oom, validation]).then(([o, v]): DeviceError | undefined =>
+      o ? { kind: 'out of memory', message: firstLine(o) } : v ? { kind: 'validation', message: firstLine(v) } : undefined,
+    );
+  };
+}
+
 /**
  * Runs `queue` (work for the active backend) inside WebGPU error scopes where that is webgpu, and
  * gives the first error the device reports for it. Either kind would otherwise pass without a
@@ -85,23 +99,36 @@ export interface DeviceError {
 export function withDeviceErrors<T>(queue: () => T): { value: T; error: Promise<DeviceError | undefined> } {
   const gpu = tf.getBackend() === 'webgpu' ? state : undefined;
   if (!gpu) return { value: queue(), error: Promise.resolve(undefined) };
-  gpu.device.pushErrorScope('out-of-memory');
-  gpu.device.pushErrorScope('validation');
+  const close = openScopes(gpu.device);
   let value: T;
   try {
     value = queue();
   } catch (err) {
-    // Popped all the same, so the device's stack of scopes stays balanced.
-    for (let i = 0; i < 2; i++) gpu.device.popErrorScope().catch(() => undefined);
+    // Closed all the same, so the device's stack of scopes stays balanced.
+    close().catch(() => undefined);
     throw err;
   }
-  const validation = gpu.device.popErrorScope();
-  const oom = gpu.device.popErrorScope();
-  const firstLine = (e: { message: string }) => e.message.split('\n').find((l) => l.trim())?.trim() ?? 'no message';
-  const error = Promise.all([oom, validation]).then(([o, v]): DeviceError | undefined =>
-    o ? { kind: 'out of memory', message: firstLine(o) } : v ? { kind: 'validation', message: firstLine(v) } : undefined,
-  );
-  return { value, error };
+  return { value, error: close() };
+}
+
+/**
+ * withDeviceErrors for asynchronous work, which must be the device's only work meanwhile (a
+ * worker runs one job at a time): a device error fails `what` in one line.
+ */
+export async function guardDevice<T>(what: string, run: () => Promise<T>): Promise<T> {
+  const gpu = tf.getBackend() === 'webgpu' ? state : undefined;
+  if (!gpu) return run();
+  const close = openScopes(gpu.device);
+  let value: T;
+  try {
+    value = await run();
+  } catch (err) {
+    close().catch(() => undefined);
+    throw err;
+  }
+  const error = await close();
+  if (error) throw new Error(`the GPU ${error.kind === 'out of memory' ? 'ran out of memory' : 'rejected a kernel'} in the ${what} (${error.message})`);
+  return value;
 }
 
 /** The largest binding, in bytes, the active backend takes: the webgpu adapter's, or unbounded. */

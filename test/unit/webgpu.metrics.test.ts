@@ -7,12 +7,12 @@ import { analyze } from '../../src/core/metrics/analyze';
 import { analyzeOnDevice, planTiles, type DeviceAnalyzeOptions } from '../../src/core/metrics/deviceReduce';
 import type { AnalysisDetail, AnalysisResult } from '../../src/core/metrics/types';
 import { readCheckpoint } from '../../src/core/readers';
+import { buildSnapshot } from '../../src/core/snapshot';
 import { generateSample } from '../../src/core/sample';
 import { continuousKeys } from '../helpers/metricKeys';
 import { randomCheckpoint } from '../helpers/randomCheckpoint';
 import { sharedDataDir } from '../helpers/sharedData';
-import { noWebGpuAdapter } from '../helpers/webgpu';
-import { webGpuState } from '../../src/core/webgpuRung';
+import { noWebGpuAdapter, withScopeAnswer } from '../helpers/webgpu';
 
 type Run = { result: AnalysisResult; detail: AnalysisDetail };
 
@@ -74,29 +74,6 @@ describe('the device-reduced metric pass on webgpu agrees with analyze() on wasm
   });
 });
 
-/**
- * Runs `f` with the device's error scopes of `filter` answering `answer()` where the real scope
- * reports nothing: the real scopes are still pushed and popped.
- */
-async function withScopeAnswer<T>(filter: GPUErrorFilter, answer: () => GPUError | null, f: () => Promise<T>): Promise<T> {
-  const device = webGpuState()!.device;
-  const [push, pop] = [device.pushErrorScope.bind(device), device.popErrorScope.bind(device)];
-  const filters: string[] = [];
-  device.pushErrorScope = (scope) => {
-    filters.push(scope);
-    push(scope);
-  };
-  device.popErrorScope = async () => {
-    const ours = filters.pop() === filter;
-    return (await pop()) ?? (ours ? answer() : null);
-  };
-  try {
-    return await f();
-  } finally {
-    [device.pushErrorScope, device.popErrorScope] = [push, pop];
-  }
-}
-
 describe('out of GPU memory', () => {
   it('retries with smaller tiles, says which tiles failed, and still agrees with wasm', async (t) => {
     const skip = await noWebGpuAdapter();
@@ -126,6 +103,22 @@ describe('a kernel the GPU rejects', () => {
       withScopeAnswer('validation', rejected, () => analyzeOnDevice(randomCheckpoint(6, 16, Array.from({ length: 50 }, () => 1)))),
       /^Error: the GPU rejected a kernel of the analysis \(Binding size \(1\) is larger than the maximum \(injected by the test\)\)$/,
     );
+  });
+});
+
+describe('a kernel the GPU rejects in the view\'s projections', () => {
+  it('fails the snapshot in one line naming the step', async (t) => {
+    const skip = await noWebGpuAdapter();
+    if (skip) return t.skip(skip);
+    await initBackend('webgpu');
+    const checkpoint = generateSample({ pairs: 80, dim: 16, seed: 3 });
+    const { result, detail } = await analyzeOnDevice(checkpoint);
+    const rejected = () => ({ message: 'Invalid BindGroup (injected by the test)' }) as GPUError;
+    await assert.rejects(
+      withScopeAnswer('validation', rejected, () => buildSnapshot({ checkpoint, result, detail, seconds: 0 }, 'webgpu')),
+      /^Error: the GPU rejected a kernel in the PCA of the scatter \(Invalid BindGroup \(injected by the test\)\)$/,
+    );
+    assert.ok((await buildSnapshot({ checkpoint, result, detail, seconds: 0 }, 'webgpu')).snapshot.scatter, 'and builds without the injected error');
   });
 });
 
