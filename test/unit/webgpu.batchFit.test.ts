@@ -11,15 +11,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/core/backend';
 import { InputError } from '../../src/core/errors';
 import { generateSample } from '../../src/core/sample';
-import { createAdamState, disposeAdamState } from '../../src/core/train/adamw';
 import { checkBatchFits, footprintModel, headsFootprint } from '../../src/core/train/batchFit';
 import { parseConfig } from '../../src/core/train/config';
-import { createHeads, disposeHeads, normalizeRows } from '../../src/core/train/heads';
-import { drawLambdas, queueStep, type StepSettings } from '../../src/core/train/step';
+import { withScratchStep } from '../../src/core/train/scratchStep';
+import type { StepSettings } from '../../src/core/train/step';
 import { train } from '../../src/core/train/trainer';
 import { bindingLimit } from '../../src/core/webgpuRung';
 import { writeSafetensors } from '../../src/core/writers';
-import { mulberry32 } from '../../src/core/random';
 import { noWebGpuAdapter } from '../helpers/webgpu';
 
 const dims = { image: 48, text: 40, joint: 32 };
@@ -28,18 +26,13 @@ const dir = mkdtempSync(path.join(tmpdir(), 'el-batchfit-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** A real step at `b`: its peak bytes and its largest kernel output. */
-async function measured(b: number, d = dims): Promise<{ peakBytes: number; largestTensorBytes: number }> {
-  const heads = createHeads(d.image, d.text, d.joint, 7);
-  const adam = createAdamState([heads.image, heads.text]);
-  const x = tf.tidy(() => normalizeRows(tf.randomNormal([b, d.image])));
-  const y = tf.tidy(() => normalizeRows(tf.randomNormal([b, d.text])));
-  const before = tf.memory().numBytes;
-  const info = await tf.profile(async () => void (await queueStep(heads, adam, x, y, drawLambdas(mulberry32(2), 0.5, settings.weights), settings)));
-  tf.dispose([x, y]);
-  disposeHeads(heads);
-  disposeAdamState(adam);
-  const largest = Math.max(...info.kernels.flatMap((k) => k.outputShapes.map((s) => 4 * s.reduce((n: number, d) => n * (d ?? 1), 1))));
-  return { peakBytes: info.peakBytes - before, largestTensorBytes: largest };
+function measured(b: number, d = dims): Promise<{ peakBytes: number; largestTensorBytes: number }> {
+  return withScratchStep(b, d, settings, async (step) => {
+    const before = tf.memory().numBytes;
+    const info = await tf.profile(async () => void (await step()));
+    const largest = Math.max(...info.kernels.flatMap((k) => k.outputShapes.map((s) => 4 * s.reduce((n: number, d) => n * (d ?? 1), 1))));
+    return { peakBytes: info.peakBytes - before, largestTensorBytes: largest };
+  });
 }
 
 describe('batch check', () => {

@@ -5,11 +5,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { InputError } from '../errors';
-import { mulberry32 } from '../random';
 import { bindingLimit } from '../webgpuRung';
-import { createAdamState, disposeAdamState } from './adamw';
-import { createHeads, disposeHeads, normalizeRows } from './heads';
-import { drawLambdas, queueStep, type StepSettings } from './step';
+import { withScratchStep, type ScratchDims } from './scratchStep';
+import type { StepSettings } from './step';
 
 /** Probe steps run at these batches: three, to fit the quadratic a step's memory is in the batch. */
 const probeBatches = [128, 256, 384];
@@ -43,24 +41,16 @@ interface Probe {
 }
 
 /** One step at `b` on throwaway heads, under tf.profile. */
-async function probe(b: number, dims: { image: number; text: number; joint: number }, s: StepSettings): Promise<Probe> {
-  const heads = createHeads(dims.image, dims.text, dims.joint, 1);
-  const adam = createAdamState([heads.image, heads.text]);
-  const x = tf.tidy(() => normalizeRows(tf.randomNormal([b, dims.image], 0, 1, 'float32', 1)));
-  const y = tf.tidy(() => normalizeRows(tf.randomNormal([b, dims.text], 0, 1, 'float32', 2)));
-  try {
+function probe(b: number, dims: ScratchDims, s: StepSettings): Promise<Probe> {
+  return withScratchStep(b, dims, s, async (step) => {
     const before = tf.memory().numBytes;
-    const info = await tf.profile(async () => void (await queueStep(heads, adam, x, y, drawLambdas(mulberry32(1), s.beta, s.weights), s)));
+    const info = await tf.profile(async () => void (await step()));
     return {
       batch: b,
       held: info.kernels.map((k) => k.totalBytesSnapshot - before),
       shapes: info.kernels.flatMap((k) => k.outputShapes.map((shape) => shape.map((d) => d ?? 1))),
     };
-  } finally {
-    tf.dispose([x, y]);
-    disposeHeads(heads);
-    disposeAdamState(adam);
-  }
+  });
 }
 
 /**
@@ -72,7 +62,7 @@ async function probe(b: number, dims: { image: number; text: number; joint: numb
  * dimension of each kernel output is linear in the batch, so every tensor's size follows from two
  * probes.
  */
-export async function footprintModel(dims: { image: number; text: number; joint: number }, s: StepSettings): Promise<(batch: number) => StepFootprint> {
+export async function footprintModel(dims: ScratchDims, s: StepSettings): Promise<(batch: number) => StepFootprint> {
   const probes: Probe[] = [];
   for (const b of probeBatches) probes.push(await probe(b, dims, s));
   const [p, q, r] = probes;
@@ -90,7 +80,7 @@ export async function footprintModel(dims: { image: number; text: number; joint:
 }
 
 /** Bytes of the heads' tensors a step holds at once, whatever its batch. */
-export const headsFootprint = (dims: { image: number; text: number; joint: number }): number => headCopies * 4 * (dims.image + dims.text) * dims.joint;
+export const headsFootprint = (dims: ScratchDims): number => headCopies * 4 * (dims.image + dims.text) * dims.joint;
 
 const mib = (bytes: number) => `${Math.round(bytes / 2 ** 20).toLocaleString('en-US')} MiB`;
 
@@ -110,7 +100,7 @@ const advice = (fits: number, other: string) =>
   fits > 0 ? `use batchSize ${fits} or less${other}` : `no batch of 64 or more fits; use a smaller jointDim${other}`;
 
 /** Throws an InputError naming `source` when a step at `batch` would not fit the active backend. */
-export async function checkBatchFits(batch: number, dims: { image: number; text: number; joint: number }, s: StepSettings, source: string): Promise<void> {
+export async function checkBatchFits(batch: number, dims: ScratchDims, s: StepSettings, source: string): Promise<void> {
   if (batch < checkFrom.batch && Math.max(dims.image, dims.text, dims.joint) < checkFrom.dim) return;
   const backend = tf.getBackend();
   if (backend !== 'webgpu' && backend !== 'wasm') return;

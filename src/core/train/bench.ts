@@ -1,10 +1,8 @@
 /** Optimizer steps per second of the full m3-Mix loss (CLIP + all four mixup terms) on random unit features. */
 import * as tf from '@tensorflow/tfjs-core';
-import { mulberry32 } from '../random';
-import { createAdamState, disposeAdamState } from './adamw';
-import { createHeads, disposeHeads, normalizeRows } from './heads';
 import { fusedKeyPrefix } from './fusedKernels';
-import { drawLambdas, queueStep, type StepSettings } from './step';
+import { withScratchStep } from './scratchStep';
+import type { StepSettings } from './step';
 
 export interface TrainBenchOptions {
   batchSize: number;
@@ -26,24 +24,13 @@ export function trainStepFlops(b: number, d: number): number {
   return 2 * (2 * 2 * b * d * d) + 6 * (3 * 2 * b * b * d);
 }
 
-/** The benchmark's heads, optimizer, batch and loss settings, disposed after `use`. */
+/** The benchmark's loss: CLIP and all four mixup terms. */
+const benchSettings: StepSettings = { tau: 0.01, tauM: 0.07, beta: 0.5, weights: { m2mix: 0.1, vmix: 0.05, lmix: 0.05, vlmix: 0.05 }, lr: 1e-4, weightDecay: 0.2 };
+
+/** The benchmark's step at its options' batch and dimension (heads D x D), disposed after `use`. */
 async function withBenchStep<T>(opts: Partial<TrainBenchOptions>, use: (step: () => Promise<unknown>, o: TrainBenchOptions) => Promise<T>): Promise<T> {
   const o = { batchSize: 128, dim: 512, steps: 20, overlap: true, ...opts };
-  const { batchSize: b, dim: d } = o;
-  const heads = createHeads(d, d, d, 1);
-  const adam = createAdamState([heads.image, heads.text]);
-  const x = tf.tidy(() => normalizeRows(tf.randomNormal([b, d], 0, 1, 'float32', 1)));
-  const y = tf.tidy(() => normalizeRows(tf.randomNormal([b, d], 0, 1, 'float32', 2)));
-  const rng = mulberry32(3);
-  const settings: StepSettings = { tau: 0.01, tauM: 0.07, beta: 0.5, weights: { m2mix: 0.1, vmix: 0.05, lmix: 0.05, vlmix: 0.05 }, lr: 1e-4, weightDecay: 0.2 };
-  try {
-    return await use(() => queueStep(heads, adam, x, y, drawLambdas(rng, settings.beta, settings.weights), settings), o);
-  } finally {
-    x.dispose();
-    y.dispose();
-    disposeHeads(heads);
-    disposeAdamState(adam);
-  }
+  return withScratchStep(o.batchSize, { image: o.dim, text: o.dim, joint: o.dim }, benchSettings, (step) => use(step, o));
 }
 
 /**
