@@ -55,9 +55,14 @@ export function webGpuState(): WebGpuState | undefined {
   return state;
 }
 
+/** The webgpu rung's state while webgpu is the active backend. */
+export function activeWebGpu(): WebGpuState | undefined {
+  return tf.getBackend() === 'webgpu' ? state : undefined;
+}
+
 /** A job's one line for a lost device, or undefined while the device is not known to be lost. */
 export function deviceLostError(job: string): DeviceLostError | undefined {
-  const reason = tf.getBackend() === 'webgpu' ? state?.lostReason : undefined;
+  const reason = activeWebGpu()?.lostReason;
   return reason ? new DeviceLostError(`the GPU device was lost (${reason}); rerun the ${job}: the next backend of the ladder will be used`) : undefined;
 }
 
@@ -66,7 +71,7 @@ const lossReportMs = 200;
 
 /** deviceLostError for a job that just failed on webgpu, once Dawn has had time to report a loss. */
 export async function afterDeviceLoss(job: string): Promise<DeviceLostError | undefined> {
-  const gpu = tf.getBackend() === 'webgpu' ? state : undefined;
+  const gpu = activeWebGpu();
   if (gpu && !gpu.lostReason) await Promise.race([gpu.device.lost, new Promise((resolve) => setTimeout(resolve, lossReportMs))]);
   return deviceLostError(job);
 }
@@ -77,8 +82,13 @@ export interface DeviceError {
   message: string;
 }
 
+/** One line for a device error: "the GPU ran out of memory<where> (…)" or "the GPU rejected a kernel<where> (…)". */
+export function deviceErrorLine(e: DeviceError, where: string): string {
+  return `the GPU ${e.kind === 'out of memory' ? 'ran out of memory' : 'rejected a kernel'}${where} (${e.message})`;
+}
+
 /** Opens out-of-memory and validation scopes on `device`; the function returned closes them. */
-function openScopes(device: GPUDeviceLike): () => Promise<DeviceError | undefined> {
+export function openDeviceErrorScopes(device: GPUDeviceLike): () => Promise<DeviceError | undefined> {
   device.pushErrorScope('out-of-memory');
   device.pushErrorScope('validation');
   return () => {
@@ -97,9 +107,9 @@ function openScopes(device: GPUDeviceLike): () => Promise<DeviceError | undefine
  * word: the kernels that read a failed or over-limit buffer get zeros.
  */
 export function withDeviceErrors<T>(queue: () => T): { value: T; error: Promise<DeviceError | undefined> } {
-  const gpu = tf.getBackend() === 'webgpu' ? state : undefined;
+  const gpu = activeWebGpu();
   if (!gpu) return { value: queue(), error: Promise.resolve(undefined) };
-  const close = openScopes(gpu.device);
+  const close = openDeviceErrorScopes(gpu.device);
   let value: T;
   try {
     value = queue();
@@ -116,9 +126,9 @@ export function withDeviceErrors<T>(queue: () => T): { value: T; error: Promise<
  * worker runs one job at a time): a device error fails `what` in one line.
  */
 export async function guardDevice<T>(what: string, run: () => Promise<T>): Promise<T> {
-  const gpu = tf.getBackend() === 'webgpu' ? state : undefined;
+  const gpu = activeWebGpu();
   if (!gpu) return run();
-  const close = openScopes(gpu.device);
+  const close = openDeviceErrorScopes(gpu.device);
   let value: T;
   try {
     value = await run();
@@ -127,13 +137,13 @@ export async function guardDevice<T>(what: string, run: () => Promise<T>): Promi
     throw err;
   }
   const error = await close();
-  if (error) throw new Error(`the GPU ${error.kind === 'out of memory' ? 'ran out of memory' : 'rejected a kernel'} in the ${what} (${error.message})`);
+  if (error) throw new Error(deviceErrorLine(error, ` in the ${what}`));
   return value;
 }
 
 /** The largest binding, in bytes, the active backend takes: the webgpu adapter's, or unbounded. */
 export function bindingLimit(): number {
-  const gpu = tf.getBackend() === 'webgpu' ? state : undefined;
+  const gpu = activeWebGpu();
   return gpu ? Math.min(gpu.maxBufferSize, gpu.maxStorageBufferBindingSize) : Number.MAX_SAFE_INTEGER;
 }
 

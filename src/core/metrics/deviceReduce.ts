@@ -17,7 +17,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { throwIfCancelled } from '../cancel';
 import { CancelledError, InputError } from '../errors';
 import type { Checkpoint } from '../checkpoint';
-import { afterDeviceLoss, bindingLimit, deviceLostError, webGpuState } from '../webgpuRung';
+import { activeWebGpu, afterDeviceLoss, bindingLimit, deviceErrorLine, deviceLostError, openDeviceErrorScopes } from '../webgpuRung';
 import { describeFiles, resolveOptions } from './analyze';
 import { normalizeRows } from './normalize';
 import { pairingOf } from './pairing';
@@ -330,11 +330,9 @@ async function runOnce(
     yp.set(y.data.subarray(perm[k] * dim, (perm[k] + 1) * dim), k * dim);
     ownerP[k] = owner[perm[k]];
   }
-  const gpu = tf.getBackend() === 'webgpu' ? webGpuState() : undefined;
-  gpu?.device.pushErrorScope('out-of-memory');
-  // A kernel the device rejects reads zeros without a word: the pass must fail instead.
-  gpu?.device.pushErrorScope('validation');
-  let scopeOpen = Boolean(gpu);
+  const gpu = activeWebGpu();
+  // Out of memory retries with smaller tiles; a kernel the device rejects reads zeros without a word.
+  let closeScopes = gpu && openDeviceErrorScopes(gpu.device);
   const images = upload(x.data, ni, dim, Int32Array.from({ length: ni }, (_, i) => i), tile.cols);
   const texts = upload(yp, nt, dim, ownerP, tile.cols);
   try {
@@ -358,17 +356,16 @@ async function runOnce(
       check,
     );
     const gap = await modalityGap(images, texts);
-    if (gpu) {
-      scopeOpen = false;
-      const rejected = gpu.device.popErrorScope();
-      const oom = await gpu.device.popErrorScope();
-      if (oom) throw new DeviceOutOfMemoryError(oom.message);
-      const invalid = await rejected;
-      if (invalid) throw new Error(`the GPU rejected a kernel of the analysis (${invalid.message.split('\n')[0]})`);
+    if (closeScopes) {
+      const close = closeScopes;
+      closeScopes = undefined;
+      const error = await close();
+      if (error?.kind === 'out of memory') throw new DeviceOutOfMemoryError(error.message);
+      if (error) throw new Error(deviceErrorLine(error, ' of the analysis'));
     }
     return summarize(totals(ckpt, pairing, x, y, i2t, unpermute(t2i, perm), gap), o);
   } finally {
-    if (scopeOpen) for (let i = 0; i < 2; i++) gpu?.device.popErrorScope().catch(() => undefined);
+    closeScopes?.().catch(() => undefined);
     disposeSide(images);
     disposeSide(texts);
   }

@@ -1,7 +1,7 @@
 /** One optimizer step: heads forward, the chosen loss and its gradient, then AdamW. */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '../random';
-import { withDeviceErrors } from '../webgpuRung';
+import { deviceErrorLine, withDeviceErrors } from '../webgpuRung';
 import { adamwStep, type AdamState } from './adamw';
 import { sampleBeta } from './betaSample';
 import { headPass, type Heads } from './heads';
@@ -56,8 +56,7 @@ export function queueStep(heads: Heads, adam: AdamState, x: tf.Tensor2D, y: tf.T
   const read = queued.values.data();
   return Promise.all([read, error])
     .then(([values, deviceError]) => {
-      if (deviceError?.kind === 'out of memory') throw new Error(`the GPU ran out of memory (${deviceError.message}); use a smaller batchSize`);
-      if (deviceError) throw new Error(`the GPU rejected a kernel (${deviceError.message})`);
+      if (deviceError) throw new Error(deviceErrorLine(deviceError, '') + (deviceError.kind === 'out of memory' ? '; use a smaller batchSize' : ''));
       const components: Partial<Record<LossTerm, number>> = {};
       queued.terms.forEach((t, i) => (components[t] = values[i + 1]));
       return { loss: values[0], components, lambda, updated: values[values.length - 1] === 1 };
