@@ -121,8 +121,7 @@ export class WorkerClient extends Disposable {
     if (reply.type === 'error') {
       if (reply.deviceLost) this.deviceLost.fire();
       p.reject(new WorkerJobError(reply.message, reply.needsPartner === true));
-    }
-    else if (reply.type === 'cancelled') p.reject(new CancelledError());
+    } else if (reply.type === 'cancelled') p.reject(new CancelledError());
     else p.resolve(reply);
   }
 
