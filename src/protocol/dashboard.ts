@@ -2,7 +2,7 @@
  * Messages between the extension host and the training dashboard webview. The host sends the whole
  * run as one snapshot each time (never deltas), at most a few times a second.
  */
-import type { LossTerm } from '../core/train/losses';
+import type { LossTerm } from '../core/train/termPlan';
 import type { ChartInfo, HostToViewExport, ViewToHostExport } from './export';
 
 /** The view's charts, in page order. */

@@ -13,7 +13,8 @@ import { adamwStep, createAdamState } from '../../src/core/train/adamw';
 import { fusedGeodesicMix, fusedSoftmaxCrossEntropy } from '../../src/core/train/fusedKernels';
 import { geodesicMix } from '../../src/core/train/mixup';
 import { opsSoftmaxCrossEntropy } from '../../src/core/train/softmaxCrossEntropy';
-import { clipLoss, lmixLoss, m2mixLoss, m3mixLoss, vlmixLoss, vmixLoss, type LossGrad } from '../../src/core/train/losses';
+import { clipLoss, lmixLoss, m2mixLoss, m3mixLoss, vlmixLoss, vmixLoss } from '../../src/core/train/losses';
+import type { LossGrad, M3MixLoss } from '../../src/core/train/termPlan';
 import { noWebGpuAdapter } from '../helpers/webgpu';
 
 /** b unit rows of dim d; with `special`, row 0 equals the partner's row 0 and row 1 is its opposite. */
@@ -38,22 +39,18 @@ const y = rows(b, d, 2);
 const x = rows(b, d, 1, y);
 
 type Result = { loss: number; dx: Float32Array; dy: Float32Array; components?: Record<string, number> };
+type Loss = LossGrad & Partial<Pick<M3MixLoss, 'values' | 'terms'>>;
 
 /** Runs `f` on `backend` and reads everything back (awaited: webgpu in Node has no dataSync). */
-async function on(backend: 'wasm' | 'webgpu', f: (x: tf.Tensor2D, y: tf.Tensor2D) => LossGrad & { components?: Record<string, tf.Scalar> }): Promise<Result> {
+async function on(backend: 'wasm' | 'webgpu', f: (x: tf.Tensor2D, y: tf.Tensor2D) => Loss): Promise<Result> {
   await initBackend(backend);
-  const r = tf.tidy(() => f(tf.tensor2d(x, [b, d]), tf.tensor2d(y, [b, d])) as unknown as tf.TensorContainerObject) as unknown as ReturnType<typeof f>;
+  const r = tf.tidy(() => f(tf.tensor2d(x, [b, d]), tf.tensor2d(y, [b, d])) as unknown as tf.TensorContainerObject) as unknown as Loss;
   try {
-    const names = Object.keys(r.components ?? {});
-    const values = await Promise.all(names.map((k) => r.components![k].data()));
-    return {
-      loss: (await r.loss.data())[0],
-      dx: (await r.dx.data()) as Float32Array,
-      dy: (await r.dy.data()) as Float32Array,
-      components: r.components && Object.fromEntries(names.map((k, i) => [k, values[i][0]])),
-    };
+    const [loss, dx, dy, values] = await Promise.all([r.loss, r.dx, r.dy, r.values ?? r.loss].map((t) => t.data() as Promise<Float32Array>));
+    if (r.values) assert.equal(values[0], loss[0], 'values[0] is the loss');
+    return { loss: loss[0], dx, dy, components: r.terms && Object.fromEntries(r.terms.map((k, i) => [k, values[i + 1]])) };
   } finally {
-    tf.dispose([r.loss, r.dx, r.dy, ...Object.values(r.components ?? {})]);
+    tf.dispose([r.loss, r.dx, r.dy, ...(r.values ? [r.values] : [])]);
   }
 }
 
@@ -70,7 +67,7 @@ describe('fused WebGPU training kernels agree with the op-by-op versions on wasm
     if (skip) console.log(`# ${skip}`);
   });
 
-  const cases: [string, (x: tf.Tensor2D, y: tf.Tensor2D) => LossGrad & { components?: Record<string, tf.Scalar> }][] = [
+  const cases: [string, (x: tf.Tensor2D, y: tf.Tensor2D) => Loss][] = [
     ['CLIP', (a, c) => clipLoss(a, c, 0.05)],
     ['m2-Mix', (a, c) => m2mixLoss(a, c, 0.3, 0.07)],
     ['V-Mix', (a, c) => vmixLoss(a, c, 0.6, 0.05)],

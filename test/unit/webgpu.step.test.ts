@@ -10,6 +10,7 @@ import { initBackend } from '../../src/core/backend';
 import { gaussian, mulberry32 } from '../../src/core/random';
 import { createAdamState, disposeAdamState, type AdamState } from '../../src/core/train/adamw';
 import { createHeads, disposeHeads, normalizeRows, type Heads } from '../../src/core/train/heads';
+import { profileTrainStep } from '../../src/core/train/bench';
 import { drawLambdas, queueStep, type StepResult, type StepSettings } from '../../src/core/train/step';
 import { bindingLimit } from '../../src/core/webgpuRung';
 import { noWebGpuAdapter } from '../helpers/webgpu';
@@ -102,5 +103,20 @@ describe('queueStep on webgpu, past the binding limit', () => {
       disposeHeads(heads);
       disposeAdamState(adam);
     }
+  });
+});
+
+describe('queueStep on webgpu, dispatches', () => {
+  // On a GPU a step costs about a dispatch's overhead per kernel whatever its size, so the count is
+  // the step's speed: this holds the fused form to its budget (122 before fusedTerms and fusedRows).
+  it('an m3-Mix step runs at most 50 kernels, none of them per term or per row block', async (t) => {
+    const skip = await noWebGpuAdapter();
+    if (skip) return t.skip(skip);
+    await initBackend('webgpu');
+    const { dispatches } = await profileTrainStep({ batchSize: 16, dim: 8 });
+    const total = [...dispatches.values()].reduce((s, n) => s + n, 0);
+    assert.ok(total <= 50, `${total} dispatches: ${[...dispatches].map(([k, n]) => `${k} ${n}`).join(', ')}`);
+    for (const program of ['ReverseProgram', 'AddNPackedProgram', 'OneHotProgram']) assert.equal(dispatches.get(program), undefined, program);
+    assert.ok((dispatches.get('SliceProgram') ?? 0) <= 2, 'slices');
   });
 });

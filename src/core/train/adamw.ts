@@ -4,7 +4,8 @@
  * defaults, which the m2-Mix reference scripts use.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { fusedAdamw, useFusedKernels } from './fusedKernels';
+import { fusedAdamw } from './fusedKernels';
+import { useFusedKernels } from './webgpuKernel';
 
 export const adamBeta1 = 0.9;
 export const adamBeta2 = 0.999;

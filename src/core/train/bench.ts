@@ -1,6 +1,6 @@
 /** Optimizer steps per second of the full m3-Mix loss (CLIP + all four mixup terms) on random unit features. */
 import * as tf from '@tensorflow/tfjs-core';
-import { fusedKeyPrefix } from './fusedKernels';
+import { fusedKeyPrefix } from './webgpuKernel';
 import { withScratchStep } from './scratchStep';
 import type { StepSettings } from './step';
 

@@ -7,7 +7,7 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import schema from '../../../schemas/m2mix.schema.json';
 import { InputError } from '../errors';
-import type { MixTerm } from './losses';
+import type { MixTerm } from './termPlan';
 
 export type LossKind = 'clip' | 'm2mix' | 'm3mix';
 export type BestMetric = 'mean_R@1' | 'i2t.R@1' | 't2i.R@1' | 'i2t.R@5' | 't2i.R@5' | 'alignment' | 'uniformity' | 'ece';

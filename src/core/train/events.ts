@@ -1,6 +1,6 @@
 /** What a run reports as it goes (run.jsonl lines and onEvent callbacks) and when it ends. */
 import type { AnalysisResult } from '../metrics/types';
-import type { LossTerm, MixTerm } from './losses';
+import type { LossTerm, MixTerm } from './termPlan';
 
 /**
  * One optimizer step; `loss` is the one computed before this step's update. Steps count from 1. A

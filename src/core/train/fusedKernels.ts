@@ -2,70 +2,19 @@
  * WebGPU kernels for the training step, each doing the work of 5 to 30 TensorFlow.js ops. On a GPU
  * a step is bound by dispatches, not arithmetic (an H100 ran 665 kernels a step at ~30 GFLOP/s), so
  * the softmax cross-entropies, the geodesic mixes and AdamW run as a handful of kernels each. The
- * math is that of the op-by-op versions in losses.ts, mixup.ts and adamw.ts, which wasm and cpu use
- * and the tests compare these with.
+ * math is that of the op-by-op versions in softmaxCrossEntropy.ts, mixup.ts and adamw.ts, which the
+ * other backends use and the tests compare these with.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { clampEps, linearBelow } from './mixup';
-
-/** The shape of a tfjs-backend-webgpu program (webgpu_program.ts), which runWebGPUProgram compiles once per key. */
-interface Program {
-  variableNames: string[];
-  outputShape: number[];
-  shaderKey: string;
-  dispatchLayout: { x: number[] };
-  dispatch: [number, number, number];
-  workgroupSize: [number, number, number];
-  uniforms: string;
-  size: boolean;
-  getUserCode(): string;
-}
-
-interface WebGpuBackend {
-  runWebGPUProgram(program: Program, inputs: tf.TensorInfo[], dtype: 'float32', uniforms: { type: 'float32' | 'int32'; data: number[] }[]): tf.TensorInfo;
-}
-
-/** The fused kernels run where the active backend is webgpu. */
-export const useFusedKernels = (): boolean => tf.getBackend() === 'webgpu';
-
-/** The start of these kernels' shader keys, by which the benchmark tells them from tfjs's. */
-export const fusedKeyPrefix = 'embeddingLens_';
-
-const workgroupSize = 64;
-const inputNames = ['A', 'B', 'C', 'D', 'E', 'F'];
+import { inputNames, runKernel } from './webgpuKernel';
 
 /**
- * Runs `body`, the body of `main(index)`, for index in 0 .. threads - 1 over float32 inputs A, B,
- * ... (flat arrays), writing with setOutputAtIndex into a tensor of `outputShape`. `uniforms` are
- * int32 (name: [value]) or float32 (name: value), read in WGSL as uniforms.NAME.
+ * Per matrix p and row i (columns: `rows` false) of a P x n x n stack of logits S (the input times
+ * `logitScale`): the log-sum-exp and that less sum_j S T with targets T = alpha_p I + beta_p J.
+ * Out: P x n x 2.
  */
-function runKernel(key: string, body: string, inputs: tf.Tensor[], outputShape: number[], threads: number, uniforms: Record<string, number | [number]> = {}): tf.Tensor {
-  const entries = Object.entries({ threads: [threads] as [number], ...uniforms });
-  const program: Program = {
-    variableNames: inputNames.slice(0, inputs.length),
-    outputShape,
-    shaderKey: `${fusedKeyPrefix}${key}`,
-    dispatchLayout: { x: outputShape.map((_, i) => i) },
-    dispatch: [Math.ceil(threads / workgroupSize), 1, 1],
-    workgroupSize: [workgroupSize, 1, 1],
-    uniforms: entries.map(([name, v]) => `${name} : ${Array.isArray(v) ? 'i32' : 'f32'},`).join(' '),
-    size: false,
-    getUserCode: () => `
-      fn main(index : i32) {
-        if (index >= uniforms.threads) { return; }
-        ${body}
-      }`,
-  };
-  const data = entries.map(([, v]) => (Array.isArray(v) ? { type: 'int32' as const, data: v } : { type: 'float32' as const, data: [v] }));
-  const info = (tf.backend() as unknown as WebGpuBackend).runWebGPUProgram(program, inputs, 'float32', data);
-  return tf.engine().makeTensorFromTensorInfo(info);
-}
-
-/**
- * Per matrix p and row i (columns: `rows` false) of a P x n x n stack of logits S: the log-sum-exp
- * and that less sum_j S T with targets T = alpha_p I + beta_p J. Out: P x n x 2.
- */
-function softmaxStats(logits: tf.Tensor3D, alpha: tf.Tensor1D, beta: tf.Tensor1D, rows: boolean): tf.Tensor3D {
+function softmaxStats(logits: tf.Tensor3D, alpha: tf.Tensor1D, beta: tf.Tensor1D, rows: boolean, logitScale: number): tf.Tensor3D {
   const [p, n] = logits.shape;
   // Element k of line i: S[i][k] along rows, S[k][i] along columns.
   const at = rows ? 'base + i * n + k' : 'base + k * n + i';
@@ -75,21 +24,23 @@ function softmaxStats(logits: tf.Tensor3D, alpha: tf.Tensor1D, beta: tf.Tensor1D
     let p = index / n;
     let i = index - p * n;
     let base = p * n * n;
+    let scale = uniforms.logitScale;
     var top = -3.402823e38;
-    for (var k = 0; k < n; k++) { top = max(top, A[${at}]); }
+    for (var k = 0; k < n; k++) { top = max(top, A[${at}] * scale); }
     var sum = 0.0;
-    for (var k = 0; k < n; k++) { sum += exp(A[${at}] - top); }
+    for (var k = 0; k < n; k++) { sum += exp(A[${at}] * scale - top); }
     let lse = log(sum) + top;
-    let st = B[p] * A[base + i * n + i] + C[p] * A[${mirror}];
+    let st = (B[p] * A[base + i * n + i] + C[p] * A[${mirror}]) * scale;
     setOutputAtIndex(2 * index, lse);
     setOutputAtIndex(2 * index + 1, lse - st);`;
-  return runKernel(`softmaxStats_${rows ? 'rows' : 'cols'}`, body, [logits, alpha, beta], [p, n, 2], p * n, { n: [n] }) as tf.Tensor3D;
+  return runKernel(`softmaxStats_${rows ? 'rows' : 'cols'}`, body, [logits, alpha, beta], [p, n, 2], p * n, { n: [n], logitScale }) as tf.Tensor3D;
 }
 
 /**
  * Cross-entropy of each of P stacked n x n logit matrices against T = alpha I + beta J, over rows,
  * and with `symmetric` also over columns (averaged): the losses, and dS = scale_p (softmax - T)
- * (rows and columns summed when symmetric), the gradient the caller's products take on.
+ * (rows and columns summed when symmetric), the gradient the caller's products take on. The logits
+ * are the input times `logitScale` (1 / tau: the products themselves can be passed, saving a kernel).
  */
 export function fusedSoftmaxCrossEntropy(
   logits: tf.Tensor3D,
@@ -97,12 +48,13 @@ export function fusedSoftmaxCrossEntropy(
   beta: number[],
   scale: number[],
   symmetric: boolean,
+  logitScale = 1,
 ): { losses: tf.Tensor1D; dS: tf.Tensor3D } {
   const [p, n] = logits.shape;
   const [a, b, s] = [alpha, beta, scale].map((v) => tf.tensor1d(v));
-  const rowStats = softmaxStats(logits, a, b, true);
+  const rowStats = softmaxStats(logits, a, b, true, logitScale);
   const grad = (key: string, names: [string, string, string], softmax: string, inputs: tf.Tensor[]) =>
-    runKernel(`softmaxGrad_${key}`, softmaxGrad(...names, softmax), inputs, [p, n, n], p * n * n, { n: [n] }) as tf.Tensor3D;
+    runKernel(`softmaxGrad_${key}`, softmaxGrad(...names, softmax), inputs, [p, n, n], p * n * n, { n: [n], logitScale }) as tf.Tensor3D;
   const loss = (key: string, perRow: string, divisor: string, inputs: tf.Tensor[]) =>
     runKernel(
       `softmaxLoss_${key}`,
@@ -122,7 +74,7 @@ export function fusedSoftmaxCrossEntropy(
       dS: grad('rows', ['C', 'D', 'E'], 'exp(s - B[2 * (p * n + i)]) - t', [logits, rowStats, a, b, s]),
     };
   }
-  const colStats = softmaxStats(logits, a, b, false);
+  const colStats = softmaxStats(logits, a, b, false, logitScale);
   return {
     losses: loss('symmetric', 'A[2 * (index * n + i) + 1] + B[2 * (index * n + i) + 1]', '2 * n', [rowStats, colStats]),
     dS: grad('symmetric', ['D', 'E', 'F'], 'exp(s - B[2 * (p * n + i)]) + exp(s - C[2 * (p * n + j)]) - 2.0 * t', [logits, rowStats, colStats, a, b, s]),
@@ -143,7 +95,7 @@ function softmaxGrad(alpha: string, beta: string, scale: string, softmax: string
     var t = 0.0;
     if (j == i) { t += ${alpha}[p]; }
     if (j == n - 1 - i) { t += ${beta}[p]; }
-    let s = A[index];
+    let s = A[index] * uniforms.logitScale;
     setOutputAtIndex(index, (${softmax}) * ${scale}[p]);`;
 }
 

@@ -5,7 +5,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { gaussian, mulberry32 } from '../random';
+import { fusedNormalizeBackward, fusedNormalizeRows } from './fusedRows';
 import { matMulAT } from './matmul';
+import { useFusedKernels } from './webgpuKernel';
 
 export interface Heads {
   image: tf.Variable<tf.Rank.R2>;
@@ -55,7 +57,11 @@ export interface HeadPass {
 
 /** The head on unit rows x; call inside tf.tidy (`backward` uses the forward's tensors). */
 export function headPass(x: tf.Tensor2D, w: tf.Tensor2D): HeadPass {
-  const p = tf.matMul(x, w);
+  const p = tf.matMul(x, w) as tf.Tensor2D;
+  if (useFusedKernels()) {
+    const z = fusedNormalizeRows(p);
+    return { z, backward: (dz) => matMulAT(x, fusedNormalizeBackward(dz, z, p)) };
+  }
   const norm = tf.norm(p, 'euclidean', 1, true);
   const z = tf.div(p, norm) as tf.Tensor2D;
   return {

@@ -4,30 +4,22 @@
  * are batches of B L2-normalised rows, x (images) and y (texts), paired by row. Call inside
  * tf.tidy: the results are ordinary tensors of the caller's scope.
  *
- * All the terms of a step run as one computation: every geodesic mix as one batch of rows, and the
- * symmetric cross-entropies of CLIP, V-, L- and VL-Mix on one stack of logits, because on a GPU each
- * kernel costs a dispatch whatever its size (an m3-Mix step ran 665 kernels term by term, 249 so, and
- * 124 with webgpu's fused kernels). Each term alone is the same code with the others left out.
+ * All the terms of a step run as one computation (termPlan.ts): every geodesic mix as one batch of
+ * rows, and the symmetric cross-entropies of CLIP, V-, L- and VL-Mix on one stack of logits. Here op
+ * by op; on webgpu, where each kernel costs a dispatch whatever its size, as fused kernels
+ * (fusedTerms.ts: an m3-Mix step ran 665 kernels term by term, 122 with the first fused kernels,
+ * 49 so). Each term alone is the same code with the others left out.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { fusedGeodesicMix, useFusedKernels } from './fusedKernels';
+import { fusedTerms } from './fusedTerms';
 import { matMulAT, matMulBT } from './matmul';
 import { geodesicMix } from './mixup';
 import { reverseRows, splitRows } from './rows';
-import { identity, softmaxCrossEntropy } from './softmaxCrossEntropy';
+import { identity, opsSoftmaxCrossEntropy } from './softmaxCrossEntropy';
+import { planned, planTerms, type LossGrad, type LossTerm, type M3MixLoss, type MixTerm, type Operand, type Rows, type TermPlan, type TermsOptions } from './termPlan';
+import { useFusedKernels } from './webgpuKernel';
 
-export type MixTerm = 'm2mix' | 'vmix' | 'lmix' | 'vlmix';
-export type LossTerm = 'clip' | MixTerm;
-export const mixTerms: readonly MixTerm[] = ['m2mix', 'vmix', 'lmix', 'vlmix'];
-const lossTerms: readonly LossTerm[] = ['clip', ...mixTerms];
-
-export interface LossGrad {
-  loss: tf.Scalar;
-  dx: tf.Tensor2D;
-  dy: tf.Tensor2D;
-}
-
-/** (CE(S, T) + CE(S^T, T^T)) / 2 of S = a b^T / tau against T = alpha I + beta J, weighted in the gradients. */
+/** A pair term of the plan (see TermPlan) on its tensors. */
 interface PairTerm {
   a: tf.Tensor2D;
   b: tf.Tensor2D;
@@ -46,7 +38,7 @@ function pairTerms(terms: PairTerm[], tau: number): { losses: tf.Tensor1D; da: t
   return tf.tidy(() => {
     const b = terms[0].a.shape[0];
     const logits = tf.tidy(() => tf.div(tf.stack(terms.map((t) => matMulBT(t.a, t.b))), tau) as tf.Tensor3D);
-    const { losses, dS } = softmaxCrossEntropy(
+    const { losses, dS } = opsSoftmaxCrossEntropy(
       logits,
       terms.map((t) => t.alpha),
       terms.map((t) => t.beta),
@@ -83,7 +75,7 @@ function m2mixTerm(x: tf.Tensor2D, y: tf.Tensor2D, n: tf.Tensor2D, tauM: number,
       return tf.div(tf.add(tf.mul(tf.reshape(matMulBT(q, n), [2, b, b]), offDiagonal), diagonal), tauM) as tf.Tensor3D;
     });
     const scale = weight / (b * tauM);
-    const { losses, dS: dLogits } = softmaxCrossEntropy(logits, [1, 1], [0, 0], [scale, scale], false);
+    const { losses, dS: dLogits } = opsSoftmaxCrossEntropy(logits, [1, 1], [0, 0], [scale, scale], false);
     logits.dispose();
     const dQN = tf.tidy(() => tf.reshape(tf.mul(dLogits, offDiagonal), [2 * b, b]) as tf.Tensor2D);
     const dPositive = tf.tidy(() => tf.reshape(tf.sum(tf.mul(dLogits, eye), [0, 2]), [b, 1]));
@@ -98,92 +90,60 @@ function m2mixTerm(x: tf.Tensor2D, y: tf.Tensor2D, n: tf.Tensor2D, tauM: number,
   });
 }
 
-interface TermsOptions {
-  tau: number;
-  tauM: number;
-  /** Weight of each term; a term with weight 0 (or none) is not computed. */
-  weights: Partial<Record<LossTerm, number>>;
-  /** The lambda each weighted mixup term drew. */
-  lambdas: Partial<Record<MixTerm, number>>;
-}
-
-export interface M3MixLoss extends LossGrad {
-  /** Unweighted value of each term that was computed. */
-  components: Partial<Record<LossTerm, tf.Scalar>>;
-}
-
-/** Where a mix's or a pair term's gradient goes: into x, into y, or into a mix (then through its backward). */
-type Sink = 'x' | 'y' | 'rx' | 'ry' | number;
-
-/** The weighted sum of the chosen terms, with its gradients and each term's own value. */
-function terms(x: tf.Tensor2D, y: tf.Tensor2D, o: TermsOptions): M3MixLoss {
+/**
+ * The plan op by op, for every backend but webgpu (fusedTerms.ts): one tensor a mix, a term and a
+ * gradient, which wasm runs as fast as a fused form and tfjs-node runs natively.
+ */
+function opsTerms(x: tf.Tensor2D, y: tf.Tensor2D, plan: TermPlan): M3MixLoss {
   const b = x.shape[0];
-  const weight = (t: LossTerm) => o.weights[t] ?? 0;
-  const lambda = (t: MixTerm) => {
-    const l = o.lambdas[t];
-    if (l === undefined) throw new Error(`m3mixLoss: no lambda drawn for ${t}`);
-    return l;
-  };
   // Each addN is a kernel, so a single term is passed on as it is.
   const sum = <T extends tf.Tensor>(ts: T[]): T => (ts.length === 1 ? ts[0] : (tf.addN(ts) as T));
-  const grads: Record<'x' | 'y' | 'rx' | 'ry', tf.Tensor2D[]> = { x: [], y: [], rx: [], ry: [] };
-  const input = { x, y, rx: undefined as tf.Tensor2D | undefined, ry: undefined as tf.Tensor2D | undefined };
-  const tensorOf = (s: 'x' | 'y' | 'rx' | 'ry') => (input[s] ??= reverseRows(s === 'rx' ? x : y));
-
-  // Every geodesic mix of the step, as one batch: x~_i = m_lambda(a_i, b_i) with each mix's lambda.
-  const mixes: { a: 'x' | 'y'; b: 'y' | 'rx' | 'ry'; lambda: number; grads: tf.Tensor2D[] }[] = [];
-  const mix = (a: 'x' | 'y', bs: 'y' | 'rx' | 'ry', l: number) => mixes.push({ a, b: bs, lambda: l, grads: [] }) - 1;
-  const m2 = weight('m2mix') ? mix('x', 'y', lambda('m2mix')) : -1;
-  const v = weight('vmix') ? mix('x', 'rx', lambda('vmix')) : -1;
-  const l = weight('lmix') ? mix('y', 'ry', lambda('lmix')) : -1;
-  const vl = weight('vlmix') ? [mix('x', 'rx', lambda('vlmix')), mix('y', 'ry', lambda('vlmix'))] : [];
-  const lambdas = Float32Array.from(mixes.flatMap((m) => Array<number>(b).fill(m.lambda)));
-  const mixAll = (a: tf.Tensor2D, bs: tf.Tensor2D) =>
-    useFusedKernels() ? fusedGeodesicMix(a, bs, tf.tensor1d(lambdas)) : geodesicMix(a, bs, tf.tensor2d(lambdas, [lambdas.length, 1]));
-  const batch = mixes.length > 0 ? mixAll(tf.concat(mixes.map((m) => tensorOf(m.a))), tf.concat(mixes.map((m) => tensorOf(m.b)))) : undefined;
-  const mixed = batch ? splitRows(batch.mixed, mixes.length) : [];
-  const send = (s: Sink, g: tf.Tensor2D) => (typeof s === 'number' ? mixes[s].grads : grads[s]).push(g);
+  const grads: Record<Rows, tf.Tensor2D[]> = { x: [], y: [], rx: [], ry: [] };
+  const mixGrads = plan.mixes.map((): tf.Tensor2D[] => []);
+  const input: Record<Rows, tf.Tensor2D | undefined> = { x, y, rx: undefined, ry: undefined };
+  const rows = (r: Rows) => (input[r] ??= reverseRows(r === 'rx' ? x : y));
+  const n = plan.mixes.length;
+  const lambdas = Float32Array.from(plan.mixes.flatMap((m) => Array<number>(b).fill(m.lambda)));
+  const batch = n > 0 ? geodesicMix(tf.concat(plan.mixes.map((m) => rows(m.a))), tf.concat(plan.mixes.map((m) => rows(m.b))), tf.tensor2d(lambdas, [n * b, 1])) : undefined;
+  const mixed = batch ? splitRows(batch.mixed, n) : [];
+  const operand = (o: Operand) => (typeof o === 'number' ? mixed[o] : rows(o));
+  const send = (s: Operand | Rows, g: tf.Tensor2D) => (typeof s === 'number' ? mixGrads[s] : grads[s]).push(g);
 
   const components: Partial<Record<LossTerm, tf.Scalar>> = {};
   const weighted: tf.Scalar[] = [];
-  const pairs: (PairTerm & { term: LossTerm; sa: Sink; sb: Sink })[] = [];
-  if (weight('clip')) pairs.push({ term: 'clip', sa: 'x', sb: 'y', a: x, b: y, alpha: 1, beta: 0, weight: weight('clip') });
-  if (v >= 0) pairs.push({ term: 'vmix', sa: v, sb: 'y', a: mixed[v], b: y, alpha: lambda('vmix'), beta: 1 - lambda('vmix'), weight: weight('vmix') });
-  if (l >= 0) pairs.push({ term: 'lmix', sa: 'x', sb: l, a: x, b: mixed[l], alpha: lambda('lmix'), beta: 1 - lambda('lmix'), weight: weight('lmix') });
-  // VL-Mix's targets are (I + J) / 2, normalised so each row sums to 1 like the other soft targets (the
-  // reference code's I + J unnormalised weighs this term twice); on an odd batch the middle row gets 1.
-  if (vl.length) pairs.push({ term: 'vlmix', sa: vl[0], sb: vl[1], a: mixed[vl[0]], b: mixed[vl[1]], alpha: 0.5, beta: 0.5, weight: weight('vlmix') });
-  if (pairs.length) {
-    const { losses, da, db } = pairTerms(pairs, o.tau);
+  if (plan.pairs.length) {
+    const { losses, da, db } = pairTerms(plan.pairs.map((p) => ({ ...p, a: operand(p.a), b: operand(p.b) })), plan.tau);
     tf.unstack(losses).forEach((value, i) => {
-      components[pairs[i].term] = value as tf.Scalar;
-      weighted.push(tf.mul(value, pairs[i].weight));
-      send(pairs[i].sa, da[i]);
-      send(pairs[i].sb, db[i]);
+      const p = plan.pairs[i];
+      components[p.term] = value as tf.Scalar;
+      weighted.push(tf.mul(value, p.weight));
+      send(p.a, da[i]);
+      send(p.b, db[i]);
     });
   }
-  if (m2 >= 0) {
-    const t = m2mixTerm(x, y, mixed[m2], o.tauM, weight('m2mix'));
+  if (plan.m2) {
+    const t = m2mixTerm(x, y, mixed[plan.m2.mix], plan.tauM, plan.m2.weight);
     components.m2mix = t.loss;
-    weighted.push(tf.mul(t.loss, weight('m2mix')));
+    weighted.push(tf.mul(t.loss, plan.m2.weight));
     send('x', t.dx);
     send('y', t.dy);
-    send(m2, t.dN);
+    send(plan.m2.mix, t.dN);
   }
   if (batch) {
-    const [da, db] = batch.backward(tf.concat(mixes.map((m) => sum(m.grads))));
-    const [das, dbs] = [splitRows(da, mixes.length), splitRows(db, mixes.length)];
-    mixes.forEach((m, i) => (send(m.a, das[i]), send(m.b, dbs[i])));
+    const [da, db] = batch.backward(tf.concat(mixGrads.map(sum)));
+    const [das, dbs] = [splitRows(da, n), splitRows(db, n)];
+    plan.mixes.forEach((m, i) => (send(m.a, das[i]), send(m.b, dbs[i])));
   }
   // What reached the reversed batch is reversed back onto the rows it came from.
   const total = (own: tf.Tensor2D[], mirrored: tf.Tensor2D[]) => sum(mirrored.length ? [...own, reverseRows(sum(mirrored))] : own);
-  return {
-    loss: sum(weighted),
-    dx: total(grads.x, grads.rx),
-    dy: total(grads.y, grads.ry),
-    // In the fixed order of the terms, whichever order they ran in.
-    components: Object.fromEntries(lossTerms.filter((t) => components[t]).map((t) => [t, components[t]])),
-  };
+  const loss = sum(weighted);
+  const terms = planned(plan);
+  return { loss, dx: total(grads.x, grads.rx), dy: total(grads.y, grads.ry), values: tf.stack([loss, ...terms.map((t) => components[t] as tf.Scalar)]) as tf.Tensor1D, terms };
+}
+
+/** The weighted sum of the chosen terms, with its gradients and each term's own value. */
+function terms(x: tf.Tensor2D, y: tf.Tensor2D, o: TermsOptions): M3MixLoss {
+  return (useFusedKernels() ? fusedTerms : opsTerms)(x, y, planTerms(o));
 }
 
 /** CLIP InfoNCE: (CE(S, I) + CE(S^T, I)) / 2 with S = x y^T / tau. */

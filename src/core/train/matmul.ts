@@ -6,7 +6,7 @@
  * webgpu the product's shader reads either layout, and a transpose would be one more dispatch.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { useFusedKernels } from './fusedKernels';
+import { useFusedKernels } from './webgpuKernel';
 
 /** a b^T for a (m x k), b (n x k): the similarity matrix of two sets of row vectors. */
 export function matMulBT(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {

@@ -1,6 +1,5 @@
 /** The softmax cross-entropies every loss term is made of, against identity and reversed-identity targets. */
 import * as tf from '@tensorflow/tfjs-core';
-import { fusedSoftmaxCrossEntropy, useFusedKernels } from './fusedKernels';
 
 export interface SoftmaxCrossEntropy {
   losses: tf.Tensor1D;
@@ -40,16 +39,10 @@ function crossEntropies(logits: tf.Tensor3D, atTargets: tf.Tensor, axis: 1 | 2):
 /**
  * Cross-entropy of each of P stacked B x B logit matrices against T = alpha_p I + beta_p J over rows,
  * and with `symmetric` also over columns (the rows of S^T; I and J are symmetric, so T^T = T),
- * averaged: the losses, and dS = scale_p (softmax - T), rows' and columns' summed. On webgpu as a
- * few fused kernels (fusedKernels.ts), elsewhere op by op.
- */
-export function softmaxCrossEntropy(logits: tf.Tensor3D, alpha: number[], beta: number[], scale: number[], symmetric: boolean): SoftmaxCrossEntropy {
-  return (useFusedKernels() ? fusedSoftmaxCrossEntropy : opsSoftmaxCrossEntropy)(logits, alpha, beta, scale, symmetric);
-}
-
-/**
- * softmaxCrossEntropy op by op. A step's peak memory is a count of P x B x B tensors, and it bounds
- * the batch (wasm's heap is 4 GiB), so each is freed as soon as it is used: at most five live at once.
+ * averaged: the losses, and dS = scale_p (softmax - T), rows' and columns' summed; op by op (webgpu
+ * runs fusedSoftmaxCrossEntropy instead). A step's peak memory is a count of P x B x B tensors, and
+ * it bounds the batch (wasm's heap is 4 GiB), so each is freed as soon as it is used: at most five
+ * live at once.
  */
 export function opsSoftmaxCrossEntropy(logits: tf.Tensor3D, alpha: number[], beta: number[], scale: number[], symmetric: boolean): SoftmaxCrossEntropy {
   return tf.tidy(() => {

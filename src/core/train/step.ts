@@ -5,7 +5,8 @@ import { deviceErrorLine, withDeviceErrors } from '../webgpuRung';
 import { adamwStep, type AdamState } from './adamw';
 import { sampleBeta } from './betaSample';
 import { headPass, type Heads } from './heads';
-import { m3mixLoss, mixTerms, type LossTerm, type MixTerm } from './losses';
+import { m3mixLoss } from './losses';
+import { mixTerms, type LossTerm, type MixTerm } from './termPlan';
 
 export interface StepSettings {
   tau: number;
@@ -50,8 +51,7 @@ export function queueStep(heads: Heads, adam: AdamState, x: tf.Tensor2D, y: tf.T
     const applied = tf.mul(adam.healthy, tf.cast(tf.isFinite(l.loss), 'float32')) as tf.Scalar;
     adamwStep([heads.image, heads.text], grads, adam, s.lr, s.weightDecay, applied);
     adam.healthy.assign(applied);
-    const terms = Object.keys(l.components) as LossTerm[];
-    return { values: tf.stack([l.loss, ...terms.map((t) => l.components[t] as tf.Scalar), applied]), terms };
+    return { values: tf.concat([l.values, tf.reshape(applied, [1])]), terms: l.terms };
   }));
   const read = queued.values.data();
   return Promise.all([read, error])

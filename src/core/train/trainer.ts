@@ -22,7 +22,7 @@ import { activeWeights, type TrainConfig } from './config';
 import type { EvalEvent, RunEvent, RunSummary, StepEvent } from './events';
 import { UnitRows } from './features';
 import { createHeads, disposeHeads, headsFrom, type Heads, type WeightArray } from './heads';
-import { mixTerms, type MixTerm } from './losses';
+import { mixTerms, type MixTerm } from './termPlan';
 import {
   appendLog,
   bestName,

@@ -1,0 +1,61 @@
+/**
+ * Running a hand-written WGSL kernel on tfjs-backend-webgpu, as its own programs run: the training
+ * step's fused kernels (fusedKernels.ts, fusedRows.ts, fusedTerms.ts) are built on this.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+/** The shape of a tfjs-backend-webgpu program (webgpu_program.ts), which runWebGPUProgram compiles once per key. */
+interface Program {
+  variableNames: string[];
+  outputShape: number[];
+  shaderKey: string;
+  dispatchLayout: { x: number[] };
+  dispatch: [number, number, number];
+  workgroupSize: [number, number, number];
+  uniforms: string;
+  size: boolean;
+  getUserCode(): string;
+}
+
+interface WebGpuBackend {
+  runWebGPUProgram(program: Program, inputs: tf.TensorInfo[], dtype: 'float32', uniforms: { type: 'float32' | 'int32'; data: number[] }[]): tf.TensorInfo;
+}
+
+/** The fused kernels run where the active backend is webgpu. */
+export const useFusedKernels = (): boolean => tf.getBackend() === 'webgpu';
+
+/** The start of these kernels' shader keys, by which the benchmark tells them from tfjs's. */
+export const fusedKeyPrefix = 'embeddingLens_';
+
+const workgroupSize = 64;
+/** The names a kernel's inputs have in WGSL, in order. */
+export const inputNames = ['A', 'B', 'C', 'D', 'E', 'F'];
+
+/**
+ * Runs `body`, the body of `main(index)`, for index in 0 .. threads - 1 over inputs A, B, ... (flat
+ * arrays of their dtype, float32 or int32), writing with setOutputAtIndex into a float32 tensor of
+ * `outputShape`. `uniforms` are int32 (name: [value]) or float32 (name: value), read in WGSL as
+ * uniforms.NAME. `key` names the shader: kernels whose code differs need different keys. More
+ * workgroups than a dimension allows are spread over y and z by tfjs (reshapeDispatch).
+ */
+export function runKernel(key: string, body: string, inputs: tf.Tensor[], outputShape: number[], threads: number, uniforms: Record<string, number | [number]> = {}): tf.Tensor {
+  const entries = Object.entries({ threads: [threads] as [number], ...uniforms });
+  const program: Program = {
+    variableNames: inputNames.slice(0, inputs.length),
+    outputShape,
+    shaderKey: `${fusedKeyPrefix}${key}`,
+    dispatchLayout: { x: outputShape.map((_, i) => i) },
+    dispatch: [Math.ceil(threads / workgroupSize), 1, 1],
+    workgroupSize: [workgroupSize, 1, 1],
+    uniforms: entries.map(([name, v]) => `${name} : ${Array.isArray(v) ? 'i32' : 'f32'},`).join(' '),
+    size: false,
+    getUserCode: () => `
+      fn main(index : i32) {
+        if (index >= uniforms.threads) { return; }
+        ${body}
+      }`,
+  };
+  const data = entries.map(([, v]) => (Array.isArray(v) ? { type: 'int32' as const, data: v } : { type: 'float32' as const, data: [v] }));
+  const info = (tf.backend() as unknown as WebGpuBackend).runWebGPUProgram(program, inputs, 'float32', data);
+  return tf.engine().makeTensorFromTensorInfo(info);
+}
