@@ -33,14 +33,24 @@ describe('training features', () => {
   it('a batch holds the unit rows asked for, in order', async () => {
     await initBackend('wasm');
     const m = matrix(7, 5, 1);
+    const raw = m.data.slice();
     const got = new UnitRows(m, 'f.npy', 'image').batch([6, 0, 6, 3]);
     const rows = (await got.array()) as number[][];
     got.dispose();
     [6, 0, 6, 3].forEach((r, i) => {
-      const src = Array.from(m.data.subarray(r * 5, r * 5 + 5));
+      const src = Array.from(raw.subarray(r * 5, r * 5 + 5));
       const norm = Math.hypot(...src);
       src.forEach((v, k) => assert.ok(Math.abs(rows[i][k] - v / norm) < 1e-6));
     });
+  });
+
+  it('takes the rows in place: the split is held once', () => {
+    const m = matrix(4, 3, 5);
+    const data = m.data;
+    const unit = new UnitRows(m, 'f.npy', 'image');
+    assert.equal(m.data, data);
+    for (let r = 0; r < 4; r++) assert.ok(Math.abs(Math.hypot(...data.subarray(r * 3, r * 3 + 3)) - 1) < 1e-6, `row ${r} is unit`);
+    assert.equal(unit.rows, 4);
   });
 
   it('a zero row is refused, naming the file', () => {

@@ -4,12 +4,17 @@ import type { NormStats } from './types';
 
 /**
  * Unit-length copy of every row, plus the input norms: users feeding pre-projection or
- * unnormalised features see it in the report instead of silently wrong metrics.
+ * unnormalised features see it in the report instead of silently wrong metrics. The copy goes to
+ * `out`, which may be m.data itself (each row's norm is taken before the row is written). By default
+ * it is shared memory: the block workers read these rows in place instead of each getting a copy.
  */
-export function normalizeRows(m: Matrix, file: string, what: string): { data: Float32Array; norms: NormStats } {
+export function normalizeRows(
+  m: Matrix,
+  file: string,
+  what: string,
+  out: Float32Array = new Float32Array(new SharedArrayBuffer(Math.max(1, m.rows * m.cols) * 4), 0, m.rows * m.cols),
+): { data: Float32Array; norms: NormStats } {
   const { rows, cols, data } = m;
-  // Shared memory: the block workers read these rows in place instead of each getting a copy.
-  const out = new Float32Array(new SharedArrayBuffer(Math.max(1, rows * cols) * 4), 0, rows * cols);
   let min = Infinity;
   let max = 0;
   let sum = 0;
