@@ -1,6 +1,6 @@
 /**
  * The batch check run before training: its footprint model against a step measured at the batch
- * itself, and the refusals on wasm (heap) and webgpu (binding limit), before anything is written.
+ * itself, and the refusals on wasm (heap) and webgpu (binding limit, for tensors of rows), before anything is written.
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -80,19 +80,21 @@ describe('batch check', () => {
     assert.ok(!existsSync(path.join(dir, 'runs', 'big', 'epoch-0.safetensors')));
   });
 
-  it('refuses on webgpu a batch whose logits pass the binding limit, and passes one under it', async (t) => {
+  it('on webgpu passes a batch whose logits pass the binding limit (they run in blocks), and refuses one whose rows do', async (t) => {
     const skip = await noWebGpuAdapter();
     if (skip) return t.skip(skip);
     await initBackend('webgpu');
-    // Four stacked B x B float32 logits are the largest tensor of an m3-Mix step.
-    const over = Math.ceil(Math.sqrt(bindingLimit() / 16) / 64) * 64 + 64;
-    await assert.rejects(checkBatchFits(over, dims, settings, 'run'), /^InputError: run: batchSize \d+ does not fit this GPU: .*binding limit of [\d,]+ MiB; use batchSize (\d+) or less, or another backend$/);
+    // Four stacked B x B float32 logits would be the largest tensor of an m3-Mix step.
+    await checkBatchFits(Math.ceil(Math.sqrt(bindingLimit() / 16) / 64) * 64 + 64, dims, settings, 'run');
+    // The five mixes' B x D rows, one tensor, are the largest of the rest.
+    const over = Math.ceil(bindingLimit() / (4 * 5 * dims.joint) / 64) * 64 + 64;
+    const refused = /^InputError: run: batchSize \d+ does not fit this GPU: a step's largest tensor of rows would be [\d,]+ MiB, over the adapter's binding limit of [\d,]+ MiB; use batchSize (\d+) or less, or another backend$/;
     await assert.rejects(checkBatchFits(over, dims, settings, 'run'), (e: unknown) => {
-      const fits = Number(/use batchSize (\d+)/.exec((e as Error).message)![1]);
-      assert.ok(16 * fits * fits <= bindingLimit() && fits > over - 256, `suggests ${fits} for a limit of ${bindingLimit()}`);
+      assert.match(String(e), refused);
+      const fits = Number(refused.exec(String(e))![1]);
+      assert.ok(20 * dims.joint * fits <= bindingLimit() && fits > over - 256, `suggests ${fits} for a limit of ${bindingLimit()}`);
       return true;
     });
-    await checkBatchFits(over - 128, dims, settings, 'run');
     // A head over the limit: refused before any probe step allocates it.
     const wide = Math.floor(bindingLimit() / (4 * 64)) + 1;
     await assert.rejects(checkBatchFits(16, { image: wide, text: 64, joint: 64 }, settings, 'run'), /^InputError: run: a head of \d+ x 64 is [\d,]+ MiB, over this GPU's binding limit .*; use a smaller jointDim, or another backend$/);

@@ -1,7 +1,8 @@
 /**
  * Whether a training step at the configured batch fits the active backend, checked before the run
  * starts. Past the limits nothing says so in time: wasm aborts mid-step ("memory access out of
- * bounds"), and on webgpu a tensor over the adapter's binding limit reads as zeros.
+ * bounds"), and on webgpu a tensor over the adapter's binding limit reads as zeros (the step's
+ * B x B logits run in blocks of rows under it; its tensors of rows must fit whole).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { InputError } from '../errors';
@@ -30,6 +31,12 @@ export interface StepFootprint {
   peakBytes: number;
   /** The largest tensor a kernel wrote. */
   largestTensorBytes: number;
+  /**
+   * The largest tensor a kernel wrote with one dimension that grows with the batch (rows): the
+   * B x B ones (logits and their gradients) run in blocks of rows on webgpu, so only these must fit
+   * its binding limit whole.
+   */
+  largestRowsTensorBytes: number;
 }
 
 interface Probe {
@@ -74,8 +81,10 @@ export async function footprintModel(dims: ScratchDims, s: StepSettings): Promis
     const term = (u: Probe, v: Probe, w: Probe, k: number) => (u.held[k] * (batch - v.batch) * (batch - w.batch)) / ((u.batch - v.batch) * (u.batch - w.batch));
     const held = p.held.map((_, k) => term(p, q, r, k) + term(q, r, p, k) + term(r, p, q, k));
     const t = (batch - p.batch) / (q.batch - p.batch);
-    const largest = Math.max(0, ...p.shapes.map((shape, i) => shape.reduce((n, d, k) => n * (d + (q.shapes[i][k] - d) * t), 4)));
-    return { peakBytes: Math.max(0, ...held) + largest, largestTensorBytes: largest };
+    const bytes = p.shapes.map((shape, i) => shape.reduce((n, d, k) => n * (d + (q.shapes[i][k] - d) * t), 4));
+    const growing = p.shapes.map((shape, i) => shape.filter((d, k) => q.shapes[i][k] !== d).length);
+    const largest = Math.max(0, ...bytes);
+    return { peakBytes: Math.max(0, ...held) + largest, largestTensorBytes: largest, largestRowsTensorBytes: Math.max(0, ...bytes.filter((_, i) => growing[i] <= 1)) };
   };
 }
 
@@ -115,11 +124,11 @@ export async function checkBatchFits(batch: number, dims: ScratchDims, s: StepSe
   }
   const model = await footprintModel(dims, s);
   const f = model(batch);
-  if (backend === 'webgpu' && f.largestTensorBytes > bindingLimit()) {
-    const fits = largestFitting(batch, (b) => model(b).largestTensorBytes, bindingLimit());
+  if (backend === 'webgpu' && f.largestRowsTensorBytes > bindingLimit()) {
+    const fits = largestFitting(batch, (b) => model(b).largestRowsTensorBytes, bindingLimit());
     throw new InputError(
       source,
-      `batchSize ${batch} does not fit this GPU: a step's largest tensor would be ${mib(f.largestTensorBytes)}, over the adapter's binding limit of ${mib(bindingLimit())}; ${advice(fits, ', or another backend')}`,
+      `batchSize ${batch} does not fit this GPU: a step's largest tensor of rows would be ${mib(f.largestRowsTensorBytes)}, over the adapter's binding limit of ${mib(bindingLimit())}; ${advice(fits, ', or another backend')}`,
     );
   }
   if (backend === 'wasm' && f.peakBytes > wasmHeapBytes) {

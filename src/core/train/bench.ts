@@ -65,8 +65,8 @@ interface DispatchingBackend {
 /**
  * One step (after a warm-up) under tf.profile: each tfjs kernel it ran with the time the backend's
  * timer gives it (on webgpu, GPU timestamp queries where the adapter has them), and the step's wall
- * time. On webgpu also its dispatches by program: tf.profile sees neither the fused kernels nor the
- * programs a kernel runs inside (Unpack and SplitV run a slice per output).
+ * time (the fused kernels under their shader keys). On webgpu also its dispatches by program:
+ * tf.profile does not see the programs a kernel runs inside (Unpack and SplitV run a slice per output).
  */
 export async function profileTrainStep(
   opts: Partial<TrainBenchOptions> = {},

@@ -1,103 +1,13 @@
 /**
  * WebGPU kernels for the training step, each doing the work of 5 to 30 TensorFlow.js ops. On a GPU
  * a step is bound by dispatches, not arithmetic (an H100 ran 665 kernels a step at ~30 GFLOP/s), so
- * the softmax cross-entropies, the geodesic mixes and AdamW run as a handful of kernels each. The
- * math is that of the op-by-op versions in softmaxCrossEntropy.ts, mixup.ts and adamw.ts, which the
+ * the geodesic mixes and AdamW run as a handful of kernels each (the softmax cross-entropies are in
+ * fusedSoftmax.ts). The math is that of the op-by-op versions in mixup.ts and adamw.ts, which the
  * other backends use and the tests compare these with.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { clampEps, linearBelow } from './mixup';
 import { inputNames, runKernel } from './webgpuKernel';
-
-/**
- * Per matrix p and row i (columns: `rows` false) of a P x n x n stack of logits S (the input times
- * `logitScale`): the log-sum-exp and that less sum_j S T with targets T = alpha_p I + beta_p J.
- * Out: P x n x 2.
- */
-function softmaxStats(logits: tf.Tensor3D, alpha: tf.Tensor1D, beta: tf.Tensor1D, rows: boolean, logitScale: number): tf.Tensor3D {
-  const [p, n] = logits.shape;
-  // Element k of line i: S[i][k] along rows, S[k][i] along columns.
-  const at = rows ? 'base + i * n + k' : 'base + k * n + i';
-  const mirror = rows ? 'base + i * n + (n - 1 - i)' : 'base + (n - 1 - i) * n + i';
-  const body = `
-    let n = uniforms.n;
-    let p = index / n;
-    let i = index - p * n;
-    let base = p * n * n;
-    let scale = uniforms.logitScale;
-    var top = -3.402823e38;
-    for (var k = 0; k < n; k++) { top = max(top, A[${at}] * scale); }
-    var sum = 0.0;
-    for (var k = 0; k < n; k++) { sum += exp(A[${at}] * scale - top); }
-    let lse = log(sum) + top;
-    let st = (B[p] * A[base + i * n + i] + C[p] * A[${mirror}]) * scale;
-    setOutputAtIndex(2 * index, lse);
-    setOutputAtIndex(2 * index + 1, lse - st);`;
-  return runKernel(`softmaxStats_${rows ? 'rows' : 'cols'}`, body, [logits, alpha, beta], [p, n, 2], p * n, { n: [n], logitScale }) as tf.Tensor3D;
-}
-
-/**
- * Cross-entropy of each of P stacked n x n logit matrices against T = alpha I + beta J, over rows,
- * and with `symmetric` also over columns (averaged): the losses, and dS = scale_p (softmax - T)
- * (rows and columns summed when symmetric), the gradient the caller's products take on. The logits
- * are the input times `logitScale` (1 / tau: the products themselves can be passed, saving a kernel).
- */
-export function fusedSoftmaxCrossEntropy(
-  logits: tf.Tensor3D,
-  alpha: number[],
-  beta: number[],
-  scale: number[],
-  symmetric: boolean,
-  logitScale = 1,
-): { losses: tf.Tensor1D; dS: tf.Tensor3D } {
-  const [p, n] = logits.shape;
-  const [a, b, s] = [alpha, beta, scale].map((v) => tf.tensor1d(v));
-  const rowStats = softmaxStats(logits, a, b, true, logitScale);
-  const grad = (key: string, names: [string, string, string], softmax: string, inputs: tf.Tensor[]) =>
-    runKernel(`softmaxGrad_${key}`, softmaxGrad(...names, softmax), inputs, [p, n, n], p * n * n, { n: [n], logitScale }) as tf.Tensor3D;
-  const loss = (key: string, perRow: string, divisor: string, inputs: tf.Tensor[]) =>
-    runKernel(
-      `softmaxLoss_${key}`,
-      `let n = uniforms.n;
-    var sum = 0.0;
-    for (var i = 0; i < n; i++) { sum += ${perRow}; }
-    setOutputAtIndex(index, sum / f32(${divisor}));`,
-      inputs,
-      [p],
-      p,
-      { n: [n] },
-    ) as tf.Tensor1D;
-  // Every input must be read: the pipeline's bindings come from the shader, and an unread one is dropped.
-  if (!symmetric) {
-    return {
-      losses: loss('rows', 'A[2 * (index * n + i) + 1]', 'n', [rowStats]),
-      dS: grad('rows', ['C', 'D', 'E'], 'exp(s - B[2 * (p * n + i)]) - t', [logits, rowStats, a, b, s]),
-    };
-  }
-  const colStats = softmaxStats(logits, a, b, false, logitScale);
-  return {
-    losses: loss('symmetric', 'A[2 * (index * n + i) + 1] + B[2 * (index * n + i) + 1]', '2 * n', [rowStats, colStats]),
-    dS: grad('symmetric', ['D', 'E', 'F'], 'exp(s - B[2 * (p * n + i)]) + exp(s - C[2 * (p * n + j)]) - 2.0 * t', [logits, rowStats, colStats, a, b, s]),
-  };
-}
-
-/**
- * dS[p][i][j] = scale_p (`softmax` - T[i][j]) with T = alpha_p I + beta_p J; A holds the logits, and
- * the named inputs alpha, beta and scale (one per matrix).
- */
-function softmaxGrad(alpha: string, beta: string, scale: string, softmax: string): string {
-  return `
-    let n = uniforms.n;
-    let p = index / (n * n);
-    let r = index - p * n * n;
-    let i = r / n;
-    let j = r - i * n;
-    var t = 0.0;
-    if (j == i) { t += ${alpha}[p]; }
-    if (j == n - 1 - i) { t += ${beta}[p]; }
-    let s = A[index] * uniforms.logitScale;
-    setOutputAtIndex(index, (${softmax}) * ${scale}[p]);`;
-}
 
 /** Per row: ca, cb, theta, and 1 where the clamp or the small-angle limit holds the coefficients. */
 const mixCoefficients = `

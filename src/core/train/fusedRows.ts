@@ -76,7 +76,8 @@ export function sumSlabs(b: number, d: number, blocks: Slab[][]): tf.Tensor2D {
   const inputs = [...new Set(blocks.flat().map((s) => s.from))];
   if (!inputs.length) return tf.zeros([blocks.length * b, d]);
   const name = (s: Slab) => inputNames[inputs.indexOf(s.from)];
-  const read = (s: Slab) => `${name(s)}[(${s.slab * b} + ${s.reversed ? 'r' : 'i'}) * d + col]`;
+  // Sizes are uniforms, never literals: the shader is compiled once per key, and the key holds no sizes.
+  const read = (s: Slab) => `${name(s)}[(${s.slab} * b + ${s.reversed ? 'r' : 'i'}) * d + col]`;
   const sums = blocks.map((slabs, k) => `if (block == ${k}) { g = ${slabs.length ? slabs.map(read).join(' + ') : '0.0'}; }`);
   const body = `
     let d = uniforms.d;

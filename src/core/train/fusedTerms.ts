@@ -7,12 +7,18 @@
  * one kernel per destination. The math is opsTerms' (losses.ts), which the tests compare this with.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { fusedGeodesicMix, fusedSoftmaxCrossEntropy } from './fusedKernels';
+import { bindingLimit } from '../webgpuRung';
+import { fusedGeodesicMix } from './fusedKernels';
 import { gatherRows, sumSlabs, type Slab } from './fusedRows';
+import { blockedSoftmaxCrossEntropy, blockRowsWithin } from './fusedSoftmax';
 import { planned, type LossTerm, type M3MixLoss, type Operand, type Rows, type TermPlan } from './termPlan';
 import { inputNames, runKernel } from './webgpuKernel';
 
-export function fusedTerms(x: tf.Tensor2D, y: tf.Tensor2D, plan: TermPlan): M3MixLoss {
+/**
+ * The plan's loss and gradients. Logits run in blocks of rows of at most `logitBytes` (the adapter's
+ * binding limit: a larger tensor would read as zeros), so no batch is refused for its B x B tensors.
+ */
+export function fusedTerms(x: tf.Tensor2D, y: tf.Tensor2D, plan: TermPlan, logitBytes = bindingLimit()): M3MixLoss {
   const [b, d] = x.shape;
   const xy = tf.concat([x, y]);
   /** Row of xy that row i of `r` is. */
@@ -43,37 +49,58 @@ export function fusedTerms(x: tf.Tensor2D, y: tf.Tensor2D, plan: TermPlan): M3Mi
     // Row i of an operand: a row of xy, or of the mixes after xy's 2B rows.
     const side = (pick: (t: TermPlan['pairs'][number]) => Operand) =>
       tf.reshape(gatherRows(sources, indices(p, (k, i) => { const o = pick(plan.pairs[k]); return typeof o === 'number' ? 2 * b + o * b + i : rowOf(o, i); })), [p, b, d]) as tf.Tensor3D;
-    // Its own scope: the P x B x B logits and their gradient go once the P x B x D gradients exist.
-    const { losses, dA, dB } = tf.tidy(() => {
-      const [as, bs] = [side((t) => t.a), side((t) => t.b)];
-      const { losses, dS } = fusedSoftmaxCrossEntropy(
-        tf.matMul(as, bs, false, true),
-        plan.pairs.map((t) => t.alpha),
-        plan.pairs.map((t) => t.beta),
-        plan.pairs.map((t) => t.weight / (2 * b * plan.tau)),
-        true,
-        1 / plan.tau,
-      );
-      return { losses, dA: tf.matMul(dS, bs), dB: tf.matMul(dS, as, true, false) };
-    });
-    plan.pairs.forEach((t, k) => (send(t.a, dA, k), send(t.b, dB, k)));
-    pairLosses = losses;
+    const [as, bs] = [side((t) => t.a), side((t) => t.b)];
+    const asRows = (r0: number, rows: number) => (rows === b ? as : (tf.slice(as, [0, r0, 0], [p, rows, d]) as tf.Tensor3D));
+    const dAs: tf.Tensor3D[] = [];
+    let dB = undefined as tf.Tensor3D | undefined;
+    pairLosses = blockedSoftmaxCrossEntropy(
+      { p, n: b, blockRows: blockRowsWithin(logitBytes, p, b), logitScale: 1 / plan.tau, block: (r0, rows) => tf.matMul(asRows(r0, rows), bs, false, true) },
+      plan.pairs.map((t) => t.alpha),
+      plan.pairs.map((t) => t.beta),
+      plan.pairs.map((t) => t.weight / (2 * b * plan.tau)),
+      true,
+      (dS, r0, rows) => {
+        dAs.push(tf.matMul(dS, bs));
+        dB = accumulate(dB, tf.matMul(dS, asRows(r0, rows), true, false));
+        dS.dispose();
+      },
+    );
+    const dA = dAs.length === 1 ? dAs[0] : (tf.concat(dAs, 1) as tf.Tensor3D);
+    plan.pairs.forEach((t, k) => (send(t.a, dA, k), send(t.b, dB!, k)));
   }
 
   let m2Losses: tf.Tensor1D | undefined;
   if (plan.m2 && mix) {
     const { mix: m2, weight } = plan.m2;
-    const { losses, dQ, dN } = tf.tidy(() => {
-      const n = tf.slice(mix.mixed, [m2 * b, 0], [b, d]);
-      const scale = weight / (b * plan.tauM);
-      const { losses, dS } = fusedSoftmaxCrossEntropy(m2Logits(tf.matMul(xy, n, false, true), xy, plan.tauM), [1, 1], [0, 0], [scale, scale], false);
-      const dQN = offDiagonal(dS);
-      return { losses, dQ: m2Positives(tf.matMul(dQN, n), dS, xy), dN: tf.matMul(dQN, xy, true, false) };
-    });
+    const n = tf.slice(mix.mixed, [m2 * b, 0], [b, d]);
+    const blockRows = blockRowsWithin(logitBytes, 2, b);
+    // A block's query rows: its image rows, then its text rows.
+    const queries = (r0: number, rows: number) => (rows === b ? xy : gatherRows([xy], Int32Array.from({ length: 2 * rows }, (_, k) => Math.floor(k / rows) * b + r0 + (k % rows))));
+    const dQs: tf.Tensor2D[] = [];
+    let dN = undefined as tf.Tensor2D | undefined;
+    const scale = weight / (b * plan.tauM);
+    m2Losses = blockedSoftmaxCrossEntropy(
+      { p: 2, n: b, blockRows, logitScale: 1, block: (r0, rows) => m2Logits(tf.matMul(queries(r0, rows), n, false, true), xy, plan.tauM, r0) },
+      [1, 1],
+      [0, 0],
+      [scale, scale],
+      false,
+      (dS, r0, rows) => {
+        const dQN = offDiagonal(dS, r0);
+        dQs.push(m2Positives(tf.matMul(dQN, n), dS, xy, r0));
+        dN = accumulate(dN, tf.matMul(dQN, queries(r0, rows), true, false));
+        dS.dispose();
+      },
+    );
+    // The blocks' rows back in xy's order: each block holds its image rows, then its text rows.
+    const dQ = dQs.length === 1 ? dQs[0] : gatherRows([tf.concat(dQs)], indices(2, (h, i) => {
+      const k = Math.floor(i / blockRows);
+      const rows = Math.min(blockRows, b - k * blockRows);
+      return 2 * k * blockRows + h * rows + (i - k * blockRows);
+    }));
     send('x', dQ, 0);
     send('y', dQ, 1);
-    send(m2, dN, 0);
-    m2Losses = losses;
+    send(m2, dN!, 0);
   }
 
   if (mix) {
@@ -91,54 +118,66 @@ export function fusedTerms(x: tf.Tensor2D, y: tf.Tensor2D, plan: TermPlan): M3Mi
   };
 }
 
+/** prev + part, freeing both (a sum carried over blocks of rows), or part where there is no prev. */
+function accumulate<T extends tf.Tensor>(prev: T | undefined, part: T): T {
+  if (!prev) return part;
+  const sum = tf.add(prev, part) as T;
+  tf.dispose([prev, part]);
+  return sum;
+}
+
 /**
- * m2-Mix's logits from the products q n^T (q = [x; y], 2B x B) as 2 x B x B: the off-diagonal ones
- * (negatives) as they are, the diagonal ones the positives x_i . y_i, all over tau_m.
+ * m2-Mix's logits for rows r0 .. r0 + rows - 1 of both halves, from the products q n^T of those
+ * query rows (image rows, then text rows: 2 rows x B), as 2 x rows x B: the off-diagonal ones
+ * (negatives) as they are, the diagonal ones the positives x_g . y_g, all over tau_m.
  */
-function m2Logits(qn: tf.Tensor2D, xy: tf.Tensor2D, tauM: number): tf.Tensor3D {
-  const [b, d] = [qn.shape[1], xy.shape[1]];
+function m2Logits(qn: tf.Tensor2D, xy: tf.Tensor2D, tauM: number, r0: number): tf.Tensor3D {
+  const [rows, b, d] = [qn.shape[0] / 2, qn.shape[1], xy.shape[1]];
   const body = `
     let b = uniforms.b;
     let d = uniforms.d;
-    let r = index % (b * b);
-    let i = r / b;
+    let at = index % (uniforms.rows * b);
+    let g = uniforms.r0 + at / b;
     var v = 0.0;
-    if (r - i * b == i) {
-      for (var k = 0; k < d; k++) { v += B[i * d + k] * B[(b + i) * d + k]; }
+    if (at % b == g) {
+      for (var k = 0; k < d; k++) { v += B[g * d + k] * B[(b + g) * d + k]; }
     } else {
       v = A[index];
     }
     setOutputAtIndex(index, v / uniforms.tau);`;
-  return runKernel('m2Logits', body, [qn, xy], [2, b, b], 2 * b * b, { b: [b], d: [d], tau: tauM }) as tf.Tensor3D;
+  return runKernel('m2Logits', body, [qn, xy], [2, rows, b], 2 * rows * b, { b: [b], d: [d], rows: [rows], r0: [r0], tau: tauM }) as tf.Tensor3D;
 }
 
-/** The gradient of m2-Mix's logits with its diagonal (the positives') zeroed, as the 2B x B gradient of q n^T. */
-function offDiagonal(dS: tf.Tensor3D): tf.Tensor2D {
-  const b = dS.shape[1];
+/** The gradient of a block of m2-Mix's logits with its diagonal (the positives') zeroed, as the 2 rows x B gradient of q n^T. */
+function offDiagonal(dS: tf.Tensor3D, r0: number): tf.Tensor2D {
+  const [, rows, b] = dS.shape;
   const body = `
     let b = uniforms.b;
-    let r = index % (b * b);
-    let i = r / b;
-    setOutputAtIndex(index, select(A[index], 0.0, r - i * b == i));`;
-  return runKernel('offDiagonal', body, [dS], [2 * b, b], 2 * b * b, { b: [b] }) as tf.Tensor2D;
+    let at = index % (uniforms.rows * b);
+    setOutputAtIndex(index, select(A[index], 0.0, at % b == uniforms.r0 + at / b));`;
+  return runKernel('offDiagonal', body, [dS], [2 * rows, b], 2 * rows * b, { b: [b], rows: [rows], r0: [r0] }) as tf.Tensor2D;
 }
 
 /**
- * m2-Mix's gradient for q = [x; y]: that through the negatives (dq), plus that through the positives
- * x_i . y_i, whose gradient is the sum of the two diagonals of dS: it goes to x_i times y_i and back.
+ * m2-Mix's gradient for a block's query rows (image rows r0.., then text rows r0..): that through
+ * the negatives (dq), plus that through the positives x_g . y_g, whose gradient is the sum of the
+ * two diagonals of dS: it goes to x_g times y_g and back.
  */
-function m2Positives(dq: tf.Tensor2D, dS: tf.Tensor3D, xy: tf.Tensor2D): tf.Tensor2D {
-  const [b, d] = [dS.shape[1], xy.shape[1]];
+function m2Positives(dq: tf.Tensor2D, dS: tf.Tensor3D, xy: tf.Tensor2D, r0: number): tf.Tensor2D {
+  const [, rows, b] = dS.shape;
+  const d = xy.shape[1];
   const body = `
     let b = uniforms.b;
     let d = uniforms.d;
+    let rows = uniforms.rows;
     let row = index / d;
     let col = index - row * d;
-    let i = row % b;
-    let partner = select(row + b, row - b, row >= b);
-    let positive = B[i * b + i] + B[b * b + i * b + i];
+    let i = row % rows;
+    let g = uniforms.r0 + i;
+    let partner = select(b + g, g, row >= rows);
+    let positive = B[i * b + g] + B[(rows + i) * b + g];
     setOutputAtIndex(index, A[index] + positive * C[partner * d + col]);`;
-  return runKernel('m2Positives', body, [dq, dS, xy], [2 * b, d], 2 * b * d, { b: [b], d: [d] }) as tf.Tensor2D;
+  return runKernel('m2Positives', body, [dq, dS, xy], [2 * rows, d], 2 * rows * d, { b: [b], d: [d], rows: [rows], r0: [r0] }) as tf.Tensor2D;
 }
 
 /** [weighted sum, each term's value] from the pair terms' losses and m2-Mix's two, weights as uniforms. */

@@ -31,6 +31,49 @@ const workgroupSize = 64;
 /** The names a kernel's inputs have in WGSL, in order. */
 export const inputNames = ['A', 'B', 'C', 'D', 'E', 'F'];
 
+interface FusedAttrs {
+  body: string;
+  outputShape: number[];
+  threads: number;
+  /** JSON of the uniforms (name: [int] or float). */
+  uniforms: string;
+}
+
+/**
+ * Each kernel is registered with tfjs under its shader key on first use, its attributes carrying
+ * its code, so it runs through the engine as tfjs's own kernels do: tf.profile then sees its outputs
+ * (the batch check's footprint model is built from them) and times it by name.
+ */
+function ensureRegistered(kernelName: string): void {
+  if (tf.getKernel(kernelName, 'webgpu')) return;
+  tf.registerKernel({
+    kernelName,
+    backendName: 'webgpu',
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const a = attrs as unknown as FusedAttrs;
+      const entries = Object.entries({ threads: [a.threads], ...(JSON.parse(a.uniforms) as Record<string, number | [number]>) });
+      const names = Object.keys(inputs);
+      const program: Program = {
+        variableNames: names,
+        outputShape: a.outputShape,
+        shaderKey: kernelName,
+        dispatchLayout: { x: a.outputShape.map((_, i) => i) },
+        dispatch: [Math.ceil(a.threads / workgroupSize), 1, 1],
+        workgroupSize: [workgroupSize, 1, 1],
+        uniforms: entries.map(([name, v]) => `${name} : ${Array.isArray(v) ? 'i32' : 'f32'},`).join(' '),
+        size: false,
+        getUserCode: () => `
+      fn main(index : i32) {
+        if (index >= uniforms.threads) { return; }
+        ${a.body}
+      }`,
+      };
+      const data = entries.map(([, v]) => (Array.isArray(v) ? { type: 'int32' as const, data: v } : { type: 'float32' as const, data: [v] }));
+      return (backend as unknown as WebGpuBackend).runWebGPUProgram(program, names.map((n) => inputs[n] as tf.TensorInfo), 'float32', data);
+    },
+  });
+}
+
 /**
  * Runs `body`, the body of `main(index)`, for index in 0 .. threads - 1 over inputs A, B, ... (flat
  * arrays of their dtype, float32 or int32), writing with setOutputAtIndex into a float32 tensor of
@@ -39,23 +82,9 @@ export const inputNames = ['A', 'B', 'C', 'D', 'E', 'F'];
  * workgroups than a dimension allows are spread over y and z by tfjs (reshapeDispatch).
  */
 export function runKernel(key: string, body: string, inputs: tf.Tensor[], outputShape: number[], threads: number, uniforms: Record<string, number | [number]> = {}): tf.Tensor {
-  const entries = Object.entries({ threads: [threads] as [number], ...uniforms });
-  const program: Program = {
-    variableNames: inputNames.slice(0, inputs.length),
-    outputShape,
-    shaderKey: `${fusedKeyPrefix}${key}`,
-    dispatchLayout: { x: outputShape.map((_, i) => i) },
-    dispatch: [Math.ceil(threads / workgroupSize), 1, 1],
-    workgroupSize: [workgroupSize, 1, 1],
-    uniforms: entries.map(([name, v]) => `${name} : ${Array.isArray(v) ? 'i32' : 'f32'},`).join(' '),
-    size: false,
-    getUserCode: () => `
-      fn main(index : i32) {
-        if (index >= uniforms.threads) { return; }
-        ${body}
-      }`,
-  };
-  const data = entries.map(([, v]) => (Array.isArray(v) ? { type: 'int32' as const, data: v } : { type: 'float32' as const, data: [v] }));
-  const info = (tf.backend() as unknown as WebGpuBackend).runWebGPUProgram(program, inputs, 'float32', data);
-  return tf.engine().makeTensorFromTensorInfo(info);
+  const kernelName = `${fusedKeyPrefix}${key}`;
+  ensureRegistered(kernelName);
+  const named = Object.fromEntries(inputs.map((t, i) => [inputNames[i], t]));
+  const attrs: FusedAttrs = { body, outputShape, threads, uniforms: JSON.stringify(uniforms) };
+  return tf.engine().runKernel(kernelName, named, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
 }
