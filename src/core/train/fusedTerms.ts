@@ -16,7 +16,8 @@ import { inputNames, runKernel } from './webgpuKernel';
 
 /**
  * The plan's loss and gradients. Logits run in blocks of rows of at most `logitBytes` (the adapter's
- * binding limit: a larger tensor would read as zeros), so no batch is refused for its B x B tensors.
+ * binding limit: a larger tensor would read as zeros), so no batch is refused for its B x B tensors;
+ * what a block makes on the way is freed with it.
  */
 export function fusedTerms(x: tf.Tensor2D, y: tf.Tensor2D, plan: TermPlan, logitBytes = bindingLimit()): M3MixLoss {
   const [b, d] = x.shape;
@@ -54,14 +55,15 @@ export function fusedTerms(x: tf.Tensor2D, y: tf.Tensor2D, plan: TermPlan, logit
     const dAs: tf.Tensor3D[] = [];
     let dB = undefined as tf.Tensor3D | undefined;
     pairLosses = blockedSoftmaxCrossEntropy(
-      { p, n: b, blockRows: blockRowsWithin(logitBytes, p, b), logitScale: 1 / plan.tau, block: (r0, rows) => tf.matMul(asRows(r0, rows), bs, false, true) },
+      { p, n: b, blockRows: blockRowsWithin(logitBytes, p, b), logitScale: 1 / plan.tau, block: (r0, rows) => tf.tidy(() => tf.matMul(asRows(r0, rows), bs, false, true)) },
       plan.pairs.map((t) => t.alpha),
       plan.pairs.map((t) => t.beta),
       plan.pairs.map((t) => t.weight / (2 * b * plan.tau)),
       true,
       (dS, r0, rows) => {
-        dAs.push(tf.matMul(dS, bs));
-        dB = accumulate(dB, tf.matMul(dS, asRows(r0, rows), true, false));
+        const [dA, part] = tf.tidy(() => [tf.matMul(dS, bs), tf.matMul(dS, asRows(r0, rows), true, false)]);
+        dAs.push(dA);
+        dB = accumulate(dB, part);
         dS.dispose();
       },
     );
@@ -80,15 +82,18 @@ export function fusedTerms(x: tf.Tensor2D, y: tf.Tensor2D, plan: TermPlan, logit
     let dN = undefined as tf.Tensor2D | undefined;
     const scale = weight / (b * plan.tauM);
     m2Losses = blockedSoftmaxCrossEntropy(
-      { p: 2, n: b, blockRows, logitScale: 1, block: (r0, rows) => m2Logits(tf.matMul(queries(r0, rows), n, false, true), xy, plan.tauM, r0) },
+      { p: 2, n: b, blockRows, logitScale: 1, block: (r0, rows) => tf.tidy(() => m2Logits(tf.matMul(queries(r0, rows), n, false, true), xy, plan.tauM, r0)) },
       [1, 1],
       [0, 0],
       [scale, scale],
       false,
       (dS, r0, rows) => {
-        const dQN = offDiagonal(dS, r0);
-        dQs.push(m2Positives(tf.matMul(dQN, n), dS, xy, r0));
-        dN = accumulate(dN, tf.matMul(dQN, queries(r0, rows), true, false));
+        const [dQ, part] = tf.tidy(() => {
+          const dQN = offDiagonal(dS, r0);
+          return [m2Positives(tf.matMul(dQN, n), dS, xy, r0), tf.matMul(dQN, queries(r0, rows), true, false)];
+        });
+        dQs.push(dQ);
+        dN = accumulate(dN, part);
         dS.dispose();
       },
     );
