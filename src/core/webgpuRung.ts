@@ -76,6 +76,34 @@ export async function afterDeviceLoss(job: string): Promise<DeviceLostError | un
   return deviceLostError(job);
 }
 
+/** The part of tfjs-backend-webgpu's BufferManager (buffer_manager.ts) that holds released buffers for reuse. */
+interface BufferPool {
+  freeBuffers: Map<string, { size: number; destroy(): void }[]>;
+  numFreeBuffers: number;
+  numBytesAllocated: number;
+}
+
+/**
+ * Gives the GPU back the memory tfjs keeps in its pool of released buffers: it never frees them, so
+ * a worker that ran an analysis with 2 GiB tiles would hold 2 GiB of the GPU for the rest of the
+ * session, beside the user's own PyTorch jobs. Called between jobs; within a job the pool saves
+ * allocations. Buffers still used by queued work are freed by Dawn once that work is done.
+ */
+export function releasePooledBuffers(): void {
+  if (!activeWebGpu()) return;
+  const pool = (tf.backend() as unknown as { bufferManager?: Partial<BufferPool> }).bufferManager;
+  if (!(pool?.freeBuffers instanceof Map)) return;
+  for (const buffers of pool.freeBuffers.values()) {
+    for (const b of buffers) {
+      b.destroy();
+      pool.numBytesAllocated! -= b.size;
+    }
+    // Emptied, not deleted: tfjs takes an empty map for a disposed pool and stops pooling.
+    buffers.length = 0;
+  }
+  pool.numFreeBuffers = 0;
+}
+
 /** An error the device reported for work queued in withDeviceErrors, its message's first line. */
 export interface DeviceError {
   kind: 'out of memory' | 'validation';

@@ -12,6 +12,7 @@ import { CancelledError, DeviceLostError, NeedsPartnerError, oneLine } from '../
 import { buildSnapshot, dosnesInputOf, layOutDosnes, type DosnesInput } from '../core/snapshot';
 import { loadConfig } from '../core/train/config';
 import { train } from '../core/train/trainer';
+import { releasePooledBuffers } from '../core/webgpuRung';
 import type { BackendReport, WorkerInit, WorkerReply, WorkerRequest } from '../protocol/worker';
 
 const port = parentPort!;
@@ -96,9 +97,13 @@ async function handle(req: WorkerRequest): Promise<void> {
 let queue = Promise.resolve();
 port.on('message', (req: WorkerRequest) => {
   queue = queue.then(() =>
-    handle(req).catch((err: unknown) => {
-      if (err instanceof CancelledError) post({ id: req.id, type: 'cancelled' });
-      else post({ id: req.id, type: 'error', message: oneLine(err), needsPartner: err instanceof NeedsPartnerError, deviceLost: err instanceof DeviceLostError });
-    }),
+    handle(req)
+      .catch((err: unknown) => {
+        if (err instanceof CancelledError) post({ id: req.id, type: 'cancelled' });
+        else post({ id: req.id, type: 'error', message: oneLine(err), needsPartner: err instanceof NeedsPartnerError, deviceLost: err instanceof DeviceLostError });
+      })
+      // A failure to free is no job's failure, and must not stop the queue.
+      .then(releasePooledBuffers)
+      .catch(() => undefined),
   );
 });

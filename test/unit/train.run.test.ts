@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/core/backend';
 import { InputError } from '../../src/core/errors';
 import { analyze } from '../../src/core/metrics/analyze';
@@ -51,9 +52,11 @@ describe('train (end to end on synthetic embeddings)', () => {
     await writeSet(path.join(dir, 'eval.safetensors'), 2);
   });
 
-  it('logs every step and evaluation and writes a checkpoint per epoch plus the best', async () => {
+  it('logs every step and evaluation and writes a checkpoint per epoch plus the best, and leaves no tensor behind', async () => {
+    const tensors = tf.memory().numTensors;
     const summary = await train(config('full'));
     assert.equal(summary.status, 'completed');
+    assert.equal(tf.memory().numTensors, tensors, 'tensors left after the run (a worker runs job after job)');
     const events = log('full');
     assert.deepEqual(
       events.map((e) => `${e.type}${e.epoch}`),

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { before, describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/core/backend';
 import type { Checkpoint } from '../../src/core/checkpoint';
 import { analyze } from '../../src/core/metrics/analyze';
@@ -12,6 +13,7 @@ import { generateSample } from '../../src/core/sample';
 import { continuousKeys } from '../helpers/metricKeys';
 import { randomCheckpoint } from '../helpers/randomCheckpoint';
 import { sharedDataDir } from '../helpers/sharedData';
+import { releasePooledBuffers } from '../../src/core/webgpuRung';
 import { noWebGpuAdapter, withScopeAnswer } from '../helpers/webgpu';
 
 type Run = { result: AnalysisResult; detail: AnalysisDetail };
@@ -69,8 +71,29 @@ describe('the device-reduced metric pass on webgpu agrees with analyze() on wasm
     // 8 KiB bindings: 32-row blocks, 64-row chunks; the texts (175) span 3 chunks, a block's captions 2.
     const runs = await both(ckpt, { maxBindingBytes: 8192, memoryBudgetBytes: 64 * 1024 });
     assertAgree(runs);
+    // Every tile's tensors freed: a worker runs job after job on one GPU.
+    const tensors = tf.memory().numTensors;
     const tile = (await analyzeOnDevice(ckpt, { maxBindingBytes: 8192, memoryBudgetBytes: 64 * 1024 })).tile;
     assert.deepEqual(tile, { rows: 32, cols: 64 });
+    assert.equal(tf.memory().numTensors, tensors, 'tensors left after the pass');
+  });
+});
+
+describe('GPU memory between jobs', () => {
+  it('the pool of released buffers goes back to the GPU, and the next job runs as before', async (t) => {
+    const skip = await noWebGpuAdapter();
+    if (skip) return t.skip(skip);
+    await initBackend('webgpu');
+    const ckpt = randomCheckpoint(4, 24, Array.from({ length: 60 }, () => 1));
+    const opts = { maxBindingBytes: 8192, memoryBudgetBytes: 64 * 1024 };
+    const first = await analyzeOnDevice(ckpt, opts);
+    const gpu = () => tf.memory() as tf.MemoryInfo & { numBytesInGPU: number; numBytesAllocatedInGPU: number };
+    assert.ok(gpu().numBytesAllocatedInGPU > gpu().numBytesInGPU, 'tfjs pools the buffers a job released');
+    releasePooledBuffers();
+    assert.equal(gpu().numBytesAllocatedInGPU, gpu().numBytesInGPU);
+    const again = await analyzeOnDevice(ckpt, opts);
+    assert.deepEqual(again.result, first.result);
+    assert.ok(gpu().numBytesAllocatedInGPU > gpu().numBytesInGPU, 'and pools them again');
   });
 });
 

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/core/backend';
 import { generateSample } from '../../src/core/sample';
 import { parseConfig } from '../../src/core/train/config';
@@ -14,7 +15,7 @@ import { noWebGpuAdapter } from '../helpers/webgpu';
 const dir = mkdtempSync(path.join(tmpdir(), 'el-webgpu-train-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-/** The step losses of one m3-Mix epoch of 10 steps (160 pairs, batch 16), seed 5, on `backend`. */
+/** The step losses of one m3-Mix epoch of 10 steps (160 pairs, batch 16), seed 5, on `backend`; the run must free its tensors. */
 async function stepLosses(backend: 'wasm' | 'webgpu'): Promise<number[]> {
   await initBackend(backend);
   const config = parseConfig(
@@ -23,7 +24,10 @@ async function stepLosses(backend: 'wasm' | 'webgpu'): Promise<number[]> {
     { baseDir: dir, defaultName: 'run' },
   );
   const losses: number[] = [];
+  const tensors = tf.memory().numTensors;
   await train(config, { onEvent: (e: RunEvent) => e.type === 'step' && losses.push(e.loss) });
+  // A worker runs job after job on one GPU: a tensor left behind holds its memory for the session.
+  assert.equal(tf.memory().numTensors, tensors, `tensors left after the run on ${backend}`);
   return losses;
 }
 

@@ -119,14 +119,20 @@ interface PassParams {
   invTau: number;
 }
 
-/** The masks and products of one query block against one candidate chunk. */
+/**
+ * The products of one query block against one candidate chunk. Its own scope, like ownMask's: a
+ * product and a mask are made per block and chunk, and an intermediate left in the caller's scope
+ * stayed on the GPU for the rest of the job (two 64 MiB tiles a block).
+ */
 function tileProduct(q: tf.Tensor, side: Side, c: number): tf.Tensor {
-  const s = tf.matMul(q, side.chunks[c], false, true);
-  return c === side.chunks.length - 1 ? tf.add(s, side.padBias) : s;
+  return tf.tidy(() => {
+    const s = tf.matMul(q, side.chunks[c], false, true);
+    return c === side.chunks.length - 1 ? tf.add(s, side.padBias) : s;
+  });
 }
 
 /** 1 where the candidate belongs to the query's image. */
-const ownMask = (side: Side, c: number, rowOwner: tf.Tensor) => tf.cast(tf.equal(side.ownerRows[c], rowOwner), 'float32');
+const ownMask = (side: Side, c: number, rowOwner: tf.Tensor) => tf.tidy(() => tf.cast(tf.equal(side.ownerRows[c], rowOwner), 'float32'));
 
 /** Folds one cross tile (positives known) into the running vectors. */
 function foldCross(r: Running, s: tf.Tensor, own: tf.Tensor | undefined, c: number, d: Direction, pp: PassParams): Running {
