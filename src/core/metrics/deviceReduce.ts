@@ -17,7 +17,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { throwIfCancelled } from '../cancel';
 import { CancelledError, InputError } from '../errors';
 import type { Checkpoint } from '../checkpoint';
-import { activeWebGpu, afterDeviceLoss, bindingLimit, deviceErrorLine, deviceLostError, openDeviceErrorScopes } from '../webgpuRung';
+import { activeWebGpu, afterDeviceLoss, bindingLimit, deviceErrorLine, deviceLostError, openDeviceErrorScopes, releasePooledBuffers } from '../webgpuRung';
 import { describeFiles, resolveOptions } from './analyze';
 import { normalizeRows } from './normalize';
 import { pairingOf } from './pairing';
@@ -312,6 +312,8 @@ export async function analyzeOnDevice(ckpt: Checkpoint, opts: Partial<DeviceAnal
       tile = planTiles(o.memoryBudgetBytes / 2, limit, dim, Math.max(ckpt.image.rows, ckpt.text.rows));
       if (tile.rows * tile.cols >= failed.rows * failed.cols) tile = { rows: failed.rows / 2, cols: failed.cols / 2 };
       o.memoryBudgetBytes /= 2;
+      // tfjs pooled the failed attempt's buffers, those it could not make among them: a retry would get them back.
+      releasePooledBuffers();
       notes.push(`GPU out of memory with ${failed.rows} x ${failed.cols} tiles; retried with ${tile.rows} x ${tile.cols}`);
     }
   }
