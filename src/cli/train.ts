@@ -106,7 +106,10 @@ export async function trainCommand(argv: string[], token = new SharedCancelToken
       token,
       onEvent(e) {
         if (json && (e.type === 'step' || e.type === 'eval')) process.stdout.write(JSON.stringify(e) + '\n');
-        if (e.type === 'start') total = Math.max(1, e.totalSteps);
+        if (e.type === 'start') {
+          total = Math.max(1, e.totalSteps);
+          for (const note of e.notes) process.stderr.write(`embedding-lens: ${note}\n`);
+        }
         if (e.type === 'step') progress.report(e.step / total, `epoch ${e.epoch} loss ${e.loss.toFixed(4)}`);
         if (e.type === 'eval' && !json) {
           progress.done();

@@ -21,7 +21,7 @@ function evalMetrics(epoch: number): AnalysisResult {
 describe('run export', () => {
   const run = emptySnapshot('coco, "v2"', '/ws/coco.m2mix.json', 2);
   applyEvent(run, { type: 'eval', epoch: 0, metrics: evalMetrics(0) });
-  applyEvent(run, { type: 'start', runDir: '/ws/runs/coco', totalSteps: 4, stepsPerEpoch: 2, firstStep: 0 });
+  applyEvent(run, { type: 'start', runDir: '/ws/runs/coco', totalSteps: 4, stepsPerEpoch: 2, firstStep: 0, notes: [] });
   for (let step = 1; step <= 4; step++) {
     applyEvent(run, { type: 'step', step, epoch: Math.ceil(step / 2), lr: 1e-4 * step, loss: step === 3 ? NaN : 2 / step, components: { clip: 1 / step }, lambda: {} });
     if (step % 2 === 0) applyEvent(run, { type: 'eval', epoch: step / 2, metrics: evalMetrics(step / 2) });

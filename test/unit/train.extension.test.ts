@@ -11,7 +11,7 @@ const step = (n: number, loss = 1 / n): StepEvent => ({ type: 'step', step: n, e
 describe('dashboard snapshot reduction', () => {
   it('keeps every step while they fit, aligned across lr, loss and each term', () => {
     const snap = emptySnapshot('r', '/c.m2mix.json', 2);
-    applyEvent(snap, { type: 'start', runDir: '/runs/r', totalSteps: 50, stepsPerEpoch: 25, firstStep: 0 });
+    applyEvent(snap, { type: 'start', runDir: '/runs/r', totalSteps: 50, stepsPerEpoch: 25, firstStep: 0, notes: [] });
     for (let n = 1; n <= 50; n++) applyEvent(snap, step(n));
     assert.equal(snap.status, 'running');
     assert.equal(snap.step, 50);

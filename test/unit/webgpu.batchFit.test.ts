@@ -11,14 +11,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/core/backend';
 import { InputError } from '../../src/core/errors';
 import { generateSample } from '../../src/core/sample';
-import { checkBatchFits, footprintModel, headsFootprint } from '../../src/core/train/batchFit';
+import { checkBatchFits, fitLogitBlocks, footprintModel, headsFootprint } from '../../src/core/train/batchFit';
 import { parseConfig } from '../../src/core/train/config';
 import { withScratchStep } from '../../src/core/train/scratchStep';
 import type { StepSettings } from '../../src/core/train/step';
 import { train } from '../../src/core/train/trainer';
 import { bindingLimit } from '../../src/core/webgpuRung';
 import { writeSafetensors } from '../../src/core/writers';
-import { noWebGpuAdapter } from '../helpers/webgpu';
+import { noWebGpuAdapter, withScopeAnswer } from '../helpers/webgpu';
 
 const dims = { image: 48, text: 40, joint: 32 };
 const settings: StepSettings = { tau: 0.01, tauM: 0.07, beta: 0.5, weights: { m2mix: 0.1, vmix: 0.05, lmix: 0.05, vlmix: 0.05 }, lr: 1e-4, weightDecay: 0.2 };
@@ -98,5 +98,24 @@ describe('batch check', () => {
     // A head over the limit: refused before any probe step allocates it.
     const wide = Math.floor(bindingLimit() / (4 * 64)) + 1;
     await assert.rejects(checkBatchFits(16, { image: wide, text: 64, joint: 64 }, settings, 'run'), /^InputError: run: a head of \d+ x 64 is [\d,]+ MiB, over this GPU's binding limit .*; use a smaller jointDim, or another backend$/);
+  });
+
+  it('on webgpu, a step that runs out of GPU memory is tried again with blocks of half the rows, and the run is told', async (t) => {
+    const skip = await noWebGpuAdapter();
+    if (skip) return t.skip(skip);
+    await initBackend('webgpu');
+    assert.deepEqual(await fitLogitBlocks(64, dims, settings, 'run'), { notes: [] });
+    let failures = 1;
+    const oom = () => (failures-- > 0 ? ({ message: 'Out of memory (injected by the test)' } as GPUError) : null);
+    const fit = await withScopeAnswer('out-of-memory', oom, () => fitLogitBlocks(64, dims, settings, 'run'));
+    assert.deepEqual(fit, {
+      logitBytes: 4 * 4 * 64 * 32,
+      notes: ['the GPU ran out of memory in a step at batch 64 with its logits in blocks of 64 rows; the run uses blocks of 32'],
+    });
+    // Out of memory whatever the blocks: refused, naming the run, after blocks of 1 row.
+    await assert.rejects(
+      withScopeAnswer('out-of-memory', () => ({ message: 'Out of memory (injected)' }) as GPUError, () => fitLogitBlocks(64, dims, settings, 'run')),
+      /^InputError: run: batchSize 64 does not fit this GPU's memory even with its logits in blocks of 1 row \(Out of memory \(injected\)\); use a smaller batchSize$/,
+    );
   });
 });

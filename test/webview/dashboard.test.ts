@@ -32,7 +32,7 @@ function makeRun(done: number): DashboardSnapshot {
   });
   applyEvent(snap, evalAt(0));
   applyEvent(snap, { type: 'checkpoint', epoch: 0, file: '/ws/runs/coco-m2mix/epoch-0.safetensors', best: true });
-  applyEvent(snap, { type: 'start', runDir: '/ws/runs/coco-m2mix', totalSteps, stepsPerEpoch, firstStep: 0 });
+  applyEvent(snap, { type: 'start', runDir: '/ws/runs/coco-m2mix', totalSteps, stepsPerEpoch, firstStep: 0, notes: [] });
   for (let step = 1; step <= done; step++) {
     const clip = 2 * Math.exp(-step / 40) + 0.3 + 0.05 * Math.sin(step);
     const m2mix = 3.2 * Math.exp(-step / 60) + 1.1;
@@ -93,6 +93,11 @@ describe('training dashboard webview (Chromium, production CSP)', () => {
 
     assert.equal(await panel.page.locator('#status').textContent(), 'Running — step 90 of 120 (75%)');
     assert.equal(await panel.page.locator('#run').isVisible(), false);
+    // What the run changed to fit the GPU, shown under the status; nothing when it changed nothing.
+    assert.equal(await panel.page.locator('#notes').isVisible(), false);
+    const note = 'the GPU ran out of memory in a step at batch 4096 with its logits in blocks of 1024 rows; the run uses blocks of 512';
+    await post({ ...snap, notes: [note] });
+    assert.deepEqual(await panel.page.locator('#notes li').allTextContents(), [note]);
     await panel.page.locator('#cancel').click();
     assert.deepEqual((await posted()).at(-1), { type: 'cancel' });
   });

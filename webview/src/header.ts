@@ -1,6 +1,7 @@
 import type { AnalysisSnapshot } from '../../src/protocol/analysisPanel';
 import { el } from './dom';
 import { formatCount, formatSeconds } from './format';
+import { renderBannerList } from './pageParts';
 import { allWarnings } from './warnings';
 
 export function renderTitle(target: HTMLElement, title: string): void {
@@ -21,12 +22,7 @@ export function renderFacts(target: HTMLElement, s: AnalysisSnapshot): void {
 }
 
 export function renderWarnings(target: HTMLElement, s: AnalysisSnapshot): void {
-  const warnings = allWarnings(s.warnings, s.metrics);
-  target.hidden = warnings.length === 0;
-  target.replaceChildren(
-    el('span', { class: 'codicon codicon-warning', 'aria-hidden': 'true' }),
-    el('ul', {}, ...warnings.map((w) => el('li', {}, w))),
-  );
+  renderBannerList(target, allWarnings(s.warnings, s.metrics));
 }
 
 export function renderMetadata(target: HTMLElement, metadata: Record<string, string> | undefined): void {

@@ -60,3 +60,9 @@ export function chartPanel(
   const caption = el('figcaption', {}, action ? el('div', { class: 'panel-title' }, heading, action) : heading, note);
   return { panel: el('figure', { class: `chart-panel ${wide ? 'wide' : ''}` }, caption, chart), chart };
 }
+
+/** A warning banner listing `lines`, hidden when there are none. */
+export function renderBannerList(target: HTMLElement, lines: string[]): void {
+  target.hidden = lines.length === 0;
+  target.replaceChildren(el('span', { class: 'codicon codicon-warning', 'aria-hidden': 'true' }), el('ul', {}, ...lines.map((line) => el('li', {}, line))));
+}

@@ -6,9 +6,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { InputError } from '../errors';
-import { bindingLimit } from '../webgpuRung';
+import { bindingLimit, releasePooledBuffers } from '../webgpuRung';
+import { blockRowsWithin } from './fusedSoftmax';
 import { withScratchStep, type ScratchDims } from './scratchStep';
-import type { StepSettings } from './step';
+import { StepDeviceError, type StepSettings } from './step';
 
 /** Probe steps run at these batches: three, to fit the quadratic a step's memory is in the batch. */
 const probeBatches = [128, 256, 384];
@@ -108,11 +109,49 @@ function largestFitting(batch: number, bytes: (b: number) => number, limit: numb
 const advice = (fits: number, other: string) =>
   fits > 0 ? `use batchSize ${fits} or less${other}` : `no batch of 64 or more fits; use a smaller jointDim${other}`;
 
-/** Throws an InputError naming `source` when a step at `batch` would not fit the active backend. */
-export async function checkBatchFits(batch: number, dims: ScratchDims, s: StepSettings, source: string): Promise<void> {
-  if (batch < checkFrom.batch && Math.max(dims.image, dims.text, dims.joint) < checkFrom.dim) return;
+/** How the run's steps are to run at its batch, and what was changed to make them fit. */
+export interface BatchFit {
+  /** On webgpu, the most bytes a block of logits may take; absent: the adapter's binding limit. */
+  logitBytes?: number;
+  /** One line for each change, for the user. */
+  notes: string[];
+}
+
+/**
+ * On webgpu, the largest blocks of logits a step at `batch` runs in without the GPU running out of
+ * memory: a scratch step with the blocks the binding limit allows, then, while the GPU runs out of
+ * memory, with blocks of half as many rows. The run's own heads are not touched: a step that ran
+ * out of memory may have updated them with what it could not compute.
+ */
+export async function fitLogitBlocks(batch: number, dims: ScratchDims, s: StepSettings, source: string): Promise<BatchFit> {
+  const notes: string[] = [];
+  // The pair terms' stack is the step's largest: four B x B matrices.
+  const rowsOf = (bytes: number) => blockRowsWithin(bytes, 4, batch);
+  let bytes = 16 * batch * rowsOf(bindingLimit());
+  for (;;) {
+    try {
+      await withScratchStep(batch, dims, { ...s, logitBytes: bytes }, (step) => step());
+      return notes.length ? { logitBytes: bytes, notes } : { notes };
+    } catch (err) {
+      if (!(err instanceof StepDeviceError) || err.device.kind !== 'out of memory') throw err;
+      // tfjs pooled the failed step's buffers, those it could not make among them.
+      releasePooledBuffers();
+      const rows = rowsOf(bytes);
+      if (rows === 1) throw new InputError(source, `batchSize ${batch} does not fit this GPU's memory even with its logits in blocks of 1 row (${err.device.message}); use a smaller batchSize`);
+      bytes = 16 * batch * Math.floor(rows / 2);
+      notes.push(`the GPU ran out of memory in a step at batch ${batch} with its logits in blocks of ${rows} rows; the run uses blocks of ${rowsOf(bytes)}`);
+    }
+  }
+}
+
+/**
+ * Throws an InputError naming `source` when a step at `batch` would not fit the active backend;
+ * on webgpu, says how its steps fit (fitLogitBlocks).
+ */
+export async function checkBatchFits(batch: number, dims: ScratchDims, s: StepSettings, source: string): Promise<BatchFit> {
+  if (batch < checkFrom.batch && Math.max(dims.image, dims.text, dims.joint) < checkFrom.dim) return { notes: [] };
   const backend = tf.getBackend();
-  if (backend !== 'webgpu' && backend !== 'wasm') return;
+  if (backend !== 'webgpu' && backend !== 'wasm') return { notes: [] };
   // Heads too large for any batch would also sink the probe steps: said before they run.
   const head = 4 * Math.max(dims.image, dims.text) * dims.joint;
   const heads = headsFootprint(dims);
@@ -138,4 +177,5 @@ export async function checkBatchFits(batch: number, dims: ScratchDims, s: StepSe
       `batchSize ${batch} does not fit the wasm backend: a step would hold about ${mib(f.peakBytes)} (estimated from steps at batch ${probeBatches.join(', ')}), over its 4 GiB heap; ${advice(fits, '')}`,
     );
   }
+  return backend === 'webgpu' ? fitLogitBlocks(batch, dims, s, source) : { notes: [] };
 }

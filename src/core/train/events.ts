@@ -32,6 +32,8 @@ export interface StartEvent {
   stepsPerEpoch: number;
   /** Steps already done (a resumed run). */
   firstStep: number;
+  /** What the run changed to fit the device, a line each (smaller blocks of logits after running out of GPU memory). */
+  notes: string[];
 }
 
 export interface CheckpointEvent {

@@ -143,7 +143,7 @@ function opsTerms(x: tf.Tensor2D, y: tf.Tensor2D, plan: TermPlan): M3MixLoss {
 
 /** The weighted sum of the chosen terms, with its gradients and each term's own value. */
 function terms(x: tf.Tensor2D, y: tf.Tensor2D, o: TermsOptions): M3MixLoss {
-  return (useFusedKernels() ? fusedTerms : opsTerms)(x, y, planTerms(o));
+  return useFusedKernels() ? fusedTerms(x, y, planTerms(o), o.logitBytes) : opsTerms(x, y, planTerms(o));
 }
 
 /** CLIP InfoNCE: (CE(S, I) + CE(S^T, I)) / 2 with S = x y^T / tau. */
@@ -178,6 +178,8 @@ export interface M3MixOptions {
   weights: Record<MixTerm, number>;
   /** The lambda each weighted term drew. */
   lambdas: Partial<Record<MixTerm, number>>;
+  /** On webgpu, the most bytes a block of logits may take (the adapter's binding limit when absent). */
+  logitBytes?: number;
 }
 
 /** L_clip + w_m2 L_m2 + w_v L_v + w_l L_l + w_vl L_vl, each mixup term with its own lambda. */

@@ -1,7 +1,7 @@
 /** One optimizer step: heads forward, the chosen loss and its gradient, then AdamW. */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '../random';
-import { deviceErrorLine, withDeviceErrors } from '../webgpuRung';
+import { deviceErrorLine, withDeviceErrors, type DeviceError } from '../webgpuRung';
 import { adamwStep, type AdamState } from './adamw';
 import { sampleBeta } from './betaSample';
 import { headPass, type Heads } from './heads';
@@ -16,6 +16,15 @@ export interface StepSettings {
   weights: Record<MixTerm, number>;
   lr: number;
   weightDecay: number;
+  /** On webgpu, the most bytes a block of logits may take (the adapter's binding limit when absent). */
+  logitBytes?: number;
+}
+
+/** A step the device failed: out of memory, or a kernel it rejected (see deviceErrorLine). */
+export class StepDeviceError extends Error {
+  constructor(readonly device: DeviceError) {
+    super(deviceErrorLine(device, '') + (device.kind === 'out of memory' ? '; use a smaller batchSize' : ''));
+  }
 }
 
 export interface StepResult {
@@ -46,7 +55,7 @@ export function queueStep(heads: Heads, adam: AdamState, x: tf.Tensor2D, y: tf.T
   const { value: queued, error } = withDeviceErrors(() => tf.tidy(() => {
     const image = headPass(x, heads.image);
     const text = headPass(y, heads.text);
-    const l = m3mixLoss(image.z, text.z, { tau: s.tau, tauM: s.tauM, weights: s.weights, lambdas: lambda });
+    const l = m3mixLoss(image.z, text.z, { tau: s.tau, tauM: s.tauM, weights: s.weights, lambdas: lambda, logitBytes: s.logitBytes });
     const grads = [image.backward(l.dx), text.backward(l.dy)];
     const applied = tf.mul(adam.healthy, tf.cast(tf.isFinite(l.loss), 'float32')) as tf.Scalar;
     adamwStep([heads.image, heads.text], grads, adam, s.lr, s.weightDecay, applied);
@@ -56,7 +65,7 @@ export function queueStep(heads: Heads, adam: AdamState, x: tf.Tensor2D, y: tf.T
   const read = queued.values.data();
   return Promise.all([read, error])
     .then(([values, deviceError]) => {
-      if (deviceError) throw new Error(deviceErrorLine(deviceError, '') + (deviceError.kind === 'out of memory' ? '; use a smaller batchSize' : ''));
+      if (deviceError) throw new StepDeviceError(deviceError);
       const components: Partial<Record<LossTerm, number>> = {};
       queued.terms.forEach((t, i) => (components[t] = values[i + 1]));
       return { loss: values[0], components, lambda, updated: values[values.length - 1] === 1 };

@@ -23,6 +23,8 @@ export interface TermsOptions {
   weights: Partial<Record<LossTerm, number>>;
   /** The lambda each weighted mixup term drew. */
   lambdas: Partial<Record<MixTerm, number>>;
+  /** On webgpu, the most bytes a block of logits may take (see fusedTerms). */
+  logitBytes?: number;
 }
 
 export interface M3MixLoss extends LossGrad {

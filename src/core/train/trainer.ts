@@ -103,8 +103,9 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
   const stepsPerEpoch = Math.floor(sampler.size / batch);
   const totalSteps = stepsPerEpoch * config.epochs;
   const warmup = warmupSteps(totalSteps, config.warmup);
-  const settings = { tau: config.tau, tauM: config.tauM, beta: config.beta, lr: config.lr, weightDecay: config.weightDecay };
-  await checkBatchFits(batch, { image: trainSet.image.cols, text: trainSet.text.cols, joint: jointDim }, { ...settings, weights: activeWeights(config) }, runDir);
+  const base = { tau: config.tau, tauM: config.tauM, beta: config.beta, lr: config.lr, weightDecay: config.weightDecay };
+  const fit = await checkBatchFits(batch, { image: trainSet.image.cols, text: trainSet.text.cols, joint: jointDim }, { ...base, weights: activeWeights(config) }, runDir);
+  const settings = { ...base, logitBytes: fit.logitBytes };
 
   const resumeEpoch = config.resume ? await lastCheckpointEpoch(runDir) : undefined;
   const resumed = resumeEpoch === undefined ? undefined : await readCheckpointState(path.join(runDir, checkpointName(resumeEpoch)));
@@ -170,7 +171,7 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
     } else {
       await evaluate();
     }
-    onEvent?.({ type: 'start', runDir, totalSteps, stepsPerEpoch, firstStep: adam.step });
+    onEvent?.({ type: 'start', runDir, totalSteps, stepsPerEpoch, firstStep: adam.step, notes: fit.notes });
     const baseWeights = activeWeights(config);
     while (epoch < config.epochs) {
       const order = epochRng(config.seed, epoch, 0);

@@ -43,6 +43,7 @@ export function applyEvent(snap: DashboardSnapshot, e: RunEvent): void {
       snap.runDir = e.runDir;
       snap.totalSteps = e.totalSteps;
       snap.step = e.firstStep;
+      snap.notes = e.notes.length ? e.notes : undefined;
       return;
     case 'step': {
       snap.step = e.step;

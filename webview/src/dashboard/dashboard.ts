@@ -4,6 +4,7 @@ import type { DashboardSnapshot, HostToDashboard } from '../../../src/protocol/d
 import { wireChartExport } from '../charts/chartExport';
 import { ChartHost } from '../charts/chartHost';
 import { el } from '../dom';
+import { renderBannerList } from '../pageParts';
 import { onThemeChange } from '../theme';
 import { api } from './api';
 import { optionFor, type DashboardChart } from './chartOptions';
@@ -41,6 +42,7 @@ export function startDashboard(root: HTMLElement): void {
     layout.title.textContent = s.name;
     renderFacts(layout.facts, s);
     renderStatus(layout, s);
+    renderBannerList(layout.notes, s.notes ?? []);
     const hasData = s.steps.step.length > 0 || s.evals.epoch.length > 0;
     layout.empty.hidden = hasData;
     // Charts measure their containers, so they draw once the section is visible.

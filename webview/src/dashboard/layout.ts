@@ -12,6 +12,8 @@ export interface DashboardLayout extends PageTop {
   exportJson: VscodeButton;
   /** Each chart's PNG and SVG buttons. */
   exportImage: ImageButton[];
+  /** What the run changed to fit the device. */
+  notes: HTMLElement;
   empty: HTMLElement;
   results: HTMLElement;
   charts: Record<DashboardChart, HTMLElement>;
@@ -43,6 +45,7 @@ export function buildDashboard(root: HTMLElement): DashboardLayout {
     exportCsv: Object.assign(button('export-csv', 'save', 'Export CSV', true), { disabled: true }),
     exportJson: Object.assign(button('export-json', 'save', 'Export JSON', true), { disabled: true }),
     exportImage,
+    notes: el('div', { id: 'notes', class: 'banner warning', role: 'status', hidden: '' }),
     empty: el('p', { id: 'empty', class: 'empty' }, 'Waiting for the run…'),
     results: el('section', { id: 'results', class: 'charts', hidden: '' }, ...figures),
     charts,
@@ -50,6 +53,7 @@ export function buildDashboard(root: HTMLElement): DashboardLayout {
   root.replaceChildren(
     pageHeader('Embedding Lens · m²-Mix fine-tuning', l, l.run, l.cancel, l.openBest, l.exportCsv, l.exportJson),
     l.activity,
+    l.notes,
     l.empty,
     l.results,
   );
