@@ -60,7 +60,7 @@ export function headPass(x: tf.Tensor2D, w: tf.Tensor2D): HeadPass {
   const p = tf.matMul(x, w) as tf.Tensor2D;
   if (useFusedKernels()) {
     const z = fusedNormalizeRows(p);
-    return { z, backward: (dz) => matMulAT(x, fusedNormalizeBackward(dz, z, p)) };
+    return { z, backward: (dz) => tf.matMul(x, fusedNormalizeBackward(dz, z, p), true, false) };
   }
   const norm = tf.norm(p, 'euclidean', 1, true);
   const z = tf.div(p, norm) as tf.Tensor2D;
