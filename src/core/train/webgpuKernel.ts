@@ -31,12 +31,13 @@ const workgroupSize = 64;
 /** The names a kernel's inputs have in WGSL, in order. */
 export const inputNames = ['A', 'B', 'C', 'D', 'E', 'F'];
 
+/** A kernel's attributes as the engine passes them through to kernelFunc (it reads none of them). */
 interface FusedAttrs {
   body: string;
   outputShape: number[];
   threads: number;
-  /** JSON of the uniforms (name: [int] or float). */
-  uniforms: string;
+  /** name: [int] or float. */
+  uniforms: Record<string, number | [number]>;
 }
 
 /**
@@ -51,7 +52,7 @@ function ensureRegistered(kernelName: string): void {
     backendName: 'webgpu',
     kernelFunc: ({ inputs, backend, attrs }) => {
       const a = attrs as unknown as FusedAttrs;
-      const entries = Object.entries({ threads: [a.threads], ...(JSON.parse(a.uniforms) as Record<string, number | [number]>) });
+      const entries = Object.entries({ threads: [a.threads] as [number], ...a.uniforms });
       const names = Object.keys(inputs);
       const program: Program = {
         variableNames: names,
@@ -85,6 +86,6 @@ export function runKernel(key: string, body: string, inputs: tf.Tensor[], output
   const kernelName = `${fusedKeyPrefix}${key}`;
   ensureRegistered(kernelName);
   const named = Object.fromEntries(inputs.map((t, i) => [inputNames[i], t]));
-  const attrs: FusedAttrs = { body, outputShape, threads, uniforms: JSON.stringify(uniforms) };
+  const attrs: FusedAttrs = { body, outputShape, threads, uniforms };
   return tf.engine().runKernel(kernelName, named, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
 }
