@@ -125,9 +125,10 @@ export interface BatchFit {
  */
 export async function fitLogitBlocks(batch: number, dims: ScratchDims, s: StepSettings, source: string): Promise<BatchFit> {
   const notes: string[] = [];
-  // The pair terms' stack is the step's largest: four B x B matrices.
+  // The pair terms' stack is the step's largest: four B x B matrices, a block of them 4 x rows x B floats.
   const rowsOf = (bytes: number) => blockRowsWithin(bytes, 4, batch);
-  let bytes = 16 * batch * rowsOf(bindingLimit());
+  const bytesOf = (rows: number) => 4 * 4 * rows * batch;
+  let bytes = bytesOf(rowsOf(bindingLimit()));
   for (;;) {
     try {
       await withScratchStep(batch, dims, { ...s, logitBytes: bytes }, (step) => step());
@@ -138,7 +139,7 @@ export async function fitLogitBlocks(batch: number, dims: ScratchDims, s: StepSe
       releasePooledBuffers();
       const rows = rowsOf(bytes);
       if (rows === 1) throw new InputError(source, `batchSize ${batch} does not fit this GPU's memory even with its logits in blocks of 1 row (${err.device.message}); use a smaller batchSize`);
-      bytes = 16 * batch * Math.floor(rows / 2);
+      bytes = bytesOf(Math.floor(rows / 2));
       notes.push(`the GPU ran out of memory in a step at batch ${batch} with its logits in blocks of ${rows} rows; the run uses blocks of ${rowsOf(bytes)}`);
     }
   }

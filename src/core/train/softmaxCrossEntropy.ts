@@ -40,9 +40,9 @@ function crossEntropies(logits: tf.Tensor3D, atTargets: tf.Tensor, axis: 1 | 2):
  * Cross-entropy of each of P stacked B x B logit matrices against T = alpha_p I + beta_p J over rows,
  * and with `symmetric` also over columns (the rows of S^T; I and J are symmetric, so T^T = T),
  * averaged: the losses, and dS = scale_p (softmax - T), rows' and columns' summed; op by op (webgpu
- * runs fusedSoftmaxCrossEntropy instead). A step's peak memory is a count of P x B x B tensors, and
- * it bounds the batch (wasm's heap is 4 GiB), so each is freed as soon as it is used: at most five
- * live at once.
+ * runs fusedSoftmax.ts's blockedSoftmaxCrossEntropy instead). A step's peak memory is a count of
+ * P x B x B tensors, and it bounds the batch (wasm's heap is 4 GiB), so each is freed as soon as it
+ * is used: at most five live at once.
  */
 export function opsSoftmaxCrossEntropy(logits: tf.Tensor3D, alpha: number[], beta: number[], scale: number[], symmetric: boolean): SoftmaxCrossEntropy {
   return tf.tidy(() => {
