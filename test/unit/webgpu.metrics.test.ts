@@ -13,7 +13,9 @@ import { generateSample } from '../../src/core/sample';
 import { continuousKeys } from '../helpers/metricKeys';
 import { randomCheckpoint } from '../helpers/randomCheckpoint';
 import { sharedDataDir } from '../helpers/sharedData';
-import { releasePooledBuffers } from '../../src/core/webgpuRung';
+import { bindingLimit, releasePooledBuffers } from '../../src/core/webgpuRung';
+import { pca } from '../../src/core/projection/pca';
+import { gaussian, mulberry32 } from '../../src/core/random';
 import { noWebGpuAdapter, withScopeAnswer } from '../helpers/webgpu';
 
 type Run = { result: AnalysisResult; detail: AnalysisDetail };
@@ -142,6 +144,27 @@ describe('a kernel the GPU rejects in the view\'s projections', () => {
       /^Error: the GPU rejected a kernel in the PCA of the scatter \(Invalid BindGroup \(injected by the test\)\)$/,
     );
     assert.ok((await buildSnapshot({ checkpoint, result, detail, seconds: 0 }, 'webgpu')).snapshot.scatter, 'and builds without the injected error');
+  });
+});
+
+describe("the view's PCA on webgpu", () => {
+  it('runs at a D whose D x D covariance would pass the binding limit, and agrees with wasm', async (t) => {
+    const skip = await noWebGpuAdapter();
+    if (skip) return t.skip(skip);
+    await initBackend('webgpu');
+    const dim = Math.ceil(Math.sqrt(bindingLimit() / 4)) + 1;
+    const rows = 40;
+    const rng = mulberry32(19);
+    const data = Float32Array.from({ length: rows * dim }, (_, e) => gaussian(rng) * (1 + 4 / (1 + (e % dim))));
+    const points = { rows, cols: dim, data };
+    const gpu = await pca(points, 3);
+    await initBackend('wasm');
+    const wasm = await pca(points, 3);
+    for (let c = 0; c < 3; c++) {
+      const cos = wasm.components.subarray(c * dim, (c + 1) * dim).reduce((s, e, d) => s + e * gpu.components[c * dim + d], 0);
+      assert.ok(cos > 1 - 1e-4, `component ${c}: cos = ${cos}`);
+      assert.ok(Math.abs(wasm.explained[c] - gpu.explained[c]) < 1e-4, `explained ${c}`);
+    }
   });
 });
 
