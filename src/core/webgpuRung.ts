@@ -116,7 +116,7 @@ export function deviceErrorLine(e: DeviceError, where: string): string {
 }
 
 /** Opens out-of-memory and validation scopes on `device`; the function returned closes them. */
-export function openDeviceErrorScopes(device: GPUDeviceLike): () => Promise<DeviceError | undefined> {
+function openDeviceErrorScopes(device: GPUDeviceLike): () => Promise<DeviceError | undefined> {
   device.pushErrorScope('out-of-memory');
   device.pushErrorScope('validation');
   return () => {
@@ -151,11 +151,11 @@ export function withDeviceErrors<T>(queue: () => T): { value: T; error: Promise<
 
 /**
  * withDeviceErrors for asynchronous work, which must be the device's only work meanwhile (a
- * worker runs one job at a time): a device error fails `what` in one line.
+ * worker runs one job at a time). A throw from `run` closes the scopes and passes on.
  */
-export async function guardDevice<T>(what: string, run: () => Promise<T>): Promise<T> {
+export async function withDeviceErrorsAsync<T>(run: () => Promise<T>): Promise<{ value: T; error?: DeviceError }> {
   const gpu = activeWebGpu();
-  if (!gpu) return run();
+  if (!gpu) return { value: await run() };
   const close = openDeviceErrorScopes(gpu.device);
   let value: T;
   try {
@@ -164,7 +164,12 @@ export async function guardDevice<T>(what: string, run: () => Promise<T>): Promi
     close().catch(() => undefined);
     throw err;
   }
-  const error = await close();
+  return { value, error: await close() };
+}
+
+/** withDeviceErrorsAsync where any device error fails `what` in one line. */
+export async function guardDevice<T>(what: string, run: () => Promise<T>): Promise<T> {
+  const { value, error } = await withDeviceErrorsAsync(run);
   if (error) throw new Error(deviceErrorLine(error, ` in the ${what}`));
   return value;
 }

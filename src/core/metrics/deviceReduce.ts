@@ -17,7 +17,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { throwIfCancelled } from '../cancel';
 import { CancelledError, InputError } from '../errors';
 import type { Checkpoint } from '../checkpoint';
-import { activeWebGpu, afterDeviceLoss, bindingLimit, deviceErrorLine, deviceLostError, openDeviceErrorScopes, releasePooledBuffers } from '../webgpuRung';
+import { afterDeviceLoss, bindingLimit, deviceErrorLine, deviceLostError, releasePooledBuffers, withDeviceErrorsAsync } from '../webgpuRung';
 import { describeFiles, resolveOptions } from './analyze';
 import { normalizeRows } from './normalize';
 import { pairingOf } from './pairing';
@@ -338,45 +338,39 @@ async function runOnce(
     yp.set(y.data.subarray(perm[k] * dim, (perm[k] + 1) * dim), k * dim);
     ownerP[k] = owner[perm[k]];
   }
-  const gpu = activeWebGpu();
+  const total = ni + nt;
+  const check = () => {
+    const lost = deviceLostError('analysis');
+    if (lost) throw lost;
+    throwIfCancelled(o.token);
+  };
   // Out of memory retries with smaller tiles; a kernel the device rejects reads zeros without a word.
-  let closeScopes = gpu && openDeviceErrorScopes(gpu.device);
-  const images = upload(x.data, ni, dim, Int32Array.from({ length: ni }, (_, i) => i), tile.cols);
-  const texts = upload(yp, nt, dim, ownerP, tile.cols);
-  try {
-    const pp: PassParams = { tile, dim, t2: 2 * o.uniformityT, invTau: 1 / o.eceTau };
-    const total = ni + nt;
-    const check = () => {
-      const lost = deviceLostError('analysis');
-      if (lost) throw lost;
-      throwIfCancelled(o.token);
-    };
-    const i2t = await runDirection(
-      { queries: images, candidates: texts, ownRange: (a, b) => [captionStart[a], captionStart[b]], crossUniformity: true },
-      pp,
-      (done, what) => o.onProgress?.(done / total, `image ${what}`),
-      check,
-    );
-    const t2i = await runDirection(
-      { queries: texts, candidates: images, ownRange: (a, b) => [ownerP[a], ownerP[b - 1] + 1], crossUniformity: false },
-      pp,
-      (done, what) => o.onProgress?.((ni + done) / total, `text ${what}`),
-      check,
-    );
-    const gap = await modalityGap(images, texts);
-    if (closeScopes) {
-      const close = closeScopes;
-      closeScopes = undefined;
-      const error = await close();
-      if (error?.kind === 'out of memory') throw new DeviceOutOfMemoryError(error.message);
-      if (error) throw new Error(deviceErrorLine(error, ' of the analysis'));
+  const { value, error } = await withDeviceErrorsAsync(async () => {
+    const images = upload(x.data, ni, dim, Int32Array.from({ length: ni }, (_, i) => i), tile.cols);
+    const texts = upload(yp, nt, dim, ownerP, tile.cols);
+    try {
+      const pp: PassParams = { tile, dim, t2: 2 * o.uniformityT, invTau: 1 / o.eceTau };
+      const i2t = await runDirection(
+        { queries: images, candidates: texts, ownRange: (a, b) => [captionStart[a], captionStart[b]], crossUniformity: true },
+        pp,
+        (done, what) => o.onProgress?.(done / total, `image ${what}`),
+        check,
+      );
+      const t2i = await runDirection(
+        { queries: texts, candidates: images, ownRange: (a, b) => [ownerP[a], ownerP[b - 1] + 1], crossUniformity: false },
+        pp,
+        (done, what) => o.onProgress?.((ni + done) / total, `text ${what}`),
+        check,
+      );
+      return { i2t, t2i, gap: await modalityGap(images, texts) };
+    } finally {
+      disposeSide(images);
+      disposeSide(texts);
     }
-    return summarize(totals(ckpt, pairing, x, y, i2t, unpermute(t2i, perm), gap), o);
-  } finally {
-    closeScopes?.().catch(() => undefined);
-    disposeSide(images);
-    disposeSide(texts);
-  }
+  });
+  if (error?.kind === 'out of memory') throw new DeviceOutOfMemoryError(error.message);
+  if (error) throw new Error(deviceErrorLine(error, ' of the analysis'));
+  return summarize(totals(ckpt, pairing, x, y, value.i2t, unpermute(value.t2i, perm), value.gap), o);
 }
 
 /** Per-text vectors back from the permuted (sorted by image) order to the input order. */
