@@ -18,7 +18,7 @@ import type { AnalysisSnapshot, DosnesLayout, GeodesicArcs, ScatterData, SphereD
  * at this size (ECharts' large mode), and projecting 200,000 points onto fitted axes is cheap.
  */
 export const maxScatterPairs = 100_000;
-/** Pairs the PCA axes are fitted on (and the sphere draws): a 2 x 5,000 x D covariance is quick. */
+/** Pairs the PCA axes are fitted on (and the sphere draws): 2 x 5,000 points take under a second at D = 1,024 on wasm. */
 export const maxFitPairs = 5000;
 /** Pairs whose image and text the scatter joins with a line; more would paint a solid blob. */
 export const maxPairLines = 2000;
