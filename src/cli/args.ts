@@ -19,7 +19,8 @@ export function parseArgs(argv: string[], booleans: string[]): ParsedArgs {
     const key = a.slice(2, eq < 0 ? undefined : eq);
     if (eq >= 0) options.set(key, a.slice(eq + 1));
     else if (booleans.includes(key)) options.set(key, true);
-    else if (i + 1 < argv.length) options.set(key, argv[++i]);
+    // `--lr --backend wasm` would otherwise take '--backend' as the rate and blame the leftover 'wasm'.
+    else if (i + 1 < argv.length && !argv[i + 1].startsWith('--')) options.set(key, argv[++i]);
     else throw new UsageError(`option --${key} needs a value`);
   }
   return { positional, options };

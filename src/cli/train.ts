@@ -119,7 +119,7 @@ export async function trainCommand(argv: string[], token = new SharedCancelToken
     });
     progress.done();
     if (json) process.stdout.write(JSON.stringify({ type: 'summary', ...summary }) + '\n');
-    else process.stdout.write(`${summary.status}: ${summary.steps} steps, best ${summary.bestMetric} ${summary.bestValue} at epoch ${summary.bestEpoch}, in ${summary.runDir}\n`);
+    else process.stdout.write(`${summary.status}: ${summary.steps} steps, best ${summary.bestMetric} ${Number(summary.bestValue.toFixed(4))} at epoch ${summary.bestEpoch}, in ${summary.runDir}\n`);
     if (summary.status === 'completed') return 0;
     process.stderr.write(`embedding-lens: ${summary.message}\n`);
     return summary.status === 'cancelled' ? 130 : 1;

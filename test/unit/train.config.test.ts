@@ -48,7 +48,10 @@ describe('m2mix config', () => {
   it('names unknown keys, bad types and out-of-range values in one line', () => {
     assert.match(problem({ ...minimal, tua: 0.1 }), /unknown key "tua"/);
     assert.match(problem({ ...minimal, weights: { m3: 1 } }), /unknown key "weights\.m3"/);
-    assert.match(problem({ ...minimal, tau: 0 }), /"tau" must be > 0/);
+    assert.match(problem({ ...minimal, tau: 0 }), /"tau" must be >= 0.0001/);
+    assert.match(problem({ ...minimal, tauM: 1e-30 }), /"tauM" must be >= 0.0001/);
+    assert.match(problem({ ...minimal, lr: JSON.parse('1e999') }), /"lr" must be a finite number, got Infinity/);
+    assert.match(problem({ ...minimal, weights: { v: -Infinity } }), /"weights\.v" must be a finite number/);
     assert.match(problem({ ...minimal, warmup: 1 }), /"warmup" must be < 1/);
     assert.match(problem({ ...minimal, epochs: 1.5 }), /"epochs" must be integer/);
     assert.match(problem({ ...minimal, loss: 'mixup' }), /"loss" must be one of/);
@@ -87,6 +90,12 @@ describe('train command', () => {
       process.stderr.write = write;
     }
   }
+
+  it('says a flag lacks its value instead of taking the next flag as the value', async () => {
+    const { code, stderr } = await run(['--train', 'a.npy', '--eval', 'b.npy', '--lr', '--backend', 'wasm']);
+    assert.equal(code, 2);
+    assert.equal(stderr, 'embedding-lens: option --lr needs a value\n');
+  });
 
   for (const args of [['--train', 'a.npy'], ['--train', 'a.npy', '--eval', 'b.npy', '--tau', 'abc'], ['--train', 'a.npy', '--eval', 'b.npy', '--weights', 'x=1'], ['--bogus', '1'], ['missing.m2mix.json']]) {
     it(`rejects ${args.join(' ')} with one line and exit 2`, async () => {

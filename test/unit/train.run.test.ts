@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -10,7 +10,7 @@ import { analyze } from '../../src/core/metrics/analyze';
 import { readCheckpoint } from '../../src/core/readers';
 import { generateSample } from '../../src/core/sample';
 import { parseConfig, type TrainConfig } from '../../src/core/train/config';
-import type { EvalEvent, LoggedEvent, StepEvent } from '../../src/core/train/events';
+import type { EvalEvent, LoggedEvent, RunEvent, StepEvent } from '../../src/core/train/events';
 import { train } from '../../src/core/train/trainer';
 import { writeSafetensors } from '../../src/core/writers';
 import { sharedDataDir, sharedDataSkip } from '../helpers/sharedData';
@@ -125,6 +125,53 @@ describe('train (end to end on synthetic embeddings)', () => {
   it('fails before training when the output folder cannot be written', async () => {
     const cfg = { ...config('x'), out: path.join(dir, 'train.safetensors') };
     await assert.rejects(train(cfg), (e: unknown) => e instanceof InputError && /not writable/.test(e.message));
+  });
+
+  it('refuses a batch larger than the training pairs, and a bad input leaves no run folder', async () => {
+    await assert.rejects(train(config('big', { batchSize: pairs + 1 })), (e: unknown) => e instanceof InputError && /batchSize 65 is larger than the 64 training pairs/.test(e.message));
+    await assert.rejects(train(config('missing', { train: 'nope.safetensors' })), InputError);
+    assert.ok(!existsSync(runFile('big', '')) && !existsSync(runFile('missing', '')));
+  });
+
+  it('refuses a folder holding checkpoints without a log, which a new run would overwrite', async () => {
+    mkdirSync(runFile('foreign', ''), { recursive: true });
+    writeFileSync(runFile('foreign', 'best.safetensors'), 'mine');
+    await assert.rejects(train(config('foreign')), (e: unknown) => e instanceof InputError && /already holds best\.safetensors/.test(e.message));
+    assert.equal(readFileSync(runFile('foreign', 'best.safetensors'), 'utf8'), 'mine');
+  });
+
+  it('says which settings a resume changed, and that a run already past its epochs has nothing to train', async () => {
+    const notes: string[] = [];
+    const onEvent = (e: RunEvent) => e.type === 'start' && notes.push(...e.notes);
+    await train(config('full', { resume: true, lr: 2e-2, weights: { vl: 0.5, m2: 0.1 } }), { onEvent });
+    assert.deepEqual(notes, [
+      'resumed with settings changed since epoch-2.safetensors: lr 0.01 → 0.02, weights {"l":0.05,"m2":0.1,"v":0.05,"vl":0.05} → {"l":0.05,"m2":0.1,"v":0.05,"vl":0.5}',
+      'epoch-2.safetensors already ends epoch 2 of the 2 asked for: nothing to train',
+    ]);
+  });
+
+  it('starts over when resuming a run killed before its first checkpoint, and clears a killed write\'s temp file', async () => {
+    mkdirSync(runFile('killed', ''), { recursive: true });
+    // What a run killed while writing epoch-0 leaves: its epoch-0 eval logged, the checkpoint half written.
+    writeFileSync(runFile('killed', 'run.jsonl'), JSON.stringify({ type: 'eval', epoch: 0, metrics: {} }) + '\n');
+    const temp = `.epoch-0.safetensors.${2 ** 22 + 1}.0a1b2c3d.tmp`; // above Linux's pid_max: no such process
+    writeFileSync(runFile('killed', temp), 'half');
+    await train(config('killed', { resume: true, epochs: 1 }));
+    assert.deepEqual(log('killed').filter((e) => e.type === 'eval').map((e) => e.epoch), [0, 1]);
+    assert.ok(!existsSync(runFile('killed', temp)));
+  });
+
+  it('passes on what the reader skipped as notes naming the file', async () => {
+    const s = generateSample({ pairs, dim: 16, seed: 3 });
+    s.image.data[5 * 16] = NaN;
+    await writeSafetensors(path.join(dir, 'nan.safetensors'), {
+      image_embeds: { shape: [s.image.rows, s.image.cols], dtype: 'F32', data: s.image.data },
+      text_embeds: { shape: [s.text.rows, s.text.cols], dtype: 'F32', data: s.text.data },
+    });
+    const notes: string[] = [];
+    await train(config('nan', { train: 'nan.safetensors', epochs: 1 }), { onEvent: (e) => e.type === 'start' && notes.push(...e.notes) });
+    assert.equal(notes.length, 1, notes.join('\n'));
+    assert.match(notes[0], /nan\.safetensors: .*skipped 1 of 64 pairs/);
   });
 
   it('evaluates real CLIP embeddings at epoch 0 as the reference metrics', async (t) => {

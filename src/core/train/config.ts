@@ -76,6 +76,8 @@ function check(value: unknown, node: SchemaNode, keyPath: string): string | unde
   if (types.length > 0 && !types.some((t) => typeMatches(value, t))) return `${where} must be ${types.join(' or ')}, got ${typeOf(value)}`;
   if (node.enum && !node.enum.includes(value)) return `${where} must be one of ${node.enum.map((e) => JSON.stringify(e)).join(', ')}, got ${JSON.stringify(value)}`;
   if (typeof value === 'number') {
+    // JSON.parse reads 1e999 as Infinity, which a key without a maximum (lr) would take.
+    if (!Number.isFinite(value)) return `${where} must be a finite number, got ${value}`;
     if (node.minimum !== undefined && value < node.minimum) return `${where} must be >= ${node.minimum}, got ${value}`;
     if (node.maximum !== undefined && value > node.maximum) return `${where} must be <= ${node.maximum}, got ${value}`;
     if (node.exclusiveMinimum !== undefined && value <= node.exclusiveMinimum) return `${where} must be > ${node.exclusiveMinimum}, got ${value}`;

@@ -15,14 +15,37 @@ export const logName = 'run.jsonl';
 export const bestName = 'best.safetensors';
 export const checkpointName = (epoch: number): string => `epoch-${epoch}.safetensors`;
 
-/** Fails now, not after the first epoch, when the folder cannot be created or written. */
-export async function prepareRunFolder(runDir: string, resume: boolean): Promise<void> {
-  const log = path.join(runDir, logName);
-  const exists = await fsp.stat(log).then(
-    () => true,
-    () => false,
-  );
-  if (exists && !resume) throw new InputError(runDir, 'already holds a run; resume it (--resume, or "resume": true) or choose another name');
+/**
+ * Refuses a folder that holds a run's files unless the run is resumed: checked before the data is
+ * read, so a taken name fails at once. Checkpoints without a log count too (copied in, or a log
+ * deleted): a new run would overwrite them.
+ */
+export async function refuseTakenRunFolder(runDir: string, resume: boolean): Promise<void> {
+  if (resume) return;
+  const names = await fsp.readdir(runDir).catch(() => [] as string[]);
+  if (names.includes(logName)) throw new InputError(runDir, 'already holds a run; resume it (--resume, or "resume": true) or choose another name');
+  const checkpoints = names.filter((n) => n === bestName || /^epoch-\d+\.safetensors$/.test(n)).sort();
+  if (checkpoints.length > 0) throw new InputError(runDir, `already holds ${checkpoints.join(', ')}, which a new run would overwrite; choose another name`);
+}
+
+/** A temp file writeSafetensors left when its process was killed mid-write (see writers/atomic.ts). */
+function isStaleTemp(name: string): boolean {
+  const m = /^\..+\.safetensors\.(\d+)\.[0-9a-f]+\.tmp$/.exec(name);
+  if (!m) return false;
+  try {
+    process.kill(Number(m[1]), 0); // its writer still runs (another process on this folder): leave it
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+/**
+ * Creates the run folder once the inputs have been checked (a refused run leaves no folder behind)
+ * and fails now, not after the first epoch, when it cannot be written. Clears the temp files of a
+ * killed run of the same folder.
+ */
+export async function makeRunFolder(runDir: string): Promise<void> {
   const probe = path.join(runDir, `.write-probe-${process.pid}`);
   try {
     await fsp.mkdir(runDir, { recursive: true });
@@ -31,6 +54,7 @@ export async function prepareRunFolder(runDir: string, resume: boolean): Promise
   } catch (err) {
     throw new InputError(runDir, `the run folder is not writable (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
+  for (const name of await fsp.readdir(runDir)) if (isStaleTemp(name)) await fsp.rm(path.join(runDir, name), { force: true });
 }
 
 export async function appendLog(runDir: string, events: LoggedEvent[]): Promise<void> {
@@ -62,6 +86,8 @@ export async function trimLog(runDir: string, epoch: number): Promise<LoggedEven
 
 export interface CheckpointState {
   epoch: number;
+  /** The run configuration it was written under (TrainConfig as JSON), where its metadata holds one. */
+  config?: string;
   /** Optimizer steps done. */
   step: number;
   image: WeightArray;
@@ -111,6 +137,7 @@ export async function readCheckpointState(file: string): Promise<CheckpointState
   if (!Number.isInteger(epoch) || !Number.isInteger(step)) throw new InputError(file, 'its __metadata__ lacks the epoch and step of a training checkpoint');
   return {
     epoch,
+    config: contents.metadata?.config,
     step,
     image: weight('image_head'),
     text: weight('text_head'),

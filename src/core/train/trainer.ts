@@ -28,10 +28,12 @@ import {
   bestName,
   checkpointName,
   lastCheckpointEpoch,
-  prepareRunFolder,
+  makeRunFolder,
   readCheckpointState,
+  refuseTakenRunFolder,
   trimLog,
   writeCheckpoint,
+  type CheckpointState,
   type EvalEmbeddings,
 } from './runFolder';
 import { cosineWithWarmup, warmupSteps } from './schedule';
@@ -85,10 +87,31 @@ function checkDims(config: TrainConfig, trainSet: Checkpoint, evalSet: Checkpoin
   return config.jointDim ?? Math.min(di, dt);
 }
 
+/** Settings a resumed run changed since its checkpoint was written, as a note (the run goes on with the new ones). */
+function resumeNotes(resumed: CheckpointState, config: TrainConfig): string[] {
+  const file = checkpointName(resumed.epoch);
+  let before: Record<string, unknown>;
+  try {
+    before = JSON.parse(resumed.config ?? '') as Record<string, unknown>;
+  } catch {
+    return [`${file} does not record its settings: resumed with the ones given now`];
+  }
+  const now = config as unknown as Record<string, unknown>;
+  // Keys sorted: a config file and flags give the weights in different orders.
+  const canonical = (v: unknown): string | undefined =>
+    JSON.stringify(v, (_k, x: unknown) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : 1))) : x));
+  const changed = Object.keys(now)
+    .filter((k) => k !== 'resume' && canonical(before[k]) !== canonical(now[k]))
+    .map((k) => `${k} ${canonical(before[k]) ?? 'unset'} → ${canonical(now[k])}`);
+  const notes = changed.length > 0 ? [`resumed with settings changed since ${file}: ${changed.join(', ')}`] : [];
+  if (config.epochs <= resumed.epoch) notes.push(`${file} already ends epoch ${resumed.epoch} of the ${config.epochs} asked for: nothing to train`);
+  return notes;
+}
+
 export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promise<RunSummary> {
   const { token, onEvent } = hooks;
   const runDir = path.join(config.out, config.name);
-  await prepareRunFolder(runDir, config.resume);
+  await refuseTakenRunFolder(runDir, config.resume);
   const trainSet = await readCheckpoint(config.train, { token });
   const evalSet = await readCheckpoint(config.eval, { token });
   const jointDim = checkDims(config, trainSet, evalSet);
@@ -99,19 +122,30 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
   const evalY = new UnitRows(evalSet.text, evalFiles, 'text');
   const sampler = new PairSampler(trainSet);
   if (sampler.size < 2) throw new InputError(trainFiles, `needs at least 2 pairs to train, has ${sampler.size}`);
-  const batch = Math.min(config.batchSize, sampler.size);
+  // Not clamped: the batch is the contrastive loss's set of negatives, so a smaller one is another objective.
+  if (config.batchSize > sampler.size) {
+    const pairs = trainSet.textToImage ? `${sampler.size} pairs an epoch draws (one caption per image)` : `${sampler.size} training pairs`;
+    throw new InputError(trainFiles, `batchSize ${config.batchSize} is larger than the ${pairs}`);
+  }
+  const batch = config.batchSize;
   const stepsPerEpoch = Math.floor(sampler.size / batch);
   const totalSteps = stepsPerEpoch * config.epochs;
   const warmup = warmupSteps(totalSteps, config.warmup);
   const base = { tau: config.tau, tauM: config.tauM, beta: config.beta, lr: config.lr, weightDecay: config.weightDecay };
   const fit = await checkBatchFits(batch, { image: trainSet.image.cols, text: trainSet.text.cols, joint: jointDim }, { ...base, weights: activeWeights(config) }, runDir);
   const settings = { ...base, logitBytes: fit.logitBytes };
+  await makeRunFolder(runDir);
 
   const resumeEpoch = config.resume ? await lastCheckpointEpoch(runDir) : undefined;
   const resumed = resumeEpoch === undefined ? undefined : await readCheckpointState(path.join(runDir, checkpointName(resumeEpoch)));
   if (resumed && (resumed.image.shape.join() !== [trainSet.image.cols, jointDim].join() || resumed.text.shape.join() !== [trainSet.text.cols, jointDim].join())) {
     throw new InputError(path.join(runDir, checkpointName(resumed.epoch)), 'its heads do not fit this config\'s dimensions');
   }
+  const notes = [
+    ...new Set([...trainSet.warnings.map((w) => `${trainFiles}: ${w}`), ...evalSet.warnings.map((w) => `${evalFiles}: ${w}`)]),
+    ...(resumed ? resumeNotes(resumed, config) : []),
+    ...fit.notes,
+  ];
   const heads: Heads = resumed ? headsFrom(resumed.image, resumed.text) : createHeads(trainSet.image.cols, trainSet.text.cols, jointDim, config.seed);
   const adam: AdamState = createAdamState([heads.image, heads.text], resumed?.step ?? 0, resumed && tf.tidy(() => ({
     m: resumed.adam.m.map((w) => tf.tensor2d(w.data, w.shape)),
@@ -169,9 +203,11 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
         if (isBetter(config.bestMetric, value, best?.value)) best = { epoch: e.epoch, value };
       }
     } else {
+      // A resume that found no checkpoint starts over: drop what a killed first epoch logged.
+      await trimLog(runDir, -1);
       await evaluate();
     }
-    onEvent?.({ type: 'start', runDir, totalSteps, stepsPerEpoch, firstStep: adam.step, notes: fit.notes });
+    onEvent?.({ type: 'start', runDir, totalSteps, stepsPerEpoch, firstStep: adam.step, notes });
     const baseWeights = activeWeights(config);
     while (epoch < config.epochs) {
       const order = epochRng(config.seed, epoch, 0);
