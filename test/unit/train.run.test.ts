@@ -108,6 +108,22 @@ describe('train (end to end on synthetic embeddings)', () => {
     assert.deepEqual(steps(log('resumed')), steps(log('full')));
   });
 
+  it('ends as cancelled when the cancel comes during an evaluation, naming the last checkpoint written', async () => {
+    const token = { isCancellationRequested: false };
+    // The epoch's last step is read back after the loop; the epoch's evaluation comes next.
+    const onEvent = (e: RunEvent) => e.type === 'step' && e.step === stepsPerEpoch && (token.isCancellationRequested = true);
+    const summary = await train(config('evalCancel'), { token, onEvent });
+    assert.equal(summary.status, 'cancelled');
+    assert.match(summary.message ?? '', /while evaluating epoch 1, which has no checkpoint; the last checkpoint is epoch-0\.safetensors$/);
+    assert.equal(summary.lastCheckpoint, runFile('evalCancel', 'epoch-0.safetensors'));
+    assert.ok(!existsSync(runFile('evalCancel', 'epoch-1.safetensors')));
+    // Cancelled once the run folder exists: after the data is read, before the first evaluation ends.
+    const first = await train(config('evalCancel0'), { token: { get isCancellationRequested() { return existsSync(runFile('evalCancel0', '')); } } });
+    assert.equal(first.status, 'cancelled');
+    assert.equal(first.lastCheckpoint, undefined);
+    assert.ok(!existsSync(runFile('evalCancel0', 'epoch-0.safetensors')));
+  });
+
   it('refuses to overwrite a run that is not resumed', async () => {
     await assert.rejects(train(config('full')), InputError);
   });

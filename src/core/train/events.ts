@@ -57,5 +57,6 @@ export interface RunSummary {
   bestEpoch: number;
   bestMetric: string;
   bestValue: number;
-  lastCheckpoint: string;
+  /** Absent when the run was cancelled before its first checkpoint. */
+  lastCheckpoint?: string;
 }

@@ -183,16 +183,26 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
     onEvent?.({ type: 'checkpoint', epoch, file, best: isBest });
   };
 
+  /** False when the evaluation was cancelled: a cancel during the analysis ends the run like one between steps. */
+  const evaluated = (): Promise<boolean> =>
+    evaluate().then(
+      () => true,
+      (err: unknown) => {
+        if (err instanceof CancelledError) return false;
+        throw err;
+      },
+    );
+
   const summary = (status: RunSummary['status'], message?: string, steps = adam.step): RunSummary => ({
     runDir,
     status,
     message,
-    epochs: epoch,
+    epochs: Math.max(epoch, 0),
     steps,
-    bestEpoch: best?.epoch ?? epoch,
+    bestEpoch: best?.epoch ?? Math.max(epoch, 0),
     bestMetric: config.bestMetric,
     bestValue: best?.value ?? NaN,
-    lastCheckpoint: path.join(runDir, checkpointName(epoch)),
+    ...(epoch >= 0 && { lastCheckpoint: path.join(runDir, checkpointName(epoch)) }),
   });
 
   try {
@@ -205,7 +215,10 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
     } else {
       // A resume that found no checkpoint starts over: drop what a killed first epoch logged.
       await trimLog(runDir, -1);
-      await evaluate();
+      if (!(await evaluated())) {
+        epoch = -1;
+        return summary('cancelled', 'cancelled while evaluating the heads before training; no checkpoint was written');
+      }
     }
     onEvent?.({ type: 'start', runDir, totalSteps, stepsPerEpoch, firstStep: adam.step, notes });
     const baseWeights = activeWeights(config);
@@ -265,7 +278,10 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
       if (diverged) return diverged;
       await appendLog(runDir, logged);
       epoch++;
-      await evaluate();
+      if (!(await evaluated())) {
+        epoch--;
+        return summary('cancelled', `cancelled while evaluating epoch ${epoch + 1}, which has no checkpoint; the last checkpoint is ${checkpointName(epoch)}`);
+      }
     }
     return summary('completed');
   } catch (err) {
