@@ -75,6 +75,6 @@ describe('compute worker: train job', () => {
     writeFileSync(file, JSON.stringify({ train: 'data.safetensors', eval: 'data.safetensors', tau: 0 }));
     const [reply] = await run(file);
     assert.equal(reply.type, 'error');
-    assert.match(reply.type === 'error' ? reply.message : '', /"tau" must be > 0, got 0/);
+    assert.match(reply.type === 'error' ? reply.message : '', /"tau" must be >= 0.0001, got 0/);
   });
 });

@@ -3,7 +3,7 @@
  * itself, and the refusals on wasm (heap) and webgpu (binding limit, for tensors of rows), before anything is written.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -76,8 +76,7 @@ describe('batch check', () => {
       assert.ok(fits >= 2048 && fits < 8192, `suggests ${fits}`);
       return true;
     });
-    assert.deepEqual(readdirSync(path.join(dir, 'runs', 'big')), []);
-    assert.ok(!existsSync(path.join(dir, 'runs', 'big', 'epoch-0.safetensors')));
+    assert.ok(!existsSync(path.join(dir, 'runs', 'big')), 'a refused run leaves no folder');
   });
 
   it('on webgpu passes a batch whose logits pass the binding limit (they run in blocks), and refuses one whose rows do', async (t) => {
