@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
-import { appendFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, closeSync, openSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { CancelledError } from '../../src/core/errors';
@@ -200,4 +201,58 @@ test('refused: a file that changes on disk while it is being read', async () => 
     touched = true;
   };
   await assertInputError(readCheckpoint([file], { onProgress: grow }), file, /changed on disk while being read/);
+});
+
+/** A .npy header whose dict, padded with spaces and a newline as numpy pads it, is `length` bytes. */
+function paddedHeader(version: 1 | 2, length: number, shape: number[]): Buffer {
+  const preamble = version === 1 ? 10 : 12;
+  const header = Buffer.alloc(preamble + length, 0x20);
+  Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, version, 0]).copy(header);
+  if (version === 1) header.writeUInt16LE(length, 8);
+  else header.writeUInt32LE(length, 8);
+  header.write(`{'descr': '<f4', 'fortran_order': False, 'shape': (${shape.join(', ')}), }`, preamble, 'latin1');
+  header[header.length - 1] = 0x0a;
+  return header;
+}
+
+test('refused before it is read: a .npy header over numpy\'s 10,000 bytes', async () => {
+  const data = Buffer.from(exactValues(24).buffer);
+  writeFileSync(at('header-10000.npy'), Buffer.concat([paddedHeader(1, 10_000, [2, 3, 4]), data]));
+  assert.equal((await readCheckpoint([at('header-10000.npy')])).image.rows, 3);
+
+  writeFileSync(at('header-10001.npy'), Buffer.concat([paddedHeader(1, 10_001, [2, 3, 4]), data]));
+  await assertInputError(readCheckpoint([at('header-10001.npy')]), at('header-10001.npy'), /^the file declares a 10001-byte \.npy header; .* over 10000 bytes$/);
+  // 1.5 GB declared in a file of a few hundred bytes: refused for its length, not read to find it missing.
+  const huge = paddedHeader(2, 116, [2, 3, 4]);
+  huge.writeUInt32LE(1_500_000_000, 8);
+  writeFileSync(at('header-huge.npy'), Buffer.concat([huge, data]));
+  await assertInputError(describeFile(at('header-huge.npy')), at('header-huge.npy'), /declares a 1500000000-byte \.npy header/);
+});
+
+test('refused without being opened: a named pipe', { skip: process.platform === 'win32' }, async () => {
+  const fifo = at('pipe.npy');
+  execFileSync('mkfifo', [fifo]);
+  // Opening the pipe would wait for a writer for ever; this one ends the wait, and records that it had to.
+  let waited = false;
+  const writer = setTimeout(() => {
+    waited = true;
+    closeSync(openSync(fifo, 'w'));
+  }, 2000);
+  try {
+    await assertInputError(readCheckpoint([fifo]), fifo, /^not a regular file$/);
+  } finally {
+    clearTimeout(writer);
+  }
+  assert.equal(waited, false, 'the reader opened the pipe and waited for a writer');
+});
+
+test('a float64 value beyond float32 range is refused, not skipped as if the file held Inf', async () => {
+  const file = at('f64-huge.npy');
+  const values = new Float64Array(2 * 4 * 3).fill(0.5);
+  values[7] = 1e200;
+  writeFileSync(file, Buffer.concat([encodeNpyHeader({ descr: '<f8', fortranOrder: false, shape: [2, 4, 3] }), Buffer.from(values.buffer)]));
+  await assertInputError(readCheckpoint([file]), file, /holds the float64 value 1e\+200, beyond float32's range/);
+  values[7] = 1e30; // within range: read as float32
+  writeFileSync(file, Buffer.concat([encodeNpyHeader({ descr: '<f8', fortranOrder: false, shape: [2, 4, 3] }), Buffer.from(values.buffer)]));
+  assert.equal((await readCheckpoint([file])).image.data[7], Math.fround(1e30));
 });

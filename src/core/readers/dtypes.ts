@@ -127,7 +127,16 @@ export function decodeElements(
     const out = new Float32Array(count);
     if (type.name === 'float32' && le) new Uint8Array(out.buffer).set(bytes.subarray(0, count * 4));
     else if (type.name === 'float32') for (let i = 0; i < count; i++) out[i] = view.getFloat32(i * 4, false);
-    else if (type.name === 'float64') for (let i = 0; i < count; i++) out[i] = view.getFloat64(i * 8, le);
+    else if (type.name === 'float64') {
+      for (let i = 0; i < count; i++) {
+        const v = view.getFloat64(i * 8, le);
+        out[i] = v;
+        // Narrowed to Inf, the row would be skipped as if the file held Inf: say what the file holds.
+        if (!Number.isFinite(out[i]) && Number.isFinite(v)) {
+          throw new InputError(file, `${what} holds the float64 value ${v}, beyond float32's range (±3.4e38) in which the metrics are computed; scale the embeddings down`);
+        }
+      }
+    }
     else {
       const convert = type.name === 'float16' ? halfToFloat : bfloat16ToFloat;
       for (let i = 0; i < count; i++) out[i] = convert(view.getUint16(i * 2, le));
