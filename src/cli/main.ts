@@ -6,6 +6,9 @@ import { analyzeFiles } from '../core/analyzeFiles';
 import { initBackend, ladder, probeGflops, type BackendName } from '../core/backend';
 import { SharedCancelToken } from '../core/cancel';
 import { CancelledError, InputError, oneLine } from '../core/errors';
+import { describeFile } from '../core/readers';
+import { isStringType } from '../core/readers/dtypes';
+import { nameList, namesNoArray } from '../core/readers/selectArrays';
 import { writeSampleWorkspace } from '../core/sampleWorkspace';
 import { compareCommand, compareUsage } from './compare';
 import { numberOption, parseArgs, rejectUnknown, UsageError, type ParsedArgs } from './args';
@@ -43,11 +46,34 @@ function stringList(args: ParsedArgs, key: string): string[] {
   return typeof v === 'string' ? v.split(',') : [];
 }
 
+/** Refuses a key that names no numeric array of the files, from their headers, before anything is read. */
+async function checkKeys(files: string[], keys: Record<'image-key' | 'text-key', string[]>): Promise<void> {
+  if (!keys['image-key'].length && !keys['text-key'].length) return;
+  const arrays = (await Promise.all(files.map((file) => describeFile(file, { token })))).flatMap((c) => c.arrays);
+  for (const [flag, list] of Object.entries(keys)) {
+    if (!namesNoArray(arrays, list)) continue;
+    const held = arrays.filter((a) => !isStringType(a.dtype)).map((a) => a.name);
+    throw new InputError(files.join(' + '), `--${flag} '${list.join(',')}' names no numeric array (found ${held.length ? nameList(held) : 'none'})`);
+  }
+}
+
+/** numberOption takes fractions, which the core then refuses in a message that names no option. */
+function samplePairs(args: ParsedArgs): number | undefined {
+  const v = args.options.get('sample');
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  const max = 2 ** 31 - 1;
+  if (typeof v !== 'string' || !Number.isInteger(n) || n < 2 || n > max) throw new UsageError(`--sample must be an integer in [2, ${max}], got ${String(v)}`);
+  return n;
+}
+
 async function analyzeCommand(argv: string[]): Promise<number> {
   const args = parseArgs(argv, ['json']);
   rejectUnknown(args, ['json', 'uniformity-t', 'ks', 'ece-tau', 'memory-mb', 'image-key', 'text-key', 'backend', 'sample']);
   if (args.positional.length < 1 || args.positional.length > 2) throw new UsageError('analyze takes one checkpoint file, or an image file and a text file');
+  const keys = { 'image-key': stringList(args, 'image-key'), 'text-key': stringList(args, 'text-key') };
   const backend = await backendFrom(args);
+  await checkKeys(args.positional, keys);
   const progress = terminalProgress('analyze');
   const a = await analyzeFiles(
     args.positional,
@@ -56,10 +82,10 @@ async function analyzeCommand(argv: string[]): Promise<number> {
       ks: ks(args),
       eceTau: numberOption(args, 'ece-tau', 0.01, 1e-6, 1e3),
       memoryBudgetMB: numberOption(args, 'memory-mb', 512, 1, 1 << 20),
-      imageKeys: stringList(args, 'image-key'),
-      textKeys: stringList(args, 'text-key'),
+      imageKeys: keys['image-key'],
+      textKeys: keys['text-key'],
       sampleAbovePairs: 50_000,
-      samplePairs: args.options.has('sample') ? numberOption(args, 'sample', 20_000, 2, 2 ** 31 - 1) : undefined,
+      samplePairs: samplePairs(args),
     },
     token,
     progress.report,

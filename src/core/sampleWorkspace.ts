@@ -2,11 +2,12 @@
  * The embedded sample workspace (`embedding-lens sample DIR`, `npm run demo`, the end-to-end tests):
  * the same synthetic CLIP-like geometry in every format the readers take.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Matrix } from './checkpoint';
+import { InputError } from './errors';
 import { generateSample } from './sample';
-import { writeNpy, writeNpz, writeSafetensors } from './writers';
+import { writeFileAtomic, writeNpy, writeNpz, writeSafetensors } from './writers';
 
 function stacked(image: Matrix, text: Matrix): Float32Array {
   const out = new Float32Array(image.data.length + text.data.length);
@@ -30,8 +31,18 @@ or run "Embedding Lens: Analyze Embeddings" from the command palette.
 - random-init.npy: the same pairs through an "untrained" model: chance-level retrieval
 `;
 
+const mkdirProblems: Record<string, string> = {
+  ENOTDIR: 'it, or a folder above it, is a file',
+  EEXIST: "its 'pair' is a file, not a folder",
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EROFS: 'read-only file system',
+};
+
 export async function writeSampleWorkspace(dir: string): Promise<string[]> {
-  await mkdir(path.join(dir, 'pair'), { recursive: true });
+  await mkdir(path.join(dir, 'pair'), { recursive: true }).catch((err: NodeJS.ErrnoException) => {
+    throw new InputError(dir, `cannot create the folder (${mkdirProblems[err.code ?? ''] ?? err.code ?? err.message})`);
+  });
   const { image, text } = generateSample({ seed: 1 });
   const n = image.rows;
   const d = image.cols;
@@ -69,6 +80,6 @@ export async function writeSampleWorkspace(dir: string): Promise<string[]> {
   });
   const random = generateSample({ seed: 3, aligned: false });
   await writeNpy(out('random-init.npy'), [2, n, d], stacked(random.image, random.text));
-  await writeFile(out('README.md'), readme);
+  await writeFileAtomic(out('README.md'), Buffer.from(readme));
   return written;
 }

@@ -5,7 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { analyzeFiles, defaultSamplePairs } from '../../src/core/analyzeFiles';
 import { initBackend } from '../../src/core/backend';
+import { SharedCancelToken } from '../../src/core/cancel';
+import { CancelledError } from '../../src/core/errors';
 import { analyze } from '../../src/core/metrics/analyze';
+import { sampledUniformity } from '../../src/core/metrics/sampled';
+import { mulberry32 } from '../../src/core/random';
 import { generateSample } from '../../src/core/sample';
 import { writeNpz } from '../../src/core/writers';
 
@@ -56,5 +60,38 @@ describe('sampled mode', () => {
     // ECE cannot sample more queries than there are.
     assert.equal((await run({ sampleAbovePairs: 149 }))?.ece.sample_pairs, 150);
     assert.equal((await run({ samplePairs: 90 }))?.ece_t2i.sample_pairs, 90);
+  });
+
+  it('a sample of at least every point pair costs no more than every pair once, and is exact', async () => {
+    const ckpt = generateSample({ pairs: 60, dim: 8, seed: 14 });
+    const exact = (await analyze(ckpt)).result;
+    const { result } = await analyze(ckpt, { samplePairs: 120 * 119 });
+    for (const key of ['uniformity', 'uniformity_image', 'uniformity_text'] as const) {
+      assert.ok(Math.abs(result[key] - exact[key]) < 1e-5, `${key}: ${result[key]} vs ${exact[key]}`);
+      assert.equal(result.estimates?.[key].standard_error, 0);
+    }
+
+    const m = 30;
+    let looked = 0;
+    const point = (i: number): [Float32Array, number] => {
+      looked++;
+      return [ckpt.image.data, i * 8];
+    };
+    await sampledUniformity(m, point, 8, 2, 1_000_000, mulberry32(1));
+    assert.equal(looked, m * (m - 1));
+  });
+
+  it('a cancel stops the sampling, exact or drawn, within one check of 65,536 pairs', async () => {
+    const ckpt = generateSample({ pairs: 2000, dim: 8, seed: 15 });
+    for (const pairs of [5_000_000, 2 ** 31 - 1]) {
+      const token = new SharedCancelToken();
+      let looked = 0;
+      const point = (i: number): [Float32Array, number] => {
+        if (++looked === 200_000) token.cancel();
+        return [ckpt.image.data, i * 8];
+      };
+      await assert.rejects(sampledUniformity(2000, point, 8, 2, pairs, mulberry32(1), token), CancelledError);
+      assert.ok(looked < 200_000 + 2 * (1 << 17), `${looked} points looked at`);
+    }
   });
 });

@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
+import * as zlib from 'node:zlib';
 import { describeFile, readArrays, readCheckpoint } from '../../src/core/readers';
 import { encodeNpy, encodeNpyHeader, encodeNpz, encodeZip, writeNpz } from '../../src/core/writers';
 import { assertInputError, exactValues, tempDir } from '../helpers/readerFixtures';
@@ -196,4 +197,73 @@ test('string arrays that cannot label the texts get one line naming the member',
   const other = at('strings-elsewhere.npz');
   await writeNpz(other, { ...embeds, notes: { strings: ['x', 'y', 'z'] } });
   assert.equal((await readCheckpoint([other])).captions, undefined);
+});
+
+test('refused before it is inflated: a member whose .npy header is over numpy\'s 10,000 bytes', async () => {
+  const file = at('long-header.npz');
+  const header = encodeNpyHeader({ descr: '<f4', fortranOrder: false, shape: Array(4000).fill(1) });
+  writeFileSync(file, encodeZip([{ name: 'both.npy', data: Buffer.concat([header, Buffer.alloc(4)]), deflate: true }]));
+  await assertInputError(describeFile(file), file, new RegExp(`^member 'both\\.npy' declares a ${header.length - 10}-byte \\.npy header; .* over 10000 bytes$`));
+});
+
+test('listing a member inflates no more than its header, whatever the deflate stream opens with', async () => {
+  // Empty stored blocks yield nothing, so the first 64 KB of this member inflate to nothing; then
+  // 256 MB of zeros, from self-contained 1 MB blocks, follow a small header.
+  const header = encodeNpyHeader({ descr: '<f4', fortranOrder: false, shape: [2, 1 << 25] });
+  const emptyBlock = Buffer.from([0x00, 0x00, 0x00, 0xff, 0xff]);
+  const zeros = zlib.deflateRawSync(Buffer.alloc(1 << 20), { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+  const stream = Buffer.concat([
+    ...Array<Buffer>(14_000).fill(emptyBlock),
+    zlib.deflateRawSync(header, { finishFlush: zlib.constants.Z_SYNC_FLUSH }),
+    ...Array<Buffer>(256).fill(zeros),
+    Buffer.from([0x03, 0x00]),
+  ]);
+  const zip = encodeZip([{ name: 'both.npy', data: stream }]);
+  const size = header.length + 256 * (1 << 20);
+  zip.writeUInt16LE(8, 8);
+  zip.writeUInt32LE(size, 22);
+  zip.writeUInt16LE(8, centralRecord(zip, 'both.npy') + 10);
+  zip.writeUInt32LE(size, centralRecord(zip, 'both.npy') + 24);
+  const file = at('padded-bomb.npz');
+  writeFileSync(file, zip);
+
+  const peakBefore = process.resourceUsage().maxRSS;
+  const listed = await describeFile(file);
+  assert.deepEqual(listed.arrays, [{ name: 'both', shape: [2, 1 << 25], dtype: 'float32' }]);
+  const grownMB = (process.resourceUsage().maxRSS - peakBefore) / 1024;
+  assert.ok(grownMB < 64, `listing the header raised the peak memory by ${grownMB.toFixed(0)} MB`);
+});
+
+test('refused: two members of the same name, and local headers that contradict the directory', async () => {
+  const embeds = [
+    { name: 'image_embeds.npy', data: encodeNpy([2, 3], exactValues(6)) },
+    { name: 'text_embeds.npy', data: encodeNpy([2, 3], exactValues(6, 1)) },
+  ];
+  const twice = at('twice.npz');
+  writeFileSync(twice, encodeZip([...embeds, { name: 'image_embeds.npy', data: encodeNpy([2, 3], exactValues(6, 2)) }]));
+  await assertInputError(readCheckpoint([twice]), twice, /^member 'image_embeds\.npy' appears twice in the zip directory/);
+
+  // The first member's local header sits at offset 0, its name at 30.
+  const renamed = encodeZip(embeds);
+  renamed.write('imXge', 30, 'latin1');
+  writeFileSync(at('renamed.npz'), renamed);
+  await assertInputError(readCheckpoint([at('renamed.npz')]), at('renamed.npz'), /member 'image_embeds\.npy' is named 'imXge_embeds\.npy' in its local header/);
+
+  const method = encodeZip(embeds);
+  method.writeUInt16LE(8, 8);
+  writeFileSync(at('method.npz'), method);
+  await assertInputError(readCheckpoint([at('method.npz')]), at('method.npz'), /member 'image_embeds\.npy' has compression method 8 in its local header, 0 in the directory/);
+});
+
+test('refused: image and text keys naming the same array', async () => {
+  const file = at('same-keys.npz');
+  await writeNpz(file, { image_embeds: { shape: [2, 3], data: exactValues(6) }, text_embeds: { shape: [2, 3], data: exactValues(6, 1) } });
+  await assertInputError(readCheckpoint([file], { imageKeys: ['IMAGE_EMBEDS'], textKeys: ['image_embeds'] }), file, /the image and text keys both name 'image_embeds'/);
+});
+
+test('an archive of many unrecognised arrays is listed by its first ten names', async () => {
+  const file = at('many.npz');
+  const members = Object.fromEntries(Array.from({ length: 25 }, (_, k) => [`m${String(k).padStart(2, '0')}`, { shape: [1, 2], data: exactValues(2) }]));
+  await writeNpz(file, members);
+  await assertInputError(readCheckpoint([file]), file, /it holds m00, m01, m02, m03, m04, m05, m06, m07, m08, m09, … and 15 more \(looked for/);
 });

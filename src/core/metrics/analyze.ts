@@ -97,9 +97,9 @@ export async function analyze(
     const t = o.uniformityT;
     const [xs, ys] = [(i: number): [Float32Array, number] => [x.data, i * dim], (k: number): [Float32Array, number] => [y.data, k * dim]];
     const estimated: Record<'uniformity' | 'uniformity_image' | 'uniformity_text' | 'ece' | 'ece_t2i', Estimate> = {
-      uniformity: sampledUniformity(ni + nt, (i) => (i < ni ? xs(i) : ys(i - ni)), dim, t, sample, rng),
-      uniformity_image: sampledUniformity(ni, xs, dim, t, sample, rng),
-      uniformity_text: sampledUniformity(nt, ys, dim, t, sample, rng),
+      uniformity: await sampledUniformity(ni + nt, (i) => (i < ni ? xs(i) : ys(i - ni)), dim, t, sample, rng, o.token),
+      uniformity_image: await sampledUniformity(ni, xs, dim, t, sample, rng, o.token),
+      uniformity_text: await sampledUniformity(nt, ys, dim, t, sample, rng, o.token),
       ece: sampledEce(pass.i2t.confidence, pass.i2t.correct, o.eceBins, rng),
       ece_t2i: sampledEce(pass.t2i.confidence, pass.t2i.correct, o.eceBins, rng),
     };

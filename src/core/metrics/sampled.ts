@@ -2,6 +2,7 @@
  * Sampled mode's estimators, for sets too large for every pair: uniformity from uniformly drawn
  * point pairs, ECE from a uniform subset of queries, each with its standard error.
  */
+import { throwIfCancelled, type CancelToken } from '../cancel';
 import type { Rng } from '../random';
 
 export interface Estimate {
@@ -19,22 +20,57 @@ export function sampleIndices(n: number, k: number, rng: Rng): Int32Array {
   return all.slice(0, k).sort();
 }
 
+/** Pairs between looks at the token; each look lets the event loop run too, where a CLI's Ctrl-C lands. */
+const pairsPerCheck = 1 << 16;
+
+const checkIn = async (token: CancelToken | undefined): Promise<void> => {
+  await new Promise((resolve) => setImmediate(resolve));
+  throwIfCancelled(token);
+};
+
 /**
  * log(mean exp(-t ||z_i - z_j||^2)) over `pairs` pairs i != j drawn uniformly with replacement from
  * the m points `point(i)` (unit rows); the standard error by the delta method, SE(log m) = SE(m) / m.
+ * A sample as large as the m(m-1)/2 distinct pairs costs more than all of them, which give the exact
+ * value (standard error 0): a sample the user sizes past the data then costs at most the exact pass.
  */
-export function sampledUniformity(m: number, point: (i: number) => [Float32Array, number], dim: number, t: number, pairs: number, rng: Rng): Estimate {
-  let sum = 0;
-  let sumSq = 0;
-  for (let s = 0; s < pairs; s++) {
-    const i = Math.floor(rng() * m);
-    let j = Math.floor(rng() * (m - 1));
-    if (j >= i) j++;
+export async function sampledUniformity(
+  m: number,
+  point: (i: number) => [Float32Array, number],
+  dim: number,
+  t: number,
+  pairs: number,
+  rng: Rng,
+  token?: CancelToken,
+): Promise<Estimate> {
+  const kernel = (i: number, j: number): number => {
     const [a, ao] = point(i);
     const [b, bo] = point(j);
     let dot = 0;
     for (let d = 0; d < dim; d++) dot += a[ao + d] * b[bo + d];
-    const k = Math.exp(2 * t * dot - 2 * t);
+    return Math.exp(2 * t * dot - 2 * t);
+  };
+  const distinct = (m * (m - 1)) / 2;
+  if (pairs >= distinct) {
+    let sum = 0;
+    for (let i = 0, unchecked = 0; i < m; i++) {
+      for (let j = i + 1; j < m; j++) sum += kernel(i, j);
+      unchecked += m - i - 1;
+      if (unchecked >= pairsPerCheck) {
+        await checkIn(token);
+        unchecked = 0;
+      }
+    }
+    return { value: Math.log(sum / distinct), standardError: 0 };
+  }
+  let sum = 0;
+  let sumSq = 0;
+  for (let s = 0; s < pairs; s++) {
+    if (s % pairsPerCheck === pairsPerCheck - 1) await checkIn(token);
+    const i = Math.floor(rng() * m);
+    let j = Math.floor(rng() * (m - 1));
+    if (j >= i) j++;
+    const k = kernel(i, j);
     sum += k;
     sumSq += k * k;
   }

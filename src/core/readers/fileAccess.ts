@@ -27,6 +27,11 @@ const sameFile = (a: Stats, b: Stats): boolean => a.size === b.size && a.mtimeMs
 
 /** Opens `file`, runs `use`, and refuses the result if the file changed meanwhile. */
 export async function withFile<T>(file: string, ctx: ReadContext, use: (f: OpenFile) => Promise<T>): Promise<T> {
+  const stats = await fsp.stat(file).catch((err: unknown) => {
+    throw new InputError(file, openProblem(err));
+  });
+  // Opening a named pipe blocks until a writer comes, past any cancel: only a regular file is opened at all.
+  if (!stats.isFile()) throw new InputError(file, 'not a regular file');
   let handle: fsp.FileHandle;
   try {
     handle = await fsp.open(file, 'r');

@@ -29,6 +29,12 @@ export const npyPreambleBytes = 12;
 /** Messages speak of the file itself, or of the .npz member being read. */
 const subject = (member: string | undefined): string => (member === undefined ? 'the file' : `member '${member}'`);
 
+/**
+ * numpy (since 1.24) refuses to load a header dict longer than this (np.load's max_header_size): a
+ * real header is a few hundred bytes, and a longer one would only cost memory to read and parse.
+ */
+const npyMaxHeaderBytes = 10_000;
+
 /** The header's total length (magic to data), from the first npyPreambleBytes bytes. */
 export function npyHeaderEnd(prefix: Uint8Array, file: string, member?: string): number {
   const what = subject(member);
@@ -36,12 +42,17 @@ export function npyHeaderEnd(prefix: Uint8Array, file: string, member?: string):
     throw new InputError(file, `${what} is not a numpy .npy array (it does not start with \\x93NUMPY)`);
   }
   const major = prefix[6];
-  if (major === 1) return 10 + (prefix[8] | (prefix[9] << 8));
-  if (major === 2 || major === 3) {
-    if (prefix.length < 12) throw new InputError(file, `truncated: ${what} ends inside its .npy header`);
-    return 12 + Buffer.from(prefix.buffer, prefix.byteOffset, prefix.length).readUInt32LE(8);
+  if (major !== 1 && major !== 2 && major !== 3) {
+    throw new InputError(file, `${what} has .npy format version ${major}.${prefix[7]}, which is not 1.0, 2.0 or 3.0`);
   }
-  throw new InputError(file, `${what} has .npy format version ${major}.${prefix[7]}, which is not 1.0, 2.0 or 3.0`);
+  const preamble = major === 1 ? 10 : 12;
+  if (prefix.length < preamble) throw new InputError(file, `truncated: ${what} ends inside its .npy header`);
+  const bytes = Buffer.from(prefix.buffer, prefix.byteOffset, prefix.length);
+  const length = major === 1 ? bytes.readUInt16LE(8) : bytes.readUInt32LE(8);
+  if (length > npyMaxHeaderBytes) {
+    throw new InputError(file, `${what} declares a ${length}-byte .npy header; like numpy, Embedding Lens refuses headers over ${npyMaxHeaderBytes} bytes`);
+  }
+  return preamble + length;
 }
 
 /** Parses the header; `bytes` must hold at least npyHeaderEnd(bytes) bytes. */

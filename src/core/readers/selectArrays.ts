@@ -2,7 +2,7 @@
 import { InputError } from '../errors';
 import { isStringType, shapeText } from './dtypes';
 import { modalityOf } from './pairing';
-import type { ArraySource, OpenedArrays } from './types';
+import type { ArrayInfo, ArraySource, OpenedArrays } from './types';
 
 /** Names that tools commonly give them (open_clip, HF transformers, numpy scripts), matched case-insensitively. */
 export const defaultImageKeys = ['image_embeds', 'image_features', 'image_embeddings', 'img_embeds', 'image', 'img'];
@@ -24,9 +24,28 @@ export type Selection = (
   | { kind: 'single'; array: ArraySource; index?: ArraySource }
 ) & { captions?: ArraySource };
 
+/** The first names and how many more: an archive of 100,000 members must not make a 300 KB message. */
+export function nameList(names: string[], separator = ', '): string {
+  const shown = 10;
+  if (names.length <= shown) return names.join(separator);
+  return `${names.slice(0, shown).join(separator)}${separator}… and ${(names.length - shown).toLocaleString('en-US')} more`;
+}
+
+const named = (name: string, key: string): boolean => name.toLowerCase() === key.toLowerCase();
+
+/**
+ * Whether `keys` (alternatives, as the image or text key's comma list) name no numeric array of
+ * `arrays`. The CLI's keys are meant for the files at hand, where a key naming nothing is a typo
+ * that would leave the defaults read silently; the extension's are extra names looked for across
+ * a workspace, and need not name anything.
+ */
+export function namesNoArray(arrays: ArrayInfo[], keys: string[]): boolean {
+  return keys.length > 0 && !keys.some((key) => arrays.some((a) => !isStringType(a.dtype) && named(a.name, key)));
+}
+
 function byKeys(arrays: ArraySource[], keys: string[]): ArraySource | undefined {
   for (const key of keys) {
-    const hit = arrays.find((a) => a.info.name.toLowerCase() === key.toLowerCase());
+    const hit = arrays.find((a) => named(a.info.name, key));
     if (hit) return hit;
   }
   return undefined;
@@ -37,7 +56,7 @@ export function selectArrays(file: string, opened: OpenedArrays, opts: KeyOption
   const arrays = opened.arrays.filter((a) => !isStringType(a.info.dtype));
   const strings = opened.arrays.filter((a) => isStringType(a.info.dtype));
   if (arrays.length === 0 && strings.length > 0) {
-    throw new InputError(file, `holds only strings (${strings.map((a) => `'${a.info.name}', ${a.info.dtype} ${shapeText(a.info.shape)}`).join('; ')}), no embeddings`);
+    throw new InputError(file, `holds only strings (${nameList(strings.map((a) => `'${a.info.name}', ${a.info.dtype} ${shapeText(a.info.shape)}`), '; ')}), no embeddings`);
   }
   const captions = byKeys(strings, captionKeys);
   const selection = selectNumeric(file, arrays, opts);
@@ -50,6 +69,9 @@ function selectNumeric(file: string, arrays: ArraySource[], opts: KeyOptions): S
   const index = byKeys(arrays, [...(opts.indexKeys ?? []), ...defaultIndexKeys]);
   const image = byKeys(arrays, imageKeys);
   const text = byKeys(arrays, textKeys);
+  if (image && image === text) {
+    throw new InputError(file, `the image and text keys both name '${image.info.name}': the two modalities must be different arrays`);
+  }
   if (image && text) return { kind: 'pair', image, text, index };
   if (image || text) {
     const [found, missing, keys] = image ? [image, 'text', textKeys] : [text!, 'image', imageKeys];
@@ -61,6 +83,6 @@ function selectNumeric(file: string, arrays: ArraySource[], opts: KeyOptions): S
     const [a, b] = rest.map((r) => modalityOf(r.info.name));
     if (a && b && a !== b) return a === 'image' ? { kind: 'pair', image: rest[0], text: rest[1], index } : { kind: 'pair', image: rest[1], text: rest[0], index };
   }
-  const held = arrays.length ? `it holds ${arrays.map((a) => a.info.name).join(', ')}` : 'it holds no arrays';
+  const held = arrays.length ? `it holds ${nameList(arrays.map((a) => a.info.name))}` : 'it holds no arrays';
   throw new InputError(file, `no image/text embeddings found: ${held} (looked for ${imageKeys.join('/')} and ${textKeys.join('/')}; set the image/text keys to name yours)`);
 }

@@ -53,6 +53,7 @@ export async function readZipDirectory(f: OpenFile): Promise<ZipEntry[]> {
   if (cdOffset + cdSize > f.size) throw damaged(`central directory runs past the end of the file (${f.size} bytes)`);
   const cd = await f.read(cdOffset, cdSize, 'zip central directory');
   const entries: ZipEntry[] = [];
+  const names = new Set<string>();
   let p = 0;
   for (let k = 0; k < count; k++) {
     if (p + 46 > cd.length || cd.readUInt32LE(p) !== sig.central) throw damaged(`central directory entry ${k} is missing`);
@@ -74,6 +75,9 @@ export async function readZipDirectory(f: OpenFile): Promise<ZipEntry[]> {
     if (isUnsafePath(name)) {
       throw new InputError(f.file, `member '${name}' has an unsafe path (absolute or containing '..'); the archive is refused`);
     }
+    // numpy reads the last of two same-named members, other tools the first: no answer is safe.
+    if (names.has(name)) throw new InputError(f.file, `member '${name}' appears twice in the zip directory; the archive is refused`);
+    names.add(name);
     if (flags & 1) throw new InputError(f.file, `member '${name}' is encrypted`);
     if (entry.method !== 0 && entry.method !== 8) {
       throw new InputError(f.file, `member '${name}' uses zip compression method ${entry.method}; only stored and deflated members are read`);
@@ -111,11 +115,21 @@ function isUnsafePath(name: string): boolean {
 
 /** Where the member's compressed bytes start (the local header's own name and extra lengths count). */
 async function dataStart(f: OpenFile, entry: ZipEntry): Promise<number> {
-  const local = await f.read(entry.localHeaderOffset, 30, `local header of member '${entry.name}'`);
+  const what = `local header of member '${entry.name}'`;
+  const local = await f.read(entry.localHeaderOffset, 30, what);
   if (local.readUInt32LE(0) !== sig.local) {
     throw new InputError(f.file, `damaged zip archive: member '${entry.name}' has no local header where the directory says`);
   }
-  const start = entry.localHeaderOffset + 30 + local.readUInt16LE(26) + local.readUInt16LE(28);
+  // Streaming unzippers read the local header alone: where it disagrees with the directory, tools disagree on what the archive holds.
+  const nameLength = local.readUInt16LE(26);
+  const localName = (await f.read(entry.localHeaderOffset + 30, nameLength, what)).toString(local.readUInt16LE(6) & 0x800 ? 'utf8' : 'latin1');
+  if (localName !== entry.name) {
+    throw new InputError(f.file, `damaged zip archive: member '${entry.name}' is named '${localName}' in its local header`);
+  }
+  if (local.readUInt16LE(8) !== entry.method) {
+    throw new InputError(f.file, `damaged zip archive: member '${entry.name}' has compression method ${local.readUInt16LE(8)} in its local header, ${entry.method} in the directory`);
+  }
+  const start = entry.localHeaderOffset + 30 + nameLength + local.readUInt16LE(28);
   if (start + entry.compressedSize > f.size) {
     throw new InputError(f.file, `truncated zip archive: member '${entry.name}' runs past the end of the file`);
   }
@@ -166,18 +180,33 @@ async function chunkedCrc32(data: Buffer, token?: CancelToken): Promise<number> 
  * inflating the rest: the editor lists a large .npz by its .npy headers alone.
  */
 export async function readZipMemberPrefix(f: OpenFile, entry: ZipEntry, want: number): Promise<Buffer> {
+  const member = `member '${entry.name}'`;
   const start = await dataStart(f, entry);
-  if (entry.method === 0) return f.read(start, Math.min(want, entry.compressedSize), `member '${entry.name}'`);
-  // Deflate expands at most ~1032x, so this many compressed bytes yield `want` unless the member ends first.
+  if (entry.method === 0) return f.read(start, Math.min(want, entry.compressedSize), member);
+  // Most members yield `want` bytes from their first 4 KB; read on only where they do not (incompressible data, empty blocks).
   for (let take = Math.min(4096, entry.compressedSize); ; take = Math.min(take * 16, entry.compressedSize)) {
-    const chunk = await f.read(start, take, `member '${entry.name}'`);
-    let out: Buffer;
-    try {
-      // SYNC_FLUSH lets zlib return what a truncated stream holds instead of failing on it.
-      out = zlib.inflateRawSync(chunk, { finishFlush: zlib.constants.Z_SYNC_FLUSH, maxOutputLength: take * 1100 });
-    } catch (err) {
-      throw new InputError(f.file, `member '${entry.name}' is corrupt (bad deflate data: ${(err as Error).message})`);
-    }
-    if (out.length >= want || take === entry.compressedSize) return out.subarray(0, want);
+    const out = await inflatePrefix(await f.read(start, take, member), want, f.file, member);
+    if (out.length >= want || take === entry.compressedSize) return out;
   }
+}
+
+/**
+ * Inflates until `want` bytes come out, or the data ends (a cut stream gives what it holds): the
+ * stream's backpressure stops the inflation there, so a bomb costs no more than `want`.
+ */
+async function inflatePrefix(compressed: Buffer, want: number, file: string, member: string): Promise<Buffer> {
+  const inflater = zlib.createInflateRaw({ finishFlush: zlib.constants.Z_SYNC_FLUSH });
+  inflater.end(compressed);
+  const pieces: Buffer[] = [];
+  let have = 0;
+  try {
+    for await (const piece of inflater as AsyncIterable<Buffer>) {
+      pieces.push(piece);
+      have += piece.length;
+      if (have >= want) break;
+    }
+  } catch (err) {
+    throw new InputError(file, `${member} is corrupt (bad deflate data: ${(err as Error).message})`);
+  }
+  return Buffer.concat(pieces).subarray(0, want);
 }
