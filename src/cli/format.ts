@@ -13,11 +13,12 @@ const rows: [string, Key, string][] = [
   ['ECE (i2t)', 'ece', 'lower is better calibrated'],
 ];
 
-/** The value, with "± SE (sample of K pairs)" where sampled mode estimated it. */
+/** The value, with "± SE (sample of K pairs)" where sampled mode estimated it ("exact" where its sample took every pair). */
 function value(r: AnalysisResult, key: Key): string {
   const e = r.estimates?.[key];
   const v = r[key].toFixed(4);
-  return e ? `${v} ± ${e.standard_error.toFixed(4)} (sample of ${e.sample_pairs} pairs)` : v;
+  if (!e) return v;
+  return e.standard_error === 0 ? `${v} (exact: all ${e.sample_pairs} pairs)` : `${v} ± ${e.standard_error.toFixed(4)} (sample of ${e.sample_pairs} pairs)`;
 }
 
 function pad(s: string, n: number): string {

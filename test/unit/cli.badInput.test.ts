@@ -40,6 +40,8 @@ it('--sample far past the pairs of a small file ends at once', () => {
   const r = run('analyze', pairs, '--backend', 'wasm', '--json', '--sample', '2147483647');
   assert.equal(r.status, 0, r.stderr);
   assert.equal(JSON.parse(r.stdout).estimates.uniformity.standard_error, 0);
+  const text = run('analyze', pairs, '--backend', 'wasm', '--sample', '2147483647');
+  assert.match(text.stdout, /uniformity \(image\)\s+\S+ \(exact: all 1770 pairs\)/);
 });
 
 it('a key naming no array is refused, not replaced by the default names', () => {

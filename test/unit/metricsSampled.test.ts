@@ -57,8 +57,8 @@ describe('sampled mode', () => {
     const run = async (more: { sampleAbovePairs?: number; samplePairs?: number }) => (await analyzeFiles([file], { ...settings, ...more })).result.estimates;
     assert.equal(await run({ sampleAbovePairs: 150 }), undefined);
     assert.equal((await run({ sampleAbovePairs: 149 }))?.uniformity.sample_pairs, defaultSamplePairs);
-    // ECE cannot sample more queries than there are.
-    assert.equal((await run({ sampleAbovePairs: 149 }))?.ece.sample_pairs, 150);
+    // ECE cannot sample more queries than there are; with all of them it is the set's own, exact.
+    assert.deepEqual((await run({ sampleAbovePairs: 149 }))?.ece, { sample_pairs: 150, standard_error: 0 });
     assert.equal((await run({ samplePairs: 90 }))?.ece_t2i.sample_pairs, 90);
   });
 
@@ -70,6 +70,8 @@ describe('sampled mode', () => {
       assert.ok(Math.abs(result[key] - exact[key]) < 1e-5, `${key}: ${result[key]} vs ${exact[key]}`);
       assert.equal(result.estimates?.[key].standard_error, 0);
     }
+    // Point pairs reported as those that exist, not as many as were asked for.
+    assert.deepEqual([result.estimates?.uniformity.sample_pairs, result.estimates?.uniformity_image.sample_pairs], [(120 * 119) / 2, (60 * 59) / 2]);
 
     const m = 30;
     let looked = 0;

@@ -50,6 +50,19 @@ describe('analysis panel webview (Chromium, production CSP)', () => {
     assert.match((await panel.page.locator('#facts').textContent()) ?? '', /wasm.*1\.23 s/);
   });
 
+  it('marks sampled figures as estimates with their error, and a sample of every pair as exact', async () => {
+    panel = await suite.open();
+    const snapshot = makeSnapshot();
+    snapshot.metrics.estimates = {
+      uniformity: { standard_error: 0.0123, sample_pairs: 20000 },
+      uniformity_image: { standard_error: 0, sample_pairs: 1770 },
+    };
+    await panel.post({ type: 'snapshot', snapshot });
+    const estimate = (key: string) => panel!.page.locator(`[data-metric="${key}"] .card-estimate`).textContent();
+    assert.equal(await estimate('uniformity'), 'estimate ± 0.0123 (sample of 20,000 pairs)');
+    assert.equal(await estimate('uniformity_image'), 'exact (all 1,770 pairs)');
+  });
+
   it('draws one scatter point per pair and modality, joined by one line per pair', async () => {
     panel = await suite.open();
     const snapshot = makeSnapshot({ pairs: 300, scatterTotal: 12000 });

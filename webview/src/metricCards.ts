@@ -16,7 +16,10 @@ function card(m: AnalysisResult, def: MetricDefinition): HTMLElement {
       el(
         'div',
         { class: 'card-estimate' },
-        `estimate ± ${formatMetric(estimate.standard_error, def.percent)} (sample of ${formatCount(estimate.sample_pairs)} pairs)`,
+        // A sample that covered every pair gave the exact figure: no ± to show.
+        estimate.standard_error === 0
+          ? `exact (all ${formatCount(estimate.sample_pairs)} pairs)`
+          : `estimate ± ${formatMetric(estimate.standard_error, def.percent)} (sample of ${formatCount(estimate.sample_pairs)} pairs)`,
       ),
     el('div', { class: `card-better ${def.better}` }, `${arrow} ${def.better} is better`),
     el('p', { class: 'card-explain' }, def.explain(m)),

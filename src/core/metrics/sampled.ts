@@ -95,10 +95,11 @@ function ece(confidence: Float64Array, correct: Uint8Array, bins: number, pick: 
   return e / n;
 }
 
-/** ECE of the sampled queries, its standard error from `resamples` bootstrap resamples of them. */
-export function sampledEce(confidence: Float64Array, correct: Uint8Array, bins: number, rng: Rng, resamples = 200): Estimate {
+/** ECE of the sampled queries, its standard error from `resamples` bootstrap resamples of them (0 when they are every query). */
+export function sampledEce(confidence: Float64Array, correct: Uint8Array, bins: number, rng: Rng, everyQuery: boolean, resamples = 200): Estimate {
   const n = confidence.length;
   const value = ece(confidence, correct, bins, (s) => s);
+  if (everyQuery) return { value, standardError: 0 }; // the set's own ECE, not an estimate of it
   let sum = 0;
   let sumSq = 0;
   for (let r = 0; r < resamples; r++) {
