@@ -108,6 +108,28 @@ describe('train (end to end on synthetic embeddings)', () => {
     assert.deepEqual(steps(log('resumed')), steps(log('full')));
   });
 
+  it('stops inside a step at a cancel, before its update, and a resume still repeats the uninterrupted run', async () => {
+    // A token read once per loop turn and a dozen times inside each step: this one says yes mid-step.
+    let reads = 0;
+    let whereStopped = '';
+    const token = {
+      get isCancellationRequested() {
+        if (++reads !== 61) return reads > 61;
+        whereStopped = new Error().stack ?? '';
+        return true;
+      },
+    };
+    const summary = await train(config('midStep'), { token });
+    assert.equal(summary.status, 'cancelled');
+    assert.match(whereStopped, /losses\.[jt]s/, 'the cancel was seen inside a step, by the loss');
+    const logged = steps(log('midStep'));
+    assert.ok(logged.length >= 1 && logged.length < 2 * stepsPerEpoch, `${logged.length} steps logged`);
+    assert.equal(summary.steps, logged.length, 'the stopped step made no update');
+    assert.match(summary.message ?? '', new RegExp(`^cancelled at step ${logged.length + 1}; `));
+    await train(config('midStep', { resume: true }));
+    assert.deepEqual(steps(log('midStep')), steps(log('full')));
+  });
+
   it('ends as cancelled when the cancel comes during an evaluation, naming the last checkpoint written', async () => {
     const token = { isCancellationRequested: false };
     // The epoch's last step is read back after the loop; the epoch's evaluation comes next.

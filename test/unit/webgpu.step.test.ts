@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/core/backend';
+import { CancelledError } from '../../src/core/errors';
 import { gaussian, mulberry32 } from '../../src/core/random';
 import { createAdamState, disposeAdamState, type AdamState } from '../../src/core/train/adamw';
 import { createHeads, disposeHeads, normalizeRows, type Heads } from '../../src/core/train/heads';
@@ -84,6 +85,38 @@ for (const backend of ['wasm', 'webgpu'] as const) {
     });
   });
 }
+
+describe('queueStep stopped by its check', () => {
+  it('looks between the products of every term, and a throw leaves the weights, moments, step and tensors as they were', async () => {
+    await initBackend('wasm');
+    const heads = createHeads(d, d, d, 3);
+    const adam = createAdamState([heads.image, heads.text]);
+    const [x, y] = [batch(1), batch(101)];
+    const lambdas = drawLambdas(mulberry32(9), settings.beta, settings.weights);
+    try {
+      let looks = 0;
+      await queueStep(heads, adam, x, y, lambdas, { ...settings, check: () => void looks++ });
+      // m3-Mix: 12 products of the 4 pair terms, 3 around their cross-entropy's halves, 3 in m2-Mix, 1 before the mixes' backward, 1 before the update.
+      assert.equal(looks, 12 + 3 + 3 + 1 + 1);
+      const before = await state(heads, adam);
+      const tensors = tf.memory().numTensors;
+      for (const stopAt of [1, 14, looks]) {
+        let seen = 0;
+        const stop = () => {
+          if (++seen === stopAt) throw new CancelledError();
+        };
+        assert.throws(() => queueStep(heads, adam, x, y, lambdas, { ...settings, check: stop }), CancelledError);
+        assert.equal(tf.memory().numTensors, tensors, `tensors left by a stop at look ${stopAt}`);
+        assert.deepEqual(await state(heads, adam), before, `state after a stop at look ${stopAt}`);
+        assert.equal(adam.step, 1);
+      }
+    } finally {
+      tf.dispose([x, y]);
+      disposeHeads(heads);
+      disposeAdamState(adam);
+    }
+  });
+});
 
 describe('queueStep on webgpu, past the binding limit', () => {
   /**

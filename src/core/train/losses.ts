@@ -33,25 +33,28 @@ interface PairTerm {
  * products stay 2-D, one per term (tfjs-wasm's batched product ran 20x slower than its 2-D one);
  * everything element-wise runs once on the stacked P x B x B logits.
  */
-function pairTerms(terms: PairTerm[], tau: number): { losses: tf.Tensor1D; da: tf.Tensor2D[]; db: tf.Tensor2D[] } {
+function pairTerms(terms: PairTerm[], tau: number, check: () => void): { losses: tf.Tensor1D; da: tf.Tensor2D[]; db: tf.Tensor2D[] } {
   // Its own scope: the P x B x B intermediates go as soon as the B x D gradients exist.
   return tf.tidy(() => {
     const b = terms[0].a.shape[0];
-    const logits = tf.tidy(() => tf.div(tf.stack(terms.map((t) => matMulBT(t.a, t.b))), tau) as tf.Tensor3D);
+    const checked = <T>(make: () => T): T => (check(), make());
+    const logits = tf.tidy(() => tf.div(tf.stack(terms.map((t) => checked(() => matMulBT(t.a, t.b)))), tau) as tf.Tensor3D);
+    check();
     const { losses, dS } = opsSoftmaxCrossEntropy(
       logits,
       terms.map((t) => t.alpha),
       terms.map((t) => t.beta),
       terms.map((t) => t.weight / (2 * b * tau)),
       true,
+      check,
     );
     logits.dispose();
     const dSs = splitRows(dS, terms.length).map((d) => tf.reshape(d, [b, b]) as tf.Tensor2D);
     dS.dispose();
     return {
       losses,
-      da: dSs.map((d, i) => tf.matMul(d, terms[i].b)),
-      db: dSs.map((d, i) => matMulAT(d, terms[i].a)),
+      da: dSs.map((d, i) => checked(() => tf.matMul(d, terms[i].b))),
+      db: dSs.map((d, i) => checked(() => matMulAT(d, terms[i].a))),
     };
   });
 }
@@ -62,7 +65,7 @@ function pairTerms(terms: PairTerm[], tau: number): { losses: tf.Tensor1D; da: t
  * temperature tau_m; the two cross-entropies are summed, not averaged, as in METRICS.md. Gradients
  * weighted; dN is the gradient for n, which the mix's backward takes on.
  */
-function m2mixTerm(x: tf.Tensor2D, y: tf.Tensor2D, n: tf.Tensor2D, tauM: number, weight: number): LossGrad & { dN: tf.Tensor2D } {
+function m2mixTerm(x: tf.Tensor2D, y: tf.Tensor2D, n: tf.Tensor2D, tauM: number, weight: number, check: () => void): LossGrad & { dN: tf.Tensor2D } {
   // Its own scope, like pairTerms, and inner ones that free each B x B intermediate once it is used.
   return tf.tidy(() => {
     const b = x.shape[0];
@@ -75,11 +78,13 @@ function m2mixTerm(x: tf.Tensor2D, y: tf.Tensor2D, n: tf.Tensor2D, tauM: number,
       return tf.div(tf.add(tf.mul(tf.reshape(matMulBT(q, n), [2, b, b]), offDiagonal), diagonal), tauM) as tf.Tensor3D;
     });
     const scale = weight / (b * tauM);
-    const { losses, dS: dLogits } = opsSoftmaxCrossEntropy(logits, [1, 1], [0, 0], [scale, scale], false);
+    check();
+    const { losses, dS: dLogits } = opsSoftmaxCrossEntropy(logits, [1, 1], [0, 0], [scale, scale], false, check);
     logits.dispose();
     const dQN = tf.tidy(() => tf.reshape(tf.mul(dLogits, offDiagonal), [2 * b, b]) as tf.Tensor2D);
     const dPositive = tf.tidy(() => tf.reshape(tf.sum(tf.mul(dLogits, eye), [0, 2]), [b, 1]));
     dLogits.dispose();
+    check();
     const [dqx, dqy] = splitRows(tf.matMul(dQN, n), 2);
     return {
       loss: tf.sum(losses) as tf.Scalar,
@@ -94,7 +99,7 @@ function m2mixTerm(x: tf.Tensor2D, y: tf.Tensor2D, n: tf.Tensor2D, tauM: number,
  * The plan op by op, for every backend but webgpu (fusedTerms.ts): one tensor a mix, a term and a
  * gradient, which wasm runs as fast as a fused form and tfjs-node runs natively.
  */
-function opsTerms(x: tf.Tensor2D, y: tf.Tensor2D, plan: TermPlan): M3MixLoss {
+function opsTerms(x: tf.Tensor2D, y: tf.Tensor2D, plan: TermPlan, check: () => void = () => undefined): M3MixLoss {
   const b = x.shape[0];
   // Each addN is a kernel, so a single term is passed on as it is.
   const sum = <T extends tf.Tensor>(ts: T[]): T => (ts.length === 1 ? ts[0] : (tf.addN(ts) as T));
@@ -112,7 +117,7 @@ function opsTerms(x: tf.Tensor2D, y: tf.Tensor2D, plan: TermPlan): M3MixLoss {
   const components: Partial<Record<LossTerm, tf.Scalar>> = {};
   const weighted: tf.Scalar[] = [];
   if (plan.pairs.length) {
-    const { losses, da, db } = pairTerms(plan.pairs.map((p) => ({ ...p, a: operand(p.a), b: operand(p.b) })), plan.tau);
+    const { losses, da, db } = pairTerms(plan.pairs.map((p) => ({ ...p, a: operand(p.a), b: operand(p.b) })), plan.tau, check);
     tf.unstack(losses).forEach((value, i) => {
       const p = plan.pairs[i];
       components[p.term] = value as tf.Scalar;
@@ -122,13 +127,14 @@ function opsTerms(x: tf.Tensor2D, y: tf.Tensor2D, plan: TermPlan): M3MixLoss {
     });
   }
   if (plan.m2) {
-    const t = m2mixTerm(x, y, mixed[plan.m2.mix], plan.tauM, plan.m2.weight);
+    const t = m2mixTerm(x, y, mixed[plan.m2.mix], plan.tauM, plan.m2.weight, check);
     components.m2mix = t.loss;
     weighted.push(tf.mul(t.loss, plan.m2.weight));
     send('x', t.dx);
     send('y', t.dy);
     send(plan.m2.mix, t.dN);
   }
+  check();
   if (batch) {
     const [da, db] = batch.backward(tf.concat(mixGrads.map(sum)));
     const [das, dbs] = [splitRows(da, n), splitRows(db, n)];
@@ -143,7 +149,7 @@ function opsTerms(x: tf.Tensor2D, y: tf.Tensor2D, plan: TermPlan): M3MixLoss {
 
 /** The weighted sum of the chosen terms, with its gradients and each term's own value. */
 function terms(x: tf.Tensor2D, y: tf.Tensor2D, o: TermsOptions): M3MixLoss {
-  return useFusedKernels() ? fusedTerms(x, y, planTerms(o), o.logitBytes) : opsTerms(x, y, planTerms(o));
+  return useFusedKernels() ? fusedTerms(x, y, planTerms(o), o.logitBytes) : opsTerms(x, y, planTerms(o), o.check);
 }
 
 /** CLIP InfoNCE: (CE(S, I) + CE(S^T, I)) / 2 with S = x y^T / tau. */
@@ -180,6 +186,8 @@ export interface M3MixOptions {
   lambdas: Partial<Record<MixTerm, number>>;
   /** On webgpu, the most bytes a block of logits may take (the adapter's binding limit when absent). */
   logitBytes?: number;
+  /** See TermsOptions. */
+  check?: () => void;
 }
 
 /** L_clip + w_m2 L_m2 + w_v L_v + w_l L_l + w_vl L_vl, each mixup term with its own lambda. */

@@ -42,9 +42,17 @@ function crossEntropies(logits: tf.Tensor3D, atTargets: tf.Tensor, axis: 1 | 2):
  * averaged: the losses, and dS = scale_p (softmax - T), rows' and columns' summed; op by op (webgpu
  * runs fusedSoftmax.ts's blockedSoftmaxCrossEntropy instead). A step's peak memory is a count of
  * P x B x B tensors, and it bounds the batch (wasm's heap is 4 GiB), so each is freed as soon as it
- * is used: at most five live at once.
+ * is used: at most five live at once. `check` runs between the rows' and the columns' halves
+ * (seconds each at batch 4,096 on wasm) and may throw to stop the step.
  */
-export function opsSoftmaxCrossEntropy(logits: tf.Tensor3D, alpha: number[], beta: number[], scale: number[], symmetric: boolean): SoftmaxCrossEntropy {
+export function opsSoftmaxCrossEntropy(
+  logits: tf.Tensor3D,
+  alpha: number[],
+  beta: number[],
+  scale: number[],
+  symmetric: boolean,
+  check: () => void = () => undefined,
+): SoftmaxCrossEntropy {
   return tf.tidy(() => {
     const [p, b] = logits.shape;
     const perMatrix = (v: number[]) => tf.tensor3d(v, [p, 1, 1]);
@@ -60,8 +68,10 @@ export function opsSoftmaxCrossEntropy(logits: tf.Tensor3D, alpha: number[], bet
       return { losses, d };
     };
     const rows = side(2, rowsAt);
+    check();
     if (!colsAt) return { losses: rows.losses, dS: tf.mul(rows.d, perMatrix(scale)) as tf.Tensor3D };
     const cols = side(1, colsAt);
+    check();
     targets.dispose();
     const sum = tf.add(rows.d, cols.d);
     tf.dispose([rows.d, cols.d]);

@@ -18,6 +18,8 @@ export interface StepSettings {
   weightDecay: number;
   /** On webgpu, the most bytes a block of logits may take (the adapter's binding limit when absent). */
   logitBytes?: number;
+  /** Throws to stop the step before its update (a cancel), looked at between its long products on wasm and cpu. */
+  check?: () => void;
 }
 
 /** A step the device failed: out of memory, or a kernel it rejected (see deviceErrorLine). */
@@ -49,14 +51,16 @@ export function drawLambdas(rng: Rng, beta: number, weights: Record<MixTerm, num
  * `healthy`), so the caller need not wait for this result before queueing the next step: the GPU
  * runs step t while the CPU encodes step t + 1. The loss's read-back is queued here, ahead of any
  * later step, so the result waits for this step only. On webgpu a device error in the step (out of
- * memory, a kernel over the binding limit) fails the result instead of leaving zeros.
+ * memory, a kernel over the binding limit) fails the result instead of leaving zeros. Where
+ * `s.check` throws, the step stops before its update and queueStep throws that error itself.
  */
 export function queueStep(heads: Heads, adam: AdamState, x: tf.Tensor2D, y: tf.Tensor2D, lambda: Partial<Record<MixTerm, number>>, s: StepSettings): Promise<StepResult> {
   const { value: queued, error } = withDeviceErrors(() => tf.tidy(() => {
     const image = headPass(x, heads.image);
     const text = headPass(y, heads.text);
-    const l = m3mixLoss(image.z, text.z, { tau: s.tau, tauM: s.tauM, weights: s.weights, lambdas: lambda, logitBytes: s.logitBytes });
+    const l = m3mixLoss(image.z, text.z, { tau: s.tau, tauM: s.tauM, weights: s.weights, lambdas: lambda, logitBytes: s.logitBytes, check: s.check });
     const grads = [image.backward(l.dx), text.backward(l.dy)];
+    s.check?.(); // the last look: past here the weights change
     const applied = tf.mul(adam.healthy, tf.cast(tf.isFinite(l.loss), 'float32')) as tf.Scalar;
     adamwStep([heads.image, heads.text], grads, adam, s.lr, s.weightDecay, applied);
     adam.healthy.assign(applied);
