@@ -96,8 +96,8 @@ describe('queueStep stopped by its check', () => {
     try {
       let looks = 0;
       await queueStep(heads, adam, x, y, lambdas, { ...settings, check: () => void looks++ });
-      // m3-Mix: 12 products of the 4 pair terms, 3 around their cross-entropy's halves, 3 in m2-Mix, 1 before the mixes' backward, 1 before the update.
-      assert.equal(looks, 12 + 3 + 3 + 1 + 1);
+      // m3-Mix: 12 products of the 4 pair terms, 3 around their cross-entropy's halves, 4 in m2-Mix, 2 around the mixes' backward, 1 before the update.
+      assert.equal(looks, 12 + 3 + 4 + 2 + 1);
       const before = await state(heads, adam);
       const tensors = tf.memory().numTensors;
       for (const stopAt of [1, 14, looks]) {

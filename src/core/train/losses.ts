@@ -86,6 +86,7 @@ function m2mixTerm(x: tf.Tensor2D, y: tf.Tensor2D, n: tf.Tensor2D, tauM: number,
     dLogits.dispose();
     check();
     const [dqx, dqy] = splitRows(tf.matMul(dQN, n), 2);
+    check();
     return {
       loss: tf.sum(losses) as tf.Scalar,
       dx: tf.add(dqx, tf.mul(dPositive, y)) as tf.Tensor2D,
@@ -139,6 +140,7 @@ function opsTerms(x: tf.Tensor2D, y: tf.Tensor2D, plan: TermPlan, check: () => v
     const [da, db] = batch.backward(tf.concat(mixGrads.map(sum)));
     const [das, dbs] = [splitRows(da, n), splitRows(db, n)];
     plan.mixes.forEach((m, i) => (send(m.a, das[i]), send(m.b, dbs[i])));
+    check();
   }
   // What reached the reversed batch is reversed back onto the rows it came from.
   const total = (own: tf.Tensor2D[], mirrored: tf.Tensor2D[]) => sum(mirrored.length ? [...own, reverseRows(sum(mirrored))] : own);
