@@ -1,11 +1,12 @@
 /** `embedding-lens train`: an m2-Mix fine-tuning run from a *.m2mix.json config and/or flags. */
 import * as path from 'node:path';
-import { initBackend, ladder, type BackendName } from '../core/backend';
+import { Worker } from 'node:worker_threads';
+import { ladder, type BackendName } from '../core/backend';
 import { SharedCancelToken } from '../core/cancel';
-import { InputError, oneLine } from '../core/errors';
+import { CancelledError, InputError, oneLine } from '../core/errors';
 import { loadConfig, parseConfig, type TrainConfig } from '../core/train/config';
-import type { RunEvent } from '../core/train/events';
-import { train } from '../core/train/trainer';
+import type { RunEvent, RunSummary } from '../core/train/events';
+import type { WorkerInit, WorkerReply, WorkerRequest } from '../protocol/worker';
 import { parseArgs, rejectUnknown, UsageError, type ParsedArgs } from './args';
 import { terminalProgress } from './progress';
 
@@ -87,6 +88,27 @@ function evalLine(e: Extract<RunEvent, { type: 'eval' }>): string {
   return `epoch ${e.epoch}: R@1 i2t ${m.i2t['R@1'].toFixed(1)} t2i ${m.t2i['R@1'].toFixed(1)}, alignment ${m.alignment.toFixed(4)}, uniformity ${m.uniformity.toFixed(4)}, gap ${m.modality_gap.toFixed(4)}`;
 }
 
+/**
+ * The run in the compute worker bundled beside this CLI, not on its main thread: a wasm step at a
+ * large batch computes for seconds without yielding, and Ctrl-C's handler could not run until it
+ * ended. In the worker the step reads the cancel flag (shared memory) between its products.
+ */
+function trainInWorker(config: TrainConfig, backend: BackendName | 'auto', token: SharedCancelToken, hooks: { onEvent(e: RunEvent): void }): Promise<RunSummary> {
+  const worker = new Worker(path.join(__dirname, 'worker.js'), { workerData: { backend } satisfies WorkerInit });
+  const done = new Promise<RunSummary>((resolve, reject) => {
+    worker.on('message', (reply: WorkerReply) => {
+      if (reply.type === 'progress' && reply.event) hooks.onEvent(reply.event);
+      else if (reply.type === 'trained') resolve(reply.summary);
+      else if (reply.type === 'cancelled') reject(new CancelledError());
+      else if (reply.type === 'error') reject(reply.input ? new InputError(reply.input.file, reply.input.problem) : new Error(reply.message));
+    });
+    worker.on('error', reject);
+    worker.on('exit', (code) => reject(new Error(`the compute worker exited (code ${code})`)));
+  });
+  worker.postMessage({ id: 1, type: 'train', config, cancel: token.buffer } satisfies WorkerRequest);
+  return done.finally(() => worker.terminate());
+}
+
 export async function trainCommand(argv: string[], token = new SharedCancelToken()): Promise<number> {
   try {
     const args = parseArgs(argv, ['json', 'help', ...Object.keys(booleanFlags)]);
@@ -98,12 +120,10 @@ export async function trainCommand(argv: string[], token = new SharedCancelToken
     const config = await configFrom(args);
     const want = (args.options.get('backend') ?? 'auto') as string;
     if (want !== 'auto' && !ladder.includes(want as BackendName)) throw new UsageError(`--backend must be auto or one of ${ladder.join(', ')}`);
-    await initBackend(want as BackendName | 'auto');
     const json = args.options.has('json');
     const progress = terminalProgress('train');
     let total = 1;
-    const summary = await train(config, {
-      token,
+    const summary = await trainInWorker(config, want as BackendName | 'auto', token, {
       onEvent(e) {
         if (json && (e.type === 'step' || e.type === 'eval')) process.stdout.write(JSON.stringify(e) + '\n');
         if (e.type === 'start') {

@@ -3,6 +3,7 @@
  * request carries an id; every reply names it (the hexeditor's request/reply pattern).
  */
 import type { AnalyzeFilesSettings } from '../core/analyzeSettings';
+import type { TrainConfig } from '../core/train/trainConfig';
 import type { RunEvent, RunSummary } from '../core/train/events';
 import type { AnalysisSnapshot, DosnesLayout } from './analysisPanel';
 import type { CompareData } from './comparePanel';
@@ -43,7 +44,14 @@ export type WorkerRequest =
       type: 'train';
       /** A *.m2mix.json; the host has checked it already, the worker reads it again to run it. */
       configFile: string;
-      /** Shared Int32 flag, polled before every optimizer step. */
+      /** Shared Int32 flag, polled before every optimizer step and between a step's products. */
+      cancel: SharedArrayBuffer;
+    }
+  | {
+      id: number;
+      type: 'train';
+      /** A config the CLI resolved (flags over a file), run as it is. */
+      config: TrainConfig;
       cancel: SharedArrayBuffer;
     };
 
@@ -65,7 +73,8 @@ export type WorkerReply =
   | { id: number; type: 'backend'; report: BackendReport }
   | { id: number; type: 'trained'; summary: RunSummary }
   /** needsPartner: the file holds one modality and no partner was found; the user may pick one. */
-  | { id: number; type: 'error'; message: string; needsPartner?: boolean; deviceLost?: boolean }
+  /** input: the error was the user's input (an InputError), which the CLI exits 2 for. */
+  | { id: number; type: 'error'; message: string; needsPartner?: boolean; deviceLost?: boolean; input?: { file: string; problem: string } }
   | { id: number; type: 'cancelled' };
 
 export interface WorkerInit {

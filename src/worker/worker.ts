@@ -8,7 +8,7 @@ import { analyzeFiles, readWithSettings } from '../core/analyzeFiles';
 import { initBackend, probeGflops } from '../core/backend';
 import { SharedCancelToken } from '../core/cancel';
 import { analyzeCheckpoints } from '../core/compare/analyzeCheckpoints';
-import { CancelledError, DeviceLostError, NeedsPartnerError, oneLine } from '../core/errors';
+import { CancelledError, DeviceLostError, InputError, NeedsPartnerError, oneLine } from '../core/errors';
 import { buildSnapshot, dosnesInputOf, layOutDosnes, type DosnesInput } from '../core/snapshot';
 import { loadConfig } from '../core/train/config';
 import { train } from '../core/train/trainer';
@@ -78,7 +78,7 @@ async function handle(req: WorkerRequest): Promise<void> {
       return;
     }
     case 'train': {
-      const config = await loadConfig(req.configFile);
+      const config = 'config' in req ? req.config : await loadConfig(req.configFile);
       let [total, done, message] = [1, 0, 'evaluating epoch 0'];
       const summary = await train(config, {
         token: new SharedCancelToken(req.cancel),
@@ -100,7 +100,15 @@ port.on('message', (req: WorkerRequest) => {
     handle(req)
       .catch((err: unknown) => {
         if (err instanceof CancelledError) post({ id: req.id, type: 'cancelled' });
-        else post({ id: req.id, type: 'error', message: oneLine(err), needsPartner: err instanceof NeedsPartnerError, deviceLost: err instanceof DeviceLostError });
+        else
+          post({
+            id: req.id,
+            type: 'error',
+            message: oneLine(err),
+            needsPartner: err instanceof NeedsPartnerError,
+            deviceLost: err instanceof DeviceLostError,
+            input: err instanceof InputError ? { file: err.file, problem: err.problem } : undefined,
+          });
       })
       // A failure to free is no job's failure, and must not stop the queue.
       .then(releasePooledBuffers)
