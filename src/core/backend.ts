@@ -5,6 +5,7 @@
  * webgpu (Dawn over Vulkan) is taken under 'auto' only on a hardware adapter (see webgpuRung.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { InputError } from './errors';
 import { startWebGpu, webGpuState } from './webgpuRung';
 
 export type BackendName = 'tfjs-node-gpu' | 'webgpu' | 'tfjs-node' | 'wasm' | 'cpu';
@@ -76,6 +77,8 @@ export async function initBackend(preferred: BackendName | 'auto' = 'auto'): Pro
       skipped.push(`${name}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
     }
   }
+  // A rung the user forced (setting or --backend) is their input: one line that says which, exit 2 in the CLI.
+  if (preferred !== 'auto') throw new InputError(`the ${preferred} backend`, `cannot start (${skipped[0].slice(preferred.length + 2)}); choose another, or auto`);
   throw new Error(`no TensorFlow.js backend could start (${skipped.join('; ')})`);
 }
 

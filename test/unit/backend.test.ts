@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { initBackend } from '../../src/core/backend';
+import { InputError } from '../../src/core/errors';
 import { analyze } from '../../src/core/metrics/analyze';
 import type { AnalysisResult } from '../../src/core/metrics/types';
 import { randomCheckpoint } from '../helpers/randomCheckpoint';
@@ -42,6 +43,14 @@ describe('backend ladder', () => {
         choice.skipped.some((s) => s.startsWith(`${rung}: @tensorflow/${rung} is not installed`)),
         `${rung} missing from ${JSON.stringify(choice.skipped)}`,
       );
+  });
+
+  it('a forced rung that cannot start is the user\'s input error, naming the rung and why', { skip: installed('@tensorflow/tfjs-node-gpu') ? 'tfjs-node-gpu installed' : false }, async () => {
+    await assert.rejects(initBackend('tfjs-node-gpu'), (err: unknown) => {
+      assert.ok(err instanceof InputError);
+      assert.equal(err.message, 'the tfjs-node-gpu backend: cannot start (@tensorflow/tfjs-node-gpu is not installed); choose another, or auto');
+      return true;
+    });
   });
 
   it("forcing 'cpu' gives cpu, and analyze on cpu equals wasm to 1e-5", async () => {
