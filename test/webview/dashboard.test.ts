@@ -146,6 +146,17 @@ describe('training dashboard webview (Chromium, production CSP)', () => {
     assert.deepEqual(total.at(-1), [41, null]);
   });
 
+  it('shows a long cancel message whole: its end names the checkpoint left', async () => {
+    panel = await suite.open();
+    const snap = makeRun(40);
+    const message = `cancelled while evaluating epoch 2, which has no checkpoint; the last checkpoint is ${'/a/long/workspace/path'.repeat(6)}/runs/coco-m2mix/epoch-1.safetensors`;
+    applySummary(snap, { runDir: '/ws/runs/coco-m2mix', status: 'cancelled', message, epochs: 1, steps: 40, bestEpoch: 1, bestMetric: 'mean_R@1', bestValue: 71 });
+    await post(snap);
+    const status = panel.page.locator('#status');
+    assert.equal(await status.textContent(), `Cancelled — ${message}`);
+    assert.equal(await status.evaluate((e) => e.scrollWidth > e.clientWidth || e.scrollHeight > e.clientHeight), false, 'the whole message is shown');
+  });
+
   it('re-renders the saved snapshot after a reload, before the host sends anything', async () => {
     panel = await suite.open();
     await post(makeRun(60));

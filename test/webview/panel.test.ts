@@ -127,7 +127,14 @@ describe('analysis panel webview (Chromium, production CSP)', () => {
     assert.equal(await panel.page.locator('#progress-bar').isVisible(), false);
     assert.equal(await panel.page.locator('#cancel').isVisible(), false);
     const box = await status.boundingBox();
-    assert.ok(box && box.height < 30, `status is one line high (${box?.height}px)`);
+    assert.ok(box && box.height < 30, `a short error is one row high (${box?.height}px)`);
+
+    // A long one wraps: its end, which says how to fix the input, stays readable.
+    const long = `${'/data/run/'.repeat(8)}vision_image.npy: the array has shape (500, 512): one modality only, and no file with the other one was found beside it (name them *image*/*img* and *text*/*txt*, or open both)`;
+    await panel.post({ type: 'error', message: long });
+    const clipped = await status.evaluate((e) => e.scrollWidth > e.clientWidth || e.scrollHeight > e.clientHeight);
+    assert.equal(clipped, false, 'the whole error is shown');
+    assert.ok(((await status.boundingBox())?.height ?? 0) > 30, 'on several rows');
   });
 
   it('Re-run, Export JSON and Export CSV post their messages', async () => {
