@@ -1,7 +1,7 @@
 /** "500 × 512" for a checkpoint file, from its headers alone: what the checkpoints tree shows. */
 import { describeFile } from './readers';
 import { modalityOf } from './readers/pairing';
-import { selectArrays, type KeyOptions } from './readers/selectArrays';
+import { selectArrays, type KeyOptions, type Selection } from './readers/selectArrays';
 import type { ArrayInfo, ArraySource } from './readers/types';
 import { InputError } from './errors';
 
@@ -11,17 +11,33 @@ function shapeOf(a: ArrayInfo): string {
   return a.shape.map(count).join(' × ');
 }
 
-/**
- * Picks the arrays the way reading would (selectArrays, on headers only) and says their size:
- * `N × D` for pairs, `images, captions × D` for multi-caption sets, the modality for one-modality files.
- */
-export async function describeCheckpointShape(file: string, keys: KeyOptions = {}): Promise<string> {
+/** The arrays reading would pick (selectArrays), from the file's headers alone. */
+async function selectFromHeaders(file: string, keys: KeyOptions): Promise<Selection> {
   const contents = await describeFile(file);
   const headersOnly = (info: ArrayInfo): ArraySource => ({
     info,
     load: () => Promise.reject(new Error('describing reads headers only')),
   });
-  const selection = selectArrays(file, { format: contents.format, arrays: contents.arrays.map(headersOnly) }, keys);
+  return selectArrays(file, { format: contents.format, arrays: contents.arrays.map(headersOnly) }, keys);
+}
+
+/**
+ * The pairs a training epoch draws from `file` (one per image: a multi-caption set's image count),
+ * from its headers; undefined for a one-modality file, whose partner is not known here.
+ */
+export async function trainingPairs(file: string, keys: KeyOptions = {}): Promise<number | undefined> {
+  const selection = await selectFromHeaders(file, keys);
+  if (selection.kind === 'pair') return selection.image.info.shape[0];
+  const shape = selection.array.info.shape;
+  return shape.length === 3 && shape[0] === 2 ? shape[1] : undefined;
+}
+
+/**
+ * Picks the arrays the way reading would (selectArrays, on headers only) and says their size:
+ * `N × D` for pairs, `images, captions × D` for multi-caption sets, the modality for one-modality files.
+ */
+export async function describeCheckpointShape(file: string, keys: KeyOptions = {}): Promise<string> {
+  const selection = await selectFromHeaders(file, keys);
   if (selection.kind === 'pair') {
     const [image, text] = [selection.image.info.shape, selection.text.info.shape];
     if (image.length !== 2 || text.length !== 2) throw new InputError(file, `embeddings must be 2-D, got ${shapeOf(selection.image.info)} and ${shapeOf(selection.text.info)}`);

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { describeCheckpointShape } from '../../src/core/checkpointShape';
+import { describeCheckpointShape, trainingPairs } from '../../src/core/checkpointShape';
 import { analyzeCheckpoints } from '../../src/core/compare/analyzeCheckpoints';
 import { buildCompareSnapshot } from '../../src/core/compare/compareSnapshot';
 import { sharedHistograms } from '../../src/core/compare/histograms';
@@ -195,6 +195,11 @@ describe('checkpoint shapes for the checkpoints view', () => {
       assert.equal(await describeCheckpointShape(path.join(dir, 'clip-sample.safetensors')), '500 × 512');
       assert.equal(await describeCheckpointShape(path.join(dir, 'coco-style-5captions.npz')), '200 images, 1,000 captions × 512');
       assert.equal(await describeCheckpointShape(path.join(dir, 'pair', 'clip_text.npy')), '500 × 512 (text)');
+      // What a training epoch draws: one pair per image.
+      assert.deepEqual(
+        await Promise.all(['clip-sample.npy', 'clip-sample.safetensors', 'coco-style-5captions.npz', 'pair/clip_text.npy'].map((f) => trainingPairs(path.join(dir, f)))),
+        [500, 500, 200, undefined],
+      );
       const bad = path.join(dir, 'bad.npy');
       await writeFile(bad, 'not numpy');
       await assert.rejects(describeCheckpointShape(bad), (err: Error) => err instanceof InputError && err.message.startsWith(bad) && !err.message.includes('\n'));

@@ -64,6 +64,11 @@ describe('fine-tune scaffold', () => {
     assert.deepEqual(parseConfig(raw, 'scaffold', opts), parseConfig({ train: raw.train, eval: raw.eval }, 'minimal', opts));
   });
 
+  it('fits the batch to a training set smaller than the paper\'s 128, as the largest power of two within it', () => {
+    const batch = (trainPairs?: number) => (JSON.parse(scaffoldConfig({ ...input, trainPairs })) as { batchSize: number }).batchSize;
+    assert.deepEqual([batch(), batch(5000), batch(128), batch(127), batch(50), batch(2)], [128, 128, 128, 64, 32, 2]);
+  });
+
   it('relative paths use forward slashes; run names follow the schema pattern', () => {
     assert.equal(relativePath('/a/b', '/a/b/c/d.npy'), './c/d.npy');
     assert.equal(suggestName('/x/coco val (2017).safetensors'), 'coco-val--2017-');

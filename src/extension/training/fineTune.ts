@@ -1,7 +1,8 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { trainingPairs } from '../../core/checkpointShape';
 import { embeddingGlob } from '../settings';
-import { namePattern, scaffoldConfig, suggestName } from './scaffold';
+import { batchSizeFor, namePattern, scaffoldConfig, suggestName } from './scaffold';
 
 const browse = 'Browse…';
 
@@ -47,7 +48,13 @@ export async function scaffoldRun(schemaUri: vscode.Uri, trainHint?: vscode.Uri)
     validateInput: async (v) => (!namePattern.test(v) ? 'Letters, digits, ".", "_" and "-", starting with a letter or digit' : (await exists(target(v))) ? `${v}.m2mix.json exists already` : undefined),
   });
   if (!name) return;
-  const text = scaffoldConfig({ schemaUri: schemaUri.toString(), configDir: folder.fsPath, train, eval: evalFile });
+  // Headers only, and a file the run would refuse fails there with its own one line.
+  const trainPairs = await trainingPairs(train).catch(() => undefined);
+  const text = scaffoldConfig({ schemaUri: schemaUri.toString(), configDir: folder.fsPath, train, eval: evalFile, trainPairs });
   await vscode.workspace.fs.writeFile(target(name), Buffer.from(text));
   await vscode.window.showTextDocument(target(name));
+  const batch = batchSizeFor(trainPairs);
+  if (batch !== batchSizeFor(undefined)) {
+    void vscode.window.showInformationMessage(`Embedding Lens: batchSize is ${batch}, the largest power of two within the ${trainPairs} training pairs (the paper's ${batchSizeFor(undefined)} needs more).`);
+  }
 }

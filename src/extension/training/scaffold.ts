@@ -13,6 +13,8 @@ export interface ScaffoldInput {
   configDir: string;
   train: string;
   eval: string;
+  /** Pairs an epoch of the training file draws, where its headers tell (see batchSizeFor). */
+  trainPairs?: number;
 }
 
 interface Node {
@@ -35,12 +37,25 @@ export function relativePath(from: string, to: string): string {
   return rel.startsWith('.') ? rel : `./${rel}`;
 }
 
+const defaults = defaultsOf(schema as Node);
+
+/**
+ * The paper's batch, or for a training set smaller than that the largest power of two it fills:
+ * a run refuses a batch larger than its pairs, so the default would write a config that cannot run.
+ */
+export function batchSizeFor(trainPairs: number | undefined): number {
+  const paper = defaults.batchSize as number;
+  if (trainPairs === undefined || trainPairs >= paper) return paper;
+  return Math.max(2, 2 ** Math.floor(Math.log2(trainPairs)));
+}
+
 export function scaffoldConfig(p: ScaffoldInput): string {
   const config = {
     $schema: p.schemaUri,
     train: relativePath(p.configDir, p.train),
     eval: relativePath(p.configDir, p.eval),
-    ...defaultsOf(schema as Node),
+    ...defaults,
+    batchSize: batchSizeFor(p.trainPairs),
   };
   return JSON.stringify(config, null, 2) + '\n';
 }
