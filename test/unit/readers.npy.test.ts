@@ -229,10 +229,10 @@ test('refused before it is read: a .npy header over numpy\'s 10,000 bytes', asyn
   await assertInputError(describeFile(at('header-huge.npy')), at('header-huge.npy'), /declares a 1500000000-byte \.npy header/);
 });
 
-test('refused without being opened: a named pipe', { skip: process.platform === 'win32' }, async () => {
+test('refused without waiting for a writer: a named pipe', { skip: process.platform === 'win32' }, async () => {
   const fifo = at('pipe.npy');
   execFileSync('mkfifo', [fifo]);
-  // Opening the pipe would wait for a writer for ever; this one ends the wait, and records that it had to.
+  // A blocking open of the pipe would wait for a writer for ever; this one ends the wait, and records that it had to.
   let waited = false;
   const writer = setTimeout(() => {
     waited = true;
@@ -243,7 +243,7 @@ test('refused without being opened: a named pipe', { skip: process.platform === 
   } finally {
     clearTimeout(writer);
   }
-  assert.equal(waited, false, 'the reader opened the pipe and waited for a writer');
+  assert.equal(waited, false, 'the reader waited for a writer on the pipe');
 });
 
 test('a float64 value beyond float32 range is refused, not skipped as if the file held Inf', async () => {

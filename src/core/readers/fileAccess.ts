@@ -2,7 +2,7 @@
  * Reading a user's file in chunks: the token is checked and progress reported between chunks, and the
  * file must look the same (size, mtime, inode) when the reading ends as when it began.
  */
-import { promises as fsp, type Stats } from 'node:fs';
+import { constants, promises as fsp, type Stats } from 'node:fs';
 import { throwIfCancelled, type CancelToken, type ProgressFn } from '../cancel';
 import { InputError } from '../errors';
 
@@ -27,14 +27,11 @@ const sameFile = (a: Stats, b: Stats): boolean => a.size === b.size && a.mtimeMs
 
 /** Opens `file`, runs `use`, and refuses the result if the file changed meanwhile. */
 export async function withFile<T>(file: string, ctx: ReadContext, use: (f: OpenFile) => Promise<T>): Promise<T> {
-  const stats = await fsp.stat(file).catch((err: unknown) => {
-    throw new InputError(file, openProblem(err));
-  });
-  // Opening a named pipe blocks until a writer comes, past any cancel: only a regular file is opened at all.
-  if (!stats.isFile()) throw new InputError(file, 'not a regular file');
   let handle: fsp.FileHandle;
   try {
-    handle = await fsp.open(file, 'r');
+    // Non-blocking: a named pipe's open waits for a writer, past any cancel; this way it opens at
+    // once and is refused below as not a regular file. Regular files read as they would anyway.
+    handle = await fsp.open(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   } catch (err) {
     throw new InputError(file, openProblem(err));
   }
