@@ -104,19 +104,10 @@ export async function analyze(
       ece_t2i: sampledEce(pass.t2i.confidence, pass.t2i.correct, o.eceBins, rng, pass.t2i.eceQueries.length === nt),
     };
     // Estimates replace the figures the pass skipped. The ECE keys count queries (image-text pairs),
-    // the uniformity keys point pairs: never more than the distinct ones, which the exact pass takes.
-    const distinct = (m: number) => Math.min(sample, (m * (m - 1)) / 2);
-    const sizes: Record<keyof typeof estimated, number> = {
-      uniformity: distinct(ni + nt),
-      uniformity_image: distinct(ni),
-      uniformity_text: distinct(nt),
-      ece: pass.i2t.eceQueries.length,
-      ece_t2i: pass.t2i.eceQueries.length,
-    };
-    const size = (key: string) => sizes[key as keyof typeof estimated];
+    // the uniformity keys point pairs.
     for (const key of Object.keys(estimated) as (keyof typeof estimated)[]) result[key] = estimated[key].value;
     result.estimates = Object.fromEntries(
-      Object.entries(estimated).map(([key, e]) => [key, { standard_error: e.standardError, sample_pairs: size(key) }]),
+      Object.entries(estimated).map(([key, e]) => [key, { standard_error: e.standardError, sample_pairs: e.size }]),
     );
   }
   return { result, detail };

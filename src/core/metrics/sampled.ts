@@ -8,6 +8,8 @@ import type { Rng } from '../random';
 export interface Estimate {
   value: number;
   standardError: number;
+  /** What it took: point pairs (uniformity, never more than exist) or queries (ECE). */
+  size: number;
 }
 
 /** `k` distinct indices of 0..n-1, uniformly (partial Fisher-Yates), in increasing order. */
@@ -61,7 +63,7 @@ export async function sampledUniformity(
         unchecked = 0;
       }
     }
-    return { value: Math.log(sum / distinct), standardError: 0 };
+    return { value: Math.log(sum / distinct), standardError: 0, size: distinct };
   }
   let sum = 0;
   let sumSq = 0;
@@ -76,7 +78,7 @@ export async function sampledUniformity(
   }
   const mean = sum / pairs;
   const variance = Math.max(0, (sumSq - pairs * mean * mean) / (pairs - 1));
-  return { value: Math.log(mean), standardError: Math.sqrt(variance / pairs) / mean };
+  return { value: Math.log(mean), standardError: Math.sqrt(variance / pairs) / mean, size: pairs };
 }
 
 function ece(confidence: Float64Array, correct: Uint8Array, bins: number, pick: (q: number) => number): number {
@@ -99,7 +101,7 @@ function ece(confidence: Float64Array, correct: Uint8Array, bins: number, pick: 
 export function sampledEce(confidence: Float64Array, correct: Uint8Array, bins: number, rng: Rng, everyQuery: boolean, resamples = 200): Estimate {
   const n = confidence.length;
   const value = ece(confidence, correct, bins, (s) => s);
-  if (everyQuery) return { value, standardError: 0 }; // the set's own ECE, not an estimate of it
+  if (everyQuery) return { value, standardError: 0, size: n }; // the set's own ECE, not an estimate of it
   let sum = 0;
   let sumSq = 0;
   for (let r = 0; r < resamples; r++) {
@@ -108,5 +110,5 @@ export function sampledEce(confidence: Float64Array, correct: Uint8Array, bins: 
     sumSq += e * e;
   }
   const mean = sum / resamples;
-  return { value, standardError: Math.sqrt(Math.max(0, (sumSq - resamples * mean * mean) / (resamples - 1))) };
+  return { value, standardError: Math.sqrt(Math.max(0, (sumSq - resamples * mean * mean) / (resamples - 1))), size: n };
 }
