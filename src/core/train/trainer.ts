@@ -159,14 +159,15 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
   const configJson = JSON.stringify(config);
 
   let lastLambda: Partial<Record<MixTerm, number>> | undefined;
-  const evaluate = async (): Promise<void> => {
+  /** Measures the heads as they stand as epoch `at`, logs it, and writes its checkpoint (and best). */
+  const evaluate = async (at: number): Promise<void> => {
     const embeddings: EvalEmbeddings = { image: await evalX.project(heads.image), text: await evalY.project(heads.text), textToImage: evalSet.textToImage };
     const { result } = await analyze({ files: config.eval, ...embeddings, warnings: [] }, { token });
-    const ev: EvalEvent = { type: 'eval', epoch, metrics: result };
+    const ev: EvalEvent = { type: 'eval', epoch: at, metrics: result };
     await appendLog(runDir, [ev]);
     onEvent?.(ev);
     const state = {
-      epoch,
+      epoch: at,
       step: adam.step,
       image: await weightsOf(heads.image),
       text: await weightsOf(heads.text),
@@ -174,20 +175,20 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
     };
     // The λ of the epoch's last step: the mix the sphere view draws for a run checkpoint.
     const metadata = { config: configJson, metrics: JSON.stringify(result), ...(lastLambda && { lambda: JSON.stringify(lastLambda) }) };
-    const file = path.join(runDir, checkpointName(epoch));
+    const file = path.join(runDir, checkpointName(at));
     await writeCheckpoint(file, state, embeddings, metadata);
     const value = metricValue(result, config.bestMetric);
     const isBest = isBetter(config.bestMetric, value, best?.value);
     if (isBest) {
-      best = { epoch, value };
+      best = { epoch: at, value };
       await writeCheckpoint(path.join(runDir, bestName), state, embeddings, metadata);
     }
-    onEvent?.({ type: 'checkpoint', epoch, file, best: isBest });
+    onEvent?.({ type: 'checkpoint', epoch: at, file, best: isBest });
   };
 
   /** False when the evaluation was cancelled: a cancel during the analysis ends the run like one between steps. */
-  const evaluated = (): Promise<boolean> =>
-    evaluate().then(
+  const evaluated = (at: number): Promise<boolean> =>
+    evaluate(at).then(
       () => true,
       (err: unknown) => {
         if (err instanceof CancelledError) return false;
@@ -195,16 +196,17 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
       },
     );
 
-  const summary = (status: RunSummary['status'], message?: string, steps = adam.step): RunSummary => ({
+  /** `checkpointed`: false when the run ended before its first checkpoint was written. */
+  const summary = (status: RunSummary['status'], message?: string, steps = adam.step, checkpointed = true): RunSummary => ({
     runDir,
     status,
     message,
-    epochs: Math.max(epoch, 0),
+    epochs: epoch,
     steps,
-    bestEpoch: best?.epoch ?? Math.max(epoch, 0),
+    bestEpoch: best?.epoch ?? epoch,
     bestMetric: config.bestMetric,
     bestValue: best?.value ?? NaN,
-    ...(epoch >= 0 && { lastCheckpoint: path.join(runDir, checkpointName(epoch)) }),
+    ...(checkpointed && { lastCheckpoint: path.join(runDir, checkpointName(epoch)) }),
   });
 
   try {
@@ -217,10 +219,7 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
     } else {
       // A resume that found no checkpoint starts over: drop what a killed first epoch logged.
       await trimLog(runDir, -1);
-      if (!(await evaluated())) {
-        epoch = -1;
-        return summary('cancelled', 'cancelled while evaluating the heads before training; no checkpoint was written');
-      }
+      if (!(await evaluated(0))) return summary('cancelled', 'cancelled while evaluating the heads before training; no checkpoint was written', adam.step, false);
     }
     onEvent?.({ type: 'start', runDir, totalSteps, stepsPerEpoch, firstStep: adam.step, notes });
     const baseWeights = activeWeights(config);
@@ -291,11 +290,10 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
       const diverged = await settle();
       if (diverged) return diverged;
       await appendLog(runDir, logged);
-      epoch++;
-      if (!(await evaluated())) {
-        epoch--;
+      if (!(await evaluated(epoch + 1))) {
         return summary('cancelled', `cancelled while evaluating epoch ${epoch + 1}, which has no checkpoint; the last checkpoint is ${checkpointName(epoch)}`);
       }
+      epoch++;
     }
     return summary('completed');
   } catch (err) {
