@@ -7,7 +7,7 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { InputError } from '../errors';
 import { describeFile, readArrays } from '../readers';
-import { writeSafetensors, type TensorInput } from '../writers';
+import { isAbandonedTemp, writeSafetensors, type TensorInput } from '../writers';
 import type { LoggedEvent } from './events';
 import type { WeightArray } from './heads';
 
@@ -28,18 +28,6 @@ export async function refuseTakenRunFolder(runDir: string, resume: boolean): Pro
   if (checkpoints.length > 0) throw new InputError(runDir, `already holds ${checkpoints.join(', ')}, which a new run would overwrite; choose another name`);
 }
 
-/** A temp file writeSafetensors left when its process was killed mid-write (see writers/atomic.ts). */
-function isStaleTemp(name: string): boolean {
-  const m = /^\..+\.safetensors\.(\d+)\.[0-9a-f]+\.tmp$/.exec(name);
-  if (!m) return false;
-  try {
-    process.kill(Number(m[1]), 0); // its writer still runs (another process on this folder): leave it
-    return false;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ESRCH';
-  }
-}
-
 /**
  * Creates the run folder once the inputs have been checked (a refused run leaves no folder behind)
  * and fails now, not after the first epoch, when it cannot be written. Clears the temp files of a
@@ -54,7 +42,7 @@ export async function makeRunFolder(runDir: string): Promise<void> {
   } catch (err) {
     throw new InputError(runDir, `the run folder is not writable (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
-  for (const name of await fsp.readdir(runDir)) if (isStaleTemp(name)) await fsp.rm(path.join(runDir, name), { force: true });
+  for (const name of await fsp.readdir(runDir)) if (isAbandonedTemp(name)) await fsp.rm(path.join(runDir, name), { force: true });
 }
 
 export async function appendLog(runDir: string, events: LoggedEvent[]): Promise<void> {

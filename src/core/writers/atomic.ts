@@ -4,6 +4,21 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { InputError } from '../errors';
 
+/**
+ * Whether `name` is a temp file of writeFileAtomic whose process is gone: killed mid-write, it
+ * left the file behind. One whose writer still runs (another process on the folder) is not.
+ */
+export function isAbandonedTemp(name: string): boolean {
+  const m = /^\..+\.(\d+)\.[0-9a-f]{8}\.tmp$/.exec(name);
+  if (!m) return false;
+  try {
+    process.kill(Number(m[1]), 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
 export async function writeFileAtomic(file: string, data: Uint8Array): Promise<void> {
   // Same folder, so the rename stays on one filesystem and is atomic.
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);

@@ -12,7 +12,7 @@ export { encodeNpy, encodeNpyHeader, encodeNpyStrings, type NpyDtype, type NpyEn
 export { encodeNpz, type NpzArray } from './npz';
 export { encodeSafetensors, type SafetensorsDtype, type TensorInput } from './safetensors';
 export { encodeZip, type ZipMemberInput } from './zip';
-export { writeFileAtomic } from './atomic';
+export { isAbandonedTemp, writeFileAtomic } from './atomic';
 
 export async function writeNpy(file: string, shape: number[], data: Float32Array | Int32Array, opts?: NpyEncodeOptions): Promise<void> {
   await writeFileAtomic(file, encodeNpy(shape, data, opts));
