@@ -179,18 +179,8 @@ export function vlmixLoss(x: tf.Tensor2D, y: tf.Tensor2D, lambda: number, tau: n
   return terms(x, y, { tau, tauM: tau, weights: { vlmix: 1 }, lambdas: { vlmix: lambda } });
 }
 
-export interface M3MixOptions {
-  tau: number;
-  tauM: number;
-  /** Weight of each mixup term; a term with weight 0 is not computed. */
-  weights: Record<MixTerm, number>;
-  /** The lambda each weighted term drew. */
-  lambdas: Partial<Record<MixTerm, number>>;
-  /** On webgpu, the most bytes a block of logits may take (the adapter's binding limit when absent). */
-  logitBytes?: number;
-  /** See TermsOptions. */
-  check?: () => void;
-}
+/** TermsOptions with CLIP always on: `weights` are the mixup terms' (a weight of 0 leaves a term out). */
+export type M3MixOptions = Omit<TermsOptions, 'weights'> & { weights: Record<MixTerm, number> };
 
 /** L_clip + w_m2 L_m2 + w_v L_v + w_l L_l + w_vl L_vl, each mixup term with its own lambda. */
 export function m3mixLoss(x: tf.Tensor2D, y: tf.Tensor2D, opts: M3MixOptions): M3MixLoss {

@@ -5,21 +5,14 @@ import { deviceErrorLine, withDeviceErrors, type DeviceError } from '../webgpuRu
 import { adamwStep, type AdamState } from './adamw';
 import { sampleBeta } from './betaSample';
 import { headPass, type Heads } from './heads';
-import { m3mixLoss } from './losses';
+import { m3mixLoss, type M3MixOptions } from './losses';
 import { mixTerms, type LossTerm, type MixTerm } from './termPlan';
 
-export interface StepSettings {
-  tau: number;
-  tauM: number;
+/** The loss's settings (but the lambdas, which each step draws) and the optimizer's. */
+export interface StepSettings extends Omit<M3MixOptions, 'lambdas'> {
   beta: number;
-  /** Weight of each mixup term for this step (0 leaves the term out). */
-  weights: Record<MixTerm, number>;
   lr: number;
   weightDecay: number;
-  /** On webgpu, the most bytes a block of logits may take (the adapter's binding limit when absent). */
-  logitBytes?: number;
-  /** Throws to stop the step before its update (a cancel), looked at between its long products on wasm and cpu. */
-  check?: () => void;
 }
 
 /** A step the device failed: out of memory, or a kernel it rejected (see deviceErrorLine). */
@@ -58,7 +51,7 @@ export function queueStep(heads: Heads, adam: AdamState, x: tf.Tensor2D, y: tf.T
   const { value: queued, error } = withDeviceErrors(() => tf.tidy(() => {
     const image = headPass(x, heads.image);
     const text = headPass(y, heads.text);
-    const l = m3mixLoss(image.z, text.z, { tau: s.tau, tauM: s.tauM, weights: s.weights, lambdas: lambda, logitBytes: s.logitBytes, check: s.check });
+    const l = m3mixLoss(image.z, text.z, { ...s, lambdas: lambda });
     const grads = [image.backward(l.dx), text.backward(l.dy)];
     s.check?.(); // the last look: past here the weights change
     const applied = tf.mul(adam.healthy, tf.cast(tf.isFinite(l.loss), 'float32')) as tf.Scalar;

@@ -134,7 +134,7 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
   const base = { tau: config.tau, tauM: config.tauM, beta: config.beta, lr: config.lr, weightDecay: config.weightDecay };
   const fit = await checkBatchFits(batch, { image: trainSet.image.cols, text: trainSet.text.cols, joint: jointDim }, { ...base, weights: activeWeights(config) }, runDir);
   const settings = { ...base, logitBytes: fit.logitBytes };
-  // Between a long step's products too (wasm, cpu): a step at batch 4,096 on wasm takes 7 s.
+  // Between a long step's products too (wasm, cpu): see TermsOptions.check.
   const check = () => throwIfCancelled(token);
   await makeRunFolder(runDir);
 
