@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { trainingPairs } from '../../core/checkpointShape';
 import { embeddingGlob } from '../settings';
-import { batchSizeFor, namePattern, scaffoldConfig, suggestName } from './scaffold';
+import { batchSizeFor, namePattern, paperBatchSize, scaffoldConfig, suggestName } from './scaffold';
 
 const browse = 'Browse…';
 
@@ -54,7 +54,7 @@ export async function scaffoldRun(schemaUri: vscode.Uri, trainHint?: vscode.Uri)
   await vscode.workspace.fs.writeFile(target(name), Buffer.from(text));
   await vscode.window.showTextDocument(target(name));
   const batch = batchSizeFor(trainPairs);
-  if (batch !== batchSizeFor(undefined)) {
-    void vscode.window.showInformationMessage(`Embedding Lens: batchSize is ${batch}, the largest power of two within the ${trainPairs} training pairs (the paper's ${batchSizeFor(undefined)} needs more).`);
+  if (batch !== paperBatchSize) {
+    void vscode.window.showInformationMessage(`Embedding Lens: batchSize is ${batch}, the largest power of two within the ${trainPairs} training pairs (the paper's ${paperBatchSize} needs more).`);
   }
 }

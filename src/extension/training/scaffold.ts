@@ -38,14 +38,15 @@ export function relativePath(from: string, to: string): string {
 }
 
 const defaults = defaultsOf(schema as Node);
+/** The schema's default batch, the paper's. */
+export const paperBatchSize = defaults.batchSize as number;
 
 /**
  * The paper's batch, or for a training set smaller than that the largest power of two it fills:
  * a run refuses a batch larger than its pairs, so the default would write a config that cannot run.
  */
 export function batchSizeFor(trainPairs: number | undefined): number {
-  const paper = defaults.batchSize as number;
-  if (trainPairs === undefined || trainPairs >= paper) return paper;
+  if (trainPairs === undefined || trainPairs >= paperBatchSize) return paperBatchSize;
   return Math.max(2, 2 ** Math.floor(Math.log2(trainPairs)));
 }
 
