@@ -49,7 +49,7 @@ export interface DashboardSnapshot {
   status: RunStatus;
   /** One line: why the run stopped, or what failed. */
   message?: string;
-  /** What the run changed to fit the device, a line each (see StartEvent). */
+  /** The run's notes, a line each (see StartEvent). */
   notes?: string[];
   step: number;
   totalSteps: number;

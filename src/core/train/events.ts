@@ -32,7 +32,7 @@ export interface StartEvent {
   stepsPerEpoch: number;
   /** Steps already done (a resumed run). */
   firstStep: number;
-  /** What the run changed to fit the device, a line each (smaller blocks of logits after running out of GPU memory). */
+  /** Notes for the user, a line each: pairs the reader skipped, settings a resume changed, what the run changed to fit the device. */
   notes: string[];
 }
 

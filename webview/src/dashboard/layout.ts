@@ -12,7 +12,7 @@ export interface DashboardLayout extends PageTop {
   exportJson: VscodeButton;
   /** Each chart's PNG and SVG buttons. */
   exportImage: ImageButton[];
-  /** What the run changed to fit the device. */
+  /** The run's notes (see StartEvent). */
   notes: HTMLElement;
   empty: HTMLElement;
   results: HTMLElement;
