@@ -4,6 +4,7 @@ import { oneLine } from '../core/errors';
 import type { AnalysisResult } from '../core/metrics/types';
 import { analysisResults } from './analysisResults';
 import { checkpointEditorViewType } from './checkpointEditor';
+import { collapseClipRetrievalShards, isFolderPath } from './checkpointFiles';
 import { Disposable } from './disposable';
 import { analyzeSettings, checkpointsGlob } from './settings';
 
@@ -56,7 +57,7 @@ export class CheckpointsTree extends Disposable implements vscode.TreeDataProvid
   getChildren(element?: vscode.Uri): Promise<vscode.Uri[]> {
     if (element) return Promise.resolve([]);
     this.files ??= Promise.resolve(vscode.workspace.findFiles(checkpointsGlob(), exclude, maxFiles)).then((found) =>
-      found.sort((a, b) => vscode.workspace.asRelativePath(a).localeCompare(vscode.workspace.asRelativePath(b))),
+      collapseClipRetrievalShards(found).sort((a, b) => vscode.workspace.asRelativePath(a).localeCompare(vscode.workspace.asRelativePath(b))),
     );
     return this.files;
   }
@@ -66,7 +67,10 @@ export class CheckpointsTree extends Disposable implements vscode.TreeDataProvid
     const item = new vscode.TreeItem(uri, vscode.TreeItemCollapsibleState.None);
     item.id = uri.toString();
     item.contextValue = 'embeddingLens.checkpoint';
-    item.command = { command: 'vscode.openWith', title: 'Open', arguments: [uri, checkpointEditorViewType] };
+    // The checkpoint editor opens files; a folder (clip-retrieval) goes straight to the analysis.
+    item.command = isFolderPath(file)
+      ? { command: 'embeddingLens.analyze', title: 'Analyze', arguments: [uri] }
+      : { command: 'vscode.openWith', title: 'Open', arguments: [uri, checkpointEditorViewType] };
     const shape = await this.shape(file);
     if ('error' in shape) {
       item.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'));
@@ -97,7 +101,9 @@ export class CheckpointsTree extends Disposable implements vscode.TreeDataProvid
   private watch(): void {
     this.watcher?.dispose();
     const w = vscode.workspace.createFileSystemWatcher(checkpointsGlob());
-    const changedFile = (uri: vscode.Uri) => {
+    const changedFile = (changed: vscode.Uri) => {
+      // A shard's change is its clip-retrieval folder's: that is the entry the tree shows.
+      const uri = collapseClipRetrievalShards([changed])[0];
       this.shapes.delete(uri.fsPath);
       analysisResults.forget(uri.fsPath);
       this.changed.fire();

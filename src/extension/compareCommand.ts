@@ -2,13 +2,12 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { maxCompared, minCompared } from '../protocol/comparePanel';
 import type { ComparePanels } from './comparePanel';
+import { collapseClipRetrievalShards, isCheckpointTarget } from './checkpointFiles';
 import { checkpointsGlob } from './settings';
-
-const extensions = /\.(npy|npz|safetensors)$/i;
 
 /** The palette's way in: a multi-select QuickPick of the workspace's checkpoints. */
 async function pickCheckpoints(preselected: vscode.Uri[]): Promise<vscode.Uri[] | undefined> {
-  const found = await vscode.workspace.findFiles(checkpointsGlob(), '**/node_modules/**', 5000);
+  const found = collapseClipRetrievalShards(await vscode.workspace.findFiles(checkpointsGlob(), '**/node_modules/**', 5000));
   const chosen = new Set(preselected.map((u) => u.fsPath));
   const items = found
     .map((u) => ({ label: path.basename(u.fsPath), description: vscode.workspace.asRelativePath(path.dirname(u.fsPath)), uri: u, picked: chosen.has(u.fsPath) }))
@@ -27,7 +26,7 @@ async function pickCheckpoints(preselected: vscode.Uri[]): Promise<vscode.Uri[] 
  * from the palette (a QuickPick, pre-filled with whatever was selected).
  */
 export async function compareCheckpoints(panels: ComparePanels, clicked?: vscode.Uri, selected?: vscode.Uri[]): Promise<void> {
-  let uris = (selected && selected.length > 0 ? selected : clicked ? [clicked] : []).filter((u) => u instanceof vscode.Uri && extensions.test(u.fsPath));
+  let uris = (selected && selected.length > 0 ? selected : clicked ? [clicked] : []).filter((u) => u instanceof vscode.Uri && isCheckpointTarget(u));
   if (uris.length < minCompared) {
     const picked = await pickCheckpoints(uris);
     if (!picked) return;

@@ -1,19 +1,18 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { checkpointFileExtensions, checkpointFilePattern as extensions, collapseClipRetrievalShards, isCheckpointTarget } from './checkpointFiles';
 import { embeddingGlob } from './settings';
-
-const extensions = /\.(npy|npz|safetensors)$/i;
 
 /** The checkpoint a command acts on: the clicked file, the active editor's, or one the user picks. */
 export async function pickCheckpoint(uri?: vscode.Uri): Promise<string | undefined> {
-  if (uri && extensions.test(uri.fsPath)) return uri.fsPath;
+  if (uri && isCheckpointTarget(uri)) return uri.fsPath;
   const active = activeCheckpoint();
   if (!uri && active) return active;
-  const found = await vscode.workspace.findFiles(embeddingGlob, '**/node_modules/**', 2000);
+  const found = collapseClipRetrievalShards(await vscode.workspace.findFiles(embeddingGlob, '**/node_modules/**', 2000));
   if (found.length === 0) {
     const picked = await vscode.window.showOpenDialog({
       canSelectMany: false,
-      filters: { Embeddings: ['npy', 'npz', 'safetensors'] },
+      filters: { Embeddings: checkpointFileExtensions },
       title: 'Embedding Lens: pick a checkpoint of paired embeddings',
     });
     return picked?.[0]?.fsPath;
@@ -23,7 +22,7 @@ export async function pickCheckpoint(uri?: vscode.Uri): Promise<string | undefin
     .sort((a, b) => a.path.localeCompare(b.path));
   const item = await vscode.window.showQuickPick(items, {
     title: 'Embedding Lens: Analyze Embeddings',
-    placeHolder: 'Pick a checkpoint (.npy, .npz, .safetensors)',
+    placeHolder: 'Pick a checkpoint (.npy, .npz, .safetensors, .pt, .parquet, .arrow, or a clip-retrieval folder)',
     matchOnDescription: true,
   });
   return item?.path;
@@ -34,7 +33,7 @@ export async function pickPartner(file: string): Promise<string | undefined> {
   const picked = await vscode.window.showOpenDialog({
     defaultUri: vscode.Uri.file(path.dirname(file)),
     canSelectMany: false,
-    filters: { Embeddings: ['npy', 'npz', 'safetensors'] },
+    filters: { Embeddings: checkpointFileExtensions },
     title: `Embedding Lens: ${path.basename(file)} holds one modality; pick the file with the other`,
   });
   return picked?.[0]?.fsPath;

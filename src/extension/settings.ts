@@ -25,7 +25,7 @@ export function affectsBackend(e: vscode.ConfigurationChangeEvent): boolean {
 }
 
 /** Glob of the files the commands offer. */
-export const embeddingGlob = '**/*.{npy,npz,safetensors}';
+export const embeddingGlob = '**/*.{npy,npz,safetensors,pt,pth,parquet,arrow,feather}';
 
 /** Files the Embedding Checkpoints view lists (embeddingLens.checkpointsGlob). */
 export function checkpointsGlob(): string {

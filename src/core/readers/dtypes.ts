@@ -78,8 +78,9 @@ export async function readRawFloat32(
   offset: number,
   count: number,
   what: string,
+  /** Where to put them (a shard's rows of a larger array), instead of a new array. */
+  out: Float32Array = new Float32Array(count),
 ): Promise<Float32Array> {
-  const out = new Float32Array(count);
   await read(offset, new Uint8Array(out.buffer, out.byteOffset, out.byteLength), what);
   return out;
 }
@@ -98,8 +99,8 @@ export async function readFloatChunks(
   type: ElementType,
   file: string,
   what: string,
+  out: Float32Array = new Float32Array(count),
 ): Promise<Float32Array> {
-  const out = new Float32Array(count);
   const buf = new Uint8Array(Math.min(count, chunkElements) * type.size);
   for (let done = 0; done < count; done += chunkElements) {
     const k = Math.min(chunkElements, count - done);

@@ -10,6 +10,11 @@ import { shapeText } from './dtypes';
 import { withFile, type OpenFile, type ReadContext } from './fileAccess';
 import { openNpy } from './npyFile';
 import { openNpz } from './npz';
+import { openArrowIpc } from './arrowIpc';
+import { describeClipRetrieval, readClipRetrieval } from './clipRetrieval';
+import { inspectFolder } from './folderInput';
+import { openParquet } from './parquet';
+import { openPytorchArchive } from './pytorchArchive';
 import { findPairFile, modalityOf } from './pairing';
 import { captionsFromMetadata, openSafetensors } from './safetensors';
 import { selectArrays, type KeyOptions } from './selectArrays';
@@ -35,6 +40,11 @@ const openers: Record<string, (f: OpenFile, opts: ArrayReadOptions) => Promise<O
   '.npy': (f) => openNpy(f),
   '.npz': (f, opts) => openNpz(f, opts.memoryBudgetBytes ?? defaultMemoryBudgetBytes, opts.token),
   '.safetensors': (f) => openSafetensors(f),
+  '.pt': (f, opts) => openPytorchArchive(f, opts.memoryBudgetBytes ?? defaultMemoryBudgetBytes, opts.token),
+  '.pth': (f, opts) => openPytorchArchive(f, opts.memoryBudgetBytes ?? defaultMemoryBudgetBytes, opts.token),
+  '.parquet': (f, opts) => openParquet(f, opts.memoryBudgetBytes ?? defaultMemoryBudgetBytes, { token: opts.token }),
+  '.arrow': (f, opts) => openArrowIpc(f, { token: opts.token }),
+  '.feather': (f, opts) => openArrowIpc(f, { token: opts.token }),
 };
 
 /** Opens `file` by its extension and runs `use` while it is open (loads must happen inside). */
@@ -46,12 +56,19 @@ async function withArrays<T>(
 ): Promise<T> {
   const ext = path.extname(file).toLowerCase();
   const open = openers[ext];
-  if (!open) throw new InputError(file, `unknown file type '${ext || '(none)'}': Embedding Lens reads .npy, .npz and .safetensors`);
+  if (!open) throw new InputError(file, `unknown file type '${ext || '(none)'}': Embedding Lens reads .npy, .npz, .safetensors, .pt/.pth, .parquet, .arrow/.feather and folders`);
   return withFile(file, ctx, async (f) => use(await open(f, opts), f));
 }
 
 /** Names, shapes and dtypes from the headers alone (and safetensors metadata): cheap on large files. */
 export async function describeFile(file: string, opts: ArrayReadOptions = {}): Promise<FileContents> {
+  const folder = await inspectFolder(file);
+  if (folder?.kind === 'clip-retrieval') return describeClipRetrieval(folder, opts);
+  if (folder) {
+    // A folder of files: their arrays together, as the CLI's key check and the checkpoints tree see them.
+    const parts = await Promise.all(folder.files.map((part) => describeFile(part, opts)));
+    return { format: 'folder', sizeBytes: parts.reduce((sum, p) => sum + p.sizeBytes, 0), arrays: parts.flatMap((p) => p.arrays) };
+  }
   return withArrays(file, opts, opts, async (opened, f) => ({
     format: opened.format,
     sizeBytes: f.size,
@@ -77,12 +94,18 @@ interface Loaded {
   metadata?: Record<string, string>;
   /** The texts' labels: a safetensors `captions` metadata entry, or a string array. */
   captions?: string[];
+  notes: string[];
 }
 
 const labels: Record<FileContents['format'], (name: string) => string> = {
   npy: () => 'the array',
   npz: (name) => `member '${name}.npy'`,
   safetensors: (name) => `tensor '${name}'`,
+  pt: (name) => `tensor '${name}'`,
+  parquet: (name) => `column '${name}'`,
+  arrow: (name) => `column '${name}'`,
+  'clip-retrieval': (name) => `${name}/`,
+  folder: (name) => `array '${name}'`,
 };
 
 async function loadSelection(file: string, opts: ReadOptions, ctx: ReadContext): Promise<Loaded> {
@@ -93,8 +116,9 @@ async function loadSelection(file: string, opts: ReadOptions, ctx: ReadContext):
     const index = await load(selection.index);
     const metadata = opened.metadata;
     const captions = captionsFromMetadata(file, metadata) ?? (await selection.captions?.loadStrings?.());
-    if (selection.kind === 'single') return { file, single: await load(selection.array), index, metadata, captions };
-    return { file, pair: { image: (await load(selection.image))!, text: (await load(selection.text))! }, index, metadata, captions };
+    const notes = opened.notes ?? [];
+    if (selection.kind === 'single') return { file, single: await load(selection.array), index, metadata, captions, notes };
+    return { file, pair: { image: (await load(selection.image))!, text: (await load(selection.text))! }, index, metadata, captions, notes };
   });
 }
 
@@ -121,6 +145,19 @@ function imageFirst(a: Loaded, b: Loaded): [Loaded, Loaded] {
 }
 
 export async function readCheckpoint(files: string[], opts: ReadOptions = {}): Promise<Checkpoint> {
+  const folder = files.length === 1 ? await inspectFolder(files[0]) : undefined;
+  if (folder?.kind === 'clip-retrieval') return readClipRetrieval(folder, opts);
+  const checkpoint = await readFiles(folder?.files ?? files, opts);
+  return folder ? { ...checkpoint, files } : checkpoint;
+}
+
+/** The readers' notes (a table's null rows) go first: the rows they speak of are among those the checks then skip. */
+function withNotes(checkpoint: Checkpoint, ...loaded: (Loaded | undefined)[]): Checkpoint {
+  const notes = loaded.flatMap((l) => l?.notes ?? []);
+  return notes.length ? { ...checkpoint, warnings: [...notes, ...checkpoint.warnings] } : checkpoint;
+}
+
+async function readFiles(files: string[], opts: ReadOptions): Promise<Checkpoint> {
   if (files.length === 0 || files.length > 2) {
     throw new InputError(files.join(', ') || '(no file)', 'give one file holding both modalities, or two files (image, text)');
   }
@@ -134,15 +171,15 @@ export async function readCheckpoint(files: string[], opts: ReadOptions = {}): P
 
   if (!second) {
     const { image, text } = first.pair ?? splitStacked(first.single!);
-    return buildCheckpoint({ files, image, text, index: first.index, metadata: first.metadata, captions: first.captions });
+    return withNotes(buildCheckpoint({ files, image, text, index: first.index, metadata: first.metadata, captions: first.captions }), first);
   }
   const [imagePart, textPart] = imageFirst(first, second);
-  return buildCheckpoint({
+  return withNotes(buildCheckpoint({
     files: [first.file, second.file],
     image: oneModality(imagePart),
     text: oneModality(textPart),
     index: textPart.index ?? imagePart.index,
     metadata: textPart.metadata ?? imagePart.metadata,
     captions: textPart.captions,
-  });
+  }), first, second);
 }

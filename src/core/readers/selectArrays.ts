@@ -58,12 +58,18 @@ export function selectArrays(file: string, opened: OpenedArrays, opts: KeyOption
   if (arrays.length === 0 && strings.length > 0) {
     throw new InputError(file, `holds only strings (${nameList(strings.map((a) => `'${a.info.name}', ${a.info.dtype} ${shapeText(a.info.shape)}`), '; ')}), no embeddings`);
   }
+  // A key the user gave that names a string column would otherwise read as 'no image array': say what it names.
+  for (const key of [...(opts.imageKeys ?? []), ...(opts.textKeys ?? [])]) {
+    const named = byKeys(strings, [key]);
+    if (named && !byKeys(arrays, [key])) throw new InputError(file, `'${named.info.name}' holds strings (${named.info.dtype} ${shapeText(named.info.shape)}), not numbers: it cannot be embeddings`);
+  }
   const captions = byKeys(strings, captionKeys);
-  const selection = selectNumeric(file, arrays, opts);
+  // A .pt is often a model's state dict: its shapes tell the user what it is at a glance.
+  const selection = selectNumeric(file, arrays, opts, opened.format === 'pt');
   return captions ? { ...selection, captions } : selection;
 }
 
-function selectNumeric(file: string, arrays: ArraySource[], opts: KeyOptions): Selection {
+function selectNumeric(file: string, arrays: ArraySource[], opts: KeyOptions, listShapes: boolean): Selection {
   const imageKeys = [...(opts.imageKeys ?? []), ...defaultImageKeys];
   const textKeys = [...(opts.textKeys ?? []), ...defaultTextKeys];
   const index = byKeys(arrays, [...(opts.indexKeys ?? []), ...defaultIndexKeys]);
@@ -83,6 +89,7 @@ function selectNumeric(file: string, arrays: ArraySource[], opts: KeyOptions): S
     const [a, b] = rest.map((r) => modalityOf(r.info.name));
     if (a && b && a !== b) return a === 'image' ? { kind: 'pair', image: rest[0], text: rest[1], index } : { kind: 'pair', image: rest[1], text: rest[0], index };
   }
-  const held = arrays.length ? `it holds ${nameList(arrays.map((a) => a.info.name))}` : 'it holds no arrays';
+  const listed = arrays.map((a) => (listShapes ? `${a.info.name} ${shapeText(a.info.shape)}` : a.info.name));
+  const held = arrays.length ? `it holds ${nameList(listed)}` : 'it holds no arrays';
   throw new InputError(file, `no image/text embeddings found: ${held} (looked for ${imageKeys.join('/')} and ${textKeys.join('/')}; set the image/text keys to name yours)`);
 }

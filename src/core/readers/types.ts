@@ -17,7 +17,7 @@ export interface ArrayInfo {
 
 /** What a file holds, from its headers only. */
 export interface FileContents {
-  format: 'npy' | 'npz' | 'safetensors';
+  format: 'npy' | 'npz' | 'safetensors' | 'pt' | 'parquet' | 'arrow' | 'clip-retrieval' | 'folder';
   sizeBytes: number;
   arrays: ArrayInfo[];
   /** safetensors `__metadata__`. */
@@ -36,4 +36,6 @@ export interface OpenedArrays {
   format: FileContents['format'];
   arrays: ArraySource[];
   metadata?: Record<string, string>;
+  /** What loading the arrays found that the user should hear (a table's null rows), filled in as they load. */
+  notes?: string[];
 }

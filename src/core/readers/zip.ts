@@ -114,7 +114,7 @@ function isUnsafePath(name: string): boolean {
 }
 
 /** Where the member's compressed bytes start (the local header's own name and extra lengths count). */
-async function dataStart(f: OpenFile, entry: ZipEntry): Promise<number> {
+export async function dataStart(f: OpenFile, entry: ZipEntry): Promise<number> {
   const what = `local header of member '${entry.name}'`;
   const local = await f.read(entry.localHeaderOffset, 30, what);
   if (local.readUInt32LE(0) !== sig.local) {
