@@ -10,10 +10,13 @@ import { describeFile } from '../core/readers';
 import { isStringType } from '../core/readers/dtypes';
 import { nameList, namesNoArray } from '../core/readers/selectArrays';
 import { writeSampleWorkspace } from '../core/sampleWorkspace';
+import { describeTorch, probeTorch } from '../core/torch/python';
 import { compareCommand, compareUsage } from './compare';
+import { embedCommand, embedUsage } from './embed';
 import { numberOption, parseArgs, rejectUnknown, UsageError, type ParsedArgs } from './args';
 import { formatResult } from './format';
 import { terminalProgress } from './progress';
+import { pythonFrom } from './torchOptions';
 import { trainCommand } from './train';
 
 const usage = `usage:
@@ -22,8 +25,9 @@ const usage = `usage:
                  [--sample PAIRS]   estimate uniformity and ECE from PAIRS random pairs (default above 50,000 pairs)
 ${compareUsage}
   embedding-lens train CONFIG.m2mix.json | --train FILE --eval FILE [options]   (see 'train --help')
+${embedUsage}
   embedding-lens sample DIR      write the embedded CLIP-like sample workspace into DIR
-  embedding-lens backend         show the compute backend and its measured GFLOP/s`;
+  embedding-lens backend [--python PATH]   the compute backend and its measured GFLOP/s, and the torch engine`;
 
 const token = new SharedCancelToken();
 
@@ -70,7 +74,7 @@ function samplePairs(args: ParsedArgs): number | undefined {
 async function analyzeCommand(argv: string[]): Promise<number> {
   const args = parseArgs(argv, ['json']);
   rejectUnknown(args, ['json', 'uniformity-t', 'ks', 'ece-tau', 'memory-mb', 'image-key', 'text-key', 'backend', 'sample']);
-  if (args.positional.length < 1 || args.positional.length > 2) throw new UsageError('analyze takes one checkpoint file, or an image file and a text file');
+  if (args.positional.length < 1 || args.positional.length > 2) throw new UsageError('analyze takes one checkpoint file or folder, or an image file and a text file');
   const keys = { 'image-key': stringList(args, 'image-key'), 'text-key': stringList(args, 'text-key') };
   const backend = await backendFrom(args);
   await checkKeys(args.positional, keys);
@@ -92,7 +96,8 @@ async function analyzeCommand(argv: string[]): Promise<number> {
   );
   progress.done();
   for (const w of a.checkpoint.warnings) process.stderr.write(`warning: ${w}\n`);
-  if (args.options.has('json')) process.stdout.write(JSON.stringify(a.result, null, 1) + '\n');
+  // Which backend ran and how long it took belong with the numbers: the same file runs minutes on wasm, seconds on a GPU.
+  if (args.options.has('json')) process.stdout.write(JSON.stringify({ ...a.result, backend, seconds: Math.round(a.seconds * 1000) / 1000 }, null, 1) + '\n');
   else process.stdout.write(formatResult(args.positional.join(' + '), a.result, a.seconds, backend) + '\n');
   return 0;
 }
@@ -107,12 +112,15 @@ async function sampleCommand(argv: string[]): Promise<number> {
 
 async function backendCommand(argv: string[]): Promise<number> {
   const args = parseArgs(argv, []);
-  rejectUnknown(args, ['backend']);
+  rejectUnknown(args, ['backend', 'python']);
+  const python = pythonFrom(args);
   const name = await backendFrom(args);
   const choice = await initBackend(name);
   const detail = choice.detail ? ` (${choice.detail})` : '';
   process.stdout.write(`${name}${detail}: ${(await probeGflops(1)).toFixed(1)} GFLOP/s (matMul 512x512, 1 s probe)\n`);
   for (const s of choice.skipped) process.stdout.write(`  not used: ${s}\n`);
+  // After the GFLOP/s probe, not beside it: importing torch would take the cores it measures.
+  process.stdout.write(`${describeTorch(await probeTorch(python))}\n`);
   return 0;
 }
 
@@ -123,6 +131,8 @@ async function main(argv: string[]): Promise<number> {
       return analyzeCommand(rest);
     case 'train':
       return trainCommand(rest, token);
+    case 'embed':
+      return embedCommand(rest, token);
     case 'compare':
       return compareCommand(rest, token, backendFrom);
     case 'sample':

@@ -1,21 +1,33 @@
-/** `embedding-lens train`: an m2-Mix fine-tuning run from a *.m2mix.json config and/or flags. */
+/** `embedding-lens train`: an m2-Mix fine-tuning run from a *.m2mix.json config and/or flags, on either engine. */
+import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { ladder, type BackendName } from '../core/backend';
 import { SharedCancelToken } from '../core/cancel';
-import { CancelledError, InputError, oneLine } from '../core/errors';
+import { CancelledError, InputError } from '../core/errors';
 import { loadConfig, parseConfig, type TrainConfig } from '../core/train/config';
 import type { RunEvent, RunSummary } from '../core/train/events';
+import { runTorchTraining, type TorchNote } from '../core/torch/engine';
+import { launchCommandLine, slurmScript, trainCommand as torchTrainCommand } from '../core/torch/launch';
+import { enginePackageDir, probeTorch } from '../core/torch/python';
 import type { WorkerInit, WorkerReply, WorkerRequest } from '../protocol/worker';
 import { parseArgs, rejectUnknown, UsageError, type ParsedArgs } from './args';
 import { terminalProgress } from './progress';
+import { devicesFrom, pythonFrom, reportFailure } from './torchOptions';
 
 const help = `usage: embedding-lens train [CONFIG.m2mix.json] [options]   (flags override the config)
-  --train FILE[,FILE]  --eval FILE[,FILE]   embeddings: one file with both modalities, or image,text
+  --train FILE[,FILE]  --eval FILE[,FILE]   heads: embeddings in one file, or image,text; a full model: a CSV/TSV
   --loss clip|m2mix|m3mix   --weights m2=0.1,v=0.05,l=0.05,vl=0.05
   --tau 0.01  --tau-m 0.07  --beta 0.5  --epochs 10  --batch-size 128  --lr 1e-4  --weight-decay 0.2
   --warmup 0.1  --seed 0  --joint-dim D  --best-metric mean_R@1  --scale-mixup-by-epoch
-  --out runs  --name NAME  --resume  --json  --backend auto|${ladder.join('|')}`;
+  --out runs  --name NAME  --resume  --json  --backend auto|${ladder.join('|')}   (tfjs engine)
+  --engine tfjs|torch   the torch engine runs the config's "model" through torchrun (python/README.md):
+  --python PATH         its interpreter (else $EMBEDDING_LENS_PYTHON, else python3 on PATH)
+  --devices auto|N|0,1  ranks per node: every CUDA device, N ranks (CPU: N gloo processes), these GPUs
+  --precision fp32|bf16|amp
+  --verbose             pass the engine's own output (library warnings, tracebacks) to stderr
+  --print-launch        print the command that starts the ranks (run it on every node) instead of running
+  --slurm FILE          write an sbatch script for the config's "nodes" instead of running`;
 
 const numberFlags: Record<string, string> = {
   tau: 'tau',
@@ -29,7 +41,7 @@ const numberFlags: Record<string, string> = {
   seed: 'seed',
   'joint-dim': 'jointDim',
 };
-const stringFlags: Record<string, string> = { loss: 'loss', name: 'name', 'best-metric': 'bestMetric' };
+const stringFlags: Record<string, string> = { loss: 'loss', name: 'name', 'best-metric': 'bestMetric', engine: 'engine', precision: 'precision' };
 const booleanFlags: Record<string, string> = { resume: 'resume', 'scale-mixup-by-epoch': 'scaleMixupByEpoch' };
 const weightKeys = ['m2', 'v', 'l', 'vl'];
 
@@ -62,6 +74,8 @@ function overridesFrom(args: ParsedArgs): Record<string, unknown> {
   }
   const out = get('out');
   if (out !== undefined) o.out = path.resolve(out);
+  const devices = devicesFrom(args);
+  if (devices !== undefined) o.devices = devices;
   const weights = get('weights');
   if (weights !== undefined) {
     const w: Record<string, number> = {};
@@ -75,12 +89,21 @@ function overridesFrom(args: ParsedArgs): Record<string, unknown> {
   return o;
 }
 
-async function configFrom(args: ParsedArgs): Promise<TrainConfig> {
+interface ConfigSource {
+  config: TrainConfig;
+  /** Absent when the flags are the whole config. */
+  file?: string;
+  overrides: Record<string, unknown>;
+}
+
+async function configFrom(args: ParsedArgs): Promise<ConfigSource> {
   if (args.positional.length > 1) throw new UsageError('train takes at most one config file');
   const overrides = overridesFrom(args);
-  if (args.positional.length === 1) return loadConfig(args.positional[0], overrides);
+  const [file] = args.positional;
+  // Messages name the file as it was typed; the ranks, in another folder perhaps, get its absolute path.
+  if (file !== undefined) return { config: await loadConfig(file, overrides), file: path.resolve(file), overrides };
   if (overrides.train === undefined || overrides.eval === undefined) throw new UsageError('give a CONFIG.m2mix.json, or both --train and --eval');
-  return parseConfig(overrides, 'command line', { baseDir: process.cwd(), defaultName: 'run' });
+  return { config: parseConfig(overrides, 'command line', { baseDir: process.cwd(), defaultName: 'run' }), overrides };
 }
 
 function evalLine(e: Extract<RunEvent, { type: 'eval' }>): string {
@@ -109,34 +132,83 @@ function trainInWorker(config: TrainConfig, backend: BackendName | 'auto', token
   return done.finally(() => worker.terminate());
 }
 
+/**
+ * The ranks' command instead of a run: --print-launch prints it, --slurm writes it as an sbatch
+ * script. The ranks read the config file, so there must be one.
+ */
+async function writeLaunch(source: ConfigSource, python: string, slurmFile: string | undefined): Promise<number> {
+  if (source.file === undefined) throw new UsageError('--print-launch and --slurm need a CONFIG.m2mix.json: the ranks read it');
+  if (source.config.engine !== 'torch') throw new UsageError('--print-launch and --slurm launch the torch engine: set "engine": "torch" (or --engine torch)');
+  // "devices": "auto" counts this machine's GPUs; a login node without torch counts none.
+  const probe = await probeTorch(python);
+  if (!probe.ok) process.stderr.write(`embedding-lens: ${probe.reason}; "devices": "auto" is written as one rank per node\n`);
+  const cudaDeviceCount = probe.ok ? probe.info.cuda.length : 0;
+  if (slurmFile === undefined) {
+    const command = torchTrainCommand(source.config, source.file, source.overrides, { python, cudaDeviceCount });
+    process.stdout.write(launchCommandLine(command, enginePackageDir()) + '\n');
+    return 0;
+  }
+  const script = slurmScript(source.config, source.file, source.overrides, { python, packageDir: enginePackageDir(), gpusPerNode: cudaDeviceCount || undefined });
+  await fsp.writeFile(slurmFile, script, { mode: 0o755 }).catch((err: NodeJS.ErrnoException) => {
+    throw new InputError(slurmFile, `cannot write the SLURM script (${err.code ?? err.message})`);
+  });
+  process.stdout.write(`wrote ${slurmFile}: sbatch ${slurmFile}\n`);
+  return 0;
+}
+
 export async function trainCommand(argv: string[], token = new SharedCancelToken()): Promise<number> {
   try {
-    const args = parseArgs(argv, ['json', 'help', ...Object.keys(booleanFlags)]);
+    const launchFlags = ['print-launch', 'verbose'];
+    const args = parseArgs(argv, ['json', 'help', ...launchFlags, ...Object.keys(booleanFlags)]);
     if (args.options.has('help')) {
       process.stdout.write(help + '\n');
       return 0;
     }
-    rejectUnknown(args, ['json', 'help', 'train', 'eval', 'out', 'weights', 'backend', ...Object.keys(numberFlags), ...Object.keys(stringFlags), ...Object.keys(booleanFlags)]);
-    const config = await configFrom(args);
+    rejectUnknown(args, ['json', 'help', 'train', 'eval', 'out', 'weights', 'backend', 'python', 'slurm', 'devices', ...launchFlags, ...Object.keys(numberFlags), ...Object.keys(stringFlags), ...Object.keys(booleanFlags)]);
+    const source = await configFrom(args);
+    const config = source.config;
     const want = (args.options.get('backend') ?? 'auto') as string;
     if (want !== 'auto' && !ladder.includes(want as BackendName)) throw new UsageError(`--backend must be auto or one of ${ladder.join(', ')}`);
+    const torch = config.engine === 'torch';
+    if (torch && args.options.has('backend')) throw new UsageError('--backend chooses a TensorFlow.js backend; the torch engine runs on the config\'s "devices"');
+    const python = pythonFrom(args);
+    const slurmFile = args.options.get('slurm');
+    if (slurmFile === true) throw new UsageError('option --slurm needs a value');
+    if (args.options.has('print-launch') || slurmFile !== undefined) return await writeLaunch(source, python, slurmFile);
     const json = args.options.has('json');
     const progress = terminalProgress('train');
     let total = 1;
-    const summary = await trainInWorker(config, want as BackendName | 'auto', token, {
-      onEvent(e) {
-        if (json && (e.type === 'step' || e.type === 'eval')) process.stdout.write(JSON.stringify(e) + '\n');
-        if (e.type === 'start') {
-          total = Math.max(1, e.totalSteps);
-          for (const note of e.notes) process.stderr.write(`embedding-lens: ${note}\n`);
-        }
-        if (e.type === 'step') progress.report(e.step / total, `epoch ${e.epoch} loss ${e.loss.toFixed(4)}`);
-        if (e.type === 'eval' && !json) {
-          progress.done();
-          process.stdout.write(evalLine(e) + '\n');
-        }
-      },
-    });
+    const onEvent = (e: RunEvent | TorchNote) => {
+      if (json && (e.type === 'step' || e.type === 'eval')) process.stdout.write(JSON.stringify(e) + '\n');
+      if (e.type === 'start') {
+        total = Math.max(1, e.totalSteps);
+        for (const note of e.notes) process.stderr.write(`embedding-lens: ${note}\n`);
+      }
+      if (e.type === 'note') {
+        progress.done();
+        process.stderr.write(`embedding-lens: ${e.message}\n`);
+      }
+      if (e.type === 'step') progress.report(e.step / total, `epoch ${e.epoch} loss ${e.loss.toFixed(4)}`);
+      if (e.type === 'eval' && !json) {
+        progress.done();
+        process.stdout.write(evalLine(e) + '\n');
+      }
+    };
+    const verbose = args.options.has('verbose');
+    const summary = torch
+      ? await runTorchTraining(config, {
+          python,
+          configFile: source.file,
+          overrides: source.overrides,
+          token,
+          onEvent,
+          onLog: (line) => {
+            if (!verbose) return;
+            progress.done();
+            process.stderr.write(line + '\n');
+          },
+        }).finally(() => progress.done())
+      : await trainInWorker(config, want as BackendName | 'auto', token, { onEvent });
     progress.done();
     if (json) process.stdout.write(JSON.stringify({ type: 'summary', ...summary }) + '\n');
     else process.stdout.write(`${summary.status}: ${summary.steps} steps, best ${summary.bestMetric} ${Number(summary.bestValue.toFixed(4))} at epoch ${summary.bestEpoch}, in ${summary.runDir}\n`);
@@ -144,10 +216,8 @@ export async function trainCommand(argv: string[], token = new SharedCancelToken
     process.stderr.write(`embedding-lens: ${summary.message}\n`);
     return summary.status === 'cancelled' ? 130 : 1;
   } catch (err) {
-    if (err instanceof InputError || err instanceof UsageError) {
-      process.stderr.write(`embedding-lens: ${oneLine(err)}\n`);
-      return 2;
-    }
-    throw err;
+    const code = reportFailure(err);
+    if (code === undefined) throw err;
+    return code;
   }
 }

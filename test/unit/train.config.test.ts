@@ -60,6 +60,49 @@ describe('m2mix config', () => {
     assert.match(problem({ ...minimal, train: [] }), /"train" needs at least 1/);
   });
 
+  it('defaults to the tfjs engine on heads, and fills in the torch engine keys', () => {
+    const c = parseConfig(minimal, 'x', opts);
+    assert.deepEqual(
+      [c.engine, c.model, c.imageColumn, c.captionColumn, c.freeze, c.precision, c.workers, c.devices, c.nodes],
+      ['tfjs', 'heads', 'filepath', 'title', [], 'fp32', 2, 'auto', { count: 1 }],
+    );
+  });
+
+  it('takes each kind of model and resolves the paths in it against the config folder', () => {
+    const full = { engine: 'torch', train: 'train.csv', eval: 'eval.tsv' };
+    const model = (m: unknown) => parseConfig({ ...full, model: m }, 'x', opts).model;
+    assert.deepEqual(model({ openClip: 'ViT-B-32', pretrained: 'laion2b_s34b_b79k' }), { openClip: 'ViT-B-32', pretrained: 'laion2b_s34b_b79k' });
+    assert.deepEqual(model({ openClip: 'ViT-B-32', pretrained: 'weights/vit.pt' }), { openClip: 'ViT-B-32', pretrained: path.join(dir, 'weights/vit.pt') });
+    assert.deepEqual(model({ huggingFace: 'clip-small' }), { huggingFace: path.join(dir, 'clip-small') });
+    assert.deepEqual(model({ factory: 'models/mine.py:build' }), { factory: `${path.join(dir, 'models/mine.py')}:build` });
+    assert.deepEqual(parseConfig({ ...full, model: { huggingFace: 'm' } }, 'x', opts).train, [path.join(dir, 'train.csv')]);
+    assert.equal(parseConfig({ ...minimal, engine: 'torch' }, 'x', opts).model, 'heads');
+  });
+
+  it('names what is wrong with a model, devices or nodes in one line', () => {
+    assert.match(problem({ ...minimal, model: 'vit' }), /^x\.m2mix\.json: "model" must be "heads" or an object with "openClip" or an object with "huggingFace" or an object with "factory", got "vit"$/);
+    assert.match(problem({ ...minimal, model: {} }), /"model" must be "heads" or .*, got object$/);
+    assert.match(problem({ ...minimal, model: { openClip: 'ViT-B-32', bogus: 1 } }), /unknown key "model\.bogus" \(known: openClip, pretrained\)/);
+    assert.match(problem({ ...minimal, model: { openClip: '' } }), /"model\.openClip" must not be empty/);
+    assert.match(problem({ ...minimal, model: { factory: 'mine.py' } }), /"model\.factory" "mine\.py" does not match/);
+    assert.match(problem({ ...minimal, devices: 0 }), /"devices" must be >= 1, got 0/);
+    assert.match(problem({ ...minimal, devices: 'all' }), /"devices" must be "auto" or integer or array, got "all"/);
+    assert.match(problem({ ...minimal, devices: [0, -1] }), /"devices\[1\]" must be >= 0/);
+    assert.match(problem({ ...minimal, devices: [1, 1] }), /"devices" lists a CUDA device twice/);
+    assert.match(problem({ ...minimal, precision: 'fp16' }), /"precision" must be one of "fp32", "bf16", "amp"/);
+    assert.match(problem({ ...minimal, nodes: { count: 2 } }), /"nodes\.rendezvous" \(host:port of the first node\) is needed for 2 nodes/);
+    assert.match(problem({ ...minimal, nodes: { count: 2, rendezvous: 'head' } }), /"nodes\.rendezvous" "head" does not match/);
+  });
+
+  it('refuses a full model on the tfjs engine, and embedding files for a full model', () => {
+    assert.equal(problem({ ...minimal, model: { openClip: 'ViT-B-32' } }), 'x.m2mix.json: "model" { "openClip": … } needs "engine": "torch" (the tfjs engine trains heads on frozen embeddings only)');
+    assert.equal(
+      problem({ ...minimal, engine: 'torch', model: { huggingFace: 'm' } }),
+      'x.m2mix.json: "train" must be one CSV/TSV file of image paths and captions for a full model, got a.npy',
+    );
+    assert.match(problem({ engine: 'torch', model: { huggingFace: 'm' }, train: 'a.csv', eval: ['b.csv', 'c.csv'] }), /"eval" must be one CSV\/TSV file .*, got b\.csv, c\.csv$/);
+  });
+
   it('uses only the mixup terms of the chosen loss', () => {
     const w = { m2: 0.1, v: 0.2, l: 0.3, vl: 0.4 };
     assert.deepEqual(activeWeights({ loss: 'clip', weights: w }), { m2mix: 0, vmix: 0, lmix: 0, vlmix: 0 });

@@ -8,9 +8,9 @@ import * as path from 'node:path';
 import schema from '../../../schemas/m2mix.schema.json';
 import { InputError } from '../errors';
 import type { MixTerm } from './termPlan';
-import type { TrainConfig } from './trainConfig';
+import type { ModelSpec, TrainConfig } from './trainConfig';
 
-export type { BestMetric, LossKind, TrainConfig } from './trainConfig';
+export type { BestMetric, DevicesSpec, LossKind, ModelSpec, Precision, TrainConfig, TrainEngine } from './trainConfig';
 
 interface SchemaNode {
   type?: string | string[];
@@ -20,6 +20,7 @@ interface SchemaNode {
   exclusiveMinimum?: number;
   exclusiveMaximum?: number;
   pattern?: string;
+  minLength?: number;
   items?: SchemaNode;
   minItems?: number;
   maxItems?: number;
@@ -27,6 +28,8 @@ interface SchemaNode {
   required?: string[];
   additionalProperties?: boolean;
   default?: unknown;
+  /** Alternatives told apart by type, enum or required key (model, devices): exactly one must hold. */
+  oneOf?: SchemaNode[];
 }
 
 const root = schema as SchemaNode;
@@ -46,10 +49,46 @@ function typeMatches(v: unknown, want: string): boolean {
 const label = (keyPath: string): string => (keyPath ? JSON.stringify(keyPath) : 'the config');
 const child = (keyPath: string, key: string): string => (keyPath ? `${keyPath}.${key}` : key);
 
+const typesOf = (node: SchemaNode): string[] => (node.type === undefined ? [] : Array.isArray(node.type) ? node.type : [node.type]);
+
+/**
+ * Whether `value` is the kind of thing `branch` describes (its type, enum and required keys), so
+ * that a deeper problem found in it is the one to report: {"openClip": 1} is an OpenCLIP model with
+ * a bad name, not "none of the alternatives".
+ */
+function aimsAt(value: unknown, branch: SchemaNode): boolean {
+  const types = typesOf(branch);
+  if (types.length > 0 && !types.some((t) => typeMatches(value, t))) return false;
+  if (branch.enum && !branch.enum.includes(value)) return false;
+  return typeOf(value) !== 'object' || (branch.required ?? []).every((k) => k in (value as object));
+}
+
+function describeBranch(branch: SchemaNode): string {
+  if (branch.enum) return branch.enum.map((e) => JSON.stringify(e)).join(' or ');
+  if (branch.required?.length) return `an object with ${JSON.stringify(branch.required[0])}`;
+  return typesOf(branch).join(' or ');
+}
+
+function checkOneOf(value: unknown, branches: SchemaNode[], keyPath: string): string | undefined {
+  const problems = branches.map((b) => check(value, b, keyPath));
+  const held = problems.filter((p) => p === undefined).length;
+  if (held === 1) return undefined;
+  if (held > 1) return `${label(keyPath)} fits more than one of its alternatives`;
+  const aimed = branches.findIndex((b) => aimsAt(value, b));
+  if (aimed >= 0) return problems[aimed];
+  const names = branches.map(describeBranch);
+  const got = typeof value === 'object' && value !== null ? typeOf(value) : JSON.stringify(value);
+  return `${label(keyPath)} must be ${names.join(' or ')}, got ${got}`;
+}
+
 /** The first problem of `value` against `node`, as a phrase naming the key, or undefined. */
 function check(value: unknown, node: SchemaNode, keyPath: string): string | undefined {
   const where = label(keyPath);
-  const types = node.type === undefined ? [] : Array.isArray(node.type) ? node.type : [node.type];
+  if (node.oneOf) {
+    const p = checkOneOf(value, node.oneOf, keyPath);
+    if (p) return p;
+  }
+  const types = typesOf(node);
   if (types.length > 0 && !types.some((t) => typeMatches(value, t))) return `${where} must be ${types.join(' or ')}, got ${typeOf(value)}`;
   if (node.enum && !node.enum.includes(value)) return `${where} must be one of ${node.enum.map((e) => JSON.stringify(e)).join(', ')}, got ${JSON.stringify(value)}`;
   if (typeof value === 'number') {
@@ -60,6 +99,7 @@ function check(value: unknown, node: SchemaNode, keyPath: string): string | unde
     if (node.exclusiveMinimum !== undefined && value <= node.exclusiveMinimum) return `${where} must be > ${node.exclusiveMinimum}, got ${value}`;
     if (node.exclusiveMaximum !== undefined && value >= node.exclusiveMaximum) return `${where} must be < ${node.exclusiveMaximum}, got ${value}`;
   }
+  if (typeof value === 'string' && node.minLength !== undefined && value.length < node.minLength) return node.minLength === 1 ? `${where} must not be empty` : `${where} needs at least ${node.minLength} characters`;
   if (typeof value === 'string' && node.pattern && !new RegExp(node.pattern).test(value)) return `${where} ${JSON.stringify(value)} does not match ${node.pattern}`;
   if (Array.isArray(value)) {
     if (node.minItems !== undefined && value.length < node.minItems) return `${where} needs at least ${node.minItems} item(s)`;
@@ -103,6 +143,52 @@ export interface ParseOptions {
   defaultName: string;
 }
 
+/**
+ * An OpenCLIP `pretrained` names a local weights file or a tag of OpenCLIP's cache ("openai",
+ * "laion2b_s34b_b79k"): only what looks like a path is resolved, a tag must reach Python as it is.
+ */
+function looksLikePath(s: string): boolean {
+  return /[\\/]/.test(s) || s.startsWith('.') || /\.(pt|pth|bin|safetensors|ckpt)$/i.test(s);
+}
+
+/** Relative paths of a model resolved against `baseDir`, as train and eval are. */
+export function resolveModel(model: ModelSpec, baseDir: string): ModelSpec {
+  if (model === 'heads') return model;
+  if ('huggingFace' in model) return { huggingFace: path.resolve(baseDir, model.huggingFace) };
+  if ('factory' in model) {
+    // The last colon: a Windows path has one of its own (C:\models\clip.py:build).
+    const at = model.factory.lastIndexOf(':');
+    return { factory: `${path.resolve(baseDir, model.factory.slice(0, at))}:${model.factory.slice(at + 1)}` };
+  }
+  return model.pretrained !== undefined && looksLikePath(model.pretrained) ? { ...model, pretrained: path.resolve(baseDir, model.pretrained) } : model;
+}
+
+/** `{ "openClip": … }`, as messages name a model. */
+function modelLabel(model: ModelSpec): string {
+  return model === 'heads' ? '"heads"' : `{ "${Object.keys(model)[0]}": … }`;
+}
+
+/** What the schema cannot say: rules that tie keys together. */
+function crossKeyProblem(c: TrainConfig): string | undefined {
+  if (c.engine === 'tfjs' && c.model !== 'heads') return `"model" ${modelLabel(c.model)} needs "engine": "torch" (the tfjs engine trains heads on frozen embeddings only)`;
+  if (c.model !== 'heads') {
+    for (const key of ['train', 'eval'] as const) {
+      const files = c[key];
+      if (files.length !== 1 || !/\.(csv|tsv)$/i.test(files[0])) return `"${key}" must be one CSV/TSV file of image paths and captions for a full model, got ${files.map((f) => path.basename(f)).join(', ')}`;
+    }
+  }
+  if (c.nodes.count > 1 && c.nodes.rendezvous === undefined) return `"nodes.rendezvous" (host:port of the first node) is needed for ${c.nodes.count} nodes`;
+  if (Array.isArray(c.devices) && new Set(c.devices).size !== c.devices.length) return `"devices" lists a CUDA device twice: ${JSON.stringify(c.devices)}`;
+  return undefined;
+}
+
+/** Checks one key's value as a config would hold it (`embedding-lens embed` takes model, devices, precision as flags). */
+export function checkConfigValue(key: keyof TrainConfig, value: unknown, source: string): void {
+  const node = root.properties?.[key];
+  const problem = node && check(value, node, key);
+  if (problem) throw new InputError(source, problem);
+}
+
 /** Checks `raw` against the schema and returns the resolved config; `source` names the input in messages. */
 export function parseConfig(raw: unknown, source: string, opts: ParseOptions): TrainConfig {
   const problem = check(raw, root, '');
@@ -110,13 +196,17 @@ export function parseConfig(raw: unknown, source: string, opts: ParseOptions): T
   const full = withDefaults(raw as Record<string, unknown>, root);
   const files = (v: unknown): string[] => (Array.isArray(v) ? (v as string[]) : [v as string]).map((f) => path.resolve(opts.baseDir, f));
   delete full.$schema;
-  return {
+  const config: TrainConfig = {
     ...(full as unknown as TrainConfig),
     name: (full.name as string | undefined) ?? opts.defaultName,
+    model: resolveModel(full.model as ModelSpec, opts.baseDir),
     train: files(full.train),
     eval: files(full.eval),
     out: path.resolve(opts.baseDir, full.out as string),
   };
+  const crossProblem = crossKeyProblem(config);
+  if (crossProblem) throw new InputError(source, crossProblem);
+  return config;
 }
 
 /** `coco.m2mix.json` -> `coco`. */

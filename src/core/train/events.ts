@@ -15,6 +15,10 @@ export interface StepEvent {
   loss: number;
   components: Partial<Record<LossTerm, number>>;
   lambda: Partial<Record<MixTerm, number>>;
+  /** Torch engine: the ranks the global batch was split over. */
+  ranks?: number;
+  /** Torch engine: training pairs per second over the step, all ranks together. */
+  samples_per_s?: number;
 }
 
 /** Metrics of the eval split after `epoch` epochs (0: before training). */

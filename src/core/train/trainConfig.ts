@@ -1,10 +1,18 @@
 /** A resolved run configuration: plain data, with no Node import, so the worker protocol can carry it. */
 export type LossKind = 'clip' | 'm2mix' | 'm3mix';
 export type BestMetric = 'mean_R@1' | 'i2t.R@1' | 't2i.R@1' | 'i2t.R@5' | 't2i.R@5' | 'alignment' | 'uniformity' | 'ece';
+export type TrainEngine = 'tfjs' | 'torch';
+/** Paths in it are absolute once the config is parsed (a pretrained tag stays a tag). */
+export type ModelSpec = 'heads' | { openClip: string; pretrained?: string } | { huggingFace: string } | { factory: string };
+export type Precision = 'fp32' | 'bf16' | 'amp';
+/** "auto", ranks per node, or CUDA device indices (one rank each). */
+export type DevicesSpec = 'auto' | number | number[];
 
 export interface TrainConfig {
   name: string;
-  /** Absolute paths. */
+  engine: TrainEngine;
+  model: ModelSpec;
+  /** Absolute paths: embedding files for heads, one CSV/TSV each for a full model. */
   train: string[];
   eval: string[];
   out: string;
@@ -23,4 +31,12 @@ export interface TrainConfig {
   scaleMixupByEpoch: boolean;
   bestMetric: BestMetric;
   resume: boolean;
+  /** The rest only matter to the torch engine. */
+  imageColumn: string;
+  captionColumn: string;
+  freeze: string[];
+  precision: Precision;
+  workers: number;
+  devices: DevicesSpec;
+  nodes: { count: number; rendezvous?: string };
 }
