@@ -7,6 +7,8 @@ import { compareCheckpoints } from './compareCommand';
 import type { ComparePanels } from './comparePanel';
 import { exportChart, exportMetrics, type ExportTargets } from './exportTargets';
 import { pickCheckpoint } from './pickFiles';
+import { embedDataset } from './python/embedDataset';
+import type { TorchEnvironment } from './python/torchEnvironment';
 import type { Training } from './training/training';
 
 export interface CommandContext {
@@ -17,6 +19,7 @@ export interface CommandContext {
   checkpoints: CheckpointsTree;
   training: Training;
   exports: ExportTargets;
+  torch: TorchEnvironment;
 }
 
 type Command = (ctx: CommandContext, ...args: any[]) => unknown;
@@ -35,16 +38,19 @@ async function analyze(ctx: CommandContext, uri?: vscode.Uri, selected?: vscode.
 }
 
 async function showBackend(ctx: CommandContext): Promise<void> {
-  const r = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Window, title: 'Embedding Lens: measuring the compute backend' },
-    () => ctx.backend.get(),
+  const [r, torch] = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Window, title: 'Embedding Lens: measuring the compute backend and probing torch' },
+    () => Promise.all([ctx.backend.get(), ctx.torch.report()]),
   );
   const skipped = r.skipped.length ? ` Not used: ${r.skipped.join('; ')}.` : '';
+  const changeBackend = 'Change Backend…';
+  const setPython = 'Set Python Interpreter…';
   const pick = await vscode.window.showInformationMessage(
-    `Embedding Lens computes on ${r.name}${r.detail ? ` (${r.detail})` : ''}: ${r.gflops.toFixed(1)} GFLOP/s measured.${skipped}`,
-    'Change Backend…',
+    `Embedding Lens computes on ${r.name}${r.detail ? ` (${r.detail})` : ''}: ${r.gflops.toFixed(1)} GFLOP/s measured.${skipped} ${torch.summary[0].toUpperCase()}${torch.summary.slice(1)}.`,
+    changeBackend,
+    setPython,
   );
-  if (pick) await vscode.commands.executeCommand('workbench.action.openSettings', 'embeddingLens.backend');
+  if (pick) await vscode.commands.executeCommand('workbench.action.openSettings', pick === changeBackend ? 'embeddingLens.backend' : 'embeddingLens.pythonPath');
 }
 
 /** Every command, registered from this one table (rust-analyzer's pattern). */
@@ -57,6 +63,9 @@ export const commands: Record<string, Command> = {
   'embeddingLens.runTraining': (ctx, uri?: vscode.Uri) => ctx.training.run(uri),
   'embeddingLens.cancelTraining': (ctx, uri?: vscode.Uri) => ctx.training.cancel(uri),
   'embeddingLens.openTrainingDashboard': (ctx, uri?: vscode.Uri) => ctx.training.openDashboard(uri),
+  'embeddingLens.copyLaunchCommand': (ctx, uri?: vscode.Uri) => ctx.training.copyLaunchCommand(uri),
+  'embeddingLens.generateSlurmScript': (ctx, uri?: vscode.Uri) => ctx.training.generateSlurmScript(uri),
+  'embeddingLens.embedDataset': (ctx, uri?: vscode.Uri) => embedDataset(ctx.torch, ctx.panels, ctx.log, uri),
   'embeddingLens.showBackend': showBackend,
   'embeddingLens.exportMetricsJson': (ctx, options?: unknown) => exportMetrics(ctx.exports, 'json', options),
   'embeddingLens.exportMetricsCsv': (ctx, options?: unknown) => exportMetrics(ctx.exports, 'csv', options),

@@ -6,6 +6,7 @@ import { CheckpointsTree } from './checkpointsTree';
 import { registerCommands } from './commands';
 import { ComparePanels } from './comparePanel';
 import { ExportTargets } from './exportTargets';
+import { TorchEnvironment } from './python/torchEnvironment';
 import { affectsBackend, backendPreference } from './settings';
 import { Training } from './training/training';
 import { WorkerClient } from './workerClient';
@@ -13,16 +14,21 @@ import { WorkerClient } from './workerClient';
 export function activate(context: vscode.ExtensionContext): void {
   const log = vscode.window.createOutputChannel('Embedding Lens');
   const worker = new WorkerClient(context.extensionPath, backendPreference, log);
-  const backend = new BackendStatus(worker, log);
+  const torch = new TorchEnvironment(log);
+  const backend = new BackendStatus(worker, torch, log);
   const exports = new ExportTargets();
   const panels = new AnalysisPanels(context.extensionUri, worker, exports);
   const compare = new ComparePanels(context.extensionUri, worker, exports);
   const checkpoints = new CheckpointsTree();
   // Training gets a worker of its own: a run takes minutes, and analyses should not queue behind it.
   const trainWorker = new WorkerClient(context.extensionPath, backendPreference, log);
-  const training = new Training(context.extensionUri, trainWorker, log, exports);
+  // The analysis worker's backend names the training worker's: both climb the same ladder with the
+  // same setting, and asking the training worker would queue the question behind the run.
+  const tfjsDevice = () => backend.get().then((r) => (r.detail ? `${r.name} (${r.detail})` : r.name));
+  const training = new Training(context.extensionUri, trainWorker, torch, tfjsDevice, log, exports);
   context.subscriptions.push(
     log,
+    torch,
     exports,
     worker,
     backend,
@@ -32,7 +38,7 @@ export function activate(context: vscode.ExtensionContext): void {
     new CheckpointEditorProvider(context.extensionUri, worker, exports),
     trainWorker,
     training,
-    ...registerCommands({ panels, backend, log, training, compare, checkpoints, exports }),
+    ...registerCommands({ panels, backend, log, training, compare, checkpoints, exports, torch }),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (!affectsBackend(e)) return;
       worker.restart();

@@ -3,6 +3,7 @@
  * run as one snapshot each time (never deltas), at most a few times a second.
  */
 import type { LossTerm } from '../core/train/termPlan';
+import type { TrainEngine } from '../core/train/trainConfig';
 import type { ChartInfo, HostToViewExport, ViewToHostExport } from './export';
 
 /** The view's charts, in page order. */
@@ -42,6 +43,12 @@ export interface EvalSeries {
   r1T2i: number[];
 }
 
+/** What ran the steps: the engine and its device in words ("wasm", "2 × NVIDIA H200"). */
+export interface RunEngine {
+  engine: TrainEngine;
+  device: string;
+}
+
 export interface DashboardSnapshot {
   name: string;
   configFile: string;
@@ -59,6 +66,12 @@ export interface DashboardSnapshot {
   bestEpoch?: number;
   /** best.safetensors, once written. */
   bestCheckpoint?: string;
+  /** Absent until known (a run replayed from its folder does not say). */
+  engine?: RunEngine;
+  /** Processes of the latest step (torch engine). */
+  ranks?: number;
+  /** Training samples a second over all ranks, at the latest step (torch engine). */
+  samplesPerSecond?: number;
 }
 
 export type HostToDashboard = { type: 'snapshot'; snapshot: DashboardSnapshot } | HostToViewExport;

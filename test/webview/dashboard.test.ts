@@ -102,6 +102,17 @@ describe('training dashboard webview (Chromium, production CSP)', () => {
     assert.deepEqual((await posted()).at(-1), { type: 'cancel' });
   });
 
+  it('a torch run says what it is starting, then names its engine, device, ranks and samples/s', async () => {
+    panel = await suite.open();
+    const starting = { ...emptySnapshot('vit-b16', '/ws/vit-b16.m2mix.json', epochs), engine: { engine: 'torch' as const, device: '2 × NVIDIA H200, bf16' } };
+    await post(starting);
+    assert.match((await panel.page.locator('#status').textContent()) ?? '', /^Starting: launching the torch engine/);
+    const snap = makeRun(12);
+    applyEvent(snap, { type: 'step', step: 13, epoch: 1, lr: 1e-4, loss: 1, components: { clip: 1 }, lambda: {}, ranks: 2, samples_per_s: 1234.6 });
+    await post({ ...snap, engine: starting.engine });
+    assert.match((await panel.page.locator('#facts').textContent()) ?? '', /Enginetorch on 2 × NVIDIA H200, bf16Ranks2Samples\/s1,235/);
+  });
+
   it('a completed run offers its best checkpoint and Run again; screenshot', async () => {
     panel = await suite.open();
     const snap = makeRun(totalSteps);

@@ -3,7 +3,10 @@
  * tested; the snapshot is mutated in place because a run delivers one event per step.
  */
 import * as path from 'node:path';
+import { ranksFor } from '../../core/torch/launch';
+import type { TorchInfo } from '../../core/torch/python';
 import type { RunEvent, RunSummary } from '../../core/train/events';
+import type { TrainConfig } from '../../core/train/trainConfig';
 import { bestName } from '../../core/train/runFolder';
 import type { DashboardSnapshot } from '../../protocol/dashboard';
 
@@ -43,10 +46,14 @@ export function applyEvent(snap: DashboardSnapshot, e: RunEvent): void {
       snap.runDir = e.runDir;
       snap.totalSteps = e.totalSteps;
       snap.step = e.firstStep;
-      snap.notes = e.notes.length ? e.notes : undefined;
+      // The torch engine's notes may come before its start event.
+      snap.notes = snap.notes || e.notes.length ? [...(snap.notes ?? []), ...e.notes] : undefined;
       return;
     case 'step': {
       snap.step = e.step;
+      // JSON turns a NaN rate (a zero-length step) into null.
+      if (Number.isFinite(e.ranks)) snap.ranks = e.ranks;
+      if (Number.isFinite(e.samples_per_s)) snap.samplesPerSecond = e.samples_per_s;
       const s = snap.steps;
       if ((e.step - 1) % s.stride !== 0) return;
       const at = s.step.length;
@@ -87,6 +94,28 @@ export function applySummary(snap: DashboardSnapshot, summary: RunSummary): void
   snap.message = summary.message;
   snap.runDir = summary.runDir;
   snap.step = summary.steps;
+}
+
+/** A line the torch engine says for the user (rows it skipped, parameters it froze). */
+export function applyNote(snap: DashboardSnapshot, message: string): void {
+  snap.notes = [...(snap.notes ?? []), message];
+}
+
+/** Where a torch run's ranks compute, in words: "2 × NVIDIA H200", "CPU (16 threads)", "4 CPU processes". */
+export function torchDeviceLabel(info: TorchInfo, config: Pick<TrainConfig, 'devices' | 'nodes' | 'precision'>): string {
+  const { ranks } = ranksFor(config.devices, info.cuda.length);
+  const cuda = Array.isArray(config.devices) ? info.cuda.filter((d) => (config.devices as number[]).includes(d.index)) : info.cuda;
+  const names = [...new Set(cuda.map((d) => d.name))].join(' + ');
+  const perNode =
+    info.cuda.length > 0
+      ? `${ranks} × ${names || 'CUDA device'}`
+      : ranks > 1
+        ? `${ranks} CPU processes`
+        : info.mps
+          ? 'MPS'
+          : `CPU (${info.cpu_threads} thread${info.cpu_threads === 1 ? '' : 's'})`;
+  const nodes = config.nodes.count > 1 ? ` on each of ${config.nodes.count} nodes` : '';
+  return `${perNode}${nodes}${config.precision === 'fp32' ? '' : `, ${config.precision}`}`;
 }
 
 export function applyFailure(snap: DashboardSnapshot, message: string): void {

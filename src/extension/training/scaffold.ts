@@ -5,6 +5,7 @@
  */
 import * as path from 'node:path';
 import schema from '../../../schemas/m2mix.schema.json';
+import type { ModelSpec } from '../../core/train/config';
 
 export interface ScaffoldInput {
   /** Where the config's own $schema points: the schema file shipped with the extension. */
@@ -15,6 +16,10 @@ export interface ScaffoldInput {
   eval: string;
   /** Pairs an epoch of the training file draws, where its headers tell (see batchSizeFor). */
   trainPairs?: number;
+  /** A full model (absolute paths) trained by the torch engine on CSV/TSV data; absent: heads on embeddings. */
+  model?: Exclude<ModelSpec, 'heads'>;
+  imageColumn?: string;
+  captionColumn?: string;
 }
 
 interface Node {
@@ -38,6 +43,12 @@ export function relativePath(from: string, to: string): string {
 }
 
 const defaults = defaultsOf(schema as Node);
+/**
+ * Keys only a full model on the torch engine reads: a heads config is written without them, as it
+ * was before the torch engine, so its knobs are the ones that do something.
+ */
+const fullModelKeys = ['engine', 'model', 'imageColumn', 'captionColumn', 'freeze', 'precision', 'workers', 'devices', 'nodes'];
+const headsDefaults = Object.fromEntries(Object.entries(defaults).filter(([key]) => !fullModelKeys.includes(key)));
 /** The schema's default batch, the paper's. */
 export const paperBatchSize = defaults.batchSize as number;
 
@@ -50,20 +61,35 @@ export function batchSizeFor(trainPairs: number | undefined): number {
   return Math.max(2, 2 ** Math.floor(Math.log2(trainPairs)));
 }
 
+/** The model with its paths relative to the config, as the config resolves them. */
+function relativeModel(configDir: string, model: Exclude<ModelSpec, 'heads'>): ModelSpec {
+  if ('huggingFace' in model) return { huggingFace: relativePath(configDir, model.huggingFace) };
+  if ('factory' in model) {
+    const at = model.factory.lastIndexOf(':');
+    return { factory: `${relativePath(configDir, model.factory.slice(0, at))}:${model.factory.slice(at + 1)}` };
+  }
+  return model.pretrained && path.isAbsolute(model.pretrained) ? { ...model, pretrained: relativePath(configDir, model.pretrained) } : model;
+}
+
 export function scaffoldConfig(p: ScaffoldInput): string {
-  const config = {
-    $schema: p.schemaUri,
-    train: relativePath(p.configDir, p.train),
-    eval: relativePath(p.configDir, p.eval),
-    ...defaults,
-    batchSize: batchSizeFor(p.trainPairs),
-  };
+  const data = { $schema: p.schemaUri, train: relativePath(p.configDir, p.train), eval: relativePath(p.configDir, p.eval) };
+  const config = p.model
+    ? {
+        ...data,
+        ...defaults,
+        engine: 'torch',
+        model: relativeModel(p.configDir, p.model),
+        ...(p.imageColumn && { imageColumn: p.imageColumn }),
+        ...(p.captionColumn && { captionColumn: p.captionColumn }),
+        batchSize: batchSizeFor(p.trainPairs),
+      }
+    : { ...data, ...headsDefaults, batchSize: batchSizeFor(p.trainPairs) };
   return JSON.stringify(config, null, 2) + '\n';
 }
 
 /** A run name (the schema's pattern) from a data file: `coco-train.npz` -> `coco-train`. */
 export function suggestName(file: string): string {
-  const stem = path.basename(file).replace(/\.(npy|npz|safetensors)$/i, '').replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[^A-Za-z0-9]+/, '');
+  const stem = path.basename(file).replace(/\.(npy|npz|safetensors|csv|tsv)$/i, '').replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[^A-Za-z0-9]+/, '');
   return stem || 'run';
 }
 

@@ -28,6 +28,9 @@ function renderFacts(target: HTMLElement, s: DashboardSnapshot): void {
     fact('Epochs evaluated', epoch === undefined ? '—' : `${epoch} of ${s.epochs}`),
     fact('Best epoch', s.bestEpoch === undefined ? '—' : String(s.bestEpoch)),
   );
+  if (s.engine) target.append(fact('Engine', `${s.engine.engine} on ${s.engine.device}`, 'engine'));
+  if (s.ranks !== undefined) target.append(fact('Ranks', String(s.ranks)));
+  if (s.samplesPerSecond !== undefined) target.append(fact('Samples/s', s.samplesPerSecond.toLocaleString('en-US', { maximumFractionDigits: 0 })));
   if (s.steps.stride > 1) target.append(fact('Steps drawn', `every ${s.steps.stride}th`));
 }
 
