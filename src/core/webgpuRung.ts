@@ -6,6 +6,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs-core';
+import { withoutDawnLimitNotes } from './dawnStderr';
 import { DeviceLostError } from './errors';
 
 /** What deviceReduce needs to size its tiles and to notice a lost device. */
@@ -18,6 +19,8 @@ export interface WebGpuState {
   software: boolean;
   /** Set once Dawn reports the device lost; the rung is then refused for the rest of the process. */
   lostReason?: string;
+  /** Dawn's "… artificially reduced from N to 16 …" lines, kept off stderr where that can be done (dawnStderr.ts). */
+  dawnNotes?: string[];
 }
 
 /** The slice of GPUDevice we use (the DOM lib types are not in the core's tsconfig). */
@@ -250,7 +253,9 @@ export async function startWebGpu(allowSoftware: boolean): Promise<WebGpuState> 
   const g = globalThis as Record<string, unknown>;
   for (const [k, v] of Object.entries(dawn.globals)) if (!(k in g)) g[k] = v;
   const gpu = dawn.create([]);
-  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  // Dawn discovers the Vulkan devices, and prints its notes on their limits, inside this call.
+  const { value: requested, notes: dawnNotes } = withoutDawnLimitNotes(() => gpu.requestAdapter({ powerPreference: 'high-performance' }));
+  const adapter = await requested;
   if (!adapter) throw new Error(noAdapter);
   const info = adapter.info;
   const software = isSoftware(info, info.isFallbackAdapter ?? adapter.isFallbackAdapter);
@@ -273,6 +278,7 @@ export async function startWebGpu(allowSoftware: boolean): Promise<WebGpuState> 
     maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
     detail,
     software,
+    ...(dawnNotes.length ? { dawnNotes } : {}),
   };
   device.lost.then((lost) => {
     started.lostReason = lost.message || lost.reason || 'unknown reason';
