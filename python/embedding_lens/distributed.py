@@ -62,9 +62,23 @@ def choose_device(devices: Union[str, int, list[int]], local_rank: int, world: i
     return torch.device("cpu")
 
 
+def use_cpu_cores(local_world: int) -> None:
+    """
+    A rank on the CPU computes on its share of this process's cores. Some OpenMP builds (Debian's
+    torch 1.13) start with one thread whatever the cores; an explicit OMP_NUM_THREADS (torchrun sets
+    1 for several ranks) is the user's and stays.
+    """
+    if "OMP_NUM_THREADS" in os.environ:
+        return
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    torch.set_num_threads(max(1, cores // max(1, local_world)))
+
+
 def init(devices: Union[str, int, list[int]]) -> Ranks:
     rank, world, local_rank = env_ranks()
     device = choose_device(devices, local_rank, world)
+    if device.type == "cpu":
+        use_cpu_cores(int(os.environ.get("LOCAL_WORLD_SIZE", world)))
     if world > 1 and not dist.is_initialized():
         backend = "nccl" if device.type == "cuda" else "gloo"
         if device.type == "cuda":
