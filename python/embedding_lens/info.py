@@ -41,6 +41,10 @@ def describe() -> dict[str, Any]:
     mps = getattr(torch.backends, "mps", None)
     import torch.distributed as dist
 
+    from .distributed import use_cpu_cores
+
+    use_cpu_cores(1)  # the threads a one-process run on the CPU computes with
+
     available = dist.is_available()
     return {
         "ok": True,

@@ -17,8 +17,11 @@ UNIFORMITY_T = 2.0
 ECE_TAU = 0.01
 ECE_BINS = 15
 KS = (1, 5, 10)
-#: Bytes one block of products may take (float32 scores and their float64 copy).
+#: Bytes one block of products may take (float32 scores and their float64 copy) on the CPU.
 BLOCK_BUDGET_BYTES = 256 * 1024 * 1024
+#: On a GPU, a quarter of its free memory up to this: a block of a few thousand rows keeps the
+#: products large enough to fill the card (at a million columns, 256 MiB would be 21 rows a block).
+GPU_BLOCK_BUDGET_BYTES = 16 * 1024**3
 
 
 def _unit_rows(m: torch.Tensor, file: str, what: str) -> tuple[torch.Tensor, dict[str, float]]:
@@ -33,8 +36,12 @@ def _unit_rows(m: torch.Tensor, file: str, what: str) -> tuple[torch.Tensor, dic
     return (m64 / norms[:, None]).to(torch.float32), stats
 
 
-def _block_rows(columns: int) -> int:
-    return max(1, min(4096, BLOCK_BUDGET_BYTES // (12 * max(1, columns))))
+def _block_rows(columns: int, device: torch.device) -> int:
+    budget = BLOCK_BUDGET_BYTES
+    if device.type == "cuda":
+        free, _total = torch.cuda.mem_get_info(device)
+        budget = max(budget, min(GPU_BLOCK_BUDGET_BYTES, free // 4))
+    return max(1, min(4096, budget // (12 * max(1, columns))))
 
 
 def _retrieval(ranks: torch.Tensor) -> dict[str, float]:
@@ -72,14 +79,15 @@ def _confidence(scores: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 def _within_sum(z: torch.Tensor, rows: int) -> float:
     """Sum of exp(-t ||a - b||^2) over pairs i < j of the unit rows z (= exp(2t s - 2t))."""
     n = z.shape[0]
-    total = 0.0
+    # Summed on the device, read once: a read per block would wait for each block on a GPU.
+    total = torch.zeros((), dtype=torch.float64, device=z.device)
     t2 = 2 * UNIFORMITY_T
     for a in range(0, n, rows):
         b = min(n, a + rows)
         s = (z[a:b] @ z[a:].T).to(torch.float64)
         upper = torch.ones(b - a, n - a, dtype=torch.bool, device=z.device).triu(1)
-        total += float(torch.exp(t2 * s[upper] - t2).sum())
-    return total
+        total += torch.exp(t2 * s[upper] - t2).sum()
+    return float(total)
 
 
 def analyze(image: torch.Tensor, text: torch.Tensor, text_to_image: Optional[torch.Tensor] = None,
@@ -116,8 +124,8 @@ def analyze(image: torch.Tensor, text: torch.Tensor, text_to_image: Optional[tor
     i2t_hardest = torch.empty(ni, dtype=torch.float32, device=device)
     i2t_conf = torch.empty(ni, dtype=torch.float64, device=device)
     i2t_correct = torch.empty(ni, dtype=torch.bool, device=device)
-    cross = 0.0
-    rows = _block_rows(max(ni, nt))
+    cross = torch.zeros((), dtype=torch.float64, device=device)
+    rows = _block_rows(max(ni, nt), device)
     for a in range(0, ni, rows):
         b = min(ni, a + rows)
         s = x[a:b] @ y.T
@@ -131,7 +139,7 @@ def analyze(image: torch.Tensor, text: torch.Tensor, text_to_image: Optional[tor
         conf, arg = _confidence(s)
         i2t_conf[a:b] = conf
         i2t_correct[a:b] = owner[arg] == torch.arange(a, b, device=device)
-        cross += float(torch.exp(t2 * s.to(torch.float64) - t2).sum())
+        cross += torch.exp(t2 * s.to(torch.float64) - t2).sum()
 
     # Text queries: rows of Y X^T, each caption ranking its own image.
     t2i_positive = torch.empty(nt, dtype=torch.float32, device=device)
@@ -151,7 +159,7 @@ def analyze(image: torch.Tensor, text: torch.Tensor, text_to_image: Optional[tor
         t2i_conf[a:b] = conf
         t2i_correct[a:b] = arg == own
 
-    within_rows = _block_rows(max(ni, nt))
+    within_rows = _block_rows(max(ni, nt), device)
     exp_image = _within_sum(x, within_rows)
     exp_text = _within_sum(y, within_rows)
 
@@ -167,7 +175,7 @@ def analyze(image: torch.Tensor, text: torch.Tensor, text_to_image: Optional[tor
     return {
         "n": nt,
         "dim": dim,
-        "uniformity": math.log((exp_image + exp_text + cross) / pairs(ni + nt)),
+        "uniformity": math.log((exp_image + exp_text + float(cross)) / pairs(ni + nt)),
         "uniformity_image": math.log(exp_image / pairs(ni)),
         "uniformity_text": math.log(exp_text / pairs(nt)),
         "alignment": alignment,

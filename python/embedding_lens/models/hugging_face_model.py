@@ -79,6 +79,9 @@ def projected(features: Any) -> Any:
 
 def build(config: dict[str, Any], device: torch.device) -> BuiltModel:
     go_offline()
+    # The fast tokenizer's threads do not survive the DataLoader workers' fork; it says so on every
+    # fork unless told which it is. Tokenizing is a small part of a step.
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     import_for(config, "transformers", "transformers")
     precision = check_precision(config)
     folder = folder_of(config)
