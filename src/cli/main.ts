@@ -150,7 +150,10 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+// SIGTERM (timeout, a scheduler's stop) cancels like Ctrl-C: the torch engine's ranks run in their own
+// process group, which only a cancel that this process handles stops.
 process.on('SIGINT', () => token.cancel());
+process.on('SIGTERM', () => token.cancel());
 main(process.argv.slice(2)).then(
   (code) => (process.exitCode = code),
   (err: unknown) => {

@@ -85,19 +85,22 @@ describe('embedding-lens train on the torch engine', async () => {
     for (const name of ['one', 'two']) assert.ok(existsSync(path.join(dir, 'runs', name, 'best.safetensors')));
   });
 
-  it('Ctrl-C stops the ranks at a step boundary: exit 130, a cancelled summary, no partial file', { skip, timeout: 240_000 }, async () => {
-    let sent = false;
-    const r = await train([config, '--name', 'sigint', '--devices', '2', '--epochs', '1000'], (all, child) => {
-      if (!sent && all.includes('"type":"step"')) {
-        sent = true;
-        child.kill('SIGINT');
-      }
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    it(`${signal === 'SIGINT' ? 'Ctrl-C' : 'SIGTERM'} stops the ranks at a step boundary: exit 130, a cancelled summary, no partial file`, { skip, timeout: 240_000 }, async () => {
+      const name = signal.toLowerCase();
+      let sent = false;
+      const r = await train([config, '--name', name, '--devices', '2', '--epochs', '1000'], (all, child) => {
+        if (!sent && all.includes('"type":"step"')) {
+          sent = true;
+          child.kill(signal);
+        }
+      });
+      assert.equal(r.code, 130, r.stderr);
+      assert.equal(events(r).at(-1)!.status, 'cancelled');
+      assert.match(r.stderr, /^embedding-lens: cancelled/m);
+      // Files are written to .NAME.PID.HEX.tmp and renamed (python/embedding_lens/tensorfile.py).
+      const partial = readdirSync(path.join(dir, 'runs', name)).filter((n) => n.endsWith('.tmp'));
+      assert.deepEqual(partial, [], 'no partial file in the run folder');
     });
-    assert.equal(r.code, 130, r.stderr);
-    assert.equal(events(r).at(-1)!.status, 'cancelled');
-    assert.match(r.stderr, /^embedding-lens: cancelled/m);
-    // Files are written to .NAME.PID.HEX.tmp and renamed (python/embedding_lens/tensorfile.py).
-    const partial = readdirSync(path.join(dir, 'runs', 'sigint')).filter((n) => n.endsWith('.tmp'));
-    assert.deepEqual(partial, [], 'no partial file in the run folder');
-  });
+  }
 });

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import schema from '../../schemas/m2mix.schema.json';
 import { InputError } from '../../src/core/errors';
-import { activeWeights, loadConfig, parseConfig } from '../../src/core/train/config';
+import { activeWeights, loadConfig, parseConfig, recordedConfigWithDefaults } from '../../src/core/train/config';
 import { trainCommand } from '../../src/cli/train';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'el-config-'));
@@ -147,4 +147,15 @@ describe('train command', () => {
       assert.equal(stderr.trim().split('\n').length, 1, stderr);
     });
   }
+});
+
+describe('a config recorded by an earlier version', () => {
+  it('gets the keys added since with their defaults, so a resume does not report them as changed', () => {
+    const now = parseConfig({ train: 'a.npy', eval: 'b.npy' }, 'x', opts) as unknown as Record<string, unknown>;
+    const recorded = { ...now };
+    for (const key of ['engine', 'model', 'precision', 'devices', 'freeze']) delete recorded[key];
+    const filled = recordedConfigWithDefaults(recorded);
+    for (const key of ['engine', 'model', 'precision', 'devices', 'freeze']) assert.deepEqual(filled[key], now[key], key);
+    assert.equal(filled.lr, now.lr);
+  });
 });

@@ -136,6 +136,14 @@ function withDefaults(value: Record<string, unknown>, node: SchemaNode): Record<
   return out;
 }
 
+/**
+ * A resolved config as an earlier version recorded it, with the keys added since filled in with
+ * their defaults: what that run ran with, so a resume does not list a new key as changed.
+ */
+export function recordedConfigWithDefaults(recorded: Record<string, unknown>): Record<string, unknown> {
+  return withDefaults(recorded, root);
+}
+
 export interface ParseOptions {
   /** Relative paths resolve against this folder (the config file's). */
   baseDir: string;

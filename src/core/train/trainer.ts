@@ -18,7 +18,7 @@ import { afterDeviceLoss } from '../webgpuRung';
 import { createAdamState, disposeAdamState, type AdamState } from './adamw';
 import { checkBatchFits } from './batchFit';
 import { isBetter, metricValue } from './bestMetric';
-import { activeWeights, type TrainConfig } from './config';
+import { activeWeights, recordedConfigWithDefaults, type TrainConfig } from './config';
 import type { EvalEvent, RunEvent, RunSummary, StepEvent } from './events';
 import { UnitRows } from './features';
 import { createHeads, disposeHeads, headsFrom, type Heads, type WeightArray } from './heads';
@@ -92,7 +92,7 @@ function resumeNotes(resumed: CheckpointState, config: TrainConfig): string[] {
   const file = checkpointName(resumed.epoch);
   let before: Record<string, unknown>;
   try {
-    before = JSON.parse(resumed.config ?? '') as Record<string, unknown>;
+    before = recordedConfigWithDefaults(JSON.parse(resumed.config ?? '') as Record<string, unknown>);
   } catch {
     return [`${file} does not record its settings: resumed with the ones given now`];
   }

@@ -89,7 +89,7 @@ export function scaffoldConfig(p: ScaffoldInput): string {
 
 /** A run name (the schema's pattern) from a data file: `coco-train.npz` -> `coco-train`. */
 export function suggestName(file: string): string {
-  const stem = path.basename(file).replace(/\.(npy|npz|safetensors|csv|tsv)$/i, '').replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[^A-Za-z0-9]+/, '');
+  const stem = path.basename(file).replace(/\.(npy|npz|safetensors|pt|pth|parquet|arrow|feather|csv|tsv)$/i, '').replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[^A-Za-z0-9]+/, '');
   return stem || 'run';
 }
 
