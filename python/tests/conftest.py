@@ -32,6 +32,8 @@ def engine_env(extra: Optional[dict[str, str]] = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("EMBEDDING_LENS_TEST_")}
     env["PYTHONPATH"] = str(PYTHON_DIR)
     env["OMP_NUM_THREADS"] = "1"
+    # These are CPU (gloo) rank tests: on a machine with one GPU, "auto" would give every rank CUDA.
+    env["CUDA_VISIBLE_DEVICES"] = ""
     env.update(extra or {})
     return env
 

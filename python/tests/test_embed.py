@@ -52,7 +52,7 @@ def torchrun(*argv: str, env: dict[str, str] | None = None) -> subprocess.Comple
     return subprocess.run(
         [sys.executable, "-m", "torch.distributed.run", *rendezvous, "--nproc_per_node", "2", "--redirects", "9:1", "--tee", "9:1",
          "-m", "embedding_lens", "embed", *argv],
-        env={**os.environ, "PYTHONPATH": str(PYTHON), "OMP_NUM_THREADS": "1", **(env or {})},
+        env={**os.environ, "PYTHONPATH": str(PYTHON), "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": "", **(env or {})},
         capture_output=True, text=True, timeout=120,
     )
 
