@@ -8,19 +8,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
+import { noScriptedEnginePython, scriptedEngineDir, scriptedEnginePython } from '../helpers/scriptedEngine';
 
 const root = path.join(__dirname, '..', '..', '..');
 const cli = path.join(root, 'dist', 'cli.js');
-const fake = path.join(root, 'test', 'fixtures', 'fake_engine');
-const python = process.env.EMBEDDING_LENS_TEST_PYTHON || 'python3';
-const noPython = (() => {
-  try {
-    execFileSync(python, ['-c', 'pass']);
-    return false;
-  } catch {
-    return `no ${python} to run the scripted engine`;
-  }
-})();
+const fake = scriptedEngineDir;
+const python = scriptedEnginePython;
+const noPython = noScriptedEnginePython;
 
 const dir = mkdtempSync(path.join(tmpdir(), 'el-cli-torch-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -11,18 +11,12 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { FakeEventEmitter, installFakeVscode } from '../helpers/fakeVscode';
+import { noScriptedEnginePython, scriptedEngineDir, scriptedEnginePython } from '../helpers/scriptedEngine';
 
-const python = process.env.EMBEDDING_LENS_TEST_PYTHON || 'python3';
+const python = scriptedEnginePython;
 const root = path.join(__dirname, '..', '..', '..');
-const fakeEngine = path.join(root, 'test', 'fixtures', 'fake_engine');
-const noPython = (() => {
-  try {
-    execFileSync(python, ['-c', 'pass']);
-    return false;
-  } catch {
-    return `no ${python} to run the scripted engine`;
-  }
-})();
+const fakeEngine = scriptedEngineDir;
+const noPython = noScriptedEnginePython;
 
 const shown: { level: 'error' | 'info' | 'warning'; message: string }[] = [];
 const logged: string[] = [];

@@ -4,7 +4,6 @@
  * a real engine does too rarely to test. Needs python3 and nothing else.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -15,17 +14,11 @@ import { parseConfig } from '../../src/core/train/config';
 import type { RunEvent } from '../../src/core/train/events';
 import { RankError, runTorchEmbedding, runTorchTraining, TorchUnavailableError, type TorchNote } from '../../src/core/torch/engine';
 import { probeTorch } from '../../src/core/torch/python';
+import { noScriptedEnginePython, scriptedEngineDir, scriptedEnginePython } from '../helpers/scriptedEngine';
 
-const python = process.env.EMBEDDING_LENS_TEST_PYTHON || 'python3';
-const fake = path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'fake_engine');
-const noPython = (() => {
-  try {
-    execFileSync(python, ['-c', 'pass']);
-    return false;
-  } catch {
-    return `no ${python} to run the scripted engine`;
-  }
-})();
+const python = scriptedEnginePython;
+const fake = scriptedEngineDir;
+const noPython = noScriptedEnginePython;
 
 const dir = mkdtempSync(path.join(tmpdir(), 'el-torch-engine-'));
 const recordFile = path.join(dir, 'record.jsonl');
