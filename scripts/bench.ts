@@ -1,7 +1,8 @@
 /**
  * npm run bench: the fused analysis against the naive unfused baseline on generated CLIP-like
  * pairs (D = 512), and the m3-Mix training step. `--n N` runs the fused analysis at one size only
- * (the 100,000-pair memory check: expect minutes).
+ * (the 100,000-pair memory check: expect minutes). `--engine torch` measures the torch engine beside
+ * tfjs and numpy instead (bench-torch-engine.ts).
  *
  * GFLOP/s are effective: 2 D (N^2 + 2 * N(N-1)/2) = the multiply-adds of every distinct similarity
  * (cross pairs and both within-set triangles) once, divided by the wall time, for both variants.
@@ -16,6 +17,7 @@ import { analyzeUnfused } from '../src/core/metrics/unfused';
 import { generateSample } from '../src/core/sample';
 import { benchTrainStep } from '../src/core/train/bench';
 import { benchWebgpu } from './bench-webgpu';
+import { benchTorchEngine } from './bench-torch-engine';
 
 const dim = 512;
 /** analyzeUnfused holds several float32 N x N matrices at once: 100 MB each at 5,000, 1.6 GB at 20,000. */
@@ -58,6 +60,11 @@ async function main(): Promise<void> {
   const at = process.argv.indexOf('--n');
   const only = at > 0 ? Number(process.argv[at + 1]) : undefined;
   if (only !== undefined && !(Number.isInteger(only) && only >= 2)) throw new Error(`--n takes a pair count, got ${process.argv[at + 1]}`);
+  const engineAt = process.argv.indexOf('--engine');
+  if (engineAt > 0) {
+    if (process.argv[engineAt + 1] !== 'torch') throw new Error('--engine takes torch (the default run measures tfjs)');
+    return benchTorchEngine(only);
+  }
   const sizes = only ? [only] : [1000, 5000, 20000];
   const backend = await initBackend('auto');
   const load = loadavg().map((l) => l.toFixed(2)).join(' ');

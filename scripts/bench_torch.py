@@ -143,22 +143,63 @@ def clip_like_pairs(n: int, dim: int, device: torch.device) -> tuple[torch.Tenso
     return image.to(device), text.to(device)
 
 
+def bench_every_gpu(image: torch.Tensor, text: torch.Tensor, one_gpu_seconds: float, args: argparse.Namespace,
+                    report: Callable[[dict[str, Any]], None]) -> None:
+    """The same pass on every GPU of this process (row blocks dealt in turn); the target is 0.8 k times one GPU's speed."""
+    every = [torch.device("cuda", i) for i in range(torch.cuda.device_count())]
+    for d in every:
+        synchronize(d)
+    start = time.perf_counter()
+    analyze(image, text, file="generated", devices=every, tf32=args.tf32)
+    for d in every:
+        synchronize(d)
+    seconds = time.perf_counter() - start
+    report({"bench": "analyze-every-gpu", "n": image.shape[0], "gpus": len(every), "seconds": round(seconds, 3),
+            "speedup": round(one_gpu_seconds / seconds, 2), "target_speedup": round(0.8 * len(every), 2)})
+
+
+def bench_analyze_file(args: argparse.Namespace, device: torch.device, report: Callable[[dict[str, Any]], None]) -> None:
+    """
+    `python -m embedding_lens analyze FILE --json` end to end on a saved (2, N, D) .npy, in a child
+    process: its seconds and its own peak RSS, reading included (the file is memory-mapped).
+    """
+    import subprocess
+    import tempfile
+
+    import numpy as np
+
+    for n in args.analyze:
+        image, text = clip_like_pairs(n, args.dim, torch.device("cpu"))
+        with tempfile.TemporaryDirectory() as folder:
+            file = os.path.join(folder, "pairs.npy")
+            np.save(file, torch.stack([image, text]).numpy())
+            del image, text
+            env = {**os.environ, "PYTHONPATH": os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python")}
+            start = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "embedding_lens", "analyze", file, "--json"], check=True, env=env, stdout=subprocess.DEVNULL)
+            seconds = time.perf_counter() - start
+        report({"bench": "analyze-file", "n": n, "dim": args.dim, "device": str(device), "seconds": round(seconds, 3),
+                "file_mb": round(2 * n * args.dim * 4 / 2**20), "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)})
+
+
 def bench_analyze(args: argparse.Namespace, device: torch.device, report: Callable[[dict[str, Any]], None]) -> None:
     for n in args.analyze:
         image, text = clip_like_pairs(n, args.dim, device)
         synchronize(device)
         start = time.perf_counter()
-        result = analyze(image, text, file="generated", device=device)
+        result = analyze(image, text, file="generated", device=device, tf32=args.tf32)
         synchronize(device)
         seconds = time.perf_counter() - start
         # Every distinct similarity once: the N x N cross products and both within-set triangles.
         flops = 2 * args.dim * (n * n + n * (n - 1))
         report({
-            "bench": "analyze", "n": n, "dim": args.dim, "device": str(device), "seconds": round(seconds, 3),
+            "bench": "analyze", "n": n, "dim": args.dim, "device": str(device), "tf32": args.tf32, "seconds": round(seconds, 3),
             "gflops": round(flops / seconds / 1e9, 1), "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
             **({"peak_gpu_mb": round(torch.cuda.max_memory_allocated(device) / 2**20)} if device.type == "cuda" else {}),
-            "i2t_R@1": round(result["i2t"]["R@1"], 2), "modality_gap": round(result["modality_gap"], 4),
+            "i2t_R@1": round(result["i2t"]["R@1"], 2), "uniformity": round(result["uniformity"], 6), "ece": round(result["ece"], 6),
         })
+        if device.type == "cuda" and torch.cuda.device_count() > 1:
+            bench_every_gpu(image, text, seconds, args, report)
         del image, text
 
 
@@ -171,6 +212,8 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--precision", default="fp32", choices=["fp32", "bf16", "amp"])
     parser.add_argument("--analyze", default="", help="comma list of pair counts for the metric pass")
+    parser.add_argument("--tf32", action="store_true", help="TF32 products in the metric pass (metrics to about 1e-3)")
+    parser.add_argument("--from-file", action="store_true", help="time `python -m embedding_lens analyze FILE` on saved pairs instead (reading included)")
     parser.add_argument("--json", default=None)
     args = parser.parse_args()
     args.models = [m for m in args.models.split(",") if m]
@@ -189,7 +232,7 @@ def main() -> None:
         print(json.dumps(line), flush=True)
 
     bench_train(args, device, report)
-    bench_analyze(args, device, report)
+    (bench_analyze_file if args.from_file else bench_analyze)(args, device, report)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(lines, f, indent=1)

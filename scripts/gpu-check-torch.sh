@@ -2,7 +2,8 @@
 # The torch engine's check on a CUDA machine with torch 2.x and transformers but no network (run
 # from the repo root; nothing to build). In order, each with its own time limit:
 #   1. the engine's pytest suite on this torch (tests that need node or open_clip skip or fail by name);
-#   2. scripts/bench_torch.py: the heads step and a ViT-B/16-sized random CLIPModel at batch 128 in
+#   2. scripts/gpu-check-analyze.py (the analysis pass on CUDA equals the CPU's), then
+#      scripts/bench_torch.py: the heads step and a ViT-B/16-sized random CLIPModel at batch 128 in
 #      bf16, CLIP loss against m2-Mix (samples/s), and the metric pass at 100,000 and 1,000,000 pairs;
 #   3. real runs of `python -m embedding_lens train` on one GPU: the heads path on generated pairs,
 #      and a full Hugging Face CLIPModel (small random CLIPConfig) in bf16 on generated images;
@@ -28,6 +29,9 @@ summary() { # the last lines of a run's log: its summary event and its rate
   echo "== pytest on this torch"
   timeout 100 $py -m pytest python/tests -q -p no:cacheprovider -rf --ignore=python/tests/test_adapters.py 2>&1 | tail -25
   echo "pytest exit: $?"
+  echo "== analysis on CUDA against the CPU (every metric to 1e-4, ranks exactly)"
+  timeout 60 $py scripts/gpu-check-analyze.py
+  echo "analysis check exit: $?"
   echo "== bench"
   timeout 170 $py scripts/bench_torch.py --models heads,vit-b-16 --batch 128 --precision bf16 --steps 20 --analyze 100000,1000000 --json "$out/bench-torch.json"
   echo "bench exit: $?"

@@ -1,9 +1,9 @@
-"""`python -m embedding_lens info | train | embed` (see python/README.md)."""
+"""`python -m embedding_lens info | train | embed | analyze` (see python/README.md)."""
 from __future__ import annotations
 
 import sys
 
-USAGE = "usage: python -m embedding_lens info | train CONFIG.m2mix.json [--overrides JSON] | embed --model JSON --data FILE.csv --out FILE.safetensors"
+USAGE = "usage: python -m embedding_lens info | train CONFIG.m2mix.json [--overrides JSON] | embed --model JSON --data FILE.csv --out FILE.safetensors | analyze FILE [FILE2] [--json]"
 
 
 def main(argv: list[str]) -> int:
@@ -16,6 +16,10 @@ def main(argv: list[str]) -> int:
         from .train_command import main as train
 
         return train(rest)
+    if command == "analyze":
+        from .analyze_command import main as analyze
+
+        return analyze(rest)
     if command == "embed":
         from .embed import main as embed
 

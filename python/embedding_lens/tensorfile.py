@@ -10,6 +10,7 @@ import ast
 import ctypes
 import json
 import math
+import mmap
 import os
 import re
 import secrets
@@ -19,7 +20,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, Optional, Sequence
 
 import torch
 
@@ -129,7 +130,7 @@ def decode_elements(data: bytes, t: ElementType, count: int, file: str, what: st
         raise InputError(file, f"{what} has dtype {t.name}, which Embedding Lens cannot read")
     if count == 0:
         return torch.zeros(0, dtype=torch.float32 if t.name in FLOAT_TYPES else torch.int64)
-    raw = torch.frombuffer(bytearray(data[: count * t.size]), dtype=torch.uint8)
+    raw = _bytes_tensor(data[: count * t.size])
     if t.big_endian != (sys.byteorder == "big") and t.size > 1:
         raw = raw.view(-1, t.size).flip(1).reshape(-1)
     bits = raw.view(_TORCH_BITS[t.name])
@@ -190,7 +191,7 @@ def parse_npy_header(data: bytes, file: str, member: Optional[str] = None) -> Np
     end = preamble + length
     if len(data) < end:
         raise InputError(file, f"truncated: {what} ends inside its .npy header")
-    text = data[preamble:end].decode("utf-8" if major == 3 else "latin-1")
+    text = bytes(data[preamble:end]).decode("utf-8" if major == 3 else "latin-1")
 
     def bad(problem: str) -> InputError:
         return InputError(file, f"{what} has an invalid .npy header: {problem}")
@@ -244,7 +245,7 @@ def decode_npy_strings(h: NpyHeader, data: bytes, file: str, member: Optional[st
     _check_length(h, len(data), file, member)
     out: list[str] = []
     for k in range(h.shape[0]):
-        chunk = data[k * h.type.size:(k + 1) * h.type.size]
+        chunk = bytes(data[k * h.type.size:(k + 1) * h.type.size])
         if h.type.name == "bytes":
             out.append(chunk.split(b"\0", 1)[0].decode("utf-8", errors="replace"))
             continue
@@ -272,7 +273,7 @@ def _npy_source(name: str, data: bytes, file: str, member: Optional[str]) -> Arr
 
 
 def open_npy(file: str) -> Opened:
-    return Opened("npy", [_npy_source("array", _read_all(file), file, None)])
+    return Opened("npy", [_npy_source("array", _map_file(file), file, None)])
 
 
 # --- .npz -----------------------------------------------------------------------------------------
@@ -322,8 +323,8 @@ def open_npz(file: str, budget: int = NPZ_MEMBER_BUDGET) -> Opened:
 
 # --- .safetensors ---------------------------------------------------------------------------------
 
-def open_safetensors(file: str) -> Opened:
-    data = _read_all(file)
+def open_safetensors(file: str, mapped: bool = True) -> Opened:
+    data = _map_file(file) if mapped else _read_all(file)
     if len(data) < 8:
         raise InputError(file, f"too short to be a safetensors file ({len(data)} bytes)")
     header_length = struct.unpack_from("<Q", data, 0)[0]
@@ -332,7 +333,7 @@ def open_safetensors(file: str) -> Opened:
     start = 8 + header_length
     data_length = len(data) - start
     try:
-        header = json.loads(data[8:start].decode("utf-8"))
+        header = json.loads(bytes(data[8:start]).decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as err:
         raise InputError(file, f"safetensors header is not valid JSON ({err})") from None
     if not isinstance(header, dict):
@@ -412,6 +413,26 @@ def _read_all(file: str) -> bytes:
         raise InputError(file, f"cannot read ({err.strerror or err})") from None
 
 
+def _map_file(file: str) -> "bytes | memoryview":
+    """
+    The file mapped copy-on-write (pages are read when touched, once, and shared with the page cache
+    and the other ranks), so a float32 array is a view of the file, not a copy; an empty file or one
+    that cannot be mapped is read whole.
+    """
+    try:
+        with open(file, "rb") as f:
+            return memoryview(mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_COPY))
+    except (ValueError, OSError):
+        return _read_all(file)
+
+
+def _bytes_tensor(data: "bytes | memoryview") -> torch.Tensor:
+    """uint8 over `data`: a view of a mapped (writable) file, a copy of read-only bytes."""
+    if isinstance(data, memoryview) and not data.readonly and len(data):
+        return torch.frombuffer(data, dtype=torch.uint8)
+    return torch.frombuffer(bytearray(data), dtype=torch.uint8)
+
+
 def open_file(file: str) -> Opened:
     ext = os.path.splitext(file)[1].lower()
     openers = {".npy": open_npy, ".npz": open_npz, ".safetensors": open_safetensors}
@@ -485,7 +506,7 @@ class Loaded:
     captions: Optional[list[str]] = None
 
 
-def _load_selection(file: str) -> Loaded:
+def _load_selection(file: str, image_keys: Sequence[str] = (), text_keys: Sequence[str] = ()) -> Loaded:
     opened = open_file(file)
     labels = {"npy": lambda n: "the array", "npz": lambda n: f"member '{n}.npy'", "safetensors": lambda n: f"tensor '{n}'"}
 
@@ -499,13 +520,14 @@ def _load_selection(file: str) -> Loaded:
         raise InputError(file, f"holds only strings ({held}), no embeddings")
     caption_source = _by_keys(strings, CAPTION_KEYS)
     index = _by_keys(arrays, INDEX_KEYS)
-    image = _by_keys(arrays, IMAGE_KEYS)
-    text = _by_keys(arrays, TEXT_KEYS)
+    image_keys, text_keys = [*image_keys, *IMAGE_KEYS], [*text_keys, *TEXT_KEYS]
+    image = _by_keys(arrays, image_keys)
+    text = _by_keys(arrays, text_keys)
     if image and text is image:
         raise InputError(file, f"the image and text keys both name '{image.name}': the two modalities must be different arrays")
     single: Optional[ArraySource] = None
     if (image is None) != (text is None):
-        found, missing, keys = (image, "text", TEXT_KEYS) if image else (text, "image", IMAGE_KEYS)
+        found, missing, keys = (image, "text", text_keys) if image else (text, "image", image_keys)
         raise InputError(file, f"has '{found.name}' but no {missing} array (looked for {', '.join(keys)}; set the {missing} keys to name yours)")
     if image is None:
         rest = [a for a in arrays if a is not index]
@@ -516,7 +538,7 @@ def _load_selection(file: str) -> Loaded:
             image, text = (rest[0], rest[1]) if pair[0] == "image" else (rest[1], rest[0])
         else:
             held = f"it holds {name_list([a.name for a in arrays])}" if arrays else "it holds no arrays"
-            raise InputError(file, f"no image/text embeddings found: {held} (looked for {'/'.join(IMAGE_KEYS)} and {'/'.join(TEXT_KEYS)}; set the image/text keys to name yours)")
+            raise InputError(file, f"no image/text embeddings found: {held} (looked for {'/'.join(image_keys)} and {'/'.join(text_keys)}; set the image/text keys to name yours)")
     captions = captions_from_metadata(file, opened.metadata)
     if captions is None and caption_source is not None and caption_source.load_strings is not None:
         captions = caption_source.load_strings()
@@ -604,18 +626,21 @@ def _one_modality(loaded: Loaded) -> Located:
     return s
 
 
-def read_embeddings(files: list[str]) -> Embeddings:
-    """One file holding both modalities (or one whose partner file sits beside it), or [image, text]."""
+def read_embeddings(files: list[str], image_keys: Sequence[str] = (), text_keys: Sequence[str] = ()) -> Embeddings:
+    """
+    One file holding both modalities (or one whose partner file sits beside it), or [image, text];
+    the keys name the arrays to take before the usual names (the CLI's --image-key/--text-key).
+    """
     if not 1 <= len(files) <= 2:
         raise InputError(", ".join(files) or "(no file)", "give one file holding both modalities, or two files (image, text)")
-    first = _load_selection(files[0])
+    first = _load_selection(files[0], image_keys, text_keys)
     second: Optional[Loaded] = None
     if len(files) == 2:
-        second = _load_selection(files[1])
+        second = _load_selection(files[1], image_keys, text_keys)
     elif first.single is not None and first.single.array.dim() == 2:
         partner = find_pair_file(files[0])
         if partner:
-            second = _load_selection(partner)
+            second = _load_selection(partner, image_keys, text_keys)
     if second is None:
         image, text = (first.image, first.text) if first.image is not None else _split_stacked(first.single)
         return _build(files, image, text, first.index, first.metadata, first.captions)
@@ -694,6 +719,10 @@ def write_safetensors(file: str, tensors: dict[str, torch.Tensor], metadata: Opt
 
 
 def read_safetensors(file: str) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
-    """Every tensor of a safetensors file (floats as float32, integers as int64) and its metadata."""
-    opened = open_safetensors(file)
+    """
+    Every tensor of a safetensors file (floats as float32, integers as int64) and its metadata, in
+    memory: a checkpoint read here may be replaced later in the run, which Windows refuses while
+    the file is mapped.
+    """
+    opened = open_safetensors(file, mapped=False)
     return {a.name: a.load() for a in opened.arrays}, dict(opened.metadata or {})

@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 import torch
 
+from embedding_lens import metrics
 from embedding_lens.errors import InputError
+from embedding_lens.gram_pass import Tiling
 from embedding_lens.metrics import analyze
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
@@ -123,3 +125,74 @@ def test_bad_inputs_are_one_line() -> None:
         analyze(torch.tensor([[1.0, 0.0], [0.0, 0.0]]), torch.eye(2))
     with pytest.raises(InputError, match="image 1 has no caption"):
         analyze(torch.eye(2), torch.eye(2), torch.tensor([0, 0]))
+
+
+def exact_vectors(n: int, d: int, seed: int) -> np.ndarray:
+    """Rows of four ±1 entries: norm 2, so unit rows hold ±0.5 and every dot product is an exact multiple of 1/4 (ties galore)."""
+    r = np.random.default_rng(seed)
+    out = np.zeros((n, d), dtype=np.float32)
+    for row in out:
+        row[r.choice(d, 4, replace=False)] = r.choice([-1.0, 1.0], 4)
+    return out
+
+
+@pytest.fixture
+def small_tiles(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tiles of 7 rows by 5 columns: many tiles, a staircase crossing tile edges, ragged last tiles."""
+    monkeypatch.setattr(metrics, "CPU_TILING", Tiling(7, 5))
+
+
+@pytest.mark.parametrize("devices", [1, 3])
+def test_exact_inputs_give_exact_ranks_over_many_tiles_and_workers(small_tiles: None, devices: int) -> None:
+    x, y = exact_vectors(40, 8, 2), exact_vectors(40, 8, 3)
+    y[::3] = x[::3]
+    result = analyze(torch.from_numpy(x), torch.from_numpy(y), devices=[torch.device("cpu")] * devices)
+    want = brute_force(x, y)
+    for direction in ("i2t", "t2i"):
+        assert_close(result[direction], want[direction], 1e-9, f"{direction}.")
+    assert_close(result, want, 1e-6)
+
+
+@pytest.mark.parametrize("devices", [1, 2])
+def test_exact_inputs_with_several_captions_per_image(small_tiles: None, devices: int) -> None:
+    r = np.random.default_rng(4)
+    x = exact_vectors(17, 8, 5)
+    owner = np.concatenate([np.arange(17), r.integers(0, 17, 30)])
+    r.shuffle(owner)
+    y = exact_vectors(47, 8, 6)
+    y[::2] = x[owner[::2]]
+    result = analyze(torch.from_numpy(x), torch.from_numpy(y), torch.from_numpy(owner), devices=[torch.device("cpu")] * devices)
+    want = brute_force(x, y, owner)
+    for direction in ("i2t", "t2i"):
+        assert_close(result[direction], want[direction], 1e-9, f"{direction}.")
+    assert_close(result, want, 1e-6)
+
+
+def test_tiling_does_not_change_the_result(monkeypatch: pytest.MonkeyPatch) -> None:
+    r = np.random.default_rng(7)
+    x = r.standard_normal((50, 16)).astype(np.float32)
+    y = (x + r.standard_normal((50, 16))).astype(np.float32)
+    whole = analyze(torch.from_numpy(x), torch.from_numpy(y))
+    monkeypatch.setattr(metrics, "CPU_TILING", Tiling(8, 3))
+    tiled = analyze(torch.from_numpy(x), torch.from_numpy(y), devices=[torch.device("cpu")] * 2)
+    assert tiled["i2t"] == whole["i2t"] and tiled["t2i"] == whole["t2i"]
+    assert_close(tiled, {k: v for k, v in whole.items() if k not in ("backend",) and not isinstance(v, str)}, 1e-6)
+
+
+def test_out_of_device_memory_retries_with_smaller_tiles(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = metrics._gram_statistics
+    tried: list[Tiling] = []
+
+    def short_of_memory(ops, tiling, *rest):  # noqa: ANN001, ANN202 - a stand-in with the real signature
+        tried.append(tiling)
+        if len(tried) == 1:
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory")
+        return real(ops, tiling, *rest)
+
+    monkeypatch.setattr(metrics, "_gram_statistics", short_of_memory)
+    notes: list[str] = []
+    x = torch.randn(40, 8)
+    result = analyze(x, x + torch.randn(40, 8), note=notes.append)
+    assert [t.rows for t in tried] == [metrics.CPU_TILING.rows, metrics.CPU_TILING.rows // 2]
+    assert notes == [f"out of device memory: analysing again with tiles of {tried[1].rows} x {tried[1].cols}"]
+    assert result["n"] == 40

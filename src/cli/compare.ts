@@ -5,10 +5,17 @@ import { buildCompareSnapshot } from '../core/compare/compareSnapshot';
 import { metricsJson } from '../core/compare/metricsExport';
 import { maxCompared, minCompared, type CompareSnapshot, type MetricRow } from '../protocol/comparePanel';
 import { numberOption, parseArgs, rejectUnknown, UsageError, type ParsedArgs } from './args';
+import { compareSuitesCommand, comparesSuites } from './compareSuites';
 import { terminalProgress } from './progress';
+import { engineFrom } from './analyzeTorch';
+import { pythonFrom } from './torchOptions';
+import { chooseAnalysisEngine } from '../core/torch/analysis';
+import { compareOnTorch } from '../core/torch/compareOnTorch';
 
-export const compareUsage = `  embedding-lens compare A B [C…] [--json] [--baseline K] [--memory-mb 512] [--backend NAME]
-                 compare ${minCompared} to ${maxCompared} checkpoints; K: the baseline's position (1 = first) or its file`;
+export const compareUsage = `  embedding-lens compare A B [C…] [--json] [--baseline K] [--memory-mb 512] [--backend NAME] [--engine auto|tfjs|torch] [--python PATH]
+                 compare ${minCompared} to ${maxCompared} checkpoints; K: the baseline's position (1 = first) or its file
+  embedding-lens compare A.suite.json B.suite.json [C…] [--json]
+                 checkpoints as suites: each set's accuracy and the robustness table (ID top-1 vs mean shifted top-1)`;
 
 /** --baseline: a 1-based position or one of the files as given; the first by default. */
 function baselineIndex(args: ParsedArgs): number {
@@ -53,20 +60,23 @@ export function formatComparison(s: CompareSnapshot): string {
 }
 
 export async function compareCommand(argv: string[], token: SharedCancelToken, backendOf: (args: ParsedArgs) => Promise<string>): Promise<number> {
-  const args = parseArgs(argv, ['json']);
-  rejectUnknown(args, ['json', 'baseline', 'memory-mb', 'backend']);
+  const args = parseArgs(argv, ['json', 'tf32']);
+  rejectUnknown(args, ['json', 'baseline', 'memory-mb', 'backend', 'engine', 'python', 'tf32']);
   const n = args.positional.length;
   if (n < minCompared || n > maxCompared) throw new UsageError(`compare takes ${minCompared} to ${maxCompared} checkpoint files, got ${n}`);
   const baseline = baselineIndex(args);
-  const backend = await backendOf(args);
+  const python = pythonFrom(args);
+  const engine = await chooseAnalysisEngine(engineFrom(args), args.positional, python);
+  if (engine.engine === 'tfjs' && engine.note) process.stderr.write(`note: ${engine.note}\n`);
+  const backend = engine.engine === 'torch' ? '' : await backendOf(args);
+  if (engine.engine === 'tfjs' && (await comparesSuites(args.positional))) return compareSuitesCommand(args, token, backend);
   const progress = terminalProgress('compare');
-  const data = await analyzeCheckpoints(
-    args.positional.map((f) => [f]),
-    { uniformityT: 2, ks: [1, 5, 10], eceTau: 0.01, memoryBudgetMB: numberOption(args, 'memory-mb', 512, 1, 1 << 20), imageKeys: [], textKeys: [] },
-    backend,
-    token,
-    progress.report,
-  );
+  const settings = { uniformityT: 2, ks: [1, 5, 10], eceTau: 0.01, imageKeys: [], textKeys: [] };
+  const sets = args.positional.map((f) => [f]);
+  const data =
+    engine.engine === 'torch'
+      ? await compareOnTorch(sets, { ...settings, tf32: args.options.has('tf32') }, { python, info: engine.info }, token, progress.report)
+      : await analyzeCheckpoints(sets, { ...settings, memoryBudgetMB: numberOption(args, 'memory-mb', 512, 1, 1 << 20) }, backend, token, progress.report);
   progress.done();
   for (const c of data.checkpoints) for (const w of c.warnings) process.stderr.write(`warning: ${c.name}: ${w}\n`);
   const snapshot = buildCompareSnapshot(data, baseline);

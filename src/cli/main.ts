@@ -2,7 +2,7 @@
  * embedding-lens: the same core as the extension, for scripts, CI and SSH sessions.
  * Exit codes: 0 success, 2 bad input or usage (one line on stderr), 1 internal error, 130 interrupted.
  */
-import { analyzeFiles } from '../core/analyzeFiles';
+import { analyzeInput } from '../core/classification/analyzeInput';
 import { initBackend, ladder, probeGflops, type BackendName } from '../core/backend';
 import { SharedCancelToken } from '../core/cancel';
 import { CancelledError, InputError, oneLine } from '../core/errors';
@@ -14,15 +14,21 @@ import { describeTorch, probeTorch } from '../core/torch/python';
 import { compareCommand, compareUsage } from './compare';
 import { embedCommand, embedUsage } from './embed';
 import { numberOption, parseArgs, rejectUnknown, UsageError, type ParsedArgs } from './args';
+import { printClassOutcome } from './analyzeClasses';
 import { formatResult } from './format';
+import { formatZeroShot } from './zeroShotFormat';
 import { terminalProgress } from './progress';
 import { pythonFrom } from './torchOptions';
+import { analyzeOnTorch, engineFrom } from './analyzeTorch';
+import { chooseAnalysisEngine } from '../core/torch/analysis';
 import { trainCommand } from './train';
 
 const usage = `usage:
-  embedding-lens analyze FILE [FILE2] [--json] [--uniformity-t 2] [--ks 1,5,10] [--ece-tau 0.01]
+  embedding-lens analyze FILE [FILE2] | SUITE.suite.json [--json] [--uniformity-t 2] [--ks 1,5,10] [--ece-tau 0.01]
                  [--memory-mb 512] [--image-key K] [--text-key K] [--backend auto|${ladder.join('|')}]
                  [--sample PAIRS]   estimate uniformity and ECE from PAIRS random pairs (default above 50,000 pairs)
+                 [--engine auto|tfjs|torch] [--python PATH] [--tf32]   torch: exact on every local GPU or the CPU
+                 (auto: torch for .npy/.npz/.safetensors inputs of 200 MB or more when PATH has torch; README)
 ${compareUsage}
   embedding-lens train CONFIG.m2mix.json | --train FILE --eval FILE [options]   (see 'train --help')
 ${embedUsage}
@@ -72,14 +78,22 @@ function samplePairs(args: ParsedArgs): number | undefined {
 }
 
 async function analyzeCommand(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, ['json']);
-  rejectUnknown(args, ['json', 'uniformity-t', 'ks', 'ece-tau', 'memory-mb', 'image-key', 'text-key', 'backend', 'sample']);
+  const args = parseArgs(argv, ['json', 'tf32']);
+  rejectUnknown(args, ['json', 'uniformity-t', 'ks', 'ece-tau', 'memory-mb', 'image-key', 'text-key', 'backend', 'sample', 'engine', 'python', 'tf32']);
   if (args.positional.length < 1 || args.positional.length > 2) throw new UsageError('analyze takes one checkpoint file or folder, or an image file and a text file');
   const keys = { 'image-key': stringList(args, 'image-key'), 'text-key': stringList(args, 'text-key') };
+  const python = pythonFrom(args);
+  const engine = await chooseAnalysisEngine(engineFrom(args), args.positional, python);
+  if (engine.engine === 'torch') {
+    await checkKeys(args.positional, keys);
+    const settings = { uniformityT: numberOption(args, 'uniformity-t', 2, 1e-6, 1e3), ks: ks(args), eceTau: numberOption(args, 'ece-tau', 0.01, 1e-6, 1e3) };
+    return analyzeOnTorch(args, { ...settings, imageKeys: keys['image-key'], textKeys: keys['text-key'], tf32: args.options.has('tf32') }, python, engine.info, token);
+  }
+  if (engine.note) process.stderr.write(`note: ${engine.note}\n`);
   const backend = await backendFrom(args);
   await checkKeys(args.positional, keys);
   const progress = terminalProgress('analyze');
-  const a = await analyzeFiles(
+  const outcome = await analyzeInput(
     args.positional,
     {
       uniformityT: numberOption(args, 'uniformity-t', 2, 1e-6, 1e3),
@@ -95,10 +109,12 @@ async function analyzeCommand(argv: string[]): Promise<number> {
     progress.report,
   );
   progress.done();
+  if (outcome.kind !== 'retrieval') return printClassOutcome(outcome, args.positional.join(' + '), args.options.has('json'), backend);
+  const a = outcome.analyzed;
   for (const w of a.checkpoint.warnings) process.stderr.write(`warning: ${w}\n`);
   // Which backend ran and how long it took belong with the numbers: the same file runs minutes on wasm, seconds on a GPU.
-  if (args.options.has('json')) process.stdout.write(JSON.stringify({ ...a.result, backend, seconds: Math.round(a.seconds * 1000) / 1000 }, null, 1) + '\n');
-  else process.stdout.write(formatResult(args.positional.join(' + '), a.result, a.seconds, backend) + '\n');
+  if (args.options.has('json')) process.stdout.write(JSON.stringify({ ...a.result, engine: 'tfjs', backend, seconds: Math.round(a.seconds * 1000) / 1000 }, null, 1) + '\n');
+  else process.stdout.write(formatResult(args.positional.join(' + '), a.result, a.seconds, backend) + (a.zeroShot ? `\n${formatZeroShot(a.zeroShot)}` : '') + '\n');
   return 0;
 }
 

@@ -19,7 +19,8 @@ const help = `usage: embedding-lens train [CONFIG.m2mix.json] [options]   (flags
   --train FILE[,FILE]  --eval FILE[,FILE]   heads: embeddings in one file, or image,text; a full model: a CSV/TSV
   --loss clip|m2mix|m3mix   --weights m2=0.1,v=0.05,l=0.05,vl=0.05
   --tau 0.01  --tau-m 0.07  --beta 0.5  --epochs 10  --batch-size 128  --lr 1e-4  --weight-decay 0.2
-  --warmup 0.1  --seed 0  --joint-dim D  --best-metric mean_R@1  --scale-mixup-by-epoch
+  --warmup 0.1  --seed 0  --joint-dim D  --best-metric mean_R@1|id_top1|ood_mean|…  --scale-mixup-by-epoch
+  --eval-suites A.suite.json[,B]   zero-shot suites measured every epoch (tfjs engine); --train may be a classification set
   --out runs  --name NAME  --resume  --json  --backend auto|${ladder.join('|')}   (tfjs engine)
   --engine tfjs|torch   the torch engine runs the config's "model" through torchrun (python/README.md):
   --python PATH         its interpreter (else $EMBEDDING_LENS_PYTHON, else python3 on PATH)
@@ -72,6 +73,8 @@ function overridesFrom(args: ParsedArgs): Record<string, unknown> {
     const v = get(key);
     if (v !== undefined) o[key] = v.split(',').map((f) => path.resolve(f));
   }
+  const suites = get('eval-suites');
+  if (suites !== undefined) o.evalSuites = suites.split(',').map((f) => path.resolve(f));
   const out = get('out');
   if (out !== undefined) o.out = path.resolve(out);
   const devices = devicesFrom(args);
@@ -108,7 +111,8 @@ async function configFrom(args: ParsedArgs): Promise<ConfigSource> {
 
 function evalLine(e: Extract<RunEvent, { type: 'eval' }>): string {
   const m = e.metrics;
-  return `epoch ${e.epoch}: R@1 i2t ${m.i2t['R@1'].toFixed(1)} t2i ${m.t2i['R@1'].toFixed(1)}, alignment ${m.alignment.toFixed(4)}, uniformity ${m.uniformity.toFixed(4)}, gap ${m.modality_gap.toFixed(4)}`;
+  const suites = (e.suites ?? []).map((s) => `; ${s.suite}: ID top-1 ${s.inDistribution.result.top1.toFixed(1)}, OOD mean ${s.ood_mean.toFixed(1)}`).join('');
+  return `epoch ${e.epoch}: R@1 i2t ${m.i2t['R@1'].toFixed(1)} t2i ${m.t2i['R@1'].toFixed(1)}, alignment ${m.alignment.toFixed(4)}, uniformity ${m.uniformity.toFixed(4)}, gap ${m.modality_gap.toFixed(4)}${suites}`;
 }
 
 /**
@@ -164,7 +168,7 @@ export async function trainCommand(argv: string[], token = new SharedCancelToken
       process.stdout.write(help + '\n');
       return 0;
     }
-    rejectUnknown(args, ['json', 'help', 'train', 'eval', 'out', 'weights', 'backend', 'python', 'slurm', 'devices', ...launchFlags, ...Object.keys(numberFlags), ...Object.keys(stringFlags), ...Object.keys(booleanFlags)]);
+    rejectUnknown(args, ['json', 'help', 'train', 'eval', 'eval-suites', 'out', 'weights', 'backend', 'python', 'slurm', 'devices', ...launchFlags, ...Object.keys(numberFlags), ...Object.keys(stringFlags), ...Object.keys(booleanFlags)]);
     const source = await configFrom(args);
     const config = source.config;
     const want = (args.options.get('backend') ?? 'auto') as string;

@@ -1,6 +1,5 @@
 /** One analysis's metrics as CSV for spreadsheets: one `metric,value` row per number, nested keys dotted. */
 import { csvText } from './csv';
-import type { AnalysisResult } from './metrics/types';
 
 function rows(value: unknown, key: string, out: string[][]): void {
   if (value !== null && typeof value === 'object') {
@@ -8,7 +7,8 @@ function rows(value: unknown, key: string, out: string[][]): void {
   } else out.push([key, String(value)]);
 }
 
-export function analysisCsv(result: AnalysisResult): string {
+/** Any JSON-like object: the zero-shot and suite results are flattened the same way. */
+export function analysisCsv(result: object): string {
   const out: string[][] = [['metric', 'value']];
   rows(result, '', out);
   return csvText(out);

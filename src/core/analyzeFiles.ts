@@ -7,6 +7,8 @@ import { analyzeOnDevice } from './metrics/deviceReduce';
 import type { AnalysisDetail, AnalysisResult } from './metrics/types';
 import { readCheckpoint } from './readers';
 import type { AnalyzeFilesSettings } from './analyzeSettings';
+import { attachZeroShot } from './classification/attachZeroShot';
+import type { ZeroShotAnalysis } from './classification/types';
 
 export type { AnalyzeFilesSettings };
 
@@ -16,6 +18,8 @@ export interface AnalyzedCheckpoint {
   result: AnalysisResult;
   detail: AnalysisDetail;
   seconds: number;
+  /** Present when the file also holds labels and class embeddings (also in result.zero_shot). */
+  zeroShot?: ZeroShotAnalysis;
 }
 
 /**
@@ -45,6 +49,10 @@ export async function analyzeFiles(
   const start = performance.now();
   const memoryBudgetBytes = settings.memoryBudgetMB * 1024 * 1024;
   const checkpoint = await readWithSettings(files, settings, token, (f, m) => onProgress?.(f * readShare, m ?? 'reading'));
+  const finish = async (retrieval: AnalyzedCheckpoint): Promise<AnalyzedCheckpoint> => {
+    const analyzed = await attachZeroShot(retrieval, files, settings, token);
+    return { ...analyzed, seconds: (performance.now() - start) / 1000 };
+  };
   const options = {
     uniformityT: settings.uniformityT,
     ks: settings.ks,
@@ -57,12 +65,12 @@ export async function analyzeFiles(
     // Exact on the device: a GPU runs 100,000 pairs in seconds, so it never needs sampled mode.
     const { result, detail, notes } = await analyzeOnDevice(checkpoint, options);
     checkpoint.warnings.push(...notes);
-    return { checkpoint, result, detail, seconds: (performance.now() - start) / 1000 };
+    return finish({ checkpoint, result, detail, seconds: 0 });
   }
   const { result, detail } = await analyze(checkpoint, {
     ...options,
     samplePairs:
       settings.samplePairs ?? (checkpoint.text.rows > (settings.sampleAbovePairs ?? Infinity) ? defaultSamplePairs : undefined),
   });
-  return { checkpoint, result, detail, seconds: (performance.now() - start) / 1000 };
+  return finish({ checkpoint, result, detail, seconds: 0 });
 }

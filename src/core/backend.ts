@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { InputError } from './errors';
+import { loadWasmBackend } from './wasmBinaries';
 import { startWebGpu, webGpuState } from './webgpuRung';
 
 export type BackendName = 'tfjs-node-gpu' | 'webgpu' | 'tfjs-node' | 'wasm' | 'cpu';
@@ -38,7 +39,10 @@ async function tryRung(name: BackendName, forced: boolean): Promise<string | und
       try {
         require.resolve(pkg);
       } catch {
-        throw new Error(`${pkg} is not installed`);
+        // Never bundled: it must register with the tfjs-core it brings (which shares the bundled
+        // core's engine), and it downloads libtensorflow when installed. Node's resolution finds it
+        // beside the extension (npm install in its folder), in a parent node_modules or on NODE_PATH.
+        throw new Error(`${pkg} is not installed: npm install ${pkg}@4.22.0 in the extension's folder, or put it on NODE_PATH`);
       }
       // Loading registers the 'tensorflow' backend (and fails here if libtensorflow or CUDA is missing).
       require(pkg);
@@ -48,7 +52,7 @@ async function tryRung(name: BackendName, forced: boolean): Promise<string | und
       detail = (await startWebGpu(forced)).detail;
       break;
     case 'wasm':
-      require('@tensorflow/tfjs-backend-wasm');
+      await loadWasmBackend();
       break;
     case 'cpu':
       require('@tensorflow/tfjs-backend-cpu');

@@ -1,5 +1,6 @@
 /** "500 × 512" for a checkpoint file, from its headers alone: what the checkpoints tree shows. */
-import { describeFile } from './readers';
+import { classEmbedKeys, findByKeys, holdsClasses, labelKeys } from './classification/classificationKeys';
+import { describeFile, type FileContents } from './readers';
 import { modalityOf } from './readers/pairing';
 import { selectArrays, type KeyOptions, type Selection } from './readers/selectArrays';
 import type { ArrayInfo, ArraySource } from './readers/types';
@@ -12,8 +13,8 @@ function shapeOf(a: ArrayInfo): string {
 }
 
 /** The arrays reading would pick (selectArrays), from the file's headers alone. */
-async function selectFromHeaders(file: string, keys: KeyOptions): Promise<Selection> {
-  const contents = await describeFile(file);
+async function selectFromHeaders(file: string, keys: KeyOptions, contents?: FileContents): Promise<Selection> {
+  contents ??= await describeFile(file);
   const headersOnly = (info: ArrayInfo): ArraySource => ({
     info,
     load: () => Promise.reject(new Error('describing reads headers only')),
@@ -37,7 +38,20 @@ export async function trainingPairs(file: string, keys: KeyOptions = {}): Promis
  * `N × D` for pairs, `images, captions × D` for multi-caption sets, the modality for one-modality files.
  */
 export async function describeCheckpointShape(file: string, keys: KeyOptions = {}): Promise<string> {
-  const selection = await selectFromHeaders(file, keys);
+  const contents = await describeFile(file);
+  if (holdsClasses(contents.arrays)) {
+    // A classification set: its images and classes, and its pairs too when it holds them.
+    const labels = findByKeys(contents.arrays, labelKeys)!.shape[0];
+    const classes = findByKeys(contents.arrays, classEmbedKeys)!.shape;
+    const sets = `${count(labels)} images, ${count(classes[0])} classes × ${count(classes.at(-1)!)}`;
+    const pairs = await describePairs(file, keys, contents).catch(() => undefined);
+    return pairs ? `${pairs} · ${sets}` : sets;
+  }
+  return describePairs(file, keys, contents);
+}
+
+async function describePairs(file: string, keys: KeyOptions, contents: FileContents): Promise<string> {
+  const selection = await selectFromHeaders(file, keys, contents);
   if (selection.kind === 'pair') {
     const [image, text] = [selection.image.info.shape, selection.text.info.shape];
     if (image.length !== 2 || text.length !== 2) throw new InputError(file, `embeddings must be 2-D, got ${shapeOf(selection.image.info)} and ${shapeOf(selection.text.info)}`);

@@ -5,6 +5,7 @@
 import { mkdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Matrix } from './checkpoint';
+import { writeSampleSuites } from './classification/sampleSuites';
 import { InputError } from './errors';
 import { generateSample } from './sample';
 import { writeFileAtomic, writeNpy, writeNpz, writeSafetensors } from './writers';
@@ -29,6 +30,10 @@ or run "Embedding Lens: Analyze Embeddings" from the command palette.
 - coco-style-5captions.npz: 200 images with 5 captions each, the text_to_image index, and the
   captions themselves as a string array
 - random-init.npy: the same pairs through an "untrained" model: chance-level retrieval
+- classification/zero-shot.suite.json, classification/fine-tuned.suite.json: zero-shot classification
+  suites (20 classes, prompt ensembles) of two checkpoints, each an in-distribution set (id.npz) and two
+  shifted sets (shift-sketch.npz, shift-rendition.npz) whose accuracy drops as real shifts do. Analyze
+  a suite, or compare the two for the robustness plot. Each folder is also a suite by itself.
 `;
 
 const mkdirProblems: Record<string, string> = {
@@ -80,6 +85,7 @@ export async function writeSampleWorkspace(dir: string): Promise<string[]> {
   });
   const random = generateSample({ seed: 3, aligned: false });
   await writeNpy(out('random-init.npy'), [2, n, d], stacked(random.image, random.text));
+  written.push(...(await writeSampleSuites(dir)));
   await writeFileAtomic(out('README.md'), Buffer.from(readme));
   return written;
 }

@@ -276,6 +276,7 @@ export async function buildSnapshot(a: AnalyzedCheckpoint, backend: string): Pro
   const fit = await guardDevice('PCA of the scatter', () => fitPca(a.checkpoint));
   const { scatter, sphere } = projections(a, fit);
   const snapshot: AnalysisSnapshot = {
+    kind: 'retrieval',
     title: files.map((f) => path.basename(f)).join(' + '),
     files,
     metrics: a.result,
@@ -288,6 +289,7 @@ export async function buildSnapshot(a: AnalyzedCheckpoint, backend: string): Pro
     temperature: await guardDevice('temperature sweep', () =>
       temperatureSweep(a.checkpoint.image, a.checkpoint.text, a.checkpoint.textToImage, a.result.ece_tau, a.detail.reliability.length),
     ),
+    ...(a.zeroShot && { zeroShot: a.zeroShot }),
     backend,
     seconds: a.seconds,
   };

@@ -5,9 +5,12 @@
  * than wasm.
  */
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { withoutDawnLimitNotes } from './dawnStderr';
 import { DeviceLostError } from './errors';
+import { dawnNotPackaged, dawnTargets, hostTarget, packageTarget } from './packageTarget';
 
 /** What deviceReduce needs to size its tiles and to notice a lost device. */
 export interface WebGpuState {
@@ -183,13 +186,23 @@ export function bindingLimit(): number {
   return gpu ? Math.min(gpu.maxBufferSize, gpu.maxStorageBufferBindingSize) : Number.MAX_SAFE_INTEGER;
 }
 
-/** The path of Dawn's native addon: the npm package's index is ESM, unloadable by require on Node 20. */
+/**
+ * The path of Dawn's native addon. A platform package carries its own build in dist/dawn/ beside
+ * the bundle (scripts/package.mjs); the universal package none, and a package built for another
+ * platform the wrong one: either is one line naming the package to install, and the ladder goes on.
+ * A checkout loads it from the npm package (whose index is ESM, unloadable by require on Node 20).
+ */
 function dawnAddon(): string {
-  const arch = process.platform === 'darwin' ? 'universal' : process.arch;
+  const host = hostTarget();
+  const folder = dawnTargets[host] ?? host;
+  const packaged = path.join(__dirname, 'dawn', folder, 'dawn.node');
+  if (existsSync(packaged)) return packaged;
+  const notPackaged = dawnNotPackaged(packageTarget());
+  if (notPackaged) throw new Error(notPackaged);
   try {
-    return require.resolve(`webgpu/dist/${process.platform}-${arch}/dawn.node`);
+    return require.resolve(`webgpu/dist/${folder}/dawn.node`);
   } catch {
-    throw new Error(`the webgpu package has no Dawn build for ${process.platform}-${arch}`);
+    throw new Error(`the webgpu package has no Dawn build for ${host}`);
   }
 }
 

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import type * as vscode from 'vscode';
-import type { AnalysisResult } from '../core/metrics/types';
+import type { PanelMetrics } from '../core/panelMetrics';
 import { AnalysisView } from './analysisView';
 import type { ExportTargets } from './exportTargets';
 import { PanelSet } from './panelSet';
@@ -19,7 +19,7 @@ export class AnalysisPanels extends PanelSet<AnalysisView> {
   }
 
   /** Opens (or reveals) the panel and runs the analysis; resolves to the metrics when it succeeds. */
-  showFiles(files: string[]): Promise<AnalysisResult | undefined> {
+  showFiles(files: string[]): Promise<PanelMetrics | undefined> {
     const title = files.map((f) => path.basename(f)).join(' + ');
     const { view } = this.show(files.join('\n'), `Embedding Lens: ${title}`, (panel) => new AnalysisView(panel, files, title, this.extensionUri, this.worker, this.exports));
     return view.run();

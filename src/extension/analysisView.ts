@@ -1,12 +1,12 @@
 import * as vscode from 'vscode';
-import { analysisCsv } from '../core/analysisCsv';
 import { CancelledError } from '../core/errors';
-import type { AnalysisResult } from '../core/metrics/types';
-import { analysisCharts, type AnalysisSnapshot, type AnalysisViewToHost, type HostToAnalysisView } from '../protocol/analysisPanel';
+import { panelMetrics, panelMetricsText, type PanelMetrics } from '../core/panelMetrics';
+import { chartsOf, isRetrievalSnapshot, type AnalysisViewToHost, type HostToAnalysisView, type PanelSnapshot } from '../protocol/analysisPanel';
 import { analysisResults } from './analysisResults';
 import { Disposable } from './disposable';
 import type { ExportTargets } from './exportTargets';
 import { pickPartner } from './pickFiles';
+import { pinnedBaseline } from './pinnedBaseline';
 import { analyzeSettings } from './settings';
 import { ViewExport } from './viewExport';
 import { webviewOptions, webviewPageHtml } from './webviewPage';
@@ -17,7 +17,7 @@ import { WorkerJobError, type WorkerClient } from './workerClient';
  * the full snapshot each time it asks (on load, and after being hidden and shown), never deltas.
  */
 export class AnalysisView extends Disposable {
-  private snapshot: AnalysisSnapshot | undefined;
+  private snapshot: PanelSnapshot | undefined;
   /** The last snapshot or error, re-sent when the view (re)loads. */
   private last: HostToAnalysisView | undefined;
   private started = false;
@@ -37,19 +37,25 @@ export class AnalysisView extends Disposable {
   ) {
     super();
     const webview = (this.webview = panel.webview);
+    const view = this;
     webview.options = webviewOptions(extensionUri);
     webview.html = webviewPageHtml(webview, extensionUri, title);
     this.exporter = this.register(
       new ViewExport(webview, {
-        charts: analysisCharts,
-        metrics: (format) => this.snapshot && (format === 'json' ? JSON.stringify(this.snapshot.metrics, null, 1) + '\n' : analysisCsv(this.snapshot.metrics)),
+        // What the export commands offer follows what the file held (pairs, classes, a suite).
+        get charts() {
+          return chartsOf(view.snapshot);
+        },
+        metrics: (format) => this.snapshot && panelMetricsText(this.snapshot, format),
         // Named after the checkpoint, beside it: clip.npy → clip.metrics.json, clip.scatter.png.
-        defaultUri: (suffix) => vscode.Uri.file(this.files[0].replace(/\.(npy|npz|safetensors)$/i, '') + `.${suffix}`),
+        defaultUri: (suffix) => vscode.Uri.file(this.files[0].replace(/\.(npy|npz|safetensors|suite\.json)$/i, '') + `.${suffix}`),
       }),
     );
     exports.add(panel, this.exporter);
     this.register(webview.onDidReceiveMessage((m: AnalysisViewToHost) => this.onMessage(m)));
     this.register({ dispose: () => this.cancelAll() });
+    // A baseline pinned in any view changes every overview: resend the snapshot with it.
+    this.register(pinnedBaseline.onDidChange(() => this.snapshot && !this.running && this.post({ type: 'snapshot', snapshot: this.snapshot })));
   }
 
   private cancelAll(): void {
@@ -61,7 +67,7 @@ export class AnalysisView extends Disposable {
    * Runs (or re-runs) the analysis with a cancellable progress notification. Resolves to the
    * metrics, or undefined when it failed or was cancelled (the view and a notification say why).
    */
-  async run(): Promise<AnalysisResult | undefined> {
+  async run(): Promise<PanelMetrics | undefined> {
     this.cancelAll();
     this.started = true;
     const cts = new vscode.CancellationTokenSource();
@@ -85,11 +91,12 @@ export class AnalysisView extends Disposable {
           ).finally(() => sub.dispose());
           if (cts.token.isCancellationRequested) throw new CancelledError();
           this.snapshot = snapshot;
-          analysisResults.record(snapshot.files, snapshot.metrics);
+          // The checkpoints tree shows retrieval figures (R@1, gap) only.
+          if (isRetrievalSnapshot(snapshot)) analysisResults.record(snapshot.files, snapshot.metrics);
           this.post({ type: 'snapshot', snapshot });
         },
       );
-      return this.snapshot?.metrics;
+      return this.snapshot && panelMetrics(this.snapshot);
     } catch (err) {
       const message = err instanceof CancelledError ? 'Analysis cancelled.' : (err as Error).message;
       this.post({ type: 'error', message });
@@ -126,6 +133,12 @@ export class AnalysisView extends Disposable {
       case 'layOutDosnes':
         void this.layOutDosnes();
         return;
+      case 'pinBaseline':
+        if (this.snapshot && isRetrievalSnapshot(this.snapshot)) void pinnedBaseline.pin(this.title, this.snapshot.files, this.snapshot.metrics);
+        return;
+      case 'unpinBaseline':
+        void pinnedBaseline.unpin();
+        return;
       case 'exportMetrics':
       case 'exportImage':
         this.exporter.onMessage(m);
@@ -140,7 +153,7 @@ export class AnalysisView extends Disposable {
    */
   private async layOutDosnes(): Promise<void> {
     const snapshot = this.snapshot;
-    if (!snapshot || this.layingOut) return;
+    if (!snapshot || !isRetrievalSnapshot(snapshot) || this.layingOut) return;
     if (snapshot.sphere.dosnes) {
       this.post({ type: 'snapshot', snapshot });
       return;
@@ -163,6 +176,8 @@ export class AnalysisView extends Disposable {
   }
 
   private post(message: HostToAnalysisView): void {
+    // The pinned baseline travels with each snapshot, as it is when sent (undefined: none pinned).
+    if (message.type === 'snapshot' && isRetrievalSnapshot(message.snapshot)) message = { ...message, snapshot: { ...message.snapshot, baseline: pinnedBaseline.get() } };
     if (message.type !== 'progress') this.last = message;
     if (!this.isDisposed) void this.webview.postMessage(message);
   }

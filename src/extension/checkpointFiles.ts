@@ -2,6 +2,7 @@
 import { statSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { isSuiteFile } from '../core/classification/suiteSpec';
 
 export const checkpointFileExtensions = ['npy', 'npz', 'safetensors', 'pt', 'pth', 'parquet', 'arrow', 'feather'];
 export const checkpointFilePattern = new RegExp(`\\.(${checkpointFileExtensions.join('|')})$`, 'i');
@@ -14,9 +15,9 @@ export function isFolderPath(file: string): boolean {
   }
 }
 
-/** A file the readers open, or a folder, which the readers judge (and refuse in one line when it holds no checkpoint). */
+/** A file the readers open, a classification suite, or a folder, which the readers judge (and refuse in one line when it holds no checkpoint). */
 export function isCheckpointTarget(uri: vscode.Uri): boolean {
-  return checkpointFilePattern.test(uri.fsPath) || isFolderPath(uri.fsPath);
+  return checkpointFilePattern.test(uri.fsPath) || isSuiteFile(uri.fsPath) || isFolderPath(uri.fsPath);
 }
 
 /** img_emb/img_emb_3.npy, text_emb/text_emb_3.npy, metadata/metadata_3.parquet: parts of a clip-retrieval folder. */

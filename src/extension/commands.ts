@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { AnalysisResult } from '../core/metrics/types';
+import type { PanelMetrics } from '../core/panelMetrics';
 import type { AnalysisPanels } from './analysisPanel';
 import type { BackendStatus } from './backendStatus';
 import type { CheckpointsTree } from './checkpointsTree';
@@ -7,6 +7,7 @@ import { compareCheckpoints } from './compareCommand';
 import type { ComparePanels } from './comparePanel';
 import { exportChart, exportMetrics, type ExportTargets } from './exportTargets';
 import { pickCheckpoint } from './pickFiles';
+import { writeSampleCommand } from './sampleCommand';
 import { embedDataset } from './python/embedDataset';
 import type { TorchEnvironment } from './python/torchEnvironment';
 import type { Training } from './training/training';
@@ -25,9 +26,9 @@ export interface CommandContext {
 type Command = (ctx: CommandContext, ...args: any[]) => unknown;
 
 /** Resolves to the metrics of each analysed file (undefined where it failed), for scripts and tests. */
-async function analyze(ctx: CommandContext, uri?: vscode.Uri, selected?: vscode.Uri[]): Promise<(AnalysisResult | undefined)[]> {
+async function analyze(ctx: CommandContext, uri?: vscode.Uri, selected?: vscode.Uri[]): Promise<(PanelMetrics | undefined)[]> {
   const targets = selected && selected.length > 1 ? selected : [uri];
-  const runs: Promise<AnalysisResult | undefined>[] = [];
+  const runs: Promise<PanelMetrics | undefined>[] = [];
   for (const target of targets) {
     const file = await pickCheckpoint(target);
     if (file) runs.push(ctx.panels.showFiles([file]));
@@ -56,6 +57,7 @@ async function showBackend(ctx: CommandContext): Promise<void> {
 /** Every command, registered from this one table (rust-analyzer's pattern). */
 export const commands: Record<string, Command> = {
   'embeddingLens.analyze': analyze,
+  'embeddingLens.writeSampleWorkspace': (ctx, target?: vscode.Uri) => writeSampleCommand(ctx.log, target),
   'embeddingLens.compare': (ctx, uri?: vscode.Uri, selected?: vscode.Uri[]) => compareCheckpoints(ctx.compare, uri, selected),
   'embeddingLens.compareSelectedCheckpoints': (ctx) => compareCheckpoints(ctx.compare, undefined, [...ctx.checkpoints.view.selection]),
   'embeddingLens.refreshCheckpoints': (ctx) => ctx.checkpoints.refresh(),

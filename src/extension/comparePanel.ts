@@ -4,6 +4,7 @@ import { CompareView } from './compareView';
 import type { ExportTargets } from './exportTargets';
 import { PanelSet } from './panelSet';
 import type { WorkerClient } from './workerClient';
+import type { TorchEnvironment } from './python/torchEnvironment';
 
 export const comparePanelViewType = 'embeddingLens.compare';
 
@@ -13,6 +14,8 @@ export class ComparePanels extends PanelSet<CompareView> {
     extensionUri: vscode.Uri,
     private readonly worker: WorkerClient,
     private readonly exports: ExportTargets,
+    private readonly torch: TorchEnvironment,
+    private readonly log: vscode.OutputChannel,
   ) {
     super(comparePanelViewType, extensionUri);
   }
@@ -21,7 +24,7 @@ export class ComparePanels extends PanelSet<CompareView> {
   showCheckpoints(checkpoints: string[][]): void {
     const title = checkpointNames(checkpoints).join(' vs ');
     const key = checkpoints.map((c) => c.join('+')).join('\n');
-    const { view, created } = this.show(key, `Compare: ${title}`, (panel) => new CompareView(panel, checkpoints, title, this.extensionUri, this.worker, this.exports));
+    const { view, created } = this.show(key, `Compare: ${title}`, (panel) => new CompareView(panel, checkpoints, title, this.extensionUri, this.worker, this.exports, this.torch, this.log));
     if (!created) void view.run();
   }
 }

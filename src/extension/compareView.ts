@@ -1,9 +1,9 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { buildCompareSnapshot } from '../core/compare/compareSnapshot';
+import { compareSnapshotOf } from '../core/compare/compareSnapshot';
 import { metricsCsv, metricsJson } from '../core/compare/metricsExport';
 import { CancelledError } from '../core/errors';
-import { compareCharts, type CompareData, type CompareViewToHost, type HostToCompareView } from '../protocol/comparePanel';
+import { compareChartsOf, type AnyCompareData, type CompareViewToHost, type HostToCompareView } from '../protocol/comparePanel';
 import { analysisResults } from './analysisResults';
 import { Disposable } from './disposable';
 import type { ExportTargets } from './exportTargets';
@@ -11,13 +11,15 @@ import { analyzeSettings } from './settings';
 import { ViewExport } from './viewExport';
 import { webviewOptions, webviewPageHtml } from './webviewPage';
 import type { WorkerClient } from './workerClient';
+import { compareOnChosenEngine } from './analysisEngine';
+import type { TorchEnvironment } from './python/torchEnvironment';
 
 /**
  * Binds one webview to the comparison of 2 to 8 checkpoints. The worker's CompareData is kept here,
  * so choosing another baseline rebuilds the snapshot without analysing anything again.
  */
 export class CompareView extends Disposable {
-  private data: CompareData | undefined;
+  private data: AnyCompareData | undefined;
   private baseline = 0;
   private running: vscode.CancellationTokenSource | undefined;
   private readonly webview: vscode.Webview;
@@ -30,15 +32,21 @@ export class CompareView extends Disposable {
     extensionUri: vscode.Uri,
     private readonly worker: WorkerClient,
     exports: ExportTargets,
+    private readonly torch: TorchEnvironment,
+    private readonly log: vscode.OutputChannel,
   ) {
     super();
     const webview = (this.webview = panel.webview);
+    const view = this;
     this.exporter = this.register(
       new ViewExport(webview, {
-        charts: compareCharts,
+        // Suites draw the robustness plot, retrieval checkpoints the other three.
+        get charts() {
+          return compareChartsOf(view.data);
+        },
         metrics: (format) => {
           if (!this.data) return undefined;
-          const s = buildCompareSnapshot(this.data, this.baseline);
+          const s = compareSnapshotOf(this.data, this.baseline);
           return format === 'csv' ? metricsCsv(s) : JSON.stringify(metricsJson(s), null, 1) + '\n';
         },
         // Beside the first checkpoint: compare-metrics.csv, compare-plane.png.
@@ -62,16 +70,17 @@ export class CompareView extends Disposable {
         async (progress, notificationToken) => {
           const sub = notificationToken.onCancellationRequested(() => cts.cancel());
           let reported = 0;
-          const data = await this.worker
-            .compare(this.checkpoints, analyzeSettings(vscode.Uri.file(this.checkpoints[0][0])), cts.token, (fraction, message) => {
-              progress.report({ increment: Math.max(0, (fraction - reported) * 100), message });
-              reported = Math.max(reported, fraction);
-              this.post({ type: 'progress', fraction, message });
-            })
+          const onProgress = (fraction: number, message?: string) => {
+            progress.report({ increment: Math.max(0, (fraction - reported) * 100), message });
+            reported = Math.max(reported, fraction);
+            this.post({ type: 'progress', fraction, message: message ?? '' });
+          };
+          const data = await compareOnChosenEngine(this.torch, this.checkpoints, cts.token, onProgress, (line) => this.log.appendLine(line))
+            .then((onTorch) => onTorch ?? this.worker.compare(this.checkpoints, analyzeSettings(vscode.Uri.file(this.checkpoints[0][0])), cts.token, onProgress))
             .finally(() => sub.dispose());
           if (cts.token.isCancellationRequested) throw new CancelledError();
           this.data = data;
-          for (const c of data.checkpoints) analysisResults.record(c.files, c.result);
+          if (!('suites' in data)) for (const c of data.checkpoints) analysisResults.record(c.files, c.result);
           this.postSnapshot();
         },
       );
@@ -86,7 +95,7 @@ export class CompareView extends Disposable {
   }
 
   private postSnapshot(): void {
-    if (this.data) this.post({ type: 'snapshot', snapshot: buildCompareSnapshot(this.data, this.baseline) });
+    if (this.data) this.post({ type: 'snapshot', snapshot: compareSnapshotOf(this.data, this.baseline) });
   }
 
   private onMessage(m: CompareViewToHost): void {

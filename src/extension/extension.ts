@@ -6,19 +6,29 @@ import { CheckpointsTree } from './checkpointsTree';
 import { registerCommands } from './commands';
 import { ComparePanels } from './comparePanel';
 import { ExportTargets } from './exportTargets';
+import { targetMismatch } from '../core/packageTarget';
 import { TorchEnvironment } from './python/torchEnvironment';
 import { affectsBackend, backendPreference } from './settings';
 import { Training } from './training/training';
 import { WorkerClient } from './workerClient';
+import { pinnedBaseline } from './pinnedBaseline';
 
 export function activate(context: vscode.ExtensionContext): void {
+  const activateStart = Date.now();
   const log = vscode.window.createOutputChannel('Embedding Lens');
+  // A package built for another platform (its target.json) says which one to install, in one line.
+  const mismatch = targetMismatch();
+  if (mismatch) {
+    log.appendLine(mismatch);
+    void vscode.window.showWarningMessage(mismatch);
+  }
   const worker = new WorkerClient(context.extensionPath, backendPreference, log);
   const torch = new TorchEnvironment(log);
   const backend = new BackendStatus(worker, torch, log);
   const exports = new ExportTargets();
+  pinnedBaseline.useStorage(context.workspaceState);
   const panels = new AnalysisPanels(context.extensionUri, worker, exports);
-  const compare = new ComparePanels(context.extensionUri, worker, exports);
+  const compare = new ComparePanels(context.extensionUri, worker, exports, torch, log);
   const checkpoints = new CheckpointsTree();
   // Training gets a worker of its own: a run takes minutes, and analyses should not queue behind it.
   const trainWorker = new WorkerClient(context.extensionPath, backendPreference, log);
@@ -46,6 +56,7 @@ export function activate(context: vscode.ExtensionContext): void {
       backend.reset();
     }),
   );
+  log.appendLine(`activate() returned after ${Date.now() - activateStart} ms`);
 }
 
 export function deactivate(): void {}

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { checkpointFileExtensions, checkpointFilePattern as extensions, collapseClipRetrievalShards, isCheckpointTarget } from './checkpointFiles';
+import { checkpointFileExtensions, collapseClipRetrievalShards, isCheckpointTarget } from './checkpointFiles';
 import { embeddingGlob } from './settings';
 
 /** The checkpoint a command acts on: the clicked file, the active editor's, or one the user picks. */
@@ -41,6 +41,6 @@ export async function pickPartner(file: string): Promise<string | undefined> {
 
 function activeCheckpoint(): string | undefined {
   const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
-  if (input instanceof vscode.TabInputCustom && extensions.test(input.uri.fsPath)) return input.uri.fsPath;
+  if (input instanceof vscode.TabInputCustom && isCheckpointTarget(input.uri)) return input.uri.fsPath;
   return undefined;
 }

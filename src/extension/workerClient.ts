@@ -3,8 +3,8 @@ import { Worker } from 'node:worker_threads';
 import * as vscode from 'vscode';
 import { CancelledError } from '../core/errors';
 import type { RunEvent, RunSummary } from '../core/train/events';
-import type { AnalysisSnapshot, DosnesLayout } from '../protocol/analysisPanel';
-import type { CompareData } from '../protocol/comparePanel';
+import type { DosnesLayout, PanelSnapshot } from '../protocol/analysisPanel';
+import type { AnyCompareData } from '../protocol/comparePanel';
 import type {
   AnalyzeSettings,
   BackendPreference,
@@ -69,7 +69,7 @@ export class WorkerClient extends Disposable {
     this.stop(new Error('the compute worker was restarted'));
   }
 
-  async analyze(files: string[], settings: AnalyzeSettings, token: vscode.CancellationToken, progress: Progress): Promise<AnalysisSnapshot> {
+  async analyze(files: string[], settings: AnalyzeSettings, token: vscode.CancellationToken, progress: Progress): Promise<PanelSnapshot> {
     return (await this.job({ type: 'analyze', files, settings }, 'analysis', token, progress)).snapshot;
   }
 
@@ -84,7 +84,7 @@ export class WorkerClient extends Disposable {
   }
 
   /** Analyses each checkpoint in turn; progress runs over all of them. */
-  async compare(checkpoints: string[][], settings: AnalyzeSettings, token: vscode.CancellationToken, progress: Progress): Promise<CompareData> {
+  async compare(checkpoints: string[][], settings: AnalyzeSettings, token: vscode.CancellationToken, progress: Progress): Promise<AnyCompareData> {
     return (await this.job({ type: 'compare', checkpoints, settings }, 'comparison', token, progress)).data;
   }
 

@@ -2,17 +2,27 @@
  * Messages between the extension host and the analysis webview. The host always sends full
  * snapshots (never deltas), so a hidden-then-shown panel simply re-renders the last one.
  */
+import type { SuiteResult, ZeroShotAnalysis } from '../core/classification/types';
 import type { AnalysisResult, ReliabilityBin } from '../core/metrics/types';
 import type { ChartInfo, HostToViewExport, ViewToHostExport } from './export';
 
-/** The view's charts, in page order. */
-export const analysisCharts = [
+/** The charts of a file of pairs, in page order. */
+const retrievalCharts = [
   { id: 'scatter', title: 'Embedding space (PCA of both modalities)' },
   { id: 'sphere', title: 'Both modalities on the sphere (3D PCA or DOSNES, drag to rotate)' },
   { id: 'histogram', title: 'Positive vs hardest-negative similarity' },
   { id: 'reliability', title: 'Reliability diagram (image → text)' },
   { id: 'calibration', title: 'ECE against softmax temperature' },
 ] as const satisfies readonly ChartInfo[];
+
+/** The charts of a zero-shot classification set, after the retrieval ones when a file has both. */
+const zeroShotCharts = [
+  { id: 'zeroShotReliability', title: 'Reliability diagram (zero-shot classification)' },
+  { id: 'worstClasses', title: 'Worst classes by top-1 accuracy' },
+] as const satisfies readonly ChartInfo[];
+
+/** Every chart the view can draw, in page order; chartsOf() says which one snapshot has. */
+export const analysisCharts = [...retrievalCharts, ...zeroShotCharts] as const;
 
 export type AnalysisChart = (typeof analysisCharts)[number]['id'];
 
@@ -93,7 +103,10 @@ export interface HistogramData {
   hardestNegative: number[];
 }
 
+/** A file of pairs; when it also holds labels and class embeddings, its zero-shot analysis too. */
 export interface AnalysisSnapshot {
+  /** Absent in snapshots from before classification files (a restored view state may hold one). */
+  kind?: 'retrieval';
   title: string;
   files: string[];
   metrics: AnalysisResult;
@@ -105,13 +118,63 @@ export interface AnalysisSnapshot {
   reliability: ReliabilityBin[];
   /** ECE of image queries against the softmax temperature. */
   temperature: TemperatureSweep;
+  zeroShot?: ZeroShotAnalysis;
+  backend: string;
+  seconds: number;
+  /** The checkpoint pinned as the overview's baseline, added by the host when one is pinned. */
+  baseline?: PinnedBaseline;
+}
+
+/**
+ * A checkpoint's metrics remembered for the workspace, so the overview of any other checkpoint
+ * shows its change against them. Values keyed like metricInfos (src/protocol/metricInfo.ts).
+ */
+export interface PinnedBaseline {
+  title: string;
+  files: string[];
+  values: Record<string, number>;
+}
+
+/** A classification set alone: no pairs, so no retrieval metrics and no geometry charts. */
+export interface ClassificationSnapshot {
+  kind: 'classification';
+  title: string;
+  files: string[];
+  warnings: string[];
+  zeroShot: ZeroShotAnalysis;
   backend: string;
   seconds: number;
 }
 
+/** A *.suite.json (or suite folder): each set's accuracy and the mean over the shifted sets. */
+export interface SuiteSnapshot {
+  kind: 'suite';
+  title: string;
+  files: string[];
+  warnings: string[];
+  suite: SuiteResult;
+  /** The in-distribution set's analysis, drawn in full below the table. */
+  zeroShot: ZeroShotAnalysis;
+  backend: string;
+  seconds: number;
+}
+
+/** What the analysis view renders: whatever the file held. */
+export type PanelSnapshot = AnalysisSnapshot | ClassificationSnapshot | SuiteSnapshot;
+
+export function isRetrievalSnapshot(s: PanelSnapshot): s is AnalysisSnapshot {
+  return s.kind === undefined || s.kind === 'retrieval';
+}
+
+/** The charts one snapshot draws: what the export commands offer for it. */
+export function chartsOf(s: PanelSnapshot | undefined): readonly ChartInfo[] {
+  if (!s) return analysisCharts;
+  return [...(isRetrievalSnapshot(s) ? retrievalCharts : []), ...(s.zeroShot ? zeroShotCharts : [])];
+}
+
 export type HostToAnalysisView =
   | { type: 'progress'; fraction: number; message: string }
-  | { type: 'snapshot'; snapshot: AnalysisSnapshot }
+  | { type: 'snapshot'; snapshot: PanelSnapshot }
   | { type: 'error'; message: string }
   | HostToViewExport;
 
@@ -121,4 +184,7 @@ export type AnalysisViewToHost =
   | { type: 'cancel' }
   /** The sphere's DOSNES toggle: lay the sample out (seconds), then send the snapshot with it. */
   | { type: 'layOutDosnes' }
+  /** Remember this checkpoint's metrics as the workspace's baseline; unpin forgets them. */
+  | { type: 'pinBaseline' }
+  | { type: 'unpinBaseline' }
   | ViewToHostExport;

@@ -3,6 +3,7 @@
  * the baseline); the host turns it into a CompareSnapshot for the chosen baseline and sends the
  * webview that full snapshot, never deltas, so changing the baseline costs no re-analysis.
  */
+import type { SuiteResult } from '../core/classification/types';
 import type { AnalysisResult } from '../core/metrics/types';
 import type { ChartInfo, HostToViewExport, ViewToHostExport } from './export';
 import type { Better } from './metricInfo';
@@ -10,12 +11,18 @@ import type { Better } from './metricInfo';
 export const minCompared = 2;
 export const maxCompared = 8;
 
-/** The view's charts, in page order. */
-export const compareCharts = [
+/** The charts of a comparison of retrieval checkpoints, in page order. */
+const retrievalCompareCharts = [
   { id: 'plane', title: 'Uniformity–alignment plane' },
   { id: 'histograms', title: 'Positive vs hardest-negative similarity' },
   { id: 'recall', title: 'Recall at K' },
 ] as const satisfies readonly ChartInfo[];
+
+/** The chart of a comparison of classification suites. */
+const suiteCompareCharts = [{ id: 'robustness', title: 'Robustness: shifted against in-distribution top-1 accuracy' }] as const satisfies readonly ChartInfo[];
+
+/** Every chart the view can draw; compareChartsOf() says which one snapshot has. */
+export const compareCharts = [...retrievalCompareCharts, ...suiteCompareCharts] as const;
 
 export type CompareChart = (typeof compareCharts)[number]['id'];
 
@@ -41,11 +48,31 @@ export interface SharedHistograms {
 }
 
 export interface CompareData {
+  kind?: 'retrieval';
   checkpoints: ComparedCheckpoint[];
   histograms: SharedHistograms;
   backend: string;
   seconds: number;
 }
+
+/** One classification suite of a comparison (a *.suite.json per checkpoint). */
+export interface ComparedSuite {
+  name: string;
+  files: string[];
+  suite: SuiteResult;
+  seconds: number;
+  warnings: string[];
+}
+
+/** What the worker returns when every compared checkpoint is a suite. */
+export interface SuiteCompareData {
+  kind: 'suites';
+  suites: ComparedSuite[];
+  backend: string;
+  seconds: number;
+}
+
+export type AnyCompareData = CompareData | SuiteCompareData;
 
 export type Verdict = 'baseline' | 'better' | 'worse' | 'same';
 
@@ -91,6 +118,7 @@ export interface CheckpointSummary {
 }
 
 export interface CompareSnapshot {
+  kind?: 'retrieval';
   title: string;
   checkpoints: CheckpointSummary[];
   baseline: number;
@@ -104,9 +132,44 @@ export interface CompareSnapshot {
   seconds: number;
 }
 
+/** One checkpoint on the robustness plot (Taori et al. 2020): both top-1 accuracies in percent. */
+export interface RobustnessPoint {
+  name: string;
+  inDistribution: number;
+  oodMean: number;
+}
+
+/** Suites compared: the table (rows as for retrieval, so export and the CLI treat both alike) and the plot. */
+export interface SuiteCompareSnapshot {
+  kind: 'suites';
+  title: string;
+  checkpoints: { name: string; files: string[]; seconds: number; warnings: string[] }[];
+  baseline: number;
+  rows: MetricRow[];
+  notComparable: string[];
+  robustness: RobustnessPoint[];
+  backend: string;
+  seconds: number;
+}
+
+export type AnyCompareSnapshot = CompareSnapshot | SuiteCompareSnapshot;
+
+/** What the metrics export and the CLI print: the table, whichever kind of comparison it is. */
+export type CompareTable = Pick<AnyCompareSnapshot, 'checkpoints' | 'baseline' | 'rows' | 'notComparable' | 'backend' | 'seconds'>;
+
+export function isSuiteComparison(s: AnyCompareSnapshot): s is SuiteCompareSnapshot {
+  return s.kind === 'suites';
+}
+
+/** The charts a comparison draws (from its data or its snapshot): what the export commands offer for it. */
+export function compareChartsOf(s: { kind?: 'retrieval' | 'suites' } | undefined): readonly ChartInfo[] {
+  if (!s) return compareCharts;
+  return s.kind === 'suites' ? suiteCompareCharts : retrievalCompareCharts;
+}
+
 export type HostToCompareView =
   | { type: 'progress'; fraction: number; message: string }
-  | { type: 'snapshot'; snapshot: CompareSnapshot }
+  | { type: 'snapshot'; snapshot: AnyCompareSnapshot }
   | { type: 'error'; message: string }
   | HostToViewExport;
 

@@ -13,6 +13,7 @@ export const dashboardCharts = [
   { id: 'recall', title: 'R@1 of the eval split' },
   { id: 'geometry', title: 'Uniformity and alignment' },
   { id: 'hardNegative', title: 'Hardest-negative alignment and modality gap' },
+  { id: 'suites', title: 'Zero-shot accuracy of the eval suites' },
 ] as const satisfies readonly ChartInfo[];
 
 export type DashboardChart = (typeof dashboardCharts)[number]['id'];
@@ -41,6 +42,15 @@ export interface EvalSeries {
   modalityGap: number[];
   r1I2t: number[];
   r1T2i: number[];
+  /** The run's evalSuites, each aligned with `epoch` (null before the suite was first measured). */
+  suites?: SuiteSeries[];
+}
+
+/** One eval suite's top-1 (%) per epoch: its in-distribution set and the mean over its shifted sets. */
+export interface SuiteSeries {
+  name: string;
+  idTop1: (number | null)[];
+  oodMean: (number | null)[];
 }
 
 /** What ran the steps: the engine and its device in words ("wasm", "2 × NVIDIA H200"). */

@@ -42,6 +42,20 @@ export const metricInfos: MetricInfo[] = [
   continuous('ece', 'ECE (image → text)'),
 ];
 
+/** Zero-shot classification, keyed into ZeroShotResult: the cards, the suite table and compared suites. */
+export const zeroShotMetricInfos: MetricInfo[] = [
+  { key: 'top1', label: 'top-1 accuracy', better: 'higher', percent: true, decimals: 1 },
+  { key: 'top5', label: 'top-5 accuracy', better: 'higher', percent: true, decimals: 1 },
+  { key: 'balanced', label: 'balanced accuracy', better: 'higher', percent: true, decimals: 1 },
+  continuous('ece', 'ECE'),
+];
+
+export function zeroShotMetricInfo(key: string): MetricInfo {
+  const info = zeroShotMetricInfos.find((m) => m.key === key);
+  if (!info) throw new Error(`no zero-shot metric '${key}'`);
+  return info;
+}
+
 export function metricInfo(key: string): MetricInfo {
   const info = metricInfos.find((m) => m.key === key);
   if (!info) throw new Error(`no metric '${key}'`);

@@ -5,8 +5,8 @@
 import type { AnalyzeFilesSettings } from '../core/analyzeSettings';
 import type { TrainConfig } from '../core/train/trainConfig';
 import type { RunEvent, RunSummary } from '../core/train/events';
-import type { AnalysisSnapshot, DosnesLayout } from './analysisPanel';
-import type { CompareData } from './comparePanel';
+import type { DosnesLayout, PanelSnapshot } from './analysisPanel';
+import type { AnyCompareData } from './comparePanel';
 
 /** What the host sends with an analysis: the core's settings, less the CLI-only explicit sample size. */
 export type AnalyzeSettings = Omit<AnalyzeFilesSettings, 'samplePairs'>;
@@ -67,8 +67,8 @@ export interface BackendReport {
 export type WorkerReply =
   /** event: a training run's RunEvent, streamed as it happens (step, eval, checkpoint, start). */
   | { id: number; type: 'progress'; fraction: number; message: string; event?: RunEvent }
-  | { id: number; type: 'analysis'; snapshot: AnalysisSnapshot }
-  | { id: number; type: 'comparison'; data: CompareData }
+  | { id: number; type: 'analysis'; snapshot: PanelSnapshot }
+  | { id: number; type: 'comparison'; data: AnyCompareData }
   | { id: number; type: 'dosnes'; layout: DosnesLayout }
   | { id: number; type: 'backend'; report: BackendReport }
   | { id: number; type: 'trained'; summary: RunSummary }

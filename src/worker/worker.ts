@@ -4,12 +4,15 @@
  * blocks, so it is seen even while the job never yields.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { analyzeFiles, readWithSettings } from '../core/analyzeFiles';
+import { readWithSettings } from '../core/analyzeFiles';
 import { initBackend, probeGflops } from '../core/backend';
 import { SharedCancelToken } from '../core/cancel';
+import { analyzeInput } from '../core/classification/analyzeInput';
 import { analyzeCheckpoints } from '../core/compare/analyzeCheckpoints';
+import { analyzeSuites, comparesSuites } from '../core/compare/analyzeSuites';
 import { CancelledError, DeviceLostError, InputError, NeedsPartnerError, oneLine } from '../core/errors';
-import { buildSnapshot, dosnesInputOf, layOutDosnes, type DosnesInput } from '../core/snapshot';
+import { buildPanelSnapshot } from '../core/panelSnapshot';
+import { dosnesInputOf, layOutDosnes, type DosnesInput } from '../core/snapshot';
 import { loadConfig } from '../core/train/config';
 import { train } from '../core/train/trainer';
 import { releasePooledBuffers } from '../core/webgpuRung';
@@ -46,11 +49,11 @@ async function handle(req: WorkerRequest): Promise<void> {
       return;
     case 'analyze': {
       const token = new SharedCancelToken(req.cancel);
-      const analyzed = await analyzeFiles(req.files, req.settings, token, (fraction, message) =>
+      const outcome = await analyzeInput(req.files, req.settings, token, (fraction, message) =>
         post({ id: req.id, type: 'progress', fraction, message: message ?? '' }),
       );
-      const { snapshot, dosnes } = await buildSnapshot(analyzed, choice.name);
-      keepDosnesInput(snapshot.files, dosnes);
+      const { snapshot, dosnes } = await buildPanelSnapshot(outcome, req.files, choice.name);
+      if (dosnes) keepDosnesInput(snapshot.files, dosnes);
       post({ id: req.id, type: 'analysis', snapshot });
       return;
     }
@@ -71,9 +74,10 @@ async function handle(req: WorkerRequest): Promise<void> {
     }
     case 'compare': {
       const token = new SharedCancelToken(req.cancel);
-      const data = await analyzeCheckpoints(req.checkpoints, req.settings, choice.name, token, (fraction, message) =>
-        post({ id: req.id, type: 'progress', fraction, message: message ?? '' }),
-      );
+      const progress = (fraction: number, message?: string) => post({ id: req.id, type: 'progress', fraction, message: message ?? '' });
+      const data = (await comparesSuites(req.checkpoints))
+        ? await analyzeSuites(req.checkpoints, req.settings, choice.name, token, progress)
+        : await analyzeCheckpoints(req.checkpoints, req.settings, choice.name, token, progress);
       post({ id: req.id, type: 'comparison', data });
       return;
     }

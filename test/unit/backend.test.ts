@@ -48,7 +48,7 @@ describe('backend ladder', () => {
   it('a forced rung that cannot start is the user\'s input error, naming the rung and why', { skip: installed('@tensorflow/tfjs-node-gpu') ? 'tfjs-node-gpu installed' : false }, async () => {
     await assert.rejects(initBackend('tfjs-node-gpu'), (err: unknown) => {
       assert.ok(err instanceof InputError);
-      assert.equal(err.message, 'the tfjs-node-gpu backend: cannot start (@tensorflow/tfjs-node-gpu is not installed); choose another, or auto');
+      assert.equal(err.message, `the tfjs-node-gpu backend: cannot start (@tensorflow/tfjs-node-gpu is not installed: npm install @tensorflow/tfjs-node-gpu@4.22.0 in the extension's folder, or put it on NODE_PATH); choose another, or auto`);
       return true;
     });
   });

@@ -7,7 +7,7 @@ import { Worker } from 'node:worker_threads';
 import { after, before, describe, it } from 'node:test';
 import { generateSample } from '../../src/core/sample';
 import { writeNpy } from '../../src/core/writers';
-import type { DosnesLayout } from '../../src/protocol/analysisPanel';
+import { isRetrievalSnapshot, type DosnesLayout } from '../../src/protocol/analysisPanel';
 import type { AnalyzeSettings, WorkerReply, WorkerRequest } from '../../src/protocol/worker';
 
 const root = path.resolve(__dirname, '..', '..', '..');
@@ -68,7 +68,7 @@ describe('compute worker: dosnes job', () => {
   it('lays out the analysed pairs on the sphere, and the same again from the file in a fresh worker', async () => {
     const [analysis, kept] = await session([{ type: 'analyze', files: [file], settings }, { type: 'dosnes', files: [file], settings }]);
     const snapshot = analysis.at(-1)!;
-    assert.ok(snapshot.type === 'analysis' && snapshot.snapshot.sphere.dosnes === undefined, 'the analysis leaves DOSNES to the toggle');
+    assert.ok(snapshot.type === 'analysis' && isRetrievalSnapshot(snapshot.snapshot) && snapshot.snapshot.sphere.dosnes === undefined, 'the analysis leaves DOSNES to the toggle');
     const layout = layoutOf(kept);
     assert.equal(layout.dosnesPairs, pairs);
     assert.equal(layout.image.length, 3 * pairs);

@@ -45,6 +45,18 @@ describe('run export', () => {
     assert.deepEqual(j.steps.components.clip, [1, 0.5, 1 / 3, 0.25]);
   });
 
+  it('adds each eval suite\'s in-distribution and mean shifted top-1, empty before it was measured', () => {
+    const withSuites = emptySnapshot('suites', '/ws/s.m2mix.json', 1);
+    const top1 = (v: number) => ({ n: 10, classes: 2, top1: v, top5: 100, balanced: v, ece: 0, ece_tau: 0.01, per_class: [], confused: [] });
+    applyEvent(withSuites, { type: 'eval', epoch: 0, metrics: evalMetrics(0) });
+    applyEvent(withSuites, { type: 'eval', epoch: 1, metrics: evalMetrics(1), suites: [{ suite: 'inet', inDistribution: { name: 'id', files: [], result: top1(70) }, shifted: [], ood_mean: 45 }] });
+    const lines = runEvalsCsv(withSuites).trimEnd().split('\n');
+    assert.match(lines[0], /,inet_id_top1,inet_ood_mean$/);
+    assert.match(lines[1], /,,$/);
+    assert.match(lines[2], /,70,45$/);
+    assert.deepEqual(JSON.parse(runJson(withSuites)).evals.map((e: Record<string, unknown>) => e.inet_ood_mean), [null, 45]);
+  });
+
   it('quotes CSV fields that hold a comma, a quote or a newline', () => {
     assert.equal(csvText([['a', 'b,c'], ['say "hi"', 'two\nlines']]), 'a,"b,c"\n"say ""hi""","two\nlines"\n');
   });

@@ -2,40 +2,10 @@ import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { buildCompareSnapshot } from '../../src/core/compare/compareSnapshot';
-import { sharedHistograms } from '../../src/core/compare/histograms';
-import { gaussian, mulberry32 } from '../../src/core/random';
-import type { CompareData, CompareSnapshot, CompareViewToHost } from '../../src/protocol/comparePanel';
+import type { CompareSnapshot, CompareViewToHost } from '../../src/protocol/comparePanel';
+import { compareNames as names, makeCompareData as makeData } from './compareFixture';
 import { PanelPage, panelSuite, resultsDir } from './panelHarness';
-import { makeSnapshot } from './snapshotFixture';
 import { darkTheme } from './themeVars';
-
-const names = ['clip-vit-b32.npz', 'm2mix-epoch5.safetensors', 'random-init.npy'];
-
-/** Three checkpoints of the same pairs; per-query ranks that improve for most queries and worsen for some. */
-function makeData(pairs = 300, samePairs = true): CompareData {
-  const rng = mulberry32(11);
-  const base = Int32Array.from({ length: pairs }, () => Math.floor(-Math.log(1 - rng()) * 6));
-  const checkpoints = names.map((name, k) => {
-    const n = samePairs || k === 0 ? pairs : pairs - 100;
-    const ranks = Int32Array.from({ length: n }, (_, q) => Math.max(0, base[q] + (k === 1 ? Math.round(gaussian(rng) * 3 - 1) : k === 2 ? 40 + q : 0)));
-    const fixture = makeSnapshot({ pairs: n, seed: 7 + k }).metrics;
-    // An untrained model retrieves at chance.
-    const result = k === 2 ? { ...fixture, i2t: { ...fixture.i2t, 'R@1': 0.4 } } : fixture;
-    return {
-      name,
-      files: [`/workspace/${name}`],
-      result,
-      seconds: 0.5 + k,
-      warnings: [],
-      ranksI2T: ranks,
-      ranksT2I: ranks,
-      captions: Array.from({ length: n }, (_, q) => `a photo of object ${q}`),
-    };
-  });
-  const sims = (mean: number) => Float32Array.from({ length: pairs }, () => mean + 0.05 * gaussian(rng));
-  const histograms = sharedHistograms([sims(0.31), sims(0.35), sims(0.05)], [sims(0.27), sims(0.26), sims(0.1)], 40);
-  return { checkpoints, histograms, backend: 'wasm', seconds: 4.2 };
-}
 
 const chartOption = (panel: PanelPage, name: string) => panel.chartOption(name, 'embeddingLensCompareCharts');
 
@@ -63,9 +33,18 @@ describe('compare webview (Chromium, production CSP)', () => {
     assert.equal(r1.verdicts[2], 'worse');
     const worse = panel.page.locator('tr[data-metric="i2t.R@1"] td[data-checkpoint="2"] .delta');
     assert.equal(await worse.textContent(), `−${Math.abs(r1.deltas[2]).toFixed(1)} pt`);
-    assert.equal(await worse.evaluate((e) => getComputedStyle(e).color), 'rgb(248, 81, 73)');
+    // The theme's error and green colours with a third of the text colour mixed in, for contrast (main.css).
+    const mixed = (base: string) =>
+      panel!.page.evaluate(([b, f]) => {
+        const probe = document.body.appendChild(document.createElement('span'));
+        probe.style.color = `color-mix(in srgb, ${b} 67%, ${f})`;
+        const colour = getComputedStyle(probe).color;
+        probe.remove();
+        return colour;
+      }, [base, darkTheme.vars['--vscode-foreground']]);
+    assert.equal(await worse.evaluate((e) => getComputedStyle(e).color), await mixed(darkTheme.vars['--vscode-errorForeground']));
     const betterCell = panel.page.locator('td[data-verdict="better"] .delta').first();
-    assert.equal(await betterCell.evaluate((e) => getComputedStyle(e).color), 'rgb(137, 209, 133)');
+    assert.equal(await betterCell.evaluate((e) => getComputedStyle(e).color), await mixed(darkTheme.vars['--vscode-charts-green']));
     assert.equal(await panel.page.locator('#not-comparable').isHidden(), true);
   });
 

@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import type { RunEvent } from '../../src/core/train/events';
 import { applyEvent, applySummary, emptySnapshot } from '../../src/extension/training/runState';
 import type { DashboardSnapshot, DashboardToHost } from '../../src/protocol/dashboard';
+import { checkContrastInEveryTheme } from './contrast';
 import { PanelPage, panelSuite, resultsDir } from './panelHarness';
 import { makeSnapshot } from './snapshotFixture';
 import { darkTheme } from './themeVars';
@@ -140,6 +141,35 @@ describe('training dashboard webview (Chromium, production CSP)', () => {
     assert.ok(answer?.type === 'exportImage' && answer.request === 3 && answer.data.startsWith('data:image/png;base64,'));
     assert.equal((await chart('recall')).series[0].data.length, epochs + 1);
     await panel.page.screenshot({ path: path.join(resultsDir, 'dashboard.png'), fullPage: true });
+    await checkContrastInEveryTheme(panel, 'dashboard');
+  });
+
+  it('charts each eval suite per epoch (in-distribution solid, shifted dashed, best epoch marked), and only for a run that has suites', async () => {
+    panel = await suite.open();
+    await post(makeRun(totalSteps));
+    assert.equal(await panel.page.locator('figure:has([data-chart="suites"])').isVisible(), false);
+
+    const snap = makeRun(0);
+    const result = (top1: number) => ({ n: 100, classes: 10, top1, top5: 90, balanced: top1, ece: 0.1, ece_tau: 0.01, per_class: [], confused: [] });
+    const suiteAt = (epoch: number) => ({
+      suite: 'imagenet',
+      inDistribution: { name: 'id', files: ['id.npz'], result: result(60 + 5 * epoch) },
+      shifted: [{ name: 'sketch', files: ['sketch.npz'], result: result(40 + epoch) }],
+      ood_mean: 40 + epoch,
+    });
+    // The epoch-0 eval of makeRun carries no suite; epochs 1 and 2 do.
+    for (const epoch of [1, 2]) {
+      applyEvent(snap, { type: 'eval', epoch, metrics: makeSnapshot({ seed: 5 }).metrics, suites: [suiteAt(epoch)] });
+    }
+    applyEvent(snap, { type: 'checkpoint', epoch: 2, file: '/ws/runs/coco-m2mix/epoch-2.safetensors', best: true });
+    await post(snap);
+    assert.equal(await panel.page.locator('figure:has([data-chart="suites"])').isVisible(), true);
+    const suites = (await chart('suites')) as LineOption & { series: { markLine?: { data: { xAxis: number }[] }; lineStyle: { type: string } }[] };
+    assert.deepEqual(series(suites, 'imagenet: in-distribution').data, [[0, null], [1, 65], [2, 70]]);
+    const shifted = series(suites, 'imagenet: shifted (mean)') as (typeof suites.series)[number];
+    assert.deepEqual(shifted.data, [[0, null], [1, 41], [2, 42]]);
+    assert.equal(shifted.lineStyle.type, 'dashed');
+    assert.deepEqual(suites.series[0].markLine?.data.map((d) => d.xAxis), [2]);
   });
 
   it('shows divergence as a one-line error and breaks the loss line at the non-finite step', async () => {

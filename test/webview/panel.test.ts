@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import type { AnalysisResult } from '../../src/core/metrics/types';
 import { geometryKeys } from '../helpers/metricKeys';
 import { PanelPage, panelSuite, resultsDir, type ChartOptionShape } from './panelHarness';
+import { applyTheme } from './contrast';
 import { makeSnapshot } from './snapshotFixture';
 import { darkTheme, lightTheme, type TestTheme } from './themeVars';
 
@@ -18,14 +19,6 @@ type Series = ChartOptionShape['series'][number];
 function valueAt(m: AnalysisResult, key: string): number {
   const [a, b] = key.split('.');
   return b === undefined ? (m[a as keyof AnalysisResult] as number) : (m[a as 'i2t' | 't2i'][b] as number);
-}
-
-async function applyTheme(panel: PanelPage, theme: TestTheme): Promise<void> {
-  await panel.page.evaluate((t) => {
-    for (const [k, v] of Object.entries(t.vars)) document.documentElement.style.setProperty(k, v);
-    document.body.className = t.bodyClass;
-  }, theme);
-  await panel.page.evaluate(() => new Promise((r) => requestAnimationFrame(() => r(undefined))));
 }
 
 describe('analysis panel webview (Chromium, production CSP)', () => {

@@ -117,8 +117,8 @@ export class PanelPage {
     page.on('pageerror', (e) => this.problems.push(`pageerror: ${e.message}`));
   }
 
-  static async open(browser: Browser, server: PanelServer): Promise<PanelPage> {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  static async open(browser: Browser, server: PanelServer, viewport = { width: 1280, height: 900 }): Promise<PanelPage> {
+    const page = await browser.newPage({ viewport });
     const panel = new PanelPage(page);
     await page.goto(server.origin + '/');
     await panel.waitForReady();
@@ -165,7 +165,7 @@ type ChartSeam = 'embeddingLensCharts' | 'embeddingLensCompareCharts' | 'embeddi
  * suite; after each test, the page `open()` loaded last is closed and must have logged no console
  * error, page error or CSP violation.
  */
-export function panelSuite(theme: TestTheme, view?: string): { open(): Promise<PanelPage> } {
+export function panelSuite(theme: TestTheme, view?: string): { open(viewport?: { width: number; height: number }): Promise<PanelPage> } {
   let browser: Browser;
   let server: PanelServer;
   let panel: PanelPage | undefined;
@@ -189,7 +189,7 @@ export function panelSuite(theme: TestTheme, view?: string): { open(): Promise<P
     assert.deepEqual(problems, [], 'console errors, page errors or CSP violations');
   });
 
-  return { open: async () => (panel = await PanelPage.open(browser, server)) };
+  return { open: async (viewport) => (panel = await PanelPage.open(browser, server, viewport)) };
 }
 
 /** The parts of an ECharts option the tests read. */

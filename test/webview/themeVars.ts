@@ -1,4 +1,7 @@
-/** A subset of the variables VS Code sets on a webview's <html>, for its Dark Modern and Light Modern themes. */
+/**
+ * A subset of the variables VS Code sets on a webview's <html>, for its Dark Modern, Light Modern
+ * and Default High Contrast themes (VS Code 1.100's defaults).
+ */
 export interface TestTheme {
   bodyClass: string;
   vars: Record<string, string>;
@@ -39,6 +42,16 @@ export const darkTheme: TestTheme = {
     '--vscode-button-secondaryBackground': '#313131',
     '--vscode-button-secondaryForeground': '#cccccc',
     '--vscode-progressBar-background': '#0078d4',
+    '--vscode-focusBorder': '#0078d4',
+    '--vscode-textLink-foreground': '#4daafc',
+    '--vscode-badge-background': '#616161',
+    '--vscode-badge-foreground': '#f8f8f8',
+    '--vscode-input-background': '#313131',
+    '--vscode-input-foreground': '#cccccc',
+    '--vscode-input-border': '#3c3c3c',
+    '--vscode-dropdown-background': '#313131',
+    '--vscode-dropdown-foreground': '#cccccc',
+    '--vscode-dropdown-border': '#3c3c3c',
   },
 };
 
@@ -70,5 +83,62 @@ export const lightTheme: TestTheme = {
     '--vscode-button-secondaryBackground': '#e5e5e5',
     '--vscode-button-secondaryForeground': '#3b3b3b',
     '--vscode-progressBar-background': '#005fb8',
+    '--vscode-focusBorder': '#005fb8',
+    '--vscode-textLink-foreground': '#005fb8',
+    '--vscode-badge-background': '#cccccc',
+    '--vscode-badge-foreground': '#3b3b3b',
+    '--vscode-input-background': '#ffffff',
+    '--vscode-input-foreground': '#3b3b3b',
+    '--vscode-input-border': '#cecece',
+    '--vscode-dropdown-background': '#ffffff',
+    '--vscode-dropdown-foreground': '#3b3b3b',
+    '--vscode-dropdown-border': '#cecece',
   },
 };
+
+/** Default High Contrast: black, white text, cyan borders (contrastBorder) and orange focus (contrastActiveBorder). */
+export const highContrastTheme: TestTheme = {
+  bodyClass: 'vscode-high-contrast',
+  vars: {
+    ...shared,
+    '--vscode-foreground': '#ffffff',
+    '--vscode-descriptionForeground': 'rgba(255, 255, 255, 0.7)',
+    '--vscode-editor-foreground': '#ffffff',
+    '--vscode-editor-background': '#000000',
+    '--vscode-contrastBorder': '#6fc3df',
+    '--vscode-contrastActiveBorder': '#f38518',
+    '--vscode-editorWidget-background': '#0c141f',
+    '--vscode-editorWidget-border': '#6fc3df',
+    '--vscode-widget-border': '#6fc3df',
+    '--vscode-panel-border': '#6fc3df',
+    '--vscode-charts-blue': '#3794ff',
+    '--vscode-charts-orange': '#d18616',
+    '--vscode-charts-green': '#89d185',
+    '--vscode-charts-red': '#f48771',
+    '--vscode-charts-purple': '#b180d7',
+    '--vscode-inputValidation-warningBackground': '#000000',
+    '--vscode-inputValidation-warningBorder': '#6fc3df',
+    '--vscode-inputValidation-errorBackground': '#000000',
+    '--vscode-inputValidation-errorBorder': '#6fc3df',
+    '--vscode-editorWarning-foreground': '#ffd370',
+    '--vscode-errorForeground': '#f48771',
+    '--vscode-button-background': '#000000',
+    '--vscode-button-foreground': '#ffffff',
+    '--vscode-button-border': '#6fc3df',
+    '--vscode-button-secondaryBackground': '#000000',
+    '--vscode-button-secondaryForeground': '#ffffff',
+    '--vscode-progressBar-background': '#6fc3df',
+    '--vscode-focusBorder': '#f38518',
+    '--vscode-textLink-foreground': '#21a6ff',
+    '--vscode-badge-background': '#000000',
+    '--vscode-badge-foreground': '#ffffff',
+    '--vscode-input-background': '#000000',
+    '--vscode-input-foreground': '#ffffff',
+    '--vscode-input-border': '#6fc3df',
+    '--vscode-dropdown-background': '#000000',
+    '--vscode-dropdown-foreground': '#ffffff',
+    '--vscode-dropdown-border': '#6fc3df',
+  },
+};
+
+export const allThemes = { dark: darkTheme, light: lightTheme, 'high-contrast': highContrastTheme };

@@ -7,6 +7,8 @@ export interface MetricDefinition {
   /** Path into AnalysisResult, nested keys joined with '.'; also the card's data-metric. */
   key: string;
   label: string;
+  /** The overview tile's name when `label` is too long for it. */
+  short?: string;
   better: Better;
   percent: boolean;
   /** Decimals shown (4 unless set): ranks are means of integers and need fewer. */
@@ -26,18 +28,21 @@ const geometry: Described[] = [
   {
     key: 'uniformity',
     label: 'Uniformity (images ∪ texts)',
+    short: 'Uniformity',
     percent: false,
     explain: (m) => `How evenly all embeddings spread over the sphere: log mean exp(−t‖a−b‖²), t = ${m.uniformity_t}.`,
   },
   {
     key: 'uniformity_image',
     label: 'Uniformity (images)',
+    short: 'Unif. images',
     percent: false,
     explain: () => 'How evenly the image embeddings alone spread over the sphere.',
   },
   {
     key: 'uniformity_text',
     label: 'Uniformity (texts)',
+    short: 'Unif. texts',
     percent: false,
     explain: () => 'How evenly the text embeddings alone spread over the sphere.',
   },
@@ -50,12 +55,14 @@ const geometry: Described[] = [
   {
     key: 'hardest_negative_alignment_i2t',
     label: 'Hardest-negative alignment (image → text)',
+    short: 'Hard neg. i→t',
     percent: false,
     explain: () => 'Distance to the true caption minus distance to the closest wrong one; negative means the true one is nearer.',
   },
   {
     key: 'hardest_negative_alignment_t2i',
     label: 'Hardest-negative alignment (text → image)',
+    short: 'Hard neg. t→i',
     percent: false,
     explain: () => 'Distance to the true image minus distance to the closest wrong one; negative means the true one is nearer.',
   },
@@ -69,9 +76,12 @@ const geometry: Described[] = [
 
 function retrieval(direction: 'i2t' | 't2i'): Described[] {
   const [query, target] = direction === 'i2t' ? ['image', 'caption'] : ['caption', 'image'];
+  // The tiles sit in one grid, so each names its direction.
+  const arrow = direction === 'i2t' ? 'i→t' : 't→i';
   const recall = (k: number): Described => ({
     key: `${direction}.R@${k}`,
     label: `R@${k}`,
+    short: `R@${k} ${arrow}`,
     percent: true,
     explain: () =>
       k === 1 ? `Share of ${query} queries whose true ${target} ranks first.` : `Share of ${query} queries whose true ${target} is in the top ${k}.`,
@@ -83,6 +93,7 @@ function retrieval(direction: 'i2t' | 't2i'): Described[] {
     {
       key: `${direction}.median_rank`,
       label: 'Median rank',
+      short: `Med. rank ${arrow}`,
       percent: false,
       decimals: 1,
       explain: () => `Median position of the true ${target} among all candidates (1 = first).`,
@@ -90,6 +101,7 @@ function retrieval(direction: 'i2t' | 't2i'): Described[] {
     {
       key: `${direction}.mean_rank`,
       label: 'Mean rank',
+      short: `Mean rank ${arrow}`,
       percent: false,
       decimals: 2,
       explain: () => `Mean position of the true ${target}; a few bad misses pull it up.`,
@@ -107,6 +119,7 @@ const described: { title: string; metrics: Described[] }[] = [
       {
         key: 'ece',
         label: 'Expected calibration error',
+    short: 'ECE (i→t)',
         percent: false,
         explain: (m) => `Gap between retrieval confidence and accuracy (image queries, softmax at τ = ${m.ece_tau}, 15 bins).`,
       },

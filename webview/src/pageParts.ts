@@ -46,8 +46,10 @@ export function pageHeader(eyebrow: string, top: PageTop, ...actions: Node[]): H
 }
 
 /**
- * One chart in its captioned figure. `action` (e.g. a PNG button) sits beside the heading;
- * `wide` spans the grid's full width. Returns the figure and the chart's container.
+ * One chart in its figure: the heading with `action` (e.g. a PNG button) beside it, the chart, then
+ * the caption: `note` and the chart's text alternative (a summary and its data as a table, behind a
+ * disclosure the keyboard reaches), which ChartHost fills at each draw. The caption comes after the
+ * chart so the charts start high on the page. `wide` spans the grid's full width.
  */
 export function chartPanel(
   name: string,
@@ -55,10 +57,26 @@ export function chartPanel(
   note: HTMLElement,
   { wide = false, action }: { wide?: boolean; action?: Node } = {},
 ): { panel: HTMLElement; chart: HTMLElement } {
-  const chart = el('div', { class: 'chart', 'data-chart': name, role: 'img', 'aria-label': title });
-  const heading = el('h2', {}, title);
-  const caption = el('figcaption', {}, action ? el('div', { class: 'panel-title' }, heading, action) : heading, note);
-  return { panel: el('figure', { class: `chart-panel ${wide ? 'wide' : ''}` }, caption, chart), chart };
+  const headingId = `${name}-heading`;
+  const chart = el('div', { class: 'chart', 'data-chart': name, role: 'img', 'aria-label': title, 'aria-describedby': `${name}-summary` });
+  const heading = el('h2', { id: headingId }, title);
+  const data = el(
+    'details',
+    { class: 'chart-data', id: `${name}-data` },
+    el('summary', {}, 'Data as text'),
+    el('p', { class: 'chart-summary', id: `${name}-summary` }),
+    el('div', { class: 'chart-table table-scroll' }),
+  );
+  return {
+    panel: el(
+      'figure',
+      { class: `chart-panel ${wide ? 'wide' : ''}`, 'aria-labelledby': headingId },
+      action ? el('div', { class: 'panel-title' }, heading, action) : heading,
+      chart,
+      el('figcaption', {}, note, data),
+    ),
+    chart,
+  };
 }
 
 /** A warning banner listing `lines`, hidden when there are none. */

@@ -9,15 +9,12 @@ function verdict(info: MetricInfo, delta: number): Verdict {
   return (delta < 0) === (info.better === 'lower') ? 'better' : 'worse';
 }
 
+/** One metric's row: each checkpoint's value, its delta against the baseline and which way it went. */
+export function metricRow(info: MetricInfo, values: number[], baseline: number): MetricRow {
+  const deltas = values.map((v) => v - values[baseline]);
+  return { ...info, values, deltas, verdicts: deltas.map((d, i) => (i === baseline ? 'baseline' : verdict(info, d))) };
+}
+
 export function metricRows(results: AnalysisResult[], baseline: number): MetricRow[] {
-  return metricInfos.map((info) => {
-    const values = results.map((r) => metricValue(r, info.key));
-    const deltas = values.map((v) => v - values[baseline]);
-    return {
-      ...info,
-      values,
-      deltas,
-      verdicts: deltas.map((d, i) => (i === baseline ? 'baseline' : verdict(info, d))),
-    };
-  });
+  return metricInfos.map((info) => metricRow(info, results.map((r) => metricValue(r, info.key)), baseline));
 }

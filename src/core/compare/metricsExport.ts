@@ -1,9 +1,9 @@
 /** The compare table as a file: CSV for spreadsheets, JSON for scripts (the CLI's --json too). */
-import type { CompareSnapshot } from '../../protocol/comparePanel';
+import type { CompareTable } from '../../protocol/comparePanel';
 import { csvText } from '../csv';
 
 /** One row per metric: each checkpoint's value, then its delta against the baseline. */
-export function metricsCsv(s: CompareSnapshot): string {
+export function metricsCsv(s: CompareTable): string {
   const names = s.checkpoints.map((c) => c.name);
   const header = ['metric', 'better', ...names, ...names.map((n, i) => (i === s.baseline ? `Δ ${n} (baseline)` : `Δ ${n}`))];
   return csvText([header, ...s.rows.map((r) => [r.key, r.better, ...r.values.map(String), ...r.deltas.map(String)])]);
@@ -16,7 +16,7 @@ export interface MetricsJson {
   not_comparable: string[];
 }
 
-export function metricsJson(s: CompareSnapshot): MetricsJson {
+export function metricsJson(s: CompareTable): MetricsJson {
   const names = s.checkpoints.map((c) => c.name);
   const byName = <T>(xs: T[]) => Object.fromEntries(xs.map((x, i) => [names[i], x]));
   return {

@@ -1,4 +1,5 @@
 import type { CancelToken, ProgressFn } from '../cancel';
+import type { ZeroShotResult } from '../classification/types';
 
 export interface RetrievalStats {
   'R@1': number;
@@ -41,6 +42,8 @@ export interface AnalysisResult {
   n_image: number;
   n_text: number;
   input_norms: { image: NormStats; text: NormStats };
+  /** Zero-shot classification, when the file also holds labels and class embeddings (see classification/types.ts). */
+  zero_shot?: ZeroShotResult;
   /** Keys whose values are estimates from a sample, with their standard errors. */
   estimates?: Record<string, { standard_error: number; sample_pairs: number }>;
 }

@@ -48,7 +48,7 @@ const openers: Record<string, (f: OpenFile, opts: ArrayReadOptions) => Promise<O
 };
 
 /** Opens `file` by its extension and runs `use` while it is open (loads must happen inside). */
-async function withArrays<T>(
+export async function withArrays<T>(
   file: string,
   opts: ArrayReadOptions,
   ctx: ReadContext,

@@ -1,9 +1,15 @@
 /** The eval metric that picks best.safetensors (config `bestMetric`). */
+import type { SuiteResult } from '../classification/types';
 import type { AnalysisResult } from '../metrics/types';
 import type { BestMetric } from './config';
 
-export function metricValue(r: AnalysisResult, metric: BestMetric): number {
+/** `suites`: the epoch's evalSuites results; id_top1 and ood_mean read the first. */
+export function metricValue(r: AnalysisResult, metric: BestMetric, suites: SuiteResult[] = []): number {
   switch (metric) {
+    case 'id_top1':
+      return suites[0]?.inDistribution.result.top1 ?? NaN;
+    case 'ood_mean':
+      return suites[0]?.ood_mean ?? NaN;
     case 'mean_R@1':
       return (r.i2t['R@1'] + r.t2i['R@1']) / 2;
     case 'i2t.R@1':
@@ -26,5 +32,5 @@ export function metricValue(r: AnalysisResult, metric: BestMetric): number {
 /** Strictly better, so ties keep the earlier epoch. */
 export function isBetter(metric: BestMetric, candidate: number, best: number | undefined): boolean {
   if (best === undefined) return true;
-  return metric.includes('R@') ? candidate > best : candidate < best;
+  return metric.includes('R@') || metric === 'id_top1' || metric === 'ood_mean' ? candidate > best : candidate < best;
 }

@@ -185,6 +185,8 @@ function crossKeyProblem(c: TrainConfig): string | undefined {
       if (files.length !== 1 || !/\.(csv|tsv)$/i.test(files[0])) return `"${key}" must be one CSV/TSV file of image paths and captions for a full model, got ${files.map((f) => path.basename(f)).join(', ')}`;
     }
   }
+  if (c.engine === 'torch' && c.evalSuites.length) return '"evalSuites" are measured by the tfjs engine only, for now';
+  if ((c.bestMetric === 'id_top1' || c.bestMetric === 'ood_mean') && (c.engine === 'torch' || !c.evalSuites.length)) return `"bestMetric": "${c.bestMetric}" needs "evalSuites" on the tfjs engine`;
   if (c.nodes.count > 1 && c.nodes.rendezvous === undefined) return `"nodes.rendezvous" (host:port of the first node) is needed for ${c.nodes.count} nodes`;
   if (Array.isArray(c.devices) && new Set(c.devices).size !== c.devices.length) return `"devices" lists a CUDA device twice: ${JSON.stringify(c.devices)}`;
   return undefined;
@@ -210,6 +212,7 @@ export function parseConfig(raw: unknown, source: string, opts: ParseOptions): T
     model: resolveModel(full.model as ModelSpec, opts.baseDir),
     train: files(full.train),
     eval: files(full.eval),
+    evalSuites: (full.evalSuites as string[]).map((f) => path.resolve(opts.baseDir, f)),
     out: path.resolve(opts.baseDir, full.out as string),
   };
   const crossProblem = crossKeyProblem(config);

@@ -1,4 +1,5 @@
 /** What a run reports as it goes (run.jsonl lines and onEvent callbacks) and when it ends. */
+import type { SuiteResult } from '../classification/types';
 import type { AnalysisResult } from '../metrics/types';
 import type { LossTerm, MixTerm } from './termPlan';
 
@@ -26,6 +27,8 @@ export interface EvalEvent {
   type: 'eval';
   epoch: number;
   metrics: AnalysisResult;
+  /** The config's evalSuites measured through the heads, in config order (absent without evalSuites). */
+  suites?: SuiteResult[];
 }
 
 /** Not written to run.jsonl: for progress displays. */

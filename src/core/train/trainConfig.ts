@@ -1,6 +1,7 @@
 /** A resolved run configuration: plain data, with no Node import, so the worker protocol can carry it. */
 export type LossKind = 'clip' | 'm2mix' | 'm3mix';
-export type BestMetric = 'mean_R@1' | 'i2t.R@1' | 't2i.R@1' | 'i2t.R@5' | 't2i.R@5' | 'alignment' | 'uniformity' | 'ece';
+/** id_top1 and ood_mean: of the first of `evalSuites`. */
+export type BestMetric = 'mean_R@1' | 'i2t.R@1' | 't2i.R@1' | 'i2t.R@5' | 't2i.R@5' | 'alignment' | 'uniformity' | 'ece' | 'id_top1' | 'ood_mean';
 export type TrainEngine = 'tfjs' | 'torch';
 /** Paths in it are absolute once the config is parsed (a pretrained tag stays a tag). */
 export type ModelSpec = 'heads' | { openClip: string; pretrained?: string } | { huggingFace: string } | { factory: string };
@@ -15,6 +16,8 @@ export interface TrainConfig {
   /** Absolute paths: embedding files for heads, one CSV/TSV each for a full model. */
   train: string[];
   eval: string[];
+  /** Absolute paths of zero-shot suites (*.suite.json or suite folders) measured every epoch (tfjs engine). */
+  evalSuites: string[];
   out: string;
   loss: LossKind;
   weights: { m2: number; v: number; l: number; vl: number };

@@ -14,6 +14,8 @@ import { analyze } from '../metrics/analyze';
 import type { AnalysisResult } from '../metrics/types';
 import { mulberry32, type Rng } from '../random';
 import { readCheckpoint } from '../readers';
+import { readTrainingPairs } from '../classification/classPairs';
+import { loadEpochSuites, measureEpochSuites } from '../classification/epochSuites';
 import { afterDeviceLoss } from '../webgpuRung';
 import { createAdamState, disposeAdamState, type AdamState } from './adamw';
 import { checkBatchFits } from './batchFit';
@@ -112,7 +114,7 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
   const { token, onEvent } = hooks;
   const runDir = path.join(config.out, config.name);
   await refuseTakenRunFolder(runDir, config.resume);
-  const trainSet = await readCheckpoint(config.train, { token });
+  const trainSet = await readTrainingPairs(config.train, { token });
   const evalSet = await readCheckpoint(config.eval, { token });
   const jointDim = checkDims(config, trainSet, evalSet);
   const [trainFiles, evalFiles] = [config.train.join(' + '), config.eval.join(' + ')];
@@ -120,6 +122,7 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
   const trainY = new UnitRows(trainSet.text, trainFiles, 'text');
   const evalX = new UnitRows(evalSet.image, evalFiles, 'image');
   const evalY = new UnitRows(evalSet.text, evalFiles, 'text');
+  const suites = await loadEpochSuites(config.evalSuites, { image: trainSet.image.cols, text: trainSet.text.cols }, token);
   const sampler = new PairSampler(trainSet);
   if (sampler.size < 2) throw new InputError(trainFiles, `needs at least 2 pairs to train, has ${sampler.size}`);
   // Not clamped: the batch is the contrastive loss's set of negatives, so a smaller one is another objective.
@@ -163,7 +166,8 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
   const evaluate = async (at: number): Promise<void> => {
     const embeddings: EvalEmbeddings = { image: await evalX.project(heads.image), text: await evalY.project(heads.text), textToImage: evalSet.textToImage };
     const { result } = await analyze({ files: config.eval, ...embeddings, warnings: [] }, { token });
-    const ev: EvalEvent = { type: 'eval', epoch: at, metrics: result };
+    const suiteResults = suites.length ? await measureEpochSuites(suites, heads, token) : undefined;
+    const ev: EvalEvent = { type: 'eval', epoch: at, metrics: result, ...(suiteResults && { suites: suiteResults }) };
     await appendLog(runDir, [ev]);
     onEvent?.(ev);
     const state = {
@@ -177,7 +181,7 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
     const metadata = { config: configJson, metrics: JSON.stringify(result), ...(lastLambda && { lambda: JSON.stringify(lastLambda) }) };
     const file = path.join(runDir, checkpointName(at));
     await writeCheckpoint(file, state, embeddings, metadata);
-    const value = metricValue(result, config.bestMetric);
+    const value = metricValue(result, config.bestMetric, suiteResults);
     const isBest = isBetter(config.bestMetric, value, best?.value);
     if (isBest) {
       best = { epoch: at, value };
@@ -213,7 +217,7 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
     if (resumed) {
       for (const e of await trimLog(runDir, resumed.epoch)) {
         if (e.type !== 'eval') continue;
-        const value = metricValue(e.metrics as AnalysisResult, config.bestMetric);
+        const value = metricValue(e.metrics as AnalysisResult, config.bestMetric, e.suites);
         if (isBetter(config.bestMetric, value, best?.value)) best = { epoch: e.epoch, value };
       }
     } else {

@@ -79,6 +79,22 @@ export function applyEvent(snap: DashboardSnapshot, e: RunEvent): void {
       v.modalityGap.push(m.modality_gap);
       v.r1I2t.push(m.i2t['R@1']);
       v.r1T2i.push(m.t2i['R@1']);
+      for (const suite of e.suites ?? []) {
+        v.suites ??= [];
+        let column = v.suites.find((c) => c.name === suite.suite);
+        if (!column) {
+          const earlier = Array<number | null>(v.epoch.length - 1).fill(null);
+          column = { name: suite.suite, idTop1: earlier, oodMean: [...earlier] };
+          v.suites.push(column);
+        }
+        column.idTop1.push(finite(suite.inDistribution.result.top1));
+        column.oodMean.push(finite(suite.ood_mean));
+      }
+      // A suite this epoch did not measure keeps its columns aligned with `epoch`.
+      for (const column of v.suites ?? []) {
+        if (column.idTop1.length < v.epoch.length) column.idTop1.push(null);
+        if (column.oodMean.length < v.epoch.length) column.oodMean.push(null);
+      }
       return;
     }
     case 'checkpoint':

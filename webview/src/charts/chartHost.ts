@@ -1,9 +1,13 @@
 import type { EChartsCoreOption, EChartsType } from 'echarts/core';
 import { init } from 'echarts/core';
 import { readPalette, type Palette } from '../theme';
+import { describeChart } from './chartText';
 
-/** Builds one chart's whole option from a view's snapshot and the theme's colours. */
-export type OptionBuilder<Snapshot> = (snapshot: Snapshot, palette: Palette) => EChartsCoreOption;
+/**
+ * Builds one chart's whole option from a view's snapshot and the theme's colours; undefined when
+ * this snapshot has no such chart (a classification set has no scatter, a suite comparison no plane).
+ */
+export type OptionBuilder<Snapshot> = (snapshot: Snapshot, palette: Palette) => EChartsCoreOption | undefined;
 
 /**
  * The chart lifecycle every view shares (analysis, compare, dashboard): one ECharts instance per
@@ -20,7 +24,12 @@ export class ChartHost<Name extends string, Snapshot> {
     private readonly containers: Record<Name, HTMLElement>,
     private readonly optionFor: Record<Name, OptionBuilder<Snapshot>>,
   ) {
-    window.addEventListener('resize', () => (Object.values(this.charts) as EChartsType[]).forEach((c) => c.resize()));
+    window.addEventListener('resize', () => this.resize());
+  }
+
+  /** Fits each chart to its container again: after a window resize, or a collapsed section opening. */
+  resize(): void {
+    for (const c of Object.values(this.charts) as EChartsType[]) c.resize();
   }
 
   render(snapshot: Snapshot): void {
@@ -38,10 +47,12 @@ export class ChartHost<Name extends string, Snapshot> {
     const snapshot = this.snapshot;
     if (!chart || snapshot === undefined) return undefined;
     const palette = readPalette();
+    const option = this.optionFor[name](snapshot, palette);
+    if (!option) return undefined;
     if (format === 'png') return chart.getDataURL({ type: 'png', pixelRatio: 2, backgroundColor: palette.background });
     const svg = init(null, undefined, { renderer: 'svg', ssr: true, width: chart.getWidth(), height: chart.getHeight() });
     try {
-      svg.setOption({ ...this.optionFor[name](snapshot, palette), backgroundColor: palette.background });
+      svg.setOption({ ...option, backgroundColor: palette.background });
       return svg.renderToSVGString();
     } finally {
       svg.dispose();
@@ -62,7 +73,15 @@ export class ChartHost<Name extends string, Snapshot> {
   }
 
   private draw(name: Name, snapshot: Snapshot, palette: Palette): void {
+    const option = this.optionFor[name](snapshot, palette);
+    if (!option) {
+      // Its container is hidden now; an instance left behind would keep a stale, zero-sized canvas.
+      this.charts[name]?.dispose();
+      delete this.charts[name];
+      return;
+    }
     const chart = (this.charts[name] ??= init(this.containers[name], undefined, { renderer: 'canvas' }));
-    chart.setOption(this.optionFor[name](snapshot, palette), { notMerge: true });
+    chart.setOption(option, { notMerge: true });
+    describeChart(this.containers[name], option);
   }
 }

@@ -1,5 +1,6 @@
 import type { EChartsType } from 'echarts/core';
-import type { AnalysisChart, AnalysisSnapshot } from '../../../src/protocol/analysisPanel';
+import { isRetrievalSnapshot, type AnalysisChart, type AnalysisSnapshot, type PanelSnapshot } from '../../../src/protocol/analysisPanel';
+import { worstClassesOption } from '../zeroShot/worstClassesOption';
 import type { Palette } from '../theme';
 import { ChartHost } from './chartHost';
 import './echarts';
@@ -23,26 +24,35 @@ declare global {
 }
 
 /** The panel's charts: drawn from the last snapshot with the theme's colours as they are now. */
-export class ChartSet extends ChartHost<ChartName, AnalysisSnapshot> {
+export class ChartSet extends ChartHost<ChartName, PanelSnapshot> {
   private readonly view: SphereView;
-  private listeningForDrags = false;
+  /** The sphere instance the drag handlers are on; a new one (after a classification snapshot) needs its own. */
+  private dragged: EChartsType | undefined;
 
   constructor(containers: Record<ChartName, HTMLElement>) {
     const sphere = containers.sphere;
     const view: SphereView = { layout: 'pca', yaw: 0.6, pitch: 0.35, width: 0, height: 0 };
-    const optionFor: Record<ChartName, (s: AnalysisSnapshot, p: Palette) => ChartOption> = {
-      scatter: (s, p) => scatterOption(s.scatter, p),
+    // Only a file of pairs has the geometry and retrieval charts; a classification set or a suite leaves them undrawn.
+    const ofPairs = (draw: (s: AnalysisSnapshot, p: Palette) => ChartOption) => (s: PanelSnapshot, p: Palette) => (isRetrievalSnapshot(s) ? draw(s, p) : undefined);
+    const optionFor: Record<ChartName, (s: PanelSnapshot, p: Palette) => ChartOption | undefined> = {
+      scatter: ofPairs((s, p) => scatterOption(s.scatter, p)),
       // The sphere's plot is a square sized from its container, read at each draw (and export).
-      sphere: (s, p) => sphereOption(s.sphere, p, Object.assign(view, { width: sphere.clientWidth, height: sphere.clientHeight })),
-      histogram: (s, p) => histogramOption(s.histogram, p),
-      reliability: (s, p) => reliabilityOption(s.reliability, p),
-      calibration: (s, p) => calibrationOption(s, p),
+      sphere: ofPairs((s, p) => sphereOption(s.sphere, p, Object.assign(view, { width: sphere.clientWidth, height: sphere.clientHeight }))),
+      histogram: ofPairs((s, p) => histogramOption(s.histogram, p)),
+      reliability: ofPairs((s, p) => reliabilityOption(s.reliability, p)),
+      calibration: ofPairs(calibrationOption),
+      zeroShotReliability: (s, p) => s.zeroShot && reliabilityOption(s.zeroShot.detail.reliability, p, 'images'),
+      worstClasses: (s, p) => s.zeroShot && worstClassesOption(s.zeroShot, p),
     };
     super(containers, optionFor);
     this.view = view;
     window.embeddingLensCharts = this.charts;
-    // A resize alone would stretch the sphere's square plot; redrawing re-measures it.
-    window.addEventListener('resize', () => this.redrawChart('sphere'));
+  }
+
+  /** A resize alone would stretch the sphere's square plot; redrawing re-measures it. */
+  override resize(): void {
+    super.resize();
+    this.redrawChart('sphere');
   }
 
   get sphereLayout(): SphereLayoutName {
@@ -58,12 +68,12 @@ export class ChartSet extends ChartHost<ChartName, AnalysisSnapshot> {
   override redraw(): void {
     super.redraw();
     const chart = this.charts.sphere;
-    if (chart && !this.listeningForDrags) this.listenForDrags(chart);
+    if (chart && chart !== this.dragged) this.listenForDrags(chart);
   }
 
   /** Dragging turns the sphere: left-right about the vertical axis, up-down about the horizontal. */
   private listenForDrags(chart: EChartsType): void {
-    this.listeningForDrags = true;
+    this.dragged = chart;
     const zr = chart.getZr();
     let start: { x: number; y: number; yaw: number; pitch: number } | undefined;
     zr.on('mousedown', (e) => {

@@ -7,8 +7,8 @@ import type { ChartOption } from './echarts';
 /** A short dash, so the legend shows the diagonal as a line rather than a block. */
 const diagonalIcon = 'path://M0,4h4v2h-4zM6,4h4v2h-4zM12,4h4v2h-4z';
 
-/** Accuracy per confidence bin against the diagonal of perfect calibration. */
-export function reliabilityOption(bins: ReliabilityBin[], p: Palette): ChartOption {
+/** Accuracy per confidence bin against the diagonal of perfect calibration; `counted` names what a bin counts. */
+export function reliabilityOption(bins: ReliabilityBin[], p: Palette, counted = 'queries'): ChartOption {
   const filled = bins.filter((b) => b.count > 0);
   const base = baseOption(p);
   return {
@@ -18,7 +18,7 @@ export function reliabilityOption(bins: ReliabilityBin[], p: Palette): ChartOpti
       trigger: 'item',
       formatter: (params: unknown) => {
         const [lower, upper, accuracy, confidence, count] = (params as { value: number[] }).value;
-        return `confidence ${lower.toFixed(2)} – ${upper.toFixed(2)}\n${count} queries\nmean confidence ${confidence.toFixed(3)}\naccuracy ${accuracy.toFixed(3)}`;
+        return `confidence ${lower.toFixed(2)} – ${upper.toFixed(2)}\n${count} ${counted}\nmean confidence ${confidence.toFixed(3)}\naccuracy ${accuracy.toFixed(3)}`;
       },
     },
     legend: { ...base.legend, data: ['accuracy', { name: 'perfect calibration', icon: diagonalIcon }] },

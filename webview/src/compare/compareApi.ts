@@ -1,10 +1,12 @@
-import type { CompareSnapshot, CompareViewToHost } from '../../../src/protocol/comparePanel';
+import type { AnyCompareSnapshot, CompareViewToHost } from '../../../src/protocol/comparePanel';
 import { vscode } from '../vscodeApi';
 
 export interface CompareState {
-  snapshot?: CompareSnapshot;
+  snapshot?: AnyCompareSnapshot;
   /** The rank table's direction and sort, kept across hide and show. */
   rankDirection?: 'i2t' | 't2i';
+  /** Ids of the collapsed sections (sections.ts). */
+  collapsed?: string[];
 }
 
 export interface CompareApi {

@@ -1,5 +1,5 @@
 import type { EChartsType } from 'echarts/core';
-import type { CompareChart, CompareSnapshot } from '../../../src/protocol/comparePanel';
+import { isSuiteComparison, type AnyCompareSnapshot, type CompareChart, type CompareSnapshot } from '../../../src/protocol/comparePanel';
 import { ChartHost } from '../charts/chartHost';
 import type { Palette } from '../theme';
 import './echarts';
@@ -7,13 +7,17 @@ import type { CompareChartOption } from './echarts';
 import { histogramsOption } from './histogramsOption';
 import { planeOption } from './planeOption';
 import { recallOption } from './recallOption';
+import { robustnessOption } from './robustnessOption';
 
 export type CompareChartName = CompareChart;
 
-const optionFor: Record<CompareChartName, (s: CompareSnapshot, p: Palette) => CompareChartOption> = {
-  plane: planeOption,
-  histograms: (s, p) => histogramsOption(s.histograms, s.checkpoints.map((c) => c.name), p),
-  recall: recallOption,
+const retrieval = (draw: (s: CompareSnapshot, p: Palette) => CompareChartOption) => (s: AnyCompareSnapshot, p: Palette) => (isSuiteComparison(s) ? undefined : draw(s, p));
+
+const optionFor: Record<CompareChartName, (s: AnyCompareSnapshot, p: Palette) => CompareChartOption | undefined> = {
+  plane: retrieval(planeOption),
+  histograms: retrieval((s, p) => histogramsOption(s.histograms, s.checkpoints.map((c) => c.name), p)),
+  recall: retrieval(recallOption),
+  robustness: (s, p) => (isSuiteComparison(s) ? robustnessOption(s, p) : undefined),
 };
 
 declare global {
@@ -24,7 +28,7 @@ declare global {
 }
 
 /** The compare view's charts, drawn from the last snapshot in the theme's current colours. */
-export class CompareCharts extends ChartHost<CompareChartName, CompareSnapshot> {
+export class CompareCharts extends ChartHost<CompareChartName, AnyCompareSnapshot> {
   constructor(containers: Record<CompareChartName, HTMLElement>) {
     super(containers, optionFor);
     window.embeddingLensCompareCharts = this.charts;

@@ -2,6 +2,7 @@ import { compareCharts } from '../../../src/protocol/comparePanel';
 import { imageButtons, type ImageButton } from '../charts/chartExport';
 import { el } from '../dom';
 import { button, chartPanel, pageHeader, pageTop, type PageTop, type VscodeButton } from '../pageParts';
+import { collapsibleSection } from '../sections';
 import type { CompareChartName } from './compareCharts';
 
 /** Handles on the compare page's changing parts; the skeleton is built once. */
@@ -15,6 +16,8 @@ export interface CompareLayout extends PageTop {
   results: HTMLElement;
   baseline: HTMLSelectElement;
   metrics: HTMLElement;
+  /** Each chart's panel, shown when the snapshot has that chart (suites have only the robustness plot). */
+  panels: Record<CompareChartName, HTMLElement>;
   charts: Record<CompareChartName, HTMLElement>;
   /** Each chart's PNG and SVG buttons. */
   exportImage: ImageButton[];
@@ -27,9 +30,11 @@ const chartNotes: Record<CompareChartName, string> = {
   plane: 'Each checkpoint at (alignment, uniformity of images ∪ texts), as in Wang & Isola; lower-left is better on both. The baseline is the diamond.',
   histograms: 'Solid: cosine of each true pair; dashed: of each image’s closest wrong caption. Less overlap is better.',
   recall: 'Share of queries whose true match is in the top K, per direction.',
+  robustness:
+    'Each checkpoint at (in-distribution top-1, mean top-1 over the shifted sets), both on logit axes as in Taori et al. 2020; the dashed line is y = x (no drop under shift). Higher above the others at the same x is more robust. The baseline is the diamond.',
 };
 
-export function buildCompareLayout(root: HTMLElement): CompareLayout {
+export function buildCompareLayout(root: HTMLElement, onExpand: () => void): CompareLayout {
   const exportImage: ImageButton[] = [];
   const panel = (name: CompareChartName, wide = false) => {
     const chart = compareCharts.find((c) => c.id === name)!;
@@ -38,8 +43,10 @@ export function buildCompareLayout(root: HTMLElement): CompareLayout {
       action: el('div', { class: 'chart-actions' }, ...imageButtons(chart, exportImage)),
     });
   };
-  const panels = { plane: panel('plane'), histograms: panel('histograms'), recall: panel('recall', true) };
+  const panels = { plane: panel('plane'), histograms: panel('histograms'), recall: panel('recall', true), robustness: panel('robustness', true) };
   const cancel = button('cancel', 'stop-circle', 'Cancel', true);
+  const rankDirection = el('select', { id: 'rank-direction', class: 'picker', 'aria-label': 'Query direction' }, el('option', { value: 'i2t' }, 'image → text'), el('option', { value: 't2i' }, 'text → image'));
+  const ranks = collapsibleSection('rank-changes', 'Per-query rank changes', { controls: [el('label', { class: 'picker-label' }, 'Queries ', rankDirection)] });
   const l: CompareLayout = {
     ...pageTop(root, true, cancel),
     rerun: button('rerun', 'refresh', 'Re-run'),
@@ -51,19 +58,20 @@ export function buildCompareLayout(root: HTMLElement): CompareLayout {
     results: el('div', { id: 'results', hidden: '' }),
     baseline: el('select', { id: 'baseline', class: 'picker', 'aria-label': 'Baseline checkpoint' }),
     metrics: el('div', { id: 'metrics', class: 'table-scroll' }),
-    charts: { plane: panels.plane.chart, histograms: panels.histograms.chart, recall: panels.recall.chart },
+    panels: { plane: panels.plane.panel, histograms: panels.histograms.panel, recall: panels.recall.panel, robustness: panels.robustness.panel },
+    charts: { plane: panels.plane.chart, histograms: panels.histograms.chart, recall: panels.recall.chart, robustness: panels.robustness.chart },
     exportImage,
-    ranksSection: el('section', { id: 'rank-changes', class: 'section' }),
-    rankDirection: el('select', { id: 'rank-direction', class: 'picker', 'aria-label': 'Query direction' }, el('option', { value: 'i2t' }, 'image → text'), el('option', { value: 't2i' }, 'text → image')),
+    ranksSection: ranks.section,
+    rankDirection,
     ranks: el('div', { id: 'ranks' }),
   };
-  const sectionHead = (title: string, ...controls: Node[]) => el('div', { class: 'section-head' }, el('h2', {}, title), ...controls);
-  l.ranksSection.append(sectionHead('Per-query rank changes', el('label', { class: 'picker-label' }, 'Queries ', l.rankDirection)), l.ranks);
-  l.results.append(
-    el('section', { class: 'section' }, sectionHead('Metrics', el('label', { class: 'picker-label' }, 'Baseline ', l.baseline)), l.metrics),
-    el('section', { class: 'charts' }, panels.plane.panel, panels.histograms.panel, panels.recall.panel),
-    l.ranksSection,
-  );
+  // The metrics table is the compact overview, first; then the charts; each section collapses.
+  const metrics = collapsibleSection('metrics-section', 'Metrics', { controls: [el('label', { class: 'picker-label' }, 'Baseline ', l.baseline)] });
+  metrics.body.append(l.metrics);
+  const charts = collapsibleSection('charts-section', 'Charts', { onExpand });
+  charts.body.append(el('div', { class: 'charts' }, panels.robustness.panel, panels.plane.panel, panels.histograms.panel, panels.recall.panel));
+  ranks.body.append(l.ranks);
+  l.results.append(metrics.section, charts.section, l.ranksSection);
   root.replaceChildren(
     pageHeader('Embedding Lens · Compare', l, l.rerun, l.exportCsv, l.exportJson),
     l.activity,

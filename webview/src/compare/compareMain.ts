@@ -1,4 +1,4 @@
-import type { CompareSnapshot, HostToCompareView } from '../../../src/protocol/comparePanel';
+import { compareChartsOf, isSuiteComparison, type AnyCompareSnapshot, type HostToCompareView } from '../../../src/protocol/comparePanel';
 import { wireChartExport } from '../charts/chartExport';
 import { el } from '../dom';
 import { formatCount, formatSeconds } from '../format';
@@ -11,20 +11,26 @@ import './compare.css';
 import { renderBaselinePicker, renderMetricsTable } from './metricsTable';
 import { RankTable } from './rankTable';
 
-function renderFacts(l: CompareLayout, s: CompareSnapshot): void {
+/** Pairs × width of retrieval checkpoints, or the suites' sets. */
+function sizeFact(s: AnyCompareSnapshot): [string, string] {
+  if (isSuiteComparison(s)) return ['Suites', 'in-distribution top-1 against the mean over shifted sets'];
+  return ['Pairs × dims', [...new Set(s.checkpoints.map((c) => `${formatCount(c.result.n_text)} × ${formatCount(c.result.dim)}`))].join(', ')];
+}
+
+function renderFacts(l: CompareLayout, s: AnyCompareSnapshot): void {
   const fact = (label: string, value: string) => el('div', { class: 'fact' }, el('dt', {}, label), el('dd', {}, value));
-  const sizes = [...new Set(s.checkpoints.map((c) => `${formatCount(c.result.n_text)} × ${formatCount(c.result.dim)}`))].join(', ');
-  l.facts.replaceChildren(fact('Checkpoints', String(s.checkpoints.length)), fact('Pairs × dims', sizes), fact('Backend', s.backend), fact('Time', formatSeconds(s.seconds)));
+  l.facts.replaceChildren(fact('Checkpoints', String(s.checkpoints.length)), fact(...sizeFact(s)), fact('Backend', s.backend), fact('Time', formatSeconds(s.seconds)));
 }
 
 /** The compare panel: a full snapshot in, every part re-rendered from it. */
 export function startCompareView(root: HTMLElement): void {
-  const l = buildCompareLayout(root);
+  // A section opened after being collapsed holds charts drawn at zero size: fit them again.
+  const l = buildCompareLayout(root, () => charts.resize());
   const charts = new CompareCharts(l.charts);
   const ranks = new RankTable(l.ranks);
   let state: CompareState = compareApi.getState() ?? {};
 
-  const render = (s: CompareSnapshot) => {
+  const render = (s: AnyCompareSnapshot) => {
     hideActivity(l);
     l.empty.hidden = true;
     l.results.hidden = false;
@@ -35,15 +41,18 @@ export function startCompareView(root: HTMLElement): void {
     l.notComparable.replaceChildren(el('span', { class: 'codicon codicon-info', 'aria-hidden': 'true' }), el('ul', {}, ...s.notComparable.map((n) => el('li', {}, n))));
     renderBaselinePicker(l.baseline, s);
     renderMetricsTable(l.metrics, s);
-    l.ranksSection.hidden = !s.rankChanges;
+    const drawn = new Set(compareChartsOf(s).map((c) => c.id));
+    for (const [name, panel] of Object.entries(l.panels)) panel.hidden = !drawn.has(name);
+    l.ranksSection.hidden = isSuiteComparison(s) || !s.rankChanges;
     l.rankDirection.value = state.rankDirection ?? 'i2t';
-    ranks.render(s, state.rankDirection ?? 'i2t');
+    if (!isSuiteComparison(s)) ranks.render(s, state.rankDirection ?? 'i2t');
     // Charts measure their containers, so they draw once #results is visible.
     charts.render(s);
   };
   const save = (next: CompareState) => {
     state = next;
-    compareApi.setState(state);
+    // Only this view's own keys: the sections keep their collapsed ids in the same state, newer than `state`'s copy.
+    compareApi.setState({ ...compareApi.getState(), snapshot: state.snapshot, rankDirection: state.rankDirection });
   };
 
   const answerExport = wireChartExport(charts, l.exportImage, (m) => compareApi.postMessage(m));
@@ -68,7 +77,7 @@ export function startCompareView(root: HTMLElement): void {
   l.rankDirection.addEventListener('change', () => {
     const direction = l.rankDirection.value === 't2i' ? 't2i' : 'i2t';
     save({ ...state, rankDirection: direction });
-    if (state.snapshot) ranks.render(state.snapshot, direction);
+    if (state.snapshot && !isSuiteComparison(state.snapshot)) ranks.render(state.snapshot, direction);
   });
   onThemeChange(() => charts.redraw());
 

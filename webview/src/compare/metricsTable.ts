@@ -1,4 +1,4 @@
-import type { CompareSnapshot, MetricRow } from '../../../src/protocol/comparePanel';
+import type { CompareTable, MetricRow } from '../../../src/protocol/comparePanel';
 import { el } from '../dom';
 import { formatMetric } from '../format';
 
@@ -18,7 +18,7 @@ function cell(r: MetricRow, i: number): HTMLElement {
 }
 
 /** Every metric of every checkpoint; non-baseline cells carry their delta, coloured better/worse. */
-export function renderMetricsTable(target: HTMLElement, s: CompareSnapshot): void {
+export function renderMetricsTable(target: HTMLElement, s: CompareTable): void {
   const head = el(
     'tr',
     {},
@@ -37,7 +37,7 @@ export function renderMetricsTable(target: HTMLElement, s: CompareSnapshot): voi
 }
 
 /** The baseline picker's options, the chosen one selected. */
-export function renderBaselinePicker(select: HTMLSelectElement, s: CompareSnapshot): void {
+export function renderBaselinePicker(select: HTMLSelectElement, s: CompareTable): void {
   select.replaceChildren(...s.checkpoints.map((c, i) => el('option', { value: String(i) }, c.name)));
   select.value = String(s.baseline);
 }

@@ -93,10 +93,31 @@ export function recallOption(s: DashboardSnapshot, p: Palette): LineChartOption 
   ], true);
 }
 
-export const optionFor: Record<DashboardChart, (s: DashboardSnapshot, p: Palette) => LineChartOption> = {
+/**
+ * Each eval suite's in-distribution top-1 (solid) and mean shifted top-1 (dashed), the best epoch
+ * marked; undefined for a run without evalSuites (its panel is hidden).
+ */
+export function suitesOption(s: DashboardSnapshot, p: Palette): LineChartOption | undefined {
+  const e = s.evals;
+  if (!e.suites?.length) return undefined;
+  const colours = [p.image, p.text, p.bars, p.positive, p.negative];
+  const lines = e.suites.flatMap((suite, k) => [
+    { name: `${suite.name}: in-distribution`, x: e.epoch, y: suite.idTop1, color: colours[k % colours.length] },
+    { name: `${suite.name}: shifted (mean)`, x: e.epoch, y: suite.oodMean, color: colours[k % colours.length], dashed: true },
+  ]);
+  const option = lineOption(p, 'epoch', ['top-1 accuracy (%)'], lines, true);
+  const [first] = option.series as LineSeriesOption[];
+  if (s.bestEpoch !== undefined) {
+    first.markLine = { symbol: 'none', silent: true, lineStyle: { color: p.muted, type: 'dotted' }, label: { color: p.muted, formatter: 'best' }, data: [{ xAxis: s.bestEpoch }] };
+  }
+  return option;
+}
+
+export const optionFor: Record<DashboardChart, (s: DashboardSnapshot, p: Palette) => LineChartOption | undefined> = {
   loss: lossOption,
   lr: lrOption,
   geometry: geometryOption,
   hardNegative: hardNegativeOption,
   recall: recallOption,
+  suites: suitesOption,
 };

@@ -50,6 +50,8 @@ export function startDashboard(root: HTMLElement): void {
     layout.empty.hidden = hasData;
     // Charts measure their containers, so they draw once the section is visible.
     layout.results.hidden = !hasData;
+    // Only a run with evalSuites has the suites chart (its option is undefined otherwise).
+    layout.charts.suites.closest('figure')!.hidden = !s.evals.suites?.length;
     layout.exportCsv.disabled = layout.exportJson.disabled = !hasData;
     if (hasData) charts.render(s);
   };

@@ -25,6 +25,7 @@ const notes: Record<DashboardChart, string> = {
   recall: 'Epoch 0 is before training. Higher is better.',
   geometry: 'Eval split; lower is better for both.',
   hardNegative: 'Eval split; below 0, positives sit closer than the hardest negative.',
+  suites: 'Top-1 through the heads, epoch 0 before training: a run that buys in-distribution accuracy at the cost of robustness shows the dashed line falling behind.',
 };
 
 export function buildDashboard(root: HTMLElement): DashboardLayout {

@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { parentPort, workerData } from 'node:worker_threads';
 import { oneLine } from '../../errors';
+import { loadWasmBackend } from '../../wasmBinaries';
 import { transferList } from './columns';
 import type { BlockWorkerInit, BlockWorkerReply, Phase } from './pool';
 import { BlockRunner } from './runner';
@@ -27,7 +28,7 @@ async function runPhase(runner: BlockRunner, phase: Phase): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  if (backend === 'wasm') require('@tensorflow/tfjs-backend-wasm');
+  if (backend === 'wasm') await loadWasmBackend();
   else require('@tensorflow/tfjs-backend-cpu');
   if (!(await tf.setBackend(backend))) throw new Error(`could not start the ${backend} backend`);
   const runner = new BlockRunner(spec);

@@ -1,0 +1,142 @@
+"""
+`python -m embedding_lens analyze FILE [FILE2] [--json] [options]`: the METRICS.md pass of metrics.py on
+a file the TypeScript readers would read (tensorfile.py), on every local GPU or on torchrun's ranks.
+Rank 0 writes progress events and one `analysis` event (or, with --json, the result alone); a
+problem with the input is one error line and exit 2; the cancel file or SIGINT/SIGTERM stops every
+rank (exit 130, or 0 under torchrun, whose own crash report would bury the note).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from typing import Optional, Sequence
+
+import torch
+
+from . import distributed
+from .cancel import CancelRequest
+from .errors import CancelledError, InputError
+from .events import EventWriter, to_json, write_event
+from .gram_pass import ECE_TAU, UNIFORMITY_T, Temperatures
+from .metrics import KS, analyze
+from .tensorfile import read_embeddings, write_safetensors
+from .train_command import EXIT_CANCELLED, EXIT_FAILED, EXIT_INPUT, EXIT_OK, under_torchrun
+
+
+class ArgumentError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise ArgumentError(message)
+
+
+def _ks(text: str) -> tuple[int, ...]:
+    try:
+        ks = tuple(int(k) for k in text.split(","))
+    except ValueError:
+        ks = ()
+    if not ks or any(k < 1 for k in ks):
+        raise argparse.ArgumentTypeError(f"--ks takes positive integers like 1,5,10, got {text}")
+    return ks
+
+
+def _positive(name: str, low: float, high: float):  # noqa: ANN202 - an argparse type
+    def parse(text: str) -> float:
+        try:
+            v = float(text)
+        except ValueError:
+            v = float("nan")
+        if not low <= v <= high:
+            raise argparse.ArgumentTypeError(f"--{name} must be a number in [{low}, {high}], got {text}")
+        return v
+
+    return parse
+
+
+def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
+    p = _Parser(prog="python -m embedding_lens analyze", description="The analysis pass of METRICS.md on the torch engine.")
+    p.add_argument("files", nargs="+", help="one file holding both modalities, or an image file and a text file")
+    p.add_argument("--json", action="store_true", help="print the result as JSON on stdout instead of event lines")
+    p.add_argument("--ks", type=_ks, default=KS, help="recall cut-offs beside 1, 5 and 10, which are always reported")
+    p.add_argument("--ece-tau", type=_positive("ece-tau", 1e-6, 1e3), default=ECE_TAU)
+    p.add_argument("--uniformity-t", type=_positive("uniformity-t", 1e-6, 1e3), default=UNIFORMITY_T)
+    p.add_argument("--image-key", action="append", default=[], help="the image array's name (before the usual names)")
+    p.add_argument("--text-key", action="append", default=[], help="the text array's name (before the usual names)")
+    p.add_argument("--detail", default=None, help="also write the per-query arrays (positive, hardest_negative_i2t, ranks_i2t, ranks_t2i) to this .safetensors file")
+    p.add_argument("--tf32", action="store_true",
+                   help="TF32 products on CUDA: several times faster on recent GPUs, but scores move by about 1e-3, "
+                        "so metrics agree with the float32 pass to about 1e-3 only and near-tied ranks can change")
+    args = p.parse_args(argv)
+    if len(args.files) > 2:
+        raise ArgumentError("analyze takes one checkpoint file, or an image file and a text file")
+    return args
+
+
+def _devices(ranks: distributed.Ranks) -> list[torch.device]:
+    """One process sees every local GPU; under torchrun each rank keeps its own."""
+    if ranks.device.type == "cuda" and not ranks.distributed:
+        return [torch.device("cuda", i) for i in range(torch.cuda.device_count())]
+    return [ranks.device]
+
+
+def run(args: argparse.Namespace, ranks: distributed.Ranks, stop: CancelRequest) -> None:
+    events = EventWriter(ranks.rank)
+    split = read_embeddings(args.files, [k for ks in args.image_key for k in ks.split(",")], [k for ks in args.text_key for k in ks.split(",")])
+    for warning in split.warnings:
+        events.emit({"type": "warning", "message": warning})
+    where = " + ".join(split.files)
+    detail: Optional[dict[str, torch.Tensor]] = {} if args.detail else None
+    result = analyze(split.image, split.text, split.text_to_image, file=where, devices=_devices(ranks),
+                     ranks=ranks if ranks.distributed else None, tf32=args.tf32, ks=args.ks,
+                     temps=Temperatures(args.ece_tau, args.uniformity_t), stop=stop.requested,
+                     progress=None if args.json else lambda done, total: events.emit({"type": "progress", "done": done, "total": total}),
+                     detail=detail, note=events.note)
+    if ranks.rank != 0:
+        return
+    if detail is not None:
+        write_safetensors(args.detail, detail)
+    if args.json:
+        sys.stdout.write(to_json(result) + "\n")
+    else:
+        write_event({"type": "analysis", "result": result})
+
+
+def _error(rank: int, message: str, err: Optional[InputError] = None) -> None:
+    event: dict[str, object] = {"type": "error", "rank": rank, "message": message}
+    if err is not None:
+        event["input"] = {"file": err.file, "problem": err.problem}
+    write_event(event)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    rank = 0
+    try:
+        args = parse_args(argv)
+        rank = distributed.env_ranks()[0]
+        ranks = distributed.init("auto")
+        rank = ranks.rank
+        run(args, ranks, CancelRequest())
+        return EXIT_OK
+    except ArgumentError as err:
+        sys.stderr.write(f"python -m embedding_lens analyze: {err}\n")
+        return EXIT_INPUT
+    except CancelledError:
+        if rank == 0:
+            write_event({"type": "cancelled", "message": "analysis cancelled"})
+        return EXIT_OK if under_torchrun() else EXIT_CANCELLED
+    except InputError as err:
+        # Every rank reads the same file and fails alike: rank 0 speaks for them.
+        if rank == 0:
+            _error(rank, err.line(), err)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        return EXIT_CANCELLED
+    except Exception as err:  # noqa: BLE001 - the traceback is for the log, the event line for the user
+        traceback.print_exc(file=sys.stderr)
+        _error(rank, f"{type(err).__name__}: {' '.join(str(err).split())}"[:500])
+        return EXIT_FAILED
+    finally:
+        distributed.destroy()

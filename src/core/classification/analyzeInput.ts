@@ -1,0 +1,31 @@
+/** Dispatches an input to what it holds: a suite, a classification set, or retrieval pairs (with classes when present). */
+import { analyzeFiles, type AnalyzeFilesSettings } from '../analyzeFiles';
+import type { CancelToken, ProgressFn } from '../cancel';
+import { describeFile } from '../readers';
+import { defaultTextKeys } from '../readers/selectArrays';
+import { analyzeSuite } from './analyzeSuite';
+import { analyzeZeroShot } from './analyzeZeroShot';
+import { holdsClasses, holdsPairs } from './classificationKeys';
+import { readClassificationSet } from './readClassificationSet';
+import { isSuite } from './suiteSpec';
+import type { AnalysisOutcome } from './types';
+
+export async function analyzeInput(files: string[], settings: AnalyzeFilesSettings, token?: CancelToken, onProgress?: ProgressFn): Promise<AnalysisOutcome> {
+  const start = performance.now();
+  const seconds = () => (performance.now() - start) / 1000;
+  const memoryBudgetBytes = settings.memoryBudgetMB * 1024 * 1024;
+  const options = { imageKeys: settings.imageKeys, eceTau: settings.eceTau, memoryBudgetBytes, token, onProgress };
+  if (files.length === 1 && (await isSuite(files[0]))) {
+    const { suite, details, warnings } = await analyzeSuite(files[0], options);
+    return { kind: 'suite', suite, details, warnings, seconds: seconds() };
+  }
+  if (files.length === 1) {
+    const arrays = (await describeFile(files[0], { token })).arrays;
+    if (holdsClasses(arrays) && !holdsPairs(arrays, [...settings.textKeys, ...defaultTextKeys])) {
+      const set = await readClassificationSet(files[0], options);
+      const zeroShot = await analyzeZeroShot(set, options);
+      return { kind: 'classification', files, zeroShot, warnings: set.warnings, seconds: seconds() };
+    }
+  }
+  return { kind: 'retrieval', analyzed: await analyzeFiles(files, settings, token, onProgress) };
+}
