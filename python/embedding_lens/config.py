@@ -259,7 +259,21 @@ def parse_config(raw: Any, source: str, base_dir: str, default_name: str, schema
     full["eval"] = files(full["eval"])
     full["out"] = _resolve(base_dir, full["out"])
     full["model"] = _resolve_model(full.get("model", "heads"), base_dir)
+    full["evalSuites"] = [_resolve(base_dir, f) for f in full.get("evalSuites") or []]
+    problem = cross_key_problem(full)
+    if problem:
+        raise InputError(source, problem)
     return full
+
+
+def cross_key_problem(c: dict[str, Any]) -> Optional[str]:
+    """The rules of config.ts's crossKeyProblem that concern the suites."""
+    if c["evalSuites"] and c["model"] != "heads":
+        key = next(iter(c["model"])) if isinstance(c["model"], dict) else c["model"]
+        return f'"evalSuites" are embedding files measured through heads: "model" {{ "{key}": … }} cannot take them'
+    if c.get("bestMetric") in ("id_top1", "ood_mean") and not c["evalSuites"]:
+        return f'"bestMetric": "{c["bestMetric"]}" needs "evalSuites"'
+    return None
 
 
 def load_config(file: str, overrides: Optional[dict[str, Any]] = None) -> dict[str, Any]:

@@ -13,7 +13,9 @@ import torch
 
 from .bestmetric import is_better, metric_value
 from .checkpoints import heads_tensors, write_full_model
+from .class_training import EpochSuite, load_epoch_suites, measure_epoch_suites
 from .distributed import Ranks, barrier, gather_rows, shard
+from .errors import InputError
 from .events import EventWriter
 from .metrics import analyze
 from .model_api import BuiltModel, PairSource
@@ -48,6 +50,12 @@ class Evaluator:
         self.best: Optional[tuple[int, float]] = None
         self.last_lambda: Optional[dict[str, float]] = None
         self.text_to_image = text_to_image_of(built.eval.captions_of, built.eval.n_texts)
+        # Every rank reads the suites, so a bad one fails each rank at the start alike; rank 0 measures them.
+        self.suites: list[EpochSuite] = []
+        if config.get("evalSuites"):
+            if built.kind != "heads":
+                raise InputError("evalSuites", f"suites are embedding files measured through heads; \"model\" {built.kind} cannot take them")
+            self.suites = load_epoch_suites(config["evalSuites"], built.model.image_head.shape[0], built.model.text_head.shape[0])
 
     def _encode(self, n: int, read: Any, encode: Any) -> torch.Tensor:
         mine = shard(n, self.ranks.rank, self.ranks.world)
@@ -83,7 +91,10 @@ class Evaluator:
 
     def _record(self, at: int, step: int, evals: EvalEmbeddings) -> None:
         result = analyze(evals.image, evals.text, evals.text_to_image, file=" + ".join(self.config["eval"]), device=self.ranks.device)
-        event = {"type": "eval", "epoch": at, "metrics": result}
+        suites = measure_epoch_suites(self.suites, self.built.model, self.ranks.device) if self.suites else None
+        event: dict[str, Any] = {"type": "eval", "epoch": at, "metrics": result}
+        if suites is not None:
+            event["suites"] = suites
         append_log(self.run_dir, [event])
         self.events.emit(event)
         metadata = {"config": self.config_json, "metrics": json.dumps(result, separators=(",", ":"))}
@@ -94,7 +105,7 @@ class Evaluator:
         write_checkpoint(file, at, step, evals, metadata, extra)
         if self.built.kind != "heads":
             write_full_model(self.run_dir, at, self.built, self.optimizer, step, self.scaler, metadata)
-        value = metric_value(result, self.config["bestMetric"])
+        value = metric_value(result, self.config["bestMetric"], suites)
         best = is_better(self.config["bestMetric"], value, self.best[1] if self.best else None)
         if best:
             self.best = (at, value)
@@ -106,6 +117,6 @@ class Evaluator:
         for e in logged:
             if e.get("type") != "eval":
                 continue
-            value = metric_value(e["metrics"], self.config["bestMetric"])
+            value = metric_value(e["metrics"], self.config["bestMetric"], e.get("suites"))
             if is_better(self.config["bestMetric"], value, self.best[1] if self.best else None):
                 self.best = (e["epoch"], value)

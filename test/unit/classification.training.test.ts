@@ -69,6 +69,12 @@ it('evalSuites and the suite metrics are refused where they cannot run', () => {
   const opts = { baseDir: dir, defaultName: 'run' };
   const base = { train: 'a.npz', eval: 'b.npz' };
   assert.deepEqual(parseConfig({ ...base, evalSuites: ['x.suite.json'] }, 'c.json', opts).evalSuites, [path.join(dir, 'x.suite.json')]);
-  assert.throws(() => parseConfig({ ...base, bestMetric: 'id_top1' }, 'c.json', opts), /"bestMetric": "id_top1" needs "evalSuites" on the tfjs engine/);
-  assert.throws(() => parseConfig({ ...base, engine: 'torch', evalSuites: ['x.suite.json'] }, 'c.json', opts), /"evalSuites" are measured by the tfjs engine only/);
+  assert.throws(() => parseConfig({ ...base, bestMetric: 'id_top1' }, 'c.json', opts), /"bestMetric": "id_top1" needs "evalSuites"/);
+  assert.throws(() => parseConfig({ ...base, engine: 'torch', bestMetric: 'ood_mean' }, 'c.json', opts), /"bestMetric": "ood_mean" needs "evalSuites"/);
+  // The torch engine measures suites through its heads too; a full model cannot take them.
+  assert.deepEqual(parseConfig({ ...base, engine: 'torch', evalSuites: ['x.suite.json'], bestMetric: 'id_top1' }, 'c.json', opts).evalSuites, [path.join(dir, 'x.suite.json')]);
+  assert.throws(
+    () => parseConfig({ train: 'a.csv', eval: 'b.csv', engine: 'torch', model: { openClip: 'ViT-B-32' }, evalSuites: ['x.suite.json'] }, 'c.json', opts),
+    /"evalSuites" are embedding files measured through heads: "model" \{ "openClip": … \} cannot take them/,
+  );
 });

@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from ..errors import InputError
 from ..model_api import BuiltModel, DualEncoder
 from ..rng import IMAGE_HEAD_SEED_XOR, TEXT_HEAD_SEED_XOR, initial_weights
+from ..class_training import read_training_pairs
 from ..tensorfile import Embeddings, read_embeddings
 
 
@@ -83,7 +84,8 @@ def freeze(model: Heads, entries: list[str]) -> list[str]:
 
 
 def build(config: dict[str, Any], device: torch.device) -> BuiltModel:
-    train_set = read_embeddings(config["train"])
+    # A classification-only file trains on its class pairs (FLYP), as the tfjs trainer does.
+    train_set = read_training_pairs(config["train"])
     eval_set = read_embeddings(config["eval"])
     di, dt = train_set.image.shape[1], train_set.text.shape[1]
     if eval_set.image.shape[1] != di or eval_set.text.shape[1] != dt:

@@ -185,8 +185,8 @@ function crossKeyProblem(c: TrainConfig): string | undefined {
       if (files.length !== 1 || !/\.(csv|tsv)$/i.test(files[0])) return `"${key}" must be one CSV/TSV file of image paths and captions for a full model, got ${files.map((f) => path.basename(f)).join(', ')}`;
     }
   }
-  if (c.engine === 'torch' && c.evalSuites.length) return '"evalSuites" are measured by the tfjs engine only, for now';
-  if ((c.bestMetric === 'id_top1' || c.bestMetric === 'ood_mean') && (c.engine === 'torch' || !c.evalSuites.length)) return `"bestMetric": "${c.bestMetric}" needs "evalSuites" on the tfjs engine`;
+  if (c.model !== 'heads' && c.evalSuites.length) return `"evalSuites" are embedding files measured through heads: "model" ${modelLabel(c.model)} cannot take them`;
+  if ((c.bestMetric === 'id_top1' || c.bestMetric === 'ood_mean') && !c.evalSuites.length) return `"bestMetric": "${c.bestMetric}" needs "evalSuites"`;
   if (c.nodes.count > 1 && c.nodes.rendezvous === undefined) return `"nodes.rendezvous" (host:port of the first node) is needed for ${c.nodes.count} nodes`;
   if (Array.isArray(c.devices) && new Set(c.devices).size !== c.devices.length) return `"devices" lists a CUDA device twice: ${JSON.stringify(c.devices)}`;
   return undefined;

@@ -16,7 +16,7 @@ export interface TrainConfig {
   /** Absolute paths: embedding files for heads, one CSV/TSV each for a full model. */
   train: string[];
   eval: string[];
-  /** Absolute paths of zero-shot suites (*.suite.json or suite folders) measured every epoch (tfjs engine). */
+  /** Absolute paths of zero-shot suites (*.suite.json or suite folders) measured every epoch through the heads (tfjs, or torch with "model": "heads"). */
   evalSuites: string[];
   out: string;
   loss: LossKind;
