@@ -433,11 +433,24 @@ def _bytes_tensor(data: "bytes | memoryview") -> torch.Tensor:
     return torch.frombuffer(bytearray(data), dtype=torch.uint8)
 
 
+def open_pt(file: str) -> Opened:
+    from .pt_file import pt_arrays
+
+    def source(name: str, value: object) -> ArraySource:
+        if isinstance(value, torch.Tensor):
+            dtype = str(value.dtype).replace("torch.", "")
+            return ArraySource(name, list(value.shape), dtype, load=lambda: value.contiguous())
+        strings = list(value)  # type: ignore[call-overload]
+        return ArraySource(name, [len(strings)], "str", load=lambda: torch.empty(0), load_strings=lambda: strings)
+
+    return Opened("pt", [source(name, value) for name, value in pt_arrays(file).items()])
+
+
 def open_file(file: str) -> Opened:
     ext = os.path.splitext(file)[1].lower()
-    openers = {".npy": open_npy, ".npz": open_npz, ".safetensors": open_safetensors}
+    openers = {".npy": open_npy, ".npz": open_npz, ".safetensors": open_safetensors, ".pt": open_pt, ".pth": open_pt}
     if ext not in openers:
-        raise InputError(file, f"unknown file type '{ext or '(none)'}': Embedding Lens reads .npy, .npz and .safetensors")
+        raise InputError(file, f"unknown file type '{ext or '(none)'}': the torch engine reads .npy, .npz, .safetensors and .pt/.pth (the tfjs engine also reads Parquet, Arrow and folders)")
     return openers[ext](file)
 
 
@@ -508,7 +521,7 @@ class Loaded:
 
 def _load_selection(file: str, image_keys: Sequence[str] = (), text_keys: Sequence[str] = ()) -> Loaded:
     opened = open_file(file)
-    labels = {"npy": lambda n: "the array", "npz": lambda n: f"member '{n}.npy'", "safetensors": lambda n: f"tensor '{n}'"}
+    labels = {"npy": lambda n: "the array", "npz": lambda n: f"member '{n}.npy'", "safetensors": lambda n: f"tensor '{n}'", "pt": lambda n: f"entry '{n}'"}
 
     def load(a: Optional[ArraySource]) -> Optional[Located]:
         return a and Located(file, labels[opened.format](a.name), a.load(), a.dtype)
