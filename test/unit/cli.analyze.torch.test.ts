@@ -11,19 +11,13 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { generateSample } from '../../src/core/sample';
-import { probeTorch } from '../../src/core/torch/python';
 import { encodeSafetensors, writeNpy } from '../../src/core/writers';
+import { torchEngineSkipReason, torchEnginePython } from '../helpers/torchEngine';
 
 const root = path.join(__dirname, '..', '..', '..');
 const cli = path.join(root, 'dist', 'cli.js');
 const shared = path.join(root, '..', 'shared', 'data');
-const python = process.env.EMBEDDING_LENS_TEST_PYTHON;
-
-async function skipReason(): Promise<string | false> {
-  if (!python) return 'EMBEDDING_LENS_TEST_PYTHON is not set (scripts/setup-python.sh prints an interpreter with torch)';
-  const probe = await probeTorch(python, { env: { ...process.env, EMBEDDING_LENS_PYTHON_PACKAGE: path.join(root, 'python') } });
-  return probe.ok ? false : probe.reason;
-}
+const python = torchEnginePython;
 
 const dir = mkdtempSync(path.join(tmpdir(), 'el-cli-analyze-torch-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -87,7 +81,7 @@ function exactRows(n: number, dim: number, seed: number): Float32Array {
 describe('analyze --engine torch agrees with --engine tfjs', () => {
   let skip: string | false = false;
   before(async () => {
-    skip = await skipReason();
+    skip = await torchEngineSkipReason();
     if (skip) process.stdout.write(`# skipping the torch analysis agreement tests: ${skip}\n`);
   });
 

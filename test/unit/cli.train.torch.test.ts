@@ -11,19 +11,13 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { generateSample } from '../../src/core/sample';
-import { probeTorch } from '../../src/core/torch/python';
 import type { StepEvent } from '../../src/core/train/events';
 import { writeNpy } from '../../src/core/writers';
+import { torchEngineSkipReason, torchEnginePython } from '../helpers/torchEngine';
 
 const root = path.join(__dirname, '..', '..', '..');
 const cli = path.join(root, 'dist', 'cli.js');
-const python = process.env.EMBEDDING_LENS_TEST_PYTHON;
-
-async function skipReason(): Promise<string | false> {
-  if (!python) return 'EMBEDDING_LENS_TEST_PYTHON is not set (scripts/setup-python.sh prints an interpreter with torch)';
-  const probe = await probeTorch(python, { env: { ...process.env, EMBEDDING_LENS_PYTHON_PACKAGE: path.join(root, 'python') } });
-  return probe.ok ? false : probe.reason;
-}
+const python = torchEnginePython;
 
 const dir = mkdtempSync(path.join(tmpdir(), 'el-cli-torch-real-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -61,7 +55,7 @@ const events = (r: Ran) => r.stdout.trim().split('\n').map((l) => JSON.parse(l) 
 const steps = (r: Ran) => events(r).filter((e): e is StepEvent & { type: 'step' } => e.type === 'step');
 
 describe('embedding-lens train on the torch engine', async () => {
-  const skip = await skipReason();
+  const skip = await torchEngineSkipReason();
   if (skip) process.stdout.write(`# torch engine tests skipped: ${skip}\n`);
   const config = path.join(dir, 'heads.m2mix.json');
 
