@@ -13,6 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { generateSample } from '../../src/core/sample';
 import { encodeSafetensors, writeNpy } from '../../src/core/writers';
 import { torchEngineSkipReason, torchEnginePython } from '../helpers/torchEngine';
+import { writeSamplePairsNpy } from '../helpers/samplePairsNpy';
 
 const root = path.join(__dirname, '..', '..', '..');
 const cli = path.join(root, 'dist', 'cli.js');
@@ -57,14 +58,6 @@ async function bothAgree(file: string, rankTol: number): Promise<void> {
   assertAgree(torch, tfjs, 1e-4, rankTol);
 }
 
-async function writePairs(file: string, pairs: number, dim: number, seed: number): Promise<void> {
-  const { image, text } = generateSample({ pairs, dim, seed });
-  const both = new Float32Array(2 * pairs * dim);
-  both.set(image.data);
-  both.set(text.data, pairs * dim);
-  await writeNpy(file, [2, pairs, dim], both);
-}
-
 /** Rows of four ±1 entries: unit rows hold ±0.5, so every score is an exact multiple of 1/4 and ties abound. */
 function exactRows(n: number, dim: number, seed: number): Float32Array {
   let state = seed;
@@ -96,7 +89,7 @@ describe('analyze --engine torch agrees with --engine tfjs', () => {
   it('on 20,000 generated pairs (ranks within two queries: near-ties round differently in the two float32 products)', async (t) => {
     if (skip) return t.skip(skip);
     const file = path.join(dir, 'pairs.npy');
-    await writePairs(file, 20_000, 32, 3);
+    await writeSamplePairsNpy(file, 20_000, 32, 3);
     await bothAgree(file, 200 / 20_000);
   });
 
@@ -132,8 +125,8 @@ describe('analyze --engine torch agrees with --engine tfjs', () => {
   it('compare: the same table on both engines', async (t) => {
     if (skip) return t.skip(skip);
     const [a, b] = [path.join(dir, 'a.npy'), path.join(dir, 'b.npy')];
-    await writePairs(a, 1_500, 32, 7);
-    await writePairs(b, 1_500, 32, 8);
+    await writeSamplePairsNpy(a, 1_500, 32, 7);
+    await writeSamplePairsNpy(b, 1_500, 32, 8);
     const [tfjs, torch] = [await analyze(a, 'tfjs', 'compare', [b]), await analyze(a, 'torch', 'compare', [b])];
     const metrics = (j: Json) => j.metrics as Record<string, { values: Record<string, number> }>;
     assert.deepEqual(Object.keys(metrics(torch)), Object.keys(metrics(tfjs)));
@@ -156,7 +149,7 @@ describe('analyze --engine torch refuses in one line', () => {
 
   it('without a Python, naming the interpreter', async () => {
     const file = path.join(dir, 'small.npy');
-    await writePairs(file, 10, 4, 1);
+    await writeSamplePairsNpy(file, 10, 4, 1);
     const r = await run([file, '--python', '/nonexistent/python3']);
     assert.equal(r.code, 2);
     assert.equal(r.stderr, 'embedding-lens: --engine torch: no Python at /nonexistent/python3: set embeddingLens.pythonPath or --python\n');

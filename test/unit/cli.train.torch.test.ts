@@ -10,10 +10,9 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { generateSample } from '../../src/core/sample';
 import type { StepEvent } from '../../src/core/train/events';
-import { writeNpy } from '../../src/core/writers';
 import { torchEngineSkipReason, torchEnginePython } from '../helpers/torchEngine';
+import { writeSamplePairsNpy } from '../helpers/samplePairsNpy';
 
 const root = path.join(__dirname, '..', '..', '..');
 const cli = path.join(root, 'dist', 'cli.js');
@@ -21,14 +20,6 @@ const python = torchEnginePython;
 
 const dir = mkdtempSync(path.join(tmpdir(), 'el-cli-torch-real-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-async function writePairs(file: string, pairs: number, dim: number, seed: number): Promise<void> {
-  const { image, text } = generateSample({ pairs, dim, seed });
-  const both = new Float32Array(2 * pairs * dim);
-  both.set(image.data);
-  both.set(text.data, pairs * dim);
-  await writeNpy(file, [2, pairs, dim], both);
-}
 
 interface Ran {
   code: number | null;
@@ -61,8 +52,8 @@ describe('embedding-lens train on the torch engine', async () => {
 
   before(async () => {
     if (skip) return;
-    await writePairs(path.join(dir, 'train.npy'), 512, 64, 5);
-    await writePairs(path.join(dir, 'eval.npy'), 128, 64, 6);
+    await writeSamplePairsNpy(path.join(dir, 'train.npy'), 512, 64, 5);
+    await writeSamplePairsNpy(path.join(dir, 'eval.npy'), 128, 64, 6);
     writeFileSync(config, JSON.stringify({ train: 'train.npy', eval: 'eval.npy', engine: 'torch', model: 'heads', loss: 'm3mix', epochs: 2, batchSize: 64, seed: 1 }));
   });
 
