@@ -8,9 +8,9 @@
  */
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
-import { initBackend } from '../src/core/backend';
+import { initBackend } from '../src/core/backend/backendLadder';
 import { analyze } from '../src/core/metrics/analyze';
-import { generateSample } from '../src/core/sample';
+import { generateSample } from '../src/core/synthetic/sampleCheckpoint';
 import { benchTrainStep } from '../src/core/train/bench';
 
 const dim = 512;

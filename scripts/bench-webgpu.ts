@@ -6,13 +6,13 @@
  * the steps/s without overlapping steps and with more dispatches per queue submit.
  * Options: [--sizes 5000,20000,100000] [--budget-mb 2048]
  */
-import { initBackend, probeGflops } from '../src/core/backend';
+import { initBackend, probeGflops } from '../src/core/backend/backendLadder';
 import { analyze } from '../src/core/metrics/analyze';
 import { analyzeOnDevice } from '../src/core/metrics/deviceReduce';
 import type { AnalysisResult } from '../src/core/metrics/types';
 import * as tf from '@tensorflow/tfjs-core';
 import { benchTrainStep, profileTrainStep } from '../src/core/train/bench';
-import { generateSample } from '../src/core/sample';
+import { generateSample } from '../src/core/synthetic/sampleCheckpoint';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);

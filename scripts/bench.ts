@@ -11,10 +11,10 @@
  * baseline's N x N matrices would otherwise inflate every later figure.
  */
 import { availableParallelism, loadavg } from 'node:os';
-import { initBackend } from '../src/core/backend';
+import { initBackend } from '../src/core/backend/backendLadder';
 import { analyze } from '../src/core/metrics/analyze';
 import { analyzeUnfused } from '../src/core/metrics/unfused';
-import { generateSample } from '../src/core/sample';
+import { generateSample } from '../src/core/synthetic/sampleCheckpoint';
 import { benchTrainStep } from '../src/core/train/bench';
 import { benchWebgpu } from './bench-webgpu';
 import { benchTorchEngine } from './bench-torch-engine';

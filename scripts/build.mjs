@@ -3,7 +3,7 @@
 // native backends @tensorflow/tfjs-node(-gpu) stay external, resolved at run time: they bring their
 // own tfjs-core copy, which shares the bundled one's engine and kernel registry (tfjs keeps both on
 // the global object). Dawn (npm `webgpu`) stays external too: its native addon is found by path
-// (src/core/webgpuRung.ts). tfjs-backend-wasm's binaries are copied beside the bundles.
+// (src/core/backend/webgpuRung.ts). tfjs-backend-wasm's binaries are copied beside the bundles.
 import * as esbuild from 'esbuild';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 
@@ -18,7 +18,7 @@ const node = {
   sourcemap: !production,
   minify: production,
   external: ['vscode', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'webgpu'],
-  // Lets src/core/wasmBinaries.ts know it runs from a bundle, whose wasm binaries lie beside it.
+  // Lets src/core/backend/wasmBinaries.ts know it runs from a bundle, whose wasm binaries lie beside it.
   define: { EMBEDDING_LENS_BUNDLE: 'true' },
   logLevel: 'warning',
 };

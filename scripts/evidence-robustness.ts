@@ -11,11 +11,11 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { initBackend } from '../src/core/backend';
+import { initBackend } from '../src/core/backend/backendLadder';
 import { classPairsCheckpoint } from '../src/core/classification/classPairs';
 import { readClassificationSet } from '../src/core/classification/readClassificationSet';
 import { logitOfPercent } from '../src/core/classification/robustness';
-import { generateClassificationSet, type SetShape } from '../src/core/classification/sampleClasses';
+import { generateClassificationSet, type SetShape } from '../src/core/synthetic/sampleClasses';
 import type { SuiteResult } from '../src/core/classification/types';
 import { parseConfig, type LossKind } from '../src/core/train/config';
 import type { EvalEvent } from '../src/core/train/events';

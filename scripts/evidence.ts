@@ -10,7 +10,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { initBackend } from '../src/core/backend';
+import { initBackend } from '../src/core/backend/backendLadder';
 import type { AnalysisResult } from '../src/core/metrics/types';
 import { readCheckpoint } from '../src/core/readers';
 import { parseConfig, type LossKind } from '../src/core/train/config';

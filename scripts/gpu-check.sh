@@ -29,7 +29,7 @@ fi
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>&1 | sed 's/^/gpu: /'
   echo "vulkan icd: ${icd:-none found}; node $("$node" -v)"
   echo "== webgpu tests"
-  timeout 240 "$node" --test "$G"/out/test/unit/webgpu*.test.js 2>&1 | grep -v 'artificially reduced'
+  timeout 240 "$node" --test $(find "$G"/out/test/unit -name '*.webgpu.test.js') 2>&1 | grep -v 'artificially reduced'
   echo "tests exit: $?"
   echo "== benchmark"
   timeout 300 "$node" "$G/bench.js" --backend webgpu "$@" 2>&1 | grep -v 'artificially reduced'

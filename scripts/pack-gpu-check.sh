@@ -5,9 +5,9 @@
 # linux-x64 Dawn addon, and this machine's node binary (xz). The Vulkan loader .debs go to .gl/ (apt-get download, needs network).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-rm -rf .gpu && mkdir -p .gpu/node_modules/@tensorflow .gpu/node_modules/webgpu/dist .gpu/out/test/unit .gl
+rm -rf .gpu && mkdir -p .gpu/node_modules/@tensorflow .gpu/node_modules/webgpu/dist .gpu/out .gl
 npx tsc -p tsconfig.test.json >/dev/null || true # other files' type errors must not stop the pack
-for f in out/test/unit/webgpu*.test.js; do cp "$f" .gpu/out/test/unit/; done
+(cd out && find test/unit -name '*.webgpu.test.js' -exec cp --parents {} ../.gpu/out/ \;)
 cp -r out/src .gpu/out/src && cp -r out/test/helpers .gpu/out/test/helpers && cp -r out/schemas .gpu/out/schemas
 npx esbuild scripts/bench.ts --bundle --platform=node --format=cjs --target=node20 \
   --external:@tensorflow/* --external:webgpu --outfile=.gpu/bench.js --log-level=warning

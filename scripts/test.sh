@@ -15,5 +15,5 @@ node scripts/build.mjs
 npm run typecheck   # host code without the DOM lib, the webview with it
 npx tsc -p tsconfig.test.json
 PYTHONDONTWRITEBYTECODE=1 "$EMBEDDING_LENS_TEST_PYTHON" -m pytest python/tests -q -p no:cacheprovider
-node --test --test-reporter=spec out/test/unit/ out/test/webview/
+node --test --test-reporter=spec out/test/unit/ out/test/processes/ out/test/browser/
 node --test --test-concurrency=1 --test-reporter=spec out/test/e2e/

@@ -1,5 +1,5 @@
 """
-Bit-exact ports of the TypeScript seeded randomness (src/core/random.ts, train/betaSample.ts, the
+Bit-exact ports of the TypeScript seeded randomness (src/core/util/random.ts, train/betaSample.ts, the
 trainer's per-epoch streams and pair order, train/step.ts's lambda draws), so the torch engine draws
 the same batches and lambdas as the tfjs one from the same seed. JS numbers are doubles, as Python
 floats are; the 32-bit integer operations (Math.imul, >>>, |0) are done modulo 2**32 here.

@@ -1,5 +1,5 @@
 /** `analyze --engine auto|tfjs|torch`: the engine flag, and the analysis when the torch engine runs it. */
-import type { SharedCancelToken } from '../core/cancel';
+import type { SharedCancelToken } from '../core/util/cancel';
 import { analysisEngines, runTorchAnalysis, type AnalysisEngine, type TorchAnalysisSettings } from '../core/torch/analysis';
 import type { TorchInfo } from '../core/torch/python';
 import { UsageError, type ParsedArgs } from './args';

@@ -1,8 +1,8 @@
 /** `embedding-lens compare A B [C…]`: the compare view's metrics table, in the terminal or as JSON. */
-import type { SharedCancelToken } from '../core/cancel';
-import { analyzeCheckpoints } from '../core/compare/analyzeCheckpoints';
-import { buildCompareSnapshot } from '../core/compare/compareSnapshot';
-import { metricsJson } from '../core/compare/metricsExport';
+import type { SharedCancelToken } from '../core/util/cancel';
+import { analyzeCheckpoints } from '../snapshots/compare/analyzeCheckpoints';
+import { buildCompareSnapshot } from '../snapshots/compare/compareSnapshot';
+import { metricsJson } from '../snapshots/compare/metricsExport';
 import { maxCompared, minCompared, type CompareSnapshot, type MetricRow } from '../protocol/comparePanel';
 import { numberOption, parseArgs, rejectUnknown, UsageError, type ParsedArgs } from './args';
 import { compareSuitesCommand, comparesSuites } from './compareSuites';
@@ -10,7 +10,7 @@ import { terminalProgress } from './progress';
 import { engineFrom } from './analyzeTorch';
 import { pythonFrom } from './torchOptions';
 import { chooseAnalysisEngine } from '../core/torch/analysis';
-import { compareOnTorch } from '../core/torch/compareOnTorch';
+import { compareOnTorch } from '../snapshots/compare/compareOnTorch';
 
 export const compareUsage = `  embedding-lens compare A B [C…] [--json] [--baseline K] [--memory-mb 512] [--backend NAME] [--engine auto|tfjs|torch] [--python PATH]
                  compare ${minCompared} to ${maxCompared} checkpoints; K: the baseline's position (1 = first) or its file

@@ -1,9 +1,9 @@
 /** `compare A.suite.json B.suite.json …`: each checkpoint's suite, and the robustness table. */
-import type { SharedCancelToken } from '../core/cancel';
+import type { SharedCancelToken } from '../core/util/cancel';
 import { analyzeSuite } from '../core/classification/analyzeSuite';
 import { robustnessPoint } from '../core/classification/robustness';
 import { isSuite } from '../core/classification/suiteSpec';
-import { InputError } from '../core/errors';
+import { InputError } from '../core/util/errors';
 import { numberOption, type ParsedArgs } from './args';
 import { terminalProgress } from './progress';
 import { formatRobustness, formatSuite } from './zeroShotFormat';

@@ -4,8 +4,8 @@
  * before and after fine-tuning on the same eval set.
  */
 import * as path from 'node:path';
-import type { CancelToken } from '../core/cancel';
-import { InputError } from '../core/errors';
+import type { CancelToken } from '../core/util/cancel';
+import { InputError } from '../core/util/errors';
 import { runTorchEmbedding, type EmbedRequest } from '../core/torch/engine';
 import { checkConfigValue, loadConfig, resolveModel } from '../core/train/config';
 import type { ModelSpec } from '../core/train/trainConfig';

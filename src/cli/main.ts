@@ -3,13 +3,13 @@
  * Exit codes: 0 success, 2 bad input or usage (one line on stderr), 1 internal error, 130 interrupted.
  */
 import { analyzeInput } from '../core/classification/analyzeInput';
-import { initBackend, ladder, probeGflops, type BackendName } from '../core/backend';
-import { SharedCancelToken } from '../core/cancel';
-import { CancelledError, InputError, oneLine } from '../core/errors';
+import { initBackend, ladder, probeGflops, type BackendName } from '../core/backend/backendLadder';
+import { SharedCancelToken } from '../core/util/cancel';
+import { CancelledError, InputError, oneLine } from '../core/util/errors';
 import { describeFile } from '../core/readers';
 import { isStringType } from '../core/readers/dtypes';
 import { nameList, namesNoArray } from '../core/readers/selectArrays';
-import { writeSampleWorkspace } from '../core/sampleWorkspace';
+import { writeSampleWorkspace } from '../core/synthetic/sampleWorkspace';
 import { describeTorch, probeTorch } from '../core/torch/python';
 import { compareCommand, compareUsage } from './compare';
 import { embedCommand, embedUsage } from './embed';

@@ -1,4 +1,4 @@
-import type { ProgressFn } from '../core/cancel';
+import type { ProgressFn } from '../core/util/cancel';
 
 /** A one-line progress bar on stderr when it is a terminal; silent otherwise (scripts, CI). */
 export function terminalProgress(label: string): { report: ProgressFn; done(): void } {

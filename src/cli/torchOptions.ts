@@ -1,7 +1,7 @@
 /** What `train` and `embed` share for the torch engine: flags, and how a failure ends the command. */
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { InputError, oneLine } from '../core/errors';
+import { InputError, oneLine } from '../core/util/errors';
 import { RankError, TorchEngineError } from '../core/torch/engine';
 import { choosePython } from '../core/torch/python';
 import type { DevicesSpec } from '../core/train/trainConfig';

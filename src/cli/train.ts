@@ -2,9 +2,9 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { ladder, type BackendName } from '../core/backend';
-import { SharedCancelToken } from '../core/cancel';
-import { CancelledError, InputError } from '../core/errors';
+import { ladder, type BackendName } from '../core/backend/backendLadder';
+import { SharedCancelToken } from '../core/util/cancel';
+import { CancelledError, InputError } from '../core/util/errors';
 import { loadConfig, parseConfig, type TrainConfig } from '../core/train/config';
 import type { RunEvent, RunSummary } from '../core/train/events';
 import { runTorchTraining, type TorchNote } from '../core/torch/engine';

@@ -4,10 +4,10 @@
  * workspace only; otherwise the worker's tfjs pass.
  */
 import * as vscode from 'vscode';
-import type { CancelToken, ProgressFn } from '../core/cancel';
-import { InputError } from '../core/errors';
+import type { CancelToken, ProgressFn } from '../core/util/cancel';
+import { InputError } from '../core/util/errors';
 import { chooseAnalysisEngine, type AnalysisEngine } from '../core/torch/analysis';
-import { compareOnTorch } from '../core/torch/compareOnTorch';
+import { compareOnTorch } from '../snapshots/compare/compareOnTorch';
 import type { CompareData } from '../protocol/comparePanel';
 import type { TorchEnvironment } from './python/torchEnvironment';
 import { untrustedTorchReason } from './python/workspaceTrustGate';

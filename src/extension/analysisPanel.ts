@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import type * as vscode from 'vscode';
-import type { PanelMetrics } from '../core/panelMetrics';
+import type { PanelMetrics } from '../snapshots/analysis/panelMetrics';
 import { AnalysisView } from './analysisView';
 import type { ExportTargets } from './exportTargets';
 import { PanelSet } from './panelSet';

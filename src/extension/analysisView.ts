@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
-import { CancelledError } from '../core/errors';
-import { panelMetrics, panelMetricsText, type PanelMetrics } from '../core/panelMetrics';
+import { CancelledError } from '../core/util/errors';
+import { panelMetrics, panelMetricsText, type PanelMetrics } from '../snapshots/analysis/panelMetrics';
 import { chartsOf, isRetrievalSnapshot, type AnalysisViewToHost, type HostToAnalysisView, type PanelSnapshot } from '../protocol/analysisPanel';
 import { analysisResults } from './analysisResults';
 import { Disposable } from './disposable';

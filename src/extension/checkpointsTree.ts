@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
-import { describeCheckpointShape } from '../core/checkpointShape';
-import { oneLine } from '../core/errors';
+import { describeCheckpointShape } from '../core/readers/checkpointShape';
+import { oneLine } from '../core/util/errors';
 import type { AnalysisResult } from '../core/metrics/types';
 import { analysisResults } from './analysisResults';
 import { checkpointEditorViewType } from './checkpointEditor';

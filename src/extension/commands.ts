@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { PanelMetrics } from '../core/panelMetrics';
+import type { PanelMetrics } from '../snapshots/analysis/panelMetrics';
 import type { AnalysisPanels } from './analysisPanel';
 import type { BackendStatus } from './backendStatus';
 import type { CheckpointsTree } from './checkpointsTree';

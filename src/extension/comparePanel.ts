@@ -1,5 +1,5 @@
 import type * as vscode from 'vscode';
-import { checkpointNames } from '../core/compare/names';
+import { checkpointNames } from '../snapshots/compare/checkpointNames';
 import { CompareView } from './compareView';
 import type { ExportTargets } from './exportTargets';
 import { PanelSet } from './panelSet';

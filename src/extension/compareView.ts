@@ -1,8 +1,8 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { compareSnapshotOf } from '../core/compare/compareSnapshot';
-import { metricsCsv, metricsJson } from '../core/compare/metricsExport';
-import { CancelledError } from '../core/errors';
+import { compareSnapshotOf } from '../snapshots/compare/compareSnapshot';
+import { metricsCsv, metricsJson } from '../snapshots/compare/metricsExport';
+import { CancelledError } from '../core/util/errors';
 import { compareChartsOf, type AnyCompareData, type CompareViewToHost, type HostToCompareView } from '../protocol/comparePanel';
 import { analysisResults } from './analysisResults';
 import { Disposable } from './disposable';

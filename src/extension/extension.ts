@@ -6,7 +6,7 @@ import { CheckpointsTree } from './checkpointsTree';
 import { registerCommands } from './commands';
 import { ComparePanels } from './comparePanel';
 import { ExportTargets } from './exportTargets';
-import { targetMismatch } from '../core/packageTarget';
+import { targetMismatch } from '../core/backend/packageTarget';
 import { TorchEnvironment } from './python/torchEnvironment';
 import { affectsBackend, backendPreference } from './settings';
 import { Training } from './training/training';

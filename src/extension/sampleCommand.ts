@@ -7,7 +7,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { writeSampleWorkspace } from '../core/sampleWorkspace';
+import { writeSampleWorkspace } from '../core/synthetic/sampleWorkspace';
 
 async function askFolder(): Promise<vscode.Uri | undefined> {
   const ws = vscode.workspace.workspaceFolders?.[0]?.uri;

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import * as vscode from 'vscode';
-import { CancelledError } from '../core/errors';
+import { CancelledError } from '../core/util/errors';
 import type { RunEvent, RunSummary } from '../core/train/events';
 import type { DosnesLayout, PanelSnapshot } from '../protocol/analysisPanel';
 import type { AnyCompareData } from '../protocol/comparePanel';

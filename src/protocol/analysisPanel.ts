@@ -3,6 +3,7 @@
  * snapshots (never deltas), so a hidden-then-shown panel simply re-renders the last one.
  */
 import type { SuiteResult, ZeroShotAnalysis } from '../core/classification/types';
+import type { TemperatureSweep } from '../core/calibration/temperatureSweep';
 import type { AnalysisResult, ReliabilityBin } from '../core/metrics/types';
 import type { ChartInfo, HostToViewExport, ViewToHostExport } from './export';
 
@@ -85,16 +86,7 @@ export interface GeodesicArcs {
 }
 
 /** ECE of image queries against the softmax temperature (core/calibration/temperatureSweep.ts). */
-export interface TemperatureSweep {
-  /** Increasing temperatures; the configured one is among them. */
-  taus: number[];
-  ece: number[];
-  /** The configured tau (the one the reported ECE uses). */
-  tau: number;
-  /** Queries the sweep softmaxed, out of all image queries; fewer means a seeded uniform sample. */
-  queries: number;
-  total: number;
-}
+export type { TemperatureSweep };
 
 export interface HistogramData {
   /** Bin edges, one more than the counts. */

@@ -2,7 +2,7 @@
  * Jobs the extension host hands to the compute worker, and what the worker sends back. Every
  * request carries an id; every reply names it (the hexeditor's request/reply pattern).
  */
-import type { AnalyzeFilesSettings } from '../core/analyzeSettings';
+import type { AnalyzeFilesSettings } from '../core/analysis/analyzeSettings';
 import type { TrainConfig } from '../core/train/trainConfig';
 import type { RunEvent, RunSummary } from '../core/train/events';
 import type { DosnesLayout, PanelSnapshot } from './analysisPanel';

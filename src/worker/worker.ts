@@ -4,18 +4,18 @@
  * blocks, so it is seen even while the job never yields.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { readWithSettings } from '../core/analyzeFiles';
-import { initBackend, probeGflops } from '../core/backend';
-import { SharedCancelToken } from '../core/cancel';
+import { readWithSettings } from '../core/analysis/analyzeFiles';
+import { initBackend, probeGflops } from '../core/backend/backendLadder';
+import { SharedCancelToken } from '../core/util/cancel';
 import { analyzeInput } from '../core/classification/analyzeInput';
-import { analyzeCheckpoints } from '../core/compare/analyzeCheckpoints';
-import { analyzeSuites, comparesSuites } from '../core/compare/analyzeSuites';
-import { CancelledError, DeviceLostError, InputError, NeedsPartnerError, oneLine } from '../core/errors';
-import { buildPanelSnapshot } from '../core/panelSnapshot';
-import { dosnesInputOf, layOutDosnes, type DosnesInput } from '../core/snapshot';
+import { analyzeCheckpoints } from '../snapshots/compare/analyzeCheckpoints';
+import { analyzeSuites, comparesSuites } from '../snapshots/compare/analyzeSuites';
+import { CancelledError, DeviceLostError, InputError, NeedsPartnerError, oneLine } from '../core/util/errors';
+import { buildPanelSnapshot } from '../snapshots/analysis/panelSnapshot';
+import { dosnesInputOf, layOutDosnes, type DosnesInput } from '../snapshots/analysis/analysisSnapshot';
 import { loadConfig } from '../core/train/config';
 import { train } from '../core/train/trainer';
-import { releasePooledBuffers } from '../core/webgpuRung';
+import { releasePooledBuffers } from '../core/backend/webgpuRung';
 import type { BackendReport, WorkerInit, WorkerReply, WorkerRequest } from '../protocol/worker';
 
 const port = parentPort!;

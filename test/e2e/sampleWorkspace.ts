@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { generateSample } from '../../src/core/sample';
+import { generateSample } from '../../src/core/synthetic/sampleCheckpoint';
 import { encodeNpy } from '../../src/core/writers';
 import { repoRoot } from './codeServer';
 

@@ -1,5 +1,5 @@
 /** Classification files for the tests: a generated set written as .npz or .safetensors, with parts to spoil. */
-import { generateClassificationSet } from '../../src/core/classification/sampleClasses';
+import { generateClassificationSet } from '../../src/core/synthetic/sampleClasses';
 import { writeNpz, writeSafetensors } from '../../src/core/writers';
 import type { NpzArray } from '../../src/core/writers';
 

@@ -1,5 +1,5 @@
-import type { Checkpoint } from '../../src/core/checkpoint';
-import { gaussian, mulberry32 } from '../../src/core/random';
+import type { Checkpoint } from '../../src/core/readers/checkpoint';
+import { gaussian, mulberry32 } from '../../src/core/util/random';
 
 /**
  * Gaussian images; each text is its image plus noise, at a random scale (so inputs are not unit

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after } from 'node:test';
-import { InputError } from '../../src/core/errors';
+import { InputError } from '../../src/core/util/errors';
 
 /** A fresh folder, removed when the test file ends. */
 export function tempDir(): string {

@@ -1,5 +1,5 @@
 /** The project's CLIP-like sample as one (2, N, D) .npy: image rows, then text rows. */
-import { generateSample } from '../../src/core/sample';
+import { generateSample } from '../../src/core/synthetic/sampleCheckpoint';
 import { writeNpy } from '../../src/core/writers';
 
 export async function writeSamplePairsNpy(file: string, pairs: number, dim: number, seed: number): Promise<void> {

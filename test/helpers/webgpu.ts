@@ -1,4 +1,4 @@
-import { webGpuState } from '../../src/core/webgpuRung';
+import { webGpuState } from '../../src/core/backend/webgpuRung';
 
 /**
  * Why the webgpu tests cannot run here, or undefined. Only "Dawn creates no adapter at all" (no

@@ -7,14 +7,24 @@
  * The argmax, and so accuracy and R@1, does not depend on tau: only the confidences move.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Matrix } from '../checkpoint';
+import type { Matrix } from '../readers/checkpoint';
 import { expNonPositive } from '../metrics/fastExp';
 import { normalizeRows } from '../metrics/normalize';
 import { chunkCols } from '../metrics/pool/runner';
 import { calibration } from '../metrics/summary';
-import type { TemperatureSweep } from '../../protocol/analysisPanel';
-import { mulberry32 } from '../random';
+import { mulberry32 } from '../util/random';
 
+/** ECE against temperature, as the calibration chart draws it. */
+export interface TemperatureSweep {
+  /** Increasing temperatures; the configured one is among them. */
+  taus: number[];
+  ece: number[];
+  /** The configured tau (the one the reported ECE uses). */
+  tau: number;
+  /** Queries the sweep softmaxed, out of all image queries; fewer means a seeded uniform sample. */
+  queries: number;
+  total: number;
+}
 
 /** Default grid: 20 temperatures evenly spaced in log from 0.002 to 0.2. */
 export function logGrid(lo = 0.002, hi = 0.2, points = 20): number[] {

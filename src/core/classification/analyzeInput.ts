@@ -1,6 +1,6 @@
 /** Dispatches an input to what it holds: a suite, a classification set, or retrieval pairs (with classes when present). */
-import { analyzeFiles, type AnalyzeFilesSettings } from '../analyzeFiles';
-import type { CancelToken, ProgressFn } from '../cancel';
+import { analyzeFiles, type AnalyzeFilesSettings } from '../analysis/analyzeFiles';
+import type { CancelToken, ProgressFn } from '../util/cancel';
 import { describeFile } from '../readers';
 import { defaultTextKeys } from '../readers/selectArrays';
 import { analyzeSuite } from './analyzeSuite';

@@ -1,5 +1,5 @@
-import { InputError } from '../errors';
-import type { ProgressFn } from '../cancel';
+import { InputError } from '../util/errors';
+import type { ProgressFn } from '../util/cancel';
 import { analyzeZeroShot, type ZeroShotOptions } from './analyzeZeroShot';
 import { readClassificationSet, type ClassificationReadOptions } from './readClassificationSet';
 import { suiteResult } from './suiteResult';

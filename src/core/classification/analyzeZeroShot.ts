@@ -1,4 +1,4 @@
-import { InputError } from '../errors';
+import { InputError } from '../util/errors';
 import { normalizeRows } from '../metrics/normalize';
 import { defaultAnalyzeOptions, type AnalyzeOptions } from '../metrics/types';
 import type { ClassificationSet } from './classificationSet';

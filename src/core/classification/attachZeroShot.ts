@@ -1,6 +1,6 @@
 /** A retrieval file that also holds classes reports both: the zero-shot figures join its analysis. */
-import type { AnalyzedCheckpoint, AnalyzeFilesSettings } from '../analyzeFiles';
-import type { CancelToken } from '../cancel';
+import type { AnalyzedCheckpoint, AnalyzeFilesSettings } from '../analysis/analyzeFiles';
+import type { CancelToken } from '../util/cancel';
 import { describeFile } from '../readers';
 import { analyzeZeroShot } from './analyzeZeroShot';
 import { holdsClasses } from './classificationKeys';

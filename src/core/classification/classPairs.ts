@@ -3,7 +3,7 @@
  * is (x_i, w_{y_i}), the image and its class's prompt-averaged text embedding, so the contrastive
  * losses, m²-Mix included, apply unchanged. Images of one class share their text row.
  */
-import { matrix, type Checkpoint } from '../checkpoint';
+import { matrix, type Checkpoint } from '../readers/checkpoint';
 import { readCheckpoint, describeFile, type ReadOptions } from '../readers';
 import { defaultTextKeys } from '../readers/selectArrays';
 import type { ClassificationSet } from './classificationSet';

@@ -1,4 +1,4 @@
-import type { Matrix } from '../checkpoint';
+import type { Matrix } from '../readers/checkpoint';
 
 /** A classification evaluation set as read and checked: what the zero-shot pass consumes. */
 export interface ClassificationSet {

@@ -4,9 +4,9 @@
  * Every set is read and checked once, before training, so a bad suite fails the run at its start.
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import type { CancelToken } from '../cancel';
-import { matrix } from '../checkpoint';
-import { InputError } from '../errors';
+import type { CancelToken } from '../util/cancel';
+import { matrix } from '../readers/checkpoint';
+import { InputError } from '../util/errors';
 import { UnitRows } from '../train/features';
 import { analyzeZeroShot } from './analyzeZeroShot';
 import { readClassificationSet } from './readClassificationSet';

@@ -3,8 +3,8 @@
  * (C, D) or prompt ensembles (C, P, D), optional class names. Every problem is one InputError that
  * names the file, since a wrong label silently moves accuracy rather than crashing.
  */
-import { matrix } from '../checkpoint';
-import { InputError } from '../errors';
+import { matrix } from '../readers/checkpoint';
+import { InputError } from '../util/errors';
 import { withArrays, type ArrayReadOptions } from '../readers';
 import { isFloatType, isIntType, isStringType, shapeText } from '../readers/dtypes';
 import { defaultImageKeys, nameList } from '../readers/selectArrays';

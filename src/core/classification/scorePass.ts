@@ -4,7 +4,7 @@
  * it, as in retrieval), the argmax (lowest index on exact ties) and the float64 softmax confidence.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { throwIfCancelled, type CancelToken, type ProgressFn } from '../cancel';
+import { throwIfCancelled, type CancelToken, type ProgressFn } from '../util/cancel';
 
 export interface ScorePassInput {
   /** (N, D) unit image rows. */

@@ -7,7 +7,7 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { InputError } from '../errors';
+import { InputError } from '../util/errors';
 import { embeddingFileExtensions, isFolder } from '../readers/folderInput';
 
 export interface SuiteSetSpec {

@@ -16,7 +16,7 @@
  * The CLI's `analyze --json` prints the AnalysisResult (with "zero_shot") for the first, and
  * `{ "zero_shot": {...} }` alone for the second: retrieval keys are absent, never zero.
  */
-import type { AnalyzedCheckpoint } from '../analyzeFiles';
+import type { AnalyzedCheckpoint } from '../analysis/analyzeFiles';
 import type { ReliabilityBin } from '../metrics/types';
 
 /** analyze --json "zero_shot", the keys of METRICS.md. */

@@ -11,10 +11,10 @@
  * from random queries, with standard errors in result.estimates; the pass then skips the
  * within-set products and most exponentials, while retrieval, alignment and the gap stay exact.
  */
-import type { Checkpoint } from '../checkpoint';
-import { InputError } from '../errors';
+import type { Checkpoint } from '../readers/checkpoint';
+import { InputError } from '../util/errors';
 import { blockedPass } from './blockedPass';
-import { mulberry32 } from '../random';
+import { mulberry32 } from '../util/random';
 import { normalizeRows } from './normalize';
 import { pairingOf } from './pairing';
 import { sampledEce, sampledUniformity, sampleIndices, type Estimate } from './sampled';

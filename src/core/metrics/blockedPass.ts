@@ -13,7 +13,7 @@
  */
 import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
-import type { CancelToken, ProgressFn } from '../cancel';
+import type { CancelToken, ProgressFn } from '../util/cancel';
 import { blockRows, bytesPerBlockRow } from './blocks';
 import type { Pairing } from './pairing';
 import { blockWorkerFile, runInProcess, runPool, type PoolBackend } from './pool/pool';

@@ -14,10 +14,10 @@
  * then sit in one (rarely two) candidate chunks, whose tiles give the positives before the rest.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { throwIfCancelled } from '../cancel';
-import { CancelledError, InputError } from '../errors';
-import type { Checkpoint } from '../checkpoint';
-import { afterDeviceLoss, bindingLimit, deviceErrorLine, deviceLostError, releasePooledBuffers, withDeviceErrorsAsync } from '../webgpuRung';
+import { throwIfCancelled } from '../util/cancel';
+import { CancelledError, InputError } from '../util/errors';
+import type { Checkpoint } from '../readers/checkpoint';
+import { afterDeviceLoss, bindingLimit, deviceErrorLine, deviceLostError, releasePooledBuffers, withDeviceErrorsAsync } from '../backend/webgpuRung';
 import { describeFiles, resolveOptions } from './analyze';
 import { normalizeRows } from './normalize';
 import { pairingOf } from './pairing';

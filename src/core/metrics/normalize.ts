@@ -1,5 +1,5 @@
-import type { Matrix } from '../checkpoint';
-import { InputError } from '../errors';
+import type { Matrix } from '../readers/checkpoint';
+import { InputError } from '../util/errors';
 import type { NormStats } from './types';
 
 /**

@@ -1,5 +1,5 @@
-import type { Checkpoint } from '../checkpoint';
-import { InputError } from '../errors';
+import type { Checkpoint } from '../readers/checkpoint';
+import { InputError } from '../util/errors';
 
 /**
  * Which texts belong to which image. One caption per image is the identity pairing, so the

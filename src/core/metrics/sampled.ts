@@ -2,8 +2,8 @@
  * Sampled mode's estimators, for sets too large for every pair: uniformity from uniformly drawn
  * point pairs, ECE from a uniform subset of queries, each with its standard error.
  */
-import { throwIfCancelled, type CancelToken } from '../cancel';
-import type { Rng } from '../random';
+import { throwIfCancelled, type CancelToken } from '../util/cancel';
+import type { Rng } from '../util/random';
 
 export interface Estimate {
   value: number;

@@ -1,4 +1,4 @@
-import type { CancelToken, ProgressFn } from '../cancel';
+import type { CancelToken, ProgressFn } from '../util/cancel';
 import type { ZeroShotResult } from '../classification/types';
 
 export interface RetrievalStats {

@@ -4,7 +4,7 @@
  * float32. Only `npm run bench` uses it; analyze() is the product.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Checkpoint } from '../checkpoint';
+import type { Checkpoint } from '../readers/checkpoint';
 import { describeFiles, modalityGap, resolveOptions } from './analyze';
 import { normalizeRows } from './normalize';
 import { pairingOf } from './pairing';

@@ -3,7 +3,7 @@
  * input affinities at a fixed perplexity, a Student-t kernel on 3D chord distances, and gradient
  * steps projected onto each point's tangent plane and renormalised back onto the sphere.
  */
-import { throwIfCancelled, type CancelToken } from '../cancel';
+import { throwIfCancelled, type CancelToken } from '../util/cancel';
 import { sparseAffinities } from './neighbours';
 import { RepulsionTree } from './octree';
 

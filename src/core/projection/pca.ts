@@ -7,9 +7,9 @@
  * directions, in float64, orders them and tells when the top k have converged.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Matrix } from '../checkpoint';
-import { mulberry32 } from '../random';
-import { bindingLimit } from '../webgpuRung';
+import type { Matrix } from '../readers/checkpoint';
+import { mulberry32 } from '../util/random';
+import { bindingLimit } from '../backend/webgpuRung';
 import { orthonormalizeRows, symmetricEigen } from './symmetricEigen';
 
 /** Directions iterated beyond the k asked for: convergence goes as (λ_{k+extra+1} / λ_i) per step. */

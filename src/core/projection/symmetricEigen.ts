@@ -3,7 +3,7 @@
  * symmetric matrix and Gram-Schmidt. Both run in float64 in JavaScript; n is at most a dozen, so
  * neither is worth a kernel.
  */
-import { gaussian, type Rng } from '../random';
+import { gaussian, type Rng } from '../util/random';
 
 const sweeps = 60;
 

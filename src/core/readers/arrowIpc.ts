@@ -7,8 +7,8 @@
 import type { FileHandle } from 'node:fs/promises';
 import { compressionRegistry, DataType, Precision, RecordBatchReader, type Field, type RecordBatch } from 'apache-arrow';
 import { decompressZstd } from 'hyparquet-compressors';
-import { throwIfCancelled } from '../cancel';
-import { CancelledError, InputError } from '../errors';
+import { throwIfCancelled } from '../util/cancel';
+import { CancelledError, InputError } from '../util/errors';
 import { listValues, tableArrays, type TableColumn, type TableReadContext } from './columnarArrays';
 import type { OpenFile } from './fileAccess';
 import { defaultIndexKeys } from './selectArrays';

@@ -5,8 +5,8 @@
  * shard's rows are read straight into their place in one array per side, so the set is held once.
  */
 import * as path from 'node:path';
-import type { Checkpoint } from '../checkpoint';
-import { InputError } from '../errors';
+import type { Checkpoint } from './checkpoint';
+import { InputError } from '../util/errors';
 import { elementCount, isFloatType, isRawFloat32, readFloatChunks, readRawFloat32, shapeText } from './dtypes';
 import { withFile, type ReadContext } from './fileAccess';
 import type { ClipRetrievalShard, FolderInput } from './folderInput';

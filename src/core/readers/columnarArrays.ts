@@ -4,8 +4,8 @@
  * text-to-image index. Columns are read a batch (row group, record batch) at a time into one
  * float32 array, with the checks a table needs and an array does not: ragged lists, nulls.
  */
-import { throwIfCancelled, type CancelToken, type ProgressFn } from '../cancel';
-import { InputError } from '../errors';
+import { throwIfCancelled, type CancelToken, type ProgressFn } from '../util/cancel';
+import { InputError } from '../util/errors';
 import type { ArraySource, FileContents, NamedArray, OpenedArrays } from './types';
 
 export interface TableColumn {

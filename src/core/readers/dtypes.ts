@@ -1,5 +1,5 @@
 /** Element types of the three formats, and their decoding into the float32/int32 arrays the core uses. */
-import { InputError } from '../errors';
+import { InputError } from '../util/errors';
 import { bfloat16ToFloat, halfToFloat } from './float16';
 
 export interface ElementType {

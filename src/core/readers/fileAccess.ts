@@ -3,8 +3,8 @@
  * file must look the same (size, mtime, inode) when the reading ends as when it began.
  */
 import { constants, promises as fsp, type Stats } from 'node:fs';
-import { throwIfCancelled, type CancelToken, type ProgressFn } from '../cancel';
-import { InputError } from '../errors';
+import { throwIfCancelled, type CancelToken, type ProgressFn } from '../util/cancel';
+import { InputError } from '../util/errors';
 
 const chunkBytes = 8 * 1024 * 1024;
 

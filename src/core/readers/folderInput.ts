@@ -5,7 +5,7 @@
  */
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { InputError } from '../errors';
+import { InputError } from '../util/errors';
 import { modalityOf } from './pairing';
 import { nameList } from './selectArrays';
 

@@ -3,9 +3,9 @@
  * modality whose partner sits beside it, or two one-modality files.
  */
 import * as path from 'node:path';
-import type { CancelToken, ProgressFn } from '../cancel';
-import type { Checkpoint } from '../checkpoint';
-import { InputError } from '../errors';
+import type { CancelToken, ProgressFn } from '../util/cancel';
+import type { Checkpoint } from './checkpoint';
+import { InputError } from '../util/errors';
 import { shapeText } from './dtypes';
 import { withFile, type OpenFile, type ReadContext } from './fileAccess';
 import { openNpy } from './npyFile';

@@ -1,5 +1,5 @@
 /** The .npy format (versions 1.0, 2.0 and 3.0): magic, a Python-literal header dict, then raw data. */
-import { InputError } from '../errors';
+import { InputError } from '../util/errors';
 import {
   decodeElements,
   elementCount,

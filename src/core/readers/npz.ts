@@ -1,5 +1,5 @@
 /** A .npz file (a zip of .npy members) as an OpenedArrays. Members not named *.npy are not arrays and are left out. */
-import type { CancelToken } from '../cancel';
+import type { CancelToken } from '../util/cancel';
 import type { OpenFile } from './fileAccess';
 import { isStringType } from './dtypes';
 import { decodeNpyData, decodeNpyStrings, npyHeaderEnd, npyPreambleBytes, parseNpyHeader } from './npy';

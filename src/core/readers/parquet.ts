@@ -6,8 +6,8 @@
  */
 import { parquetMetadataAsync, parquetRead, parquetSchema, type AsyncBuffer, type FileMetaData, type SchemaTree } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
-import { CancelledError, InputError } from '../errors';
-import { throwIfCancelled } from '../cancel';
+import { CancelledError, InputError } from '../util/errors';
+import { throwIfCancelled } from '../util/cancel';
 import { tableArrays, type TableColumn, type TableReadContext } from './columnarArrays';
 import type { OpenFile } from './fileAccess';
 import { defaultIndexKeys } from './selectArrays';

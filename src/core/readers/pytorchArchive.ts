@@ -4,8 +4,8 @@
  * unpickler; the tensors it names become the arrays of an OpenedArrays, read on demand.
  */
 import * as path from 'node:path';
-import type { CancelToken } from '../cancel';
-import { InputError } from '../errors';
+import type { CancelToken } from '../util/cancel';
+import { InputError } from '../util/errors';
 import type { OpenFile } from './fileAccess';
 import { pytorchNamedContents } from './pytorchContents';
 import { readPytorchTensor, type StorageBytes } from './pytorchTensor';

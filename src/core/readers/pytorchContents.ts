@@ -3,7 +3,7 @@
  * for .npz picks the embeddings: nested dicts flatten to dotted names ('model.proj.weight'), a pair
  * of tensors becomes 'image' and 'text', a lone tensor is named after the file.
  */
-import { InputError } from '../errors';
+import { InputError } from '../util/errors';
 import { isTensor, PickleDict, PickleTuple, typeName, type PickleValue, type TensorReference } from './restrictedUnpickler';
 
 export interface PytorchContents {

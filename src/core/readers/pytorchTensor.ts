@@ -3,7 +3,7 @@
  * transposed or sliced tensor (x.T, x[::2]) is saved as a view of the whole storage, and reads
  * right only by following the strides.
  */
-import { InputError } from '../errors';
+import { InputError } from '../util/errors';
 import { decodeElements, elementCount, isFloatType, isRawFloat32, readFloatChunks, readRawFloat32, shapeText, type ElementType } from './dtypes';
 import type { TensorReference } from './restrictedUnpickler';
 

@@ -6,7 +6,7 @@
  * (storage key, offset, shape, strides): their bytes are read later, only once the whole pickle
  * has been accepted.
  */
-import { InputError } from '../errors';
+import { InputError } from '../util/errors';
 
 /** A storage named by a BINPERSID: the archive member `data/<key>` holding `dtype` elements. */
 export interface StorageReference {

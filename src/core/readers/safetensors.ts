@@ -2,7 +2,7 @@
  * The safetensors format: an 8-byte little-endian header length, a JSON header (name -> dtype,
  * shape, data_offsets, plus an optional string->string `__metadata__`), then the tensor bytes.
  */
-import { InputError } from '../errors';
+import { InputError } from '../util/errors';
 import { decodeElements, elementCount, isFloatType, isRawFloat32, readFloatChunks, readRawFloat32, safetensorsElementType, shapeText } from './dtypes';
 import type { OpenFile } from './fileAccess';
 import type { ArraySource, OpenedArrays } from './types';

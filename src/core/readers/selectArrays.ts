@@ -1,5 +1,5 @@
 /** Which arrays of a file are the image embeddings, the text embeddings, the text-to-image index and the captions. */
-import { InputError } from '../errors';
+import { InputError } from '../util/errors';
 import { isStringType, shapeText } from './dtypes';
 import { modalityOf } from './pairing';
 import type { ArrayInfo, ArraySource, OpenedArrays } from './types';

@@ -2,8 +2,8 @@
  * The checks every checkpoint passes before any metric sees it: shapes, dtypes, pair counts, the
  * text-to-image index, and rows that cannot be normalised (NaN/Inf or all zeros).
  */
-import type { Checkpoint, Matrix } from '../checkpoint';
-import { InputError, NeedsPartnerError } from '../errors';
+import type { Checkpoint, Matrix } from './checkpoint';
+import { InputError, NeedsPartnerError } from '../util/errors';
 import { isFloatType, isIntType, shapeText } from './dtypes';
 import type { NamedArray } from './types';
 

@@ -5,8 +5,8 @@
  */
 import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
-import { throwIfCancelled, type CancelToken } from '../cancel';
-import { InputError } from '../errors';
+import { throwIfCancelled, type CancelToken } from '../util/cancel';
+import { InputError } from '../util/errors';
 import { crc32 } from './crc32';
 import type { OpenFile } from './fileAccess';
 

@@ -5,8 +5,8 @@
 import { promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { throwIfCancelled, type ProgressFn } from '../cancel';
-import { CancelledError, InputError } from '../errors';
+import { throwIfCancelled, type ProgressFn } from '../util/cancel';
+import { CancelledError, InputError } from '../util/errors';
 import type { AnalysisResult } from '../metrics/types';
 import { runEngineProcess } from './engineProcess';
 import { TorchEngineError, TorchUnavailableError, type TorchProcessOptions } from './engine';

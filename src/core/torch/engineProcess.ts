@@ -7,7 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
-import type { CancelToken } from '../cancel';
+import type { CancelToken } from '../util/cancel';
 import type { EngineCommand } from './launch';
 import { engineEnv } from './python';
 

@@ -5,8 +5,8 @@
  * B x B logits run in blocks of rows under it; its tensors of rows must fit whole).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { InputError } from '../errors';
-import { bindingLimit, releasePooledBuffers } from '../webgpuRung';
+import { InputError } from '../util/errors';
+import { bindingLimit, releasePooledBuffers } from '../backend/webgpuRung';
 import { blockRowsWithin } from './fusedSoftmax';
 import { withScratchStep, type ScratchDims } from './scratchStep';
 import { StepDeviceError, type StepSettings } from './step';

@@ -1,5 +1,5 @@
 /** Seeded Beta draws for the mixup ratio lambda, so a run repeats exactly for the same seed. */
-import { gaussian, type Rng } from '../random';
+import { gaussian, type Rng } from '../util/random';
 
 /** Gamma(shape, 1) by Marsaglia & Tsang (2000); shapes below 1 use the boost Gamma(a) = Gamma(a + 1) U^(1/a). */
 export function sampleGamma(rng: Rng, shape: number): number {

@@ -6,7 +6,7 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import schema from '../../../schemas/m2mix.schema.json';
-import { InputError } from '../errors';
+import { InputError } from '../util/errors';
 import type { MixTerm } from './termPlan';
 import type { ModelSpec, TrainConfig } from './trainConfig';
 

@@ -5,9 +5,9 @@
  * the kernels that read it return zeros.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Matrix } from '../checkpoint';
+import type { Matrix } from '../readers/checkpoint';
 import { normalizeRows as unitRows } from '../metrics/normalize';
-import { bindingLimit } from '../webgpuRung';
+import { bindingLimit } from '../backend/webgpuRung';
 import { normalizeRows } from './heads';
 
 /** Enough rows a block to keep a projection to a few dispatches, few enough to bound its memory. */

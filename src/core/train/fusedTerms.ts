@@ -7,7 +7,7 @@
  * one kernel per destination. The math is opsTerms' (losses.ts), which the tests compare this with.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { bindingLimit } from '../webgpuRung';
+import { bindingLimit } from '../backend/webgpuRung';
 import { fusedGeodesicMix } from './fusedKernels';
 import { gatherRows, sumSlabs, type Slab } from './fusedRows';
 import { blockedSoftmaxCrossEntropy, blockRowsWithin } from './fusedSoftmax';

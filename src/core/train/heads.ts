@@ -4,7 +4,7 @@
  * exactly; otherwise a seeded Gaussian projection N(0, 1/D_out), which keeps norms about unchanged.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { gaussian, mulberry32 } from '../random';
+import { gaussian, mulberry32 } from '../util/random';
 import { fusedNormalizeBackward, fusedNormalizeRows } from './fusedRows';
 import { matMulAT } from './matmul';
 import { useFusedKernels } from './webgpuKernel';

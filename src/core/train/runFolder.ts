@@ -5,7 +5,7 @@
  */
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { InputError } from '../errors';
+import { InputError } from '../util/errors';
 import { describeFile, readArrays } from '../readers';
 import { isAbandonedTemp, writeSafetensors, type TensorInput } from '../writers';
 import type { LoggedEvent } from './events';

@@ -1,6 +1,6 @@
 /** A training step on throwaway heads and a seeded random batch: what benchmarks and memory probes run. */
 import * as tf from '@tensorflow/tfjs-core';
-import { mulberry32 } from '../random';
+import { mulberry32 } from '../util/random';
 import { createAdamState, disposeAdamState } from './adamw';
 import { createHeads, disposeHeads, normalizeRows } from './heads';
 import { drawLambdas, queueStep, type StepSettings } from './step';

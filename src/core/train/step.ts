@@ -1,7 +1,7 @@
 /** One optimizer step: heads forward, the chosen loss and its gradient, then AdamW. */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Rng } from '../random';
-import { deviceErrorLine, withDeviceErrors, type DeviceError } from '../webgpuRung';
+import type { Rng } from '../util/random';
+import { deviceErrorLine, withDeviceErrors, type DeviceError } from '../backend/webgpuRung';
 import { adamwStep, type AdamState } from './adamw';
 import { sampleBeta } from './betaSample';
 import { headPass, type Heads } from './heads';

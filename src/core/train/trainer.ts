@@ -7,16 +7,16 @@
  */
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { throwIfCancelled, type CancelToken } from '../cancel';
-import type { Checkpoint } from '../checkpoint';
-import { CancelledError, InputError } from '../errors';
+import { throwIfCancelled, type CancelToken } from '../util/cancel';
+import type { Checkpoint } from '../readers/checkpoint';
+import { CancelledError, InputError } from '../util/errors';
 import { analyze } from '../metrics/analyze';
 import type { AnalysisResult } from '../metrics/types';
-import { mulberry32, type Rng } from '../random';
+import { mulberry32, type Rng } from '../util/random';
 import { readCheckpoint } from '../readers';
 import { readTrainingPairs } from '../classification/classPairs';
 import { loadEpochSuites, measureEpochSuites } from '../classification/epochSuites';
-import { afterDeviceLoss } from '../webgpuRung';
+import { afterDeviceLoss } from '../backend/webgpuRung';
 import { createAdamState, disposeAdamState, type AdamState } from './adamw';
 import { checkBatchFits } from './batchFit';
 import { isBetter, metricValue } from './bestMetric';

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { InputError } from '../errors';
+import { InputError } from '../util/errors';
 
 /**
  * Whether `name` is a temp file of writeFileAtomic whose process is gone: killed mid-write, it

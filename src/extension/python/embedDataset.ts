@@ -1,7 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { CancelledError } from '../../core/errors';
+import { CancelledError } from '../../core/util/errors';
 import { runTorchEmbedding } from '../../core/torch/engine';
 import type { AnalysisPanels } from '../analysisPanel';
 import { csvPattern, embeddingOutputFile, modelFileLabel } from './datasetModel';

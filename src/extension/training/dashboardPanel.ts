@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { runEvalsCsv, runJson } from '../../core/train/runExport';
+import { runEvalsCsv, runJson } from '../../snapshots/dashboard/runExport';
 import { dashboardCharts, type DashboardSnapshot, type DashboardToHost, type HostToDashboard } from '../../protocol/dashboard';
 import { Disposable } from '../disposable';
 import type { ExportTargets } from '../exportTargets';

@@ -1,7 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { trainingPairs } from '../../core/checkpointShape';
+import { trainingPairs } from '../../core/readers/checkpointShape';
 import { checkpointFileExtensions, checkpointFilePattern } from '../checkpointFiles';
 import { csvPattern } from '../python/datasetModel';
 import { pickColumns, pickModel } from '../python/pickModel';

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { CancelledError, oneLine } from '../../core/errors';
+import { CancelledError, oneLine } from '../../core/util/errors';
 import { RankError, runTorchTraining, type TorchNote } from '../../core/torch/engine';
 import { loadConfig, type TrainConfig } from '../../core/train/config';
 import type { RunEvent, RunSummary } from '../../core/train/events';

@@ -4,8 +4,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { parentPort, workerData } from 'node:worker_threads';
-import { oneLine } from '../../errors';
-import { loadWasmBackend } from '../../wasmBinaries';
+import { oneLine } from '../../util/errors';
+import { loadWasmBackend } from '../../backend/wasmBinaries';
 import { transferList } from './columns';
 import type { BlockWorkerInit, BlockWorkerReply, Phase } from './pool';
 import { BlockRunner } from './runner';

@@ -7,8 +7,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { throwIfCancelled, type CancelToken } from '../../cancel';
-import { CancelledError } from '../../errors';
+import { throwIfCancelled, type CancelToken } from '../../util/cancel';
+import { CancelledError } from '../../util/errors';
 import { mergeColumns, type ColumnStats } from './columns';
 import { BlockRunner } from './runner';
 import type { PassSpec } from './spec';

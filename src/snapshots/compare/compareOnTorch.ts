@@ -1,0 +1,62 @@
+/** A comparison's checkpoints analysed on the torch engine: the CompareData the tfjs path builds, from the engine's per-query arrays. */
+import { promises as fsp } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import type { CancelToken, ProgressFn } from '../../core/util/cancel';
+import { sharedHistograms } from './histograms';
+import { checkpointNames } from './checkpointNames';
+import { readArrays } from '../../core/readers';
+import type { CompareData, ComparedCheckpoint } from '../../protocol/comparePanel';
+import { runTorchAnalysis, type TorchAnalysisSettings } from '../../core/torch/analysis';
+import type { TorchInfo } from '../../core/torch/python';
+
+const histogramBins = 60;
+
+export async function compareOnTorch(
+  sets: string[][],
+  settings: TorchAnalysisSettings,
+  engine: { python: string; info: TorchInfo },
+  token?: CancelToken,
+  onProgress?: ProgressFn,
+): Promise<CompareData> {
+  const start = performance.now();
+  const names = checkpointNames(sets);
+  const workDir = await fsp.mkdtemp(path.join(tmpdir(), 'embedding-lens-compare-'));
+  try {
+    const checkpoints: ComparedCheckpoint[] = [];
+    const positive: Float32Array[] = [];
+    const hardestNegative: Float32Array[] = [];
+    const devices = new Set<string>();
+    for (const [k, files] of sets.entries()) {
+      const detailFile = path.join(workDir, `detail-${k}.safetensors`);
+      const began = performance.now();
+      const { result, warnings } = await runTorchAnalysis(files, { ...settings, detailFile }, {
+        ...engine,
+        token,
+        onProgress: (f) => onProgress?.((k + f) / sets.length, `${names[k]} (${k + 1} of ${sets.length}) on torch`),
+      });
+      devices.add(result.backend);
+      const detail = await readArrays(detailFile);
+      const array = (name: string) => detail.get(name)!.data;
+      checkpoints.push({
+        name: names[k],
+        files,
+        result,
+        seconds: (performance.now() - began) / 1000,
+        warnings,
+        ranksI2T: Int32Array.from(array('ranks_i2t')),
+        ranksT2I: Int32Array.from(array('ranks_t2i')),
+      });
+      positive.push(Float32Array.from(array('positive')));
+      hardestNegative.push(Float32Array.from(array('hardest_negative_i2t')));
+    }
+    return {
+      checkpoints,
+      histograms: sharedHistograms(positive, hardestNegative, histogramBins),
+      backend: `torch ${[...devices].join(', ')}`,
+      seconds: (performance.now() - start) / 1000,
+    };
+  } finally {
+    await fsp.rm(workDir, { recursive: true, force: true });
+  }
+}

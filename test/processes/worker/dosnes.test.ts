@@ -1,0 +1,93 @@
+/** The 'dosnes' job of the built compute worker (dist/worker.js): after an analysis, or reading the file again. */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { after, before, describe, it } from 'node:test';
+import { generateSample } from '../../../src/core/synthetic/sampleCheckpoint';
+import { writeNpy } from '../../../src/core/writers';
+import { isRetrievalSnapshot, type DosnesLayout } from '../../../src/protocol/analysisPanel';
+import type { AnalyzeSettings, WorkerReply, WorkerRequest } from '../../../src/protocol/worker';
+import { repoRoot } from '../../helpers/repoRoot';
+
+const root = repoRoot;
+const dir = mkdtempSync(path.join(tmpdir(), 'el-dosnes-worker-'));
+const file = path.join(dir, 'pairs.npy');
+const pairs = 300;
+const settings: AnalyzeSettings = { uniformityT: 2, ks: [1, 5, 10], eceTau: 0.01, memoryBudgetMB: 256, imageKeys: [], textKeys: [] };
+
+type Request = WorkerRequest extends infer R ? (R extends WorkerRequest ? Omit<R, 'id' | 'cancel'> : never) : never;
+
+/** Sends the requests in turn to one worker; each resolves to its replies, the last one final. */
+async function session(requests: Request[], cancelAfterProgress = false): Promise<WorkerReply[][]> {
+  const worker = new Worker(path.join(root, 'dist', 'worker.js'), { workerData: { backend: 'wasm' } });
+  const out: WorkerReply[][] = [];
+  try {
+    for (const [i, r] of requests.entries()) {
+      const cancel = new SharedArrayBuffer(4);
+      out.push(
+        await new Promise<WorkerReply[]>((resolve, reject) => {
+          const replies: WorkerReply[] = [];
+          const onMessage = (m: WorkerReply) => {
+            if (m.id !== i) return;
+            replies.push(m);
+            if (m.type === 'progress' && cancelAfterProgress) Atomics.store(new Int32Array(cancel), 0, 1);
+            if (m.type !== 'progress') {
+              worker.off('message', onMessage);
+              resolve(replies);
+            }
+          };
+          worker.on('message', onMessage);
+          worker.once('error', reject);
+          worker.postMessage({ ...r, id: i, cancel } as WorkerRequest);
+        }),
+      );
+    }
+  } finally {
+    await worker.terminate();
+  }
+  return out;
+}
+
+function layoutOf(replies: WorkerReply[]): DosnesLayout {
+  const last = replies.at(-1)!;
+  assert.equal(last.type, 'dosnes', JSON.stringify(last).slice(0, 200));
+  return (last as Extract<WorkerReply, { type: 'dosnes' }>).layout;
+}
+
+describe('compute worker: dosnes job', () => {
+  before(async () => {
+    const s = generateSample({ pairs, dim: 32, seed: 4 });
+    const both = new Float32Array(2 * pairs * 32);
+    both.set(s.image.data);
+    both.set(s.text.data, pairs * 32);
+    await writeNpy(file, [2, pairs, 32], both);
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('lays out the analysed pairs on the sphere, and the same again from the file in a fresh worker', async () => {
+    const [analysis, kept] = await session([{ type: 'analyze', files: [file], settings }, { type: 'dosnes', files: [file], settings }]);
+    const snapshot = analysis.at(-1)!;
+    assert.ok(snapshot.type === 'analysis' && isRetrievalSnapshot(snapshot.snapshot) && snapshot.snapshot.sphere.dosnes === undefined, 'the analysis leaves DOSNES to the toggle');
+    const layout = layoutOf(kept);
+    assert.equal(layout.dosnesPairs, pairs);
+    assert.equal(layout.image.length, 3 * pairs);
+    for (const xyz of [layout.image, layout.text]) for (let i = 0; i < xyz.length; i += 3) assert.ok(Math.abs(Math.hypot(xyz[i], xyz[i + 1], xyz[i + 2]) - 1) < 1e-6);
+    const fractions = kept.flatMap((r) => (r.type === 'progress' ? [r.fraction] : []));
+    assert.ok(fractions.length > 3 && fractions.every((f, i) => i === 0 || f >= fractions[i - 1]), 'progress climbs');
+
+    const [again] = await session([{ type: 'dosnes', files: [file], settings }]);
+    assert.ok(again.some((r) => r.type === 'progress' && r.message === 'reading'), 'a fresh worker reads the file');
+    assert.deepEqual(layoutOf(again), layout);
+  });
+
+  it('stops when cancelled, and says the file when it cannot be read', async () => {
+    const [cancelled] = await session([{ type: 'dosnes', files: [file], settings }], true);
+    assert.equal(cancelled.at(-1)?.type, 'cancelled');
+    const missing = path.join(dir, 'gone.npy');
+    const [failed] = await session([{ type: 'dosnes', files: [missing], settings }]);
+    const last = failed.at(-1)!;
+    assert.ok(last.type === 'error' && last.message.includes('gone.npy') && !last.message.includes('\n'), JSON.stringify(last));
+  });
+});
