@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- --backend webgpu`: adapter, matMul GFLOP/s, analyzeOnDevice() seconds for N
+ * `npm run bench -- --backend webgpu`: adapter, matMul GFLOP/s, the device pass's seconds for N
  * pairs at D = 512 beside analyze() on wasm at the smallest N (wasm at 100,000 pairs takes tens of
  * minutes, so it is not run there), and m3-Mix training steps/s at batch 512 on both, with where
  * a webgpu step's time goes: dispatches per step, the kernels' GPU time against the wall time, and
@@ -8,8 +8,12 @@
  */
 import { initBackend, probeGflops } from '../src/core/backend/backendLadder';
 import { analyze } from '../src/core/metrics/analyze';
-import { analyzeOnDevice } from '../src/core/metrics/deviceReduce';
+import { resolveOptions } from '../src/core/metrics/analyzeOptions';
+import { devicePass } from '../src/core/metrics/devicePass';
+import { metricPassInput } from '../src/core/metrics/passInput';
+import { summarize } from '../src/core/metrics/summary';
 import type { AnalysisResult } from '../src/core/metrics/types';
+import type { Checkpoint } from '../src/core/readers/checkpoint';
 import * as tf from '@tensorflow/tfjs-core';
 import { benchTrainStep, profileTrainStep } from '../src/core/train/bench';
 import { generateSample } from '../src/core/synthetic/sampleCheckpoint';
@@ -31,6 +35,13 @@ const keys = ['uniformity', 'alignment', 'hardest_negative_alignment_i2t', 'moda
 /** The training step the GPU target is about: m3-Mix (all four mixup terms) at batch 512, D = 512. */
 const trainStep = { batchSize: 512, dim, steps: 10 };
 
+/** What analyze() does on webgpu, keeping the tiles the device pass chose. */
+async function analyzeOnDevice(ckpt: Checkpoint) {
+  const input = metricPassInput(ckpt, resolveOptions({ memoryBudgetBytes: budgetBytes }));
+  const pass = await devicePass(input);
+  return { ...summarize(input, pass), tile: pass.tile, notes: pass.notes };
+}
+
 export async function benchWebgpu(): Promise<void> {
   const gpu = await initBackend('webgpu');
   console.log(`adapter: ${gpu.detail}`);
@@ -38,9 +49,9 @@ export async function benchWebgpu(): Promise<void> {
   let first: AnalysisResult | undefined;
   for (const n of sizes) {
     const ckpt = generateSample({ pairs: n, dim, seed: 1 });
-    await analyzeOnDevice(generateSample({ pairs: 256, dim, seed: 2 }), { memoryBudgetBytes: budgetBytes }); // compiles the shaders
+    await analyzeOnDevice(generateSample({ pairs: 256, dim, seed: 2 })); // compiles the shaders
     const start = performance.now();
-    const run = await analyzeOnDevice(ckpt, { memoryBudgetBytes: budgetBytes });
+    const run = await analyzeOnDevice(ckpt);
     const s = (performance.now() - start) / 1000;
     first ??= run.result;
     console.log(

@@ -1,5 +1,5 @@
 /** `analyze` on a classification set or a suite: what it prints, readable or JSON. */
-import type { AnalysisOutcome } from '../core/classification/types';
+import type { AnalysisOutcome } from '../core/classification/analyzeInput';
 import { formatSuite, formatZeroShot } from './zeroShotFormat';
 
 type ClassOutcome = Exclude<AnalysisOutcome, { kind: 'retrieval' }>;

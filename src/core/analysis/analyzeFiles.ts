@@ -1,26 +1,13 @@
-/** Read + analyse, the one job the CLI, the worker and the benchmark all run. */
+/** Read + analyse, the one job the CLI and the worker run. */
 import type { CancelToken, ProgressFn } from '../util/cancel';
 import type { Checkpoint } from '../readers/checkpoint';
-import * as tf from '@tensorflow/tfjs-core';
 import { analyze } from '../metrics/analyze';
-import { analyzeOnDevice } from '../metrics/deviceReduce';
-import type { AnalysisDetail, AnalysisResult } from '../metrics/types';
 import { readCheckpoint } from '../readers';
+import type { AnalyzedCheckpoint } from './analyzedCheckpoint';
 import type { AnalyzeFilesSettings } from './analyzeSettings';
 import { attachZeroShot } from '../classification/attachZeroShot';
-import type { ZeroShotAnalysis } from '../classification/types';
 
 export type { AnalyzeFilesSettings };
-
-
-export interface AnalyzedCheckpoint {
-  checkpoint: Checkpoint;
-  result: AnalysisResult;
-  detail: AnalysisDetail;
-  seconds: number;
-  /** Present when the file also holds labels and class embeddings (also in result.zero_shot). */
-  zeroShot?: ZeroShotAnalysis;
-}
 
 /**
  * The sample when sampled mode starts by itself: 20,000 pairs put the uniformity estimates' standard
@@ -34,10 +21,7 @@ export function readWithSettings(files: string[], settings: AnalyzeFilesSettings
   return readCheckpoint(files, { imageKeys, textKeys, memoryBudgetBytes: memoryBudgetMB * 1024 * 1024, token, onProgress });
 }
 
-/** Backends whose data lives on a device: they take the device-reduced pass, not the JS-accumulated one. */
-const gpuBackends = new Set(['webgpu', 'tensorflow']);
-
-/** Reading takes the first tenth of the progress bar, the blocked pass the rest. */
+/** Reading takes the first tenth of the progress bar, the metric pass the rest. */
 const readShare = 0.1;
 
 export async function analyzeFiles(
@@ -49,28 +33,18 @@ export async function analyzeFiles(
   const start = performance.now();
   const memoryBudgetBytes = settings.memoryBudgetMB * 1024 * 1024;
   const checkpoint = await readWithSettings(files, settings, token, (f, m) => onProgress?.(f * readShare, m ?? 'reading'));
-  const finish = async (retrieval: AnalyzedCheckpoint): Promise<AnalyzedCheckpoint> => {
-    const analyzed = await attachZeroShot(retrieval, files, settings, token);
-    return { ...analyzed, seconds: (performance.now() - start) / 1000 };
-  };
-  const options = {
+  const { result, detail, notes } = await analyze(checkpoint, {
     uniformityT: settings.uniformityT,
     ks: settings.ks,
     eceTau: settings.eceTau,
     memoryBudgetBytes,
-    token,
-    onProgress: (f: number, m?: string) => onProgress?.(readShare + f * (1 - readShare), m),
-  };
-  if (gpuBackends.has(tf.getBackend())) {
-    // Exact on the device: a GPU runs 100,000 pairs in seconds, so it never needs sampled mode.
-    const { result, detail, notes } = await analyzeOnDevice(checkpoint, options);
-    checkpoint.warnings.push(...notes);
-    return finish({ checkpoint, result, detail, seconds: 0 });
-  }
-  const { result, detail } = await analyze(checkpoint, {
-    ...options,
+    // Used by the blocked pass only: the device pass is exact at any N (see metrics/analyze.ts).
     samplePairs:
       settings.samplePairs ?? (checkpoint.text.rows > (settings.sampleAbovePairs ?? Infinity) ? defaultSamplePairs : undefined),
+    token,
+    onProgress: (f: number, m?: string) => onProgress?.(readShare + f * (1 - readShare), m),
   });
-  return finish({ checkpoint, result, detail, seconds: 0 });
+  checkpoint.warnings.push(...notes);
+  const analyzed = await attachZeroShot({ checkpoint, result, detail, seconds: 0 }, files, settings, token);
+  return { ...analyzed, seconds: (performance.now() - start) / 1000 };
 }

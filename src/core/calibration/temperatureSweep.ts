@@ -11,7 +11,7 @@ import type { Matrix } from '../readers/checkpoint';
 import { expNonPositive } from '../metrics/fastExp';
 import { normalizeRows } from '../metrics/normalize';
 import { chunkCols } from '../metrics/pool/runner';
-import { calibration } from '../metrics/summary';
+import { calibration } from '../metrics/reliability';
 import { mulberry32 } from '../util/random';
 
 /** ECE against temperature, as the calibration chart draws it. */

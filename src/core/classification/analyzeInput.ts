@@ -1,5 +1,7 @@
 /** Dispatches an input to what it holds: a suite, a classification set, or retrieval pairs (with classes when present). */
-import { analyzeFiles, type AnalyzeFilesSettings } from '../analysis/analyzeFiles';
+import { analyzeFiles } from '../analysis/analyzeFiles';
+import type { AnalyzedCheckpoint } from '../analysis/analyzedCheckpoint';
+import type { AnalyzeFilesSettings } from '../analysis/analyzeSettings';
 import type { CancelToken, ProgressFn } from '../util/cancel';
 import { describeFile } from '../readers';
 import { defaultTextKeys } from '../readers/selectArrays';
@@ -8,7 +10,14 @@ import { analyzeZeroShot } from './analyzeZeroShot';
 import { holdsClasses, holdsPairs } from './classificationKeys';
 import { readClassificationSet } from './readClassificationSet';
 import { isSuite } from './suiteSpec';
-import type { AnalysisOutcome } from './types';
+import type { SuiteResult, ZeroShotAnalysis, ZeroShotDetail } from './types';
+
+/** What analyzeInput() found and measured (types.ts tells which input gives which). */
+export type AnalysisOutcome =
+  | { kind: 'retrieval'; analyzed: AnalyzedCheckpoint }
+  | { kind: 'classification'; files: string[]; zeroShot: ZeroShotAnalysis; warnings: string[]; seconds: number }
+  /** details[k]: the k-th set's detail, in-distribution first, then the shifted sets in suite order. */
+  | { kind: 'suite'; suite: SuiteResult; details: ZeroShotDetail[]; warnings: string[]; seconds: number };
 
 export async function analyzeInput(files: string[], settings: AnalyzeFilesSettings, token?: CancelToken, onProgress?: ProgressFn): Promise<AnalysisOutcome> {
   const start = performance.now();

@@ -1,5 +1,6 @@
 /** A retrieval file that also holds classes reports both: the zero-shot figures join its analysis. */
-import type { AnalyzedCheckpoint, AnalyzeFilesSettings } from '../analysis/analyzeFiles';
+import type { AnalyzedCheckpoint } from '../analysis/analyzedCheckpoint';
+import type { AnalyzeFilesSettings } from '../analysis/analyzeSettings';
 import type { CancelToken } from '../util/cancel';
 import { describeFile } from '../readers';
 import { analyzeZeroShot } from './analyzeZeroShot';

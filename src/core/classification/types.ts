@@ -1,14 +1,14 @@
 /*
- * DECISION (for the UI side): analyze() and analyzeFiles() keep their retrieval-only meaning, so no
- * existing caller changes. What a file holds decides the rest:
- *   - pairs only: as today.
+ * Zero-shot classification beside retrieval. analyze() and analyzeFiles() measure retrieval; what a
+ * file holds decides the rest:
+ *   - pairs only: retrieval.
  *   - pairs and classes: analyzeFiles() also sets `result.zero_shot` and `AnalyzedCheckpoint.zeroShot`
  *     (the ZeroShotAnalysis below, detail included).
- *   - classes only: analyzeFiles() refuses it as before (no text array); call
- *     `analyzeInput(files, settings, token, onProgress)` from './analyzeInput', which dispatches on the
- *     input and returns the `AnalysisOutcome` union below: 'retrieval' (an AnalyzedCheckpoint, with
- *     zeroShot when the file also has classes), 'classification' (no retrieval keys at all), or 'suite'
- *     for a *.suite.json file or a suite folder (suiteSpec.ts: a folder with one `id.*` and `shift-*.*` files).
+ *   - classes only: analyzeFiles() refuses it (no text array); `analyzeInput(files, settings, token,
+ *     onProgress)` in './analyzeInput' dispatches on the input and returns its `AnalysisOutcome` union:
+ *     'retrieval' (an AnalyzedCheckpoint, with zeroShot when the file also has classes),
+ *     'classification' (no retrieval keys at all), or 'suite' for a *.suite.json file or a suite
+ *     folder (suiteSpec.ts: a folder with one `id.*` and `shift-*.*` files).
  * Robustness points for compare: robustnessPoint(name, suite) in './robustness' (logit axes, gap to y = x).
  * per_class holds NaN (null in JSON) for a class without images; detail.perClassCount says which.
  * Training: a run's `evalSuites` put `suites: SuiteResult[]` on every EvalEvent (train/events.ts), epoch 0
@@ -16,8 +16,7 @@
  * The CLI's `analyze --json` prints the AnalysisResult (with "zero_shot") for the first, and
  * `{ "zero_shot": {...} }` alone for the second: retrieval keys are absent, never zero.
  */
-import type { AnalyzedCheckpoint } from '../analysis/analyzeFiles';
-import type { ReliabilityBin } from '../metrics/types';
+import type { ReliabilityBin } from '../metrics/reliability';
 
 /** analyze --json "zero_shot", the keys of METRICS.md. */
 export interface ZeroShotResult { n: number; classes: number; top1: number; top5: number; balanced: number; ece: number; ece_tau: number; per_class: number[]; confused: [number, number, number][]; }
@@ -29,9 +28,3 @@ export interface SuiteSetResult { name: string; files: string[]; result: ZeroSho
 /** A *.suite.json analysed: the in-distribution set, the shifted sets, ood_mean = mean top-1 of the shifted sets. */
 export interface SuiteResult { suite: string; inDistribution: SuiteSetResult; shifted: SuiteSetResult[]; ood_mean: number }
 
-/** What analyzeInput() found and measured; see the decision above. */
-export type AnalysisOutcome =
-  | { kind: 'retrieval'; analyzed: AnalyzedCheckpoint }
-  | { kind: 'classification'; files: string[]; zeroShot: ZeroShotAnalysis; warnings: string[]; seconds: number }
-  /** details[k]: the k-th set's detail, in-distribution first, then the shifted sets in suite order. */
-  | { kind: 'suite'; suite: SuiteResult; details: ZeroShotDetail[]; warnings: string[]; seconds: number };

@@ -1,5 +1,5 @@
 /** Per-image ranks, argmaxes and confidences -> the METRICS.md figures and what the views draw. */
-import { calibration } from '../metrics/summary';
+import { calibration } from '../metrics/reliability';
 import type { ScorePassOutput } from './scorePass';
 import type { ZeroShotAnalysis } from './types';
 

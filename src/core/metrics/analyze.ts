@@ -1,5 +1,8 @@
 /**
- * Every metric of shared/METRICS.md in one blocked pass (see blockedPass.ts).
+ * Every metric of shared/METRICS.md for one checkpoint: the one entry the CLI and the worker (through
+ * analysis/analyzeFiles.ts), the trainer and the benchmarks call. It picks the pass for the backend:
+ * on a GPU backend (webgpu, tfjs-node-gpu) the device pass (devicePass.ts), whose reductions stay on
+ * the device; on wasm and cpu the blocked pass (blockedPass.ts), which folds read-back blocks in JS.
  *
  * Multi-caption sets (ckpt.textToImage): the Nt (image(k), k) pairs are the unit of alignment and
  * of the positive similarities, and `n` counts them. Hardest-negative alignment i2t is the mean over
@@ -7,101 +10,52 @@
  * which reduces to the METRICS.md formula with one caption per image. i2t ranks, hardest negatives
  * and ECE are per image; t2i ones per text.
  *
- * Sampled mode (samplePairs): the three uniformities come from random point pairs and both ECEs
- * from random queries, with standard errors in result.estimates; the pass then skips the
- * within-set products and most exponentials, while retrieval, alignment and the gap stay exact.
+ * Sampled mode (samplePairs, blocked pass only: a GPU runs 100,000 pairs exactly in seconds): the
+ * three uniformities come from random point pairs and both ECEs from random queries, with standard
+ * errors in result.estimates; the pass then skips the within-set products and most exponentials,
+ * while retrieval, alignment and the gap stay exact.
  */
+import * as tf from '@tensorflow/tfjs-core';
 import type { Checkpoint } from '../readers/checkpoint';
-import { InputError } from '../util/errors';
-import { blockedPass } from './blockedPass';
 import { mulberry32 } from '../util/random';
-import { normalizeRows } from './normalize';
-import { pairingOf } from './pairing';
+import { resolveOptions } from './analyzeOptions';
+import { blockedPass } from './blockedPass';
+import { devicePass } from './devicePass';
+import { metricPassInput } from './passInput';
 import { sampledEce, sampledUniformity, sampleIndices, type Estimate } from './sampled';
 import { summarize } from './summary';
-import { defaultAnalyzeOptions, type AnalysisDetail, type AnalysisResult, type AnalyzeOptions } from './types';
+import type { AnalyzeOptions, MetricAnalysis } from './types';
 
-export function resolveOptions(opts: Partial<AnalyzeOptions>): AnalyzeOptions {
-  const o = { ...defaultAnalyzeOptions, ...opts };
-  const bad = (what: string) => new InputError('settings', what);
-  if (!(o.uniformityT > 0)) throw bad(`uniformity t must be positive, got ${o.uniformityT}`);
-  if (!(o.eceTau > 0)) throw bad(`ECE tau must be positive, got ${o.eceTau}`);
-  if (!Number.isInteger(o.eceBins) || o.eceBins < 1) throw bad(`ECE bins must be a positive integer, got ${o.eceBins}`);
-  for (const k of o.ks) if (!Number.isInteger(k) || k < 1) throw bad(`R@K needs positive integer Ks, got ${k}`);
-  if (o.samplePairs !== undefined && !(Number.isInteger(o.samplePairs) && o.samplePairs >= 2))
-    throw bad(`the sample needs an integer of at least 2 pairs, got ${o.samplePairs}`);
-  return o;
-}
+/** Backends whose data lives on a device: they take the device pass, not the JS-accumulated one. */
+const deviceBackends = new Set(['webgpu', 'tensorflow']);
 
-export function describeFiles(ckpt: Checkpoint): string {
-  return ckpt.files.join(' + ') || 'embeddings';
-}
-
-/** || mean x - mean y || of the unit vectors, accumulated in float64. */
-export function modalityGap(x: Float32Array, ni: number, y: Float32Array, nt: number, dim: number): number {
-  const diff = new Float64Array(dim);
-  for (let r = 0; r < ni; r++) for (let d = 0; d < dim; d++) diff[d] += x[r * dim + d] / ni;
-  for (let r = 0; r < nt; r++) for (let d = 0; d < dim; d++) diff[d] -= y[r * dim + d] / nt;
-  let s = 0;
-  for (let d = 0; d < dim; d++) s += diff[d] * diff[d];
-  return Math.sqrt(s);
-}
-
-export async function analyze(
-  ckpt: Checkpoint,
-  opts: Partial<AnalyzeOptions> = {},
-): Promise<{ result: AnalysisResult; detail: AnalysisDetail }> {
-  const o = resolveOptions(opts);
-  const file = describeFiles(ckpt);
-  const pairing = pairingOf(ckpt, file);
-  const ni = ckpt.image.rows;
-  const nt = ckpt.text.rows;
-  const dim = ckpt.image.cols;
-  const x = normalizeRows(ckpt.image, file, 'image');
-  const y = normalizeRows(ckpt.text, file, 'text');
-  const rng = mulberry32(o.sampleSeed);
-  const sample = o.samplePairs;
-  const pass = await blockedPass({
-    x: x.data,
-    y: y.data,
-    ni,
-    nt,
-    dim,
-    pairing,
-    uniformityT: o.uniformityT,
-    eceTau: o.eceTau,
-    memoryBudgetBytes: o.memoryBudgetBytes,
-    eceImages: sample ? sampleIndices(ni, Math.min(ni, sample), rng) : undefined,
-    eceTexts: sample ? sampleIndices(nt, Math.min(nt, sample), rng) : undefined,
-    workers: o.workers,
-    token: o.token,
-    onProgress: o.onProgress,
-  });
-
-  const { result, detail } = summarize(
-    {
-      ni,
-      nt,
-      dim,
-      owner: pairing.owner,
-      positive: pass.i2t.positive,
-      i2t: pass.i2t,
-      t2i: pass.t2i,
-      expSum: { image: pass.expSumImage, text: pass.expSumText, cross: pass.expSumCross },
-      gap: modalityGap(x.data, ni, y.data, nt, dim),
-      norms: { image: x.norms, text: y.norms },
-    },
-    o,
-  );
+export async function analyze(ckpt: Checkpoint, opts: Partial<AnalyzeOptions> = {}): Promise<MetricAnalysis> {
+  const options = resolveOptions(opts);
+  const input = metricPassInput(ckpt, options);
+  if (deviceBackends.has(tf.getBackend())) {
+    const pass = await devicePass(input);
+    return { ...summarize(input, pass), notes: pass.notes };
+  }
+  const { ni, nt, dim, x, y } = input;
+  const rng = mulberry32(options.sampleSeed);
+  const sample = options.samplePairs;
   if (sample) {
-    const t = o.uniformityT;
-    const [xs, ys] = [(i: number): [Float32Array, number] => [x.data, i * dim], (k: number): [Float32Array, number] => [y.data, k * dim]];
+    input.eceImages = sampleIndices(ni, Math.min(ni, sample), rng);
+    input.eceTexts = sampleIndices(nt, Math.min(nt, sample), rng);
+  }
+  const pass = await blockedPass(input);
+  const { result, detail } = summarize(input, pass);
+  if (sample) {
+    const t = options.uniformityT;
+    const token = options.token;
+    const imagePoint = (i: number): [Float32Array, number] => [x, i * dim];
+    const textPoint = (k: number): [Float32Array, number] => [y, k * dim];
     const estimated: Record<'uniformity' | 'uniformity_image' | 'uniformity_text' | 'ece' | 'ece_t2i', Estimate> = {
-      uniformity: await sampledUniformity(ni + nt, (i) => (i < ni ? xs(i) : ys(i - ni)), dim, t, sample, rng, o.token),
-      uniformity_image: await sampledUniformity(ni, xs, dim, t, sample, rng, o.token),
-      uniformity_text: await sampledUniformity(nt, ys, dim, t, sample, rng, o.token),
-      ece: sampledEce(pass.i2t.confidence, pass.i2t.correct, o.eceBins, rng, pass.i2t.eceQueries.length === ni),
-      ece_t2i: sampledEce(pass.t2i.confidence, pass.t2i.correct, o.eceBins, rng, pass.t2i.eceQueries.length === nt),
+      uniformity: await sampledUniformity(ni + nt, (i) => (i < ni ? imagePoint(i) : textPoint(i - ni)), dim, t, sample, rng, token),
+      uniformity_image: await sampledUniformity(ni, imagePoint, dim, t, sample, rng, token),
+      uniformity_text: await sampledUniformity(nt, textPoint, dim, t, sample, rng, token),
+      ece: sampledEce(pass.i2t.confidence, pass.i2t.correct, options.eceBins, rng, pass.i2t.eceQueries.length === ni),
+      ece_t2i: sampledEce(pass.t2i.confidence, pass.t2i.correct, options.eceBins, rng, pass.t2i.eceQueries.length === nt),
     };
     // Estimates replace the figures the pass skipped. The ECE keys count queries (image-text pairs),
     // the uniformity keys point pairs.
@@ -110,5 +64,5 @@ export async function analyze(
       Object.entries(estimated).map(([key, e]) => [key, { standard_error: e.standardError, sample_pairs: e.size }]),
     );
   }
-  return { result, detail };
+  return { result, detail, notes: pass.notes };
 }

@@ -1,7 +1,7 @@
 /**
- * The one fused pass over all similarities. Nothing N x N is ever held: row blocks of
- * X [X^T | Y^T] and Y Y^T are multiplied, read back once, and folded into float64 accumulators by
- * tight loops over typed arrays (pool/runner.ts).
+ * The metric pass analyze() takes on wasm and cpu: one fused pass over all similarities. Nothing
+ * N x N is ever held: row blocks of X [X^T | Y^T] and Y Y^T are multiplied, read back once, and
+ * folded into float64 accumulators by tight loops over typed arrays (pool/runner.ts).
  *
  * With one caption per image, t2i comes from the columns of the X Y^T blocks: a third less matMul
  * work than separate Y X^T products. Its true-pair scores come from a first phase that repeats,
@@ -13,59 +13,17 @@
  */
 import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
-import type { CancelToken, ProgressFn } from '../util/cancel';
 import { blockRows, bytesPerBlockRow } from './blocks';
-import type { Pairing } from './pairing';
+import { modalityGap } from './modalityGap';
 import { blockWorkerFile, runInProcess, runPool, type PoolBackend } from './pool/pool';
 import { chunkCols, unitWidths } from './pool/runner';
-import { sharedCopy, sharedOf, sharedQueryStats, type PassSpec, type Unit } from './pool/spec';
-
-export interface PassInput {
-  x: Float32Array;
-  y: Float32Array;
-  ni: number;
-  nt: number;
-  dim: number;
-  pairing: Pairing;
-  uniformityT: number;
-  eceTau: number;
-  memoryBudgetBytes: number;
-  /** Skip uniformity and compute softmax confidences only for these queries (sampled mode). */
-  eceImages?: Int32Array;
-  eceTexts?: Int32Array;
-  /** Runner count; default: one per core on wasm/cpu for large enough sets, else 1 (in-process). */
-  workers?: number;
-  token?: CancelToken;
-  onProgress?: ProgressFn;
-}
-
-/** Per-direction query statistics. */
-export interface QueryStats {
-  /** Similarity of the true pair, per text (i2t: as the image row saw it; t2i: as the text row saw it). */
-  positive: Float32Array;
-  hardestNegative: Float32Array;
-  rank: Int32Array;
-  /** Softmax confidence max_j p_qj and whether its argmax is a true match, per entry of `eceQueries`. */
-  confidence: Float64Array;
-  correct: Uint8Array;
-  eceQueries: Int32Array;
-}
-
-export interface PassResult {
-  /** Sums of exp(-t ||a - b||^2) over pairs i < j within images, within texts, and across (0 when sampled). */
-  expSumImage: number;
-  expSumText: number;
-  expSumCross: number;
-  i2t: QueryStats;
-  t2i: QueryStats;
-  /** Runners the pass used (1: in-process). */
-  workers: number;
-}
+import { sharedCopy, sharedOf, sharedDirectionStatistics, type PassSpec, type Unit } from './pool/spec';
+import type { MetricPassInput, MetricPassResult } from './types';
 
 /**
- * Below this many image x text pairs the pass takes a few tenths of a second in-process, and starting
- * workers (each loads tfjs and rebuilds the transposed chunks) ate the gain: at 1,000 pairs 0.20 s
- * in-process against 0.29-0.33 s on two workers (2 cores, busy machine).
+ * Below this many image x text pairs the pass takes a few tenths of a second in-process, less than
+ * starting workers costs (each loads tfjs and rebuilds the transposed chunks); docs/performance.md
+ * has the measurement.
  */
 const minPoolPairs = 1_500_000;
 
@@ -83,18 +41,19 @@ function blocks(kind: Unit['kind'], n: number, rows: number): Unit[] {
   return out;
 }
 
-export async function blockedPass(inp: PassInput): Promise<PassResult> {
-  const { ni, nt, dim } = inp;
+export async function blockedPass(input: MetricPassInput): Promise<MetricPassResult> {
+  const { ni, nt, dim } = input;
+  const { uniformityT, eceTau, memoryBudgetBytes, token, onProgress } = input.options;
   const backend = tf.getBackend();
   const poolable = backend === 'wasm' || backend === 'cpu';
   const file = blockWorkerFile();
-  const wanted = inp.workers ?? (ni * nt >= minPoolPairs ? availableParallelism() : 1);
+  const wanted = input.options.workers ?? (ni * nt >= minPoolPairs ? availableParallelism() : 1);
   const workers = poolable && file ? Math.max(1, wanted) : 1;
-  const sampled = inp.eceImages !== undefined;
-  const columns = isIdentity(inp.pairing.owner, ni);
+  const sampled = input.eceImages !== undefined;
+  const columns = isIdentity(input.pairing.owner, ni);
   // Blocks of at most one chunk keep the diagonal phase small (it redoes one or two chunk products per block).
   // The budget is split between the runners; what a runner's block leaves of its share caches chunks.
-  const perRunner = inp.memoryBudgetBytes / workers;
+  const perRunner = memoryBudgetBytes / workers;
   const rows = Math.min(chunkCols, blockRows(perRunner, Math.max(ni, nt), ni + nt));
   const imageUnits = blocks('image', ni, rows);
   const units = [...imageUnits, ...(columns && sampled ? [] : blocks('text', nt, rows))];
@@ -102,19 +61,19 @@ export async function blockedPass(inp: PassInput): Promise<PassResult> {
     ni,
     nt,
     dim,
-    uniformityT: inp.uniformityT,
-    eceTau: inp.eceTau,
+    uniformityT,
+    eceTau,
     columns,
     sampled,
-    x: sharedCopy(inp.x),
-    y: sharedCopy(inp.y),
+    x: sharedCopy(input.x),
+    y: sharedCopy(input.y),
     pairing: {
-      owner: sharedCopy(inp.pairing.owner),
-      captionStart: sharedCopy(inp.pairing.captionStart),
-      captions: sharedCopy(inp.pairing.captions),
+      owner: sharedCopy(input.pairing.owner),
+      captionStart: sharedCopy(input.pairing.captionStart),
+      captions: sharedCopy(input.pairing.captions),
     },
-    i2t: sharedQueryStats(ni, nt, inp.eceImages ?? allOf(ni)),
-    t2i: sharedQueryStats(nt, nt, inp.eceTexts ?? allOf(nt)),
+    i2t: sharedDirectionStatistics(ni, nt, input.eceImages ?? allOf(ni)),
+    t2i: sharedDirectionStatistics(nt, nt, input.eceTexts ?? allOf(nt)),
     chunkCacheBytes: Math.max(0, perRunner - rows * bytesPerBlockRow(ni + nt)),
     diagUnits: columns ? imageUnits.map((u) => ({ ...u, cost: (u.b - u.a) * chunkCols })) : [],
     units,
@@ -131,12 +90,12 @@ export async function blockedPass(inp: PassInput): Promise<PassResult> {
   const count = spec.diagUnits.length + spec.units.length;
   const onUnit = (cost: number) => {
     done += cost;
-    inp.onProgress?.(done / total, `block ${++finished} of ${count}${workers > 1 ? ` on ${workers} workers` : ''}`);
+    onProgress?.(done / total, `block ${++finished} of ${count}${workers > 1 ? ` on ${workers} workers` : ''}`);
   };
   const col =
     workers > 1
-      ? await runPool(spec, workers, file!, backend as PoolBackend, inp.token, onUnit)
-      : await runInProcess(spec, inp.token, onUnit);
+      ? await runPool(spec, workers, file!, backend as PoolBackend, token, onUnit)
+      : await runInProcess(spec, token, onUnit);
 
   const sum = (kind: Unit['kind'], part: 0 | 1) => spec.units.reduce((s, u, i) => (u.kind === kind ? s + spec.unitSums[2 * i + part] : s), 0);
   const t2i = spec.t2i;
@@ -148,5 +107,11 @@ export async function blockedPass(inp: PassInput): Promise<PassResult> {
       t2i.correct[q] = col.arg[q] === k ? 1 : 0;
     });
   }
-  return { expSumImage: sum('image', 0), expSumText: sum('text', 0), expSumCross: sum('image', 1), i2t: spec.i2t, t2i, workers };
+  return {
+    i2t: spec.i2t,
+    t2i,
+    expSum: { image: sum('image', 0), text: sum('text', 0), cross: sum('image', 1) },
+    modalityGap: modalityGap(input.x, ni, input.y, nt, dim),
+    notes: [],
+  };
 }

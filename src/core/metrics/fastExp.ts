@@ -1,6 +1,6 @@
 /**
  * exp(x) for x <= 0 by tables and polynomial: the blocked pass takes about 4 N^2 exponentials, and
- * V8's Math.exp measured 2-3x slower than this here. The softmax at tau = 0.01 puts most of its
+ * V8's Math.exp is several times slower (docs/performance.md). The softmax at tau = 0.01 puts most of its
  * arguments far below -40, so the tables cover all of [-700, 0]: exp(-i / 64) = exp(-(i >> 6)) *
  * exp(-(i & 63) / 64). Relative error < 1e-13 there (checked in the tests); outside, Math.exp.
  */

@@ -1,5 +1,14 @@
+/**
+ * The contract of the metric pass: what analyze() reports (AnalysisResult, AnalysisDetail), its
+ * options, and what either pass (blockedPass.ts on wasm/cpu, devicePass.ts on a GPU) takes and gives
+ * back (MetricPassInput, MetricPassResult, one DirectionStatistics per retrieval direction).
+ */
 import type { CancelToken, ProgressFn } from '../util/cancel';
 import type { ZeroShotResult } from '../classification/types';
+import type { ReliabilityBin } from './reliability';
+import type { Pairing } from './textToImagePairing';
+
+export type { ReliabilityBin };
 
 export interface RetrievalStats {
   'R@1': number;
@@ -48,14 +57,6 @@ export interface AnalysisResult {
   estimates?: Record<string, { standard_error: number; sample_pairs: number }>;
 }
 
-export interface ReliabilityBin {
-  lower: number;
-  upper: number;
-  count: number;
-  confidence: number;
-  accuracy: number;
-}
-
 /** Per-pair arrays and curves the views draw; not part of the JSON. */
 export interface AnalysisDetail {
   /** Cosine similarity of each pair (per text for multi-caption sets). */
@@ -68,6 +69,14 @@ export interface AnalysisDetail {
   ranksI2T: Int32Array;
   ranksT2I: Int32Array;
   reliability: ReliabilityBin[];
+}
+
+/** What analyze() returns. */
+export interface MetricAnalysis {
+  result: AnalysisResult;
+  detail: AnalysisDetail;
+  /** What the user should know about how the pass ran (device out-of-memory retries). */
+  notes: string[];
 }
 
 export interface AnalyzeOptions {
@@ -88,6 +97,8 @@ export interface AnalyzeOptions {
   sampleSeed: number;
   /** Block runners; default one per core on wasm/cpu (see blockedPass.ts). */
   workers?: number;
+  /** Device pass only: caps the adapter's binding limit (bytes), to exercise the tiling on a small budget. */
+  maxBindingBytes?: number;
   token?: CancelToken;
   onProgress?: ProgressFn;
 }
@@ -100,3 +111,51 @@ export const defaultAnalyzeOptions: AnalyzeOptions = {
   memoryBudgetBytes: 512 * 1024 * 1024,
   sampleSeed: 1,
 };
+
+/**
+ * One retrieval direction's per-query statistics (i2t: image queries against texts; t2i: text
+ * queries against images), as a pass hands them to summary.ts.
+ */
+export interface DirectionStatistics {
+  /** Similarity of the true pair, per text, as this direction's products saw it. */
+  positive: Float32Array;
+  /** Per query: similarity of its hardest negative (i2t: every caption of the image excluded). */
+  hardestNegative: Float32Array;
+  /** Per query: 0-based rank of its true match (i2t: of the image's best caption). */
+  rank: Int32Array;
+  /** Softmax confidence max_j p_qj and whether its argmax is a true match, per entry of `eceQueries`. */
+  confidence: Float64Array;
+  correct: Uint8Array;
+  /** The queries whose confidence was computed: every query, or sampled mode's sample. */
+  eceQueries: Int32Array;
+}
+
+/** What a metric pass measures: unit rows of both modalities, which text belongs to which image, and the options. */
+export interface MetricPassInput {
+  /** Unit-length image rows (ni x dim) and text rows (nt x dim); shared memory, so block workers read them in place. */
+  x: Float32Array;
+  y: Float32Array;
+  ni: number;
+  nt: number;
+  dim: number;
+  pairing: Pairing;
+  /** Norms of the rows before they were made unit-length (reported as input_norms). */
+  norms: { image: NormStats; text: NormStats };
+  options: AnalyzeOptions;
+  /** Sampled mode: skip uniformity, and compute softmax confidences only for these queries. */
+  eceImages?: Int32Array;
+  eceTexts?: Int32Array;
+}
+
+/** What a metric pass measured, before summary.ts turns it into the reported figures. */
+export interface MetricPassResult {
+  /** i2t.positive is the similarity behind alignment and both hardest-negative alignments. */
+  i2t: DirectionStatistics;
+  t2i: DirectionStatistics;
+  /** Sums of exp(-t ||a - b||^2) over pairs i < j within images, within texts, and over all cross pairs (0 when sampled). */
+  expSum: { image: number; text: number; cross: number };
+  /** || mean x - mean y || of the unit rows. */
+  modalityGap: number;
+  /** What the user should know about how the pass ran (device out-of-memory retries). */
+  notes: string[];
+}

@@ -5,10 +5,12 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Checkpoint } from '../readers/checkpoint';
-import { describeFiles, modalityGap, resolveOptions } from './analyze';
+import { describeFiles, resolveOptions } from './analyzeOptions';
+import { modalityGap } from './modalityGap';
 import { normalizeRows } from './normalize';
-import { pairingOf } from './pairing';
-import { calibration, retrievalStats } from './summary';
+import { calibration } from './reliability';
+import { retrievalStats } from './summary';
+import { pairingOf } from './textToImagePairing';
 import type { AnalysisResult, AnalyzeOptions } from './types';
 
 /** Sum of exp(-t ||a_i - b_j||^2) over all pairs, or over i < j when `same` (a and b are one set). */
@@ -74,11 +76,11 @@ export async function analyzeUnfused(ckpt: Checkpoint, opts: Partial<AnalyzeOpti
     const posSum = tf.tidy(() => tf.sum(tf.mul(sim, isTrue)));
     const posMean = (await posSum.data())[0] / nt;
     posSum.dispose();
-    let hnI2T = 0;
-    let hnT2I = 0;
+    let hardestNegativeDistanceI2tSum = 0;
+    let hardestNegativeAlignmentT2iSum = 0;
     for (let k = 0; k < nt; k++) {
-      hnI2T += 2 * i2t.hardest[owner[k]];
-      hnT2I += 2 * t2i.hardest[k] - 2 * t2i.positive[k];
+      hardestNegativeDistanceI2tSum += 2 * i2t.hardest[owner[k]];
+      hardestNegativeAlignmentT2iSum += 2 * t2i.hardest[k] - 2 * t2i.positive[k];
     }
     const i2tCal = calibration(i2t.confidence, i2t.correct, o.eceBins);
     return {
@@ -88,8 +90,8 @@ export async function analyzeUnfused(ckpt: Checkpoint, opts: Partial<AnalyzeOpti
       uniformity_image: Math.log(exx / pairs(ni)),
       uniformity_text: Math.log(eyy / pairs(nt)),
       alignment: 2 - 2 * posMean,
-      hardest_negative_alignment_i2t: hnI2T / nt - 2 * posMean,
-      hardest_negative_alignment_t2i: hnT2I / nt,
+      hardest_negative_alignment_i2t: hardestNegativeDistanceI2tSum / nt - 2 * posMean,
+      hardest_negative_alignment_t2i: hardestNegativeAlignmentT2iSum / nt,
       modality_gap: modalityGap(xn.data, ni, yn.data, nt, dim),
       i2t: retrievalStats(i2t.rank, o.ks),
       t2i: retrievalStats(t2i.rank, o.ks),

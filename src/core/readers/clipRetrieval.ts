@@ -14,9 +14,11 @@ import { decodeNpyData, npyDataBytes, npyHeaderEnd, npyPreambleBytes, parseNpyHe
 import { openParquet } from './parquet';
 import type { FileContents } from './types';
 import { buildCheckpoint } from './validate';
-import type { ReadOptions } from './index';
 
 type ClipRetrievalFolder = Extract<FolderInput, { kind: 'clip-retrieval' }>;
+
+/** What reading the folder uses of index.ts's ReadOptions (declared here: index.ts imports this module). */
+type ClipRetrievalReadOptions = ReadContext & { memoryBudgetBytes?: number };
 
 interface ShardHeaders {
   shard: ClipRetrievalShard;
@@ -93,7 +95,7 @@ async function readShardInto(file: string, header: NpyHeader, target: Float32Arr
 }
 
 /** Captions from every shard's metadata parquet, or none (with why) when any shard lacks them. */
-async function shardCaptions(input: ClipRetrievalFolder, shards: ShardHeaders[], opts: ReadOptions): Promise<{ captions?: string[]; note?: string }> {
+async function shardCaptions(input: ClipRetrievalFolder, shards: ShardHeaders[], opts: ClipRetrievalReadOptions): Promise<{ captions?: string[]; note?: string }> {
   const present = shards.filter((s) => s.shard.metadata);
   if (present.length === 0) return {};
   if (present.length < shards.length) {
@@ -117,7 +119,7 @@ async function shardCaptions(input: ClipRetrievalFolder, shards: ShardHeaders[],
   return { captions };
 }
 
-export async function readClipRetrieval(input: ClipRetrievalFolder, opts: ReadOptions): Promise<Checkpoint> {
+export async function readClipRetrieval(input: ClipRetrievalFolder, opts: ClipRetrievalReadOptions): Promise<Checkpoint> {
   const shards = await checkedShards(input, opts);
   const rows = shards.reduce((sum, s) => sum + s.image.shape[0], 0);
   const dim = shards[0].image.shape[1];

@@ -1,10 +1,11 @@
 /** Turns an analysed checkpoint into the full snapshot the analysis view renders. */
 import * as path from 'node:path';
-import type { AnalyzedCheckpoint } from '../../core/analysis/analyzeFiles';
+import type { AnalyzedCheckpoint } from '../../core/analysis/analyzedCheckpoint';
 import type { CancelToken } from '../../core/util/cancel';
 import { temperatureSweep } from '../../core/calibration/temperatureSweep';
 import type { Checkpoint, Matrix } from '../../core/readers/checkpoint';
 import { histogram2 } from '../../core/metrics/histogram';
+import { sampleIndices } from '../../core/metrics/sampled';
 import { dosnes } from '../../core/projection/dosnes';
 import { pca } from '../../core/projection/pca';
 import { clampEps, linearBelow } from '../../core/train/mixup';
@@ -34,18 +35,7 @@ const arcSteps = 17;
 const histogramBins = 60;
 
 /** Indices of up to `k` of `n` items, a seeded uniform sample in increasing order. */
-function samplePairs(n: number, k: number, seed = 12345): Int32Array {
-  if (n <= k) return Int32Array.from({ length: n }, (_, i) => i);
-  const rng = mulberry32(seed);
-  const idx = Int32Array.from({ length: n }, (_, i) => i);
-  for (let i = 0; i < k; i++) {
-    const j = i + Math.floor(rng() * (n - i));
-    const t = idx[i];
-    idx[i] = idx[j];
-    idx[j] = t;
-  }
-  return idx.subarray(0, k).sort();
-}
+const sampleOfIndices = (n: number, k: number, seed = 12345): Int32Array => sampleIndices(n, Math.min(n, k), mulberry32(seed));
 
 /** Row `r` of `m`, L2-normalised, into `out`. */
 function unitRow(m: Matrix, r: number, out: Float32Array): Float32Array {
@@ -75,8 +65,8 @@ interface Fit {
 async function fitPca(checkpoint: Checkpoint): Promise<Fit> {
   const { image, text, textToImage } = checkpoint;
   const dim = image.cols;
-  const chosen = samplePairs(text.rows, maxScatterPairs);
-  const fit = samplePairs(chosen.length, maxFitPairs, 54321);
+  const chosen = sampleOfIndices(text.rows, maxScatterPairs);
+  const fit = sampleOfIndices(chosen.length, maxFitPairs, 54321);
   const points: Matrix = { rows: 2 * fit.length, cols: dim, data: new Float32Array(2 * fit.length * dim) };
   fit.forEach((c, r) => {
     const t = chosen[c];
@@ -117,7 +107,7 @@ function projections(a: AnalyzedCheckpoint, f: Fit): { scatter: ScatterData; sph
     project2(unitRow(image, imageOf(t), buf), imageXY);
     project2(unitRow(text, t, buf), textXY);
   }
-  const lines = samplePairs(chosen.length, maxPairLines, 999);
+  const lines = sampleOfIndices(chosen.length, maxPairLines, 999);
   const sampled = chosen.length < pairs;
   const scatter: ScatterData = {
     image: imageXY,
@@ -134,7 +124,7 @@ function projections(a: AnalyzedCheckpoint, f: Fit): { scatter: ScatterData; sph
 }
 
 /**
- * beta and seed of the m²-Mix run that wrote this checkpoint (trainer.ts puts its config JSON in the
+ * beta and seed of the m²-Mix run that wrote this checkpoint (epochEvaluation.ts puts its config JSON in the
  * metadata), and the m²-Mix λ of the last step before it was written when the run recorded one.
  */
 function mixConfig(metadata: Record<string, string> | undefined): { beta: number; seed: number; lambda?: number } | undefined {
@@ -161,7 +151,7 @@ function geodesicArcs(points: Matrix, projected: Float32Array, offset: number[],
   const rng = mulberry32(run.seed);
   const arcs: number[][] = [];
   const negatives: number[] = [];
-  for (const r of samplePairs(n, maxArcPairs, 1357)) {
+  for (const r of sampleOfIndices(n, maxArcPairs, 1357)) {
     const x = points.data.subarray(r * dim, (r + 1) * dim);
     const y = points.data.subarray((n + r) * dim, (n + r + 1) * dim);
     let dot = 0;
@@ -235,7 +225,7 @@ export interface DosnesInput {
 
 function dosnesInput(f: Fit): DosnesInput {
   const n = f.fit.length;
-  const sample = samplePairs(n, maxDosnesPairs, 2468);
+  const sample = sampleOfIndices(n, maxDosnesPairs, 2468);
   const k = sample.length;
   const dim = f.points.cols;
   const x = new Float32Array(2 * k * dim);

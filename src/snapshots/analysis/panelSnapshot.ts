@@ -1,6 +1,6 @@
 /** Whatever analyzeInput() found, as the full snapshot the analysis view renders. */
 import * as path from 'node:path';
-import type { AnalysisOutcome } from '../../core/classification/types';
+import type { AnalysisOutcome } from '../../core/classification/analyzeInput';
 import { buildSnapshot, type DosnesInput } from './analysisSnapshot';
 import type { ClassificationSnapshot, PanelSnapshot, SuiteSnapshot } from '../../protocol/analysisPanel';
 

@@ -29,7 +29,7 @@ async function runPhase(runner: BlockRunner, phase: Phase): Promise<void> {
 
 async function main(): Promise<void> {
   if (backend === 'wasm') await loadWasmBackend();
-  else require('@tensorflow/tfjs-backend-cpu');
+  else await import('@tensorflow/tfjs-backend-cpu');
   if (!(await tf.setBackend(backend))) throw new Error(`could not start the ${backend} backend`);
   const runner = new BlockRunner(spec);
   port.on('message', (phase: Phase) => runPhase(runner, phase).catch((err: unknown) => post({ type: 'error', message: oneLine(err) })));

@@ -98,7 +98,8 @@ export function runPool(
         else if (msg.phase === 'diag') {
           if (++diagDone === count) start('main');
         } else {
-          if (msg.columns) merged ? mergeColumns(merged, msg.columns, invTau) : (merged = msg.columns);
+          if (msg.columns && merged) mergeColumns(merged, msg.columns, invTau);
+          else if (msg.columns) merged = msg.columns;
           if (++mainDone === count) finish(undefined, merged);
         }
       });

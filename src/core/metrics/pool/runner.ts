@@ -3,16 +3,15 @@
  * outputs. The same code runs in-process and in each block worker, so both give the same numbers.
  *
  * X^T and Y^T are kept as column chunks of `chunkCols`, so every product is a plain matMul
- * (tfjs-wasm runs transposeB about 8x slower) against an operand small enough to stay in cache (one
- * 512 x 10,000 operand measured 17 GFLOP/s, 512-column chunks 28). Chunks also give the triangle for
+ * (tfjs-wasm runs transposeB several times slower) against an operand small enough to stay in cache
+ * (docs/performance.md has the figures). Chunks also give the triangle for
  * free: rows [a, b) of a set only need that set's columns from a's chunk on (pairs i < j).
  *
  * Chunks are transposed from the shared rows when a product needs them. A runner keeps them across
  * units only while spec.chunkCacheBytes allows: every chunk costs its backend twice its size (wasm's
  * XNNPACK keeps packed weights beside each B operand), and a wasm heap never shrinks, so caching all
- * of X^T and Y^T in each of two workers cost 1.6 GB at N = 100,000. Past the cache a chunk lives for
- * one product (0.6 ms of transposing and upload, ~1 ms with the packing, against 7 ms for its
- * 333-row product).
+ * of X^T and Y^T in every worker would hold gigabytes at N = 100,000. Past the cache a chunk lives
+ * for one product: transposing, uploading and packing it costs a fraction of the product itself.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { expNonPositive } from '../fastExp';
@@ -167,15 +166,24 @@ export class BlockRunner {
 }
 
 /** Sum of exp(-t ||a - b||^2) over the pairs i < j in the within-set rows [a, b) x [from, ...). */
-function withinSum(v: Float32Array, u: Unit, from: number, within: number, uniformityT: number): number {
-  const t2 = 2 * uniformityT;
-  let inSet = 0;
-  for (let i = u.a; i < u.b; i++) {
-    const base = (i - u.a) * within;
+function withinSum(products: Float32Array, u: Unit, from: number, within: number, uniformityT: number): number {
+  const twoT = 2 * uniformityT;
+  let withinExpSum = 0;
+  for (let row = u.a; row < u.b; row++) {
+    const rowStart = (row - u.a) * within;
     // ||a - b||^2 = 2 - 2 a.b on unit vectors, so exp(-t ||a - b||^2) = exp(2t s - 2t).
-    for (let c = base + i + 1 - from, end = base + within; c < end; c++) inSet += expNonPositive(t2 * v[c] - t2);
+    for (let c = rowStart + row + 1 - from, end = rowStart + within; c < end; c++) withinExpSum += expNonPositive(twoT * products[c] - twoT);
   }
-  return inSet;
+  return withinExpSum;
+}
+
+/**
+ * The online softmax's running sum of exp((s - max) / tau) once `similarity` joins it: rescaled to
+ * the new maximum when `similarity` exceeds `max`. The caller then takes `similarity` as its max
+ * (and its index as the argmax) when it is strictly greater, so ties keep the first index.
+ */
+function softmaxSumWith(sum: number, max: number, similarity: number, invTau: number): number {
+  return similarity > max ? sum * expNonPositive((max - similarity) * invTau) + 1 : sum + expNonPositive((similarity - max) * invTau);
 }
 
 /**
@@ -184,102 +192,102 @@ function withinSum(v: Float32Array, u: Unit, from: number, within: number, unifo
  * the hardest negative skips every caption of the image. Columns mode also folds each X Y^T column
  * into the t2i statistics.
  */
-function imageRows(v: Float32Array, u: Unit, spec: PassSpec, col: ColumnStats | undefined): number {
+function imageRows(products: Float32Array, u: Unit, spec: PassSpec, columnStatistics: ColumnStats | undefined): number {
   const { nt, sampled } = spec;
   const { owner, captionStart, captions } = spec.pairing;
-  const t2 = 2 * spec.uniformityT;
+  const twoT = 2 * spec.uniformityT;
   const invTau = 1 / spec.eceTau;
-  const st = spec.i2t;
-  const textPos = spec.t2i.positive;
+  const imageToText = spec.i2t;
+  const textPositive = spec.t2i.positive;
   const eceTexts = spec.t2i.eceQueries;
-  let cross = 0;
-  for (let i = u.a; i < u.b; i++) {
-    const c0 = (i - u.a) * nt;
-    let p = -Infinity;
-    for (let q = captionStart[i]; q < captionStart[i + 1]; q++) {
-      const s = v[c0 + captions[q]];
-      st.positive[captions[q]] = s;
-      if (s > p) p = s;
+  let crossExpSum = 0;
+  for (let image = u.a; image < u.b; image++) {
+    const rowStart = (image - u.a) * nt;
+    let bestCaptionSimilarity = -Infinity;
+    for (let q = captionStart[image]; q < captionStart[image + 1]; q++) {
+      const similarity = products[rowStart + captions[q]];
+      imageToText.positive[captions[q]] = similarity;
+      if (similarity > bestCaptionSimilarity) bestCaptionSimilarity = similarity;
     }
-    const pos = st.ecePos[i];
+    const confidenceSlot = imageToText.ecePos[image];
     let rank = 0;
-    let hn = -Infinity;
-    // Online softmax: running max m and sum z of exp((s - m) / tau), rescaled when m grows.
-    let m = -Infinity;
-    let z = 0;
-    let arg = 0;
-    for (let j = 0; j < nt; j++) {
-      const s = v[c0 + j];
-      if (!sampled) cross += expNonPositive(t2 * s - t2);
-      if (s > p) rank++;
-      if (s > hn && owner[j] !== i) hn = s;
-      if (pos >= 0) {
-        if (s > m) {
-          z = z * expNonPositive((m - s) * invTau) + 1;
-          m = s;
-          arg = j;
-        } else z += expNonPositive((s - m) * invTau);
+    let hardestNegative = -Infinity;
+    let softmaxMax = -Infinity;
+    let softmaxSum = 0;
+    let softmaxArgmax = 0;
+    for (let text = 0; text < nt; text++) {
+      const similarity = products[rowStart + text];
+      if (!sampled) crossExpSum += expNonPositive(twoT * similarity - twoT);
+      if (similarity > bestCaptionSimilarity) rank++;
+      if (similarity > hardestNegative && owner[text] !== image) hardestNegative = similarity;
+      if (confidenceSlot >= 0) {
+        softmaxSum = softmaxSumWith(softmaxSum, softmaxMax, similarity, invTau);
+        if (similarity > softmaxMax) {
+          softmaxMax = similarity;
+          softmaxArgmax = text;
+        }
       }
-      if (col) {
+      if (columnStatistics) {
         // Columns mode has the identity pairing: image i is text j's own exactly when j === i.
-        if (s > col.hardestNegative[j] && j !== i) col.hardestNegative[j] = s;
-        if (s > textPos[j]) col.rank[j]++;
+        if (similarity > columnStatistics.hardestNegative[text] && text !== image) columnStatistics.hardestNegative[text] = similarity;
+        if (similarity > textPositive[text]) columnStatistics.rank[text]++;
       }
     }
-    st.rank[i] = rank;
-    st.hardestNegative[i] = hn;
-    if (pos >= 0) {
-      st.confidence[pos] = 1 / z;
-      st.correct[pos] = owner[arg] === i ? 1 : 0;
+    imageToText.rank[image] = rank;
+    imageToText.hardestNegative[image] = hardestNegative;
+    if (confidenceSlot >= 0) {
+      imageToText.confidence[confidenceSlot] = 1 / softmaxSum;
+      imageToText.correct[confidenceSlot] = owner[softmaxArgmax] === image ? 1 : 0;
     }
-    if (col) {
+    if (columnStatistics) {
+      const { max, sum, arg } = columnStatistics;
       for (let q = 0; q < eceTexts.length; q++) {
-        const s = v[c0 + eceTexts[q]];
-        if (s > col.max[q]) {
-          col.sum[q] = col.sum[q] * expNonPositive((col.max[q] - s) * invTau) + 1;
-          col.max[q] = s;
-          col.arg[q] = i;
-        } else col.sum[q] += expNonPositive((s - col.max[q]) * invTau);
+        const similarity = products[rowStart + eceTexts[q]];
+        sum[q] = softmaxSumWith(sum[q], max[q], similarity, invTau);
+        if (similarity > max[q]) {
+          max[q] = similarity;
+          arg[q] = image;
+        }
       }
     }
   }
-  return cross;
+  return crossExpSum;
 }
 
 /** Text rows of Y X^T (without columns mode only, row width ni): each caption ranks its own image among all images. */
-function textRows(v: Float32Array, u: Unit, spec: PassSpec): void {
+function textRows(products: Float32Array, u: Unit, spec: PassSpec): void {
   const { ni } = spec;
   const { owner } = spec.pairing;
   const invTau = 1 / spec.eceTau;
-  const st = spec.t2i;
-  for (let k = u.a; k < u.b; k++) {
-    const c0 = (k - u.a) * ni;
-    const img = owner[k];
-    const p = v[c0 + img];
-    st.positive[k] = p;
-    const pos = st.ecePos[k];
+  const textToImage = spec.t2i;
+  for (let text = u.a; text < u.b; text++) {
+    const rowStart = (text - u.a) * ni;
+    const ownImage = owner[text];
+    const positive = products[rowStart + ownImage];
+    textToImage.positive[text] = positive;
+    const confidenceSlot = textToImage.ecePos[text];
     let rank = 0;
-    let hn = -Infinity;
-    let m = -Infinity;
-    let z = 0;
-    let arg = 0;
-    for (let i = 0; i < ni; i++) {
-      const s = v[c0 + i];
-      if (s > p) rank++;
-      if (s > hn && i !== img) hn = s;
-      if (pos >= 0) {
-        if (s > m) {
-          z = z * expNonPositive((m - s) * invTau) + 1;
-          m = s;
-          arg = i;
-        } else z += expNonPositive((s - m) * invTau);
+    let hardestNegative = -Infinity;
+    let softmaxMax = -Infinity;
+    let softmaxSum = 0;
+    let softmaxArgmax = 0;
+    for (let image = 0; image < ni; image++) {
+      const similarity = products[rowStart + image];
+      if (similarity > positive) rank++;
+      if (similarity > hardestNegative && image !== ownImage) hardestNegative = similarity;
+      if (confidenceSlot >= 0) {
+        softmaxSum = softmaxSumWith(softmaxSum, softmaxMax, similarity, invTau);
+        if (similarity > softmaxMax) {
+          softmaxMax = similarity;
+          softmaxArgmax = image;
+        }
       }
     }
-    st.rank[k] = rank;
-    st.hardestNegative[k] = hn;
-    if (pos >= 0) {
-      st.confidence[pos] = 1 / z;
-      st.correct[pos] = arg === img ? 1 : 0;
+    textToImage.rank[text] = rank;
+    textToImage.hardestNegative[text] = hardestNegative;
+    if (confidenceSlot >= 0) {
+      textToImage.confidence[confidenceSlot] = 1 / softmaxSum;
+      textToImage.correct[confidenceSlot] = softmaxArgmax === ownImage ? 1 : 0;
     }
   }
 }

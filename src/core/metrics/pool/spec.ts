@@ -3,8 +3,8 @@
  * per-query outputs (each runner writes disjoint rows), per-unit partial sums and the work counters.
  * Everything here survives structured cloning with its SharedArrayBuffers still shared.
  */
-import type { QueryStats } from '../blockedPass';
-import type { Pairing } from '../pairing';
+import type { Pairing } from '../textToImagePairing';
+import type { DirectionStatistics } from '../types';
 
 /** Rows [a, b) of the image set (`image`) or of the text set (`text`); `cost` weighs progress. */
 export interface Unit {
@@ -15,7 +15,7 @@ export interface Unit {
 }
 
 /** A direction's query statistics, in shared memory so every runner writes its own rows. */
-export interface SharedQueryStats extends QueryStats {
+export interface SharedDirectionStatistics extends DirectionStatistics {
   /** Position of each query in `eceQueries`, or -1 when its confidence is not computed. */
   ecePos: Int32Array;
 }
@@ -36,8 +36,8 @@ export interface PassSpec {
   x: Float32Array;
   y: Float32Array;
   pairing: Pairing;
-  i2t: SharedQueryStats;
-  t2i: SharedQueryStats;
+  i2t: SharedDirectionStatistics;
+  t2i: SharedDirectionStatistics;
   /**
    * Backend bytes of transposed X^T/Y^T chunks each runner may keep across units (the budget its
    * block leaves); chunks beyond it are uploaded for one product and disposed, so a runner's backend
@@ -68,7 +68,7 @@ export function sharedCopy<T extends Float32Array | Int32Array>(src: T): T {
   return out;
 }
 
-export function sharedQueryStats(queries: number, texts: number, eceQueries: Int32Array): SharedQueryStats {
+export function sharedDirectionStatistics(queries: number, texts: number, eceQueries: Int32Array): SharedDirectionStatistics {
   const ecePos = sharedOf(Int32Array, queries).fill(-1);
   eceQueries.forEach((q, p) => (ecePos[q] = p));
   return {

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../../../src/core/backend/backendLadder';
-import { analyzeOnDevice } from '../../../../src/core/metrics/deviceReduce';
+import { analyze } from '../../../../src/core/metrics/analyze';
 import { generateSample } from '../../../../src/core/synthetic/sampleCheckpoint';
 import { webGpuState } from '../../../../src/core/backend/webgpuRung';
 import { noWebGpuAdapter } from '../../../helpers/webgpu';
@@ -30,7 +30,7 @@ it('a lost device fails the job in one line that says to rerun, and auto then sk
   await initBackend('webgpu');
   webGpuState()!.device.destroy();
   await new Promise((r) => setTimeout(r, 50)); // device.lost resolves on a later tick
-  await assert.rejects(analyzeOnDevice(generateSample({ pairs: 64, dim: 16, seed: 2 })), (err: Error) => {
+  await assert.rejects(analyze(generateSample({ pairs: 64, dim: 16, seed: 2 })), (err: Error) => {
     assert.match(err.message, /^the GPU device was lost \(.*\); rerun the analysis/);
     assert.doesNotMatch(err.message, /\n/);
     return true;

@@ -61,7 +61,7 @@ describe('buildSnapshot: scatter, sphere and temperature sweep', () => {
   it('draws geodesic arcs from image to text for a run checkpoint, with seeded hard negatives', async () => {
     const pairs = 300;
     const checkpoint = generateSample({ pairs, dim: 16, seed: 5 });
-    // What trainer.ts writes, trimmed to the fields the arcs read.
+    // What epochEvaluation.ts writes, trimmed to the fields the arcs read.
     checkpoint.metadata = { config: JSON.stringify({ beta: 2, seed: 9 }), metrics: '{}' };
     const { result, detail } = await analyze(checkpoint);
     const { snapshot: s } = await buildSnapshot({ checkpoint, result, detail, seconds: 0 }, 'wasm');

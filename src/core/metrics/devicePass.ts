@@ -1,7 +1,7 @@
 /**
- * The metric pass shaped for a GPU (webgpu, tfjs-node-gpu): same inputs and outputs as analyze(),
- * but every reduction runs on the device. blockedPass.ts reads each B x N Gram block back to JS,
- * which on a GPU costs more in transfers and stalls than the products themselves.
+ * The metric pass analyze() takes on a GPU (webgpu, tfjs-node-gpu): same input and result as the
+ * blocked pass (types.ts), but every reduction runs on the device. blockedPass.ts reads each B x N
+ * Gram block back to JS, which on a GPU costs more in transfers and stalls than the products themselves.
  *
  * Layout: both modalities live on the device as chunks of `cols` rows (zero-padded, so every
  * product has one shape and one kernel: the true pair and its candidates come out of the same
@@ -16,13 +16,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { throwIfCancelled } from '../util/cancel';
 import { CancelledError, InputError } from '../util/errors';
-import type { Checkpoint } from '../readers/checkpoint';
 import { afterDeviceLoss, bindingLimit, deviceErrorLine, deviceLostError, releasePooledBuffers, withDeviceErrorsAsync } from '../backend/webgpuRung';
-import { describeFiles, resolveOptions } from './analyze';
-import { normalizeRows } from './normalize';
-import { pairingOf } from './pairing';
-import { summarize, type PassTotals } from './summary';
-import type { AnalysisDetail, AnalysisResult, AnalyzeOptions } from './types';
+import type { AnalyzeOptions, DirectionStatistics, MetricPassInput, MetricPassResult } from './types';
 
 /** Stands in for -infinity: WGSL need not honour infinities, and exp of it still underflows to 0. */
 const BIG = 1e30;
@@ -89,16 +84,13 @@ function disposeSide(s: Side): void {
   tf.dispose([...s.chunks, ...s.ownerRows, s.padBias]);
 }
 
-interface DirectionStats {
-  positive: Float32Array;
-  rank: Int32Array;
-  hardestNegative: Float32Array;
-  confidence: Float64Array;
-  correct: Uint8Array;
+/** One direction's statistics (positive: per query, the best own candidate), and its uniformity sums. */
+interface DirectionRun {
+  statistics: DirectionStatistics;
   /** Sum of exp(-t ||q - c||^2) over all query/candidate pairs (when asked for). */
-  crossSum: number;
+  crossExpSum: number;
   /** Same over query pairs i < j within the query modality. */
-  withinSum: number;
+  withinExpSum: number;
 }
 
 interface Direction {
@@ -110,7 +102,7 @@ interface Direction {
 }
 
 /** Running per-query reductions of one query block, all [B] tensors on the device. */
-type Running = Record<'p' | 'rank' | 'hn' | 'm' | 'z' | 'cross' | 'within' | 'arg', tf.Tensor>;
+type Running = Record<'positive' | 'rank' | 'hardestNegative' | 'softmaxMax' | 'softmaxSum' | 'crossExpSum' | 'withinExpSum' | 'softmaxArgmax', tf.Tensor>;
 
 interface PassParams {
   tile: TileShape;
@@ -122,7 +114,7 @@ interface PassParams {
 /**
  * The products of one query block against one candidate chunk. Its own scope, like ownMask's: a
  * product and a mask are made per block and chunk, and an intermediate left in the caller's scope
- * stayed on the GPU for the rest of the job (two 64 MiB tiles a block).
+ * would stay on the GPU for the rest of the job.
  */
 function tileProduct(q: tf.Tensor, side: Side, c: number): tf.Tensor {
   return tf.tidy(() => {
@@ -137,28 +129,31 @@ const ownMask = (side: Side, c: number, rowOwner: tf.Tensor) => tf.tidy(() => tf
 /** Folds one cross tile (positives known) into the running vectors. */
 function foldCross(r: Running, s: tf.Tensor, own: tf.Tensor | undefined, c: number, d: Direction, pp: PassParams): Running {
   return tf.tidy(() => {
-    const m = tf.max(s, 1);
-    const z = tf.sum(tf.exp(tf.mul(tf.sub(s, tf.expandDims(m, 1)), pp.invTau)), 1);
-    const arg = tf.add(tf.argMax(s, 1), tf.scalar(c * pp.tile.cols, 'int32'));
-    const hn = own ? tf.max(tf.sub(s, tf.mul(own, BIG)), 1) : m;
-    const rank = tf.sum(tf.cast(tf.greater(s, tf.expandDims(r.p, 1)), 'float32'), 1);
-    const mNew = tf.maximum(r.m, m);
+    const tileMax = tf.max(s, 1);
+    const tileSoftmaxSum = tf.sum(tf.exp(tf.mul(tf.sub(s, tf.expandDims(tileMax, 1)), pp.invTau)), 1);
+    const tileArgmax = tf.add(tf.argMax(s, 1), tf.scalar(c * pp.tile.cols, 'int32'));
+    const tileHardestNegative = own ? tf.max(tf.sub(s, tf.mul(own, BIG)), 1) : tileMax;
+    const tileRank = tf.sum(tf.cast(tf.greater(s, tf.expandDims(r.positive, 1)), 'float32'), 1);
+    const softmaxMax = tf.maximum(r.softmaxMax, tileMax);
     const next: Running = {
-      p: tf.clone(r.p),
-      rank: tf.add(r.rank, rank),
-      hn: tf.maximum(r.hn, hn),
-      m: mNew,
-      z: tf.add(tf.mul(r.z, tf.exp(tf.mul(tf.sub(r.m, mNew), pp.invTau))), tf.mul(z, tf.exp(tf.mul(tf.sub(m, mNew), pp.invTau)))),
+      positive: tf.clone(r.positive),
+      rank: tf.add(r.rank, tileRank),
+      hardestNegative: tf.maximum(r.hardestNegative, tileHardestNegative),
+      softmaxMax,
+      softmaxSum: tf.add(
+        tf.mul(r.softmaxSum, tf.exp(tf.mul(tf.sub(r.softmaxMax, softmaxMax), pp.invTau))),
+        tf.mul(tileSoftmaxSum, tf.exp(tf.mul(tf.sub(tileMax, softmaxMax), pp.invTau))),
+      ),
       // Strictly greater: the first chunk holding the maximum keeps it, as a left-to-right scan would.
-      arg: tf.where(tf.greater(m, r.m), arg, r.arg),
-      cross: d.crossUniformity ? tf.add(r.cross, tf.sum(tf.exp(tf.mul(tf.sub(s, 1), pp.t2)), 1)) : tf.clone(r.cross),
-      within: tf.clone(r.within),
+      softmaxArgmax: tf.where(tf.greater(tileMax, r.softmaxMax), tileArgmax, r.softmaxArgmax),
+      crossExpSum: d.crossUniformity ? tf.add(r.crossExpSum, tf.sum(tf.exp(tf.mul(tf.sub(s, 1), pp.t2)), 1)) : tf.clone(r.crossExpSum),
+      withinExpSum: tf.clone(r.withinExpSum),
     };
     return next;
   });
 }
 
-/** exp(-t ||q_i - q_j||^2) summed over j > i of the query modality, added to r.within. */
+/** exp(-t ||q_i - q_j||^2) summed over j > i of the query modality, added to r.withinExpSum. */
 function foldWithin(r: Running, q: tf.Tensor, a: number, c: number, d: Direction, pp: PassParams): tf.Tensor {
   return tf.tidy(() => {
     const s = tileProduct(q, d.queries, c);
@@ -169,7 +164,7 @@ function foldWithin(r: Running, q: tf.Tensor, a: number, c: number, d: Direction
       const row = tf.reshape(tf.range(a, a + pp.tile.rows, 1, 'int32'), [pp.tile.rows, 1]);
       e = tf.mul(e, tf.cast(tf.greater(col, row), 'float32'));
     }
-    return tf.add(r.within, tf.sum(e, 1));
+    return tf.add(r.withinExpSum, tf.sum(e, 1));
   });
 }
 
@@ -178,18 +173,19 @@ async function runDirection(
   pp: PassParams,
   progress: (done: number, what: string) => void,
   check: () => void,
-): Promise<DirectionStats> {
+): Promise<DirectionRun> {
   const { rows: B, cols } = pp.tile;
   const { queries: qs, candidates: cs } = d;
-  const out: DirectionStats = {
+  const out: DirectionStatistics = {
     positive: new Float32Array(qs.n),
     rank: new Int32Array(qs.n),
     hardestNegative: new Float32Array(qs.n),
     confidence: new Float64Array(qs.n),
     correct: new Uint8Array(qs.n),
-    crossSum: 0,
-    withinSum: 0,
+    eceQueries: Int32Array.from({ length: qs.n }, (_, k) => k),
   };
+  let crossExpSum = 0;
+  let withinExpSum = 0;
   for (let a = 0; a < qs.n; a += B) {
     const b = Math.min(qs.n, a + B);
     const [lo, hi] = d.ownRange(a, b);
@@ -199,14 +195,14 @@ async function runDirection(
     const rowOwner = tf.tensor2d(Int32Array.from({ length: B }, (_, i) => (a + i < qs.n ? qs.owner[a + i] : -2)), [B, 1], 'int32');
     const q = tf.slice(qs.chunks[Math.floor(a / cols)], [a % cols, 0], [B, pp.dim]);
     let r: Running = {
-      p: tf.fill([B], -BIG),
+      positive: tf.fill([B], -BIG),
       rank: tf.zeros([B]),
-      hn: tf.fill([B], -BIG),
-      m: tf.fill([B], -BIG),
-      z: tf.zeros([B]),
-      cross: tf.zeros([B]),
-      within: tf.zeros([B]),
-      arg: tf.zeros([B], 'int32'),
+      hardestNegative: tf.fill([B], -BIG),
+      softmaxMax: tf.fill([B], -BIG),
+      softmaxSum: tf.zeros([B]),
+      crossExpSum: tf.zeros([B]),
+      withinExpSum: tf.zeros([B]),
+      softmaxArgmax: tf.zeros([B], 'int32'),
     };
     const swap = (next: Running) => {
       tf.dispose(Object.values(r));
@@ -217,9 +213,9 @@ async function runDirection(
       // Positives first: the best own candidate of each query, from the chunks that hold them.
       for (const c of ownChunks) {
         const s = tileProduct(q, cs, c);
-        const p = tf.tidy(() => tf.maximum(r.p, tf.max(tf.add(s, tf.mul(tf.sub(ownMask(cs, c, rowOwner), 1), BIG)), 1)));
-        r.p.dispose();
-        r.p = p;
+        const positive = tf.tidy(() => tf.maximum(r.positive, tf.max(tf.add(s, tf.mul(tf.sub(ownMask(cs, c, rowOwner), 1), BIG)), 1)));
+        r.positive.dispose();
+        r.positive = positive;
         if (ownChunks.length === 1) kept = s;
         else s.dispose();
       }
@@ -235,11 +231,11 @@ async function runDirection(
       }
       for (let c = Math.floor(a / cols); c < qs.chunks.length; c++) {
         const w = foldWithin(r, q, a, c, d, pp);
-        r.within.dispose();
-        r.within = w;
+        r.withinExpSum.dispose();
+        r.withinExpSum = w;
       }
-      const packed = tf.stack([r.p, r.rank, r.hn, r.z, r.cross, r.within]);
-      const [v, arg] = await Promise.all([packed.data() as Promise<Float32Array>, r.arg.data() as Promise<Int32Array>]);
+      const packed = tf.stack([r.positive, r.rank, r.hardestNegative, r.softmaxSum, r.crossExpSum, r.withinExpSum]);
+      const [v, arg] = await Promise.all([packed.data() as Promise<Float32Array>, r.softmaxArgmax.data() as Promise<Int32Array>]);
       packed.dispose();
       for (let i = 0; i < b - a; i++) {
         const k = a + i;
@@ -248,8 +244,8 @@ async function runDirection(
         out.hardestNegative[k] = v[2 * B + i];
         out.confidence[k] = 1 / v[3 * B + i];
         out.correct[k] = cs.owner[arg[i]] === qs.owner[k] ? 1 : 0;
-        out.crossSum += v[4 * B + i];
-        out.withinSum += v[5 * B + i];
+        crossExpSum += v[4 * B + i];
+        withinExpSum += v[5 * B + i];
       }
     } finally {
       tf.dispose([q, rowOwner, ...Object.values(r), ...(kept ? [kept] : [])]);
@@ -257,11 +253,11 @@ async function runDirection(
     check();
     progress(b, `rows ${a + 1}-${b} of ${qs.n}`);
   }
-  return out;
+  return { statistics: out, crossExpSum, withinExpSum };
 }
 
 /** || mean x - mean y ||: per-dimension sums on the device (padding rows are zero), the rest in float64. */
-async function modalityGap(x: Side, y: Side): Promise<number> {
+async function modalityGapOnDevice(x: Side, y: Side): Promise<number> {
   const sum = (s: Side) => tf.tidy(() => tf.addN(s.chunks.map((c) => tf.sum(c, 0))));
   const sx = sum(x);
   const sy = sum(y);
@@ -272,44 +268,31 @@ async function modalityGap(x: Side, y: Side): Promise<number> {
   return Math.sqrt(g);
 }
 
-export interface DeviceAnalyzeOptions extends AnalyzeOptions {
-  /** Caps the adapter's binding limit (bytes), to exercise the splitting on a small budget. */
-  maxBindingBytes?: number;
-}
-
-export interface DeviceAnalysis {
-  result: AnalysisResult;
-  detail: AnalysisDetail;
-  /** The tiles the job ran with, and any out-of-memory retries. */
+export interface DevicePassResult extends MetricPassResult {
+  /** The tiles the pass ran with (smaller than planned after out-of-memory retries). */
   tile: TileShape;
-  notes: string[];
 }
 
 const isOutOfMemory = (err: unknown) =>
   err instanceof DeviceOutOfMemoryError || (err instanceof Error && /out of memory|\bOOM\b|resource exhausted/i.test(err.message));
 
-/** analyze() with every reduction on the active tfjs backend's device. */
-export async function analyzeOnDevice(ckpt: Checkpoint, opts: Partial<DeviceAnalyzeOptions> = {}): Promise<DeviceAnalysis> {
-  const o = resolveOptions(opts);
-  const file = describeFiles(ckpt);
-  const pairing = pairingOf(ckpt, file);
-  const x = normalizeRows(ckpt.image, file, 'image');
-  const y = normalizeRows(ckpt.text, file, 'text');
-  const dim = ckpt.image.cols;
-  const limit = Math.min(bindingLimit(), opts.maxBindingBytes ?? Infinity);
+/** The metric pass with every reduction on the active tfjs backend's device; out of memory retries with smaller tiles. */
+export async function devicePass(input: MetricPassInput): Promise<DevicePassResult> {
+  const o: AnalyzeOptions = { ...input.options };
+  const limit = Math.min(bindingLimit(), o.maxBindingBytes ?? Infinity);
+  const longest = Math.max(input.ni, input.nt);
   const notes: string[] = [];
-  let tile = planTiles(o.memoryBudgetBytes, limit, dim, Math.max(ckpt.image.rows, ckpt.text.rows));
+  let tile = planTiles(o.memoryBudgetBytes, limit, input.dim, longest);
   for (;;) {
     try {
-      const { result, detail } = await runOnce(ckpt, o, pairing, x, y, tile);
-      return { result, detail, tile, notes };
+      return { ...(await runOnce(input, o, tile)), tile, notes };
     } catch (err) {
       if (err instanceof CancelledError || err instanceof InputError) throw err;
       const lost = isOutOfMemory(err) ? deviceLostError('analysis') : await afterDeviceLoss('analysis');
       if (lost) throw lost;
       if (!isOutOfMemory(err) || tile.rows === 1) throw err;
       const failed = tile;
-      tile = planTiles(o.memoryBudgetBytes / 2, limit, dim, Math.max(ckpt.image.rows, ckpt.text.rows));
+      tile = planTiles(o.memoryBudgetBytes / 2, limit, input.dim, longest);
       if (tile.rows * tile.cols >= failed.rows * failed.cols) tile = { rows: failed.rows / 2, cols: failed.cols / 2 };
       o.memoryBudgetBytes /= 2;
       // tfjs pooled the failed attempt's buffers, those it could not make among them: a retry would get them back.
@@ -319,23 +302,14 @@ export async function analyzeOnDevice(ckpt: Checkpoint, opts: Partial<DeviceAnal
   }
 }
 
-async function runOnce(
-  ckpt: Checkpoint,
-  o: AnalyzeOptions,
-  pairing: ReturnType<typeof pairingOf>,
-  x: ReturnType<typeof normalizeRows>,
-  y: ReturnType<typeof normalizeRows>,
-  tile: TileShape,
-): Promise<{ result: AnalysisResult; detail: AnalysisDetail }> {
-  const ni = ckpt.image.rows;
-  const nt = ckpt.text.rows;
-  const dim = ckpt.image.cols;
-  const { owner, captionStart, captions: perm } = pairing;
+async function runOnce(input: MetricPassInput, o: AnalyzeOptions, tile: TileShape): Promise<Omit<MetricPassResult, 'notes'>> {
+  const { ni, nt, dim } = input;
+  const { owner, captionStart, captions: perm } = input.pairing;
   // Texts sorted by image (perm = the captions of image 0, then of image 1...).
   const yp = new Float32Array(nt * dim);
   const ownerP = new Int32Array(nt);
   for (let k = 0; k < nt; k++) {
-    yp.set(y.data.subarray(perm[k] * dim, (perm[k] + 1) * dim), k * dim);
+    yp.set(input.y.subarray(perm[k] * dim, (perm[k] + 1) * dim), k * dim);
     ownerP[k] = owner[perm[k]];
   }
   const total = ni + nt;
@@ -346,7 +320,7 @@ async function runOnce(
   };
   // Out of memory retries with smaller tiles; a kernel the device rejects reads zeros without a word.
   const { value, error } = await withDeviceErrorsAsync(async () => {
-    const images = upload(x.data, ni, dim, Int32Array.from({ length: ni }, (_, i) => i), tile.cols);
+    const images = upload(input.x, ni, dim, Int32Array.from({ length: ni }, (_, i) => i), tile.cols);
     const texts = upload(yp, nt, dim, ownerP, tile.cols);
     try {
       const pp: PassParams = { tile, dim, t2: 2 * o.uniformityT, invTau: 1 / o.eceTau };
@@ -362,7 +336,7 @@ async function runOnce(
         (done, what) => o.onProgress?.((ni + done) / total, `text ${what}`),
         check,
       );
-      return { i2t, t2i, gap: await modalityGap(images, texts) };
+      return { i2t, t2i, gap: await modalityGapOnDevice(images, texts) };
     } finally {
       disposeSide(images);
       disposeSide(texts);
@@ -370,46 +344,29 @@ async function runOnce(
   });
   if (error?.kind === 'out of memory') throw new DeviceOutOfMemoryError(error.message);
   if (error) throw new Error(deviceErrorLine(error, ' of the analysis'));
-  return summarize(totals(ckpt, pairing, x, y, value.i2t, unpermute(value.t2i, perm), value.gap), o);
+  const t2i = unpermute(value.t2i.statistics, perm);
+  return {
+    // Each text's true pair is read once, from its own (t2i) product; the i2t tiles give each image's best caption only.
+    i2t: { ...value.i2t.statistics, positive: t2i.positive },
+    t2i,
+    expSum: { image: value.i2t.withinExpSum, text: value.t2i.withinExpSum, cross: value.i2t.crossExpSum },
+    modalityGap: value.gap,
+  };
 }
 
 /** Per-text vectors back from the permuted (sorted by image) order to the input order. */
-function unpermute(s: DirectionStats, perm: Int32Array): DirectionStats {
+function unpermute(s: DirectionStatistics, perm: Int32Array): DirectionStatistics {
   const back = <T extends Float32Array | Int32Array | Float64Array | Uint8Array>(v: T): T => {
     const out = v.slice() as T;
     for (let k = 0; k < perm.length; k++) out[perm[k]] = v[k];
     return out;
   };
   return {
-    ...s,
     positive: back(s.positive),
     rank: back(s.rank),
     hardestNegative: back(s.hardestNegative),
     confidence: back(s.confidence),
     correct: back(s.correct),
-  };
-}
-
-/** Each text's positive as its own (t2i) product saw it; the i2t positive per image is the best caption. */
-function totals(
-  ckpt: Checkpoint,
-  pairing: ReturnType<typeof pairingOf>,
-  x: ReturnType<typeof normalizeRows>,
-  y: ReturnType<typeof normalizeRows>,
-  i2t: DirectionStats,
-  t2i: DirectionStats,
-  gap: number,
-): PassTotals {
-  return {
-    ni: ckpt.image.rows,
-    nt: ckpt.text.rows,
-    dim: ckpt.image.cols,
-    owner: pairing.owner,
-    positive: t2i.positive,
-    i2t,
-    t2i,
-    expSum: { image: i2t.withinSum, text: t2i.withinSum, cross: i2t.crossSum },
-    gap,
-    norms: { image: x.norms, text: y.norms },
+    eceQueries: s.eceQueries,
   };
 }

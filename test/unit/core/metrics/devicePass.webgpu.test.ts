@@ -5,8 +5,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../../../src/core/backend/backendLadder';
 import type { Checkpoint } from '../../../../src/core/readers/checkpoint';
 import { analyze } from '../../../../src/core/metrics/analyze';
-import { analyzeOnDevice, planTiles, type DeviceAnalyzeOptions } from '../../../../src/core/metrics/deviceReduce';
-import type { AnalysisDetail, AnalysisResult } from '../../../../src/core/metrics/types';
+import { resolveOptions } from '../../../../src/core/metrics/analyzeOptions';
+import { devicePass, planTiles } from '../../../../src/core/metrics/devicePass';
+import { metricPassInput } from '../../../../src/core/metrics/passInput';
+import { summarize } from '../../../../src/core/metrics/summary';
+import type { AnalysisDetail, AnalysisResult, AnalyzeOptions } from '../../../../src/core/metrics/types';
 import { readCheckpoint } from '../../../../src/core/readers';
 import { buildSnapshot } from '../../../../src/snapshots/analysis/analysisSnapshot';
 import { generateSample } from '../../../../src/core/synthetic/sampleCheckpoint';
@@ -20,12 +23,19 @@ import { noWebGpuAdapter, withScopeAnswer } from '../../../helpers/webgpu';
 
 type Run = { result: AnalysisResult; detail: AnalysisDetail };
 
+/** What analyze() does on webgpu, keeping the tiles and notes of the device pass. */
+async function analyzeOnDevice(ckpt: Checkpoint, opts: Partial<AnalyzeOptions> = {}) {
+  const input = metricPassInput(ckpt, resolveOptions(opts));
+  const pass = await devicePass(input);
+  return { ...summarize(input, pass), tile: pass.tile, notes: pass.notes };
+}
+
 /** Reference on wasm and device pass on webgpu; backends switch per call (tfjs keeps both alive). */
-async function both(ckpt: Checkpoint, opts: Partial<DeviceAnalyzeOptions> = {}): Promise<{ wasm: Run; gpu: Run }> {
+async function both(ckpt: Checkpoint, opts: Partial<AnalyzeOptions> = {}): Promise<{ wasm: Run; gpu: Run }> {
   await initBackend('wasm');
   const wasm = await analyze(ckpt, opts);
   await initBackend('webgpu');
-  const gpu = await analyzeOnDevice(ckpt, opts);
+  const gpu = await analyze(ckpt, opts);
   return { wasm, gpu };
 }
 
