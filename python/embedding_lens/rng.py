@@ -74,7 +74,7 @@ def sample_beta(rng: Rng, a: float, b: float) -> float:
 
 
 def epoch_rng(seed: int, epoch: int, stream: int) -> Rng:
-    """Stream 0 orders an epoch's pairs, stream 1 draws its lambdas (trainer.ts's epochRng)."""
+    """Stream 0 orders an epoch's pairs, stream 1 draws its lambdas (epochPairs.ts's epochRng)."""
     return mulberry32((seed ^ imul(epoch * 2 + stream + 1, 0x9E3779B1)) & _MASK)
 
 
@@ -84,7 +84,7 @@ def draw_lambdas(rng: Rng, beta: float, weights: Mapping[str, float]) -> dict[st
 
 
 class PairSampler:
-    """Training pairs: one caption per image and epoch (trainer.ts's PairSampler)."""
+    """Training pairs: one caption per image and epoch (epochPairs.ts's PairSampler)."""
 
     def __init__(self, captions_of: Sequence[Sequence[int]]) -> None:
         self.images: list[int] = [i for i, c in enumerate(captions_of) if len(c) > 0]

@@ -60,7 +60,7 @@ def canonical(value: Any) -> Optional[str]:
 
 
 def resume_notes(epoch: int, saved_config: Optional[str], config: dict[str, Any]) -> list[str]:
-    """Settings a resumed run changed since its checkpoint was written (trainer.ts's resumeNotes)."""
+    """Settings a resumed run changed since its checkpoint was written (trainingRunSetup.ts's resumeNotes)."""
     file = checkpoint_name(epoch)
     try:
         before = json.loads(saved_config or "")

@@ -1,10 +1,12 @@
 /**
- * The metrics a user sees, with which way is better: one list for the analysis cards, the compare
- * table and the CLI, so a direction is never stated twice.
+ * The metrics a user sees: one list for the analysis cards, the compare table and the CLI. Which
+ * way each is better comes from core/metrics/metricDirection.ts, which the trainer's best-epoch
+ * pick reads too.
  */
 import type { AnalysisResult } from '../core/metrics/types';
+import { analysisMetricBetter, zeroShotMetricBetter, type AnalysisMetricKey, type Better } from '../core/metrics/metricDirection';
 
-export type Better = 'lower' | 'higher';
+export type { Better } from '../core/metrics/metricDirection';
 
 export interface MetricInfo {
   /** Path into AnalysisResult, nested keys joined with '.'. */
@@ -18,14 +20,14 @@ export interface MetricInfo {
   decimals: number;
 }
 
-const continuous = (key: string, label: string): MetricInfo => ({ key, label, better: 'lower', percent: false, decimals: 4 });
+const continuous = (key: AnalysisMetricKey, label: string): MetricInfo => ({ key, label, better: analysisMetricBetter[key], percent: false, decimals: 4 });
 
 function retrieval(direction: 'i2t' | 't2i'): MetricInfo[] {
   const arrow = direction === 'i2t' ? 'image → text' : 'text → image';
   return [
-    ...[1, 5, 10].map((k) => ({ key: `${direction}.R@${k}`, label: `R@${k} (${arrow})`, better: 'higher' as const, percent: true, decimals: 1 })),
-    { key: `${direction}.median_rank`, label: `median rank (${arrow})`, better: 'lower', percent: false, decimals: 1 },
-    { key: `${direction}.mean_rank`, label: `mean rank (${arrow})`, better: 'lower', percent: false, decimals: 2 },
+    ...([1, 5, 10] as const).map((k): MetricInfo => ({ key: `${direction}.R@${k}`, label: `R@${k} (${arrow})`, better: analysisMetricBetter[`${direction}.R@${k}`], percent: true, decimals: 1 })),
+    { key: `${direction}.median_rank`, label: `median rank (${arrow})`, better: analysisMetricBetter[`${direction}.median_rank`], percent: false, decimals: 1 },
+    { key: `${direction}.mean_rank`, label: `mean rank (${arrow})`, better: analysisMetricBetter[`${direction}.mean_rank`], percent: false, decimals: 2 },
   ];
 }
 
@@ -44,10 +46,10 @@ export const metricInfos: MetricInfo[] = [
 
 /** Zero-shot classification, keyed into ZeroShotResult: the cards, the suite table and compared suites. */
 export const zeroShotMetricInfos: MetricInfo[] = [
-  { key: 'top1', label: 'top-1 accuracy', better: 'higher', percent: true, decimals: 1 },
-  { key: 'top5', label: 'top-5 accuracy', better: 'higher', percent: true, decimals: 1 },
-  { key: 'balanced', label: 'balanced accuracy', better: 'higher', percent: true, decimals: 1 },
-  continuous('ece', 'ECE'),
+  { key: 'top1', label: 'top-1 accuracy', better: zeroShotMetricBetter.top1, percent: true, decimals: 1 },
+  { key: 'top5', label: 'top-5 accuracy', better: zeroShotMetricBetter.top5, percent: true, decimals: 1 },
+  { key: 'balanced', label: 'balanced accuracy', better: zeroShotMetricBetter.balanced, percent: true, decimals: 1 },
+  { key: 'ece', label: 'ECE', better: zeroShotMetricBetter.ece, percent: false, decimals: 4 },
 ];
 
 export function zeroShotMetricInfo(key: string): MetricInfo {

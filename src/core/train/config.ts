@@ -7,7 +7,7 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import schema from '../../../schemas/m2mix.schema.json';
 import { InputError } from '../util/errors';
-import type { MixTerm } from './termPlan';
+import { mixTerms, type MixTerm } from './termPlan';
 import type { ModelSpec, TrainConfig } from './trainConfig';
 
 export type { BestMetric, DevicesSpec, LossKind, ModelSpec, Precision, TrainConfig, TrainEngine } from './trainConfig';
@@ -257,15 +257,15 @@ function mergeOverrides(raw: Record<string, unknown>, overrides: Record<string, 
   return out;
 }
 
-const termWeightKey: Record<MixTerm, keyof TrainConfig['weights']> = { m2mix: 'm2', vmix: 'v', lmix: 'l', vlmix: 'vl' };
+/**
+ * The config's weight keys are short ("weights": { "m2", "v", "l", "vl" }) and stay so: config files,
+ * recorded checkpoints and the Python engine read them. Past this table the code names each weight
+ * after its loss term.
+ */
+const configWeightKeyOfMixTerm: Record<MixTerm, keyof TrainConfig['weights']> = { m2mix: 'm2', vmix: 'v', lmix: 'l', vlmix: 'vl' };
 
 /** Weight of each mixup term under the chosen loss (0 for a term the loss leaves out). */
-export function activeWeights(config: Pick<TrainConfig, 'loss' | 'weights'>): Record<MixTerm, number> {
+export function mixTermWeights(config: Pick<TrainConfig, 'loss' | 'weights'>): Record<MixTerm, number> {
   const used = (term: MixTerm): boolean => config.loss === 'm3mix' || (config.loss === 'm2mix' && term === 'm2mix');
-  return {
-    m2mix: used('m2mix') ? config.weights[termWeightKey.m2mix] : 0,
-    vmix: used('vmix') ? config.weights[termWeightKey.vmix] : 0,
-    lmix: used('lmix') ? config.weights[termWeightKey.lmix] : 0,
-    vlmix: used('vlmix') ? config.weights[termWeightKey.vlmix] : 0,
-  };
+  return Object.fromEntries(mixTerms.map((term) => [term, used(term) ? config.weights[configWeightKeyOfMixTerm[term]] : 0])) as Record<MixTerm, number>;
 }

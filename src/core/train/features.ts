@@ -6,9 +6,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Matrix } from '../readers/checkpoint';
-import { normalizeRows as unitRows } from '../metrics/normalize';
+import { normalizeRows } from '../metrics/normalize';
 import { bindingLimit } from '../backend/webgpuRung';
-import { normalizeRows } from './heads';
+import { normalizeTensorRows } from './heads';
 
 /** Enough rows a block to keep a projection to a few dispatches, few enough to bound its memory. */
 const maxBlockRows = 16384;
@@ -31,7 +31,7 @@ export class UnitRows {
   constructor(m: Matrix, file: string, what: string) {
     this.rows = m.rows;
     this.cols = m.cols;
-    this.data = unitRows(m, file, what, m.data).data;
+    this.data = normalizeRows(m, file, what, m.data).data;
   }
 
   /** The rows at `indices`, as a tensor. */
@@ -47,7 +47,7 @@ export class UnitRows {
     const out = new Float32Array(this.rows * cols);
     for (let a = 0; a < this.rows; a += blockRows) {
       const b = Math.min(this.rows, a + blockRows);
-      const z = tf.tidy(() => normalizeRows(tf.matMul(tf.tensor2d(this.data.subarray(a * this.cols, b * this.cols), [b - a, this.cols]), w)));
+      const z = tf.tidy(() => normalizeTensorRows(tf.matMul(tf.tensor2d(this.data.subarray(a * this.cols, b * this.cols), [b - a, this.cols]), w)));
       try {
         out.set((await z.data()) as Float32Array, a * cols);
       } finally {

@@ -11,7 +11,7 @@ import { bindingLimit } from '../backend/webgpuRung';
 import { fusedGeodesicMix } from './fusedKernels';
 import { gatherRows, sumSlabs, type Slab } from './fusedRows';
 import { blockedSoftmaxCrossEntropy, blockRowsWithin } from './fusedSoftmax';
-import { planned, type LossTerm, type M3MixLoss, type Operand, type Rows, type TermPlan } from './termPlan';
+import { planned, type LossTerm, type Operand, type Rows, type TermPlan, type TermPlanLossGrad } from './termPlan';
 import { inputNames, runKernel } from './webgpuKernel';
 
 /**
@@ -19,7 +19,7 @@ import { inputNames, runKernel } from './webgpuKernel';
  * binding limit: a larger tensor would read as zeros), so no batch is refused for its B x B tensors;
  * what a block makes on the way is freed with it.
  */
-export function fusedTerms(x: tf.Tensor2D, y: tf.Tensor2D, plan: TermPlan, logitBytes = bindingLimit()): M3MixLoss {
+export function fusedTerms(x: tf.Tensor2D, y: tf.Tensor2D, plan: TermPlan, logitBytes = bindingLimit()): TermPlanLossGrad {
   const [b, d] = x.shape;
   const xy = tf.concat([x, y]);
   /** Row of xy that row i of `r` is. */
@@ -71,18 +71,18 @@ export function fusedTerms(x: tf.Tensor2D, y: tf.Tensor2D, plan: TermPlan, logit
     plan.pairs.forEach((t, k) => (send(t.a, dA, k), send(t.b, dB!, k)));
   }
 
-  let m2Losses: tf.Tensor1D | undefined;
-  if (plan.m2 && mix) {
-    const { mix: m2, weight } = plan.m2;
-    const n = tf.slice(mix.mixed, [m2 * b, 0], [b, d]);
+  let m2mixLosses: tf.Tensor1D | undefined;
+  if (plan.m2mix && mix) {
+    const { mix: m2mixMix, weight } = plan.m2mix;
+    const n = tf.slice(mix.mixed, [m2mixMix * b, 0], [b, d]);
     const blockRows = blockRowsWithin(logitBytes, 2, b);
     // A block's query rows: its image rows, then its text rows.
     const queries = (r0: number, rows: number) => (rows === b ? xy : gatherRows([xy], Int32Array.from({ length: 2 * rows }, (_, k) => Math.floor(k / rows) * b + r0 + (k % rows))));
     const dQs: tf.Tensor2D[] = [];
     let dN = undefined as tf.Tensor2D | undefined;
     const scale = weight / (b * plan.tauM);
-    m2Losses = blockedSoftmaxCrossEntropy(
-      { p: 2, n: b, blockRows, logitScale: 1, block: (r0, rows) => tf.tidy(() => m2Logits(tf.matMul(queries(r0, rows), n, false, true), xy, plan.tauM, r0)) },
+    m2mixLosses = blockedSoftmaxCrossEntropy(
+      { p: 2, n: b, blockRows, logitScale: 1, block: (r0, rows) => tf.tidy(() => m2mixLogits(tf.matMul(queries(r0, rows), n, false, true), xy, plan.tauM, r0)) },
       [1, 1],
       [0, 0],
       [scale, scale],
@@ -90,7 +90,7 @@ export function fusedTerms(x: tf.Tensor2D, y: tf.Tensor2D, plan: TermPlan, logit
       (dS, r0, rows) => {
         const [dQ, part] = tf.tidy(() => {
           const dQN = offDiagonal(dS, r0);
-          return [m2Positives(tf.matMul(dQN, n), dS, xy, r0), tf.matMul(dQN, queries(r0, rows), true, false)];
+          return [m2mixPositives(tf.matMul(dQN, n), dS, xy, r0), tf.matMul(dQN, queries(r0, rows), true, false)];
         });
         dQs.push(dQ);
         dN = accumulate(dN, part);
@@ -105,7 +105,7 @@ export function fusedTerms(x: tf.Tensor2D, y: tf.Tensor2D, plan: TermPlan, logit
     }));
     send('x', dQ, 0);
     send('y', dQ, 1);
-    send(m2, dN!, 0);
+    send(m2mixMix, dN!, 0);
   }
 
   if (mix) {
@@ -113,7 +113,7 @@ export function fusedTerms(x: tf.Tensor2D, y: tf.Tensor2D, plan: TermPlan, logit
     mixes.forEach((m, k) => (toRows(m.a, da, k), toRows(m.b, db, k)));
   }
   const terms = planned(plan);
-  const values = lossSummary(plan, terms, pairLosses, m2Losses);
+  const values = lossSummary(plan, terms, pairLosses, m2mixLosses);
   return {
     loss: tf.reshape(tf.slice(values, [0], [1]), []) as tf.Scalar,
     dx: sumSlabs(b, d, [toXy[0]]),
@@ -136,7 +136,7 @@ function accumulate<T extends tf.Tensor>(prev: T | undefined, part: T): T {
  * query rows (image rows, then text rows: 2 rows x B), as 2 x rows x B: the off-diagonal ones
  * (negatives) as they are, the diagonal ones the positives x_g . y_g, all over tau_m.
  */
-function m2Logits(qn: tf.Tensor2D, xy: tf.Tensor2D, tauM: number, r0: number): tf.Tensor3D {
+function m2mixLogits(qn: tf.Tensor2D, xy: tf.Tensor2D, tauM: number, r0: number): tf.Tensor3D {
   const [rows, b, d] = [qn.shape[0] / 2, qn.shape[1], xy.shape[1]];
   const body = `
     let b = uniforms.b;
@@ -150,7 +150,7 @@ function m2Logits(qn: tf.Tensor2D, xy: tf.Tensor2D, tauM: number, r0: number): t
       v = A[index];
     }
     setOutputAtIndex(index, v / uniforms.tau);`;
-  return runKernel('m2Logits', body, [qn, xy], [2, rows, b], 2 * rows * b, { b: [b], d: [d], rows: [rows], r0: [r0], tau: tauM }) as tf.Tensor3D;
+  return runKernel('m2mixLogits', body, [qn, xy], [2, rows, b], 2 * rows * b, { b: [b], d: [d], rows: [rows], r0: [r0], tau: tauM }) as tf.Tensor3D;
 }
 
 /** The gradient of a block of m2-Mix's logits with its diagonal (the positives') zeroed, as the 2 rows x B gradient of q n^T. */
@@ -168,7 +168,7 @@ function offDiagonal(dS: tf.Tensor3D, r0: number): tf.Tensor2D {
  * the negatives (dq), plus that through the positives x_g . y_g, whose gradient is the sum of the
  * two diagonals of dS: it goes to x_g times y_g and back.
  */
-function m2Positives(dq: tf.Tensor2D, dS: tf.Tensor3D, xy: tf.Tensor2D, r0: number): tf.Tensor2D {
+function m2mixPositives(dq: tf.Tensor2D, dS: tf.Tensor3D, xy: tf.Tensor2D, r0: number): tf.Tensor2D {
   const [, rows, b] = dS.shape;
   const d = xy.shape[1];
   const body = `
@@ -182,11 +182,11 @@ function m2Positives(dq: tf.Tensor2D, dS: tf.Tensor3D, xy: tf.Tensor2D, r0: numb
     let partner = select(b + g, g, row >= rows);
     let positive = B[i * b + g] + B[(rows + i) * b + g];
     setOutputAtIndex(index, A[index] + positive * C[partner * d + col]);`;
-  return runKernel('m2Positives', body, [dq, dS, xy], [2 * rows, d], 2 * rows * d, { b: [b], d: [d], rows: [rows], r0: [r0] }) as tf.Tensor2D;
+  return runKernel('m2mixPositives', body, [dq, dS, xy], [2 * rows, d], 2 * rows * d, { b: [b], d: [d], rows: [rows], r0: [r0] }) as tf.Tensor2D;
 }
 
 /** [weighted sum, each term's value] from the pair terms' losses and m2-Mix's two, weights as uniforms. */
-function lossSummary(plan: TermPlan, terms: LossTerm[], pairLosses?: tf.Tensor1D, m2Losses?: tf.Tensor1D): tf.Tensor1D {
+function lossSummary(plan: TermPlan, terms: LossTerm[], pairLosses?: tf.Tensor1D, m2mixLosses?: tf.Tensor1D): tf.Tensor1D {
   const inputs: tf.Tensor[] = [];
   const value: Partial<Record<LossTerm, string>> = {};
   const weights: Record<string, number> = {};
@@ -194,11 +194,11 @@ function lossSummary(plan: TermPlan, terms: LossTerm[], pairLosses?: tf.Tensor1D
     inputs.push(pairLosses);
     plan.pairs.forEach((t, k) => ((value[t.term] = `A[${k}]`), (weights[`w_${t.term}`] = t.weight)));
   }
-  if (m2Losses && plan.m2) {
+  if (m2mixLosses && plan.m2mix) {
     const name = inputNames[inputs.length];
-    inputs.push(m2Losses);
+    inputs.push(m2mixLosses);
     value.m2mix = `(${name}[0] + ${name}[1])`;
-    weights.w_m2mix = plan.m2.weight;
+    weights.w_m2mix = plan.m2mix.weight;
   }
   const body = [
     `setOutputAtIndex(0, ${terms.map((t) => `uniforms.w_${t} * ${value[t]}`).join(' + ')});`,

@@ -74,8 +74,11 @@ export function headPass(x: tf.Tensor2D, w: tf.Tensor2D): HeadPass {
   };
 }
 
-/** Unit rows, the form every head input takes. */
-export function normalizeRows(x: tf.Tensor2D): tf.Tensor2D {
+/**
+ * Each row of a tensor scaled to unit length, on the device: the form every head input and output
+ * takes. metrics/normalize.ts's normalizeRows does the same on the CPU and checks each row's norm.
+ */
+export function normalizeTensorRows(x: tf.Tensor2D): tf.Tensor2D {
   return tf.div(x, tf.norm(x, 'euclidean', 1, true));
 }
 

@@ -7,8 +7,8 @@
  * All the terms of a step run as one computation (termPlan.ts): every geodesic mix as one batch of
  * rows, and the symmetric cross-entropies of CLIP, V-, L- and VL-Mix on one stack of logits. Here op
  * by op; on webgpu, where each kernel costs a dispatch whatever its size, as fused kernels
- * (fusedTerms.ts: an m3-Mix step ran 665 kernels term by term, 122 with the first fused kernels,
- * 49 so). Each term alone is the same code with the others left out.
+ * (fusedTerms.ts; docs/performance.md has the kernel counts). Each term alone is the same code with
+ * the others left out.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { fusedTerms } from './fusedTerms';
@@ -16,7 +16,7 @@ import { matMulAT, matMulBT } from './matmul';
 import { geodesicMix } from './mixup';
 import { reverseRows, splitRows } from './rows';
 import { identity, opsSoftmaxCrossEntropy } from './softmaxCrossEntropy';
-import { planned, planTerms, type LossGrad, type LossTerm, type M3MixLoss, type MixTerm, type Operand, type Rows, type TermPlan, type TermsOptions } from './termPlan';
+import { planned, planTerms, type LossGrad, type LossTerm, type MixTerm, type Operand, type Rows, type TermPlan, type TermPlanLossGrad, type TermsOptions } from './termPlan';
 import { useFusedKernels } from './webgpuKernel';
 
 /** A pair term of the plan (see TermPlan) on its tensors. */
@@ -100,7 +100,7 @@ function m2mixTerm(x: tf.Tensor2D, y: tf.Tensor2D, n: tf.Tensor2D, tauM: number,
  * The plan op by op, for every backend but webgpu (fusedTerms.ts): one tensor a mix, a term and a
  * gradient, which wasm runs as fast as a fused form and tfjs-node runs natively.
  */
-function opsTerms(x: tf.Tensor2D, y: tf.Tensor2D, plan: TermPlan, check: () => void = () => undefined): M3MixLoss {
+function opsTerms(x: tf.Tensor2D, y: tf.Tensor2D, plan: TermPlan, check: () => void = () => undefined): TermPlanLossGrad {
   const b = x.shape[0];
   // Each addN is a kernel, so a single term is passed on as it is.
   const sum = <T extends tf.Tensor>(ts: T[]): T => (ts.length === 1 ? ts[0] : (tf.addN(ts) as T));
@@ -127,13 +127,13 @@ function opsTerms(x: tf.Tensor2D, y: tf.Tensor2D, plan: TermPlan, check: () => v
       send(p.b, db[i]);
     });
   }
-  if (plan.m2) {
-    const t = m2mixTerm(x, y, mixed[plan.m2.mix], plan.tauM, plan.m2.weight, check);
+  if (plan.m2mix) {
+    const t = m2mixTerm(x, y, mixed[plan.m2mix.mix], plan.tauM, plan.m2mix.weight, check);
     components.m2mix = t.loss;
-    weighted.push(tf.mul(t.loss, plan.m2.weight));
+    weighted.push(tf.mul(t.loss, plan.m2mix.weight));
     send('x', t.dx);
     send('y', t.dy);
-    send(plan.m2.mix, t.dN);
+    send(plan.m2mix.mix, t.dN);
   }
   check();
   if (batch) {
@@ -150,7 +150,7 @@ function opsTerms(x: tf.Tensor2D, y: tf.Tensor2D, plan: TermPlan, check: () => v
 }
 
 /** The weighted sum of the chosen terms, with its gradients and each term's own value. */
-function terms(x: tf.Tensor2D, y: tf.Tensor2D, o: TermsOptions): M3MixLoss {
+function terms(x: tf.Tensor2D, y: tf.Tensor2D, o: TermsOptions): TermPlanLossGrad {
   return useFusedKernels() ? fusedTerms(x, y, planTerms(o), o.logitBytes) : opsTerms(x, y, planTerms(o), o.check);
 }
 
@@ -179,10 +179,16 @@ export function vlmixLoss(x: tf.Tensor2D, y: tf.Tensor2D, lambda: number, tau: n
   return terms(x, y, { tau, tauM: tau, weights: { vlmix: 1 }, lambdas: { vlmix: lambda } });
 }
 
-/** TermsOptions with CLIP always on: `weights` are the mixup terms' (a weight of 0 leaves a term out). */
-export type M3MixOptions = Omit<TermsOptions, 'weights'> & { weights: Record<MixTerm, number> };
+/**
+ * TermsOptions with CLIP always on: `weights` are the mixup terms' (a weight of 0 leaves a term
+ * out, so the clip loss kind weighs them all 0).
+ */
+export type TrainingLossOptions = Omit<TermsOptions, 'weights'> & { weights: Record<MixTerm, number> };
 
-/** L_clip + w_m2 L_m2 + w_v L_v + w_l L_l + w_vl L_vl, each mixup term with its own lambda. */
-export function m3mixLoss(x: tf.Tensor2D, y: tf.Tensor2D, opts: M3MixOptions): M3MixLoss {
+/**
+ * The loss a training step minimises, L_clip + w_m2mix L_m2mix + w_vmix L_vmix + w_lmix L_lmix +
+ * w_vlmix L_vlmix, each mixup term with its own lambda.
+ */
+export function trainingLoss(x: tf.Tensor2D, y: tf.Tensor2D, opts: TrainingLossOptions): TermPlanLossGrad {
   return terms(x, y, { ...opts, weights: { clip: 1, ...opts.weights } });
 }

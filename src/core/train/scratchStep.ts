@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { mulberry32 } from '../util/random';
 import { createAdamState, disposeAdamState } from './adamw';
-import { createHeads, disposeHeads, normalizeRows } from './heads';
+import { createHeads, disposeHeads, normalizeTensorRows } from './heads';
 import { drawLambdas, queueStep, type StepSettings } from './step';
 
 export interface ScratchDims {
@@ -15,8 +15,8 @@ export interface ScratchDims {
 export async function withScratchStep<T>(batch: number, dims: ScratchDims, s: StepSettings, use: (step: () => Promise<unknown>) => Promise<T>): Promise<T> {
   const heads = createHeads(dims.image, dims.text, dims.joint, 1);
   const adam = createAdamState([heads.image, heads.text]);
-  const x = tf.tidy(() => normalizeRows(tf.randomNormal([batch, dims.image], 0, 1, 'float32', 1)));
-  const y = tf.tidy(() => normalizeRows(tf.randomNormal([batch, dims.text], 0, 1, 'float32', 2)));
+  const x = tf.tidy(() => normalizeTensorRows(tf.randomNormal([batch, dims.image], 0, 1, 'float32', 1)));
+  const y = tf.tidy(() => normalizeTensorRows(tf.randomNormal([batch, dims.text], 0, 1, 'float32', 2)));
   const rng = mulberry32(3);
   try {
     return await use(() => queueStep(heads, adam, x, y, drawLambdas(rng, s.beta, s.weights), s));

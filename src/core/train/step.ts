@@ -5,11 +5,11 @@ import { deviceErrorLine, withDeviceErrors, type DeviceError } from '../backend/
 import { adamwStep, type AdamState } from './adamw';
 import { sampleBeta } from './betaSample';
 import { headPass, type Heads } from './heads';
-import { m3mixLoss, type M3MixOptions } from './losses';
+import { trainingLoss, type TrainingLossOptions } from './losses';
 import { mixTerms, type LossTerm, type MixTerm } from './termPlan';
 
 /** The loss's settings (but the lambdas, which each step draws) and the optimizer's. */
-export interface StepSettings extends Omit<M3MixOptions, 'lambdas'> {
+export interface StepSettings extends Omit<TrainingLossOptions, 'lambdas'> {
   beta: number;
   lr: number;
   weightDecay: number;
@@ -51,7 +51,7 @@ export function queueStep(heads: Heads, adam: AdamState, x: tf.Tensor2D, y: tf.T
   const { value: queued, error } = withDeviceErrors(() => tf.tidy(() => {
     const image = headPass(x, heads.image);
     const text = headPass(y, heads.text);
-    const l = m3mixLoss(image.z, text.z, { ...s, lambdas: lambda });
+    const l = trainingLoss(image.z, text.z, { ...s, lambdas: lambda });
     const grads = [image.backward(l.dx), text.backward(l.dy)];
     s.check?.(); // the last look: past here the weights change
     const applied = tf.mul(adam.healthy, tf.cast(tf.isFinite(l.loss), 'float32')) as tf.Scalar;

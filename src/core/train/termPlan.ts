@@ -33,7 +33,8 @@ export interface TermsOptions {
   check?: () => void;
 }
 
-export interface M3MixLoss extends LossGrad {
+/** What computing a plan returns, whichever terms it holds (CLIP alone included). */
+export interface TermPlanLossGrad extends LossGrad {
   /** The weighted sum, then each computed term's unweighted value in the order of `terms`. */
   values: tf.Tensor1D;
   /** The terms computed, in the fixed order clip, m2mix, vmix, lmix, vlmix. */
@@ -54,36 +55,37 @@ export interface TermPlan {
   /** (CE(S, T) + CE(S^T, T^T)) / 2 of S = a b^T / tau against T = alpha I + beta J, weighted in the gradients. */
   pairs: { term: LossTerm; a: Operand; b: Operand; alpha: number; beta: number; weight: number }[];
   /** m2-Mix with the mix of that index as its n. */
-  m2?: { mix: number; weight: number };
+  m2mix?: { mix: number; weight: number };
 }
 
 export function planTerms(o: TermsOptions): TermPlan {
   const weight = (t: LossTerm) => o.weights[t] ?? 0;
   const lambda = (t: MixTerm) => {
     const l = o.lambdas[t];
-    if (l === undefined) throw new Error(`m3mixLoss: no lambda drawn for ${t}`);
+    if (l === undefined) throw new Error(`planTerms: no lambda drawn for ${t}`);
     return l;
   };
   const mixes: TermPlan['mixes'] = [];
   const mix = (a: Rows, b: Rows, l: number) => mixes.push({ a, b, lambda: l }) - 1;
-  const m2 = weight('m2mix') ? mix('x', 'y', lambda('m2mix')) : -1;
-  const v = weight('vmix') ? mix('x', 'rx', lambda('vmix')) : -1;
-  const l = weight('lmix') ? mix('y', 'ry', lambda('lmix')) : -1;
-  const vl = weight('vlmix') ? [mix('x', 'rx', lambda('vlmix')), mix('y', 'ry', lambda('vlmix'))] : [];
+  // Each term's mixes, as indices into `mixes` (-1 or none: the term is not computed).
+  const m2mixMix = weight('m2mix') ? mix('x', 'y', lambda('m2mix')) : -1;
+  const vmixMix = weight('vmix') ? mix('x', 'rx', lambda('vmix')) : -1;
+  const lmixMix = weight('lmix') ? mix('y', 'ry', lambda('lmix')) : -1;
+  const vlmixMixes = weight('vlmix') ? [mix('x', 'rx', lambda('vlmix')), mix('y', 'ry', lambda('vlmix'))] : [];
   const pairs: TermPlan['pairs'] = [];
   if (weight('clip')) pairs.push({ term: 'clip', a: 'x', b: 'y', alpha: 1, beta: 0, weight: weight('clip') });
-  if (v >= 0) pairs.push({ term: 'vmix', a: v, b: 'y', alpha: lambda('vmix'), beta: 1 - lambda('vmix'), weight: weight('vmix') });
-  if (l >= 0) pairs.push({ term: 'lmix', a: 'x', b: l, alpha: lambda('lmix'), beta: 1 - lambda('lmix'), weight: weight('lmix') });
+  if (vmixMix >= 0) pairs.push({ term: 'vmix', a: vmixMix, b: 'y', alpha: lambda('vmix'), beta: 1 - lambda('vmix'), weight: weight('vmix') });
+  if (lmixMix >= 0) pairs.push({ term: 'lmix', a: 'x', b: lmixMix, alpha: lambda('lmix'), beta: 1 - lambda('lmix'), weight: weight('lmix') });
   // VL-Mix's targets are (I + J) / 2, normalised so each row sums to 1 like the other soft targets (the
   // reference code's I + J unnormalised weighs this term twice); on an odd batch the middle row gets 1.
-  if (vl.length) pairs.push({ term: 'vlmix', a: vl[0], b: vl[1], alpha: 0.5, beta: 0.5, weight: weight('vlmix') });
-  return { tau: o.tau, tauM: o.tauM, mixes, pairs, m2: m2 >= 0 ? { mix: m2, weight: weight('m2mix') } : undefined };
+  if (vlmixMixes.length) pairs.push({ term: 'vlmix', a: vlmixMixes[0], b: vlmixMixes[1], alpha: 0.5, beta: 0.5, weight: weight('vlmix') });
+  return { tau: o.tau, tauM: o.tauM, mixes, pairs, m2mix: m2mixMix >= 0 ? { mix: m2mixMix, weight: weight('m2mix') } : undefined };
 }
 
 /** The terms of a plan in their fixed order. */
 export function planned(plan: TermPlan): LossTerm[] {
   const done = new Set<LossTerm>(plan.pairs.map((p) => p.term));
-  if (plan.m2) done.add('m2mix');
+  if (plan.m2mix) done.add('m2mix');
   return lossTerms.filter((t) => done.has(t));
 }
 

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import schema from '../../../../schemas/m2mix.schema.json';
 import { InputError } from '../../../../src/core/util/errors';
-import { activeWeights, loadConfig, parseConfig, recordedConfigWithDefaults } from '../../../../src/core/train/config';
+import { mixTermWeights, loadConfig, parseConfig, recordedConfigWithDefaults } from '../../../../src/core/train/config';
 import { trainCommand } from '../../../../src/cli/train';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'el-config-'));
@@ -105,9 +105,9 @@ describe('m2mix config', () => {
 
   it('uses only the mixup terms of the chosen loss', () => {
     const w = { m2: 0.1, v: 0.2, l: 0.3, vl: 0.4 };
-    assert.deepEqual(activeWeights({ loss: 'clip', weights: w }), { m2mix: 0, vmix: 0, lmix: 0, vlmix: 0 });
-    assert.deepEqual(activeWeights({ loss: 'm2mix', weights: w }), { m2mix: 0.1, vmix: 0, lmix: 0, vlmix: 0 });
-    assert.deepEqual(activeWeights({ loss: 'm3mix', weights: w }), { m2mix: 0.1, vmix: 0.2, lmix: 0.3, vlmix: 0.4 });
+    assert.deepEqual(mixTermWeights({ loss: 'clip', weights: w }), { m2mix: 0, vmix: 0, lmix: 0, vlmix: 0 });
+    assert.deepEqual(mixTermWeights({ loss: 'm2mix', weights: w }), { m2mix: 0.1, vmix: 0, lmix: 0, vlmix: 0 });
+    assert.deepEqual(mixTermWeights({ loss: 'm3mix', weights: w }), { m2mix: 0.1, vmix: 0.2, lmix: 0.3, vlmix: 0.4 });
   });
 
   it('loads a file, names the run after it, and lets overrides replace keys', async () => {

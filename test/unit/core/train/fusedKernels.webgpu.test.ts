@@ -15,8 +15,8 @@ import { blockedSoftmaxCrossEntropy, type BlockedLogits } from '../../../../src/
 import { fusedTerms } from '../../../../src/core/train/fusedTerms';
 import { geodesicMix } from '../../../../src/core/train/mixup';
 import { opsSoftmaxCrossEntropy } from '../../../../src/core/train/softmaxCrossEntropy';
-import { clipLoss, lmixLoss, m2mixLoss, m3mixLoss, vlmixLoss, vmixLoss } from '../../../../src/core/train/losses';
-import { planTerms, type LossGrad, type M3MixLoss } from '../../../../src/core/train/termPlan';
+import { clipLoss, lmixLoss, m2mixLoss, trainingLoss, vlmixLoss, vmixLoss } from '../../../../src/core/train/losses';
+import { planTerms, type LossGrad, type TermPlanLossGrad } from '../../../../src/core/train/termPlan';
 import { useFusedKernels } from '../../../../src/core/train/webgpuKernel';
 import { noWebGpuAdapter } from '../../../helpers/webgpu';
 
@@ -42,7 +42,7 @@ const y = rows(b, d, 2);
 const x = rows(b, d, 1, y);
 
 type Result = { loss: number; dx: Float32Array; dy: Float32Array; components?: Record<string, number> };
-type Loss = LossGrad & Partial<Pick<M3MixLoss, 'values' | 'terms'>>;
+type Loss = LossGrad & Partial<Pick<TermPlanLossGrad, 'values' | 'terms'>>;
 
 /** Runs `f` on `backend` and reads everything back (awaited: webgpu in Node has no dataSync). */
 async function on(backend: 'wasm' | 'webgpu', f: (x: tf.Tensor2D, y: tf.Tensor2D) => Loss): Promise<Result> {
@@ -77,10 +77,10 @@ describe('fused WebGPU training kernels agree with the op-by-op versions on wasm
     ['V-Mix', (a, c) => vmixLoss(a, c, 0.6, 0.05)],
     ['L-Mix', (a, c) => lmixLoss(a, c, 0.45, 0.05)],
     ['VL-Mix', (a, c) => vlmixLoss(a, c, 0.8, 0.05)],
-    ['m3-Mix', (a, c) => m3mixLoss(a, c, m3)],
+    ['m3-Mix', (a, c) => trainingLoss(a, c, m3)],
     // On webgpu the pair terms' logits in blocks of 2 rows and m2-Mix's in blocks of 4 (the last of 1 each), as past the
     // adapter's binding limit; wasm has no blocks.
-    ['m3-Mix, logits in blocks of rows', (a, c) => (useFusedKernels() ? fusedTerms(a, c, planTerms({ ...m3, weights: { clip: 1, ...m3.weights } }), 4 * 4 * b * 2) : m3mixLoss(a, c, m3))],
+    ['m3-Mix, logits in blocks of rows', (a, c) => (useFusedKernels() ? fusedTerms(a, c, planTerms({ ...m3, weights: { clip: 1, ...m3.weights } }), 4 * 4 * b * 2) : trainingLoss(a, c, m3))],
   ];
   it('the softmax cross-entropy kernels match the ops on webgpu, in one block of rows or several', async (t) => {
     if (skip) return t.skip(skip);
@@ -141,7 +141,7 @@ describe('fused WebGPU training kernels agree with the op-by-op versions on wasm
     const [x2, y2] = [rows(b2, d2, 11), rows(b2, d2, 12)];
     const at = async (backend: 'wasm' | 'webgpu') => {
       await initBackend(backend);
-      const r = tf.tidy(() => m3mixLoss(tf.tensor2d(x2, [b2, d2]), tf.tensor2d(y2, [b2, d2]), m3) as unknown as tf.TensorContainerObject) as unknown as M3MixLoss;
+      const r = tf.tidy(() => trainingLoss(tf.tensor2d(x2, [b2, d2]), tf.tensor2d(y2, [b2, d2]), m3) as unknown as tf.TensorContainerObject) as unknown as TermPlanLossGrad;
       const [values, dx, dy] = await Promise.all([r.values, r.dx, r.dy].map((v) => v.data() as Promise<Float32Array>));
       tf.dispose([r.loss, r.dx, r.dy, r.values]);
       return { values, dx, dy };

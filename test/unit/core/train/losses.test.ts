@@ -3,7 +3,7 @@ import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../../../src/core/backend/backendLadder';
 import { gaussian, mulberry32 } from '../../../../src/core/util/random';
-import { clipLoss, lmixLoss, m2mixLoss, m3mixLoss, vlmixLoss, vmixLoss } from '../../../../src/core/train/losses';
+import { clipLoss, lmixLoss, m2mixLoss, trainingLoss, vlmixLoss, vmixLoss } from '../../../../src/core/train/losses';
 import type { LossGrad } from '../../../../src/core/train/termPlan';
 
 // Direct float64 formulas of METRICS.md, written independently of the tfjs code.
@@ -140,7 +140,7 @@ describe('losses against float64 formulas', () => {
     const y = tf.tensor2d(unitRows(6, 5, 6));
     const lambdas = { m2mix: 0.3, vmix: 0.6, lmix: 0.45, vlmix: 0.8 };
     const weights = { m2mix: 0.2, vmix: 0.1, lmix: 0.3, vlmix: 0.05 };
-    const all = m3mixLoss(x, y, { tau: 0.05, tauM: 0.07, weights, lambdas });
+    const all = trainingLoss(x, y, { tau: 0.05, tauM: 0.07, weights, lambdas });
     const parts = [
       [1, clipLoss(x, y, 0.05)],
       [weights.m2mix, m2mixLoss(x, y, lambdas.m2mix, 0.07)],
@@ -160,7 +160,7 @@ describe('losses against float64 formulas', () => {
     const lambdas = { m2mix: 0.2, vmix: 0.9, lmix: 0.55, vlmix: 0.1 };
     const weights = { m2mix: 0.1, vmix: 0.3, lmix: 0.05, vlmix: 0.5 };
     const [tau, tauM] = [0.05, 0.07];
-    const got = tf.tidy(() => m3mixLoss(tf.tensor2d(x), tf.tensor2d(y), { tau, tauM, weights, lambdas }).loss.dataSync()[0]);
+    const got = tf.tidy(() => trainingLoss(tf.tensor2d(x), tf.tensor2d(y), { tau, tauM, weights, lambdas }).loss.dataSync()[0]);
     const want =
       ref.clip(x, y, tau) +
       weights.m2mix * ref.m2mix(x, y, lambdas.m2mix, tauM) +
@@ -173,7 +173,7 @@ describe('losses against float64 formulas', () => {
   it('m3mix leaves out zero-weighted terms', () => {
     const x = tf.tensor2d(unitRows(4, 3, 1));
     const y = tf.tensor2d(unitRows(4, 3, 2));
-    const { loss, terms, values } = m3mixLoss(x, y, { tau: 0.1, tauM: 0.1, weights: { m2mix: 0, vmix: 0, lmix: 0, vlmix: 0 }, lambdas: {} });
+    const { loss, terms, values } = trainingLoss(x, y, { tau: 0.1, tauM: 0.1, weights: { m2mix: 0, vmix: 0, lmix: 0, vlmix: 0 }, lambdas: {} });
     assert.deepEqual(terms, ['clip']);
     assert.deepEqual(values.shape, [2]);
     assert.equal(loss.dataSync()[0], clipLoss(x, y, 0.1).loss.dataSync()[0]);

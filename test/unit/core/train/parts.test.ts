@@ -5,7 +5,7 @@ import { initBackend } from '../../../../src/core/backend/backendLadder';
 import { gaussian, mulberry32 } from '../../../../src/core/util/random';
 import { adamEps, adamwStep, createAdamState } from '../../../../src/core/train/adamw';
 import { sampleBeta, sampleGamma } from '../../../../src/core/train/betaSample';
-import { headPass, initialWeights, normalizeRows } from '../../../../src/core/train/heads';
+import { headPass, initialWeights, normalizeTensorRows } from '../../../../src/core/train/heads';
 import { geodesicMix } from '../../../../src/core/train/mixup';
 import { cosineWithWarmup } from '../../../../src/core/train/schedule';
 
@@ -40,7 +40,7 @@ describe('geodesic mixup', () => {
   it('is finite, with finite gradients, as theta -> 0 and theta -> pi', () => {
     const a = unitRows(4, 6, 5);
     const same = a.map((r) => [...r]);
-    const near = tf.tidy(() => normalizeRows(tf.add(tf.tensor2d(a), tf.mul(tf.tensor2d(unitRows(4, 6, 6)), 1e-5)))).arraySync();
+    const near = tf.tidy(() => normalizeTensorRows(tf.add(tf.tensor2d(a), tf.mul(tf.tensor2d(unitRows(4, 6, 6)), 1e-5)))).arraySync();
     const opposite = a.map((r) => r.map((v) => -v));
     const nearOpposite = near.map((r) => r.map((v) => -v));
     for (const b of [same, near, opposite, nearOpposite]) {

@@ -10,7 +10,7 @@ import { initBackend } from '../../../../src/core/backend/backendLadder';
 import { CancelledError } from '../../../../src/core/util/errors';
 import { gaussian, mulberry32 } from '../../../../src/core/util/random';
 import { createAdamState, disposeAdamState, type AdamState } from '../../../../src/core/train/adamw';
-import { createHeads, disposeHeads, normalizeRows, type Heads } from '../../../../src/core/train/heads';
+import { createHeads, disposeHeads, normalizeTensorRows, type Heads } from '../../../../src/core/train/heads';
 import { profileTrainStep } from '../../../../src/core/train/bench';
 import { drawLambdas, queueStep, type StepResult, type StepSettings } from '../../../../src/core/train/step';
 import { bindingLimit } from '../../../../src/core/backend/webgpuRung';
@@ -23,7 +23,7 @@ function batch(seed: number, poison = false): tf.Tensor2D {
   const rng = mulberry32(seed);
   const data = Float32Array.from({ length: b * d }, () => gaussian(rng));
   if (poison) data[3] = NaN;
-  return tf.tidy(() => normalizeRows(tf.tensor2d(data, [b, d])));
+  return tf.tidy(() => normalizeTensorRows(tf.tensor2d(data, [b, d])));
 }
 
 /** Heads, moments and the health flag, read back. */
@@ -129,7 +129,7 @@ describe('queueStep on webgpu, past the binding limit', () => {
     const heads = createHeads(d, d, d, 3);
     const adam = createAdamState([heads.image, heads.text]);
     const rng = mulberry32(rows);
-    const [x, y] = [0, 1].map(() => tf.tidy(() => normalizeRows(tf.tensor2d(Float32Array.from({ length: rows * d }, () => gaussian(rng)), [rows, d]))));
+    const [x, y] = [0, 1].map(() => tf.tidy(() => normalizeTensorRows(tf.tensor2d(Float32Array.from({ length: rows * d }, () => gaussian(rng)), [rows, d]))));
     try {
       const { loss } = await queueStep(heads, adam, x, y, drawLambdas(mulberry32(1), 0.5, settings.weights), settings);
       return { loss, moments: await Promise.all(adam.m.map(async (m) => Array.from(await m.data()))) };
