@@ -10,6 +10,7 @@ import { pinnedBaseline } from './pinnedBaseline';
 import { analyzeSettings } from './settings';
 import { ViewExport } from './viewExport';
 import { webviewOptions, webviewPageHtml } from './webviewPage';
+import { ViewJobRunner } from './viewJobRunner';
 import { WorkerJobError, type WorkerClient } from './workerClient';
 
 /**
@@ -21,7 +22,7 @@ export class AnalysisView extends Disposable {
   /** The last snapshot or error, re-sent when the view (re)loads. */
   private last: HostToAnalysisView | undefined;
   private started = false;
-  private running: vscode.CancellationTokenSource | undefined;
+  private readonly analysis: ViewJobRunner;
   /** The DOSNES layout the view's toggle asked for, while the worker computes it. */
   private layingOut: vscode.CancellationTokenSource | undefined;
   private readonly webview: vscode.Webview;
@@ -37,29 +38,28 @@ export class AnalysisView extends Disposable {
   ) {
     super();
     const webview = (this.webview = panel.webview);
-    const view = this;
+    // A checkpoint editor hands over its webview without options; a panel set already set these.
     webview.options = webviewOptions(extensionUri);
     webview.html = webviewPageHtml(webview, extensionUri, title);
     this.exporter = this.register(
       new ViewExport(webview, {
         // What the export commands offer follows what the file held (pairs, classes, a suite).
-        get charts() {
-          return chartsOf(view.snapshot);
-        },
+        charts: () => chartsOf(this.snapshot),
         metrics: (format) => this.snapshot && panelMetricsText(this.snapshot, format),
         // Named after the checkpoint, beside it: clip.npy → clip.metrics.json, clip.scatter.png.
         defaultUri: (suffix) => vscode.Uri.file(this.files[0].replace(/\.(npy|npz|safetensors|suite\.json)$/i, '') + `.${suffix}`),
       }),
     );
     exports.add(panel, this.exporter);
+    this.analysis = this.register(new ViewJobRunner((m) => this.post(m)));
     this.register(webview.onDidReceiveMessage((m: AnalysisViewToHost) => this.onMessage(m)));
-    this.register({ dispose: () => this.cancelAll() });
+    this.register({ dispose: () => this.layingOut?.cancel() });
     // A baseline pinned in any view changes every overview: resend the snapshot with it.
-    this.register(pinnedBaseline.onDidChange(() => this.snapshot && !this.running && this.post({ type: 'snapshot', snapshot: this.snapshot })));
+    this.register(pinnedBaseline.onDidChange(() => this.snapshot && !this.analysis.isRunning && this.post({ type: 'snapshot', snapshot: this.snapshot })));
   }
 
   private cancelAll(): void {
-    this.running?.cancel();
+    this.analysis.cancel();
     this.layingOut?.cancel();
   }
 
@@ -68,45 +68,24 @@ export class AnalysisView extends Disposable {
    * metrics, or undefined when it failed or was cancelled (the view and a notification say why).
    */
   async run(): Promise<PanelMetrics | undefined> {
-    this.cancelAll();
+    this.layingOut?.cancel();
     this.started = true;
-    const cts = new vscode.CancellationTokenSource();
-    this.running = cts;
-    const name = this.title;
-    try {
-      await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `Analyzing ${name}`, cancellable: true },
-        async (progress, notificationToken) => {
-          const sub = notificationToken.onCancellationRequested(() => cts.cancel());
-          let reported = 0;
-          const snapshot = await this.worker.analyze(
-            this.files,
-            analyzeSettings(vscode.Uri.file(this.files[0])),
-            cts.token,
-            (fraction, message) => {
-              progress.report({ increment: Math.max(0, (fraction - reported) * 100), message });
-              reported = Math.max(reported, fraction);
-              this.post({ type: 'progress', fraction, message });
-            },
-          ).finally(() => sub.dispose());
-          if (cts.token.isCancellationRequested) throw new CancelledError();
-          this.snapshot = snapshot;
-          // The checkpoints tree shows retrieval figures (R@1, gap) only.
-          if (isRetrievalSnapshot(snapshot)) analysisResults.record(snapshot.files, snapshot.metrics);
-          this.post({ type: 'snapshot', snapshot });
-        },
-      );
-      return this.snapshot && panelMetrics(this.snapshot);
-    } catch (err) {
-      const message = err instanceof CancelledError ? 'Analysis cancelled.' : (err as Error).message;
-      this.post({ type: 'error', message });
-      if (err instanceof WorkerJobError && err.needsPartner) void this.askForPartner(message);
-      else if (!(err instanceof CancelledError)) void vscode.window.showErrorMessage(`Embedding Lens: ${message}`);
-    } finally {
-      if (this.running === cts) this.running = undefined;
-      cts.dispose();
-    }
-    return undefined;
+    const finished = await this.analysis.run({
+      title: `Analyzing ${this.title}`,
+      cancelledMessage: 'Analysis cancelled.',
+      work: (token, onProgress) => this.worker.analyze(this.files, analyzeSettings(vscode.Uri.file(this.files[0])), token, onProgress),
+      finish: (snapshot) => {
+        this.snapshot = snapshot;
+        // The checkpoints tree shows retrieval figures (R@1, gap) only.
+        if (isRetrievalSnapshot(snapshot)) analysisResults.record(snapshot.files, snapshot.metrics);
+        this.post({ type: 'snapshot', snapshot });
+      },
+      reportFailure: (error) => {
+        if (error instanceof WorkerJobError && error.needsPartner) void this.askForPartner(error.message);
+        else void vscode.window.showErrorMessage(`Embedding Lens: ${error.message}`);
+      },
+    });
+    return finished && this.snapshot ? panelMetrics(this.snapshot) : undefined;
   }
 
   private async askForPartner(message: string): Promise<void> {
@@ -172,7 +151,7 @@ export class AnalysisView extends Disposable {
       cts.dispose();
     }
     // A re-run in progress sends its own snapshot when it ends.
-    if (this.snapshot && !this.running) this.post({ type: 'snapshot', snapshot: this.snapshot });
+    if (this.snapshot && !this.analysis.isRunning) this.post({ type: 'snapshot', snapshot: this.snapshot });
   }
 
   private post(message: HostToAnalysisView): void {

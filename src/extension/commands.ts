@@ -1,10 +1,10 @@
 import * as vscode from 'vscode';
 import type { PanelMetrics } from '../snapshots/analysis/panelMetrics';
-import type { AnalysisPanels } from './analysisPanel';
+import type { AnalysisPanelSet } from './analysisPanelSet';
 import type { BackendStatus } from './backendStatus';
 import type { CheckpointsTree } from './checkpointsTree';
 import { compareCheckpoints } from './compareCommand';
-import type { ComparePanels } from './comparePanel';
+import type { ComparePanelSet } from './comparePanelSet';
 import { exportChart, exportMetrics, type ExportTargets } from './exportTargets';
 import { pickCheckpoint } from './pickFiles';
 import { writeSampleCommand } from './sampleCommand';
@@ -13,17 +13,18 @@ import type { TorchEnvironment } from './python/torchEnvironment';
 import type { Training } from './training/training';
 
 export interface CommandContext {
-  panels: AnalysisPanels;
+  panels: AnalysisPanelSet;
   backend: BackendStatus;
   log: vscode.OutputChannel;
-  compare: ComparePanels;
+  compare: ComparePanelSet;
   checkpoints: CheckpointsTree;
   training: Training;
   exports: ExportTargets;
   torch: TorchEnvironment;
 }
 
-type Command = (ctx: CommandContext, ...args: any[]) => unknown;
+/** A command takes the context, then whatever its caller passes (a menu's URIs, a script's options), as it declares. */
+type Command = (ctx: CommandContext, ...args: never[]) => unknown;
 
 /** Resolves to the metrics of each analysed file (undefined where it failed), for scripts and tests. */
 async function analyze(ctx: CommandContext, uri?: vscode.Uri, selected?: vscode.Uri[]): Promise<(PanelMetrics | undefined)[]> {
@@ -55,7 +56,7 @@ async function showBackend(ctx: CommandContext): Promise<void> {
 }
 
 /** Every command, registered from this one table (rust-analyzer's pattern). */
-export const commands: Record<string, Command> = {
+export const commands = {
   'embeddingLens.analyze': analyze,
   'embeddingLens.writeSampleWorkspace': (ctx, target?: vscode.Uri) => writeSampleCommand(ctx.log, target),
   'embeddingLens.compare': (ctx, uri?: vscode.Uri, selected?: vscode.Uri[]) => compareCheckpoints(ctx.compare, uri, selected),
@@ -73,13 +74,14 @@ export const commands: Record<string, Command> = {
   'embeddingLens.exportMetricsCsv': (ctx, options?: unknown) => exportMetrics(ctx.exports, 'csv', options),
   'embeddingLens.exportChartPng': (ctx, options?: unknown) => exportChart(ctx.exports, 'png', options),
   'embeddingLens.exportChartSvg': (ctx, options?: unknown) => exportChart(ctx.exports, 'svg', options),
-};
+} satisfies Record<string, Command>;
 
 export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
-  return Object.entries(commands).map(([id, fn]) =>
+  return Object.entries(commands).map(([id, command]: [string, Command]) =>
     vscode.commands.registerCommand(id, async (...args: unknown[]) => {
       try {
-        return await fn(ctx, ...args);
+        // VS Code checks no argument: a command trusts its callers (menus, scripts, tests) to pass what it declares.
+        return await command(ctx, ...(args as never[]));
       } catch (err) {
         const message = (err as Error).message?.split('\n')[0] ?? String(err);
         ctx.log.appendLine(`${id}: ${(err as Error).stack ?? message}`);

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { maxCompared, minCompared } from '../protocol/comparePanel';
-import type { ComparePanels } from './comparePanel';
+import type { ComparePanelSet } from './comparePanelSet';
 import { collapseClipRetrievalShards, isCheckpointTarget } from './checkpointFiles';
 import { checkpointsGlob } from './settings';
 
@@ -25,7 +25,7 @@ async function pickCheckpoints(preselected: vscode.Uri[]): Promise<vscode.Uri[] 
  * Compare from the Explorer or the checkpoints view (the clicked file and the multi-selection), or
  * from the palette (a QuickPick, pre-filled with whatever was selected).
  */
-export async function compareCheckpoints(panels: ComparePanels, clicked?: vscode.Uri, selected?: vscode.Uri[]): Promise<void> {
+export async function compareCheckpoints(panels: ComparePanelSet, clicked?: vscode.Uri, selected?: vscode.Uri[]): Promise<void> {
   let uris = (selected && selected.length > 0 ? selected : clicked ? [clicked] : []).filter((u) => u instanceof vscode.Uri && isCheckpointTarget(u));
   if (uris.length < minCompared) {
     const picked = await pickCheckpoints(uris);

@@ -2,14 +2,14 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { compareSnapshotOf } from '../snapshots/compare/compareSnapshot';
 import { metricsCsv, metricsJson } from '../snapshots/compare/metricsExport';
-import { CancelledError } from '../core/util/errors';
 import { compareChartsOf, type AnyCompareData, type CompareViewToHost, type HostToCompareView } from '../protocol/comparePanel';
 import { analysisResults } from './analysisResults';
 import { Disposable } from './disposable';
 import type { ExportTargets } from './exportTargets';
 import { analyzeSettings } from './settings';
 import { ViewExport } from './viewExport';
-import { webviewOptions, webviewPageHtml } from './webviewPage';
+import { ViewJobRunner } from './viewJobRunner';
+import { webviewPageHtml } from './webviewPage';
 import type { WorkerClient } from './workerClient';
 import { compareOnChosenEngine } from './analysisEngine';
 import type { TorchEnvironment } from './python/torchEnvironment';
@@ -21,7 +21,7 @@ import type { TorchEnvironment } from './python/torchEnvironment';
 export class CompareView extends Disposable {
   private data: AnyCompareData | undefined;
   private baseline = 0;
-  private running: vscode.CancellationTokenSource | undefined;
+  private readonly comparison: ViewJobRunner;
   private readonly webview: vscode.Webview;
   private readonly exporter: ViewExport;
 
@@ -37,13 +37,10 @@ export class CompareView extends Disposable {
   ) {
     super();
     const webview = (this.webview = panel.webview);
-    const view = this;
     this.exporter = this.register(
       new ViewExport(webview, {
         // Suites draw the robustness plot, retrieval checkpoints the other three.
-        get charts() {
-          return compareChartsOf(view.data);
-        },
+        charts: () => compareChartsOf(this.data),
         metrics: (format) => {
           if (!this.data) return undefined;
           const s = compareSnapshotOf(this.data, this.baseline);
@@ -54,44 +51,25 @@ export class CompareView extends Disposable {
       }),
     );
     exports.add(panel, this.exporter);
-    webview.options = webviewOptions(extensionUri);
     webview.html = webviewPageHtml(webview, extensionUri, title, 'compare');
+    this.comparison = this.register(new ViewJobRunner((m) => this.post(m)));
     this.register(webview.onDidReceiveMessage((m: CompareViewToHost) => this.onMessage(m)));
-    this.register({ dispose: () => this.running?.cancel() });
   }
 
+  /** Runs (or re-runs) the comparison with a cancellable progress notification; the view and a notification say when it failed. */
   async run(): Promise<void> {
-    this.running?.cancel();
-    const cts = new vscode.CancellationTokenSource();
-    this.running = cts;
-    try {
-      await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `Comparing ${this.checkpoints.length} checkpoints`, cancellable: true },
-        async (progress, notificationToken) => {
-          const sub = notificationToken.onCancellationRequested(() => cts.cancel());
-          let reported = 0;
-          const onProgress = (fraction: number, message?: string) => {
-            progress.report({ increment: Math.max(0, (fraction - reported) * 100), message });
-            reported = Math.max(reported, fraction);
-            this.post({ type: 'progress', fraction, message: message ?? '' });
-          };
-          const data = await compareOnChosenEngine(this.torch, this.checkpoints, cts.token, onProgress, (line) => this.log.appendLine(line))
-            .then((onTorch) => onTorch ?? this.worker.compare(this.checkpoints, analyzeSettings(vscode.Uri.file(this.checkpoints[0][0])), cts.token, onProgress))
-            .finally(() => sub.dispose());
-          if (cts.token.isCancellationRequested) throw new CancelledError();
-          this.data = data;
-          if (!('suites' in data)) for (const c of data.checkpoints) analysisResults.record(c.files, c.result);
-          this.postSnapshot();
-        },
-      );
-    } catch (err) {
-      const message = err instanceof CancelledError ? 'Comparison cancelled.' : (err as Error).message;
-      this.post({ type: 'error', message });
-      if (!(err instanceof CancelledError)) void vscode.window.showErrorMessage(`Embedding Lens: ${message}`);
-    } finally {
-      if (this.running === cts) this.running = undefined;
-      cts.dispose();
-    }
+    await this.comparison.run({
+      title: `Comparing ${this.checkpoints.length} checkpoints`,
+      cancelledMessage: 'Comparison cancelled.',
+      work: async (token, onProgress) =>
+        (await compareOnChosenEngine(this.torch, this.checkpoints, token, onProgress, (line) => this.log.appendLine(line))) ??
+        this.worker.compare(this.checkpoints, analyzeSettings(vscode.Uri.file(this.checkpoints[0][0])), token, onProgress),
+      finish: (data) => {
+        this.data = data;
+        if (!('suites' in data)) for (const c of data.checkpoints) analysisResults.record(c.files, c.result);
+        this.postSnapshot();
+      },
+    });
   }
 
   private postSnapshot(): void {
@@ -102,13 +80,13 @@ export class CompareView extends Disposable {
     switch (m.type) {
       case 'ready':
         if (this.data) this.postSnapshot();
-        else if (!this.running) void this.run();
+        else if (!this.comparison.isRunning) void this.run();
         return;
       case 'rerun':
         void this.run();
         return;
       case 'cancel':
-        this.running?.cancel();
+        this.comparison.cancel();
         return;
       case 'setBaseline':
         if (Number.isInteger(m.baseline) && m.baseline >= 0 && m.baseline < this.checkpoints.length) {

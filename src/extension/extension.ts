@@ -1,10 +1,10 @@
 import * as vscode from 'vscode';
-import { AnalysisPanels } from './analysisPanel';
+import { AnalysisPanelSet } from './analysisPanelSet';
 import { BackendStatus } from './backendStatus';
 import { CheckpointEditorProvider } from './checkpointEditor';
 import { CheckpointsTree } from './checkpointsTree';
 import { registerCommands } from './commands';
-import { ComparePanels } from './comparePanel';
+import { ComparePanelSet } from './comparePanelSet';
 import { ExportTargets } from './exportTargets';
 import { targetMismatch } from '../core/backend/packageTarget';
 import { TorchEnvironment } from './python/torchEnvironment';
@@ -27,8 +27,8 @@ export function activate(context: vscode.ExtensionContext): void {
   const backend = new BackendStatus(worker, torch, log);
   const exports = new ExportTargets();
   pinnedBaseline.useStorage(context.workspaceState);
-  const panels = new AnalysisPanels(context.extensionUri, worker, exports);
-  const compare = new ComparePanels(context.extensionUri, worker, exports, torch, log);
+  const panels = new AnalysisPanelSet(context.extensionUri, worker, exports);
+  const compare = new ComparePanelSet(context.extensionUri, worker, exports, torch, log);
   const checkpoints = new CheckpointsTree();
   // Training gets a worker of its own: a run takes minutes, and analyses should not queue behind it.
   const trainWorker = new WorkerClient(context.extensionPath, backendPreference, log);

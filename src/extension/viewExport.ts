@@ -4,7 +4,8 @@ import { saveWithDialog, writeAtomically } from './saveFile';
 
 /** What one view exports: the host formats its metrics; the view draws its charts. */
 export interface ExportSource {
-  readonly charts: readonly ChartInfo[];
+  /** The charts the view draws now (they follow what its snapshot holds). */
+  charts(): readonly ChartInfo[];
   /** The metrics as a file's text, or undefined while there are none yet. */
   metrics(format: MetricsFormat): string | undefined;
   /** Where the save dialog starts for a file named with `suffix` (e.g. `metrics.json`, `scatter.png`). */
@@ -40,7 +41,7 @@ export class ViewExport implements vscode.Disposable {
   ) {}
 
   get charts(): readonly ChartInfo[] {
-    return this.source.charts;
+    return this.source.charts();
   }
 
   /** A view's export message: a button's click, or the answer to exportChart. */

@@ -37,8 +37,8 @@ export interface EvalSeries {
   epoch: number[];
   uniformity: number[];
   alignment: number[];
-  hardNegativeI2t: number[];
-  hardNegativeT2i: number[];
+  hardestNegativeAlignmentI2t: number[];
+  hardestNegativeAlignmentT2i: number[];
   modalityGap: number[];
   r1I2t: number[];
   r1T2i: number[];

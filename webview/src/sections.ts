@@ -1,6 +1,9 @@
 /** Collapsible page sections: a disclosure button in each heading, remembered in the view state. */
 import { el } from './dom';
-import { saveState, vscode } from './vscodeApi';
+import { webviewApi, type SectionsState } from './webviewApi';
+
+/** Sections post nothing; they only keep their collapsed ids in the view's saved state. */
+const api = webviewApi<never, SectionsState>();
 
 export interface CollapsibleSection {
   section: HTMLElement;
@@ -20,12 +23,13 @@ export function collapsibleSection(id: string, title: string | HTMLElement, { co
     toggle.setAttribute('aria-expanded', String(expanded));
     body.hidden = !expanded;
   };
-  set(!(vscode.getState()?.collapsed ?? []).includes(id));
+  set(!(api.getState()?.collapsed ?? []).includes(id));
   toggle.addEventListener('click', () => {
     const expand = body.hidden;
     set(expand);
-    const others = (vscode.getState()?.collapsed ?? []).filter((c) => c !== id);
-    saveState({ collapsed: expand ? others : [...others, id] });
+    const others = (api.getState()?.collapsed ?? []).filter((c) => c !== id);
+    // Merged into the view's state, whose other keys (the snapshot) belong to the view.
+    api.setState({ ...api.getState(), collapsed: expand ? others : [...others, id] });
     if (expand) onExpand?.();
   });
   const section = el('section', { id, class: 'collapsible' }, el('div', { class: 'section-head' }, el('h2', {}, toggle), ...controls), body);

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { CancelledError } from '../../core/util/errors';
 import { runTorchEmbedding } from '../../core/torch/engine';
-import type { AnalysisPanels } from '../analysisPanel';
+import type { AnalysisPanelSet } from '../analysisPanelSet';
 import { csvPattern, embeddingOutputFile, modelFileLabel } from './datasetModel';
 import { pickColumns, pickModel } from './pickModel';
 import type { TorchEnvironment } from './torchEnvironment';
@@ -33,7 +33,7 @@ async function pickCsv(uri?: vscode.Uri): Promise<string | undefined> {
  * `<csv stem>.<model>.safetensors` beside the CSV, then opened in the analysis panel. Resolves to
  * the file written, for scripts and tests.
  */
-export async function embedDataset(torch: TorchEnvironment, panels: AnalysisPanels, log: vscode.OutputChannel, uri?: vscode.Uri): Promise<string | undefined> {
+export async function embedDataset(torch: TorchEnvironment, panels: AnalysisPanelSet, log: vscode.OutputChannel, uri?: vscode.Uri): Promise<string | undefined> {
   const blocked = embeddingBlockedReason(vscode.workspace.isTrusted);
   if (blocked) {
     void vscode.window.showErrorMessage(`Embedding Lens: Embed Dataset not run: ${blocked}.`);

@@ -22,7 +22,7 @@ export function emptySnapshot(name: string, configFile: string, epochs: number):
     totalSteps: 0,
     epochs,
     steps: { stride: 1, step: [], lr: [], loss: [], components: {} },
-    evals: { epoch: [], uniformity: [], alignment: [], hardNegativeI2t: [], hardNegativeT2i: [], modalityGap: [], r1I2t: [], r1T2i: [] },
+    evals: { epoch: [], uniformity: [], alignment: [], hardestNegativeAlignmentI2t: [], hardestNegativeAlignmentT2i: [], modalityGap: [], r1I2t: [], r1T2i: [] },
   };
 }
 
@@ -74,8 +74,8 @@ export function applyEvent(snap: DashboardSnapshot, e: RunEvent): void {
       v.epoch.push(e.epoch);
       v.uniformity.push(m.uniformity);
       v.alignment.push(m.alignment);
-      v.hardNegativeI2t.push(m.hardest_negative_alignment_i2t);
-      v.hardNegativeT2i.push(m.hardest_negative_alignment_t2i);
+      v.hardestNegativeAlignmentI2t.push(m.hardest_negative_alignment_i2t);
+      v.hardestNegativeAlignmentT2i.push(m.hardest_negative_alignment_t2i);
       v.modalityGap.push(m.modality_gap);
       v.r1I2t.push(m.i2t['R@1']);
       v.r1T2i.push(m.t2i['R@1']);

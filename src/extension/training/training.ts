@@ -9,7 +9,7 @@ import type { ExportTargets } from '../exportTargets';
 import type { TorchEnvironment, TorchEnvironmentReport } from '../python/torchEnvironment';
 import type { WorkerClient } from '../workerClient';
 import { configSelector, TrainingCodeLens } from './codeLens';
-import { DashboardPanels } from './dashboardPanel';
+import { DashboardPanelSet } from './dashboardPanelSet';
 import { scaffoldRun } from './fineTune';
 import { TrainingRuns, type TfjsDevice } from './trainingRuns';
 
@@ -29,7 +29,7 @@ export function slurmScriptFile(configFile: string): string {
 /** Fine-tuning in the editor: the scaffold command, the CodeLens, the runs and their dashboards. */
 export class Training extends Disposable {
   private readonly runs: TrainingRuns;
-  private readonly dashboards: DashboardPanels;
+  private readonly dashboards: DashboardPanelSet;
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -42,7 +42,7 @@ export class Training extends Disposable {
   ) {
     super();
     this.runs = this.register(new TrainingRuns(worker, torch, tfjsDevice, log));
-    this.dashboards = this.register(new DashboardPanels(extensionUri, this.runs, exports));
+    this.dashboards = this.register(new DashboardPanelSet(extensionUri, this.runs, exports));
     this.register(vscode.languages.registerCodeLensProvider(configSelector, new TrainingCodeLens(this.runs)));
   }
 

@@ -1,7 +1,7 @@
 import type { CompareSnapshot } from '../../../src/protocol/comparePanel';
 import { baseOption, valueAxis } from '../charts/chartStyle';
 import type { Palette } from '../theme';
-import type { CompareChartOption } from './echarts';
+import type { CompareChartOption } from './compareEcharts';
 import { checkpointColors } from './seriesColors';
 
 /**

@@ -1,7 +1,7 @@
 import type { CompareSnapshot } from '../../../src/protocol/comparePanel';
 import { baseOption, valueAxis } from '../charts/chartStyle';
 import type { Palette } from '../theme';
-import type { CompareChartOption } from './echarts';
+import type { CompareChartOption } from './compareEcharts';
 import { checkpointColors } from './seriesColors';
 
 export const recallKeys = ['i2t.R@1', 'i2t.R@5', 'i2t.R@10', 't2i.R@1', 't2i.R@5', 't2i.R@10'];

@@ -2,7 +2,7 @@ import { logitOfPercent } from '../../../src/core/classification/robustness';
 import type { SuiteCompareSnapshot } from '../../../src/protocol/comparePanel';
 import { baseOption, valueAxis } from '../charts/chartStyle';
 import type { Palette } from '../theme';
-import type { CompareChartOption } from './echarts';
+import type { CompareChartOption } from './compareEcharts';
 import { formatLogitTick, logitScale } from './logitAxis';
 import { checkpointColors } from './seriesColors';
 

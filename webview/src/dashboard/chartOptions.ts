@@ -1,7 +1,7 @@
 import type { DashboardChart, DashboardSnapshot } from '../../../src/protocol/dashboard';
 import { baseOption, valueAxis } from '../charts/chartStyle';
 import type { Palette } from '../theme';
-import type { LineChartOption, LineSeriesOption } from './echarts';
+import type { LineChartOption, LineSeriesOption } from './dashboardEcharts';
 
 export type { DashboardChart };
 
@@ -79,8 +79,8 @@ export function geometryOption(s: DashboardSnapshot, p: Palette): LineChartOptio
 export function hardNegativeOption(s: DashboardSnapshot, p: Palette): LineChartOption {
   const e = s.evals;
   return lineOption(p, 'epoch', ['hardest-negative alignment', 'modality gap'], [
-    { name: 'hardest-neg. alignment i2t', x: e.epoch, y: e.hardNegativeI2t, color: p.image },
-    { name: 'hardest-neg. alignment t2i', x: e.epoch, y: e.hardNegativeT2i, color: p.text },
+    { name: 'hardest-neg. alignment i2t', x: e.epoch, y: e.hardestNegativeAlignmentI2t, color: p.image },
+    { name: 'hardest-neg. alignment t2i', x: e.epoch, y: e.hardestNegativeAlignmentT2i, color: p.text },
     { name: 'modality gap', x: e.epoch, y: e.modalityGap, color: p.muted, dashed: true, axis: 1 },
   ], true);
 }

@@ -3,7 +3,7 @@ import type { SuiteResult, SuiteSetResult } from '../../../src/core/classificati
 import { zeroShotMetricInfo } from '../../../src/protocol/metricInfo';
 import { el } from '../dom';
 import { formatCount, formatMetric } from '../format';
-import { metricCard } from '../metricCards';
+import { metricCard } from '../analysis/metricCards';
 
 function setRow(set: SuiteSetResult, role: string): HTMLElement {
   const r = set.result;

@@ -1,7 +1,7 @@
 import type { ZeroShotResult } from '../../../src/core/classification/types';
 import { zeroShotMetricInfos } from '../../../src/protocol/metricInfo';
 import { formatCount } from '../format';
-import { metricCard } from '../metricCards';
+import { metricCard } from '../analysis/metricCards';
 
 const explanations: Record<string, (z: ZeroShotResult) => string> = {
   top1: (z) => `Share of the ${formatCount(z.n)} images whose own class scores highest among ${formatCount(z.classes)}.`,

@@ -88,8 +88,8 @@ describe('training dashboard webview (Chromium, production CSP)', () => {
     assert.deepEqual(series(geometry, 'uniformity').data.map((d) => d[1]), snap.evals.uniformity);
     assert.deepEqual(series(geometry, 'alignment').data.map((d) => d[1]), snap.evals.alignment);
     const hard = await chart('hardNegative');
-    assert.deepEqual(series(hard, 'hardest-neg. alignment i2t').data.map((d) => d[1]), snap.evals.hardNegativeI2t);
-    assert.deepEqual(series(hard, 'hardest-neg. alignment t2i').data.map((d) => d[1]), snap.evals.hardNegativeT2i);
+    assert.deepEqual(series(hard, 'hardest-neg. alignment i2t').data.map((d) => d[1]), snap.evals.hardestNegativeAlignmentI2t);
+    assert.deepEqual(series(hard, 'hardest-neg. alignment t2i').data.map((d) => d[1]), snap.evals.hardestNegativeAlignmentT2i);
     assert.deepEqual(series(hard, 'modality gap').data.map((d) => d[1]), snap.evals.modalityGap);
 
     assert.equal(await panel.page.locator('#status').textContent(), 'Running — step 90 of 120 (75%)');

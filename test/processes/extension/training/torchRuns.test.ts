@@ -125,12 +125,12 @@ describe('command wiring', () => {
 
   it('hands each torch command its URI', async () => {
     const calls: [string, unknown][] = [];
-    const uri = { fsPath: '/w/run.m2mix.json' };
+    const uri = { fsPath: '/w/run.m2mix.json' } as import('vscode').Uri;
     const training = {
       copyLaunchCommand: async (u: unknown) => void calls.push(['copy', u]),
       generateSlurmScript: async (u: unknown) => void calls.push(['slurm', u]),
     };
-    const ctx = { training } as unknown as Parameters<(typeof commands)[string]>[0];
+    const ctx = { training } as unknown as import('../../../../src/extension/commands').CommandContext;
     await commands['embeddingLens.copyLaunchCommand'](ctx, uri);
     await commands['embeddingLens.generateSlurmScript'](ctx, uri);
     assert.deepEqual(calls, [
@@ -255,7 +255,7 @@ describe('torch runs in the editor (scripted engine)', { skip: noPython }, () =>
     const factory = path.join(dir, 'model.py');
     writeFileSync(factory, 'def build_clip():\n    pass\n');
     const opened: string[][] = [];
-    const panels = { showFiles: async (files: string[]) => void opened.push(files) } as unknown as import('../../../../src/extension/analysisPanel').AnalysisPanels;
+    const panels = { showFiles: async (files: string[]) => void opened.push(files) } as unknown as import('../../../../src/extension/analysisPanelSet').AnalysisPanelSet;
     answers.push(
       (kinds) => (kinds as { modelKind: string }[]).find((k) => k.modelKind === 'factory'),
       () => [{ fsPath: factory }],

@@ -1,7 +1,7 @@
-import type { AnalysisResult } from '../../src/core/metrics/types';
-import { metricInfo, type Better } from '../../src/protocol/metricInfo';
+import type { AnalysisResult } from '../../../src/core/metrics/types';
+import { metricInfo, type Better } from '../../../src/protocol/metricInfo';
 
-export { metricValue } from '../../src/protocol/metricInfo';
+export { metricValue } from '../../../src/protocol/metricInfo';
 
 export interface MetricDefinition {
   /** Path into AnalysisResult, nested keys joined with '.'; also the card's data-metric. */

@@ -1,7 +1,7 @@
-import type { AnalysisResult } from '../../src/core/metrics/types';
-import type { PinnedBaseline } from '../../src/protocol/analysisPanel';
-import { el } from './dom';
-import { formatCount, formatMetric } from './format';
+import type { AnalysisResult } from '../../../src/core/metrics/types';
+import type { PinnedBaseline } from '../../../src/protocol/analysisPanel';
+import { el } from '../dom';
+import { formatCount, formatMetric } from '../format';
 import { metricGroups, metricValue, type MetricDefinition } from './metricDefinitions';
 
 /** Its change against the pinned baseline, coloured by which way is better. */

@@ -1,7 +1,7 @@
-import { isRetrievalSnapshot, type PanelSnapshot } from '../../src/protocol/analysisPanel';
-import { el } from './dom';
-import { formatCount, formatSeconds } from './format';
-import { renderBannerList } from './pageParts';
+import { isRetrievalSnapshot, type PanelSnapshot } from '../../../src/protocol/analysisPanel';
+import { el } from '../dom';
+import { formatCount, formatSeconds } from '../format';
+import { renderBannerList } from '../pageParts';
 import { allWarnings } from './warnings';
 
 export function renderTitle(target: HTMLElement, title: string): void {

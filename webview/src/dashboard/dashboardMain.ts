@@ -1,16 +1,16 @@
 import './dashboard.css';
 import type { EChartsType } from 'echarts/core';
-import type { DashboardSnapshot, HostToDashboard } from '../../../src/protocol/dashboard';
+import type { DashboardSnapshot, DashboardToHost, HostToDashboard } from '../../../src/protocol/dashboard';
 import { wireChartExport } from '../charts/chartExport';
 import { ChartHost } from '../charts/chartHost';
 import { el } from '../dom';
 import { renderBannerList } from '../pageParts';
 import { onThemeChange } from '../theme';
-import { api } from './api';
+import { webviewApi, type SectionsState } from '../webviewApi';
 import { optionFor, type DashboardChart } from './chartOptions';
-import './echarts';
-import { buildDashboard, type DashboardLayout } from './layout';
-import { renderStatus } from './status';
+import './dashboardEcharts';
+import { buildDashboard, type DashboardLayout } from './dashboardLayout';
+import { renderStatus } from './dashboardStatus';
 
 declare global {
   interface Window {
@@ -18,6 +18,13 @@ declare global {
     embeddingLensDashboardCharts?: Partial<Record<DashboardChart, EChartsType>>;
   }
 }
+
+/** What survives the dashboard being hidden. */
+interface DashboardState extends SectionsState {
+  dashboard?: DashboardSnapshot;
+}
+
+const api = webviewApi<DashboardToHost, DashboardState>();
 
 function renderFacts(target: HTMLElement, s: DashboardSnapshot): void {
   const fact = (label: string, value: string, cls = '') => el('div', { class: `fact ${cls}` }, el('dt', {}, label), el('dd', {}, value));

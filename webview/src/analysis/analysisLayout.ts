@@ -1,13 +1,13 @@
-import { analysisCharts } from '../../src/protocol/analysisPanel';
-import { imageButtons, type ImageButton } from './charts/chartExport';
-import type { ChartName } from './charts/chartSet';
-import { el } from './dom';
-import { button, chartPanel, pageHeader, pageTop, type PageTop, type VscodeButton } from './pageParts';
-import { collapsibleSection } from './sections';
-import { buildZeroShotSection, type ZeroShotSection } from './zeroShot/zeroShotSection';
+import { analysisCharts } from '../../../src/protocol/analysisPanel';
+import { imageButtons, type ImageButton } from '../charts/chartExport';
+import type { ChartName } from '../charts/chartSet';
+import { el } from '../dom';
+import { button, chartPanel, pageHeader, pageTop, type PageTop, type VscodeButton } from '../pageParts';
+import { collapsibleSection } from '../sections';
+import { buildZeroShotSection, type ZeroShotSection } from '../zeroShot/zeroShotSection';
 
-/** Handles on the parts of the page that change; the skeleton itself is built once. */
-export interface Layout extends PageTop {
+/** Handles on the parts of the analysis page that change; the skeleton itself is built once. */
+export interface AnalysisLayout extends PageTop {
   rerun: VscodeButton;
   exportJson: VscodeButton;
   exportCsv: VscodeButton;
@@ -39,7 +39,7 @@ export interface Layout extends PageTop {
   charts: Record<ChartName, HTMLElement>;
 }
 
-export function buildLayout(root: HTMLElement, onExpand: () => void): Layout {
+export function buildAnalysisLayout(root: HTMLElement, onExpand: () => void): AnalysisLayout {
   const note = (id: string) => el('p', { class: 'note', id });
 
   const scatterNote = note('scatter-note');
@@ -47,7 +47,7 @@ export function buildLayout(root: HTMLElement, onExpand: () => void): Layout {
   const eceNote = note('ece-note');
   const sphereNote = note('sphere-note');
   const calibrationNote = note('calibration-note');
-  const exportImage: Layout['exportImage'] = [];
+  const exportImage: AnalysisLayout['exportImage'] = [];
   const sphereLayout = button('sphere-layout', 'globe', 'DOSNES', true);
   sphereLayout.title = 'Switch the sphere between its PCA and DOSNES layouts';
   const panel = (name: ChartName, noteEl: HTMLElement, extra: HTMLElement[] = []) => {
@@ -65,7 +65,7 @@ export function buildLayout(root: HTMLElement, onExpand: () => void): Layout {
   const explain = Object.assign(button('explain', 'question', 'Explain', true), { title: 'Show what each metric means' });
   explain.setAttribute('aria-pressed', 'false');
   const pinBaseline = Object.assign(button('pin-baseline', 'pin', 'Pin as baseline', true), { title: 'Remember these metrics; every analysis in this workspace then shows its change against them' });
-  const layout: Layout = {
+  const layout: AnalysisLayout = {
     ...pageTop(root, true, cancel),
     rerun: button('rerun', 'refresh', 'Re-run'),
     exportJson: Object.assign(button('export-json', 'save', 'Export JSON', true), { disabled: true }),

@@ -5,68 +5,31 @@ import { dashboardCharts, type DashboardSnapshot, type DashboardToHost, type Hos
 import { Disposable } from '../disposable';
 import type { ExportTargets } from '../exportTargets';
 import { ViewExport } from '../viewExport';
-import { webviewOptions, webviewPageHtml } from '../webviewPage';
+import { webviewPageHtml } from '../webviewPage';
 import { openBestCheckpoint, type TrainingRuns } from './trainingRuns';
-
-export const dashboardViewType = 'embeddingLens.trainingDashboard';
 
 /** A run posts one event per step; the view gets at most this many snapshots a second. */
 const postsPerSecond = 4;
 
-/** One dashboard per *.m2mix.json, fed full snapshots (throttled) while its run goes. */
-export class DashboardPanels extends Disposable {
-  private readonly open = new Map<string, Dashboard>();
-
-  constructor(
-    private readonly extensionUri: vscode.Uri,
-    private readonly runs: TrainingRuns,
-    private readonly exports: ExportTargets,
-  ) {
-    super();
-    this.register(runs.onDidChange((file) => this.open.get(file)?.update()));
-    this.register({ dispose: () => [...this.open.values()].forEach((d) => d.panel.dispose()) });
-  }
-
-  async show(configFile: string, preserveFocus = false): Promise<void> {
-    const existing = this.open.get(configFile);
-    if (existing) {
-      existing.panel.reveal(undefined, preserveFocus);
-      existing.update();
-      return;
-    }
-    // A run this window has not seen is replayed from its run folder.
-    const fallback = this.runs.snapshot(configFile) ? undefined : await this.runs.loadFromDisk(configFile);
-    if (!this.runs.snapshot(configFile) && !fallback) return;
-    const name = path.basename(configFile).replace(/\.m2mix\.json$/i, '');
-    const panel = vscode.window.createWebviewPanel(dashboardViewType, `Training: ${name}`, { viewColumn: vscode.ViewColumn.Beside, preserveFocus }, webviewOptions(this.extensionUri));
-    panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'icon.svg');
-    const dashboard = new Dashboard(panel, configFile, this.extensionUri, this.runs, fallback);
-    this.exports.add(panel, dashboard.exporter);
-    this.open.set(configFile, dashboard);
-    panel.onDidDispose(() => {
-      dashboard.dispose();
-      this.open.delete(configFile);
-    });
-  }
-}
-
-class Dashboard extends Disposable {
+/** Binds one dashboard panel to the run of one config: posts the full snapshot, throttled, on each change. */
+export class DashboardView extends Disposable {
   private timer: NodeJS.Timeout | undefined;
   private lastPost = 0;
-  readonly exporter: ViewExport;
+  private readonly exporter: ViewExport;
 
   constructor(
-    readonly panel: vscode.WebviewPanel,
+    private readonly panel: vscode.WebviewPanel,
     private readonly configFile: string,
     extensionUri: vscode.Uri,
     private readonly runs: TrainingRuns,
+    exports: ExportTargets,
     /** Shown until this window runs the config. */
     private readonly fallback: DashboardSnapshot | undefined,
   ) {
     super();
     this.exporter = this.register(
       new ViewExport(panel.webview, {
-        charts: dashboardCharts,
+        charts: () => dashboardCharts,
         metrics: (format) => {
           const s = this.snapshot;
           return s && (format === 'csv' ? runEvalsCsv(s) : runJson(s));
@@ -75,6 +38,7 @@ class Dashboard extends Disposable {
         defaultUri: (suffix) => vscode.Uri.file(this.configFile.replace(/\.m2mix\.json$/i, '') + `.${suffix.replace(/^metrics\./, 'run-metrics.')}`),
       }),
     );
+    exports.add(panel, this.exporter);
     panel.webview.html = webviewPageHtml(panel.webview, extensionUri, path.basename(configFile), 'dashboard');
     this.register(panel.webview.onDidReceiveMessage((m: DashboardToHost) => this.onMessage(m)));
     this.register({ dispose: () => clearTimeout(this.timer) });

@@ -1,12 +1,12 @@
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import type { AnalysisResult } from '../../../src/core/metrics/types';
-import { geometryKeys } from '../../helpers/metricKeys';
-import { PanelPage, panelSuite, resultsDir, type ChartOptionShape } from './panelHarness';
-import { applyTheme } from './contrast';
-import { makeSnapshot } from '../../helpers/snapshotFixture';
-import { darkTheme, lightTheme, type TestTheme } from './themeVars';
+import type { AnalysisResult } from '../../../../src/core/metrics/types';
+import { geometryKeys } from '../../../helpers/metricKeys';
+import { PanelPage, panelSuite, resultsDir, type ChartOptionShape } from '../panelHarness';
+import { applyTheme } from '../contrast';
+import { makeSnapshot } from '../../../helpers/snapshotFixture';
+import { darkTheme, lightTheme, type TestTheme } from '../themeVars';
 
 const cardKeys = [
   ...geometryKeys,

@@ -1,5 +1,5 @@
 import type { DashboardSnapshot } from '../../../src/protocol/dashboard';
-import type { DashboardLayout } from './layout';
+import type { DashboardLayout } from './dashboardLayout';
 
 const icons: Record<DashboardSnapshot['status'], string> = {
   idle: 'codicon-circle-large-outline',

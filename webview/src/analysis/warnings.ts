@@ -1,4 +1,4 @@
-import type { AnalysisResult, NormStats } from '../../src/core/metrics/types';
+import type { AnalysisResult, NormStats } from '../../../src/core/metrics/types';
 
 /** float32 unit vectors come back within ~1e-6 of 1; anything past this was not normalised. */
 const unitTolerance = 1e-3;

@@ -1,4 +1,4 @@
-import type * as vscode from 'vscode';
+import * as vscode from 'vscode';
 import { checkpointNames } from '../snapshots/compare/checkpointNames';
 import { CompareView } from './compareView';
 import type { ExportTargets } from './exportTargets';
@@ -9,7 +9,7 @@ import type { TorchEnvironment } from './python/torchEnvironment';
 export const comparePanelViewType = 'embeddingLens.compare';
 
 /** One panel per set of checkpoints: comparing the same set again reveals and re-runs it. */
-export class ComparePanels extends PanelSet<CompareView> {
+export class ComparePanelSet extends PanelSet<CompareView> {
   constructor(
     extensionUri: vscode.Uri,
     private readonly worker: WorkerClient,
@@ -17,14 +17,14 @@ export class ComparePanels extends PanelSet<CompareView> {
     private readonly torch: TorchEnvironment,
     private readonly log: vscode.OutputChannel,
   ) {
-    super(comparePanelViewType, extensionUri);
+    super(comparePanelViewType, extensionUri, vscode.ViewColumn.Active);
   }
 
   /** A new panel's view runs the comparison once its page is ready; an open one re-runs it now. */
   showCheckpoints(checkpoints: string[][]): void {
     const title = checkpointNames(checkpoints).join(' vs ');
     const key = checkpoints.map((c) => c.join('+')).join('\n');
-    const { view, created } = this.show(key, `Compare: ${title}`, (panel) => new CompareView(panel, checkpoints, title, this.extensionUri, this.worker, this.exports, this.torch, this.log));
+    const { view, created } = this.revealOrOpen(key, `Compare: ${title}`, (panel) => new CompareView(panel, checkpoints, title, this.extensionUri, this.worker, this.exports, this.torch, this.log));
     if (!created) void view.run();
   }
 }

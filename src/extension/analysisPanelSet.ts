@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import type * as vscode from 'vscode';
+import * as vscode from 'vscode';
 import type { PanelMetrics } from '../snapshots/analysis/panelMetrics';
 import { AnalysisView } from './analysisView';
 import type { ExportTargets } from './exportTargets';
@@ -9,19 +9,19 @@ import type { WorkerClient } from './workerClient';
 export const analysisPanelViewType = 'embeddingLens.analysis';
 
 /** One panel per checkpoint: analysing the same files again reveals and re-runs the open panel. */
-export class AnalysisPanels extends PanelSet<AnalysisView> {
+export class AnalysisPanelSet extends PanelSet<AnalysisView> {
   constructor(
     extensionUri: vscode.Uri,
     private readonly worker: WorkerClient,
     private readonly exports: ExportTargets,
   ) {
-    super(analysisPanelViewType, extensionUri);
+    super(analysisPanelViewType, extensionUri, vscode.ViewColumn.Active);
   }
 
   /** Opens (or reveals) the panel and runs the analysis; resolves to the metrics when it succeeds. */
   showFiles(files: string[]): Promise<PanelMetrics | undefined> {
     const title = files.map((f) => path.basename(f)).join(' + ');
-    const { view } = this.show(files.join('\n'), `Embedding Lens: ${title}`, (panel) => new AnalysisView(panel, files, title, this.extensionUri, this.worker, this.exports));
+    const { view } = this.revealOrOpen(files.join('\n'), `Embedding Lens: ${title}`, (panel) => new AnalysisView(panel, files, title, this.extensionUri, this.worker, this.exports));
     return view.run();
   }
 }
