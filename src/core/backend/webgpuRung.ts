@@ -12,7 +12,7 @@ import { withoutDawnLimitNotes } from './dawnStderr';
 import { DeviceLostError } from '../util/errors';
 import { dawnNotPackaged, dawnTargets, hostTarget, packageTarget } from './packageTarget';
 
-/** What deviceReduce needs to size its tiles and to notice a lost device. */
+/** What devicePass needs to size its tiles and to notice a lost device. */
 export interface WebGpuState {
   device: GPUDeviceLike;
   maxBufferSize: number;

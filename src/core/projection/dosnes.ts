@@ -8,7 +8,7 @@ import { sparseAffinities } from './neighbours';
 import { RepulsionTree } from './octree';
 
 const perplexity = 30;
-/** With momentum, enough to settle from the PCA start; ~0.5 s of the ~0.75 s at 1,000 points, D = 512. */
+/** With momentum, enough to settle from the PCA start; most of a layout's time (docs/performance.md). */
 const iterations = 300;
 /** Iterations with exaggerated attraction (and low momentum), so clusters form before they spread. */
 const exaggerationIterations = 100;
@@ -17,10 +17,9 @@ const exaggeration = 12;
 const learningRate = 200;
 
 /**
- * Barnes-Hut's cell acceptance, side / distance (see octree.ts). Measured at 2,000 points against the
- * exact sums: repulsive forces off by 1.4-1.8% RMS (at most ~6% for one point), Z by ~0.5%, and the
- * final KL(P || Q) 3.788 against 3.784 with the same cluster separation, for ~2.5 ms an iteration
- * against 5.5 ms at theta = 0.3 and ~20 ms exact.
+ * Barnes-Hut's cell acceptance, side / distance (see octree.ts). At 0.5 the repulsive forces stay
+ * within a few percent of the exact sums and the final KL(P || Q) and cluster separation do not
+ * change, at half the cost of theta = 0.3 and an eighth of the exact sums (docs/performance.md).
  */
 const theta = 0.5;
 
@@ -60,13 +59,12 @@ export function dosnes(
   }
   // The kernel is 1 / (1 + kappa d²) on chord distances d <= 2. With kappa = 1 it would barely vary
   // over the sphere and nothing would separate; kappa = n / 4 gives the sphere, in t-SNE's units,
-  // roughly the area a t-SNE layout of n points spans. Capped at 100: at 1,000 planted-cluster
-  // points kappa = 250 separated them less well (intra/inter chord 0.38/1.18 against 0.16/1.31).
+  // roughly the area a t-SNE layout of n points spans. Capped at 100: a larger kappa separated
+  // planted clusters less well (docs/performance.md, "Projection").
   const kappa = Math.max(4, Math.min(100, n / 4));
   // Each point's gradient shrinks as 1/n (P sums to 1), so past 1,000 points the step grows with n to
-  // keep the per-point step it was tuned at. With 200 throughout, 2,000 planted-cluster points (D = 64)
-  // were still tangled after 300 iterations: intra/inter chord 0.69/1.32 and KL 3.13, against
-  // 0.37/1.33 and KL 2.86 with n / 5 (and 1.25/1.40 against 0.42/1.73 at 3,000 points).
+  // keep the per-point step it was tuned at; with a fixed step, a few thousand points were still
+  // tangled after the 300 iterations (docs/performance.md, "Projection").
   const step = Math.max(learningRate, n / 5) / kappa;
   const velocity = new Float64Array(3 * n);
   const attract = new Float64Array(3 * n);

@@ -87,8 +87,9 @@ function dot(x: Float32Array, a: number, b: number, dim: number): number {
 /**
  * The k nearest other rows of each of the n unit rows, by |a - b|² = 2 - 2 a.b, as n heaps of k
  * (unordered). Every pair's dot product is computed once, four rows against four at a time: sixteen
- * running sums per load of eight values ran ~3.5x faster than one pair at a time here (0.47 s against
- * 1.7 s at n = 2,000, D = 512). Each sum still runs over d in order, so distances equal the one-pair loop's.
+ * running sums per load of eight values, so each value loaded serves four products (about 3.5x
+ * the speed of one pair at a time, docs/performance.md). Each sum still runs over d in order, so
+ * distances equal the one-pair loop's.
  */
 function nearestNeighbours(x: Float32Array, n: number, dim: number, k: number, tick?: SearchTick): NeighbourHeaps {
   const heaps = new NeighbourHeaps(n, k);

@@ -1,6 +1,6 @@
 /**
  * WebGPU kernels for the training step, each doing the work of 5 to 30 TensorFlow.js ops. On a GPU
- * a step is bound by dispatches, not arithmetic (an H100 ran 665 kernels a step at ~30 GFLOP/s), so
+ * a step is bound by dispatches, not arithmetic (docs/performance.md, "Training step"), so
  * the geodesic mixes and AdamW run as a handful of kernels each (the softmax cross-entropies are in
  * fusedSoftmax.ts). The math is that of the op-by-op versions in mixup.ts and adamw.ts, which the
  * other backends use and the tests compare these with.
