@@ -10,7 +10,7 @@
 // and file count. Per target it stages dist/dawn/<dawn folder>/ and dist/target.json, and removes
 // both at the end, so the checkout's dist/ stays a development build's.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 
 /** VS Code's target -> the folder of node_modules/webgpu/dist/ it carries (macOS: the universal binary). */

@@ -4,7 +4,7 @@
  * folder until interrupted:  node out/test/e2e/codeServer.js FOLDER [--port N]
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -39,7 +39,7 @@ export interface CodeServer {
 export function repoRoot(from = __dirname): string {
   for (let dir = from; dir !== path.dirname(dir); dir = path.dirname(dir)) {
     const pkg = path.join(dir, 'package.json');
-    if (existsSync(pkg) && (require(pkg) as { name?: string }).name === 'embedding-lens') return dir;
+    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'embedding-lens') return dir;
   }
   throw new Error(`no embedding-lens package.json above ${from}`);
 }

@@ -116,20 +116,22 @@ async function watchEventLoop<T>(m: Measured, body: () => Promise<T>): Promise<T
     timer = setTimeout(tick, probePeriodMs);
   };
   timer = setTimeout(tick, probePeriodMs);
+  let result: T;
   try {
-    return await body();
+    result = await body();
   } finally {
     clearTimeout(timer);
-    if (lates.length === 0) throw new Error('the event-loop probe recorded no samples');
-    lates.sort((a, b) => a - b);
-    m.worstStallMs = worst.late;
-    m.worstStallWaitingMs = worst.waiting;
-    m.worstBusyStallMs = worstBusy.ms;
-    m.worstBusyStallEndUs = worstBusy.endUs;
-    m.worstBusyStallEndAfterMs = worstBusy.after;
-    m.p99StallMs = lates[Math.min(lates.length - 1, Math.floor(lates.length * 0.99))];
-    m.probeSamples = lates.length;
   }
+  if (lates.length === 0) throw new Error('the event-loop probe recorded no samples');
+  lates.sort((a, b) => a - b);
+  m.worstStallMs = worst.late;
+  m.worstStallWaitingMs = worst.waiting;
+  m.worstBusyStallMs = worstBusy.ms;
+  m.worstBusyStallEndUs = worstBusy.endUs;
+  m.worstBusyStallEndAfterMs = worstBusy.after;
+  m.p99StallMs = lates[Math.min(lates.length - 1, Math.floor(lates.length * 0.99))];
+  m.probeSamples = lates.length;
+  return result;
 }
 
 /** Keeps the thread busy until it has run `ms` on a CPU, however loaded the box is. */

@@ -6,6 +6,7 @@ import { webGpuState } from '../../src/core/backend/webgpuRung';
  */
 export async function noWebGpuAdapter(): Promise<string | undefined> {
   const arch = process.platform === 'darwin' ? 'universal' : process.arch;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the addon's path depends on the platform
   const dawn = require(`webgpu/dist/${process.platform}-${arch}/dawn.node`) as {
     create(o: string[]): { requestAdapter(): Promise<unknown> };
   };

@@ -134,10 +134,10 @@ function nearestNeighbours(x: Float32Array, n: number, dim: number, k: number, t
         s20 += u2 * v0; s21 += u2 * v1; s22 += u2 * v2; s23 += u2 * v3;
         s30 += u3 * v0; s31 += u3 * v1; s32 += u3 * v2; s33 += u3 * v3;
       }
-      pair(i0, j0, s00), pair(i0, j0 + 1, s01), pair(i0, j0 + 2, s02), pair(i0, j0 + 3, s03);
-      pair(i0 + 1, j0, s10), pair(i0 + 1, j0 + 1, s11), pair(i0 + 1, j0 + 2, s12), pair(i0 + 1, j0 + 3, s13);
-      pair(i0 + 2, j0, s20), pair(i0 + 2, j0 + 1, s21), pair(i0 + 2, j0 + 2, s22), pair(i0 + 2, j0 + 3, s23);
-      pair(i0 + 3, j0, s30), pair(i0 + 3, j0 + 1, s31), pair(i0 + 3, j0 + 2, s32), pair(i0 + 3, j0 + 3, s33);
+      pair(i0, j0, s00); pair(i0, j0 + 1, s01); pair(i0, j0 + 2, s02); pair(i0, j0 + 3, s03);
+      pair(i0 + 1, j0, s10); pair(i0 + 1, j0 + 1, s11); pair(i0 + 1, j0 + 2, s12); pair(i0 + 1, j0 + 3, s13);
+      pair(i0 + 2, j0, s20); pair(i0 + 2, j0 + 1, s21); pair(i0 + 2, j0 + 2, s22); pair(i0 + 2, j0 + 3, s23);
+      pair(i0 + 3, j0, s30); pair(i0 + 3, j0 + 1, s31); pair(i0 + 3, j0 + 2, s32); pair(i0 + 3, j0 + 3, s33);
     }
     for (; j0 < n; j0++) for (let i = i0; i < i0 + 4; i++) pair(i, j0, dot(x, i * dim, j0 * dim, dim));
   }

@@ -87,7 +87,8 @@ installFakeVscode({
   },
 });
 
-// After the fake is installed: these load `vscode`.
+// After the fake is installed: these load `vscode`, so they cannot be static imports.
+/* eslint-disable @typescript-eslint/no-require-imports */
 const { commands } = require('../../../../src/extension/commands') as typeof import('../../../../src/extension/commands');
 const { TorchEnvironment } = require('../../../../src/extension/python/torchEnvironment') as typeof import('../../../../src/extension/python/torchEnvironment');
 const { TrainingRuns } = require('../../../../src/extension/training/trainingRuns') as typeof import('../../../../src/extension/training/trainingRuns');
@@ -96,6 +97,7 @@ const { TrainingCodeLens } = require('../../../../src/extension/training/codeLen
 const { scaffoldRun } = require('../../../../src/extension/training/fineTune') as typeof import('../../../../src/extension/training/fineTune');
 const { embedDataset } = require('../../../../src/extension/python/embedDataset') as typeof import('../../../../src/extension/python/embedDataset');
 const { untrustedTorchReason } = require('../../../../src/extension/python/workspaceTrustGate') as typeof import('../../../../src/extension/python/workspaceTrustGate');
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 interface Contributions {
   contributes: {

@@ -46,8 +46,13 @@ function separation(y: Float32Array, n: number): { intra: number; inter: number 
   for (let i = 0; i < n; i++)
     for (let j = i + 1; j < n; j++) {
       const d = Math.hypot(y[3 * i] - y[3 * j], y[3 * i + 1] - y[3 * j + 1], y[3 * i + 2] - y[3 * j + 2]);
-      if (i < n / 2 === j < n / 2) (intra += d), ni++;
-      else (inter += d), ne++;
+      if (i < n / 2 === j < n / 2) {
+        intra += d;
+        ni++;
+      } else {
+        inter += d;
+        ne++;
+      }
     }
   return { intra: intra / ni, inter: inter / ne };
 }
