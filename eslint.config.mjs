@@ -13,7 +13,11 @@ const layer = (files, forbidden, why, { allowTypeImports = false, except = '' } 
       'error',
       {
         patterns: [
-          { regex: `^(vscode$|.*/(${forbidden.filter((f) => f !== 'vscode').join('|')})/${except ? `(?!${except}$)` : ''})`, message: why, allowTypeImports },
+          {
+            regex: `^(vscode$|.*/(${forbidden.filter((f) => f !== 'vscode').join('|')})/${except ? `(?!${except}$)` : ''})`,
+            message: why,
+            allowTypeImports,
+          },
         ],
       },
     ],
@@ -21,7 +25,21 @@ const layer = (files, forbidden, why, { allowTypeImports = false, except = '' } 
 });
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'out/', 'out-*/', 'packages/', '.tools/', '.gpu/', '.gl/', 'python/', 'sample-workspace/', 'test-results/'] },
+  {
+    ignores: [
+      'node_modules/',
+      'dist/',
+      'out/',
+      'out-*/',
+      'packages/',
+      '.tools/',
+      '.gpu/',
+      '.gl/',
+      'python/',
+      'sample-workspace/',
+      'test-results/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -29,7 +47,10 @@ export default tseslint.config(
     plugins: { 'import-x': importX },
     settings: {
       'import-x/resolver-next': [
-        createTypeScriptImportResolver({ project: ['tsconfig.test.json', 'webview/tsconfig.json'], noWarnOnMultipleProjects: true }),
+        createTypeScriptImportResolver({
+          project: ['tsconfig.test.json', 'webview/tsconfig.json'],
+          noWarnOnMultipleProjects: true,
+        }),
       ],
     },
     rules: {
@@ -37,14 +58,26 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
-  layer(['src/core/**/*.ts'], ['vscode', 'protocol', 'snapshots', 'extension', 'worker', 'cli'],
-    'src/core is pure: it imports neither vscode nor the protocol, snapshots, host, worker or CLI (ARCHITECTURE.md).'),
-  layer(['src/snapshots/**/*.ts'], ['vscode', 'extension', 'worker', 'cli'],
-    'src/snapshots builds messages from core results; it runs in the worker and the CLI, never imports the host.'),
-  layer(['src/protocol/**/*.ts'], ['vscode', 'snapshots', 'extension', 'worker', 'cli'],
-    'src/protocol holds message types shared with the webview: no host, worker or CLI code.'),
-  layer(['src/worker/**/*.ts', 'src/cli/**/*.ts'], ['vscode', 'extension'],
-    'The worker and the CLI run without VS Code.'),
+  layer(
+    ['src/core/**/*.ts'],
+    ['vscode', 'protocol', 'snapshots', 'extension', 'worker', 'cli'],
+    'src/core is pure: it imports neither vscode nor the protocol, snapshots, host, worker or CLI (ARCHITECTURE.md).',
+  ),
+  layer(
+    ['src/snapshots/**/*.ts'],
+    ['vscode', 'extension', 'worker', 'cli'],
+    'src/snapshots builds messages from core results; it runs in the worker and the CLI, never imports the host.',
+  ),
+  layer(
+    ['src/protocol/**/*.ts'],
+    ['vscode', 'snapshots', 'extension', 'worker', 'cli'],
+    'src/protocol holds message types shared with the webview: no host, worker or CLI code.',
+  ),
+  layer(
+    ['src/worker/**/*.ts', 'src/cli/**/*.ts'],
+    ['vscode', 'extension'],
+    'The worker and the CLI run without VS Code.',
+  ),
   layer(
     ['webview/src/**/*.ts'],
     ['vscode', 'core', 'snapshots', 'extension', 'worker', 'cli'],

@@ -27,7 +27,11 @@ const gflops = (n: number, s: number) => (2 * dim * (n * n + n * (n - 1))) / s /
 
 /** The JSON lines a bench script prints, of the kind `bench`. */
 function runPython(script: string, args: string[], bench: string): Record<string, unknown>[] {
-  const out = execFileSync(python, [path.join(scripts, script), ...args], { encoding: 'utf8', maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'inherit'] });
+  const out = execFileSync(python, [path.join(scripts, script), ...args], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 24,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   return out
     .split('\n')
     .filter((l) => l.startsWith('{'))
@@ -52,16 +56,28 @@ const line = (what: string, n: number, f: Figure) =>
 export async function benchTorchEngine(only: number | undefined): Promise<void> {
   const sizes = only ? [5000, 20000, only].filter((n, i, all) => all.indexOf(n) === i) : [5000, 20000];
   const backend = await initBackend('auto');
-  console.log(`torch engine: ${python}; tfjs on ${backend.name}; D = ${dim}; effective GFLOP/s = 2 D (N^2 + N(N-1)) / seconds`);
+  console.log(
+    `torch engine: ${python}; tfjs on ${backend.name}; D = ${dim}; effective GFLOP/s = 2 D (N^2 + N(N-1)) / seconds`,
+  );
   for (const n of sizes) {
     const tfjs = await tfjsFused(n);
-    const torch = runPython('bench_torch.py', ['--models', '', '--analyze', String(n)], 'analyze')[0] as unknown as Figure & { device: string };
+    const torch = runPython(
+      'bench_torch.py',
+      ['--models', '', '--analyze', String(n)],
+      'analyze',
+    )[0] as unknown as Figure & { device: string };
     const numpy = runPython('bench_numpy.py', ['--n', String(n)], 'analyze-numpy')[0] as unknown as Figure;
-    const fromFile = runPython('bench_torch.py', ['--models', '', '--analyze', String(n), '--from-file'], 'analyze-file')[0] as unknown as Figure & { file_mb: number };
+    const fromFile = runPython(
+      'bench_torch.py',
+      ['--models', '', '--analyze', String(n), '--from-file'],
+      'analyze-file',
+    )[0] as unknown as Figure & { file_mb: number };
     console.log(line('tfjs fused', n, tfjs));
     console.log(line(`torch ${torch.device}`, n, torch));
     console.log(line('numpy', n, numpy));
-    console.log(`${line('torch CLI', n, { ...fromFile, gflops: gflops(n, fromFile.seconds) })}  (python -m embedding_lens analyze on a ${fromFile.file_mb} MB .npy, start-up and reading included)`);
+    console.log(
+      `${line('torch CLI', n, { ...fromFile, gflops: gflops(n, fromFile.seconds) })}  (python -m embedding_lens analyze on a ${fromFile.file_mb} MB .npy, start-up and reading included)`,
+    );
     console.log(
       `ratios       N=${String(n).padStart(7)}  torch/numpy ${(torch.seconds / numpy.seconds).toFixed(2)}x the time (target <= 1.2 on a CPU), ` +
         `tfjs/torch ${(tfjs.seconds / torch.seconds).toFixed(2)}x, tfjs/numpy ${(tfjs.seconds / numpy.seconds).toFixed(2)}x`,
@@ -69,8 +85,12 @@ export async function benchTorchEngine(only: number | undefined): Promise<void> 
   }
   for (const t of runPython('bench_torch.py', ['--models', 'heads', '--analyze', ''], 'train')) {
     const rates = t.samples_per_s as Record<string, number>;
-    console.log(`train torch heads (batch ${String(t.batch)}, D ${dim}, ${String(t.device)}): samples/s CLIP ${rates.clip}, m2-Mix ${rates.m2mix}, m3-Mix ${rates.m3mix}`);
+    console.log(
+      `train torch heads (batch ${String(t.batch)}, D ${dim}, ${String(t.device)}): samples/s CLIP ${rates.clip}, m2-Mix ${rates.m2mix}, m3-Mix ${rates.m3mix}`,
+    );
   }
   const wasm = await benchTrainStep({ batchSize: 128, dim });
-  console.log(`train tfjs (m3-Mix, batch 128, D ${dim}): ${wasm.stepsPerSecond.toFixed(2)} steps/s = ${(128 * wasm.stepsPerSecond).toFixed(0)} samples/s`);
+  console.log(
+    `train tfjs (m3-Mix, batch 128, D ${dim}): ${wasm.stepsPerSecond.toFixed(2)} steps/s = ${(128 * wasm.stepsPerSecond).toFixed(0)} samples/s`,
+  );
 }

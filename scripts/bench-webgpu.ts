@@ -65,9 +65,12 @@ export async function benchWebgpu(): Promise<void> {
   const wasm = await analyze(generateSample({ pairs: n, dim, seed: 1 }), { memoryBudgetBytes: 512 * 2 ** 20 });
   const s = (performance.now() - start) / 1000;
   const diff = Math.max(...keys.map((k) => Math.abs(wasm.result[k] - first![k])));
-  console.log(`wasm   N=${n} D=${dim}: ${s.toFixed(2)} s, ${(gflop(n) / s).toFixed(0)} GFLOP/s effective; max |webgpu - wasm| over ${keys.join(', ')}: ${diff.toExponential(1)}`);
+  console.log(
+    `wasm   N=${n} D=${dim}: ${s.toFixed(2)} s, ${(gflop(n) / s).toFixed(0)} GFLOP/s effective; max |webgpu - wasm| over ${keys.join(', ')}: ${diff.toExponential(1)}`,
+  );
   const largest = sizes[sizes.length - 1];
-  if (largest > n) console.log(`wasm at N=${largest} not run: about ${((s * (largest / n) ** 2) / 60).toFixed(0)} min by N^2 scaling`);
+  if (largest > n)
+    console.log(`wasm at N=${largest} not run: about ${((s * (largest / n) ** 2) / 60).toFixed(0)} min by N^2 scaling`);
   const wasmTrain = await benchTrainStep(trainStep);
   await initBackend('webgpu');
   const gpuTrain = await benchTrainStep(trainStep);
@@ -76,7 +79,9 @@ export async function benchWebgpu(): Promise<void> {
     `${label} webgpu: ${gpuTrain.stepsPerSecond.toFixed(2)} steps/s, ${gpuTrain.gflops.toFixed(1)} GFLOP/s; ` +
       `queueing a step takes ${gpuTrain.queueMs.toFixed(1)} ms of CPU of the ${(1000 / gpuTrain.stepsPerSecond).toFixed(1)} ms a step takes`,
   );
-  console.log(`${label} wasm:   ${wasmTrain.stepsPerSecond.toFixed(2)} steps/s, ${wasmTrain.gflops.toFixed(1)} GFLOP/s`);
+  console.log(
+    `${label} wasm:   ${wasmTrain.stepsPerSecond.toFixed(2)} steps/s, ${wasmTrain.gflops.toFixed(1)} GFLOP/s`,
+  );
   const ratio = gpuTrain.stepsPerSecond / wasmTrain.stepsPerSecond;
   console.log(`webgpu / wasm training speed: ${ratio.toFixed(1)}x (target: at least 10x on a hardware adapter)`);
   await profileStep();
@@ -100,11 +105,15 @@ async function profileStep(): Promise<void> {
   const programs = [...dispatches].sort((a, b) => b[1] - a[1]);
   const total = programs.reduce((t, [, n]) => t + n, 0);
   console.log(`${label}: ${total} dispatches (${programs.map(([name, n]) => `${name} ${n}`).join(', ')})`);
-  console.log(`${label}: ${kernels.length} tfjs kernels, ${gpuMs.toFixed(1)} ms of their GPU time, in ${wallMs.toFixed(1)} ms wall (profiling adds overhead)`);
+  console.log(
+    `${label}: ${kernels.length} tfjs kernels, ${gpuMs.toFixed(1)} ms of their GPU time, in ${wallMs.toFixed(1)} ms wall (profiling adds overhead)`,
+  );
   const top = [...byName].sort((a, b) => b[1].ms - a[1].ms).slice(0, 8);
   console.log(`${label}, most time: ${top.map(([name, e]) => `${name} ${e.ms.toFixed(1)} ms/${e.count}`).join(', ')}`);
   const serial = await benchTrainStep({ ...trainStep, overlap: false });
-  console.log(`${label} waiting for each loss before queueing the next step: ${serial.stepsPerSecond.toFixed(2)} steps/s`);
+  console.log(
+    `${label} waiting for each loss before queueing the next step: ${serial.stepsPerSecond.toFixed(2)} steps/s`,
+  );
   const flag = 'WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE';
   const before = tf.env().get(flag);
   tf.env().set(flag, 64);

@@ -54,12 +54,14 @@ const line = (what: string, n: number, r: Run) =>
 async function main(): Promise<void> {
   const backendAt = process.argv.indexOf('--backend');
   if (backendAt > 0) {
-    if (process.argv[backendAt + 1] !== 'webgpu') throw new Error('--backend takes webgpu (the default run measures wasm)');
+    if (process.argv[backendAt + 1] !== 'webgpu')
+      throw new Error('--backend takes webgpu (the default run measures wasm)');
     return benchWebgpu();
   }
   const at = process.argv.indexOf('--n');
   const only = at > 0 ? Number(process.argv[at + 1]) : undefined;
-  if (only !== undefined && !(Number.isInteger(only) && only >= 2)) throw new Error(`--n takes a pair count, got ${process.argv[at + 1]}`);
+  if (only !== undefined && !(Number.isInteger(only) && only >= 2))
+    throw new Error(`--n takes a pair count, got ${process.argv[at + 1]}`);
   const engineAt = process.argv.indexOf('--engine');
   if (engineAt > 0) {
     if (process.argv[engineAt + 1] !== 'torch') throw new Error('--engine takes torch (the default run measures tfjs)');
@@ -67,7 +69,9 @@ async function main(): Promise<void> {
   }
   const sizes = only ? [only] : [1000, 5000, 20000];
   const backend = await initBackend('auto');
-  const load = loadavg().map((l) => l.toFixed(2)).join(' ');
+  const load = loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
   console.log(`backend ${backend.name}, ${availableParallelism()} cores, load average ${load}, D = ${dim}`);
   const fused = new Map<number, Run>();
   for (const n of sizes) {
@@ -78,12 +82,16 @@ async function main(): Promise<void> {
   }
   if (only !== undefined && only >= memoryTargetPairs) {
     const peak = fused.get(only)!.peakRssMB;
-    console.log(`target: N=100,000 under ${memoryTargetMB} MB peak RSS: ${peak < memoryTargetMB ? 'met' : 'MISSED'} (${peak.toFixed(0)} MB at N=${only})`);
+    console.log(
+      `target: N=100,000 under ${memoryTargetMB} MB peak RSS: ${peak < memoryTargetMB ? 'met' : 'MISSED'} (${peak.toFixed(0)} MB at N=${only})`,
+    );
   }
   if (!only) {
     for (const n of sizes) {
       if (n > unfusedMax) {
-        console.log(`unfused  N=${String(n).padStart(6)}  skipped: it holds float32 N x N matrices (${((4 * n * n) / 1e9).toFixed(1)} GB each)`);
+        console.log(
+          `unfused  N=${String(n).padStart(6)}  skipped: it holds float32 N x N matrices (${((4 * n * n) / 1e9).toFixed(1)} GB each)`,
+        );
         continue;
       }
       const ckpt = generateSample({ pairs: n, dim, seed: 1 });
@@ -91,11 +99,19 @@ async function main(): Promise<void> {
       console.log(`${line('unfused', n, r)}  (fused ${fused.get(n)!.uniformity.toFixed(9)}; unfused sums in float32)`);
     }
     const five = fused.get(5000)!;
-    console.log(`target: N=5,000 under ${targetSeconds} s: ${five.seconds < targetSeconds ? 'met' : 'MISSED'} (${five.seconds.toFixed(2)} s; analysis only, the CLI adds start-up and reading)`);
+    console.log(
+      `target: N=5,000 under ${targetSeconds} s: ${five.seconds < targetSeconds ? 'met' : 'MISSED'} (${five.seconds.toFixed(2)} s; analysis only, the CLI adds start-up and reading)`,
+    );
     const train = await benchTrainStep({ batchSize: 128, dim: 512 });
-    console.log(`train step (m3-Mix, batch 128, D 512): ${train.stepsPerSecond.toFixed(2)} steps/s, ${train.gflops.toFixed(1)} GFLOP/s`);
+    console.log(
+      `train step (m3-Mix, batch 128, D 512): ${train.stepsPerSecond.toFixed(2)} steps/s, ${train.gflops.toFixed(1)} GFLOP/s`,
+    );
   }
-  console.log(`process max RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB, load average now ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(
+    `process max RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB, load average now ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
 }
 
 main().catch((err: unknown) => {

@@ -42,7 +42,8 @@ const builds = [
   },
 ].filter((b) => Object.values(b.entryPoints).every((p) => existsSync(p)));
 
-if (existsSync('scripts/bench.ts')) builds.push({ ...node, entryPoints: { bench: 'scripts/bench.ts' }, outdir: 'dist' });
+if (existsSync('scripts/bench.ts'))
+  builds.push({ ...node, entryPoints: { bench: 'scripts/bench.ts' }, outdir: 'dist' });
 
 mkdirSync('dist/webview', { recursive: true });
 // What scripts/package.mjs stages for one platform package; a checkout's build is none.

@@ -65,8 +65,13 @@ function row(s: SuiteResult): Row {
 }
 
 const columns: [string, keyof Row, number][] = [
-  ['ID top-1 ↑', 'id', 1], ['sketch top-1 ↑', 'sketch', 1], ['rendition top-1 ↑', 'rendition', 1], ['ood_mean ↑', 'ood', 1],
-  ['ID ECE ↓', 'eceId', 3], ['OOD ECE ↓', 'eceOod', 3], ['logit gap to y = x ↑', 'gap', 3],
+  ['ID top-1 ↑', 'id', 1],
+  ['sketch top-1 ↑', 'sketch', 1],
+  ['rendition top-1 ↑', 'rendition', 1],
+  ['ood_mean ↑', 'ood', 1],
+  ['ID ECE ↓', 'eceId', 3],
+  ['OOD ECE ↓', 'eceOod', 3],
+  ['logit gap to y = x ↑', 'gap', 3],
 ];
 
 function meanSd(xs: number[], digits: number): string {
@@ -77,7 +82,17 @@ function meanSd(xs: number[], digits: number): string {
 
 async function run(dir: string, loss: LossKind, seed: number): Promise<{ before: SuiteResult; after: SuiteResult }> {
   const config = parseConfig(
-    { train: 'train.npz', eval: 'eval-pairs.npz', evalSuites: ['suite'], out: 'runs', name: `${loss}-${seed}`, loss, seed, epochs, lr },
+    {
+      train: 'train.npz',
+      eval: 'eval-pairs.npz',
+      evalSuites: ['suite'],
+      out: 'runs',
+      name: `${loss}-${seed}`,
+      loss,
+      seed,
+      epochs,
+      lr,
+    },
     'evidence',
     { baseDir: dir, defaultName: 'run' },
   );
@@ -98,8 +113,15 @@ async function main(): Promise<void> {
     await writeSet(path.join(dir, 'train.npz'), 200, trainImages, shapes[0].shape);
     // The retrieval eval a run needs: the in-distribution set's class pairs.
     const pairs = classPairsCheckpoint(await readClassificationSet(path.join(dir, 'suite', 'id.npz')));
-    await writeNpz(path.join(dir, 'eval-pairs.npz'), { image_embeds: { shape: [evalImages, dim], data: pairs.image.data }, text_embeds: { shape: [evalImages, dim], data: pairs.text.data } });
-    const rows = new Map<string, Row[]>([['no fine-tuning', []], ['CLIP loss', []], ['m²-Mix', []]]);
+    await writeNpz(path.join(dir, 'eval-pairs.npz'), {
+      image_embeds: { shape: [evalImages, dim], data: pairs.image.data },
+      text_embeds: { shape: [evalImages, dim], data: pairs.text.data },
+    });
+    const rows = new Map<string, Row[]>([
+      ['no fine-tuning', []],
+      ['CLIP loss', []],
+      ['m²-Mix', []],
+    ]);
     for (let seed = 0; seed < seeds; seed++) {
       const clip = await run(dir, 'clip', seed);
       const m2 = await run(dir, 'm2mix', seed);
@@ -108,11 +130,23 @@ async function main(): Promise<void> {
       rows.get('m²-Mix')!.push(row(m2.after));
     }
     const seconds = (performance.now() - started) / 1000;
-    console.log(`generated suite (20 classes, 4 prompts, D ${dim}): ${trainImages} training images (FLYP pairs), ${evalImages} images per eval set; ` +
-      `${epochs} epochs, lr ${lr}, other settings the schema's defaults; seeds 0-${seeds - 1}; backend ${backend.name}; ${seconds.toFixed(0)} s\n`);
+    console.log(
+      `generated suite (20 classes, 4 prompts, D ${dim}): ${trainImages} training images (FLYP pairs), ${evalImages} images per eval set; ` +
+        `${epochs} epochs, lr ${lr}, other settings the schema's defaults; seeds 0-${seeds - 1}; backend ${backend.name}; ${seconds.toFixed(0)} s\n`,
+    );
     console.log(`| | ${columns.map((c) => c[0]).join(' | ')} |`);
     console.log(`|---|${columns.map(() => '---:').join('|')}|`);
-    for (const [name, results] of rows) console.log(`| ${name} | ${columns.map(([, key, digits]) => meanSd(results.map((r) => r[key]), digits)).join(' | ')} |`);
+    for (const [name, results] of rows)
+      console.log(
+        `| ${name} | ${columns
+          .map(([, key, digits]) =>
+            meanSd(
+              results.map((r) => r[key]),
+              digits,
+            ),
+          )
+          .join(' | ')} |`,
+      );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

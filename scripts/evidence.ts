@@ -45,17 +45,43 @@ function meanSd(xs: number[], digits: number): string {
 }
 
 /** Rows [from, to) of both modalities, written as one safetensors file. */
-async function writeSplit(file: string, ckpt: Awaited<ReturnType<typeof readCheckpoint>>, from: number, to: number): Promise<void> {
-  const slice = (m: typeof ckpt.image) => ({ shape: [to - from, m.cols], dtype: 'F32' as const, data: m.data.slice(from * m.cols, to * m.cols) });
+async function writeSplit(
+  file: string,
+  ckpt: Awaited<ReturnType<typeof readCheckpoint>>,
+  from: number,
+  to: number,
+): Promise<void> {
+  const slice = (m: typeof ckpt.image) => ({
+    shape: [to - from, m.cols],
+    dtype: 'F32' as const,
+    data: m.data.slice(from * m.cols, to * m.cols),
+  });
   await writeSafetensors(file, { image_embeds: slice(ckpt.image), text_embeds: slice(ckpt.text) });
 }
 
 /** The eval split's metrics before training (epoch 0) and after the last epoch. */
-async function run(dir: string, loss: LossKind, seed: number): Promise<{ before: AnalysisResult; after: AnalysisResult }> {
-  const config = parseConfig({ train: 'train.safetensors', eval: 'eval.safetensors', out: 'runs', name: `${loss}-${seed}`, loss, seed, epochs, lr }, 'evidence', {
-    baseDir: dir,
-    defaultName: 'run',
-  });
+async function run(
+  dir: string,
+  loss: LossKind,
+  seed: number,
+): Promise<{ before: AnalysisResult; after: AnalysisResult }> {
+  const config = parseConfig(
+    {
+      train: 'train.safetensors',
+      eval: 'eval.safetensors',
+      out: 'runs',
+      name: `${loss}-${seed}`,
+      loss,
+      seed,
+      epochs,
+      lr,
+    },
+    'evidence',
+    {
+      baseDir: dir,
+      defaultName: 'run',
+    },
+  );
   const evals: EvalEvent[] = [];
   const summary = await train(config, { onEvent: (e) => e.type === 'eval' && evals.push(e) });
   if (summary.status !== 'completed') throw new Error(`${loss} seed ${seed}: ${summary.status} (${summary.message})`);
@@ -72,7 +98,11 @@ async function main(): Promise<void> {
   try {
     await writeSplit(path.join(dir, 'train.safetensors'), ckpt, 0, trainPairs);
     await writeSplit(path.join(dir, 'eval.safetensors'), ckpt, trainPairs, ckpt.image.rows);
-    const rows = new Map<string, AnalysisResult[]>([['no fine-tuning', []], ['CLIP loss', []], ['m²-Mix', []]]);
+    const rows = new Map<string, AnalysisResult[]>([
+      ['no fine-tuning', []],
+      ['CLIP loss', []],
+      ['m²-Mix', []],
+    ]);
     for (let seed = 0; seed < seeds; seed++) {
       const clip = await run(dir, 'clip', seed);
       const m2 = await run(dir, 'm2mix', seed);
@@ -81,12 +111,15 @@ async function main(): Promise<void> {
       rows.get('m²-Mix')!.push(m2.after);
     }
     const seconds = (performance.now() - started) / 1000;
-    console.log(`${path.basename(data)}: pairs 0-${trainPairs - 1} train, ${trainPairs}-${ckpt.image.rows - 1} eval; ` +
-      `${epochs} epochs, lr ${lr}, other settings the schema's defaults (batch 128, tau 0.01, tauM 0.07, beta 0.5, weights.m2 0.1); ` +
-      `seeds 0-${seeds - 1}; backend ${backend.name}; ${seconds.toFixed(0)} s\n`);
+    console.log(
+      `${path.basename(data)}: pairs 0-${trainPairs - 1} train, ${trainPairs}-${ckpt.image.rows - 1} eval; ` +
+        `${epochs} epochs, lr ${lr}, other settings the schema's defaults (batch 128, tau 0.01, tauM 0.07, beta 0.5, weights.m2 0.1); ` +
+        `seeds 0-${seeds - 1}; backend ${backend.name}; ${seconds.toFixed(0)} s\n`,
+    );
     console.log(`| | ${columns.map((c) => c.label).join(' | ')} |`);
     console.log(`|---|${columns.map(() => '---:').join('|')}|`);
-    for (const [name, results] of rows) console.log(`| ${name} | ${columns.map((c) => meanSd(results.map(c.value), c.digits)).join(' | ')} |`);
+    for (const [name, results] of rows)
+      console.log(`| ${name} | ${columns.map((c) => meanSd(results.map(c.value), c.digits)).join(' | ')} |`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -17,7 +17,8 @@ const cx = 64;
 const cy = 64;
 const R = 50;
 const shapes = [];
-const circleRing = (r, w, color) => shapes.push({ color, hit: (x, y) => Math.abs(Math.hypot(x - cx, y - cy) - r) <= w / 2 });
+const circleRing = (r, w, color) =>
+  shapes.push({ color, hit: (x, y) => Math.abs(Math.hypot(x - cx, y - cy) - r) <= w / 2 });
 const dot = (x0, y0, r, color) => shapes.push({ color, hit: (x, y) => Math.hypot(x - x0, y - y0) <= r });
 const segment = (x0, y0, x1, y1, w, color) =>
   shapes.push({
@@ -42,7 +43,7 @@ const triangle = (p, color) =>
 circleRing(R, 3, ring);
 // Two cones on the circle: points along arcs around two directions about 0.85 rad apart (seeded).
 let seed = 7;
-const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
 const cone = (angle, color) => {
   for (let i = 0; i < 9; i++) {
     const a = angle + (rand() - 0.5) * 0.7;
@@ -59,7 +60,14 @@ const at = (angle, r) => [cx + r * Math.cos(angle), cy - r * Math.sin(angle)];
 const [x0, y0] = at(imageAngle, R - 22);
 const [x1, y1] = at(textAngle, R - 22);
 segment(x0, y0, x1 - 8, y1, 4, white);
-triangle([[x1, y1], [x1 - 11, y1 - 6], [x1 - 11, y1 + 6]], white);
+triangle(
+  [
+    [x1, y1],
+    [x1 - 11, y1 - 6],
+    [x1 - 11, y1 + 6],
+  ],
+  white,
+);
 
 const rgba = Buffer.alloc(N * N * 4);
 for (let py = 0; py < N; py++) {
@@ -105,6 +113,11 @@ ihdr[8] = 8; // bit depth
 ihdr[9] = 6; // RGBA
 const raw = Buffer.alloc(N * (N * 4 + 1));
 for (let y = 0; y < N; y++) rgba.copy(raw, y * (N * 4 + 1) + 1, y * N * 4, (y + 1) * N * 4);
-const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw, { level: 9 })), chunk('IEND', Buffer.alloc(0))]);
+const png = Buffer.concat([
+  Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+  chunk('IHDR', ihdr),
+  chunk('IDAT', deflateSync(raw, { level: 9 })),
+  chunk('IEND', Buffer.alloc(0)),
+]);
 writeFileSync('media/icon.png', png);
 process.stdout.write(`media/icon.png: ${N}×${N}, ${png.length} bytes\n`);

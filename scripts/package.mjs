@@ -30,11 +30,13 @@ const option = (name) => {
   return i >= 0 ? args[i + 1] : undefined;
 };
 const targets = (option('--targets') ?? allTargets.join(',')).split(',').filter(Boolean);
-for (const t of targets) if (!allTargets.includes(t)) throw new Error(`unknown target ${t} (targets: ${allTargets.join(', ')})`);
+for (const t of targets)
+  if (!allTargets.includes(t)) throw new Error(`unknown target ${t} (targets: ${allTargets.join(', ')})`);
 const outDir = path.resolve(option('--out') ?? 'packages');
 const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
 
-if (!args.includes('--no-build')) execFileSync(process.execPath, ['scripts/build.mjs', '--production'], { stdio: 'inherit' });
+if (!args.includes('--no-build'))
+  execFileSync(process.execPath, ['scripts/build.mjs', '--production'], { stdio: 'inherit' });
 mkdirSync(outDir, { recursive: true });
 
 const vsce = path.join('node_modules', '@vscode', 'vsce', 'vsce');
@@ -55,18 +57,26 @@ try {
   for (const target of targets) {
     unstage();
     const dawn = dawnFolders[target];
-    if (dawn) cpSync(path.join('node_modules', 'webgpu', 'dist', dawn), path.join('dist', 'dawn', dawn), { recursive: true });
+    if (dawn)
+      cpSync(path.join('node_modules', 'webgpu', 'dist', dawn), path.join('dist', 'dawn', dawn), { recursive: true });
     writeFileSync('dist/target.json', JSON.stringify({ target, version }) + '\n');
     const out = path.join(outDir, `embedding-lens-${target}-${version}.vsix`);
     rmSync(out, { force: true });
     const targetArgs = target === 'universal' ? [] : ['--target', target];
     // --no-dependencies: the bundles need no node_modules. Relative README links stay relative: the
     // repository URL is a placeholder, and VS Code resolves them inside the installed package.
-    const run = spawnSync(process.execPath, [vsce, 'package', ...targetArgs, '--no-dependencies', '--no-rewrite-relative-links', '-o', out], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    if (run.status !== 0) throw new Error(`vsce package --target ${target} failed (${run.status ?? run.signal}):\n${run.stdout}${run.stderr}`);
+    const run = spawnSync(
+      process.execPath,
+      [vsce, 'package', ...targetArgs, '--no-dependencies', '--no-rewrite-relative-links', '-o', out],
+      {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    if (run.status !== 0)
+      throw new Error(
+        `vsce package --target ${target} failed (${run.status ?? run.signal}):\n${run.stdout}${run.stderr}`,
+      );
     // vsce writes its warnings (and questions, which stdin 'ignore' answers no) to stderr.
     const warnings = `${run.stdout}\n${run.stderr}`.split('\n').filter((l) => /WARNING|\?\s*\[y\/N\]/i.test(l));
     made.push({ target, file: out, bytes: statSync(out).size, entries: zipEntries(out), warnings });
@@ -76,6 +86,8 @@ try {
 }
 
 for (const m of made) {
-  process.stdout.write(`${path.relative(process.cwd(), m.file)}: ${(m.bytes / 1e6).toFixed(1)} MB, ${m.entries} files${m.warnings.length ? `\n  ${m.warnings.join('\n  ')}` : ''}\n`);
+  process.stdout.write(
+    `${path.relative(process.cwd(), m.file)}: ${(m.bytes / 1e6).toFixed(1)} MB, ${m.entries} files${m.warnings.length ? `\n  ${m.warnings.join('\n  ')}` : ''}\n`,
+  );
 }
 if (made.some((m) => m.warnings.length)) process.exitCode = 1;

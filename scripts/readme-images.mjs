@@ -18,14 +18,23 @@ run('bash', ['scripts/setup-vscode-host.sh']);
 run(process.execPath, ['scripts/build.mjs']);
 run(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.test.json']);
 
-const { readmeImages, readmeImagesFolder } = createRequire(import.meta.url)(path.join(root, 'out', 'test', 'e2e', 'readmeImageList.js'));
+const { readmeImages, readmeImagesFolder } = createRequire(import.meta.url)(
+  path.join(root, 'out', 'test', 'e2e', 'readmeImageList.js'),
+);
 const from = path.join(root, ...readmeImagesFolder);
 const to = path.join(root, 'media', 'readme');
 
 try {
-  run(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=spec', 'out/test/e2e/readmeImages.test.js']);
+  run(process.execPath, [
+    '--test',
+    '--test-concurrency=1',
+    '--test-reporter=spec',
+    'out/test/e2e/readmeImages.test.js',
+  ]);
 } catch {
-  console.error(`readme-images: the capture failed; ${path.relative(root, to)} is left as it was (this run's images, if any: ${path.relative(root, from)})`);
+  console.error(
+    `readme-images: the capture failed; ${path.relative(root, to)} is left as it was (this run's images, if any: ${path.relative(root, from)})`,
+  );
   process.exit(1);
 }
 

@@ -46,10 +46,17 @@ function delta(r: MetricRow, i: number): string {
 
 /** Label column, then per checkpoint its value and its delta against the baseline. */
 export function formatComparison(s: CompareSnapshot): string {
-  const cells = s.rows.map((r) => [`${r.label} ${r.better === 'lower' ? '↓' : '↑'}`, ...s.checkpoints.map((_, i) => `${value(r, i)} ${delta(r, i)}`)]);
+  const cells = s.rows.map((r) => [
+    `${r.label} ${r.better === 'lower' ? '↓' : '↑'}`,
+    ...s.checkpoints.map((_, i) => `${value(r, i)} ${delta(r, i)}`),
+  ]);
   const header = ['metric', ...s.checkpoints.map((c) => c.name)];
   const widths = header.map((h, col) => Math.max(h.length, ...cells.map((row) => row[col].length)));
-  const line = (row: string[]) => row.map((c, col) => c.padEnd(widths[col])).join('  ').trimEnd();
+  const line = (row: string[]) =>
+    row
+      .map((c, col) => c.padEnd(widths[col]))
+      .join('  ')
+      .trimEnd();
   const out = [
     `baseline: ${s.checkpoints[s.baseline].name}; ↓ lower is better, ↑ higher is better (${s.seconds.toFixed(2)} s on ${s.backend})`,
     line(header),
@@ -59,27 +66,47 @@ export function formatComparison(s: CompareSnapshot): string {
   return out.join('\n');
 }
 
-export async function compareCommand(argv: string[], token: SharedCancelToken, backendOf: (args: ParsedArgs) => Promise<string>): Promise<number> {
+export async function compareCommand(
+  argv: string[],
+  token: SharedCancelToken,
+  backendOf: (args: ParsedArgs) => Promise<string>,
+): Promise<number> {
   const args = parseArgs(argv, ['json', 'tf32']);
   rejectUnknown(args, ['json', 'baseline', 'memory-mb', 'backend', 'engine', 'python', 'tf32']);
   const n = args.positional.length;
-  if (n < minCompared || n > maxCompared) throw new UsageError(`compare takes ${minCompared} to ${maxCompared} checkpoint files, got ${n}`);
+  if (n < minCompared || n > maxCompared)
+    throw new UsageError(`compare takes ${minCompared} to ${maxCompared} checkpoint files, got ${n}`);
   const baseline = baselineIndex(args);
   const python = pythonFrom(args);
   const engine = await chooseAnalysisEngine(engineFrom(args), args.positional, python);
   if (engine.engine === 'tfjs' && engine.note) process.stderr.write(`note: ${engine.note}\n`);
   const backend = engine.engine === 'torch' ? '' : await backendOf(args);
-  if (engine.engine === 'tfjs' && (await comparesSuites(args.positional))) return compareSuitesCommand(args, token, backend);
+  if (engine.engine === 'tfjs' && (await comparesSuites(args.positional)))
+    return compareSuitesCommand(args, token, backend);
   const progress = terminalProgress('compare');
   const settings = { uniformityT: 2, ks: [1, 5, 10], eceTau: 0.01, imageKeys: [], textKeys: [] };
   const sets = args.positional.map((f) => [f]);
   const data =
     engine.engine === 'torch'
-      ? await compareOnTorch(sets, { ...settings, tf32: args.options.has('tf32') }, { python, info: engine.info }, token, progress.report)
-      : await analyzeCheckpoints(sets, { ...settings, memoryBudgetMB: numberOption(args, 'memory-mb', 512, 1, 1 << 20) }, backend, token, progress.report);
+      ? await compareOnTorch(
+          sets,
+          { ...settings, tf32: args.options.has('tf32') },
+          { python, info: engine.info },
+          token,
+          progress.report,
+        )
+      : await analyzeCheckpoints(
+          sets,
+          { ...settings, memoryBudgetMB: numberOption(args, 'memory-mb', 512, 1, 1 << 20) },
+          backend,
+          token,
+          progress.report,
+        );
   progress.done();
   for (const c of data.checkpoints) for (const w of c.warnings) process.stderr.write(`warning: ${c.name}: ${w}\n`);
   const snapshot = buildCompareSnapshot(data, baseline);
-  process.stdout.write((args.options.has('json') ? JSON.stringify(metricsJson(snapshot), null, 1) : formatComparison(snapshot)) + '\n');
+  process.stdout.write(
+    (args.options.has('json') ? JSON.stringify(metricsJson(snapshot), null, 1) : formatComparison(snapshot)) + '\n',
+  );
   return 0;
 }

@@ -12,11 +12,19 @@ import { formatRobustness, formatSuite } from './zeroShotFormat';
 export async function comparesSuites(inputs: string[]): Promise<boolean> {
   const suites = await Promise.all(inputs.map((f) => isSuite(f)));
   if (suites.every(Boolean)) return true;
-  if (suites.some(Boolean)) throw new InputError(inputs.join(', '), 'compare takes either suites (one per checkpoint) or checkpoint files, not both');
+  if (suites.some(Boolean))
+    throw new InputError(
+      inputs.join(', '),
+      'compare takes either suites (one per checkpoint) or checkpoint files, not both',
+    );
   return false;
 }
 
-export async function compareSuitesCommand(args: ParsedArgs, token: SharedCancelToken, backend: string): Promise<number> {
+export async function compareSuitesCommand(
+  args: ParsedArgs,
+  token: SharedCancelToken,
+  backend: string,
+): Promise<number> {
   const memoryBudgetBytes = numberOption(args, 'memory-mb', 512, 1, 1 << 20) * 1024 * 1024;
   const progress = terminalProgress('compare');
   const start = performance.now();
@@ -30,7 +38,18 @@ export async function compareSuitesCommand(args: ParsedArgs, token: SharedCancel
   analyzed.forEach((a, k) => a.warnings.forEach((w) => process.stderr.write(`warning: ${args.positional[k]}: ${w}\n`)));
   const points = analyzed.map((a, k) => robustnessPoint(args.positional[k], a.suite));
   if (args.options.has('json')) {
-    process.stdout.write(JSON.stringify({ suites: analyzed.map((a) => a.suite), robustness: points, backend, seconds: Math.round(seconds * 1000) / 1000 }, null, 1) + '\n');
+    process.stdout.write(
+      JSON.stringify(
+        {
+          suites: analyzed.map((a) => a.suite),
+          robustness: points,
+          backend,
+          seconds: Math.round(seconds * 1000) / 1000,
+        },
+        null,
+        1,
+      ) + '\n',
+    );
   } else {
     const perSuite = analyzed.map((a) => formatSuite(a.suite, seconds / analyzed.length, backend));
     process.stdout.write([...perSuite, formatRobustness(points)].join('\n\n') + '\n');

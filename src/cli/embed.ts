@@ -18,7 +18,9 @@ export const embedUsage = `  embedding-lens embed --model JSON|CONFIG.m2mix.json
                  [--devices auto|N|0,1] [--python PATH] [--json] [--verbose]
                  image and caption embeddings of a dataset from a model, e.g. --model '{"openClip": "ViT-B-32"}'`;
 
-type Defaults = Pick<EmbedRequest, 'model' | 'imageColumn' | 'captionColumn' | 'precision' | 'devices'> & { source: string };
+type Defaults = Pick<EmbedRequest, 'model' | 'imageColumn' | 'captionColumn' | 'precision' | 'devices'> & {
+  source: string;
+};
 
 /** --model as JSON (paths against the working folder), or a run configuration whose model and columns are taken. */
 async function modelFrom(value: string): Promise<Defaults> {
@@ -32,9 +34,19 @@ async function modelFrom(value: string): Promise<Defaults> {
     checkConfigValue('model', model, '--model');
     return { model: resolveModel(model as ModelSpec, process.cwd()), source: '--model' };
   }
-  if (!/\.json$/i.test(value)) throw new UsageError(`--model takes JSON like '{"openClip": "ViT-B-32"}' or a run configuration (.json), got '${value}'`);
+  if (!/\.json$/i.test(value))
+    throw new UsageError(
+      `--model takes JSON like '{"openClip": "ViT-B-32"}' or a run configuration (.json), got '${value}'`,
+    );
   const c = await loadConfig(value);
-  return { model: c.model, imageColumn: c.imageColumn, captionColumn: c.captionColumn, precision: c.precision, devices: c.devices, source: value };
+  return {
+    model: c.model,
+    imageColumn: c.imageColumn,
+    captionColumn: c.captionColumn,
+    precision: c.precision,
+    devices: c.devices,
+    source: value,
+  };
 }
 
 function stringOption(args: ParsedArgs, key: string): string | undefined {
@@ -50,16 +62,37 @@ export async function embedCommand(argv: string[], token: CancelToken): Promise<
       process.stdout.write(`usage:\n${embedUsage}\n`);
       return 0;
     }
-    rejectUnknown(args, ['model', 'data', 'out', 'image-column', 'caption-column', 'batch-size', 'precision', 'devices', 'python', 'json', 'verbose', 'help']);
-    if (args.positional.length > 0) throw new UsageError(`embed takes no positional argument, got '${args.positional[0]}'`);
+    rejectUnknown(args, [
+      'model',
+      'data',
+      'out',
+      'image-column',
+      'caption-column',
+      'batch-size',
+      'precision',
+      'devices',
+      'python',
+      'json',
+      'verbose',
+      'help',
+    ]);
+    if (args.positional.length > 0)
+      throw new UsageError(`embed takes no positional argument, got '${args.positional[0]}'`);
     const [modelValue, data, out] = ['model', 'data', 'out'].map((k) => stringOption(args, k));
-    if (modelValue === undefined || data === undefined || out === undefined) throw new UsageError('embed needs --model, --data and --out');
+    if (modelValue === undefined || data === undefined || out === undefined)
+      throw new UsageError('embed needs --model, --data and --out');
     const { source, ...defaults } = await modelFrom(modelValue);
-    if (defaults.model === 'heads') throw new InputError(source, `"model" is "heads", which has no encoders to embed with: name { "openClip": … }, { "huggingFace": … } or { "factory": … }`);
-    if (!/\.(csv|tsv)$/i.test(data)) throw new InputError(data, 'embed reads a CSV/TSV file of image paths and captions');
+    if (defaults.model === 'heads')
+      throw new InputError(
+        source,
+        `"model" is "heads", which has no encoders to embed with: name { "openClip": … }, { "huggingFace": … } or { "factory": … }`,
+      );
+    if (!/\.(csv|tsv)$/i.test(data))
+      throw new InputError(data, 'embed reads a CSV/TSV file of image paths and captions');
     if (!/\.safetensors$/i.test(out)) throw new InputError(out, 'embed writes a .safetensors file');
     const batch = stringOption(args, 'batch-size');
-    if (batch !== undefined && !/^[1-9]\d*$/.test(batch)) throw new UsageError(`--batch-size must be a positive integer, got ${batch}`);
+    if (batch !== undefined && !/^[1-9]\d*$/.test(batch))
+      throw new UsageError(`--batch-size must be a positive integer, got ${batch}`);
     const precision = stringOption(args, 'precision');
     if (precision !== undefined) checkConfigValue('precision', precision, '--precision');
     const request: EmbedRequest = {

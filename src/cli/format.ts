@@ -1,6 +1,14 @@
 import type { AnalysisResult } from '../core/metrics/types';
 
-type Key = 'uniformity' | 'uniformity_image' | 'uniformity_text' | 'alignment' | 'hardest_negative_alignment_i2t' | 'hardest_negative_alignment_t2i' | 'modality_gap' | 'ece';
+type Key =
+  | 'uniformity'
+  | 'uniformity_image'
+  | 'uniformity_text'
+  | 'alignment'
+  | 'hardest_negative_alignment_i2t'
+  | 'hardest_negative_alignment_t2i'
+  | 'modality_gap'
+  | 'ece';
 
 const rows: [string, Key, string][] = [
   ['uniformity (image ∪ text)', 'uniformity', 'lower is more uniform'],
@@ -18,7 +26,9 @@ function value(r: AnalysisResult, key: Key): string {
   const e = r.estimates?.[key];
   const v = r[key].toFixed(4);
   if (!e) return v;
-  return e.standard_error === 0 ? `${v} (exact: all ${e.sample_pairs} pairs)` : `${v} ± ${e.standard_error.toFixed(4)} (sample of ${e.sample_pairs} pairs)`;
+  return e.standard_error === 0
+    ? `${v} (exact: all ${e.sample_pairs} pairs)`
+    : `${v} ± ${e.standard_error.toFixed(4)} (sample of ${e.sample_pairs} pairs)`;
 }
 
 function pad(s: string, n: number): string {
@@ -39,6 +49,8 @@ export function formatResult(file: string, r: AnalysisResult, seconds: number, b
     );
   }
   const { image, text } = r.input_norms;
-  out.push(`  input norms: image ${image.min.toFixed(3)}–${image.max.toFixed(3)}, text ${text.min.toFixed(3)}–${text.max.toFixed(3)}`);
+  out.push(
+    `  input norms: image ${image.min.toFixed(3)}–${image.max.toFixed(3)}, text ${text.min.toFixed(3)}–${text.max.toFixed(3)}`,
+  );
   return out.join('\n');
 }

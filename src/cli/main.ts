@@ -39,7 +39,8 @@ const token = new SharedCancelToken();
 
 async function backendFrom(args: ParsedArgs): Promise<BackendName> {
   const want = (args.options.get('backend') ?? 'auto') as string;
-  if (want !== 'auto' && !ladder.includes(want as BackendName)) throw new UsageError(`--backend must be auto or one of ${ladder.join(', ')}`);
+  if (want !== 'auto' && !ladder.includes(want as BackendName))
+    throw new UsageError(`--backend must be auto or one of ${ladder.join(', ')}`);
   return (await initBackend(want as BackendName | 'auto')).name;
 }
 
@@ -47,7 +48,8 @@ function ks(args: ParsedArgs): number[] {
   const v = args.options.get('ks');
   if (v === undefined) return [1, 5, 10];
   const list = String(v).split(',').map(Number);
-  if (list.some((k) => !Number.isInteger(k) || k < 1)) throw new UsageError(`--ks takes positive integers like 1,5,10, got ${String(v)}`);
+  if (list.some((k) => !Number.isInteger(k) || k < 1))
+    throw new UsageError(`--ks takes positive integers like 1,5,10, got ${String(v)}`);
   return list;
 }
 
@@ -63,7 +65,10 @@ async function checkKeys(files: string[], keys: Record<'image-key' | 'text-key',
   for (const [flag, list] of Object.entries(keys)) {
     if (!namesNoArray(arrays, list)) continue;
     const held = arrays.filter((a) => !isStringType(a.dtype)).map((a) => a.name);
-    throw new InputError(files.join(' + '), `--${flag} '${list.join(',')}' names no numeric array (found ${held.length ? nameList(held) : 'none'})`);
+    throw new InputError(
+      files.join(' + '),
+      `--${flag} '${list.join(',')}' names no numeric array (found ${held.length ? nameList(held) : 'none'})`,
+    );
   }
 }
 
@@ -73,21 +78,46 @@ function samplePairs(args: ParsedArgs): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
   const max = 2 ** 31 - 1;
-  if (typeof v !== 'string' || !Number.isInteger(n) || n < 2 || n > max) throw new UsageError(`--sample must be an integer in [2, ${max}], got ${String(v)}`);
+  if (typeof v !== 'string' || !Number.isInteger(n) || n < 2 || n > max)
+    throw new UsageError(`--sample must be an integer in [2, ${max}], got ${String(v)}`);
   return n;
 }
 
 async function analyzeCommand(argv: string[]): Promise<number> {
   const args = parseArgs(argv, ['json', 'tf32']);
-  rejectUnknown(args, ['json', 'uniformity-t', 'ks', 'ece-tau', 'memory-mb', 'image-key', 'text-key', 'backend', 'sample', 'engine', 'python', 'tf32']);
-  if (args.positional.length < 1 || args.positional.length > 2) throw new UsageError('analyze takes one checkpoint file or folder, or an image file and a text file');
+  rejectUnknown(args, [
+    'json',
+    'uniformity-t',
+    'ks',
+    'ece-tau',
+    'memory-mb',
+    'image-key',
+    'text-key',
+    'backend',
+    'sample',
+    'engine',
+    'python',
+    'tf32',
+  ]);
+  if (args.positional.length < 1 || args.positional.length > 2)
+    throw new UsageError('analyze takes one checkpoint file or folder, or an image file and a text file');
   const keys = { 'image-key': stringList(args, 'image-key'), 'text-key': stringList(args, 'text-key') };
   const python = pythonFrom(args);
   const engine = await chooseAnalysisEngine(engineFrom(args), args.positional, python);
   if (engine.engine === 'torch') {
     await checkKeys(args.positional, keys);
-    const settings = { uniformityT: numberOption(args, 'uniformity-t', 2, 1e-6, 1e3), ks: ks(args), eceTau: numberOption(args, 'ece-tau', 0.01, 1e-6, 1e3) };
-    return analyzeOnTorch(args, { ...settings, imageKeys: keys['image-key'], textKeys: keys['text-key'], tf32: args.options.has('tf32') }, python, engine.info, token);
+    const settings = {
+      uniformityT: numberOption(args, 'uniformity-t', 2, 1e-6, 1e3),
+      ks: ks(args),
+      eceTau: numberOption(args, 'ece-tau', 0.01, 1e-6, 1e3),
+    };
+    return analyzeOnTorch(
+      args,
+      { ...settings, imageKeys: keys['image-key'], textKeys: keys['text-key'], tf32: args.options.has('tf32') },
+      python,
+      engine.info,
+      token,
+    );
   }
   if (engine.note) process.stderr.write(`note: ${engine.note}\n`);
   const backend = await backendFrom(args);
@@ -109,12 +139,22 @@ async function analyzeCommand(argv: string[]): Promise<number> {
     progress.report,
   );
   progress.done();
-  if (outcome.kind !== 'retrieval') return printClassOutcome(outcome, args.positional.join(' + '), args.options.has('json'), backend);
+  if (outcome.kind !== 'retrieval')
+    return printClassOutcome(outcome, args.positional.join(' + '), args.options.has('json'), backend);
   const a = outcome.analyzed;
   for (const w of a.checkpoint.warnings) process.stderr.write(`warning: ${w}\n`);
   // Which backend ran and how long it took belong with the numbers: the same file runs minutes on wasm, seconds on a GPU.
-  if (args.options.has('json')) process.stdout.write(JSON.stringify({ ...a.result, engine: 'tfjs', backend, seconds: Math.round(a.seconds * 1000) / 1000 }, null, 1) + '\n');
-  else process.stdout.write(formatResult(args.positional.join(' + '), a.result, a.seconds, backend) + (a.zeroShot ? `\n${formatZeroShot(a.zeroShot)}` : '') + '\n');
+  if (args.options.has('json'))
+    process.stdout.write(
+      JSON.stringify({ ...a.result, engine: 'tfjs', backend, seconds: Math.round(a.seconds * 1000) / 1000 }, null, 1) +
+        '\n',
+    );
+  else
+    process.stdout.write(
+      formatResult(args.positional.join(' + '), a.result, a.seconds, backend) +
+        (a.zeroShot ? `\n${formatZeroShot(a.zeroShot)}` : '') +
+        '\n',
+    );
   return 0;
 }
 

@@ -12,7 +12,9 @@ export function terminalProgress(label: string): { report: ProgressFn; done(): v
       last = now;
       const width = 24;
       const filled = Math.round(Math.min(1, Math.max(0, fraction)) * width);
-      process.stderr.write(`\r${label} [${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${(fraction * 100).toFixed(0).padStart(3)}% ${message ?? ''}\x1b[K`);
+      process.stderr.write(
+        `\r${label} [${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${(fraction * 100).toFixed(0).padStart(3)}% ${message ?? ''}\x1b[K`,
+      );
     },
     done() {
       if (tty) process.stderr.write('\r\x1b[K');

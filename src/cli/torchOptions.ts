@@ -24,7 +24,11 @@ export function devicesFrom(args: ParsedArgs): DevicesSpec | undefined {
   if (v === undefined) return undefined;
   if (v === 'auto') return 'auto';
   if (typeof v === 'string' && /^[1-9]\d*$/.test(v)) return Number(v);
-  if (typeof v === 'string' && /^\d+(,\d+)*,?$/.test(v) && v.includes(',')) return v.split(',').filter((d) => d !== '').map(Number);
+  if (typeof v === 'string' && /^\d+(,\d+)*,?$/.test(v) && v.includes(','))
+    return v
+      .split(',')
+      .filter((d) => d !== '')
+      .map(Number);
   throw new UsageError(`--devices takes auto, a count of ranks (2) or CUDA device indices (0,1), got ${String(v)}`);
 }
 
@@ -38,7 +42,10 @@ export function reportFailure(err: unknown): number | undefined {
     return 2;
   }
   if (err instanceof TorchEngineError) {
-    const traceback = err instanceof RankError && err.tracebackFile && existsSync(err.tracebackFile) ? ` (traceback: ${err.tracebackFile})` : '';
+    const traceback =
+      err instanceof RankError && err.tracebackFile && existsSync(err.tracebackFile)
+        ? ` (traceback: ${err.tracebackFile})`
+        : '';
     process.stderr.write(`embedding-lens: ${oneLine(err)}${traceback}\n`);
     return 1;
   }

@@ -42,7 +42,13 @@ const numberFlags: Record<string, string> = {
   seed: 'seed',
   'joint-dim': 'jointDim',
 };
-const stringFlags: Record<string, string> = { loss: 'loss', name: 'name', 'best-metric': 'bestMetric', engine: 'engine', precision: 'precision' };
+const stringFlags: Record<string, string> = {
+  loss: 'loss',
+  name: 'name',
+  'best-metric': 'bestMetric',
+  engine: 'engine',
+  precision: 'precision',
+};
 const booleanFlags: Record<string, string> = { resume: 'resume', 'scale-mixup-by-epoch': 'scaleMixupByEpoch' };
 const weightKeys = ['m2', 'v', 'l', 'vl'];
 
@@ -84,7 +90,8 @@ function overridesFrom(args: ParsedArgs): Record<string, unknown> {
     const w: Record<string, number> = {};
     for (const part of weights.split(',')) {
       const [k, v] = part.split('=');
-      if (!weightKeys.includes(k) || v === undefined) throw new UsageError(`--weights takes ${weightKeys.map((t) => t + '=W').join(',')}, got '${part}'`);
+      if (!weightKeys.includes(k) || v === undefined)
+        throw new UsageError(`--weights takes ${weightKeys.map((t) => t + '=W').join(',')}, got '${part}'`);
       w[k] = toNumber('weights', v);
     }
     o.weights = w;
@@ -105,13 +112,16 @@ async function configFrom(args: ParsedArgs): Promise<ConfigSource> {
   const [file] = args.positional;
   // Messages name the file as it was typed; the ranks, in another folder perhaps, get its absolute path.
   if (file !== undefined) return { config: await loadConfig(file, overrides), file: path.resolve(file), overrides };
-  if (overrides.train === undefined || overrides.eval === undefined) throw new UsageError('give a CONFIG.m2mix.json, or both --train and --eval');
+  if (overrides.train === undefined || overrides.eval === undefined)
+    throw new UsageError('give a CONFIG.m2mix.json, or both --train and --eval');
   return { config: parseConfig(overrides, 'command line', { baseDir: process.cwd(), defaultName: 'run' }), overrides };
 }
 
 function evalLine(e: Extract<RunEvent, { type: 'eval' }>): string {
   const m = e.metrics;
-  const suites = (e.suites ?? []).map((s) => `; ${s.suite}: ID top-1 ${s.inDistribution.result.top1.toFixed(1)}, OOD mean ${s.ood_mean.toFixed(1)}`).join('');
+  const suites = (e.suites ?? [])
+    .map((s) => `; ${s.suite}: ID top-1 ${s.inDistribution.result.top1.toFixed(1)}, OOD mean ${s.ood_mean.toFixed(1)}`)
+    .join('');
   return `epoch ${e.epoch}: R@1 i2t ${m.i2t['R@1'].toFixed(1)} t2i ${m.t2i['R@1'].toFixed(1)}, alignment ${m.alignment.toFixed(4)}, uniformity ${m.uniformity.toFixed(4)}, gap ${m.modality_gap.toFixed(4)}${suites}`;
 }
 
@@ -120,14 +130,20 @@ function evalLine(e: Extract<RunEvent, { type: 'eval' }>): string {
  * large batch computes for seconds without yielding, and Ctrl-C's handler could not run until it
  * ended. In the worker the step reads the cancel flag (shared memory) between its products.
  */
-function trainInWorker(config: TrainConfig, backend: BackendName | 'auto', token: SharedCancelToken, hooks: { onEvent(e: RunEvent): void }): Promise<RunSummary> {
+function trainInWorker(
+  config: TrainConfig,
+  backend: BackendName | 'auto',
+  token: SharedCancelToken,
+  hooks: { onEvent(e: RunEvent): void },
+): Promise<RunSummary> {
   const worker = new Worker(path.join(__dirname, 'worker.js'), { workerData: { backend } satisfies WorkerInit });
   const done = new Promise<RunSummary>((resolve, reject) => {
     worker.on('message', (reply: WorkerReply) => {
       if (reply.type === 'progress' && reply.event) hooks.onEvent(reply.event);
       else if (reply.type === 'trained') resolve(reply.summary);
       else if (reply.type === 'cancelled') reject(new CancelledError());
-      else if (reply.type === 'error') reject(reply.input ? new InputError(reply.input.file, reply.input.problem) : new Error(reply.message));
+      else if (reply.type === 'error')
+        reject(reply.input ? new InputError(reply.input.file, reply.input.problem) : new Error(reply.message));
     });
     worker.on('error', reject);
     worker.on('exit', (code) => reject(new Error(`the compute worker exited (code ${code})`)));
@@ -141,18 +157,27 @@ function trainInWorker(config: TrainConfig, backend: BackendName | 'auto', token
  * script. The ranks read the config file, so there must be one.
  */
 async function writeLaunch(source: ConfigSource, python: string, slurmFile: string | undefined): Promise<number> {
-  if (source.file === undefined) throw new UsageError('--print-launch and --slurm need a CONFIG.m2mix.json: the ranks read it');
-  if (source.config.engine !== 'torch') throw new UsageError('--print-launch and --slurm launch the torch engine: set "engine": "torch" (or --engine torch)');
+  if (source.file === undefined)
+    throw new UsageError('--print-launch and --slurm need a CONFIG.m2mix.json: the ranks read it');
+  if (source.config.engine !== 'torch')
+    throw new UsageError(
+      '--print-launch and --slurm launch the torch engine: set "engine": "torch" (or --engine torch)',
+    );
   // "devices": "auto" counts this machine's GPUs; a login node without torch counts none.
   const probe = await probeTorch(python);
-  if (!probe.ok) process.stderr.write(`embedding-lens: ${probe.reason}; "devices": "auto" is written as one rank per node\n`);
+  if (!probe.ok)
+    process.stderr.write(`embedding-lens: ${probe.reason}; "devices": "auto" is written as one rank per node\n`);
   const cudaDeviceCount = probe.ok ? probe.info.cuda.length : 0;
   if (slurmFile === undefined) {
     const command = torchTrainCommand(source.config, source.file, source.overrides, { python, cudaDeviceCount });
     process.stdout.write(launchCommandLine(command, enginePackageDir()) + '\n');
     return 0;
   }
-  const script = slurmScript(source.config, source.file, source.overrides, { python, packageDir: enginePackageDir(), gpusPerNode: cudaDeviceCount || undefined });
+  const script = slurmScript(source.config, source.file, source.overrides, {
+    python,
+    packageDir: enginePackageDir(),
+    gpusPerNode: cudaDeviceCount || undefined,
+  });
   await fsp.writeFile(slurmFile, script, { mode: 0o755 }).catch((err: NodeJS.ErrnoException) => {
     throw new InputError(slurmFile, `cannot write the SLURM script (${err.code ?? err.message})`);
   });
@@ -168,17 +193,38 @@ export async function trainCommand(argv: string[], token = new SharedCancelToken
       process.stdout.write(help + '\n');
       return 0;
     }
-    rejectUnknown(args, ['json', 'help', 'train', 'eval', 'eval-suites', 'out', 'weights', 'backend', 'python', 'slurm', 'devices', ...launchFlags, ...Object.keys(numberFlags), ...Object.keys(stringFlags), ...Object.keys(booleanFlags)]);
+    rejectUnknown(args, [
+      'json',
+      'help',
+      'train',
+      'eval',
+      'eval-suites',
+      'out',
+      'weights',
+      'backend',
+      'python',
+      'slurm',
+      'devices',
+      ...launchFlags,
+      ...Object.keys(numberFlags),
+      ...Object.keys(stringFlags),
+      ...Object.keys(booleanFlags),
+    ]);
     const source = await configFrom(args);
     const config = source.config;
     const want = (args.options.get('backend') ?? 'auto') as string;
-    if (want !== 'auto' && !ladder.includes(want as BackendName)) throw new UsageError(`--backend must be auto or one of ${ladder.join(', ')}`);
+    if (want !== 'auto' && !ladder.includes(want as BackendName))
+      throw new UsageError(`--backend must be auto or one of ${ladder.join(', ')}`);
     const torch = config.engine === 'torch';
-    if (torch && args.options.has('backend')) throw new UsageError('--backend chooses a TensorFlow.js backend; the torch engine runs on the config\'s "devices"');
+    if (torch && args.options.has('backend'))
+      throw new UsageError(
+        '--backend chooses a TensorFlow.js backend; the torch engine runs on the config\'s "devices"',
+      );
     const python = pythonFrom(args);
     const slurmFile = args.options.get('slurm');
     if (slurmFile === true) throw new UsageError('option --slurm needs a value');
-    if (args.options.has('print-launch') || slurmFile !== undefined) return await writeLaunch(source, python, slurmFile);
+    if (args.options.has('print-launch') || slurmFile !== undefined)
+      return await writeLaunch(source, python, slurmFile);
     const json = args.options.has('json');
     const progress = terminalProgress('train');
     let total = 1;
@@ -215,7 +261,10 @@ export async function trainCommand(argv: string[], token = new SharedCancelToken
       : await trainInWorker(config, want as BackendName | 'auto', token, { onEvent });
     progress.done();
     if (json) process.stdout.write(JSON.stringify({ type: 'summary', ...summary }) + '\n');
-    else process.stdout.write(`${summary.status}: ${summary.steps} steps, best ${summary.bestMetric} ${Number(summary.bestValue.toFixed(4))} at epoch ${summary.bestEpoch}, in ${summary.runDir}\n`);
+    else
+      process.stdout.write(
+        `${summary.status}: ${summary.steps} steps, best ${summary.bestMetric} ${Number(summary.bestValue.toFixed(4))} at epoch ${summary.bestEpoch}, in ${summary.runDir}\n`,
+      );
     if (summary.status === 'completed') return 0;
     process.stderr.write(`embedding-lens: ${summary.message}\n`);
     return summary.status === 'cancelled' ? 130 : 1;

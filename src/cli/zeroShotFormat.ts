@@ -22,9 +22,14 @@ export function formatZeroShot({ result: r, detail }: ZeroShotAnalysis): string 
     .filter((x) => detail.perClassCount[x.c] > 0)
     .sort((a, b) => a.accuracy - b.accuracy || a.c - b.c)
     .slice(0, worstClassesShown);
-  out.push(`    worst classes: ${worst.map((w) => `${className(detail.classNames, w.c)} ${w.accuracy.toFixed(1)} % (${detail.perClassCount[w.c]} images)`).join('; ')}`);
+  out.push(
+    `    worst classes: ${worst.map((w) => `${className(detail.classNames, w.c)} ${w.accuracy.toFixed(1)} % (${detail.perClassCount[w.c]} images)`).join('; ')}`,
+  );
   const [top] = r.confused;
-  if (top) out.push(`    most confused: ${className(detail.classNames, top[0])} → ${className(detail.classNames, top[1])} (${top[2]} images)`);
+  if (top)
+    out.push(
+      `    most confused: ${className(detail.classNames, top[0])} → ${className(detail.classNames, top[1])} (${top[2]} images)`,
+    );
   return out.join('\n');
 }
 
@@ -45,7 +50,14 @@ export function formatSuite(s: SuiteResult, seconds: number, backend: string): s
 /** Per checkpoint, its point on the robustness plot and its distance to y = x in logit units. */
 export function formatRobustness(points: RobustnessPoint[]): string {
   const header = ['checkpoint', 'ID top-1', 'ood_mean', 'logit(ID)', 'logit(OOD)', 'gap to y=x'];
-  const rows = points.map((p) => [p.name, p.id_top1.toFixed(2), p.ood_mean.toFixed(2), p.logit_id.toFixed(3), p.logit_ood.toFixed(3), `${p.gap_to_diagonal >= 0 ? '+' : ''}${p.gap_to_diagonal.toFixed(3)}`]);
+  const rows = points.map((p) => [
+    p.name,
+    p.id_top1.toFixed(2),
+    p.ood_mean.toFixed(2),
+    p.logit_id.toFixed(3),
+    p.logit_ood.toFixed(3),
+    `${p.gap_to_diagonal >= 0 ? '+' : ''}${p.gap_to_diagonal.toFixed(3)}`,
+  ]);
   const widths = header.map((h, k) => Math.max(h.length, ...rows.map((r) => r[k].length)));
   const line = (r: string[]) => r.map((c, k) => (k ? c.padStart(widths[k]) : c.padEnd(widths[k]))).join('  ');
   return [

@@ -39,5 +39,11 @@ export async function compareOnChosenEngine(
     return undefined;
   }
   const { uniformityT, ks, eceTau, imageKeys, textKeys } = analyzeSettings(scope);
-  return compareOnTorch(checkpoints, { uniformityT, ks, eceTau, imageKeys, textKeys }, { python, info: choice.info }, token, onProgress);
+  return compareOnTorch(
+    checkpoints,
+    { uniformityT, ks, eceTau, imageKeys, textKeys },
+    { python, info: choice.info },
+    token,
+    onProgress,
+  );
 }

@@ -21,7 +21,11 @@ export class AnalysisPanelSet extends PanelSet<AnalysisView> {
   /** Opens (or reveals) the panel and runs the analysis; resolves to the metrics when it succeeds. */
   showFiles(files: string[]): Promise<PanelMetrics | undefined> {
     const title = files.map((f) => path.basename(f)).join(' + ');
-    const { view } = this.revealOrOpen(files.join('\n'), `Embedding Lens: ${title}`, (panel) => new AnalysisView(panel, files, title, this.extensionUri, this.worker, this.exports));
+    const { view } = this.revealOrOpen(
+      files.join('\n'),
+      `Embedding Lens: ${title}`,
+      (panel) => new AnalysisView(panel, files, title, this.extensionUri, this.worker, this.exports),
+    );
     return view.run();
   }
 }

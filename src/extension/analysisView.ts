@@ -1,7 +1,13 @@
 import * as vscode from 'vscode';
 import { CancelledError } from '../core/util/errors';
 import { panelMetrics, panelMetricsText, type PanelMetrics } from '../snapshots/analysis/panelMetrics';
-import { chartsOf, isRetrievalSnapshot, type AnalysisViewToHost, type HostToAnalysisView, type PanelSnapshot } from '../protocol/analysisPanel';
+import {
+  chartsOf,
+  isRetrievalSnapshot,
+  type AnalysisViewToHost,
+  type HostToAnalysisView,
+  type PanelSnapshot,
+} from '../protocol/analysisPanel';
 import { analysisResults } from './analysisResults';
 import { Disposable } from './disposable';
 import type { ExportTargets } from './exportTargets';
@@ -47,7 +53,8 @@ export class AnalysisView extends Disposable {
         charts: () => chartsOf(this.snapshot),
         metrics: (format) => this.snapshot && panelMetricsText(this.snapshot, format),
         // Named after the checkpoint, beside it: clip.npy → clip.metrics.json, clip.scatter.png.
-        defaultUri: (suffix) => vscode.Uri.file(this.files[0].replace(/\.(npy|npz|safetensors|suite\.json)$/i, '') + `.${suffix}`),
+        defaultUri: (suffix) =>
+          vscode.Uri.file(this.files[0].replace(/\.(npy|npz|safetensors|suite\.json)$/i, '') + `.${suffix}`),
       }),
     );
     exports.add(panel, this.exporter);
@@ -55,7 +62,11 @@ export class AnalysisView extends Disposable {
     this.register(webview.onDidReceiveMessage((m: AnalysisViewToHost) => this.onMessage(m)));
     this.register({ dispose: () => this.layingOut?.cancel() });
     // A baseline pinned in any view changes every overview: resend the snapshot with it.
-    this.register(pinnedBaseline.onDidChange(() => this.snapshot && !this.analysis.isRunning && this.post({ type: 'snapshot', snapshot: this.snapshot })));
+    this.register(
+      pinnedBaseline.onDidChange(
+        () => this.snapshot && !this.analysis.isRunning && this.post({ type: 'snapshot', snapshot: this.snapshot }),
+      ),
+    );
   }
 
   private cancelAll(): void {
@@ -73,7 +84,8 @@ export class AnalysisView extends Disposable {
     const finished = await this.analysis.run({
       title: `Analyzing ${this.title}`,
       cancelledMessage: 'Analysis cancelled.',
-      work: (token, onProgress) => this.worker.analyze(this.files, analyzeSettings(vscode.Uri.file(this.files[0])), token, onProgress),
+      work: (token, onProgress) =>
+        this.worker.analyze(this.files, analyzeSettings(vscode.Uri.file(this.files[0])), token, onProgress),
       finish: (snapshot) => {
         this.snapshot = snapshot;
         // The checkpoints tree shows retrieval figures (R@1, gap) only.
@@ -113,7 +125,8 @@ export class AnalysisView extends Disposable {
         void this.layOutDosnes();
         return;
       case 'pinBaseline':
-        if (this.snapshot && isRetrievalSnapshot(this.snapshot)) void pinnedBaseline.pin(this.title, this.snapshot.files, this.snapshot.metrics);
+        if (this.snapshot && isRetrievalSnapshot(this.snapshot))
+          void pinnedBaseline.pin(this.title, this.snapshot.files, this.snapshot.metrics);
         return;
       case 'unpinBaseline':
         void pinnedBaseline.unpin();
@@ -141,11 +154,14 @@ export class AnalysisView extends Disposable {
     this.layingOut = cts;
     try {
       const settings = analyzeSettings(vscode.Uri.file(snapshot.files[0]));
-      const dosnes = await this.worker.dosnes(snapshot.files, settings, cts.token, (fraction, message) => this.post({ type: 'progress', fraction, message }));
+      const dosnes = await this.worker.dosnes(snapshot.files, settings, cts.token, (fraction, message) =>
+        this.post({ type: 'progress', fraction, message }),
+      );
       if (cts.token.isCancellationRequested) throw new CancelledError();
       this.snapshot = { ...snapshot, sphere: { ...snapshot.sphere, dosnes } };
     } catch (err) {
-      if (!(err instanceof CancelledError)) void vscode.window.showErrorMessage(`Embedding Lens: the DOSNES layout failed: ${(err as Error).message}`);
+      if (!(err instanceof CancelledError))
+        void vscode.window.showErrorMessage(`Embedding Lens: the DOSNES layout failed: ${(err as Error).message}`);
     } finally {
       this.layingOut = undefined;
       cts.dispose();
@@ -156,7 +172,8 @@ export class AnalysisView extends Disposable {
 
   private post(message: HostToAnalysisView): void {
     // The pinned baseline travels with each snapshot, as it is when sent (undefined: none pinned).
-    if (message.type === 'snapshot' && isRetrievalSnapshot(message.snapshot)) message = { ...message, snapshot: { ...message.snapshot, baseline: pinnedBaseline.get() } };
+    if (message.type === 'snapshot' && isRetrievalSnapshot(message.snapshot))
+      message = { ...message, snapshot: { ...message.snapshot, baseline: pinnedBaseline.get() } };
     if (message.type !== 'progress') this.last = message;
     if (!this.isDisposed) void this.webview.postMessage(message);
   }

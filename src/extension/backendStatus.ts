@@ -11,7 +11,9 @@ const notProbedTorch = 'torch engine: not probed yet (Show Compute Backend, a to
  * its tooltip adds the torch engine's interpreter, torch and devices.
  */
 export class BackendStatus extends Disposable {
-  private readonly item = this.register(vscode.window.createStatusBarItem('embeddingLens.backend', vscode.StatusBarAlignment.Right, 10));
+  private readonly item = this.register(
+    vscode.window.createStatusBarItem('embeddingLens.backend', vscode.StatusBarAlignment.Right, 10),
+  );
   private report: Promise<BackendReport> | undefined;
   private tfjsLine = 'Compute backend: not started yet (starts with the first job)';
   private torchLine = notProbedTorch;

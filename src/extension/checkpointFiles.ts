@@ -35,7 +35,8 @@ export function collapseClipRetrievalShards(found: vscode.Uri[]): vscode.Uri[] {
       continue;
     }
     const root = path.dirname(path.dirname(uri.fsPath));
-    if (isFolderPath(path.join(root, 'img_emb')) || isFolderPath(path.join(root, 'text_emb'))) out.set(root, vscode.Uri.file(root));
+    if (isFolderPath(path.join(root, 'img_emb')) || isFolderPath(path.join(root, 'text_emb')))
+      out.set(root, vscode.Uri.file(root));
     else out.set(uri.fsPath, uri);
   }
   return [...out.values()];

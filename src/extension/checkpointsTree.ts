@@ -33,7 +33,9 @@ export class CheckpointsTree extends Disposable implements vscode.TreeDataProvid
 
   constructor() {
     super();
-    this.view = this.register(vscode.window.createTreeView(checkpointsViewId, { treeDataProvider: this, canSelectMany: true }));
+    this.view = this.register(
+      vscode.window.createTreeView(checkpointsViewId, { treeDataProvider: this, canSelectMany: true }),
+    );
     this.watch();
     this.register({ dispose: () => this.watcher?.dispose() });
     this.register(analysisResults.onDidChange(() => this.changed.fire()));
@@ -57,7 +59,9 @@ export class CheckpointsTree extends Disposable implements vscode.TreeDataProvid
   getChildren(element?: vscode.Uri): Promise<vscode.Uri[]> {
     if (element) return Promise.resolve([]);
     this.files ??= Promise.resolve(vscode.workspace.findFiles(checkpointsGlob(), exclude, maxFiles)).then((found) =>
-      collapseClipRetrievalShards(found).sort((a, b) => vscode.workspace.asRelativePath(a).localeCompare(vscode.workspace.asRelativePath(b))),
+      collapseClipRetrievalShards(found).sort((a, b) =>
+        vscode.workspace.asRelativePath(a).localeCompare(vscode.workspace.asRelativePath(b)),
+      ),
     );
     return this.files;
   }
@@ -80,7 +84,11 @@ export class CheckpointsTree extends Disposable implements vscode.TreeDataProvid
     }
     const result = analysisResults.get(file);
     item.description = [shape.shape, result && metricsText(result)].filter(Boolean).join(' · ');
-    item.tooltip = [vscode.workspace.asRelativePath(file), shape.shape, result ? metricsText(result) : 'not analysed yet'].join('\n');
+    item.tooltip = [
+      vscode.workspace.asRelativePath(file),
+      shape.shape,
+      result ? metricsText(result) : 'not analysed yet',
+    ].join('\n');
     item.iconPath = new vscode.ThemeIcon(result ? 'graph-scatter' : 'symbol-array');
     return item;
   }

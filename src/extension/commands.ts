@@ -27,7 +27,11 @@ export interface CommandContext {
 type Command = (ctx: CommandContext, ...args: never[]) => unknown;
 
 /** Resolves to the metrics of each analysed file (undefined where it failed), for scripts and tests. */
-async function analyze(ctx: CommandContext, uri?: vscode.Uri, selected?: vscode.Uri[]): Promise<(PanelMetrics | undefined)[]> {
+async function analyze(
+  ctx: CommandContext,
+  uri?: vscode.Uri,
+  selected?: vscode.Uri[],
+): Promise<(PanelMetrics | undefined)[]> {
   const targets = selected && selected.length > 1 ? selected : [uri];
   const runs: Promise<PanelMetrics | undefined>[] = [];
   for (const target of targets) {
@@ -41,7 +45,10 @@ async function analyze(ctx: CommandContext, uri?: vscode.Uri, selected?: vscode.
 
 async function showBackend(ctx: CommandContext): Promise<void> {
   const [r, torch] = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Window, title: 'Embedding Lens: measuring the compute backend and probing torch' },
+    {
+      location: vscode.ProgressLocation.Window,
+      title: 'Embedding Lens: measuring the compute backend and probing torch',
+    },
     () => Promise.all([ctx.backend.get(), ctx.torch.report()]),
   );
   const skipped = r.skipped.length ? ` Not used: ${r.skipped.join('; ')}.` : '';
@@ -52,15 +59,21 @@ async function showBackend(ctx: CommandContext): Promise<void> {
     changeBackend,
     setPython,
   );
-  if (pick) await vscode.commands.executeCommand('workbench.action.openSettings', pick === changeBackend ? 'embeddingLens.backend' : 'embeddingLens.pythonPath');
+  if (pick)
+    await vscode.commands.executeCommand(
+      'workbench.action.openSettings',
+      pick === changeBackend ? 'embeddingLens.backend' : 'embeddingLens.pythonPath',
+    );
 }
 
 /** Every command, registered from this one table (rust-analyzer's pattern). */
 export const commands = {
   'embeddingLens.analyze': analyze,
   'embeddingLens.writeSampleWorkspace': (ctx, target?: vscode.Uri) => writeSampleCommand(ctx.log, target),
-  'embeddingLens.compare': (ctx, uri?: vscode.Uri, selected?: vscode.Uri[]) => compareCheckpoints(ctx.compare, uri, selected),
-  'embeddingLens.compareSelectedCheckpoints': (ctx) => compareCheckpoints(ctx.compare, undefined, [...ctx.checkpoints.view.selection]),
+  'embeddingLens.compare': (ctx, uri?: vscode.Uri, selected?: vscode.Uri[]) =>
+    compareCheckpoints(ctx.compare, uri, selected),
+  'embeddingLens.compareSelectedCheckpoints': (ctx) =>
+    compareCheckpoints(ctx.compare, undefined, [...ctx.checkpoints.view.selection]),
   'embeddingLens.refreshCheckpoints': (ctx) => ctx.checkpoints.refresh(),
   'embeddingLens.fineTune': (ctx, uri?: vscode.Uri) => ctx.training.fineTune(uri),
   'embeddingLens.runTraining': (ctx, uri?: vscode.Uri) => ctx.training.run(uri),

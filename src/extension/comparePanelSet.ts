@@ -24,7 +24,12 @@ export class ComparePanelSet extends PanelSet<CompareView> {
   showCheckpoints(checkpoints: string[][]): void {
     const title = checkpointNames(checkpoints).join(' vs ');
     const key = checkpoints.map((c) => c.join('+')).join('\n');
-    const { view, created } = this.revealOrOpen(key, `Compare: ${title}`, (panel) => new CompareView(panel, checkpoints, title, this.extensionUri, this.worker, this.exports, this.torch, this.log));
+    const { view, created } = this.revealOrOpen(
+      key,
+      `Compare: ${title}`,
+      (panel) =>
+        new CompareView(panel, checkpoints, title, this.extensionUri, this.worker, this.exports, this.torch, this.log),
+    );
     if (!created) void view.run();
   }
 }

@@ -2,7 +2,12 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { compareSnapshotOf } from '../snapshots/compare/compareSnapshot';
 import { metricsCsv, metricsJson } from '../snapshots/compare/metricsExport';
-import { compareChartsOf, type AnyCompareData, type CompareViewToHost, type HostToCompareView } from '../protocol/comparePanel';
+import {
+  compareChartsOf,
+  type AnyCompareData,
+  type CompareViewToHost,
+  type HostToCompareView,
+} from '../protocol/comparePanel';
 import { analysisResults } from './analysisResults';
 import { Disposable } from './disposable';
 import type { ExportTargets } from './exportTargets';
@@ -62,8 +67,15 @@ export class CompareView extends Disposable {
       title: `Comparing ${this.checkpoints.length} checkpoints`,
       cancelledMessage: 'Comparison cancelled.',
       work: async (token, onProgress) =>
-        (await compareOnChosenEngine(this.torch, this.checkpoints, token, onProgress, (line) => this.log.appendLine(line))) ??
-        this.worker.compare(this.checkpoints, analyzeSettings(vscode.Uri.file(this.checkpoints[0][0])), token, onProgress),
+        (await compareOnChosenEngine(this.torch, this.checkpoints, token, onProgress, (line) =>
+          this.log.appendLine(line),
+        )) ??
+        this.worker.compare(
+          this.checkpoints,
+          analyzeSettings(vscode.Uri.file(this.checkpoints[0][0])),
+          token,
+          onProgress,
+        ),
       finish: (data) => {
         this.data = data;
         if (!('suites' in data)) for (const c of data.checkpoints) analysisResults.record(c.files, c.result);

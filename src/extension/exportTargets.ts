@@ -60,25 +60,42 @@ function exportOptions(arg: unknown): ExportOptions {
 
 function activeView(targets: ExportTargets): ViewExport {
   const view = targets.active();
-  if (!view) throw new Error('open an Embedding Lens analysis, comparison or training dashboard first: export works on the active one');
+  if (!view)
+    throw new Error(
+      'open an Embedding Lens analysis, comparison or training dashboard first: export works on the active one',
+    );
   return view;
 }
 
 /** Resolves to the file written, or undefined when the save dialog was dismissed. */
-export function exportMetrics(targets: ExportTargets, format: MetricsFormat, arg?: unknown): Promise<vscode.Uri | undefined> {
+export function exportMetrics(
+  targets: ExportTargets,
+  format: MetricsFormat,
+  arg?: unknown,
+): Promise<vscode.Uri | undefined> {
   return activeView(targets).exportMetrics(format, exportOptions(arg).target);
 }
 
 /** Asks which chart when the caller did not say; resolves to the file written. */
-export async function exportChart(targets: ExportTargets, format: ImageFormat, arg?: unknown): Promise<vscode.Uri | undefined> {
+export async function exportChart(
+  targets: ExportTargets,
+  format: ImageFormat,
+  arg?: unknown,
+): Promise<vscode.Uri | undefined> {
   const view = activeView(targets);
   const options = exportOptions(arg);
   let chart = options.chart;
   if (chart === undefined) {
     const items = view.charts.map((c) => ({ label: c.title, id: c.id }));
-    chart = (await vscode.window.showQuickPick(items, { title: `Export Chart as ${format.toUpperCase()}`, placeHolder: 'Which chart?' }))?.id;
+    chart = (
+      await vscode.window.showQuickPick(items, {
+        title: `Export Chart as ${format.toUpperCase()}`,
+        placeHolder: 'Which chart?',
+      })
+    )?.id;
     if (chart === undefined) return undefined;
   }
-  if (!view.charts.some((c) => c.id === chart)) throw new Error(`this view has no chart "${chart}": it has ${view.charts.map((c) => c.id).join(', ')}`);
+  if (!view.charts.some((c) => c.id === chart))
+    throw new Error(`this view has no chart "${chart}": it has ${view.charts.map((c) => c.id).join(', ')}`);
   return view.exportChart(chart, format, options.target);
 }

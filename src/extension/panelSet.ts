@@ -34,7 +34,12 @@ export class PanelSet<V extends vscode.Disposable> extends Disposable {
 
   /** Opens a new panel for `key` and returns the view `create` binds to it. */
   protected open(key: string, title: string, create: (panel: vscode.WebviewPanel) => V, preserveFocus = false): V {
-    const panel = vscode.window.createWebviewPanel(this.viewType, title, { viewColumn: this.viewColumn, preserveFocus }, webviewOptions(this.extensionUri));
+    const panel = vscode.window.createWebviewPanel(
+      this.viewType,
+      title,
+      { viewColumn: this.viewColumn, preserveFocus },
+      webviewOptions(this.extensionUri),
+    );
     panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'icon.svg');
     const view = create(panel);
     this.panels.set(key, { panel, view });
@@ -46,7 +51,11 @@ export class PanelSet<V extends vscode.Disposable> extends Disposable {
   }
 
   /** The view of `key`: its open panel's, revealed, or a new panel's from `create`; `created` says which. */
-  protected revealOrOpen(key: string, title: string, create: (panel: vscode.WebviewPanel) => V): { view: V; created: boolean } {
+  protected revealOrOpen(
+    key: string,
+    title: string,
+    create: (panel: vscode.WebviewPanel) => V,
+  ): { view: V; created: boolean } {
     const existing = this.reveal(key);
     if (existing) return { view: existing, created: false };
     return { view: this.open(key, title, create), created: true };

@@ -8,7 +8,9 @@ export async function pickCheckpoint(uri?: vscode.Uri): Promise<string | undefin
   if (uri && isCheckpointTarget(uri)) return uri.fsPath;
   const active = activeCheckpoint();
   if (!uri && active) return active;
-  const found = collapseClipRetrievalShards(await vscode.workspace.findFiles(embeddingGlob, '**/node_modules/**', 2000));
+  const found = collapseClipRetrievalShards(
+    await vscode.workspace.findFiles(embeddingGlob, '**/node_modules/**', 2000),
+  );
   if (found.length === 0) {
     const picked = await vscode.window.showOpenDialog({
       canSelectMany: false,
@@ -18,7 +20,11 @@ export async function pickCheckpoint(uri?: vscode.Uri): Promise<string | undefin
     return picked?.[0]?.fsPath;
   }
   const items = found
-    .map((u) => ({ label: path.basename(u.fsPath), description: vscode.workspace.asRelativePath(path.dirname(u.fsPath)), path: u.fsPath }))
+    .map((u) => ({
+      label: path.basename(u.fsPath),
+      description: vscode.workspace.asRelativePath(path.dirname(u.fsPath)),
+      path: u.fsPath,
+    }))
     .sort((a, b) => a.path.localeCompare(b.path));
   const item = await vscode.window.showQuickPick(items, {
     title: 'Embedding Lens: Analyze Embeddings',

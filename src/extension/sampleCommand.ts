@@ -22,11 +22,16 @@ async function askFolder(): Promise<vscode.Uri | undefined> {
   return picked?.[0];
 }
 
-export async function writeSampleCommand(log: vscode.OutputChannel, target?: vscode.Uri): Promise<string[] | undefined> {
+export async function writeSampleCommand(
+  log: vscode.OutputChannel,
+  target?: vscode.Uri,
+): Promise<string[] | undefined> {
   const folder = target instanceof vscode.Uri ? target : await askFolder();
   if (!folder) return undefined;
   if (folder.scheme !== 'file') {
-    void vscode.window.showErrorMessage(`Embedding Lens writes the sample to a local folder, not ${folder.toString()}.`);
+    void vscode.window.showErrorMessage(
+      `Embedding Lens writes the sample to a local folder, not ${folder.toString()}.`,
+    );
     return undefined;
   }
   try {
@@ -36,7 +41,9 @@ export async function writeSampleCommand(log: vscode.OutputChannel, target?: vsc
     if (!(target instanceof vscode.Uri)) {
       const open = 'Open Folder';
       const message = `Embedding Lens: the sample workspace is in ${path.basename(folder.fsPath)} (${written.length} files).`;
-      const choice = await (inWorkspace ? vscode.window.showInformationMessage(message) : vscode.window.showInformationMessage(message, open));
+      const choice = await (inWorkspace
+        ? vscode.window.showInformationMessage(message)
+        : vscode.window.showInformationMessage(message, open));
       if (choice === open) await vscode.commands.executeCommand('vscode.openFolder', folder);
     }
     return written;

@@ -12,7 +12,11 @@ export async function writeAtomically(target: vscode.Uri, body: Uint8Array): Pro
 }
 
 /** Asks where to save, then writes atomically. Returns the target, or undefined if dismissed. */
-export async function saveWithDialog(defaultUri: vscode.Uri, filters: Record<string, string[]>, body: Uint8Array): Promise<vscode.Uri | undefined> {
+export async function saveWithDialog(
+  defaultUri: vscode.Uri,
+  filters: Record<string, string[]>,
+  body: Uint8Array,
+): Promise<vscode.Uri | undefined> {
   const target = await vscode.window.showSaveDialog({ defaultUri, filters });
   return target && writeAtomically(target, body);
 }

@@ -63,7 +63,8 @@ export class ViewExport implements vscode.Disposable {
   async exportMetrics(format: MetricsFormat, target?: vscode.Uri): Promise<vscode.Uri | undefined> {
     if (format !== 'csv' && format !== 'json') return undefined;
     const text = this.source.metrics(format);
-    if (text === undefined) throw new Error('there are no metrics to export yet: the view has not finished its analysis');
+    if (text === undefined)
+      throw new Error('there are no metrics to export yet: the view has not finished its analysis');
     return this.write(`metrics.${format}`, format, Buffer.from(text), target);
   }
 
@@ -75,7 +76,9 @@ export class ViewExport implements vscode.Disposable {
         this.pending.delete(request);
         reject(new Error(`the view did not draw the ${chart} chart within ${answerTimeoutMs / 1000} s`));
       }, answerTimeoutMs);
-      const settle = <T>(f: (v: T) => void) => (v: T) => (clearTimeout(timer), f(v));
+      const settle =
+        <T>(f: (v: T) => void) =>
+        (v: T) => (clearTimeout(timer), f(v));
       this.pending.set(request, { resolve: settle(resolve), reject: settle(reject) });
     });
     const message: HostToViewExport = { type: 'exportChart', request, chart, format };
@@ -91,15 +94,28 @@ export class ViewExport implements vscode.Disposable {
   }
 
   /** The view is ours, but its messages are still input: only a known chart in the asked format is written. */
-  private async save(chart: string, format: ImageFormat, data: string, target?: vscode.Uri): Promise<vscode.Uri | undefined> {
+  private async save(
+    chart: string,
+    format: ImageFormat,
+    data: string,
+    target?: vscode.Uri,
+  ): Promise<vscode.Uri | undefined> {
     if (!this.charts.some((c) => c.id === chart)) throw new Error(`this view has no chart named "${chart}"`);
     if (format === 'png' && typeof data === 'string' && data.startsWith(pngPrefix))
       return this.write(`${chart}.png`, format, Buffer.from(data.slice(pngPrefix.length), 'base64'), target);
-    if (format === 'svg' && typeof data === 'string' && data.startsWith('<svg')) return this.write(`${chart}.svg`, format, Buffer.from(data), target);
+    if (format === 'svg' && typeof data === 'string' && data.startsWith('<svg'))
+      return this.write(`${chart}.svg`, format, Buffer.from(data), target);
     throw new Error(`the view sent no ${format.toUpperCase()} image for the ${chart} chart`);
   }
 
-  private write(suffix: string, format: ImageFormat | MetricsFormat, body: Uint8Array, target?: vscode.Uri): Promise<vscode.Uri | undefined> {
-    return target ? writeAtomically(target, body) : saveWithDialog(this.source.defaultUri(suffix), filters[format], body);
+  private write(
+    suffix: string,
+    format: ImageFormat | MetricsFormat,
+    body: Uint8Array,
+    target?: vscode.Uri,
+  ): Promise<vscode.Uri | undefined> {
+    return target
+      ? writeAtomically(target, body)
+      : saveWithDialog(this.source.defaultUri(suffix), filters[format], body);
   }
 }

@@ -2,7 +2,8 @@ import * as vscode from 'vscode';
 import { CancelledError } from '../core/util/errors';
 
 /** The two messages about its job that every view's page shows (the analysis and compare protocols both carry them). */
-export type JobStatusToView = { type: 'progress'; fraction: number; message: string } | { type: 'error'; message: string };
+export type JobStatusToView =
+  { type: 'progress'; fraction: number; message: string } | { type: 'error'; message: string };
 
 /** How far a job is: `fraction` in [0, 1], and what it is doing now. */
 export type JobProgress = (fraction: number, message?: string) => void;
@@ -50,19 +51,22 @@ export class ViewJobRunner implements vscode.Disposable {
     const cts = new vscode.CancellationTokenSource();
     this.running = cts;
     try {
-      await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: job.title, cancellable: true }, async (progress, notificationToken) => {
-        const notificationCancel = notificationToken.onCancellationRequested(() => cts.cancel());
-        let reported = 0;
-        const onProgress: JobProgress = (fraction, message) => {
-          // The notification's bar takes increments; a job's fraction may step back, the bar never does.
-          progress.report({ increment: Math.max(0, (fraction - reported) * 100), message });
-          reported = Math.max(reported, fraction);
-          this.postToView({ type: 'progress', fraction, message: message ?? '' });
-        };
-        const result = await job.work(cts.token, onProgress).finally(() => notificationCancel.dispose());
-        if (cts.token.isCancellationRequested) throw new CancelledError();
-        job.finish(result);
-      });
+      await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: job.title, cancellable: true },
+        async (progress, notificationToken) => {
+          const notificationCancel = notificationToken.onCancellationRequested(() => cts.cancel());
+          let reported = 0;
+          const onProgress: JobProgress = (fraction, message) => {
+            // The notification's bar takes increments; a job's fraction may step back, the bar never does.
+            progress.report({ increment: Math.max(0, (fraction - reported) * 100), message });
+            reported = Math.max(reported, fraction);
+            this.postToView({ type: 'progress', fraction, message: message ?? '' });
+          };
+          const result = await job.work(cts.token, onProgress).finally(() => notificationCancel.dispose());
+          if (cts.token.isCancellationRequested) throw new CancelledError();
+          job.finish(result);
+        },
+      );
       return true;
     } catch (err) {
       const cancelled = err instanceof CancelledError;

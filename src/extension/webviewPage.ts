@@ -15,7 +15,12 @@ export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions 
  * The page for one webview (analysis, compare or dashboard): the one bundle's URIs as this webview
  * serves them, and a fresh nonce per load. `view` picks what the bundle renders; absent: analysis.
  */
-export function webviewPageHtml(webview: vscode.Webview, extensionUri: vscode.Uri, title: string, view?: string): string {
+export function webviewPageHtml(
+  webview: vscode.Webview,
+  extensionUri: vscode.Uri,
+  title: string,
+  view?: string,
+): string {
   const uri = (f: string) => webview.asWebviewUri(vscode.Uri.joinPath(bundleRoot(extensionUri), f)).toString();
   return buildWebviewHtml({
     cspSource: webview.cspSource,

@@ -41,7 +41,11 @@ const cancelGraceMs = 2000;
 /** A request before it gets its id (Omit distributed over the union). */
 type Payload = WorkerRequest extends infer R ? (R extends WorkerRequest ? Omit<R, 'id'> : never) : never;
 /** A cancellable job's request before it gets its id and its cancel flag. */
-type CancellablePayload = Payload extends infer R ? (R extends { cancel: SharedArrayBuffer } ? Omit<R, 'cancel'> : never) : never;
+type CancellablePayload = Payload extends infer R
+  ? R extends { cancel: SharedArrayBuffer }
+    ? Omit<R, 'cancel'>
+    : never
+  : never;
 
 /**
  * The compute worker as seen from the extension host: started on first use, one request/reply id
@@ -69,12 +73,22 @@ export class WorkerClient extends Disposable {
     this.stop(new Error('the compute worker was restarted'));
   }
 
-  async analyze(files: string[], settings: AnalyzeSettings, token: vscode.CancellationToken, progress: Progress): Promise<PanelSnapshot> {
+  async analyze(
+    files: string[],
+    settings: AnalyzeSettings,
+    token: vscode.CancellationToken,
+    progress: Progress,
+  ): Promise<PanelSnapshot> {
     return (await this.job({ type: 'analyze', files, settings }, 'analysis', token, progress)).snapshot;
   }
 
   /** Lays out the sphere's DOSNES sample of an analysed checkpoint (`files` as its snapshot names them). */
-  async dosnes(files: string[], settings: AnalyzeSettings, token: vscode.CancellationToken, progress: Progress): Promise<DosnesLayout> {
+  async dosnes(
+    files: string[],
+    settings: AnalyzeSettings,
+    token: vscode.CancellationToken,
+    progress: Progress,
+  ): Promise<DosnesLayout> {
     return (await this.job({ type: 'dosnes', files, settings }, 'dosnes', token, progress)).layout;
   }
 
@@ -84,7 +98,12 @@ export class WorkerClient extends Disposable {
   }
 
   /** Analyses each checkpoint in turn; progress runs over all of them. */
-  async compare(checkpoints: string[][], settings: AnalyzeSettings, token: vscode.CancellationToken, progress: Progress): Promise<AnyCompareData> {
+  async compare(
+    checkpoints: string[][],
+    settings: AnalyzeSettings,
+    token: vscode.CancellationToken,
+    progress: Progress,
+  ): Promise<AnyCompareData> {
     return (await this.job({ type: 'compare', checkpoints, settings }, 'comparison', token, progress)).data;
   }
 
@@ -133,7 +152,9 @@ export class WorkerClient extends Disposable {
     progress: Progress,
   ): Promise<Extract<WorkerReply, { type: T }>> {
     const cancel = new SharedArrayBuffer(4);
-    const reply = await this.request({ ...payload, cancel } as Payload, token, progress, () => Atomics.store(new Int32Array(cancel), 0, 1));
+    const reply = await this.request({ ...payload, cancel } as Payload, token, progress, () =>
+      Atomics.store(new Int32Array(cancel), 0, 1),
+    );
     if (reply.type !== replyType) throw new Error(`unexpected worker reply ${reply.type}`);
     return reply as Extract<WorkerReply, { type: T }>;
   }

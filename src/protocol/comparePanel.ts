@@ -19,7 +19,9 @@ const retrievalCompareCharts = [
 ] as const satisfies readonly ChartInfo[];
 
 /** The chart of a comparison of classification suites. */
-const suiteCompareCharts = [{ id: 'robustness', title: 'Robustness: shifted against in-distribution top-1 accuracy' }] as const satisfies readonly ChartInfo[];
+const suiteCompareCharts = [
+  { id: 'robustness', title: 'Robustness: shifted against in-distribution top-1 accuracy' },
+] as const satisfies readonly ChartInfo[];
 
 /** Every chart the view can draw; compareChartsOf() says which one snapshot has. */
 export const compareCharts = [...retrievalCompareCharts, ...suiteCompareCharts] as const;
@@ -155,7 +157,10 @@ export interface SuiteCompareSnapshot {
 export type AnyCompareSnapshot = CompareSnapshot | SuiteCompareSnapshot;
 
 /** What the metrics export and the CLI print: the table, whichever kind of comparison it is. */
-export type CompareTable = Pick<AnyCompareSnapshot, 'checkpoints' | 'baseline' | 'rows' | 'notComparable' | 'backend' | 'seconds'>;
+export type CompareTable = Pick<
+  AnyCompareSnapshot,
+  'checkpoints' | 'baseline' | 'rows' | 'notComparable' | 'backend' | 'seconds'
+>;
 
 export function isSuiteComparison(s: AnyCompareSnapshot): s is SuiteCompareSnapshot {
   return s.kind === 'suites';

@@ -86,4 +86,5 @@ export interface DashboardSnapshot {
 
 export type HostToDashboard = { type: 'snapshot'; snapshot: DashboardSnapshot } | HostToViewExport;
 
-export type DashboardToHost = { type: 'ready' } | { type: 'cancel' } | { type: 'openBest' } | { type: 'run' } | ViewToHostExport;
+export type DashboardToHost =
+  { type: 'ready' } | { type: 'cancel' } | { type: 'openBest' } | { type: 'run' } | ViewToHostExport;

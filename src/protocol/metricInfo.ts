@@ -4,7 +4,12 @@
  * pick reads too.
  */
 import type { AnalysisResult } from '../core/metrics/types';
-import { analysisMetricBetter, zeroShotMetricBetter, type AnalysisMetricKey, type Better } from '../core/metrics/metricDirection';
+import {
+  analysisMetricBetter,
+  zeroShotMetricBetter,
+  type AnalysisMetricKey,
+  type Better,
+} from '../core/metrics/metricDirection';
 
 export type { Better } from '../core/metrics/metricDirection';
 
@@ -20,14 +25,38 @@ export interface MetricInfo {
   decimals: number;
 }
 
-const continuous = (key: AnalysisMetricKey, label: string): MetricInfo => ({ key, label, better: analysisMetricBetter[key], percent: false, decimals: 4 });
+const continuous = (key: AnalysisMetricKey, label: string): MetricInfo => ({
+  key,
+  label,
+  better: analysisMetricBetter[key],
+  percent: false,
+  decimals: 4,
+});
 
 function retrieval(direction: 'i2t' | 't2i'): MetricInfo[] {
   const arrow = direction === 'i2t' ? 'image → text' : 'text → image';
   return [
-    ...([1, 5, 10] as const).map((k): MetricInfo => ({ key: `${direction}.R@${k}`, label: `R@${k} (${arrow})`, better: analysisMetricBetter[`${direction}.R@${k}`], percent: true, decimals: 1 })),
-    { key: `${direction}.median_rank`, label: `median rank (${arrow})`, better: analysisMetricBetter[`${direction}.median_rank`], percent: false, decimals: 1 },
-    { key: `${direction}.mean_rank`, label: `mean rank (${arrow})`, better: analysisMetricBetter[`${direction}.mean_rank`], percent: false, decimals: 2 },
+    ...([1, 5, 10] as const).map((k): MetricInfo => ({
+      key: `${direction}.R@${k}`,
+      label: `R@${k} (${arrow})`,
+      better: analysisMetricBetter[`${direction}.R@${k}`],
+      percent: true,
+      decimals: 1,
+    })),
+    {
+      key: `${direction}.median_rank`,
+      label: `median rank (${arrow})`,
+      better: analysisMetricBetter[`${direction}.median_rank`],
+      percent: false,
+      decimals: 1,
+    },
+    {
+      key: `${direction}.mean_rank`,
+      label: `mean rank (${arrow})`,
+      better: analysisMetricBetter[`${direction}.mean_rank`],
+      percent: false,
+      decimals: 2,
+    },
   ];
 }
 

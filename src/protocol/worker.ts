@@ -74,7 +74,14 @@ export type WorkerReply =
   | { id: number; type: 'trained'; summary: RunSummary }
   /** needsPartner: the file holds one modality and no partner was found; the user may pick one. */
   /** input: the error was the user's input (an InputError), which the CLI exits 2 for. */
-  | { id: number; type: 'error'; message: string; needsPartner?: boolean; deviceLost?: boolean; input?: { file: string; problem: string } }
+  | {
+      id: number;
+      type: 'error';
+      message: string;
+      needsPartner?: boolean;
+      deviceLost?: boolean;
+      input?: { file: string; problem: string };
+    }
   | { id: number; type: 'cancelled' };
 
 export interface WorkerInit {

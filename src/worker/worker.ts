@@ -44,7 +44,8 @@ async function handle(req: WorkerRequest): Promise<void> {
   const choice = await initBackend(init.backend === 'auto' ? 'auto' : init.backend);
   switch (req.type) {
     case 'backend':
-      if (report?.name !== choice.name) report = { name: choice.name, detail: choice.detail, gflops: await probeGflops(1), skipped: choice.skipped };
+      if (report?.name !== choice.name)
+        report = { name: choice.name, detail: choice.detail, gflops: await probeGflops(1), skipped: choice.skipped };
       post({ id: req.id, type: 'backend', report });
       return;
     case 'analyze': {
@@ -64,17 +65,23 @@ async function handle(req: WorkerRequest): Promise<void> {
       // Reading the checkpoint again (its input was dropped) takes the first fifth of the bar.
       const readShare = input ? 0 : 0.2;
       if (!input) {
-        const checkpoint = await readWithSettings(req.files, req.settings, token, (f) => progress(readShare * f, 'reading'));
+        const checkpoint = await readWithSettings(req.files, req.settings, token, (f) =>
+          progress(readShare * f, 'reading'),
+        );
         input = await dosnesInputOf(checkpoint);
         keepDosnesInput(req.files, input);
       }
-      const layout = layOutDosnes(input, { token, progress: (f) => progress(readShare + (1 - readShare) * f, 'laying out with DOSNES') });
+      const layout = layOutDosnes(input, {
+        token,
+        progress: (f) => progress(readShare + (1 - readShare) * f, 'laying out with DOSNES'),
+      });
       post({ id: req.id, type: 'dosnes', layout });
       return;
     }
     case 'compare': {
       const token = new SharedCancelToken(req.cancel);
-      const progress = (fraction: number, message?: string) => post({ id: req.id, type: 'progress', fraction, message: message ?? '' });
+      const progress = (fraction: number, message?: string) =>
+        post({ id: req.id, type: 'progress', fraction, message: message ?? '' });
       const data = (await comparesSuites(req.checkpoints))
         ? await analyzeSuites(req.checkpoints, req.settings, choice.name, token, progress)
         : await analyzeCheckpoints(req.checkpoints, req.settings, choice.name, token, progress);
@@ -87,8 +94,10 @@ async function handle(req: WorkerRequest): Promise<void> {
       const summary = await train(config, {
         token: new SharedCancelToken(req.cancel),
         onEvent(event) {
-          if (event.type === 'start') [total, done, message] = [Math.max(1, event.totalSteps), event.firstStep, 'training'];
-          if (event.type === 'step') [done, message] = [event.step, `epoch ${event.epoch}, loss ${event.loss.toFixed(4)}`];
+          if (event.type === 'start')
+            [total, done, message] = [Math.max(1, event.totalSteps), event.firstStep, 'training'];
+          if (event.type === 'step')
+            [done, message] = [event.step, `epoch ${event.epoch}, loss ${event.loss.toFixed(4)}`];
           post({ id: req.id, type: 'progress', fraction: done / total, message, event });
         },
       });

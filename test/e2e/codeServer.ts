@@ -39,7 +39,8 @@ export interface CodeServer {
 export function repoRoot(from = __dirname): string {
   for (let dir = from; dir !== path.dirname(dir); dir = path.dirname(dir)) {
     const pkg = path.join(dir, 'package.json');
-    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'embedding-lens') return dir;
+    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'embedding-lens')
+      return dir;
   }
   throw new Error(`no embedding-lens package.json above ${from}`);
 }
@@ -108,14 +109,19 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
     process.execPath,
     [
       entry,
-      '--config', config,
-      '--auth', 'none',
-      '--bind-addr', `127.0.0.1:${port}`,
+      '--config',
+      config,
+      '--auth',
+      'none',
+      '--bind-addr',
+      `127.0.0.1:${port}`,
       '--disable-telemetry',
       '--disable-workspace-trust',
       '--disable-update-check',
-      '--user-data-dir', userData,
-      '--extensions-dir', opts.extensionsDir ?? path.join(tmp, 'extensions'),
+      '--user-data-dir',
+      userData,
+      '--extensions-dir',
+      opts.extensionsDir ?? path.join(tmp, 'extensions'),
       opts.folder,
     ],
     // Own process group, so dispose() also ends the extension host and the other helpers.

@@ -62,7 +62,10 @@ async function cancelInPanel(h: VscodeHost, name: string): Promise<void> {
     cancelSide.clickedAt = Date.now();
     await button.click({ timeout: 5000 });
     const status = frame.locator(`${panel} #status`);
-    await status.filter({ hasText: 'cancelled' }).waitFor({ timeout: 15000 }).catch(() => undefined);
+    await status
+      .filter({ hasText: 'cancelled' })
+      .waitFor({ timeout: 15000 })
+      .catch(() => undefined);
     cancelSide.status = (await status.textContent({ timeout: 1000 })) ?? '';
     const cards = frame.locator(`${panel} [data-metric]`);
     cancelSide.cards = [await cards.count()];
@@ -74,7 +77,10 @@ async function cancelInPanel(h: VscodeHost, name: string): Promise<void> {
     const panels: string[] = [];
     for (const f of h.page.frames()) {
       const seen = await f
-        .$eval('main[data-title]', (m) => `${m.getAttribute('data-title')}: ${m.querySelector('#status')?.textContent ?? ''}`)
+        .$eval(
+          'main[data-title]',
+          (m) => `${m.getAttribute('data-title')}: ${m.querySelector('#status')?.textContent ?? ''}`,
+        )
         .catch(() => undefined);
       if (seen !== undefined) panels.push(seen);
     }
@@ -173,7 +179,8 @@ function figure(c: HostCheck, key: string): number {
 for (const name of Object.values(hostChecks)) {
   test(`in the extension host: ${name}`, (t) => {
     const c = check(name);
-    if (name === hostChecks.probe) t.diagnostic(`a deliberate 80 ms block measured ${figure(c, 'worstBusyStallMs').toFixed(1)} ms`);
+    if (name === hostChecks.probe)
+      t.diagnostic(`a deliberate 80 ms block measured ${figure(c, 'worstBusyStallMs').toFixed(1)} ms`);
     assert.ok(c.ok, c.error);
   });
 }

@@ -60,7 +60,8 @@ async function capture(h: VscodeHost, name: string, toTop?: Frame): Promise<void
   await h.page.waitForTimeout(1500);
   // A page that scrolled itself while it filled in (the dashboard) is shown from its top.
   await toTop?.evaluate(() => {
-    for (const e of [document.scrollingElement, ...Array.from(document.querySelectorAll('*'))]) if (e && e.scrollTop > 0) e.scrollTop = 0;
+    for (const e of [document.scrollingElement, ...Array.from(document.querySelectorAll('*'))])
+      if (e && e.scrollTop > 0) e.scrollTop = 0;
   });
   await h.page.waitForTimeout(300);
   // Focus moving into the Explorer's panes can scroll the workbench's split views by a few pixels.
@@ -101,7 +102,9 @@ async function explorerRow(h: VscodeHost, relative: string): Promise<Locator> {
   let row: Locator | undefined;
   for (let i = 0; i < parts.length; i++) {
     const name = parts[i];
-    row = files.locator(`.monaco-list-row[aria-level="${i + 1}"]`, { has: h.page.locator('.label-name', { hasText: new RegExp(`^${name.replace(/\./g, '\\.')}$`) }) });
+    row = files.locator(`.monaco-list-row[aria-level="${i + 1}"]`, {
+      has: h.page.locator('.label-name', { hasText: new RegExp(`^${name.replace(/\./g, '\\.')}$`) }),
+    });
     await row.waitFor({ timeout: 30000 });
     if (i < parts.length - 1 && (await row.getAttribute('aria-expanded')) !== 'true') await row.click();
   }
@@ -157,7 +160,10 @@ test('README image: the checkpoint editor', { timeout: hookTimeoutMs }, async ()
     await h.page.keyboard.press('Control+P');
     await h.page.locator('.quick-input-widget .quick-input-box input:focus').waitFor({ timeout: 15000 });
     await accept(h, 'clip-sample.safetensors', 'clip-sample.safetensors', 15000);
-    await h.page.locator('.tabs-container .tab.active').filter({ hasText: 'clip-sample.safetensors' }).waitFor({ timeout: 15000 });
+    await h.page
+      .locator('.tabs-container .tab.active')
+      .filter({ hasText: 'clip-sample.safetensors' })
+      .waitFor({ timeout: 15000 });
     await paletteCommand(h, 'View: Reopen Editor With...', 'Reopen Editor With');
     await h.page.locator('.quick-input-widget .quick-input-list').waitFor({ timeout: 15000 });
     await accept(h, 'Embedding Lens', 'Embedding Lens', 15000);
@@ -174,12 +180,16 @@ test('README image: the compare view', { timeout: hookTimeoutMs }, async () => {
     await fresh(h);
     const pane = await soleExplorerSection(h, 'Embedding Checkpoints', 30000);
     for (const name of ['clip-sample.npy', 'random-init.npy']) {
-      const row = pane.locator('.monaco-list-row').filter({ has: h.page.locator('.label-name', { hasText: new RegExp(`^${name.replace(/\./g, '\\.')}$`) }) });
+      const row = pane
+        .locator('.monaco-list-row')
+        .filter({ has: h.page.locator('.label-name', { hasText: new RegExp(`^${name.replace(/\./g, '\\.')}$`) }) });
       await row.waitFor({ timeout: 30000 });
       await row.click({ modifiers: ['ControlOrMeta'] });
     }
     await pane.locator('.pane-header').hover();
-    await pane.locator('.pane-header a.action-label[aria-label="Compare Selected Checkpoints"]').click({ timeout: 10000 });
+    await pane
+      .locator('.pane-header a.action-label[aria-label="Compare Selected Checkpoints"]')
+      .click({ timeout: 10000 });
     const frame = await h.frameWith('#metrics tr[data-metric="modality_gap"] td[data-delta]', viewTimeoutMs);
     await frame.waitForSelector('[data-chart="plane"] canvas', { timeout: 15000 });
     await scrollToCharts(frame);
@@ -222,11 +232,18 @@ test('README image: the training dashboard after a one-epoch run', { timeout: ho
     await run.click();
     const ended = ['completed', 'cancelled', 'diverged', 'failed'].map((s) => `[data-status="${s}"]`).join(',');
     const frame = await h.frameWith(`#activity:is(${ended}) #status`, viewTimeoutMs);
-    assert.equal(await frame.getAttribute('#activity', 'data-status'), 'completed', `the run ended: ${await frame.textContent('#status')}`);
+    assert.equal(
+      await frame.getAttribute('#activity', 'data-status'),
+      'completed',
+      `the run ended: ${await frame.textContent('#status')}`,
+    );
     await frame.waitForSelector('[data-chart="loss"] canvas', { timeout: 15000 });
     // The dashboard opens beside the config; closing the config's editor (its group closes with it)
     // and the run's notification leaves the dashboard alone in the window.
-    await h.page.locator('.tabs-container .tab', { hasText: `${runName}.m2mix.json` }).locator('.codicon-close').click({ timeout: 10000 });
+    await h.page
+      .locator('.tabs-container .tab', { hasText: `${runName}.m2mix.json` })
+      .locator('.codicon-close')
+      .click({ timeout: 10000 });
     await paletteCommand(h, 'Notifications: Clear All Notifications', 'Clear All Notifications');
     const dashboard = await h.frameWith('[data-chart="loss"] canvas', viewTimeoutMs);
     // The dashboard scrolls as the run fills it in; the image starts at its top, with the status.

@@ -24,9 +24,13 @@ export interface E2eWorkspace {
 /** A fresh temp folder holding what `embedding-lens sample` writes, plus truncated.npy. */
 export function makeSampleWorkspace(): E2eWorkspace {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'embedding-lens-e2e-ws-'));
-  const written = runCli(['sample', dir]).split('\n').filter(Boolean).map((f) => path.resolve(dir, f));
+  const written = runCli(['sample', dir])
+    .split('\n')
+    .filter(Boolean)
+    .map((f) => path.resolve(dir, f));
   const checkpoint = path.join(dir, 'clip-sample.npy');
-  if (!written.includes(checkpoint)) throw new Error(`'embedding-lens sample' did not write ${checkpoint}: ${written.join(', ')}`);
+  if (!written.includes(checkpoint))
+    throw new Error(`'embedding-lens sample' did not write ${checkpoint}: ${written.join(', ')}`);
   const truncated = path.join(dir, 'truncated.npy');
   const bytes = readFileSync(checkpoint);
   writeFileSync(truncated, bytes.subarray(0, bytes.length >> 1));

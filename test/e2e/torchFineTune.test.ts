@@ -18,7 +18,9 @@ import { cspViolations, openVscode, type VscodeHost } from './vscodeHost';
 import { accept, soleExplorerSection, withScreenshotOnFailure } from './workbench';
 
 const python = process.env.EMBEDDING_LENS_TEST_PYTHON;
-const skip = python ? false : 'EMBEDDING_LENS_TEST_PYTHON is unset: no interpreter with torch to run the torch engine (scripts/setup-python.sh prints one)';
+const skip = python
+  ? false
+  : 'EMBEDDING_LENS_TEST_PYTHON is unset: no interpreter with torch to run the torch engine (scripts/setup-python.sh prints one)';
 if (skip) process.stdout.write(`torchFineTune: skipped: ${skip}\n`);
 
 /** Importing torch (~3 s), epoch 0, 3 steps and epoch 1 on 500 pairs: seconds; the rest is headroom. */
@@ -45,7 +47,10 @@ before(
     dir = mkdtempSync(path.join(os.tmpdir(), 'embedding-lens-e2e-torch-'));
     execFileSync(process.execPath, [path.join(repoRoot(), 'dist', 'cli.js'), 'sample', dir], { stdio: 'ignore' });
     mkdirSync(path.join(dir, '.vscode'));
-    writeFileSync(path.join(dir, '.vscode', 'settings.json'), JSON.stringify({ 'embeddingLens.pythonPath': python }, null, 2));
+    writeFileSync(
+      path.join(dir, '.vscode', 'settings.json'),
+      JSON.stringify({ 'embeddingLens.pythonPath': python }, null, 2),
+    );
     // Written before the workbench opens: a *.m2mix.json is what activates the extension.
     writeFileSync(path.join(dir, `${runName}.m2mix.json`), JSON.stringify(config, null, 2) + '\n');
     host = await openVscode({ folder: dir });
@@ -58,53 +63,77 @@ after(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-test('the Run CodeLens trains on the torch engine and the dashboard completes', { skip, timeout: hookTimeoutMs }, async () => {
-  await withScreenshotOnFailure(host, 'e2e-torch-dashboard', async (h) => {
-    assert.ok(dir);
-    const runDir = path.join(dir, 'runs', runName);
+test(
+  'the Run CodeLens trains on the torch engine and the dashboard completes',
+  { skip, timeout: hookTimeoutMs },
+  async () => {
+    await withScreenshotOnFailure(host, 'e2e-torch-dashboard', async (h) => {
+      assert.ok(dir);
+      const runDir = path.join(dir, 'runs', runName);
 
-    const files = await soleExplorerSection(h, path.basename(dir), 30000);
-    await files.locator('.monaco-list-row', { has: h.page.locator('.label-name', { hasText: `${runName}.m2mix.json` }) }).click();
-    await h.page.locator('.monaco-editor .view-lines', { hasText: '"engine"' }).waitFor({ timeout: 30000 });
+      const files = await soleExplorerSection(h, path.basename(dir), 30000);
+      await files
+        .locator('.monaco-list-row', { has: h.page.locator('.label-name', { hasText: `${runName}.m2mix.json` }) })
+        .click();
+      await h.page.locator('.monaco-editor .view-lines', { hasText: '"engine"' }).waitFor({ timeout: 30000 });
 
-    // A torch config gets the launch lenses beside Run; their presence says the provider read it as one.
-    await h.page.locator('.monaco-editor .codelens-decoration a', { hasText: 'Copy launch command' }).waitFor({ timeout: 30000 });
-    const run = h.page.locator('.monaco-editor .codelens-decoration a', { hasText: 'Run' });
-    assert.ok(!existsSync(runDir), `${runDir} exists before the run`);
-    await run.click();
+      // A torch config gets the launch lenses beside Run; their presence says the provider read it as one.
+      await h.page
+        .locator('.monaco-editor .codelens-decoration a', { hasText: 'Copy launch command' })
+        .waitFor({ timeout: 30000 });
+      const run = h.page.locator('.monaco-editor .codelens-decoration a', { hasText: 'Run' });
+      assert.ok(!existsSync(runDir), `${runDir} exists before the run`);
+      await run.click();
 
-    const ended = ['completed', 'cancelled', 'diverged', 'failed'].map((s) => `[data-status="${s}"]`).join(',');
-    const frame = await h.frameWith(`#activity:is(${ended}) #status`, runTimeoutMs);
-    assert.equal(await frame.getAttribute('#activity', 'data-status'), 'completed', `the run ended: ${await frame.textContent('#status')}`);
-    assert.match((await frame.textContent('#status')) ?? '', /Completed — 3 steps, 1 epoch\./);
-    const facts = (await frame.textContent('#facts')) ?? '';
-    assert.match(facts, /Enginetorch on CPU \(\d+ threads?\)/, `the facts do not name the engine: ${facts}`);
-    assert.match(facts, /Ranks1/, `the facts do not give the ranks: ${facts}`);
-    assert.match(facts, /Samples\/s[\d,]+/, `the facts do not give samples/s: ${facts}`);
+      const ended = ['completed', 'cancelled', 'diverged', 'failed'].map((s) => `[data-status="${s}"]`).join(',');
+      const frame = await h.frameWith(`#activity:is(${ended}) #status`, runTimeoutMs);
+      assert.equal(
+        await frame.getAttribute('#activity', 'data-status'),
+        'completed',
+        `the run ended: ${await frame.textContent('#status')}`,
+      );
+      assert.match((await frame.textContent('#status')) ?? '', /Completed — 3 steps, 1 epoch\./);
+      const facts = (await frame.textContent('#facts')) ?? '';
+      assert.match(facts, /Enginetorch on CPU \(\d+ threads?\)/, `the facts do not name the engine: ${facts}`);
+      assert.match(facts, /Ranks1/, `the facts do not give the ranks: ${facts}`);
+      assert.match(facts, /Samples\/s[\d,]+/, `the facts do not give samples/s: ${facts}`);
 
-    const log = readFileSync(path.join(runDir, 'run.jsonl'), 'utf8')
-      .split('\n')
-      .filter((l) => l.trim())
-      .map((l) => JSON.parse(l) as { type: string; step?: number; epoch: number });
-    assert.deepEqual(log.filter((l) => l.type === 'step').map((s) => [s.step, s.epoch]), [[1, 1], [2, 1], [3, 1]], 'run.jsonl does not hold the 3 steps of epoch 1');
-    assert.deepEqual(log.filter((l) => l.type === 'eval').map((e) => e.epoch), [0, 1], 'run.jsonl does not hold the evaluations of epochs 0 and 1');
-    assert.ok(existsSync(path.join(runDir, 'epoch-1.safetensors')), 'the run wrote no epoch-1.safetensors');
+      const log = readFileSync(path.join(runDir, 'run.jsonl'), 'utf8')
+        .split('\n')
+        .filter((l) => l.trim())
+        .map((l) => JSON.parse(l) as { type: string; step?: number; epoch: number });
+      assert.deepEqual(
+        log.filter((l) => l.type === 'step').map((s) => [s.step, s.epoch]),
+        [
+          [1, 1],
+          [2, 1],
+          [3, 1],
+        ],
+        'run.jsonl does not hold the 3 steps of epoch 1',
+      );
+      assert.deepEqual(
+        log.filter((l) => l.type === 'eval').map((e) => e.epoch),
+        [0, 1],
+        'run.jsonl does not hold the evaluations of epochs 0 and 1',
+      );
+      assert.ok(existsSync(path.join(runDir, 'epoch-1.safetensors')), 'the run wrote no epoch-1.safetensors');
 
-    await frame.waitForSelector('[data-chart="loss"] canvas', { timeout: 15000 });
-    // The CodeLens goes back from Cancel to Run once the run has ended.
-    await h.page.locator('.monaco-editor .codelens-decoration a', { hasText: '▶ Run' }).waitFor({ timeout: 15000 });
-    await h.screenshot('e2e-torch-dashboard');
+      await frame.waitForSelector('[data-chart="loss"] canvas', { timeout: 15000 });
+      // The CodeLens goes back from Cancel to Run once the run has ended.
+      await h.page.locator('.monaco-editor .codelens-decoration a', { hasText: '▶ Run' }).waitFor({ timeout: 15000 });
+      await h.screenshot('e2e-torch-dashboard');
 
-    // Show Compute Backend names the interpreter the run used, with its torch.
-    await h.page.keyboard.press('F1');
-    await accept(h, 'Embedding Lens: Show Compute Backend', 'Show Compute Backend', 15000);
-    const toast = h.page.locator('.notification-toast', { hasText: 'Torch engine: torch' });
-    await toast.waitFor({ timeout: 60000 });
-    const text = (await toast.textContent()) ?? '';
-    assert.ok(text.includes(`(${python})`), `the notification does not name ${python}: ${text}`);
-    assert.match(text, /interpreter from embeddingLens\.pythonPath/);
-  });
-});
+      // Show Compute Backend names the interpreter the run used, with its torch.
+      await h.page.keyboard.press('F1');
+      await accept(h, 'Embedding Lens: Show Compute Backend', 'Show Compute Backend', 15000);
+      const toast = h.page.locator('.notification-toast', { hasText: 'Torch engine: torch' });
+      await toast.waitFor({ timeout: 60000 });
+      const text = (await toast.textContent()) ?? '';
+      assert.ok(text.includes(`(${python})`), `the notification does not name ${python}: ${text}`);
+      assert.match(text, /interpreter from embeddingLens\.pythonPath/);
+    });
+  },
+);
 
 test('no frame reported a Content Security Policy violation', { skip }, () => {
   assert.ok(host);

@@ -96,5 +96,7 @@ export async function openVscode(opts: CodeServerOptions): Promise<VscodeHost> {
 
 /** Console lines that report a Content Security Policy violation. */
 export function cspViolations(lines: ConsoleLine[]): ConsoleLine[] {
-  return lines.filter((l) => /Content Security Policy|Refused to (load|execute|apply|evaluate|connect|frame)/i.test(l.text));
+  return lines.filter((l) =>
+    /Content Security Policy|Refused to (load|execute|apply|evaluate|connect|frame)/i.test(l.text),
+  );
 }

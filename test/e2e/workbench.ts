@@ -53,13 +53,19 @@ export async function soleExplorerSection(h: VscodeHost, title: string, timeoutM
 }
 
 /** Runs `body`; on failure saves test-results/NAME-failure.png and names it in the error. */
-export async function withScreenshotOnFailure(h: VscodeHost | undefined, name: string, body: (h: VscodeHost) => Promise<void>): Promise<void> {
+export async function withScreenshotOnFailure(
+  h: VscodeHost | undefined,
+  name: string,
+  body: (h: VscodeHost) => Promise<void>,
+): Promise<void> {
   assert.ok(h, 'VS Code did not start');
   try {
     await body(h);
   } catch (err) {
     const shot = await h.screenshot(`${name}-failure`).catch(() => 'none');
-    throw new Error(`${(err as Error).stack ?? (err as Error).message}\n(screenshot: ${shot})\n--- code-server output (tail) ---\n${h.server.output().slice(-3000)}`);
+    throw new Error(
+      `${(err as Error).stack ?? (err as Error).message}\n(screenshot: ${shot})\n--- code-server output (tail) ---\n${h.server.output().slice(-3000)}`,
+    );
   }
 }
 
@@ -95,6 +101,9 @@ export async function analyzeThroughPalette(h: VscodeHost, file: string): Promis
   // Typing before the file QuickPick replaces the palette would send keys to the editor. The pick is
   // known by its title: the row for `file` may be scrolled out of the list, so it cannot be awaited.
   const name = path.basename(file);
-  await h.page.locator('.quick-input-widget .quick-input-title').filter({ hasText: 'Embedding Lens: Analyze Embeddings' }).waitFor({ timeout: 15000 });
+  await h.page
+    .locator('.quick-input-widget .quick-input-title')
+    .filter({ hasText: 'Embedding Lens: Analyze Embeddings' })
+    .waitFor({ timeout: 15000 });
   await accept(h, name, name, 15000);
 }

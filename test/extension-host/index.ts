@@ -13,7 +13,12 @@ import { hostChecks, hostEnv, largePairs, rendezvous, type HostResult, type Rend
 
 const extensionId = 'embedding-lens.embedding-lens';
 const viewType = 'embeddingLens.checkpointEditor';
-const commandIds = ['embeddingLens.analyze', 'embeddingLens.compare', 'embeddingLens.fineTune', 'embeddingLens.showBackend'];
+const commandIds = [
+  'embeddingLens.analyze',
+  'embeddingLens.compare',
+  'embeddingLens.fineTune',
+  'embeddingLens.showBackend',
+];
 
 function env(name: string): string {
   const v = process.env[name];
@@ -111,7 +116,8 @@ async function watchEventLoop<T>(m: Measured, body: () => Promise<T>): Promise<T
     lates.push(late);
     if (late > worst.late) worst = { late, waiting };
     // endUs: CLOCK_MONOTONIC in µs, the clock of a .cpuprofile's timestamps.
-    if (late - waiting > worstBusy.ms) worstBusy = { ms: late - waiting, endUs: Number(process.hrtime.bigint() / 1000n), after: now.at - start };
+    if (late - waiting > worstBusy.ms)
+      worstBusy = { ms: late - waiting, endUs: Number(process.hrtime.bigint() / 1000n), after: now.at - start };
     prev = now;
     timer = setTimeout(tick, probePeriodMs);
   };
@@ -151,7 +157,9 @@ async function profiled<T>(name: string, body: () => Promise<T>): Promise<T> {
   const session = new inspector.Session();
   session.connect();
   const post = (method: string, params: object = {}) =>
-    new Promise<unknown>((resolve, reject) => session.post(method, params, (err, r) => (err ? reject(err) : resolve(r))));
+    new Promise<unknown>((resolve, reject) =>
+      session.post(method, params, (err, r) => (err ? reject(err) : resolve(r))),
+    );
   await post('Profiler.enable');
   await post('Profiler.setSamplingInterval', { interval: 500 });
   await post('Profiler.start');
@@ -167,17 +175,21 @@ async function profiled<T>(name: string, body: () => Promise<T>): Promise<T> {
 /** Analyses `file` through the command under the probe; it must resolve to the metrics of `pairs` pairs. */
 async function analyzeWatched(file: string, pairs: number, m: Measured): Promise<void> {
   // The profiler starts before the probe: its start alone blocks the thread for tens of ms.
-  const value = await profiled(`analysis-${pairs}`, () => watchEventLoop(m, async () => {
-    const t0 = performance.now();
-    const v = await analyze(file);
-    m.analysisMs = performance.now() - t0;
-    // What the host does just after (the snapshot reaching the panel) still counts.
-    await sleep(500);
-    return v;
-  }));
+  const value = await profiled(`analysis-${pairs}`, () =>
+    watchEventLoop(m, async () => {
+      const t0 = performance.now();
+      const v = await analyze(file);
+      m.analysisMs = performance.now() - t0;
+      // What the host does just after (the snapshot reaching the panel) still counts.
+      await sleep(500);
+      return v;
+    }),
+  );
   const metrics = value?.[0];
-  if (!Array.isArray(value) || value.length !== 1 || !metrics) throw new Error(`the command resolved to ${JSON.stringify(value)?.slice(0, 200)}, not one AnalysisResult`);
-  if (metrics.n !== pairs || typeof metrics.i2t?.['R@1'] !== 'number') throw new Error(`the metrics are not those of ${pairs} pairs: n = ${metrics.n}`);
+  if (!Array.isArray(value) || value.length !== 1 || !metrics)
+    throw new Error(`the command resolved to ${JSON.stringify(value)?.slice(0, 200)}, not one AnalysisResult`);
+  if (metrics.n !== pairs || typeof metrics.i2t?.['R@1'] !== 'number')
+    throw new Error(`the metrics are not those of ${pairs} pairs: n = ${metrics.n}`);
 }
 
 const checks: [string, (m: Measured) => Promise<void>][] = [
@@ -224,36 +236,46 @@ const checks: [string, (m: Measured) => Promise<void>][] = [
         blockFor(80);
         await sleep(50);
       });
-      if (m.worstBusyStallMs < 70) throw new Error(`a deliberate 80 ms block showed as ${m.worstBusyStallMs.toFixed(1)} ms on the CPU`);
+      if (m.worstBusyStallMs < 70)
+        throw new Error(`a deliberate 80 ms block showed as ${m.worstBusyStallMs.toFixed(1)} ms on the CPU`);
     },
   ],
-  [
-    hostChecks.analyzeSample,
-    (m) => analyzeWatched(env(hostEnv.checkpoint), 500, m),
-  ],
+  [hostChecks.analyzeSample, (m) => analyzeWatched(env(hostEnv.checkpoint), 500, m)],
   [
     hostChecks.exportCommands,
     async (m) => {
       // The sample's panel, which the previous check opened, is the active editor.
       const dir = path.join(path.dirname(env(hostEnv.checkpoint)), 'exports');
       const target = (name: string) => vscode.Uri.file(path.join(dir, name));
-      const run = (command: string, options: object) => vscode.commands.executeCommand<vscode.Uri | undefined>(`embeddingLens.${command}`, options);
+      const run = (command: string, options: object) =>
+        vscode.commands.executeCommand<vscode.Uri | undefined>(`embeddingLens.${command}`, options);
       const written = async (command: string, name: string, options: object = {}): Promise<Buffer> => {
         const uri = await run(command, { ...options, target: target(name) });
-        if (uri?.fsPath !== target(name).fsPath) throw new Error(`${command} resolved to ${uri?.fsPath}, not the target ${name}: see the error notification`);
+        if (uri?.fsPath !== target(name).fsPath)
+          throw new Error(`${command} resolved to ${uri?.fsPath}, not the target ${name}: see the error notification`);
         return readFileSync(uri.fsPath);
       };
       const json = JSON.parse((await written('exportMetricsJson', 'metrics.json')).toString()) as AnalysisResult;
-      if (json.n !== 500 || typeof json.i2t?.['R@1'] !== 'number') throw new Error(`metrics.json holds n = ${json.n}, not the 500-pair sample's metrics`);
+      if (json.n !== 500 || typeof json.i2t?.['R@1'] !== 'number')
+        throw new Error(`metrics.json holds n = ${json.n}, not the 500-pair sample's metrics`);
       const csv = (await written('exportMetricsCsv', 'metrics.csv')).toString().split('\n');
-      if (csv[0] !== 'metric,value' || !csv.includes(`i2t.R@1,${json.i2t['R@1']}`)) throw new Error(`metrics.csv does not hold the JSON's figures: ${csv.slice(0, 3).join(' | ')}`);
+      if (csv[0] !== 'metric,value' || !csv.includes(`i2t.R@1,${json.i2t['R@1']}`))
+        throw new Error(`metrics.csv does not hold the JSON's figures: ${csv.slice(0, 3).join(' | ')}`);
       const png = await written('exportChartPng', 'scatter.png', { chart: 'scatter' });
       m.pngBytes = png.length;
-      if (!png.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) || png.length < 10000) throw new Error(`scatter.png is not a drawn PNG (${png.length} bytes)`);
+      if (
+        !png.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) ||
+        png.length < 10000
+      )
+        throw new Error(`scatter.png is not a drawn PNG (${png.length} bytes)`);
       const svg = (await written('exportChartSvg', 'histogram.svg', { chart: 'histogram' })).toString();
-      if (!/^<svg[\s\S]*<path[\s\S]*<\/svg>$/.test(svg)) throw new Error(`histogram.svg is not a drawn SVG: ${svg.slice(0, 80)}`);
+      if (!/^<svg[\s\S]*<path[\s\S]*<\/svg>$/.test(svg))
+        throw new Error(`histogram.svg is not a drawn SVG: ${svg.slice(0, 80)}`);
       // A chart the view does not have is refused (the command reports it), and nothing is written.
-      if ((await run('exportChartSvg', { chart: 'plane', target: target('plane.svg') })) !== undefined || existsSync(target('plane.svg').fsPath))
+      if (
+        (await run('exportChartSvg', { chart: 'plane', target: target('plane.svg') })) !== undefined ||
+        existsSync(target('plane.svg').fsPath)
+      )
         throw new Error('exporting a chart the analysis view lacks wrote a file');
     },
   ],
@@ -272,13 +294,11 @@ const checks: [string, (m: Measured) => Promise<void>][] = [
       m.resolvedAt = s.at;
       if ('err' in s) throw new Error(`the command rejected: ${String(s.err)}`);
       const v = s.value;
-      if (!Array.isArray(v) || v.length !== 1 || v[0] !== undefined) throw new Error(`the command resolved to ${JSON.stringify(v)?.slice(0, 200)}, not [undefined]`);
+      if (!Array.isArray(v) || v.length !== 1 || v[0] !== undefined)
+        throw new Error(`the command resolved to ${JSON.stringify(v)?.slice(0, 200)}, not [undefined]`);
     },
   ],
-  [
-    hostChecks.analyzeLarge,
-    (m) => analyzeWatched(env(hostEnv.large), largePairs, m),
-  ],
+  [hostChecks.analyzeLarge, (m) => analyzeWatched(env(hostEnv.large), largePairs, m)],
 ];
 
 export async function run(): Promise<void> {

@@ -54,6 +54,6 @@ export const hostChecks = {
   probe: 'the event-loop probe catches a deliberate 80 ms block',
   cancel: 'embeddingLens.analyze resolves to [undefined] when its panel is cancelled',
   analyzeSample: 'embeddingLens.analyze resolves to the metrics of the 500-pair sample',
-  exportCommands: 'the export commands write the active analysis panel\'s metrics and charts',
+  exportCommands: "the export commands write the active analysis panel's metrics and charts",
   analyzeLarge: `after the cancel, embeddingLens.analyze resolves to the metrics of ${largePairs} pairs`,
 } as const;

@@ -7,11 +7,22 @@ export const fixtureClasses = 20;
 export const fixtureDim = 16;
 
 export function fixtureSet(images = 60, setSeed = 5) {
-  return generateClassificationSet({ modelSeed: 7, setSeed, images, dim: fixtureDim, shape: { signal: 0.5, domain: 0, distortion: 0 } });
+  return generateClassificationSet({
+    modelSeed: 7,
+    setSeed,
+    images,
+    dim: fixtureDim,
+    shape: { signal: 0.5, domain: 0, distortion: 0 },
+  });
 }
 
 /** An .npz classification set; `members` replaces or adds members (a spoiled label array, pairs). */
-export async function writeClassificationNpz(file: string, members: Record<string, NpzArray> = {}, images = 60, setSeed = 5): Promise<void> {
+export async function writeClassificationNpz(
+  file: string,
+  members: Record<string, NpzArray> = {},
+  images = 60,
+  setSeed = 5,
+): Promise<void> {
   const s = fixtureSet(images, setSeed);
   await writeNpz(file, {
     image_embeds: { shape: [s.image.rows, fixtureDim], data: s.image.data },

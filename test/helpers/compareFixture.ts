@@ -12,7 +12,9 @@ export function makeCompareData(pairs = 300, samePairs = true): CompareData {
   const base = Int32Array.from({ length: pairs }, () => Math.floor(-Math.log(1 - rng()) * 6));
   const checkpoints = compareNames.map((name, k) => {
     const n = samePairs || k === 0 ? pairs : pairs - 100;
-    const ranks = Int32Array.from({ length: n }, (_, q) => Math.max(0, base[q] + (k === 1 ? Math.round(gaussian(rng) * 3 - 1) : k === 2 ? 40 + q : 0)));
+    const ranks = Int32Array.from({ length: n }, (_, q) =>
+      Math.max(0, base[q] + (k === 1 ? Math.round(gaussian(rng) * 3 - 1) : k === 2 ? 40 + q : 0)),
+    );
     const fixture = makeSnapshot({ pairs: n, seed: 7 + k }).metrics;
     // An untrained model retrieves at chance.
     const result = k === 2 ? { ...fixture, i2t: { ...fixture.i2t, 'R@1': 0.4 } } : fixture;
@@ -31,4 +33,3 @@ export function makeCompareData(pairs = 300, samePairs = true): CompareData {
   const histograms = sharedHistograms([sims(0.31), sims(0.35), sims(0.05)], [sims(0.27), sims(0.26), sims(0.1)], 40);
   return { checkpoints, histograms, backend: 'wasm', seconds: 4.2 };
 }
-

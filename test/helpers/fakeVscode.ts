@@ -39,7 +39,9 @@ export function installFakeVscode(overrides: Record<string, unknown>): void {
         if (own === undefined) return key === 'then' ? undefined : stub;
         if (typeof own !== 'object' || own === null || Array.isArray(own)) return own;
         // A namespace: the members a test set, a stub for the rest.
-        return new Proxy(own, { get: (ns, k) => (ns as Record<string | symbol, unknown>)[k] ?? (k === 'then' ? undefined : stub) });
+        return new Proxy(own, {
+          get: (ns, k) => (ns as Record<string | symbol, unknown>)[k] ?? (k === 'then' ? undefined : stub),
+        });
       },
     },
   );

@@ -14,10 +14,15 @@ function pythonWithTorch(): string | undefined {
 }
 
 export const pytorchPython = pythonWithTorch();
-export const pytorchSkip = pytorchPython ? false : 'skipped: no python3 with torch (Debian: apt-get install python3-torch)';
+export const pytorchSkip = pytorchPython
+  ? false
+  : 'skipped: no python3 with torch (Debian: apt-get install python3-torch)';
 
 /** Writes every fixture of write_pytorch_fixtures.py into `dir`, N pairs of D dimensions. */
 export function writePytorchFixtures(dir: string, pairs: number, dim: number): void {
-  const run = spawnSync(pytorchPython!, [script, dir, String(pairs), String(dim)], { encoding: 'utf8', timeout: 300_000 });
+  const run = spawnSync(pytorchPython!, [script, dir, String(pairs), String(dim)], {
+    encoding: 'utf8',
+    timeout: 300_000,
+  });
   if (run.status !== 0) throw new Error(`write_pytorch_fixtures.py failed: ${run.stderr}`);
 }

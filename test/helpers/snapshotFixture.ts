@@ -6,7 +6,13 @@
 import type { NormStats, ReliabilityBin, RetrievalStats } from '../../src/core/metrics/types';
 import { gaussian, mulberry32, type Rng } from '../../src/core/util/random';
 import { logGrid } from '../../src/core/calibration/temperatureSweep';
-import type { AnalysisSnapshot, HistogramData, ScatterData, SphereData, TemperatureSweep } from '../../src/protocol/analysisPanel';
+import type {
+  AnalysisSnapshot,
+  HistogramData,
+  ScatterData,
+  SphereData,
+  TemperatureSweep,
+} from '../../src/protocol/analysisPanel';
 
 export interface FixtureOptions {
   pairs: number;
@@ -53,7 +59,13 @@ function histogram(rng: Rng, n: number, bins: number): HistogramData {
 }
 
 function reliability(rng: Rng, n: number, bins = 15): { bins: ReliabilityBin[]; ece: number } {
-  const acc = Array.from({ length: bins }, (_, b) => ({ lower: b / bins, upper: (b + 1) / bins, count: 0, conf: 0, correct: 0 }));
+  const acc = Array.from({ length: bins }, (_, b) => ({
+    lower: b / bins,
+    upper: (b + 1) / bins,
+    count: 0,
+    conf: 0,
+    correct: 0,
+  }));
   for (let i = 0; i < n; i++) {
     const confidence = Math.min(0.999999, 0.35 + 0.65 * Math.sqrt(rng()));
     const bin = acc[Math.floor(confidence * bins)];
@@ -75,7 +87,13 @@ function reliability(rng: Rng, n: number, bins = 15): { bins: ReliabilityBin[]; 
 /** A U-shaped ECE curve over the log grid that passes through the reported ECE at tau = 0.01. */
 function temperature(ece: number, n: number): TemperatureSweep {
   const taus = [...new Set([...logGrid(), 0.01])].sort((a, b) => a - b);
-  return { taus, ece: taus.map((t) => Math.min(1, ece + 0.2 * Math.log10(t / 0.01) ** 2)), tau: 0.01, queries: n, total: n };
+  return {
+    taus,
+    ece: taus.map((t) => Math.min(1, ece + 0.2 * Math.log10(t / 0.01) ** 2)),
+    tau: 0.01,
+    queries: n,
+    total: n,
+  };
 }
 
 /** Two caps on the unit sphere, text shifted along +x from image: a visible modality gap. */
@@ -99,9 +117,23 @@ function sphere(rng: Rng, n: number): SphereData {
   // and fewer of them than the PCA view tells the two apart.
   const k = Math.min(Math.ceil(n / 2), 500);
   const first = (xyz: number[]) => xyz.slice(0, 3 * k);
-  const mean = (xyz: number[]) => [0, 1, 2].map((c) => xyz.filter((_, i) => i % 3 === c).reduce((a, b) => a + b, 0) / k);
-  const dosnes = { image: first(image.out), text: first(text.out), gap: { from: mean(first(image.out)), to: mean(first(text.out)) }, dosnesPairs: k };
-  return { image: image.out, text: text.out, gap: { from: image.mean, to: text.mean }, explained: [0.41, 0.09, 0.05], shown: n, total: n, dosnes };
+  const mean = (xyz: number[]) =>
+    [0, 1, 2].map((c) => xyz.filter((_, i) => i % 3 === c).reduce((a, b) => a + b, 0) / k);
+  const dosnes = {
+    image: first(image.out),
+    text: first(text.out),
+    gap: { from: mean(first(image.out)), to: mean(first(text.out)) },
+    dosnesPairs: k,
+  };
+  return {
+    image: image.out,
+    text: text.out,
+    gap: { from: image.mean, to: text.mean },
+    explained: [0.41, 0.09, 0.05],
+    shown: n,
+    total: n,
+    dosnes,
+  };
 }
 
 function scatter(rng: Rng, shown: number, total: number): ScatterData {

@@ -5,7 +5,20 @@
  * reference implementation for JavaScript.
  */
 import { writeFileSync } from 'node:fs';
-import { Field, FixedSizeList, Float32, Float64, Int64, List, Table, tableToIPC, Utf8, vectorFromArray, type DataType, type Vector } from 'apache-arrow';
+import {
+  Field,
+  FixedSizeList,
+  Float32,
+  Float64,
+  Int64,
+  List,
+  Table,
+  tableToIPC,
+  Utf8,
+  vectorFromArray,
+  type DataType,
+  type Vector,
+} from 'apache-arrow';
 import * as parquetWasm from 'parquet-wasm';
 
 export type ColumnSpec =
@@ -36,7 +49,12 @@ export function listRows(data: Float32Array, dim: number): number[][] {
   return Array.from({ length: data.length / dim }, (_, k) => Array.from(data.subarray(k * dim, (k + 1) * dim)));
 }
 
-export function writeParquetFixture(file: string, columns: Record<string, ColumnSpec>, compression: ParquetCompression, rowGroupRows = 2): void {
+export function writeParquetFixture(
+  file: string,
+  columns: Record<string, ColumnSpec>,
+  compression: ParquetCompression,
+  rowGroupRows = 2,
+): void {
   const wasmTable = parquetWasm.Table.fromIPCStream(tableToIPC(arrowTable(columns), 'stream'));
   const properties = new parquetWasm.WriterPropertiesBuilder()
     .setCompression(parquetWasm.Compression[compression])

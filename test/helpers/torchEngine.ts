@@ -7,7 +7,10 @@ const root = path.join(__dirname, '..', '..', '..');
 
 /** False when the interpreter has torch and the engine package, else the reason to skip. */
 export async function torchEngineSkipReason(): Promise<string | false> {
-  if (!torchEnginePython) return 'EMBEDDING_LENS_TEST_PYTHON is not set (scripts/setup-python.sh prints an interpreter with torch)';
-  const probe = await probeTorch(torchEnginePython, { env: { ...process.env, EMBEDDING_LENS_PYTHON_PACKAGE: path.join(root, 'python') } });
+  if (!torchEnginePython)
+    return 'EMBEDDING_LENS_TEST_PYTHON is not set (scripts/setup-python.sh prints an interpreter with torch)';
+  const probe = await probeTorch(torchEnginePython, {
+    env: { ...process.env, EMBEDDING_LENS_PYTHON_PACKAGE: path.join(root, 'python') },
+  });
   return probe.ok ? false : probe.reason;
 }

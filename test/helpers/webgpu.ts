@@ -11,14 +11,20 @@ export async function noWebGpuAdapter(): Promise<string | undefined> {
     create(o: string[]): { requestAdapter(): Promise<unknown> };
   };
   const adapter = await dawn.create([]).requestAdapter();
-  return adapter ? undefined : 'skipped: Dawn creates no WebGPU adapter here (run scripts/install-webgpu-deps.sh for Mesa llvmpipe)';
+  return adapter
+    ? undefined
+    : 'skipped: Dawn creates no WebGPU adapter here (run scripts/install-webgpu-deps.sh for Mesa llvmpipe)';
 }
 
 /**
  * Runs `f` with the device's error scopes of `filter` answering `answer()` where the real scope
  * reports nothing: the real scopes are still pushed and popped.
  */
-export async function withScopeAnswer<T>(filter: GPUErrorFilter, answer: () => GPUError | null, f: () => Promise<T>): Promise<T> {
+export async function withScopeAnswer<T>(
+  filter: GPUErrorFilter,
+  answer: () => GPUError | null,
+  f: () => Promise<T>,
+): Promise<T> {
   const device = webGpuState()!.device;
   const [push, pop] = [device.pushErrorScope.bind(device), device.popErrorScope.bind(device)];
   const filters: string[] = [];

@@ -34,9 +34,17 @@ export function makeZeroShot(opts: Partial<ZeroShotFixtureOptions> = {}): ZeroSh
   const count = new Array<number>(classes).fill(0);
   const hits = new Array<number>(classes).fill(0);
   const confusions = new Map<number, number>();
-  const bins = Array.from({ length: 15 }, (_, b) => ({ lower: b / 15, upper: (b + 1) / 15, count: 0, conf: 0, correct: 0 }));
+  const bins = Array.from({ length: 15 }, (_, b) => ({
+    lower: b / 15,
+    upper: (b + 1) / 15,
+    count: 0,
+    conf: 0,
+    correct: 0,
+  }));
   // Each class its own difficulty, so the worst-classes chart has a spread to show.
-  const difficulty = Array.from({ length: classes }, () => Math.min(0.98, Math.max(0.02, o.skill + 0.5 * (rng() - 0.5))));
+  const difficulty = Array.from({ length: classes }, () =>
+    Math.min(0.98, Math.max(0.02, o.skill + 0.5 * (rng() - 0.5))),
+  );
   let top1 = 0;
   let top5 = 0;
   const labelled = Array.from({ length: classes }, (_, c) => c).filter((c) => !o.empty.includes(c));
@@ -61,7 +69,13 @@ export function makeZeroShot(opts: Partial<ZeroShotFixtureOptions> = {}): ZeroSh
     bin.conf += confidence;
     bin.correct += correct ? 1 : 0;
   }
-  const reliability: ReliabilityBin[] = bins.map((b) => ({ lower: b.lower, upper: b.upper, count: b.count, confidence: b.count ? b.conf / b.count : 0, accuracy: b.count ? b.correct / b.count : 0 }));
+  const reliability: ReliabilityBin[] = bins.map((b) => ({
+    lower: b.lower,
+    upper: b.upper,
+    count: b.count,
+    confidence: b.count ? b.conf / b.count : 0,
+    accuracy: b.count ? b.correct / b.count : 0,
+  }));
   const perClass = count.map((n, c) => (n ? (100 * hits[c]) / n : NaN));
   const present = perClass.filter((a) => !Number.isNaN(a));
   const confused = [...confusions.entries()]
@@ -80,7 +94,11 @@ export function makeZeroShot(opts: Partial<ZeroShotFixtureOptions> = {}): ZeroSh
       per_class: perClass,
       confused,
     },
-    detail: { classNames: o.named ? Array.from({ length: classes }, (_, c) => classNameOf(c)) : undefined, perClassCount: count, reliability },
+    detail: {
+      classNames: o.named ? Array.from({ length: classes }, (_, c) => classNameOf(c)) : undefined,
+      perClassCount: count,
+      reliability,
+    },
   };
 }
 
@@ -97,12 +115,28 @@ export function makeClassificationSnapshot(opts: Partial<ZeroShotFixtureOptions>
 }
 
 /** An in-distribution set and shifted sets whose accuracy drops as real shifts do; `skill` moves all of them. */
-export function makeSuite(skill = 0.75, seed = 5, shiftedNames = ['sketch', 'blur']): { suite: SuiteResult; analyses: ZeroShotAnalysis[] } {
-  const analyses = [makeZeroShot({ skill, seed }), ...shiftedNames.map((_, k) => makeZeroShot({ skill: skill * (0.7 - 0.15 * k), seed: seed + k + 1 }))];
-  const sets = ['animals-id', ...shiftedNames].map((name, k) => ({ name, files: [`/workspace/classes/${name}.npz`], result: analyses[k].result }));
+export function makeSuite(
+  skill = 0.75,
+  seed = 5,
+  shiftedNames = ['sketch', 'blur'],
+): { suite: SuiteResult; analyses: ZeroShotAnalysis[] } {
+  const analyses = [
+    makeZeroShot({ skill, seed }),
+    ...shiftedNames.map((_, k) => makeZeroShot({ skill: skill * (0.7 - 0.15 * k), seed: seed + k + 1 })),
+  ];
+  const sets = ['animals-id', ...shiftedNames].map((name, k) => ({
+    name,
+    files: [`/workspace/classes/${name}.npz`],
+    result: analyses[k].result,
+  }));
   const shifted = sets.slice(1);
   return {
-    suite: { suite: 'animals', inDistribution: sets[0], shifted, ood_mean: shifted.reduce((s, set) => s + set.result.top1, 0) / shifted.length },
+    suite: {
+      suite: 'animals',
+      inDistribution: sets[0],
+      shifted,
+      ood_mean: shifted.reduce((s, set) => s + set.result.top1, 0) / shifted.length,
+    },
     analyses,
   };
 }
@@ -128,7 +162,13 @@ export function makeSuiteCompareData(): SuiteCompareData {
   const skills = [0.55, 0.85, 0.8];
   return {
     kind: 'suites',
-    suites: suiteCheckpointNames.map((name, k) => ({ name, files: [`/workspace/${name}`], suite: makeSuite(skills[k], 11 + k).suite, seconds: 1 + k, warnings: [] })),
+    suites: suiteCheckpointNames.map((name, k) => ({
+      name,
+      files: [`/workspace/${name}`],
+      suite: makeSuite(skills[k], 11 + k).suite,
+      seconds: 1 + k,
+      warnings: [],
+    })),
     backend: 'wasm',
     seconds: 6,
   };

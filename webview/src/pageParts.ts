@@ -26,7 +26,10 @@ export function pageTop(root: HTMLElement, activityHidden: boolean, ...statusRow
     statusIcon: el('span', { class: 'codicon', 'aria-hidden': 'true' }),
     status: el('div', { id: 'status', role: 'status', 'aria-live': 'polite' }),
   };
-  top.activity.append(top.progressBar, el('div', { class: 'status-row' }, top.statusIcon, top.status, ...statusRowExtras));
+  top.activity.append(
+    top.progressBar,
+    el('div', { class: 'status-row' }, top.statusIcon, top.status, ...statusRowExtras),
+  );
   return top;
 }
 
@@ -58,7 +61,13 @@ export function chartPanel(
   { wide = false, action }: { wide?: boolean; action?: Node } = {},
 ): { panel: HTMLElement; chart: HTMLElement } {
   const headingId = `${name}-heading`;
-  const chart = el('div', { class: 'chart', 'data-chart': name, role: 'img', 'aria-label': title, 'aria-describedby': `${name}-summary` });
+  const chart = el('div', {
+    class: 'chart',
+    'data-chart': name,
+    role: 'img',
+    'aria-label': title,
+    'aria-describedby': `${name}-summary`,
+  });
   const heading = el('h2', { id: headingId }, title);
   const data = el(
     'details',
@@ -82,5 +91,8 @@ export function chartPanel(
 /** A warning banner listing `lines`, hidden when there are none. */
 export function renderBannerList(target: HTMLElement, lines: string[]): void {
   target.hidden = lines.length === 0;
-  target.replaceChildren(el('span', { class: 'codicon codicon-warning', 'aria-hidden': 'true' }), el('ul', {}, ...lines.map((line) => el('li', {}, line))));
+  target.replaceChildren(
+    el('span', { class: 'codicon codicon-warning', 'aria-hidden': 'true' }),
+    el('ul', {}, ...lines.map((line) => el('li', {}, line))),
+  );
 }

@@ -16,9 +16,18 @@ export interface CollapsibleSection {
  * may be a live element (the zero-shot heading changes with the file); `controls` sit beside the
  * heading and stay visible when collapsed. `onExpand` lets charts inside measure themselves again.
  */
-export function collapsibleSection(id: string, title: string | HTMLElement, { controls = [], onExpand }: { controls?: Node[]; onExpand?: () => void } = {}): CollapsibleSection {
+export function collapsibleSection(
+  id: string,
+  title: string | HTMLElement,
+  { controls = [], onExpand }: { controls?: Node[]; onExpand?: () => void } = {},
+): CollapsibleSection {
   const body = el('div', { id: `${id}-body`, class: 'section-body' });
-  const toggle = el('button', { type: 'button', class: 'disclosure', id: `${id}-toggle`, 'aria-controls': body.id }, el('span', { class: 'codicon codicon-chevron-down', 'aria-hidden': 'true' }), title);
+  const toggle = el(
+    'button',
+    { type: 'button', class: 'disclosure', id: `${id}-toggle`, 'aria-controls': body.id },
+    el('span', { class: 'codicon codicon-chevron-down', 'aria-hidden': 'true' }),
+    title,
+  );
   const set = (expanded: boolean) => {
     toggle.setAttribute('aria-expanded', String(expanded));
     body.hidden = !expanded;
@@ -32,6 +41,11 @@ export function collapsibleSection(id: string, title: string | HTMLElement, { co
     api.setState({ ...api.getState(), collapsed: expand ? others : [...others, id] });
     if (expand) onExpand?.();
   });
-  const section = el('section', { id, class: 'collapsible' }, el('div', { class: 'section-head' }, el('h2', {}, toggle), ...controls), body);
+  const section = el(
+    'section',
+    { id, class: 'collapsible' },
+    el('div', { class: 'section-head' }, el('h2', {}, toggle), ...controls),
+    body,
+  );
   return { section, body };
 }

@@ -16,9 +16,20 @@ export type { AnalyzeFilesSettings };
 export const defaultSamplePairs = 20_000;
 
 /** Reads a checkpoint with an analysis's array names and memory budget. */
-export function readWithSettings(files: string[], settings: AnalyzeFilesSettings, token?: CancelToken, onProgress?: ProgressFn): Promise<Checkpoint> {
+export function readWithSettings(
+  files: string[],
+  settings: AnalyzeFilesSettings,
+  token?: CancelToken,
+  onProgress?: ProgressFn,
+): Promise<Checkpoint> {
   const { imageKeys, textKeys, memoryBudgetMB } = settings;
-  return readCheckpoint(files, { imageKeys, textKeys, memoryBudgetBytes: memoryBudgetMB * 1024 * 1024, token, onProgress });
+  return readCheckpoint(files, {
+    imageKeys,
+    textKeys,
+    memoryBudgetBytes: memoryBudgetMB * 1024 * 1024,
+    token,
+    onProgress,
+  });
 }
 
 /** Reading takes the first tenth of the progress bar, the metric pass the rest. */
@@ -32,7 +43,9 @@ export async function analyzeFiles(
 ): Promise<AnalyzedCheckpoint> {
   const start = performance.now();
   const memoryBudgetBytes = settings.memoryBudgetMB * 1024 * 1024;
-  const checkpoint = await readWithSettings(files, settings, token, (f, m) => onProgress?.(f * readShare, m ?? 'reading'));
+  const checkpoint = await readWithSettings(files, settings, token, (f, m) =>
+    onProgress?.(f * readShare, m ?? 'reading'),
+  );
   const { result, detail, notes } = await analyze(checkpoint, {
     uniformityT: settings.uniformityT,
     ks: settings.ks,
@@ -40,7 +53,8 @@ export async function analyzeFiles(
     memoryBudgetBytes,
     // Used by the blocked pass only: the device pass is exact at any N (see metrics/analyze.ts).
     samplePairs:
-      settings.samplePairs ?? (checkpoint.text.rows > (settings.sampleAbovePairs ?? Infinity) ? defaultSamplePairs : undefined),
+      settings.samplePairs ??
+      (checkpoint.text.rows > (settings.sampleAbovePairs ?? Infinity) ? defaultSamplePairs : undefined),
     token,
     onProgress: (f: number, m?: string) => onProgress?.(readShare + f * (1 - readShare), m),
   });

@@ -42,7 +42,9 @@ async function tryRung(name: BackendName, forced: boolean): Promise<string | und
         // Never bundled: it must register with the tfjs-core it brings (which shares the bundled
         // core's engine), and it downloads libtensorflow when installed. Node's resolution finds it
         // beside the extension (npm install in its folder), in a parent node_modules or on NODE_PATH.
-        throw new Error(`${pkg} is not installed: npm install ${pkg}@4.22.0 in the extension's folder, or put it on NODE_PATH`);
+        throw new Error(
+          `${pkg} is not installed: npm install ${pkg}@4.22.0 in the extension's folder, or put it on NODE_PATH`,
+        );
       }
       // Loading registers the 'tensorflow' backend (and fails here if libtensorflow or CUDA is missing).
       require(pkg);
@@ -82,7 +84,11 @@ export async function initBackend(preferred: BackendName | 'auto' = 'auto'): Pro
     }
   }
   // A rung the user forced (setting or --backend) is their input: one line that says which, exit 2 in the CLI.
-  if (preferred !== 'auto') throw new InputError(`the ${preferred} backend`, `cannot start (${skipped[0].slice(preferred.length + 2)}); choose another, or auto`);
+  if (preferred !== 'auto')
+    throw new InputError(
+      `the ${preferred} backend`,
+      `cannot start (${skipped[0].slice(preferred.length + 2)}); choose another, or auto`,
+    );
   throw new Error(`no TensorFlow.js backend could start (${skipped.join('; ')})`);
 }
 

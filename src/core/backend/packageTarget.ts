@@ -21,7 +21,8 @@ export interface PackageTarget {
   version: string;
 }
 
-export const hostTarget = (platform: string = process.platform, arch: string = process.arch): string => `${platform}-${arch}`;
+export const hostTarget = (platform: string = process.platform, arch: string = process.arch): string =>
+  `${platform}-${arch}`;
 
 /** The target.json beside the bundle (`dir`: the bundle's folder), or undefined in a checkout. */
 export function packageTarget(dir: string = __dirname): PackageTarget | undefined {
@@ -36,13 +37,18 @@ export function packageTarget(dir: string = __dirname): PackageTarget | undefine
 }
 
 /** The file name `npm run package` gives the package for `target`. */
-export const packageFileName = (target: string, version: string): string => `embedding-lens-${target}${version ? `-${version}` : ''}.vsix`;
+export const packageFileName = (target: string, version: string): string =>
+  `embedding-lens-${target}${version ? `-${version}` : ''}.vsix`;
 
 /** The package a machine of `host` should install: its platform's, or the universal one where Dawn has no build. */
-export const packageFor = (host: string, version: string): string => packageFileName(host in dawnTargets ? host : 'universal', version);
+export const packageFor = (host: string, version: string): string =>
+  packageFileName(host in dawnTargets ? host : 'universal', version);
 
 /** One line when the package was built for another platform than this one; undefined when it fits. */
-export function targetMismatch(pkg: PackageTarget | undefined = packageTarget(), host: string = hostTarget()): string | undefined {
+export function targetMismatch(
+  pkg: PackageTarget | undefined = packageTarget(),
+  host: string = hostTarget(),
+): string | undefined {
   if (!pkg || pkg.target === 'universal' || pkg.target === host) return undefined;
   return `This Embedding Lens package is built for ${pkg.target}, and this machine is ${host}: install ${packageFor(host, pkg.version)} (the GPU backend needs it; the rest runs on the CPU meanwhile).`;
 }
@@ -54,7 +60,9 @@ export function targetMismatch(pkg: PackageTarget | undefined = packageTarget(),
 export function dawnNotPackaged(pkg: PackageTarget | undefined, host: string = hostTarget()): string | undefined {
   if (!pkg) return undefined;
   if (!(host in dawnTargets)) return `Dawn has no build for ${host}`;
-  if (pkg.target === 'universal') return `not in this package (the universal package carries no Dawn; install ${packageFor(host, pkg.version)} for the webgpu backend)`;
-  if (pkg.target !== host) return `not in this package (built for ${pkg.target}; install ${packageFor(host, pkg.version)})`;
+  if (pkg.target === 'universal')
+    return `not in this package (the universal package carries no Dawn; install ${packageFor(host, pkg.version)} for the webgpu backend)`;
+  if (pkg.target !== host)
+    return `not in this package (built for ${pkg.target}; install ${packageFor(host, pkg.version)})`;
   return `not in this package (its Dawn build for ${host} is missing: reinstall ${packageFor(host, pkg.version)})`;
 }

@@ -69,7 +69,11 @@ export function activeWebGpu(): WebGpuState | undefined {
 /** A job's one line for a lost device, or undefined while the device is not known to be lost. */
 export function deviceLostError(job: string): DeviceLostError | undefined {
   const reason = activeWebGpu()?.lostReason;
-  return reason ? new DeviceLostError(`the GPU device was lost (${reason}); rerun the ${job}: the next backend of the ladder will be used`) : undefined;
+  return reason
+    ? new DeviceLostError(
+        `the GPU device was lost (${reason}); rerun the ${job}: the next backend of the ladder will be used`,
+      )
+    : undefined;
 }
 
 /** How long a failed job waits for Dawn to report a loss: a read the loss aborted can reject first. */
@@ -78,7 +82,8 @@ const lossReportMs = 200;
 /** deviceLostError for a job that just failed on webgpu, once Dawn has had time to report a loss. */
 export async function afterDeviceLoss(job: string): Promise<DeviceLostError | undefined> {
   const gpu = activeWebGpu();
-  if (gpu && !gpu.lostReason) await Promise.race([gpu.device.lost, new Promise((resolve) => setTimeout(resolve, lossReportMs))]);
+  if (gpu && !gpu.lostReason)
+    await Promise.race([gpu.device.lost, new Promise((resolve) => setTimeout(resolve, lossReportMs))]);
   return deviceLostError(job);
 }
 
@@ -128,9 +133,17 @@ function openDeviceErrorScopes(device: GPUDeviceLike): () => Promise<DeviceError
   return () => {
     const validation = device.popErrorScope();
     const oom = device.popErrorScope();
-    const firstLine = (e: { message: string }) => e.message.split('\n').find((l) => l.trim())?.trim() ?? 'no message';
+    const firstLine = (e: { message: string }) =>
+      e.message
+        .split('\n')
+        .find((l) => l.trim())
+        ?.trim() ?? 'no message';
     return Promise.all([oom, validation]).then(([o, v]): DeviceError | undefined =>
-      o ? { kind: 'out of memory', message: firstLine(o) } : v ? { kind: 'validation', message: firstLine(v) } : undefined,
+      o
+        ? { kind: 'out of memory', message: firstLine(o) }
+        : v
+          ? { kind: 'validation', message: firstLine(v) }
+          : undefined,
     );
   };
 }
@@ -223,9 +236,17 @@ function probeAdapter(addon: string): { info: AdapterInfoLike; fallback?: boolea
     process.exit(0);
   }, (e) => { process.stdout.write(JSON.stringify({ error: String(e && e.message) })); process.exit(0); });`;
   // In VS Code the worker's execPath is Electron, which runs as plain Node with this variable.
-  const run = spawnSync(process.execPath, ['-e', code], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } });
-  const reply = run.status === 0 ? (JSON.parse(run.stdout || 'null') as { info: AdapterInfoLike; fallback?: boolean; error?: string } | null) : undefined;
-  if (reply === undefined) throw new Error(`the adapter probe failed (${run.error?.message ?? `exit ${run.status ?? run.signal}`})`);
+  const run = spawnSync(process.execPath, ['-e', code], {
+    encoding: 'utf8',
+    timeout: 30_000,
+    env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+  });
+  const reply =
+    run.status === 0
+      ? (JSON.parse(run.stdout || 'null') as { info: AdapterInfoLike; fallback?: boolean; error?: string } | null)
+      : undefined;
+  if (reply === undefined)
+    throw new Error(`the adapter probe failed (${run.error?.message ?? `exit ${run.status ?? run.signal}`})`);
   if (reply?.error !== undefined) throw new Error(`the adapter probe failed (${reply.error})`);
   return reply;
 }
@@ -255,7 +276,8 @@ export async function startWebGpu(allowSoftware: boolean): Promise<WebGpuState> 
   }
   const addon = dawnAddon();
   const noAdapter = 'Dawn found no WebGPU adapter (no Vulkan loader or driver?)';
-  const refuse = (detail: string) => new Error(`only a software adapter: ${detail} (set the backend to webgpu to use it anyway)`);
+  const refuse = (detail: string) =>
+    new Error(`only a software adapter: ${detail} (set the backend to webgpu to use it anyway)`);
   if (!allowSoftware) {
     const probed = probeAdapter(addon);
     if (!probed) throw new Error(noAdapter);
@@ -267,7 +289,9 @@ export async function startWebGpu(allowSoftware: boolean): Promise<WebGpuState> 
   for (const [k, v] of Object.entries(dawn.globals)) if (!(k in g)) g[k] = v;
   const gpu = dawn.create([]);
   // Dawn discovers the Vulkan devices, and prints its notes on their limits, inside this call.
-  const { value: requested, notes: dawnNotes } = withoutDawnLimitNotes(() => gpu.requestAdapter({ powerPreference: 'high-performance' }));
+  const { value: requested, notes: dawnNotes } = withoutDawnLimitNotes(() =>
+    gpu.requestAdapter({ powerPreference: 'high-performance' }),
+  );
   const adapter = await requested;
   if (!adapter) throw new Error(noAdapter);
   const info = adapter.info;
@@ -281,7 +305,8 @@ export async function startWebGpu(allowSoftware: boolean): Promise<WebGpuState> 
   if (!g.navigator) g.navigator = {};
   (g.navigator as Record<string, unknown>).gpu ??= gpu;
   // Required only now: on import the package registers its own factory when navigator.gpu exists.
-  const { WebGPUBackend } = require('@tensorflow/tfjs-backend-webgpu') as typeof import('@tensorflow/tfjs-backend-webgpu');
+  const { WebGPUBackend } =
+    require('@tensorflow/tfjs-backend-webgpu') as typeof import('@tensorflow/tfjs-backend-webgpu');
   const backend = new WebGPUBackend(device as never, info as never);
   if (tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu');
   tf.registerBackend('webgpu', () => backend);

@@ -81,7 +81,8 @@ export async function temperatureSweep(
   for (let c = 0; c * chunkCols < nt; c++) {
     const w = Math.min(chunkCols, nt - c * chunkCols);
     const data = new Float32Array(dim * w);
-    for (let r = 0; r < w; r++) for (let d = 0, base = (c * chunkCols + r) * dim; d < dim; d++) data[d * w + r] = y[base + d];
+    for (let r = 0; r < w; r++)
+      for (let d = 0, base = (c * chunkCols + r) * dim; d < dim; d++) data[d * w + r] = y[base + d];
     chunks.push(tf.tensor2d(data, [dim, w]));
   }
   const row = new Float32Array(nt);

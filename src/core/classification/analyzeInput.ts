@@ -19,7 +19,12 @@ export type AnalysisOutcome =
   /** details[k]: the k-th set's detail, in-distribution first, then the shifted sets in suite order. */
   | { kind: 'suite'; suite: SuiteResult; details: ZeroShotDetail[]; warnings: string[]; seconds: number };
 
-export async function analyzeInput(files: string[], settings: AnalyzeFilesSettings, token?: CancelToken, onProgress?: ProgressFn): Promise<AnalysisOutcome> {
+export async function analyzeInput(
+  files: string[],
+  settings: AnalyzeFilesSettings,
+  token?: CancelToken,
+  onProgress?: ProgressFn,
+): Promise<AnalysisOutcome> {
   const start = performance.now();
   const seconds = () => (performance.now() - start) / 1000;
   const memoryBudgetBytes = settings.memoryBudgetMB * 1024 * 1024;

@@ -15,7 +15,10 @@ export interface AnalyzedSuite {
 }
 
 /** Each set in turn (one in memory at a time); every set must have the in-distribution set's class count. */
-export async function analyzeSuite(source: string, opts: ZeroShotOptions & ClassificationReadOptions = {}): Promise<AnalyzedSuite> {
+export async function analyzeSuite(
+  source: string,
+  opts: ZeroShotOptions & ClassificationReadOptions = {},
+): Promise<AnalyzedSuite> {
   const spec = await readSuiteSpec(source);
   const sets = [spec.inDistribution, ...spec.shifted];
   const results: SuiteSetResult[] = [];
@@ -26,10 +29,16 @@ export async function analyzeSuite(source: string, opts: ZeroShotOptions & Class
     const set = await readClassificationSet(member.file, { ...opts, onProgress: undefined });
     const idClasses = results[0]?.result.classes;
     if (idClasses !== undefined && set.classEmbeds.classes !== idClasses) {
-      throw new InputError(source, `set '${member.name}' has ${set.classEmbeds.classes} classes but the in-distribution set '${results[0].name}' has ${idClasses}: a suite's sets share their classes`);
+      throw new InputError(
+        source,
+        `set '${member.name}' has ${set.classEmbeds.classes} classes but the in-distribution set '${results[0].name}' has ${idClasses}: a suite's sets share their classes`,
+      );
     }
     warnings.push(...set.warnings.map((w) => `${member.name}: ${w}`));
-    const analysis = await analyzeZeroShot(set, { ...opts, onProgress: progress && ((f, m) => progress((k + f) / sets.length, m)) });
+    const analysis = await analyzeZeroShot(set, {
+      ...opts,
+      onProgress: progress && ((f, m) => progress((k + f) / sets.length, m)),
+    });
     results.push({ name: member.name, files: [member.file], result: analysis.result });
     details.push(analysis.detail);
   }

@@ -7,7 +7,9 @@ import { zeroShotScorePass } from './scorePass';
 import type { ZeroShotAnalysis } from './types';
 import { summarizeZeroShot } from './zeroShotSummary';
 
-export type ZeroShotOptions = Partial<Pick<AnalyzeOptions, 'eceTau' | 'eceBins' | 'memoryBudgetBytes' | 'token' | 'onProgress'>>;
+export type ZeroShotOptions = Partial<
+  Pick<AnalyzeOptions, 'eceTau' | 'eceBins' | 'memoryBudgetBytes' | 'token' | 'onProgress'>
+>;
 
 /** Top-1/top-5, balanced and per-class accuracy, confused pairs and ECE of one classification set (METRICS.md). */
 export async function analyzeZeroShot(set: ClassificationSet, opts: ZeroShotOptions = {}): Promise<ZeroShotAnalysis> {

@@ -7,7 +7,12 @@ import { analyzeZeroShot } from './analyzeZeroShot';
 import { holdsClasses } from './classificationKeys';
 import { readClassificationSet } from './readClassificationSet';
 
-export async function attachZeroShot(analyzed: AnalyzedCheckpoint, files: string[], settings: AnalyzeFilesSettings, token?: CancelToken): Promise<AnalyzedCheckpoint> {
+export async function attachZeroShot(
+  analyzed: AnalyzedCheckpoint,
+  files: string[],
+  settings: AnalyzeFilesSettings,
+  token?: CancelToken,
+): Promise<AnalyzedCheckpoint> {
   // Two files are an image file and a text file: labels and classes belong with one set of images.
   if (files.length !== 1 || !holdsClasses((await describeFile(files[0], { token })).arrays)) return analyzed;
   const memoryBudgetBytes = settings.memoryBudgetMB * 1024 * 1024;

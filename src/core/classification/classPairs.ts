@@ -16,7 +16,13 @@ export function classPairsCheckpoint(set: ClassificationSet): Checkpoint {
   const w = classVectors(set.classEmbeds);
   const text = matrix(rows, cols);
   for (let i = 0; i < rows; i++) text.data.set(w.subarray(set.labels[i] * cols, (set.labels[i] + 1) * cols), i * cols);
-  return { files: [set.file], image: set.image, text, captions: set.classNames && Array.from(set.labels, (c) => set.classNames![c]), warnings: set.warnings };
+  return {
+    files: [set.file],
+    image: set.image,
+    text,
+    captions: set.classNames && Array.from(set.labels, (c) => set.classNames![c]),
+    warnings: set.warnings,
+  };
 }
 
 /** A training set: pairs as the readers read them, or a classification-only file as its class pairs. */

@@ -23,5 +23,10 @@ export function holdsClasses(arrays: ArrayInfo[]): boolean {
 
 /** Whether a classification file also holds a text array, i.e. retrieval pairs to report beside the classes. */
 export function holdsPairs(arrays: ArrayInfo[], textKeys: string[]): boolean {
-  return findByKeys(arrays.filter((a) => !isStringType(a.dtype)), textKeys) !== undefined;
+  return (
+    findByKeys(
+      arrays.filter((a) => !isStringType(a.dtype)),
+      textKeys,
+    ) !== undefined
+  );
 }

@@ -31,7 +31,11 @@ export interface EpochSuite {
 }
 
 /** Reads every set of every suite; dimensions must fit the heads' inputs and a suite's sets share their classes. */
-export async function loadEpochSuites(sources: string[], dims: { image: number; text: number }, token?: CancelToken): Promise<EpochSuite[]> {
+export async function loadEpochSuites(
+  sources: string[],
+  dims: { image: number; text: number },
+  token?: CancelToken,
+): Promise<EpochSuite[]> {
   const suites: EpochSuite[] = [];
   for (const source of sources) {
     const spec = await readSuiteSpec(source);
@@ -40,10 +44,16 @@ export async function loadEpochSuites(sources: string[], dims: { image: number; 
       const set = await readClassificationSet(member.file, { token });
       const { classes, prompts, dim, data } = set.classEmbeds;
       if (set.image.cols !== dims.image || dim !== dims.text) {
-        throw new InputError(member.file, `images of ${set.image.cols} and class embeddings of ${dim} dimensions do not fit the heads' inputs (image ${dims.image}, text ${dims.text})`);
+        throw new InputError(
+          member.file,
+          `images of ${set.image.cols} and class embeddings of ${dim} dimensions do not fit the heads' inputs (image ${dims.image}, text ${dims.text})`,
+        );
       }
       if (sets.length && classes !== sets[0].classes) {
-        throw new InputError(source, `set '${member.name}' has ${classes} classes but the in-distribution set '${sets[0].name}' has ${sets[0].classes}: a suite's sets share their classes`);
+        throw new InputError(
+          source,
+          `set '${member.name}' has ${classes} classes but the in-distribution set '${sets[0].name}' has ${sets[0].classes}: a suite's sets share their classes`,
+        );
       }
       sets.push({
         name: member.name,
@@ -61,7 +71,11 @@ export async function loadEpochSuites(sources: string[], dims: { image: number; 
 }
 
 /** Each suite's figures with the heads as they stand. */
-export async function measureEpochSuites(suites: EpochSuite[], heads: { image: tf.Tensor2D; text: tf.Tensor2D }, token?: CancelToken): Promise<SuiteResult[]> {
+export async function measureEpochSuites(
+  suites: EpochSuite[],
+  heads: { image: tf.Tensor2D; text: tf.Tensor2D },
+  token?: CancelToken,
+): Promise<SuiteResult[]> {
   const out: SuiteResult[] = [];
   for (const suite of suites) {
     const results: SuiteSetResult[] = [];
@@ -69,7 +83,13 @@ export async function measureEpochSuites(suites: EpochSuite[], heads: { image: t
       const image = await set.image.project(heads.image);
       const prompts = await set.prompts.project(heads.text);
       const { result } = await analyzeZeroShot(
-        { file: set.file, image, labels: set.labels, classEmbeds: { classes: set.classes, prompts: set.promptsPerClass, dim: prompts.cols, data: prompts.data }, warnings: [] },
+        {
+          file: set.file,
+          image,
+          labels: set.labels,
+          classEmbeds: { classes: set.classes, prompts: set.promptsPerClass, dim: prompts.cols, data: prompts.data },
+          warnings: [],
+        },
         { token },
       );
       results.push({ name: set.name, files: [set.file], result });

@@ -23,5 +23,12 @@ export interface RobustnessPoint {
 export function robustnessPoint(name: string, suite: SuiteResult): RobustnessPoint {
   const logitId = logitOfPercent(suite.inDistribution.result.top1);
   const logitOod = logitOfPercent(suite.ood_mean);
-  return { name, id_top1: suite.inDistribution.result.top1, ood_mean: suite.ood_mean, logit_id: logitId, logit_ood: logitOod, gap_to_diagonal: logitOod - logitId };
+  return {
+    name,
+    id_top1: suite.inDistribution.result.top1,
+    ood_mean: suite.ood_mean,
+    logit_id: logitId,
+    logit_ood: logitOod,
+    gap_to_diagonal: logitOod - logitId,
+  };
 }

@@ -44,7 +44,9 @@ export async function zeroShotScorePass(p: ScorePassInput): Promise<ScorePassOut
     for (let start = 0; start < n; start += rows) {
       throwIfCancelled(p.token);
       const end = Math.min(n, start + rows);
-      const product = tf.tidy(() => tf.matMul(tf.tensor2d(p.image.subarray(start * dim, end * dim), [end - start, dim]), wt));
+      const product = tf.tidy(() =>
+        tf.matMul(tf.tensor2d(p.image.subarray(start * dim, end * dim), [end - start, dim]), wt),
+      );
       const scores = (await product.data()) as Float32Array;
       product.dispose();
       for (let i = start; i < end; i++) {

@@ -54,7 +54,13 @@ function setSpec(source: string, entry: unknown, where: string): SuiteSetSpec {
   const base = path.dirname(source);
   if (typeof entry === 'string' && entry) return { name: stem(entry), file: path.resolve(base, entry) };
   const o = entry as { name?: unknown; file?: unknown } | null;
-  if (o && typeof o === 'object' && typeof o.file === 'string' && o.file && (o.name === undefined || typeof o.name === 'string')) {
+  if (
+    o &&
+    typeof o === 'object' &&
+    typeof o.file === 'string' &&
+    o.file &&
+    (o.name === undefined || typeof o.name === 'string')
+  ) {
     return { name: (o.name as string | undefined) || stem(o.file), file: path.resolve(base, o.file) };
   }
   throw new InputError(source, `${where} must be a file name or { "name", "file" }`);
@@ -69,9 +75,11 @@ async function readSuiteFile(source: string): Promise<SuiteSpec> {
     throw new InputError(source, `is not valid JSON (${(err as Error).message})`);
   }
   const o = parsed as { name?: unknown; inDistribution?: unknown; shifted?: unknown } | null;
-  if (!o || typeof o !== 'object' || Array.isArray(o)) throw new InputError(source, 'a suite is a JSON object with "inDistribution" and "shifted"');
+  if (!o || typeof o !== 'object' || Array.isArray(o))
+    throw new InputError(source, 'a suite is a JSON object with "inDistribution" and "shifted"');
   if (o.inDistribution === undefined) throw new InputError(source, 'names no "inDistribution" set');
-  if (!Array.isArray(o.shifted) || o.shifted.length === 0) throw new InputError(source, '"shifted" must list at least one shifted set');
+  if (!Array.isArray(o.shifted) || o.shifted.length === 0)
+    throw new InputError(source, '"shifted" must list at least one shifted set');
   if (o.name !== undefined && typeof o.name !== 'string') throw new InputError(source, '"name" must be a string');
   return {
     source,
@@ -83,8 +91,13 @@ async function readSuiteFile(source: string): Promise<SuiteSpec> {
 
 async function readSuiteFolder(folder: string): Promise<SuiteSpec> {
   const entries = await suiteFolderEntries(folder);
-  if (!entries || entries.id.length !== 1) throw new InputError(folder, `a suite folder needs exactly one id.* file (the in-distribution set), found ${entries?.id.length ? entries.id.join(', ') : 'none'}`);
-  if (!entries.shifted.length) throw new InputError(folder, 'a suite folder needs at least one shift-*.* file (a shifted set)');
+  if (!entries || entries.id.length !== 1)
+    throw new InputError(
+      folder,
+      `a suite folder needs exactly one id.* file (the in-distribution set), found ${entries?.id.length ? entries.id.join(', ') : 'none'}`,
+    );
+  if (!entries.shifted.length)
+    throw new InputError(folder, 'a suite folder needs at least one shift-*.* file (a shifted set)');
   return {
     source: folder,
     name: path.basename(path.resolve(folder)),

@@ -19,12 +19,37 @@
 import type { ReliabilityBin } from '../metrics/reliability';
 
 /** analyze --json "zero_shot", the keys of METRICS.md. */
-export interface ZeroShotResult { n: number; classes: number; top1: number; top5: number; balanced: number; ece: number; ece_tau: number; per_class: number[]; confused: [number, number, number][]; }
+export interface ZeroShotResult {
+  n: number;
+  classes: number;
+  top1: number;
+  top5: number;
+  balanced: number;
+  ece: number;
+  ece_tau: number;
+  per_class: number[];
+  confused: [number, number, number][];
+}
 /** What the views draw beside the JSON. */
-export interface ZeroShotDetail { classNames?: string[]; perClassCount: number[]; reliability: ReliabilityBin[]; }
-export interface ZeroShotAnalysis { result: ZeroShotResult; detail: ZeroShotDetail; }
+export interface ZeroShotDetail {
+  classNames?: string[];
+  perClassCount: number[];
+  reliability: ReliabilityBin[];
+}
+export interface ZeroShotAnalysis {
+  result: ZeroShotResult;
+  detail: ZeroShotDetail;
+}
 /** One set of a suite. */
-export interface SuiteSetResult { name: string; files: string[]; result: ZeroShotResult }
+export interface SuiteSetResult {
+  name: string;
+  files: string[];
+  result: ZeroShotResult;
+}
 /** A *.suite.json analysed: the in-distribution set, the shifted sets, ood_mean = mean top-1 of the shifted sets. */
-export interface SuiteResult { suite: string; inDistribution: SuiteSetResult; shifted: SuiteSetResult[]; ood_mean: number }
-
+export interface SuiteResult {
+  suite: string;
+  inDistribution: SuiteSetResult;
+  shifted: SuiteSetResult[];
+  ood_mean: number;
+}

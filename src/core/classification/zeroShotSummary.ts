@@ -7,7 +7,12 @@ import type { ZeroShotAnalysis } from './types';
 export const confusedPairsShown = 20;
 
 /** (true, predicted, count) of every wrong argmax, largest counts first, then by true and predicted class. */
-export function confusedPairs(labels: Int32Array, argmax: Int32Array, classes: number, limit = confusedPairsShown): [number, number, number][] {
+export function confusedPairs(
+  labels: Int32Array,
+  argmax: Int32Array,
+  classes: number,
+  limit = confusedPairsShown,
+): [number, number, number][] {
   const counts = new Map<number, number>();
   for (let i = 0; i < labels.length; i++) {
     if (argmax[i] === labels[i]) continue;

@@ -51,11 +51,25 @@ export async function analyze(ckpt: Checkpoint, opts: Partial<AnalyzeOptions> = 
     const imagePoint = (i: number): [Float32Array, number] => [x, i * dim];
     const textPoint = (k: number): [Float32Array, number] => [y, k * dim];
     const estimated: Record<'uniformity' | 'uniformity_image' | 'uniformity_text' | 'ece' | 'ece_t2i', Estimate> = {
-      uniformity: await sampledUniformity(ni + nt, (i) => (i < ni ? imagePoint(i) : textPoint(i - ni)), dim, t, sample, rng, token),
+      uniformity: await sampledUniformity(
+        ni + nt,
+        (i) => (i < ni ? imagePoint(i) : textPoint(i - ni)),
+        dim,
+        t,
+        sample,
+        rng,
+        token,
+      ),
       uniformity_image: await sampledUniformity(ni, imagePoint, dim, t, sample, rng, token),
       uniformity_text: await sampledUniformity(nt, textPoint, dim, t, sample, rng, token),
       ece: sampledEce(pass.i2t.confidence, pass.i2t.correct, options.eceBins, rng, pass.i2t.eceQueries.length === ni),
-      ece_t2i: sampledEce(pass.t2i.confidence, pass.t2i.correct, options.eceBins, rng, pass.t2i.eceQueries.length === nt),
+      ece_t2i: sampledEce(
+        pass.t2i.confidence,
+        pass.t2i.correct,
+        options.eceBins,
+        rng,
+        pass.t2i.eceQueries.length === nt,
+      ),
     };
     // Estimates replace the figures the pass skipped. The ECE keys count queries (image-text pairs),
     // the uniformity keys point pairs.

@@ -97,7 +97,8 @@ export async function blockedPass(input: MetricPassInput): Promise<MetricPassRes
       ? await runPool(spec, workers, file!, backend as PoolBackend, token, onUnit)
       : await runInProcess(spec, token, onUnit);
 
-  const sum = (kind: Unit['kind'], part: 0 | 1) => spec.units.reduce((s, u, i) => (u.kind === kind ? s + spec.unitSums[2 * i + part] : s), 0);
+  const sum = (kind: Unit['kind'], part: 0 | 1) =>
+    spec.units.reduce((s, u, i) => (u.kind === kind ? s + spec.unitSums[2 * i + part] : s), 0);
   const t2i = spec.t2i;
   if (col) {
     t2i.hardestNegative.set(col.hardestNegative);

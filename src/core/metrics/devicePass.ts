@@ -16,7 +16,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { throwIfCancelled } from '../util/cancel';
 import { CancelledError, InputError } from '../util/errors';
-import { afterDeviceLoss, bindingLimit, deviceErrorLine, deviceLostError, releasePooledBuffers, withDeviceErrorsAsync } from '../backend/webgpuRung';
+import {
+  afterDeviceLoss,
+  bindingLimit,
+  deviceErrorLine,
+  deviceLostError,
+  releasePooledBuffers,
+  withDeviceErrorsAsync,
+} from '../backend/webgpuRung';
 import type { AnalyzeOptions, DirectionStatistics, MetricPassInput, MetricPassResult } from './types';
 
 /** Stands in for -infinity: WGSL need not honour infinities, and exp of it still underflows to 0. */
@@ -74,7 +81,10 @@ function upload(data: Float32Array, n: number, dim: number, owner: Int32Array, c
     side.ownerRows.push(tf.tensor2d(own, [1, cols], 'int32'));
     if (real < cols) {
       side.padBias.dispose();
-      side.padBias = tf.tensor2d(Float32Array.from({ length: cols }, (_, j) => (j < real ? 0 : -BIG)), [1, cols]);
+      side.padBias = tf.tensor2d(
+        Float32Array.from({ length: cols }, (_, j) => (j < real ? 0 : -BIG)),
+        [1, cols],
+      );
     }
   }
   return side;
@@ -102,7 +112,17 @@ interface Direction {
 }
 
 /** Running per-query reductions of one query block, all [B] tensors on the device. */
-type Running = Record<'positive' | 'rank' | 'hardestNegative' | 'softmaxMax' | 'softmaxSum' | 'crossExpSum' | 'withinExpSum' | 'softmaxArgmax', tf.Tensor>;
+type Running = Record<
+  | 'positive'
+  | 'rank'
+  | 'hardestNegative'
+  | 'softmaxMax'
+  | 'softmaxSum'
+  | 'crossExpSum'
+  | 'withinExpSum'
+  | 'softmaxArgmax',
+  tf.Tensor
+>;
 
 interface PassParams {
   tile: TileShape;
@@ -124,10 +144,18 @@ function tileProduct(q: tf.Tensor, side: Side, c: number): tf.Tensor {
 }
 
 /** 1 where the candidate belongs to the query's image. */
-const ownMask = (side: Side, c: number, rowOwner: tf.Tensor) => tf.tidy(() => tf.cast(tf.equal(side.ownerRows[c], rowOwner), 'float32'));
+const ownMask = (side: Side, c: number, rowOwner: tf.Tensor) =>
+  tf.tidy(() => tf.cast(tf.equal(side.ownerRows[c], rowOwner), 'float32'));
 
 /** Folds one cross tile (positives known) into the running vectors. */
-function foldCross(r: Running, s: tf.Tensor, own: tf.Tensor | undefined, c: number, d: Direction, pp: PassParams): Running {
+function foldCross(
+  r: Running,
+  s: tf.Tensor,
+  own: tf.Tensor | undefined,
+  c: number,
+  d: Direction,
+  pp: PassParams,
+): Running {
   return tf.tidy(() => {
     const tileMax = tf.max(s, 1);
     const tileSoftmaxSum = tf.sum(tf.exp(tf.mul(tf.sub(s, tf.expandDims(tileMax, 1)), pp.invTau)), 1);
@@ -146,7 +174,9 @@ function foldCross(r: Running, s: tf.Tensor, own: tf.Tensor | undefined, c: numb
       ),
       // Strictly greater: the first chunk holding the maximum keeps it, as a left-to-right scan would.
       softmaxArgmax: tf.where(tf.greater(tileMax, r.softmaxMax), tileArgmax, r.softmaxArgmax),
-      crossExpSum: d.crossUniformity ? tf.add(r.crossExpSum, tf.sum(tf.exp(tf.mul(tf.sub(s, 1), pp.t2)), 1)) : tf.clone(r.crossExpSum),
+      crossExpSum: d.crossUniformity
+        ? tf.add(r.crossExpSum, tf.sum(tf.exp(tf.mul(tf.sub(s, 1), pp.t2)), 1))
+        : tf.clone(r.crossExpSum),
       withinExpSum: tf.clone(r.withinExpSum),
     };
     return next;
@@ -192,7 +222,11 @@ async function runDirection(
     const ownChunks: number[] = [];
     for (let c = Math.floor(lo / cols); c * cols < hi; c++) ownChunks.push(c);
     const order = [...ownChunks, ...cs.chunks.map((_, c) => c).filter((c) => !ownChunks.includes(c))];
-    const rowOwner = tf.tensor2d(Int32Array.from({ length: B }, (_, i) => (a + i < qs.n ? qs.owner[a + i] : -2)), [B, 1], 'int32');
+    const rowOwner = tf.tensor2d(
+      Int32Array.from({ length: B }, (_, i) => (a + i < qs.n ? qs.owner[a + i] : -2)),
+      [B, 1],
+      'int32',
+    );
     const q = tf.slice(qs.chunks[Math.floor(a / cols)], [a % cols, 0], [B, pp.dim]);
     let r: Running = {
       positive: tf.fill([B], -BIG),
@@ -213,7 +247,9 @@ async function runDirection(
       // Positives first: the best own candidate of each query, from the chunks that hold them.
       for (const c of ownChunks) {
         const s = tileProduct(q, cs, c);
-        const positive = tf.tidy(() => tf.maximum(r.positive, tf.max(tf.add(s, tf.mul(tf.sub(ownMask(cs, c, rowOwner), 1), BIG)), 1)));
+        const positive = tf.tidy(() =>
+          tf.maximum(r.positive, tf.max(tf.add(s, tf.mul(tf.sub(ownMask(cs, c, rowOwner), 1), BIG)), 1)),
+        );
         r.positive.dispose();
         r.positive = positive;
         if (ownChunks.length === 1) kept = s;
@@ -235,7 +271,10 @@ async function runDirection(
         r.withinExpSum = w;
       }
       const packed = tf.stack([r.positive, r.rank, r.hardestNegative, r.softmaxSum, r.crossExpSum, r.withinExpSum]);
-      const [v, arg] = await Promise.all([packed.data() as Promise<Float32Array>, r.softmaxArgmax.data() as Promise<Int32Array>]);
+      const [v, arg] = await Promise.all([
+        packed.data() as Promise<Float32Array>,
+        r.softmaxArgmax.data() as Promise<Int32Array>,
+      ]);
       packed.dispose();
       for (let i = 0; i < b - a; i++) {
         const k = a + i;
@@ -274,7 +313,8 @@ export interface DevicePassResult extends MetricPassResult {
 }
 
 const isOutOfMemory = (err: unknown) =>
-  err instanceof DeviceOutOfMemoryError || (err instanceof Error && /out of memory|\bOOM\b|resource exhausted/i.test(err.message));
+  err instanceof DeviceOutOfMemoryError ||
+  (err instanceof Error && /out of memory|\bOOM\b|resource exhausted/i.test(err.message));
 
 /** The metric pass with every reduction on the active tfjs backend's device; out of memory retries with smaller tiles. */
 export async function devicePass(input: MetricPassInput): Promise<DevicePassResult> {
@@ -297,12 +337,18 @@ export async function devicePass(input: MetricPassInput): Promise<DevicePassResu
       o.memoryBudgetBytes /= 2;
       // tfjs pooled the failed attempt's buffers, those it could not make among them: a retry would get them back.
       releasePooledBuffers();
-      notes.push(`GPU out of memory with ${failed.rows} x ${failed.cols} tiles; retried with ${tile.rows} x ${tile.cols}`);
+      notes.push(
+        `GPU out of memory with ${failed.rows} x ${failed.cols} tiles; retried with ${tile.rows} x ${tile.cols}`,
+      );
     }
   }
 }
 
-async function runOnce(input: MetricPassInput, o: AnalyzeOptions, tile: TileShape): Promise<Omit<MetricPassResult, 'notes'>> {
+async function runOnce(
+  input: MetricPassInput,
+  o: AnalyzeOptions,
+  tile: TileShape,
+): Promise<Omit<MetricPassResult, 'notes'>> {
   const { ni, nt, dim } = input;
   const { owner, captionStart, captions: perm } = input.pairing;
   // Texts sorted by image (perm = the captions of image 0, then of image 1...).
@@ -320,18 +366,34 @@ async function runOnce(input: MetricPassInput, o: AnalyzeOptions, tile: TileShap
   };
   // Out of memory retries with smaller tiles; a kernel the device rejects reads zeros without a word.
   const { value, error } = await withDeviceErrorsAsync(async () => {
-    const images = upload(input.x, ni, dim, Int32Array.from({ length: ni }, (_, i) => i), tile.cols);
+    const images = upload(
+      input.x,
+      ni,
+      dim,
+      Int32Array.from({ length: ni }, (_, i) => i),
+      tile.cols,
+    );
     const texts = upload(yp, nt, dim, ownerP, tile.cols);
     try {
       const pp: PassParams = { tile, dim, t2: 2 * o.uniformityT, invTau: 1 / o.eceTau };
       const i2t = await runDirection(
-        { queries: images, candidates: texts, ownRange: (a, b) => [captionStart[a], captionStart[b]], crossUniformity: true },
+        {
+          queries: images,
+          candidates: texts,
+          ownRange: (a, b) => [captionStart[a], captionStart[b]],
+          crossUniformity: true,
+        },
         pp,
         (done, what) => o.onProgress?.(done / total, `image ${what}`),
         check,
       );
       const t2i = await runDirection(
-        { queries: texts, candidates: images, ownRange: (a, b) => [ownerP[a], ownerP[b - 1] + 1], crossUniformity: false },
+        {
+          queries: texts,
+          candidates: images,
+          ownRange: (a, b) => [ownerP[a], ownerP[b - 1] + 1],
+          crossUniformity: false,
+        },
         pp,
         (done, what) => o.onProgress?.((ni + done) / total, `text ${what}`),
         check,

@@ -2,7 +2,10 @@
  * Equal-width bins spanning every value of every array, so histograms of them line up, and the
  * counter for one array on those bins. Shared by histogram2 and the compare view's overlays.
  */
-export function sharedBins(arrays: Float32Array[], bins: number): { edges: number[]; count: (v: Float32Array) => number[] } {
+export function sharedBins(
+  arrays: Float32Array[],
+  bins: number,
+): { edges: number[]; count: (v: Float32Array) => number[] } {
   let lo = Infinity;
   let hi = -Infinity;
   for (const v of arrays) {

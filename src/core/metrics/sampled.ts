@@ -98,7 +98,14 @@ function ece(confidence: Float64Array, correct: Uint8Array, bins: number, pick: 
 }
 
 /** ECE of the sampled queries, its standard error from `resamples` bootstrap resamples of them (0 when they are every query). */
-export function sampledEce(confidence: Float64Array, correct: Uint8Array, bins: number, rng: Rng, everyQuery: boolean, resamples = 200): Estimate {
+export function sampledEce(
+  confidence: Float64Array,
+  correct: Uint8Array,
+  bins: number,
+  rng: Rng,
+  everyQuery: boolean,
+  resamples = 200,
+): Estimate {
   const n = confidence.length;
   const value = ece(confidence, correct, bins, (s) => s);
   if (everyQuery) return { value, standardError: 0, size: n }; // the set's own ECE, not an estimate of it

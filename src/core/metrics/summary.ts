@@ -20,7 +20,10 @@ export function retrievalStats(ranks: Int32Array, ks: number[]): RetrievalStats 
 }
 
 /** The analyze JSON (exact figures) and the per-pair arrays the views draw, from a pass's statistics. */
-export function summarize(input: MetricPassInput, pass: MetricPassResult): { result: AnalysisResult; detail: AnalysisDetail } {
+export function summarize(
+  input: MetricPassInput,
+  pass: MetricPassResult,
+): { result: AnalysisResult; detail: AnalysisDetail } {
   const { ni, nt, options } = input;
   const { owner } = input.pairing;
   const { i2t, t2i, expSum } = pass;

@@ -25,7 +25,8 @@ export function pairingOf(ckpt: Checkpoint, file: string): Pairing {
     if (ni !== nt) throw new InputError(file, `${ni} images but ${nt} texts and no text-to-image index`);
     owner = Int32Array.from({ length: nt }, (_, k) => k);
   }
-  if (owner.length !== nt) throw new InputError(file, `text-to-image index has ${owner.length} entries for ${nt} texts`);
+  if (owner.length !== nt)
+    throw new InputError(file, `text-to-image index has ${owner.length} entries for ${nt} texts`);
   const captionStart = new Int32Array(ni + 1);
   for (let k = 0; k < nt; k++) {
     const i = owner[k];

@@ -66,7 +66,11 @@ class NeighbourHeaps {
       for (;;) {
         let child = 2 * at + 1;
         if (child >= k) break;
-        if (child + 1 < k && after(dist[base + child + 1], index[base + child + 1], dist[base + child], index[base + child])) child++;
+        if (
+          child + 1 < k &&
+          after(dist[base + child + 1], index[base + child + 1], dist[base + child], index[base + child])
+        )
+          child++;
         if (after(d, j, dist[base + child], index[base + child])) break;
         dist[base + at] = dist[base + child];
         index[base + at] = index[base + child];
@@ -113,6 +117,8 @@ function nearestNeighbours(x: Float32Array, n: number, dim: number, k: number, t
     const a2 = a1 + dim;
     const a3 = a2 + dim;
     let j0 = i0 + 4;
+    // Laid out as the 4 × 4 block of products it computes.
+    // prettier-ignore
     for (; j0 + 4 <= n; j0 += 4) {
       const b0 = j0 * dim;
       const b1 = b0 + dim;
@@ -176,7 +182,13 @@ function conditionalRow(dist: Float64Array, target: number, out: Float64Array): 
  * over the 3 * perplexity nearest neighbours only (as Barnes-Hut t-SNE does): the rest are ~0 anyway,
  * and P then has at most 2k entries per point on average (a point may be a neighbour of many others).
  */
-export function sparseAffinities(x: Float32Array, n: number, dim: number, perplexity: number, tick?: SearchTick): SparseAffinities {
+export function sparseAffinities(
+  x: Float32Array,
+  n: number,
+  dim: number,
+  perplexity: number,
+  tick?: SearchTick,
+): SparseAffinities {
   const k = Math.min(n - 1, Math.ceil(3 * perplexity));
   const target = Math.log(Math.min(perplexity, k));
   const heaps = nearestNeighbours(x, n, dim, k, tick);

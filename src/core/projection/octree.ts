@@ -134,7 +134,16 @@ export class RepulsionTree {
   }
 
   /** Makes the node for points order[start .. end - 1] in the cube at (cx, cy, cz) of half side `half`. */
-  private split(y: Float64Array, start: number, end: number, cx: number, cy: number, cz: number, half: number, depth: number): void {
+  private split(
+    y: Float64Array,
+    start: number,
+    end: number,
+    cx: number,
+    cy: number,
+    cz: number,
+    half: number,
+    depth: number,
+  ): void {
     if (this.nodes === this.next.length) this.grow();
     const v = this.nodes++;
     const { order, octant, sorted, bounds, cursor } = this;
@@ -167,7 +176,16 @@ export class RepulsionTree {
       const h = half / 2;
       for (let o = 0; o < 8; o++)
         if (bounds[b + o + 1] > bounds[b + o])
-          this.split(y, bounds[b + o], bounds[b + o + 1], cx + (o & 1 ? h : -h), cy + (o & 2 ? h : -h), cz + (o & 4 ? h : -h), h, depth + 1);
+          this.split(
+            y,
+            bounds[b + o],
+            bounds[b + o + 1],
+            cx + (o & 1 ? h : -h),
+            cy + (o & 2 ? h : -h),
+            cz + (o & 4 ? h : -h),
+            h,
+            depth + 1,
+          );
       for (let c = v + 1; c < this.nodes; c = this.next[c]) {
         sx += this.count[c] * this.cell[4 * c];
         sy += this.count[c] * this.cell[4 * c + 1];

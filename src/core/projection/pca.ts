@@ -67,7 +67,13 @@ function rowBlocks(xc: Float32Array, rows: number, cols: number, maxBindingBytes
 }
 
 /** (1/M) Xcᵀ Xc V for the rows of `basis` (count x D): returned as rows too, in float64. */
-async function covarianceTimes(blocks: tf.Tensor2D[], basis: Float64Array, count: number, cols: number, rows: number): Promise<Float64Array> {
+async function covarianceTimes(
+  blocks: tf.Tensor2D[],
+  basis: Float64Array,
+  count: number,
+  cols: number,
+  rows: number,
+): Promise<Float64Array> {
   const image = tf.tidy(() => {
     const v = tf.transpose(tf.tensor2d(Float32Array.from(basis), [count, cols])); // D x count, transposed once
     // Pᵀ Xc_b with the small P transposed, not Xc_b: wasm's matMul is fast only untransposed.
@@ -80,7 +86,12 @@ async function covarianceTimes(blocks: tf.Tensor2D[], basis: Float64Array, count
 }
 
 /** The top `k` unit eigenvectors (rows) of the covariance and their eigenvalues. */
-async function topEigenvectors(blocks: tf.Tensor2D[], rows: number, cols: number, k: number): Promise<{ values: number[]; vectors: Float64Array }> {
+async function topEigenvectors(
+  blocks: tf.Tensor2D[],
+  rows: number,
+  cols: number,
+  k: number,
+): Promise<{ values: number[]; vectors: Float64Array }> {
   const q = Math.min(cols, k + extraDirections);
   const rng = mulberry32(7); // a fixed random start: the same axes every time for the same points
   let basis: Float64Array = new Float64Array(q * cols);
@@ -93,7 +104,8 @@ async function topEigenvectors(blocks: tf.Tensor2D[], rows: number, cols: number
     for (let i = 0; i < q; i++)
       for (let j = i; j < q; j++) {
         let s = 0;
-        for (let d = 0; d < cols; d++) s += basis[i * cols + d] * image[j * cols + d] + basis[j * cols + d] * image[i * cols + d];
+        for (let d = 0; d < cols; d++)
+          s += basis[i * cols + d] * image[j * cols + d] + basis[j * cols + d] * image[i * cols + d];
         h[i * q + j] = h[j * q + i] = s / 2;
       }
     const { values, vectors } = symmetricEigen(h, q);
@@ -109,7 +121,8 @@ async function topEigenvectors(blocks: tf.Tensor2D[], rows: number, cols: number
     }
     const stalled = captured - previous <= stall * captured;
     previous = captured;
-    if (worst <= tolerance * Math.max(values[0], 0) || stalled || it + 1 === maxIterations) return { values: values.slice(0, k), vectors: ritz };
+    if (worst <= tolerance * Math.max(values[0], 0) || stalled || it + 1 === maxIterations)
+      return { values: values.slice(0, k), vectors: ritz };
     orthonormalizeRows(ritzImage, q, cols, rng);
     basis = ritzImage;
   }

@@ -5,7 +5,14 @@
  * inflated with fzstd (the decoder hyparquet-compressors already brings); LZ4 ones are refused.
  */
 import type { FileHandle } from 'node:fs/promises';
-import { compressionRegistry, DataType, Precision, RecordBatchReader, type Field, type RecordBatch } from 'apache-arrow';
+import {
+  compressionRegistry,
+  DataType,
+  Precision,
+  RecordBatchReader,
+  type Field,
+  type RecordBatch,
+} from 'apache-arrow';
 import { decompressZstd } from 'hyparquet-compressors';
 import { throwIfCancelled } from '../util/cancel';
 import { CancelledError, InputError } from '../util/errors';
@@ -38,13 +45,18 @@ async function arrowCall<T>(file: string, work: () => Promise<T>): Promise<T> {
   } catch (err) {
     if (err instanceof InputError || err instanceof CancelledError) throw err;
     const message = err instanceof Error ? err.message : String(err);
-    if (/LZ4/i.test(message)) throw new InputError(file, 'is an Arrow file with LZ4-compressed buffers, which Embedding Lens does not read; write it with compression="zstd" or "uncompressed"');
+    if (/LZ4/i.test(message))
+      throw new InputError(
+        file,
+        'is an Arrow file with LZ4-compressed buffers, which Embedding Lens does not read; write it with compression="zstd" or "uncompressed"',
+      );
     throw new InputError(file, `cannot be read as Arrow IPC: ${message}`);
   }
 }
 
 function floatName(type: DataType): string | undefined {
-  if (DataType.isFloat(type)) return type.precision === Precision.HALF ? 'float16' : type.precision === Precision.SINGLE ? 'float32' : 'float64';
+  if (DataType.isFloat(type))
+    return type.precision === Precision.HALF ? 'float16' : type.precision === Precision.SINGLE ? 'float32' : 'float64';
   if (DataType.isInt(type)) return `${type.isSigned ? 'int' : 'uint'}${type.bitWidth}`;
   return undefined;
 }
@@ -54,16 +66,20 @@ function describeField(field: Field): Omit<TableColumn, 'rows' | 'width' | 'batc
   if (DataType.isList(type) || DataType.isFixedSizeList(type)) {
     const element = type.children[0].type;
     const dtype = floatName(element);
-    return dtype ? { name, kind: 'vector', dtype } : { name, kind: 'other', dtype: `lists of ${String(element).toLowerCase()}` };
+    return dtype
+      ? { name, kind: 'vector', dtype }
+      : { name, kind: 'other', dtype: `lists of ${String(element).toLowerCase()}` };
   }
   if (DataType.isUtf8(type) || DataType.isLargeUtf8(type)) return { name, kind: 'string', dtype: 'str' };
   const dtype = floatName(type);
-  if (dtype?.startsWith('int') && defaultIndexKeys.some((k) => k.toLowerCase() === name.toLowerCase())) return { name, kind: 'integer', dtype };
+  if (dtype?.startsWith('int') && defaultIndexKeys.some((k) => k.toLowerCase() === name.toLowerCase()))
+    return { name, kind: 'integer', dtype };
   return undefined;
 }
 
 export async function openArrowIpc(f: OpenFile, ctx: Omit<TableReadContext, 'file' | 'notes'>): Promise<OpenedArrays> {
-  const open = () => arrowCall(f.file, async () => (await RecordBatchReader.from(fileHandleOf(f) as FileHandle)).open());
+  const open = () =>
+    arrowCall(f.file, async () => (await RecordBatchReader.from(fileHandleOf(f) as FileHandle)).open());
   async function* eachBatch(): AsyncIterable<RecordBatch> {
     const reader = await open();
     const it = (reader as AsyncIterable<RecordBatch>)[Symbol.asyncIterator]();
@@ -100,6 +116,11 @@ export async function openArrowIpc(f: OpenFile, ctx: Omit<TableReadContext, 'fil
       yield Array.from({ length: vector.length }, (_, k) => vector.get(k));
     }
   }
-  const columns: TableColumn[] = described.map((d) => ({ ...d, rows, width: widths.get(d.name) ?? 0, batches: () => batches(d.name) }));
+  const columns: TableColumn[] = described.map((d) => ({
+    ...d,
+    rows,
+    width: widths.get(d.name) ?? 0,
+    batches: () => batches(d.name),
+  }));
   return tableArrays('arrow', columns, { ...ctx, file: f.file, notes: [] });
 }

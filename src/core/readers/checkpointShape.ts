@@ -54,8 +54,14 @@ async function describePairs(file: string, keys: KeyOptions, contents: FileConte
   const selection = await selectFromHeaders(file, keys, contents);
   if (selection.kind === 'pair') {
     const [image, text] = [selection.image.info.shape, selection.text.info.shape];
-    if (image.length !== 2 || text.length !== 2) throw new InputError(file, `embeddings must be 2-D, got ${shapeOf(selection.image.info)} and ${shapeOf(selection.text.info)}`);
-    return image[0] === text[0] ? `${count(image[0])} × ${count(image[1])}` : `${count(image[0])} images, ${count(text[0])} captions × ${count(image[1])}`;
+    if (image.length !== 2 || text.length !== 2)
+      throw new InputError(
+        file,
+        `embeddings must be 2-D, got ${shapeOf(selection.image.info)} and ${shapeOf(selection.text.info)}`,
+      );
+    return image[0] === text[0]
+      ? `${count(image[0])} × ${count(image[1])}`
+      : `${count(image[0])} images, ${count(text[0])} captions × ${count(image[1])}`;
   }
   const shape = selection.array.info.shape;
   if (shape.length === 3 && shape[0] === 2) return `${count(shape[1])} × ${count(shape[2])}`;

@@ -34,7 +34,10 @@ async function npyHeaderOf(file: string, ctx: ReadContext): Promise<NpyHeader> {
     const preamble = await f.read(0, Math.min(npyPreambleBytes, f.size), 'the .npy preamble');
     const header = parseNpyHeader(await f.read(0, npyHeaderEnd(preamble, f.file), 'the .npy header'), f.file);
     if (npyDataBytes(header) > f.size - header.dataOffset) {
-      throw new InputError(file, `truncated: header says ${shapeText(header.shape)} ${header.type.name} = ${npyDataBytes(header)} bytes, file has ${f.size - header.dataOffset} after the header`);
+      throw new InputError(
+        file,
+        `truncated: header says ${shapeText(header.shape)} ${header.type.name} = ${npyDataBytes(header)} bytes, file has ${f.size - header.dataOffset} after the header`,
+      );
     }
     return header;
   });
@@ -46,13 +49,21 @@ async function checkedShards(input: ClipRetrievalFolder, ctx: ReadContext): Prom
   let dim: { value: number; from: string } | undefined;
   for (const shard of input.shards) {
     const headers = { shard, image: await npyHeaderOf(shard.image, ctx), text: await npyHeaderOf(shard.text, ctx) };
-    for (const [file, header] of [[shard.image, headers.image], [shard.text, headers.text]] as const) {
+    for (const [file, header] of [
+      [shard.image, headers.image],
+      [shard.text, headers.text],
+    ] as const) {
       const name = shardName(input.folder, file);
-      if (header.shape.length !== 2) throw new InputError(input.folder, `${name} has shape ${shapeText(header.shape)}, not (N, D)`);
-      if (!isFloatType(header.type.name)) throw new InputError(input.folder, `${name} has dtype ${header.type.name}; embeddings must be floats`);
+      if (header.shape.length !== 2)
+        throw new InputError(input.folder, `${name} has shape ${shapeText(header.shape)}, not (N, D)`);
+      if (!isFloatType(header.type.name))
+        throw new InputError(input.folder, `${name} has dtype ${header.type.name}; embeddings must be floats`);
       dim ??= { value: header.shape[1], from: name };
       if (header.shape[1] !== dim.value) {
-        throw new InputError(input.folder, `mixed dimensions: ${name} has ${header.shape[1]}, ${dim.from} has ${dim.value}`);
+        throw new InputError(
+          input.folder,
+          `mixed dimensions: ${name} has ${header.shape[1]}, ${dim.from} has ${dim.value}`,
+        );
       }
     }
     if (headers.image.shape[0] !== headers.text.shape[0]) {
@@ -67,7 +78,8 @@ async function checkedShards(input: ClipRetrievalFolder, ctx: ReadContext): Prom
 }
 
 /** The widest dtype of the shards: what the folder is said to hold. */
-const dtypeOf = (headers: NpyHeader[]): string => (headers.every((h) => h.type.name === headers[0].type.name) ? headers[0].type.name : 'float32');
+const dtypeOf = (headers: NpyHeader[]): string =>
+  headers.every((h) => h.type.name === headers[0].type.name) ? headers[0].type.name : 'float32';
 
 export async function describeClipRetrieval(input: ClipRetrievalFolder, ctx: ReadContext): Promise<FileContents> {
   const shards = await checkedShards(input, ctx);
@@ -88,14 +100,25 @@ async function readShardInto(file: string, header: NpyHeader, target: Float32Arr
   await withFile(file, ctx, async (f) => {
     const count = elementCount(header.shape);
     const read = (o: number, t: Uint8Array, w: string) => f.readInto(o, t, w);
-    if (header.fortranOrder) target.set(decodeNpyData(header, await f.read(header.dataOffset, npyDataBytes(header), 'the array data'), f.file) as Float32Array);
+    if (header.fortranOrder)
+      target.set(
+        decodeNpyData(
+          header,
+          await f.read(header.dataOffset, npyDataBytes(header), 'the array data'),
+          f.file,
+        ) as Float32Array,
+      );
     else if (isRawFloat32(header.type)) await readRawFloat32(read, header.dataOffset, count, 'the array data', target);
     else await readFloatChunks(read, header.dataOffset, count, header.type, f.file, 'the array data', target);
   });
 }
 
 /** Captions from every shard's metadata parquet, or none (with why) when any shard lacks them. */
-async function shardCaptions(input: ClipRetrievalFolder, shards: ShardHeaders[], opts: ClipRetrievalReadOptions): Promise<{ captions?: string[]; note?: string }> {
+async function shardCaptions(
+  input: ClipRetrievalFolder,
+  shards: ShardHeaders[],
+  opts: ClipRetrievalReadOptions,
+): Promise<{ captions?: string[]; note?: string }> {
   const present = shards.filter((s) => s.shard.metadata);
   if (present.length === 0) return {};
   if (present.length < shards.length) {
@@ -112,14 +135,20 @@ async function shardCaptions(input: ClipRetrievalFolder, shards: ShardHeaders[],
     });
     if (!texts) return { note: `captions not read: ${shardName(input.folder, file)} has no 'caption' string column` };
     if (texts.length !== image.shape[0]) {
-      throw new InputError(input.folder, `${shardName(input.folder, file)} has ${texts.length} captions for the ${image.shape[0]} rows of shard ${shard.index}`);
+      throw new InputError(
+        input.folder,
+        `${shardName(input.folder, file)} has ${texts.length} captions for the ${image.shape[0]} rows of shard ${shard.index}`,
+      );
     }
     for (const text of texts) captions.push(text);
   }
   return { captions };
 }
 
-export async function readClipRetrieval(input: ClipRetrievalFolder, opts: ClipRetrievalReadOptions): Promise<Checkpoint> {
+export async function readClipRetrieval(
+  input: ClipRetrievalFolder,
+  opts: ClipRetrievalReadOptions,
+): Promise<Checkpoint> {
   const shards = await checkedShards(input, opts);
   const rows = shards.reduce((sum, s) => sum + s.image.shape[0], 0);
   const dim = shards[0].image.shape[1];
@@ -127,14 +156,21 @@ export async function readClipRetrieval(input: ClipRetrievalFolder, opts: ClipRe
   const text = new Float32Array(rows * dim);
   let row = 0;
   for (const [k, s] of shards.entries()) {
-    const ctx: ReadContext = { token: opts.token, onProgress: opts.onProgress && ((f, m) => opts.onProgress!((k + f) / shards.length, m)) };
+    const ctx: ReadContext = {
+      token: opts.token,
+      onProgress: opts.onProgress && ((f, m) => opts.onProgress!((k + f) / shards.length, m)),
+    };
     const span = [row * dim, (row + s.image.shape[0]) * dim] as const;
     await readShardInto(s.shard.image, s.image, image.subarray(...span), ctx);
     await readShardInto(s.shard.text, s.text, text.subarray(...span), ctx);
     row += s.image.shape[0];
   }
   const { captions, note } = await shardCaptions(input, shards, opts);
-  const located = (name: string, data: Float32Array, dtype: string) => ({ file: input.folder, label: `${name}/ (${shards.length} shards)`, array: { shape: [rows, dim], dtype, data } });
+  const located = (name: string, data: Float32Array, dtype: string) => ({
+    file: input.folder,
+    label: `${name}/ (${shards.length} shards)`,
+    array: { shape: [rows, dim], dtype, data },
+  });
   const checkpoint = buildCheckpoint({
     files: [input.folder],
     image: located('img_emb', image, dtypeOf(shards.map((s) => s.image))),

@@ -33,7 +33,8 @@ export interface TableReadContext {
 export function listValues(value: unknown): ArrayLike<unknown> | undefined {
   if (value === null || value === undefined || typeof value !== 'object') return undefined;
   const withToArray = value as { toArray?: () => ArrayLike<unknown> };
-  if (!Array.isArray(value) && !ArrayBuffer.isView(value) && typeof withToArray.toArray === 'function') return withToArray.toArray();
+  if (!Array.isArray(value) && !ArrayBuffer.isView(value) && typeof withToArray.toArray === 'function')
+    return withToArray.toArray();
   return typeof (value as ArrayLike<unknown>).length === 'number' ? (value as ArrayLike<unknown>) : undefined;
 }
 
@@ -51,14 +52,18 @@ async function loadVector(column: TableColumn, ctx: TableReadContext): Promise<N
     for (let k = 0; k < batch.length; k++, row++) {
       const values = listValues(batch[k]);
       if (values === undefined) {
-        if (batch[k] !== null && batch[k] !== undefined) throw fail(`row ${row} is a ${typeof batch[k]}, not a list of numbers`);
+        if (batch[k] !== null && batch[k] !== undefined)
+          throw fail(`row ${row} is a ${typeof batch[k]}, not a list of numbers`);
         // Filled with NaN, the row is skipped with the NaN rows (and counted apart, below).
         data.fill(NaN, row * width, (row + 1) * width);
         nulls++;
         if (firstNull < 0) firstNull = row;
         continue;
       }
-      if (values.length !== width) throw fail(`has ragged lists: row ${row} has ${values.length} values, the first row ${width}; embeddings need one length`);
+      if (values.length !== width)
+        throw fail(
+          `has ragged lists: row ${row} has ${values.length} values, the first row ${width}; embeddings need one length`,
+        );
       for (let j = 0; j < width; j++) {
         const v = values[j];
         if (typeof v === 'number') data[row * width + j] = v;
@@ -70,7 +75,8 @@ async function loadVector(column: TableColumn, ctx: TableReadContext): Promise<N
     ctx.onProgress?.(row / Math.max(rows, 1), `reading column '${name}'`);
   }
   if (row !== rows) throw fail(`has ${row} rows, but its metadata declares ${rows}`);
-  if (nulls > 0) ctx.notes.push(`column '${name}' has ${nulls} null rows (first: row ${firstNull}), skipped with their pairs`);
+  if (nulls > 0)
+    ctx.notes.push(`column '${name}' has ${nulls} null rows (first: row ${firstNull}), skipped with their pairs`);
   return { shape: [rows, width], dtype: column.dtype, data };
 }
 
@@ -88,7 +94,8 @@ async function loadIntegers(column: TableColumn, ctx: TableReadContext): Promise
       if (row < column.rows) data[row] = n;
     }
   }
-  if (row !== column.rows) throw new InputError(ctx.file, `column '${column.name}' has ${row} rows, but its metadata declares ${column.rows}`);
+  if (row !== column.rows)
+    throw new InputError(ctx.file, `column '${column.name}' has ${row} rows, but its metadata declares ${column.rows}`);
   return { shape: [column.rows], dtype: column.dtype, data };
 }
 
@@ -104,17 +111,26 @@ export async function loadTableStrings(column: TableColumn, ctx: TableReadContex
   return out;
 }
 
-const shapeOf = (column: TableColumn): number[] => (column.kind === 'vector' || column.kind === 'other' ? [column.rows, column.width] : [column.rows]);
+const shapeOf = (column: TableColumn): number[] =>
+  column.kind === 'vector' || column.kind === 'other' ? [column.rows, column.width] : [column.rows];
 
-export function tableArrays(format: FileContents['format'], columns: TableColumn[], ctx: TableReadContext): OpenedArrays {
+export function tableArrays(
+  format: FileContents['format'],
+  columns: TableColumn[],
+  ctx: TableReadContext,
+): OpenedArrays {
   const arrays: ArraySource[] = columns.map((column) => {
     const info = { name: column.name, shape: shapeOf(column), dtype: column.kind === 'string' ? 'str' : column.dtype };
     const source: ArraySource = {
       info,
-      load: async () => ({ ...(column.kind === 'integer' ? await loadIntegers(column, ctx) : await loadVector(column, ctx)), ...info }),
+      load: async () => ({
+        ...(column.kind === 'integer' ? await loadIntegers(column, ctx) : await loadVector(column, ctx)),
+        ...info,
+      }),
     };
     if (column.kind === 'string') {
-      source.load = () => Promise.reject(new InputError(ctx.file, `column '${column.name}' holds strings, not numbers`));
+      source.load = () =>
+        Promise.reject(new InputError(ctx.file, `column '${column.name}' holds strings, not numbers`));
       source.loadStrings = () => loadTableStrings(column, ctx);
     }
     return source;

@@ -134,17 +134,20 @@ export function decodeElements(
         out[i] = v;
         // Narrowed to Inf, the row would be skipped as if the file held Inf: say what the file holds.
         if (!Number.isFinite(out[i]) && Number.isFinite(v)) {
-          throw new InputError(file, `${what} holds the float64 value ${v}, beyond float32's range (±3.4e38) in which the metrics are computed; scale the embeddings down`);
+          throw new InputError(
+            file,
+            `${what} holds the float64 value ${v}, beyond float32's range (±3.4e38) in which the metrics are computed; scale the embeddings down`,
+          );
         }
       }
-    }
-    else {
+    } else {
       const convert = type.name === 'float16' ? halfToFloat : bfloat16ToFloat;
       for (let i = 0; i < count; i++) out[i] = convert(view.getUint16(i * 2, le));
     }
     return out;
   }
-  if (!isIntType(type.name)) throw new InputError(file, `${what} has dtype ${type.name}, which Embedding Lens cannot read`);
+  if (!isIntType(type.name))
+    throw new InputError(file, `${what} has dtype ${type.name}, which Embedding Lens cannot read`);
   const out = new Int32Array(count);
   const get = integerGetter(view, type, le);
   for (let i = 0; i < count; i++) {

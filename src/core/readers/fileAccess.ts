@@ -44,9 +44,12 @@ export async function withFile<T>(file: string, ctx: ReadContext, use: (f: OpenF
     const readInto = async (offset: number, buf: Uint8Array, what: string): Promise<void> => {
       const length = buf.length;
       if (offset + length > before.size) {
-        throw new InputError(file, `truncated: ${what} needs bytes ${offset} to ${offset + length}, file has ${before.size}`);
+        throw new InputError(
+          file,
+          `truncated: ${what} needs bytes ${offset} to ${offset + length}, file has ${before.size}`,
+        );
       }
-      for (let done = 0; done < length; ) {
+      for (let done = 0; done < length;) {
         throwIfCancelled(ctx.token);
         const want = Math.min(chunkBytes, length - done);
         const { bytesRead } = await handle.read(buf, done, want, offset + done);
@@ -61,7 +64,10 @@ export async function withFile<T>(file: string, ctx: ReadContext, use: (f: OpenF
       size: before.size,
       async read(offset, length, what) {
         if (offset + length > before.size) {
-          throw new InputError(file, `truncated: ${what} needs bytes ${offset} to ${offset + length}, file has ${before.size}`);
+          throw new InputError(
+            file,
+            `truncated: ${what} needs bytes ${offset} to ${offset + length}, file has ${before.size}`,
+          );
         }
         const buf = Buffer.allocUnsafe(length);
         await readInto(offset, buf, what);

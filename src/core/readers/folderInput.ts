@@ -10,7 +10,16 @@ import { modalityOf } from './pairing';
 import { nameList } from './selectArrays';
 
 /** The extensions the readers open, lower case with the dot. */
-export const embeddingFileExtensions = ['.npy', '.npz', '.safetensors', '.pt', '.pth', '.parquet', '.arrow', '.feather'];
+export const embeddingFileExtensions = [
+  '.npy',
+  '.npz',
+  '.safetensors',
+  '.pt',
+  '.pth',
+  '.parquet',
+  '.arrow',
+  '.feather',
+];
 
 export interface ClipRetrievalShard {
   index: number;
@@ -55,7 +64,9 @@ async function clipRetrievalShards(folder: string): Promise<ClipRetrievalShard[]
   const images = await shardFiles(path.join(folder, 'img_emb'), 'img_emb', '.npy');
   const texts = await shardFiles(path.join(folder, 'text_emb'), 'text_emb', '.npy');
   const metadataFolder = path.join(folder, 'metadata');
-  const metadata = (await isFolder(metadataFolder)) ? await shardFiles(metadataFolder, 'metadata', '.parquet') : new Map<number, string>();
+  const metadata = (await isFolder(metadataFolder))
+    ? await shardFiles(metadataFolder, 'metadata', '.parquet')
+    : new Map<number, string>();
   if (images.size === 0) throw new InputError(folder, 'img_emb/ holds no img_emb_N.npy shards');
   if (texts.size === 0) throw new InputError(folder, 'text_emb/ holds no text_emb_N.npy shards');
   const last = Math.max(...images.keys(), ...texts.keys());
@@ -64,9 +75,15 @@ async function clipRetrievalShards(folder: string): Promise<ClipRetrievalShard[]
   for (let index = 0; index <= last; index++) {
     const image = images.get(index);
     const text = texts.get(index);
-    if (!image && !text) throw new InputError(folder, `shard ${index} is missing from both img_emb/ and text_emb/ (shards run from 0 to ${last})`);
-    if (!image) throw new InputError(folder, `img_emb/img_emb_${index}.npy is missing (text_emb/text_emb_${index}.npy is there)`);
-    if (!text) throw new InputError(folder, `text_emb/text_emb_${index}.npy is missing (img_emb/img_emb_${index}.npy is there)`);
+    if (!image && !text)
+      throw new InputError(
+        folder,
+        `shard ${index} is missing from both img_emb/ and text_emb/ (shards run from 0 to ${last})`,
+      );
+    if (!image)
+      throw new InputError(folder, `img_emb/img_emb_${index}.npy is missing (text_emb/text_emb_${index}.npy is there)`);
+    if (!text)
+      throw new InputError(folder, `text_emb/text_emb_${index}.npy is missing (img_emb/img_emb_${index}.npy is there)`);
     shards.push({ index, image, text, metadata: metadata.get(index) });
   }
   return shards;
@@ -78,17 +95,22 @@ export async function inspectFolder(file: string): Promise<FolderInput | undefin
   const entries = await entriesOf(file);
   const folders = new Set(entries.filter((e) => e.isDirectory()).map((e) => e.name));
   if (folders.has('img_emb') || folders.has('text_emb')) {
-    if (!folders.has('text_emb')) throw new InputError(file, 'has img_emb/ but no text_emb/: a clip-retrieval folder needs both sides');
-    if (!folders.has('img_emb')) throw new InputError(file, 'has text_emb/ but no img_emb/: a clip-retrieval folder needs both sides');
+    if (!folders.has('text_emb'))
+      throw new InputError(file, 'has img_emb/ but no text_emb/: a clip-retrieval folder needs both sides');
+    if (!folders.has('img_emb'))
+      throw new InputError(file, 'has text_emb/ but no img_emb/: a clip-retrieval folder needs both sides');
     return { kind: 'clip-retrieval', folder: file, shards: await clipRetrievalShards(file) };
   }
   const files = entries
-    .filter((e) => (e.isFile() || e.isSymbolicLink()) && embeddingFileExtensions.includes(path.extname(e.name).toLowerCase()))
+    .filter(
+      (e) => (e.isFile() || e.isSymbolicLink()) && embeddingFileExtensions.includes(path.extname(e.name).toLowerCase()),
+    )
     .map((e) => e.name)
     .sort();
   const images = files.filter((name) => modalityOf(name) === 'image');
   const texts = files.filter((name) => modalityOf(name) === 'text');
-  if (images.length === 1 && texts.length === 1 && files.length === 2) return { kind: 'files', folder: file, files: [images[0], texts[0]].map((n) => path.join(file, n)) };
+  if (images.length === 1 && texts.length === 1 && files.length === 2)
+    return { kind: 'files', folder: file, files: [images[0], texts[0]].map((n) => path.join(file, n)) };
   if (files.length === 1) return { kind: 'files', folder: file, files: [path.join(file, files[0])] };
   const found = files.length ? `it holds ${nameList(files)}` : 'it holds no embedding files';
   throw new InputError(

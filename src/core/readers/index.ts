@@ -56,7 +56,11 @@ export async function withArrays<T>(
 ): Promise<T> {
   const ext = path.extname(file).toLowerCase();
   const open = openers[ext];
-  if (!open) throw new InputError(file, `unknown file type '${ext || '(none)'}': Embedding Lens reads .npy, .npz, .safetensors, .pt/.pth, .parquet, .arrow/.feather and folders`);
+  if (!open)
+    throw new InputError(
+      file,
+      `unknown file type '${ext || '(none)'}': Embedding Lens reads .npy, .npz, .safetensors, .pt/.pth, .parquet, .arrow/.feather and folders`,
+    );
   return withFile(file, ctx, async (f) => use(await open(f, opts), f));
 }
 
@@ -67,7 +71,11 @@ export async function describeFile(file: string, opts: ArrayReadOptions = {}): P
   if (folder) {
     // A folder of files: their arrays together, as the CLI's key check and the checkpoints tree see them.
     const parts = await Promise.all(folder.files.map((part) => describeFile(part, opts)));
-    return { format: 'folder', sizeBytes: parts.reduce((sum, p) => sum + p.sizeBytes, 0), arrays: parts.flatMap((p) => p.arrays) };
+    return {
+      format: 'folder',
+      sizeBytes: parts.reduce((sum, p) => sum + p.sizeBytes, 0),
+      arrays: parts.flatMap((p) => p.arrays),
+    };
   }
   return withArrays(file, opts, opts, async (opened, f) => ({
     format: opened.format,
@@ -117,22 +125,36 @@ async function loadSelection(file: string, opts: ReadOptions, ctx: ReadContext):
     const metadata = opened.metadata;
     const captions = captionsFromMetadata(file, metadata) ?? (await selection.captions?.loadStrings?.());
     const notes = opened.notes ?? [];
-    if (selection.kind === 'single') return { file, single: await load(selection.array), index, metadata, captions, notes };
-    return { file, pair: { image: (await load(selection.image))!, text: (await load(selection.text))! }, index, metadata, captions, notes };
+    if (selection.kind === 'single')
+      return { file, single: await load(selection.array), index, metadata, captions, notes };
+    return {
+      file,
+      pair: { image: (await load(selection.image))!, text: (await load(selection.text))! },
+      index,
+      metadata,
+      captions,
+      notes,
+    };
   });
 }
 
 /** Progress of file k of n, as a fraction of the whole read. */
 function fileContext(opts: ReadOptions, k: number, n: number): ReadContext {
   const { onProgress } = opts;
-  return { token: opts.token, onProgress: onProgress && ((fraction, message) => onProgress((k + fraction) / n, message)) };
+  return {
+    token: opts.token,
+    onProgress: onProgress && ((fraction, message) => onProgress((k + fraction) / n, message)),
+  };
 }
 
 function oneModality(loaded: Loaded): Located {
   const single = loaded.single;
   if (!single || single.array.shape.length !== 2) {
     const shape = single ? ` (shape ${shapeText(single.array.shape)})` : '';
-    throw new InputError(loaded.file, `holds more than one modality${shape}; give it alone, or give two files that hold one (N, D) array each`);
+    throw new InputError(
+      loaded.file,
+      `holds more than one modality${shape}; give it alone, or give two files that hold one (N, D) array each`,
+    );
   }
   return single;
 }
@@ -159,7 +181,10 @@ function withNotes(checkpoint: Checkpoint, ...loaded: (Loaded | undefined)[]): C
 
 async function readFiles(files: string[], opts: ReadOptions): Promise<Checkpoint> {
   if (files.length === 0 || files.length > 2) {
-    throw new InputError(files.join(', ') || '(no file)', 'give one file holding both modalities, or two files (image, text)');
+    throw new InputError(
+      files.join(', ') || '(no file)',
+      'give one file holding both modalities, or two files (image, text)',
+    );
   }
   const first = await loadSelection(files[0], opts, fileContext(opts, 0, files.length));
   let second: Loaded | undefined;
@@ -171,15 +196,22 @@ async function readFiles(files: string[], opts: ReadOptions): Promise<Checkpoint
 
   if (!second) {
     const { image, text } = first.pair ?? splitStacked(first.single!);
-    return withNotes(buildCheckpoint({ files, image, text, index: first.index, metadata: first.metadata, captions: first.captions }), first);
+    return withNotes(
+      buildCheckpoint({ files, image, text, index: first.index, metadata: first.metadata, captions: first.captions }),
+      first,
+    );
   }
   const [imagePart, textPart] = imageFirst(first, second);
-  return withNotes(buildCheckpoint({
-    files: [first.file, second.file],
-    image: oneModality(imagePart),
-    text: oneModality(textPart),
-    index: textPart.index ?? imagePart.index,
-    metadata: textPart.metadata ?? imagePart.metadata,
-    captions: textPart.captions,
-  }), first, second);
+  return withNotes(
+    buildCheckpoint({
+      files: [first.file, second.file],
+      image: oneModality(imagePart),
+      text: oneModality(textPart),
+      index: textPart.index ?? imagePart.index,
+      metadata: textPart.metadata ?? imagePart.metadata,
+      captions: textPart.captions,
+    }),
+    first,
+    second,
+  );
 }

@@ -50,7 +50,10 @@ export function npyHeaderEnd(prefix: Uint8Array, file: string, member?: string):
   const bytes = Buffer.from(prefix.buffer, prefix.byteOffset, prefix.length);
   const length = major === 1 ? bytes.readUInt16LE(8) : bytes.readUInt32LE(8);
   if (length > npyMaxHeaderBytes) {
-    throw new InputError(file, `${what} declares a ${length}-byte .npy header; like numpy, Embedding Lens refuses headers over ${npyMaxHeaderBytes} bytes`);
+    throw new InputError(
+      file,
+      `${what} declares a ${length}-byte .npy header; like numpy, Embedding Lens refuses headers over ${npyMaxHeaderBytes} bytes`,
+    );
   }
   return preamble + length;
 }
@@ -61,7 +64,9 @@ export function parseNpyHeader(bytes: Uint8Array, file: string, member?: string)
   const end = npyHeaderEnd(bytes, file, member);
   if (bytes.length < end) throw new InputError(file, `truncated: ${what} ends inside its .npy header`);
   const start = bytes[6] === 1 ? 10 : 12;
-  const text = Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString(bytes[6] === 3 ? 'utf8' : 'latin1');
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString(
+    bytes[6] === 3 ? 'utf8' : 'latin1',
+  );
   const bad = (problem: string): InputError => new InputError(file, `${what} has an invalid .npy header: ${problem}`);
   let dict;
   try {
@@ -74,7 +79,8 @@ export function parseNpyHeader(bytes: Uint8Array, file: string, member?: string)
   const descr = dict.get('descr');
   const fortranOrder = dict.get('fortran_order');
   const shape = dict.get('shape');
-  if (Array.isArray(descr)) throw new InputError(file, `${what} is a structured array (record dtype), not a plain numeric array`);
+  if (Array.isArray(descr))
+    throw new InputError(file, `${what} is a structured array (record dtype), not a plain numeric array`);
   if (typeof descr !== 'string') throw bad("'descr' is missing or not a string");
   if (typeof fortranOrder !== 'boolean') throw bad("'fortran_order' is missing or not True/False");
   if (!Array.isArray(shape) || !shape.every((d): d is number => typeof d === 'number' && d >= 0)) {
@@ -82,7 +88,10 @@ export function parseNpyHeader(bytes: Uint8Array, file: string, member?: string)
   }
   const type = npyElementType(descr);
   if (type === 'pickled') {
-    throw new InputError(file, `${what} holds pickled Python objects (dtype '${descr}'); pickled object arrays are refused, not unpickled`);
+    throw new InputError(
+      file,
+      `${what} holds pickled Python objects (dtype '${descr}'); pickled object arrays are refused, not unpickled`,
+    );
   }
   return { type, fortranOrder, shape, dataOffset: end };
 }
@@ -92,15 +101,26 @@ function checkLength(header: NpyHeader, data: Uint8Array, file: string, member: 
   const need = npyDataBytes(header);
   if (data.length >= need) return;
   const where = member === undefined ? ['', 'file'] : [` member '${member}'`, 'member'];
-  throw new InputError(file, `truncated${where[0]}: header says ${shapeText(header.shape)} ${header.type.name} = ${need} bytes, ${where[1]} has ${data.length} after the header`);
+  throw new InputError(
+    file,
+    `truncated${where[0]}: header says ${shapeText(header.shape)} ${header.type.name} = ${need} bytes, ${where[1]} has ${data.length} after the header`,
+  );
 }
 
 /** Decodes the data that follows the header; `data` starts at header.dataOffset. */
-export function decodeNpyData(header: NpyHeader, data: Uint8Array, file: string, member?: string): Float32Array | Int32Array {
+export function decodeNpyData(
+  header: NpyHeader,
+  data: Uint8Array,
+  file: string,
+  member?: string,
+): Float32Array | Int32Array {
   const { type, shape } = header;
   const what = subject(member);
   if (!isFloatType(type.name) && !isIntType(type.name)) {
-    throw new InputError(file, `${what} has dtype ${type.name}, which Embedding Lens cannot read (it reads floats, and integers as an index)`);
+    throw new InputError(
+      file,
+      `${what} has dtype ${type.name}, which Embedding Lens cannot read (it reads floats, and integers as an index)`,
+    );
   }
   checkLength(header, data, file, member);
   const flat = decodeElements(data, type, elementCount(shape), file, what);
@@ -115,7 +135,10 @@ export function decodeNpyStrings(header: NpyHeader, data: Uint8Array, file: stri
   const { type, shape } = header;
   const what = subject(member);
   if (!isStringType(type.name) || shape.length !== 1) {
-    throw new InputError(file, `${what} is not a 1-D array of strings (dtype ${type.name}, shape ${shapeText(shape)}), so it cannot label the texts`);
+    throw new InputError(
+      file,
+      `${what} is not a 1-D array of strings (dtype ${type.name}, shape ${shapeText(shape)}), so it cannot label the texts`,
+    );
   }
   checkLength(header, data, file, member);
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
@@ -132,7 +155,8 @@ export function decodeNpyStrings(header: NpyHeader, data: Uint8Array, file: stri
     for (let o = start; o < start + type.size; o += 4) {
       const code = view.getUint32(o, !type.bigEndian);
       if (code === 0) break;
-      if (code > 0x10ffff) throw new InputError(file, `${what} holds an invalid code point (0x${code.toString(16)}) in string ${k}`);
+      if (code > 0x10ffff)
+        throw new InputError(file, `${what} holds an invalid code point (0x${code.toString(16)}) in string ${k}`);
       text += String.fromCodePoint(code);
     }
     out.push(text);

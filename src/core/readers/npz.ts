@@ -22,7 +22,9 @@ export async function openNpz(f: OpenFile, memoryBudgetBytes: number, token?: Ca
     arrays.push({
       info,
       load: async () => ({ ...info, data: decodeNpyData(header, await data(), f.file, entry.name) }),
-      ...(isStringType(header.type.name) && { loadStrings: async () => decodeNpyStrings(header, await data(), f.file, entry.name) }),
+      ...(isStringType(header.type.name) && {
+        loadStrings: async () => decodeNpyStrings(header, await data(), f.file, entry.name),
+      }),
     });
   }
   return { format: 'npz', arrays };

@@ -4,7 +4,14 @@
  * brotli and lz4 pages: no native binary, so one .vsix serves every platform. Row groups are read
  * one at a time, each checked against the memory budget before it is decompressed.
  */
-import { parquetMetadataAsync, parquetRead, parquetSchema, type AsyncBuffer, type FileMetaData, type SchemaTree } from 'hyparquet';
+import {
+  parquetMetadataAsync,
+  parquetRead,
+  parquetSchema,
+  type AsyncBuffer,
+  type FileMetaData,
+  type SchemaTree,
+} from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import { CancelledError, InputError } from '../util/errors';
 import { throwIfCancelled } from '../util/cancel';
@@ -50,20 +57,28 @@ function elementDtype(leaf: SchemaTree): string | undefined {
 
 function describeColumn(node: SchemaTree): Omit<TableColumn, 'rows' | 'width' | 'batches'> | undefined {
   const e = node.element;
-  const isList = e.logical_type?.type === 'LIST' || e.converted_type === 'LIST' || (e.repetition_type === 'REPEATED' && node.children.length === 0);
+  const isList =
+    e.logical_type?.type === 'LIST' ||
+    e.converted_type === 'LIST' ||
+    (e.repetition_type === 'REPEATED' && node.children.length === 0);
   if (isList) {
     const leaf = leafOf(node);
     if (leaf.children.length > 0) return { name: e.name, kind: 'other', dtype: 'lists of records' };
     const dtype = elementDtype(leaf);
     if (dtype) return { name: e.name, kind: 'vector', dtype };
-    const what = leaf.element.logical_type?.type === 'STRING' || leaf.element.converted_type === 'UTF8' ? 'strings' : (leaf.element.type ?? 'values').toLowerCase();
+    const what =
+      leaf.element.logical_type?.type === 'STRING' || leaf.element.converted_type === 'UTF8'
+        ? 'strings'
+        : (leaf.element.type ?? 'values').toLowerCase();
     return { name: e.name, kind: 'other', dtype: `lists of ${what}` };
   }
   if (node.children.length > 0) return undefined;
-  if (e.logical_type?.type === 'STRING' || e.converted_type === 'UTF8') return { name: e.name, kind: 'string', dtype: 'str' };
+  if (e.logical_type?.type === 'STRING' || e.converted_type === 'UTF8')
+    return { name: e.name, kind: 'string', dtype: 'str' };
   const dtype = elementDtype(node);
   // An integer column is data (ids, labels) unless it is named like the text-to-image index: only then is it read.
-  if (dtype?.startsWith('int') && defaultIndexKeys.some((k) => k.toLowerCase() === e.name.toLowerCase())) return { name: e.name, kind: 'integer', dtype };
+  if (dtype?.startsWith('int') && defaultIndexKeys.some((k) => k.toLowerCase() === e.name.toLowerCase()))
+    return { name: e.name, kind: 'integer', dtype };
   return undefined;
 }
 
@@ -76,7 +91,11 @@ function rowGroupRanges(metadata: FileMetaData): { start: number; end: number; g
   });
 }
 
-export async function openParquet(f: OpenFile, memoryBudgetBytes: number, ctx: Omit<TableReadContext, 'file' | 'notes'>): Promise<OpenedArrays> {
+export async function openParquet(
+  f: OpenFile,
+  memoryBudgetBytes: number,
+  ctx: Omit<TableReadContext, 'file' | 'notes'>,
+): Promise<OpenedArrays> {
   const file = asyncBufferOf(f);
   const metadata = await parquetCall(f.file, () => parquetMetadataAsync(file));
   const rows = Number(metadata.num_rows);
@@ -84,7 +103,15 @@ export async function openParquet(f: OpenFile, memoryBudgetBytes: number, ctx: O
   const readRows = (name: string, rowStart: number, rowEnd: number): Promise<unknown[]> =>
     parquetCall(f.file, async () => {
       let rows: unknown[][] = [];
-      await parquetRead({ file, metadata, columns: [name], rowStart, rowEnd, compressors, onComplete: (read) => (rows = read) });
+      await parquetRead({
+        file,
+        metadata,
+        columns: [name],
+        rowStart,
+        rowEnd,
+        compressors,
+        onComplete: (read) => (rows = read),
+      });
       return rows.map((row) => row[0]);
     });
 
@@ -95,7 +122,10 @@ export async function openParquet(f: OpenFile, memoryBudgetBytes: number, ctx: O
       const chunk = metadata.row_groups[group].columns.filter((c) => c.meta_data?.path_in_schema[0] === name);
       const inflated = chunk.reduce((sum, c) => sum + Number(c.meta_data?.total_uncompressed_size ?? 0), 0);
       if (inflated > memoryBudgetBytes) {
-        throw new InputError(f.file, `row group ${group} of column '${name}' inflates to ${inflated} bytes, over the memory budget of ${memoryBudgetBytes}; write the file with smaller row groups`);
+        throw new InputError(
+          f.file,
+          `row group ${group} of column '${name}' inflates to ${inflated} bytes, over the memory budget of ${memoryBudgetBytes}; write the file with smaller row groups`,
+        );
       }
       if (end > start) yield await readRows(name, start, end);
     }

@@ -23,9 +23,15 @@ async function refuseIfNotZip(f: OpenFile): Promise<void> {
   if (head.length === 4 && head.readUInt32LE(0) === zipMagic) return;
   // torch < 1.6 (or _use_new_zipfile_serialization=False) wrote a bare pickle stream, whose first opcode is PROTO (0x80).
   if (head[0] === 0x80) {
-    throw new InputError(f.file, 'is in the legacy torch.save format (before torch 1.6), which is read only by running its pickle; re-save it with torch >= 1.6: torch.save(torch.load(path), path)');
+    throw new InputError(
+      f.file,
+      'is in the legacy torch.save format (before torch 1.6), which is read only by running its pickle; re-save it with torch >= 1.6: torch.save(torch.load(path), path)',
+    );
   }
-  throw new InputError(f.file, 'is not a torch.save zip archive (no zip signature at its start); .pt/.pth files are read as written by torch.save since torch 1.6');
+  throw new InputError(
+    f.file,
+    'is not a torch.save zip archive (no zip signature at its start); .pt/.pth files are read as written by torch.save since torch 1.6',
+  );
 }
 
 /** The one `<folder>/data.pkl`: torch names the folder after the file, but any name is accepted. */
@@ -33,7 +39,10 @@ function findPickle(file: string, entries: ZipEntry[]): { pickle: ZipEntry; fold
   const pickles = entries.filter((e) => /^[^/]+\/data\.pkl$/.test(e.name));
   if (pickles.length !== 1) {
     const found = pickles.length ? pickles.map((e) => e.name).join(', ') : 'none';
-    throw new InputError(file, `is a zip archive but not a torch.save one: it needs exactly one <folder>/data.pkl (found ${found})`);
+    throw new InputError(
+      file,
+      `is a zip archive but not a torch.save one: it needs exactly one <folder>/data.pkl (found ${found})`,
+    );
   }
   return { pickle: pickles[0], folder: pickles[0].name.slice(0, -'/data.pkl'.length) };
 }
@@ -43,7 +52,8 @@ async function byteOrderOf(f: OpenFile, entries: ZipEntry[], folder: string, bud
   // Archives before torch 1.13 carry no byteorder record: they were written little-endian.
   if (!entry) return false;
   const order = (await readZipMember(f, entry, Math.min(budget, 16))).toString('latin1');
-  if (order !== 'little' && order !== 'big') throw new InputError(f.file, `${entry.name} says '${order}', neither little nor big`);
+  if (order !== 'little' && order !== 'big')
+    throw new InputError(f.file, `${entry.name} says '${order}', neither little nor big`);
   return order === 'big';
 }
 
@@ -61,14 +71,21 @@ function storageBytes(f: OpenFile, entry: ZipEntry, budget: number, token?: Canc
   };
 }
 
-export async function openPytorchArchive(f: OpenFile, memoryBudgetBytes: number, token?: CancelToken): Promise<OpenedArrays> {
+export async function openPytorchArchive(
+  f: OpenFile,
+  memoryBudgetBytes: number,
+  token?: CancelToken,
+): Promise<OpenedArrays> {
   await refuseIfNotZip(f);
   const entries = await readZipDirectory(f);
   const { pickle, folder } = findPickle(f.file, entries);
   const member = pickle.name;
   const pickleBudget = Math.min(maxPickleBytes, memoryBudgetBytes);
   if (pickle.size > pickleBudget) {
-    throw new InputError(f.file, `${member} is ${pickle.size} bytes, over the ${pickleBudget} a pickle of tensors needs; it holds more than tensors`);
+    throw new InputError(
+      f.file,
+      `${member} is ${pickle.size} bytes, over the ${pickleBudget} a pickle of tensors needs; it holds more than tensors`,
+    );
   }
   const bigEndian = await byteOrderOf(f, entries, folder, memoryBudgetBytes);
   const value = unpickleRestricted(await readZipMember(f, pickle, pickleBudget, token), f.file, member);
@@ -81,9 +98,16 @@ export async function openPytorchArchive(f: OpenFile, memoryBudgetBytes: number,
       info,
       async load() {
         const entry = byName.get(`${folder}/data/${tensor.storage.key}`);
-        if (!entry) throw new InputError(f.file, `tensor '${name}' needs storage ${folder}/data/${tensor.storage.key}, which the archive lacks`);
+        if (!entry)
+          throw new InputError(
+            f.file,
+            `tensor '${name}' needs storage ${folder}/data/${tensor.storage.key}, which the archive lacks`,
+          );
         const source = storageBytes(f, entry, memoryBudgetBytes, token);
-        return { ...info, data: await readPytorchTensor(tensor, source, { name, file: f.file, bigEndian, memoryBudgetBytes }) };
+        return {
+          ...info,
+          data: await readPytorchTensor(tensor, source, { name, file: f.file, bigEndian, memoryBudgetBytes }),
+        };
       },
     };
   });

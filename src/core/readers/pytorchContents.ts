@@ -4,7 +4,14 @@
  * of tensors becomes 'image' and 'text', a lone tensor is named after the file.
  */
 import { InputError } from '../util/errors';
-import { isTensor, PickleDict, PickleTuple, typeName, type PickleValue, type TensorReference } from './restrictedUnpickler';
+import {
+  isTensor,
+  PickleDict,
+  PickleTuple,
+  typeName,
+  type PickleValue,
+  type TensorReference,
+} from './restrictedUnpickler';
 
 export interface PytorchContents {
   tensors: { name: string; tensor: TensorReference }[];
@@ -14,7 +21,8 @@ export interface PytorchContents {
 /** Deeper nesting than this is no checkpoint of embeddings; it would only lengthen the walk. */
 const maxDepth = 16;
 
-const itemsOf = (value: PickleValue): PickleValue[] | undefined => (Array.isArray(value) ? value : value instanceof PickleTuple ? value.items : undefined);
+const itemsOf = (value: PickleValue): PickleValue[] | undefined =>
+  Array.isArray(value) ? value : value instanceof PickleTuple ? value.items : undefined;
 
 function keyText(key: PickleValue): string | undefined {
   if (typeof key === 'string') return key;
@@ -31,11 +39,17 @@ export function pytorchNamedContents(value: PickleValue, fileStem: string, file:
   const items = itemsOf(value);
   if (items && items.length === 2 && items.every(isTensor)) {
     // (image, text): the order CLIP's forward returns them in, and what the README promises.
-    out.tensors.push({ name: 'image', tensor: items[0] as TensorReference }, { name: 'text', tensor: items[1] as TensorReference });
+    out.tensors.push(
+      { name: 'image', tensor: items[0] as TensorReference },
+      { name: 'text', tensor: items[1] as TensorReference },
+    );
     return out;
   }
   if (!items && !(value instanceof PickleDict)) {
-    throw new InputError(file, `holds a ${typeName(value)}, not tensors (a tensor, a (2, N, D) tensor, a pair of tensors or a dict of them)`);
+    throw new InputError(
+      file,
+      `holds a ${typeName(value)}, not tensors (a tensor, a (2, N, D) tensor, a pair of tensors or a dict of them)`,
+    );
   }
   // Shared sub-objects (the memo lets a pickle refer back to one) are walked once: a cycle ends.
   const seen = new Set<object>();
@@ -44,7 +58,8 @@ export function pytorchNamedContents(value: PickleValue, fileStem: string, file:
       out.tensors.push({ name: prefix, tensor: node });
       return;
     }
-    if (typeof node !== 'object' || node === null || node instanceof Uint8Array || seen.has(node) || depth > maxDepth) return;
+    if (typeof node !== 'object' || node === null || node instanceof Uint8Array || seen.has(node) || depth > maxDepth)
+      return;
     seen.add(node);
     const join = (key: string): string => (prefix ? `${prefix}.${key}` : key);
     if (node instanceof PickleDict) {

@@ -4,7 +4,16 @@
  * right only by following the strides.
  */
 import { InputError } from '../util/errors';
-import { decodeElements, elementCount, isFloatType, isRawFloat32, readFloatChunks, readRawFloat32, shapeText, type ElementType } from './dtypes';
+import {
+  decodeElements,
+  elementCount,
+  isFloatType,
+  isRawFloat32,
+  readFloatChunks,
+  readRawFloat32,
+  shapeText,
+  type ElementType,
+} from './dtypes';
 import type { TensorReference } from './restrictedUnpickler';
 
 /** A storage member's bytes, read by byte offset. */
@@ -21,7 +30,18 @@ export interface TensorReadOptions {
   memoryBudgetBytes: number;
 }
 
-const itemBytes: Record<string, number> = { float64: 8, float32: 4, float16: 2, bfloat16: 2, int64: 8, int32: 4, int16: 2, int8: 1, uint8: 1, bool: 1 };
+const itemBytes: Record<string, number> = {
+  float64: 8,
+  float32: 4,
+  float16: 2,
+  bfloat16: 2,
+  int64: 8,
+  int32: 4,
+  int16: 2,
+  int8: 1,
+  uint8: 1,
+  bool: 1,
+};
 
 /** Row-major strides ignore dimensions of size 1, whose stride torch leaves at any value. */
 function isRowMajor(shape: number[], strides: number[]): boolean {
@@ -33,13 +53,18 @@ function isRowMajor(shape: number[], strides: number[]): boolean {
   return true;
 }
 
-export async function readPytorchTensor(tensor: TensorReference, storage: StorageBytes, opts: TensorReadOptions): Promise<Float32Array | Int32Array> {
+export async function readPytorchTensor(
+  tensor: TensorReference,
+  storage: StorageBytes,
+  opts: TensorReadOptions,
+): Promise<Float32Array | Int32Array> {
   const { shape, strides, storageOffset } = tensor;
   const what = `tensor '${opts.name}'`;
   const fail = (problem: string): InputError => new InputError(opts.file, `${what} ${problem}`);
   const dtype = tensor.storage.dtype;
   const size = itemBytes[dtype];
-  if (storage.size % size !== 0) throw fail(`has a ${dtype} storage of ${storage.size} bytes, not a whole number of ${size}-byte elements`);
+  if (storage.size % size !== 0)
+    throw fail(`has a ${dtype} storage of ${storage.size} bytes, not a whole number of ${size}-byte elements`);
   const storageElements = storage.size / size;
   const type: ElementType = { name: dtype, size, bigEndian: opts.bigEndian };
   const count = elementCount(shape);
@@ -47,7 +72,9 @@ export async function readPytorchTensor(tensor: TensorReference, storage: Storag
   // The element one past the last the view touches: strides are non-negative in torch's saved views.
   const span = 1 + shape.reduce((sum, dim, axis) => sum + (dim - 1) * strides[axis], 0);
   if (storageOffset + span > storageElements) {
-    throw fail(`has shape ${shapeText(shape)}, strides ${shapeText(strides)} and offset ${storageOffset}, reaching element ${storageOffset + span - 1} of a storage of ${storageElements}`);
+    throw fail(
+      `has shape ${shapeText(shape)}, strides ${shapeText(strides)} and offset ${storageOffset}, reaching element ${storageOffset + span - 1} of a storage of ${storageElements}`,
+    );
   }
   const read = (offset: number, target: Uint8Array, w: string) => storage.read(offset, target, w);
   const start = storageOffset * size;
@@ -61,7 +88,9 @@ export async function readPytorchTensor(tensor: TensorReference, storage: Storag
   // A view: read the span it covers once, then gather. The span of x.T is x itself, but x[::1000] spans the whole storage.
   const spanBytes = span * size + span * 4;
   if (spanBytes > opts.memoryBudgetBytes) {
-    throw fail(`is a strided view (strides ${shapeText(strides)}) over ${span} storage elements, more than the memory budget of ${opts.memoryBudgetBytes} bytes holds; save it with .contiguous() or .clone()`);
+    throw fail(
+      `is a strided view (strides ${shapeText(strides)}) over ${span} storage elements, more than the memory budget of ${opts.memoryBudgetBytes} bytes holds; save it with .contiguous() or .clone()`,
+    );
   }
   const bytes = new Uint8Array(span * size);
   await read(start, bytes, what);

@@ -71,7 +71,11 @@ export const storageDtypes: Record<string, string> = {
   UntypedStorage: 'uint8',
 };
 
-const rebuildFunctions = new Set(['torch._utils._rebuild_tensor', 'torch._utils._rebuild_tensor_v2', 'torch._utils._rebuild_parameter']);
+const rebuildFunctions = new Set([
+  'torch._utils._rebuild_tensor',
+  'torch._utils._rebuild_tensor_v2',
+  'torch._utils._rebuild_parameter',
+]);
 
 function isAllowedGlobal(qualifiedName: string): boolean {
   if (rebuildFunctions.has(qualifiedName) || qualifiedName === 'collections.OrderedDict') return true;
@@ -121,7 +125,8 @@ export function unpickleRestricted(bytes: Uint8Array, file: string, member: stri
   const memo = new Map<number, PickleValue>();
 
   const need = (count: number): number => {
-    if (count < 0 || position + count > bytes.length) fail(`truncated pickle (an opcode at byte ${position} needs ${count} more bytes)`);
+    if (count < 0 || position + count > bytes.length)
+      fail(`truncated pickle (an opcode at byte ${position} needs ${count} more bytes)`);
     const at = position;
     position += count;
     return at;
@@ -171,7 +176,10 @@ export function unpickleRestricted(bytes: Uint8Array, file: string, member: stri
   const global = (module: string, name: string): AllowedGlobal => {
     const qualifiedName = `${module}.${name}`;
     // The whole point: refused here, before any later opcode could build with it.
-    if (!isAllowedGlobal(qualifiedName)) fail(`refuses pickle global ${qualifiedName} (a .pt file may hold tensors, dicts, lists, tuples, strings and numbers only)`);
+    if (!isAllowedGlobal(qualifiedName))
+      fail(
+        `refuses pickle global ${qualifiedName} (a .pt file may hold tensors, dicts, lists, tuples, strings and numbers only)`,
+      );
     return { kind: 'global', qualifiedName };
   };
   const setItems = (target: PickleValue, items: PickleValue[]): void => {
@@ -342,7 +350,8 @@ export function unpickleRestricted(bytes: Uint8Array, file: string, member: stri
         // STACK_GLOBAL
         const name = pop();
         const module = pop();
-        if (typeof module !== 'string' || typeof name !== 'string') fail('STACK_GLOBAL with a module or name that is not a string');
+        if (typeof module !== 'string' || typeof name !== 'string')
+          fail('STACK_GLOBAL with a module or name that is not a string');
         push(global(module as string, name as string));
         break;
       }
@@ -365,7 +374,11 @@ export function unpickleRestricted(bytes: Uint8Array, file: string, member: stri
       }
       default: {
         const name = refusedOpcodes[opcode];
-        fail(name ? `refuses pickle opcode ${name} at byte ${at} (it builds objects that are not tensors)` : `unknown pickle opcode 0x${opcode.toString(16)} at byte ${at}`);
+        fail(
+          name
+            ? `refuses pickle opcode ${name} at byte ${at} (it builds objects that are not tensors)`
+            : `unknown pickle opcode 0x${opcode.toString(16)} at byte ${at}`,
+        );
       }
     }
   }
@@ -439,13 +452,19 @@ function callAllowed(callable: PickleValue, args: PickleValue, fail: (problem: s
     case 'torch._utils._rebuild_tensor':
     case 'torch._utils._rebuild_tensor_v2': {
       const [storage, offset, size, stride] = a;
-      if (a.length < 4 || typeof storage !== 'object' || storage === null || (storage as StorageReference).kind !== 'storage') {
+      if (
+        a.length < 4 ||
+        typeof storage !== 'object' ||
+        storage === null ||
+        (storage as StorageReference).kind !== 'storage'
+      ) {
         fail(`${callable.qualifiedName} without a storage`);
       }
       if (!isCount(offset)) fail('a tensor storage offset that is not a non-negative integer');
       const shape = countList(size, 'size', fail);
       const strides = countList(stride, 'stride', fail);
-      if (shape.length !== strides.length) fail(`a tensor of ${shape.length} dimensions with ${strides.length} strides`);
+      if (shape.length !== strides.length)
+        fail(`a tensor of ${shape.length} dimensions with ${strides.length} strides`);
       return { kind: 'tensor', storage: storage as StorageReference, storageOffset: offset as number, shape, strides };
     }
     default:

@@ -3,7 +3,16 @@
  * shape, data_offsets, plus an optional string->string `__metadata__`), then the tensor bytes.
  */
 import { InputError } from '../util/errors';
-import { decodeElements, elementCount, isFloatType, isRawFloat32, readFloatChunks, readRawFloat32, safetensorsElementType, shapeText } from './dtypes';
+import {
+  decodeElements,
+  elementCount,
+  isFloatType,
+  isRawFloat32,
+  readFloatChunks,
+  readRawFloat32,
+  safetensorsElementType,
+  shapeText,
+} from './dtypes';
 import type { OpenFile } from './fileAccess';
 import type { ArraySource, OpenedArrays } from './types';
 
@@ -25,7 +34,10 @@ export async function openSafetensors(f: OpenFile): Promise<OpenedArrays> {
   if (f.size < 8) throw new InputError(f.file, `too short to be a safetensors file (${f.size} bytes)`);
   const headerLength = (await f.read(0, 8, 'the header length')).readBigUInt64LE(0);
   if (headerLength > BigInt(Math.min(maxHeaderBytes, f.size - 8))) {
-    throw new InputError(f.file, `absurd safetensors header length ${headerLength} bytes (the file has ${f.size}); not a safetensors file, or a damaged one`);
+    throw new InputError(
+      f.file,
+      `absurd safetensors header length ${headerLength} bytes (the file has ${f.size}); not a safetensors file, or a damaged one`,
+    );
   }
   const dataStart = 8 + Number(headerLength);
   const dataLength = f.size - dataStart;
@@ -58,7 +70,8 @@ export async function openSafetensors(f: OpenFile): Promise<OpenedArrays> {
     return {
       info,
       async load() {
-        if (!type) throw new InputError(f.file, `tensor '${t.name}' has dtype ${t.dtype}, which Embedding Lens cannot read`);
+        if (!type)
+          throw new InputError(f.file, `tensor '${t.name}' has dtype ${t.dtype}, which Embedding Lens cannot read`);
         const count = elementCount(t.shape);
         if (isFloatType(type.name) && t.end - t.begin === count * type.size) {
           const read = (o: number, b: Uint8Array, w: string) => f.readInto(o, b, w);
@@ -81,17 +94,22 @@ function tensorEntry(file: string, name: string, value: unknown, dataLength: num
   if (!isRecord(value)) throw bad('has no dtype/shape/data_offsets entry');
   const { dtype, shape, data_offsets: offsets } = value;
   if (typeof dtype !== 'string') throw bad('has no dtype');
-  if (!Array.isArray(shape) || !shape.every(isCount)) throw bad('has a shape that is not a list of non-negative integers');
+  if (!Array.isArray(shape) || !shape.every(isCount))
+    throw bad('has a shape that is not a list of non-negative integers');
   if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount) || offsets[0] > offsets[1]) {
     throw bad('has data_offsets that are not [begin, end] with begin <= end');
   }
   const [begin, end] = offsets as number[];
   if (end > dataLength) {
-    throw bad(`has data_offsets [${begin}, ${end}] running past the end of the file (the data section has ${dataLength} bytes)`);
+    throw bad(
+      `has data_offsets [${begin}, ${end}] running past the end of the file (the data section has ${dataLength} bytes)`,
+    );
   }
   const type = safetensorsElementType(dtype);
   if (type && end - begin !== elementCount(shape) * type.size) {
-    throw bad(`has shape ${shapeText(shape)} ${dtype} = ${elementCount(shape) * type.size} bytes, but data_offsets [${begin}, ${end}] span ${end - begin}`);
+    throw bad(
+      `has shape ${shapeText(shape)} ${dtype} = ${elementCount(shape) * type.size} bytes, but data_offsets [${begin}, ${end}] span ${end - begin}`,
+    );
   }
   return { name, dtype, shape, begin, end };
 }

@@ -56,12 +56,22 @@ export function selectArrays(file: string, opened: OpenedArrays, opts: KeyOption
   const arrays = opened.arrays.filter((a) => !isStringType(a.info.dtype));
   const strings = opened.arrays.filter((a) => isStringType(a.info.dtype));
   if (arrays.length === 0 && strings.length > 0) {
-    throw new InputError(file, `holds only strings (${nameList(strings.map((a) => `'${a.info.name}', ${a.info.dtype} ${shapeText(a.info.shape)}`), '; ')}), no embeddings`);
+    throw new InputError(
+      file,
+      `holds only strings (${nameList(
+        strings.map((a) => `'${a.info.name}', ${a.info.dtype} ${shapeText(a.info.shape)}`),
+        '; ',
+      )}), no embeddings`,
+    );
   }
   // A key the user gave that names a string column would otherwise read as 'no image array': say what it names.
   for (const key of [...(opts.imageKeys ?? []), ...(opts.textKeys ?? [])]) {
     const named = byKeys(strings, [key]);
-    if (named && !byKeys(arrays, [key])) throw new InputError(file, `'${named.info.name}' holds strings (${named.info.dtype} ${shapeText(named.info.shape)}), not numbers: it cannot be embeddings`);
+    if (named && !byKeys(arrays, [key]))
+      throw new InputError(
+        file,
+        `'${named.info.name}' holds strings (${named.info.dtype} ${shapeText(named.info.shape)}), not numbers: it cannot be embeddings`,
+      );
   }
   const captions = byKeys(strings, captionKeys);
   // A .pt is often a model's state dict: its shapes tell the user what it is at a glance.
@@ -76,20 +86,32 @@ function selectNumeric(file: string, arrays: ArraySource[], opts: KeyOptions, li
   const image = byKeys(arrays, imageKeys);
   const text = byKeys(arrays, textKeys);
   if (image && image === text) {
-    throw new InputError(file, `the image and text keys both name '${image.info.name}': the two modalities must be different arrays`);
+    throw new InputError(
+      file,
+      `the image and text keys both name '${image.info.name}': the two modalities must be different arrays`,
+    );
   }
   if (image && text) return { kind: 'pair', image, text, index };
   if (image || text) {
     const [found, missing, keys] = image ? [image, 'text', textKeys] : [text!, 'image', imageKeys];
-    throw new InputError(file, `has '${found.info.name}' but no ${missing} array (looked for ${keys.join(', ')}; set the ${missing} keys to name yours)`);
+    throw new InputError(
+      file,
+      `has '${found.info.name}' but no ${missing} array (looked for ${keys.join(', ')}; set the ${missing} keys to name yours)`,
+    );
   }
   const rest = arrays.filter((a) => a !== index);
   if (rest.length === 1) return { kind: 'single', array: rest[0], index };
   if (rest.length === 2) {
     const [a, b] = rest.map((r) => modalityOf(r.info.name));
-    if (a && b && a !== b) return a === 'image' ? { kind: 'pair', image: rest[0], text: rest[1], index } : { kind: 'pair', image: rest[1], text: rest[0], index };
+    if (a && b && a !== b)
+      return a === 'image'
+        ? { kind: 'pair', image: rest[0], text: rest[1], index }
+        : { kind: 'pair', image: rest[1], text: rest[0], index };
   }
   const listed = arrays.map((a) => (listShapes ? `${a.info.name} ${shapeText(a.info.shape)}` : a.info.name));
   const held = arrays.length ? `it holds ${nameList(listed)}` : 'it holds no arrays';
-  throw new InputError(file, `no image/text embeddings found: ${held} (looked for ${imageKeys.join('/')} and ${textKeys.join('/')}; set the image/text keys to name yours)`);
+  throw new InputError(
+    file,
+    `no image/text embeddings found: ${held} (looked for ${imageKeys.join('/')} and ${textKeys.join('/')}; set the image/text keys to name yours)`,
+  );
 }

@@ -28,7 +28,10 @@ export interface CheckpointParts {
 export function splitStacked(stacked: Located): { image: Located; text: Located } {
   const { shape, data, dtype } = stacked.array;
   if (shape.length === 2) {
-    throw new NeedsPartnerError(stacked.file, `${stacked.label} has shape ${shapeText(shape)}: one modality only, and no file with the other one was found beside it (name them *image*/*img* and *text*/*txt*, or open both)`);
+    throw new NeedsPartnerError(
+      stacked.file,
+      `${stacked.label} has shape ${shapeText(shape)}: one modality only, and no file with the other one was found beside it (name them *image*/*img* and *text*/*txt*, or open both)`,
+    );
   }
   if (shape.length !== 3 || shape[0] !== 2) throw shapeError(stacked);
   const half = shape[1] * shape[2];
@@ -42,13 +45,19 @@ export function splitStacked(stacked: Located): { image: Located; text: Located 
 }
 
 function shapeError(e: Located): InputError {
-  return new InputError(e.file, `${e.label} has shape ${shapeText(e.array.shape)}, which is neither (N, D) nor (2, N, D)`);
+  return new InputError(
+    e.file,
+    `${e.label} has shape ${shapeText(e.array.shape)}, which is neither (N, D) nor (2, N, D)`,
+  );
 }
 
 function checkEmbeddings(e: Located): Matrix {
   const { shape, dtype, data } = e.array;
   if (!isFloatType(dtype)) {
-    throw new InputError(e.file, `${e.label} has dtype ${dtype}; embeddings must be floats (integers are read only as a text-to-image index)`);
+    throw new InputError(
+      e.file,
+      `${e.label} has dtype ${dtype}; embeddings must be floats (integers are read only as a text-to-image index)`,
+    );
   }
   if (shape.length !== 2) throw shapeError(e);
   if (shape[0] === 0 || shape[1] === 0) throw new InputError(e.file, `${e.label} is empty: shape ${shapeText(shape)}`);
@@ -83,13 +92,23 @@ export function buildCheckpoint(parts: CheckpointParts): Checkpoint {
 
 function checkIndex(index: Located, images: number, texts: number): Int32Array {
   const { shape, dtype, data } = index.array;
-  if (!isIntType(dtype)) throw new InputError(index.file, `${index.label} (the text-to-image index) has dtype ${dtype}; it must hold integers`);
+  if (!isIntType(dtype))
+    throw new InputError(
+      index.file,
+      `${index.label} (the text-to-image index) has dtype ${dtype}; it must hold integers`,
+    );
   if (shape.length !== 1 || shape[0] !== texts) {
-    throw new InputError(index.file, `${index.label} (the text-to-image index) has shape ${shapeText(shape)}; it needs one entry per text, (${texts},)`);
+    throw new InputError(
+      index.file,
+      `${index.label} (the text-to-image index) has shape ${shapeText(shape)}; it needs one entry per text, (${texts},)`,
+    );
   }
   const bad = data.findIndex((v) => v < 0 || v >= images);
   if (bad >= 0) {
-    throw new InputError(index.file, `${index.label} (the text-to-image index) maps text ${bad} to image ${data[bad]}, outside 0..${images - 1}`);
+    throw new InputError(
+      index.file,
+      `${index.label} (the text-to-image index) maps text ${bad} to image ${data[bad]}, outside 0..${images - 1}`,
+    );
   }
   return data as Int32Array;
 }
@@ -108,12 +127,20 @@ function isBadRow(m: Matrix, row: number): boolean {
 function refuseBadRows(e: Located, m: Matrix, kind: string): void {
   for (let row = 0; row < m.rows; row++) {
     if (isBadRow(m, row)) {
-      throw new InputError(e.file, `${kind} row ${row} has NaN/Inf values or is all zeros; rows cannot be skipped when a text-to-image index refers to them`);
+      throw new InputError(
+        e.file,
+        `${kind} row ${row} has NaN/Inf values or is all zeros; rows cannot be skipped when a text-to-image index refers to them`,
+      );
     }
   }
 }
 
-function dropBadPairs(base: Omit<Checkpoint, 'image' | 'text' | 'warnings'>, image: Matrix, text: Matrix, where: string): Checkpoint {
+function dropBadPairs(
+  base: Omit<Checkpoint, 'image' | 'text' | 'warnings'>,
+  image: Matrix,
+  text: Matrix,
+  where: string,
+): Checkpoint {
   const keep: number[] = [];
   for (let i = 0; i < image.rows; i++) if (!isBadRow(image, i) && !isBadRow(text, i)) keep.push(i);
   const skipped = image.rows - keep.length;
@@ -131,6 +158,8 @@ function dropBadPairs(base: Omit<Checkpoint, 'image' | 'text' | 'warnings'>, ima
     image: rows(image),
     text: rows(text),
     captions: base.captions && keep.map((row) => base.captions![row]),
-    warnings: [`skipped ${skipped} of ${image.rows} pairs with NaN/Inf or zero vectors (first: pair ${first}, counting from 0)`],
+    warnings: [
+      `skipped ${skipped} of ${image.rows} pairs with NaN/Inf or zero vectors (first: pair ${first}, counting from 0)`,
+    ],
   };
 }

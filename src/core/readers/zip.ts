@@ -26,7 +26,8 @@ const maxCommentBytes = 0xffff;
 const inflateRaw = promisify(zlib.inflateRaw);
 
 export async function readZipDirectory(f: OpenFile): Promise<ZipEntry[]> {
-  const damaged = (problem: string): InputError => new InputError(f.file, `damaged or truncated zip archive: ${problem}`);
+  const damaged = (problem: string): InputError =>
+    new InputError(f.file, `damaged or truncated zip archive: ${problem}`);
   const tailStart = Math.max(0, f.size - eocdBytes - maxCommentBytes);
   const tail = await f.read(tailStart, f.size - tailStart, 'zip directory');
   let eocd = -1;
@@ -56,7 +57,8 @@ export async function readZipDirectory(f: OpenFile): Promise<ZipEntry[]> {
   const names = new Set<string>();
   let p = 0;
   for (let k = 0; k < count; k++) {
-    if (p + 46 > cd.length || cd.readUInt32LE(p) !== sig.central) throw damaged(`central directory entry ${k} is missing`);
+    if (p + 46 > cd.length || cd.readUInt32LE(p) !== sig.central)
+      throw damaged(`central directory entry ${k} is missing`);
     const flags = cd.readUInt16LE(p + 8);
     const nameLength = cd.readUInt16LE(p + 28);
     const extraLength = cd.readUInt16LE(p + 30);
@@ -73,14 +75,21 @@ export async function readZipDirectory(f: OpenFile): Promise<ZipEntry[]> {
     };
     applyZip64Extra(entry, cd.subarray(p + 46 + nameLength, p + 46 + nameLength + extraLength));
     if (isUnsafePath(name)) {
-      throw new InputError(f.file, `member '${name}' has an unsafe path (absolute or containing '..'); the archive is refused`);
+      throw new InputError(
+        f.file,
+        `member '${name}' has an unsafe path (absolute or containing '..'); the archive is refused`,
+      );
     }
     // numpy reads the last of two same-named members, other tools the first: no answer is safe.
-    if (names.has(name)) throw new InputError(f.file, `member '${name}' appears twice in the zip directory; the archive is refused`);
+    if (names.has(name))
+      throw new InputError(f.file, `member '${name}' appears twice in the zip directory; the archive is refused`);
     names.add(name);
     if (flags & 1) throw new InputError(f.file, `member '${name}' is encrypted`);
     if (entry.method !== 0 && entry.method !== 8) {
-      throw new InputError(f.file, `member '${name}' uses zip compression method ${entry.method}; only stored and deflated members are read`);
+      throw new InputError(
+        f.file,
+        `member '${name}' uses zip compression method ${entry.method}; only stored and deflated members are read`,
+      );
     }
     entries.push(entry);
     p = next;
@@ -90,7 +99,7 @@ export async function readZipDirectory(f: OpenFile): Promise<ZipEntry[]> {
 
 /** Sizes and offset saturated at 0xFFFFFFFF live, in this order, in the zip64 extra field (id 1). */
 function applyZip64Extra(entry: ZipEntry, extra: Buffer): void {
-  for (let q = 0; q + 4 <= extra.length; ) {
+  for (let q = 0; q + 4 <= extra.length;) {
     const id = extra.readUInt16LE(q);
     const length = extra.readUInt16LE(q + 2);
     if (id === 1) {
@@ -118,16 +127,27 @@ export async function dataStart(f: OpenFile, entry: ZipEntry): Promise<number> {
   const what = `local header of member '${entry.name}'`;
   const local = await f.read(entry.localHeaderOffset, 30, what);
   if (local.readUInt32LE(0) !== sig.local) {
-    throw new InputError(f.file, `damaged zip archive: member '${entry.name}' has no local header where the directory says`);
+    throw new InputError(
+      f.file,
+      `damaged zip archive: member '${entry.name}' has no local header where the directory says`,
+    );
   }
   // Streaming unzippers read the local header alone: where it disagrees with the directory, tools disagree on what the archive holds.
   const nameLength = local.readUInt16LE(26);
-  const localName = (await f.read(entry.localHeaderOffset + 30, nameLength, what)).toString(local.readUInt16LE(6) & 0x800 ? 'utf8' : 'latin1');
+  const localName = (await f.read(entry.localHeaderOffset + 30, nameLength, what)).toString(
+    local.readUInt16LE(6) & 0x800 ? 'utf8' : 'latin1',
+  );
   if (localName !== entry.name) {
-    throw new InputError(f.file, `damaged zip archive: member '${entry.name}' is named '${localName}' in its local header`);
+    throw new InputError(
+      f.file,
+      `damaged zip archive: member '${entry.name}' is named '${localName}' in its local header`,
+    );
   }
   if (local.readUInt16LE(8) !== entry.method) {
-    throw new InputError(f.file, `damaged zip archive: member '${entry.name}' has compression method ${local.readUInt16LE(8)} in its local header, ${entry.method} in the directory`);
+    throw new InputError(
+      f.file,
+      `damaged zip archive: member '${entry.name}' has compression method ${local.readUInt16LE(8)} in its local header, ${entry.method} in the directory`,
+    );
   }
   const start = entry.localHeaderOffset + 30 + nameLength + local.readUInt16LE(28);
   if (start + entry.compressedSize > f.size) {
@@ -136,10 +156,18 @@ export async function dataStart(f: OpenFile, entry: ZipEntry): Promise<number> {
   return start;
 }
 
-export async function readZipMember(f: OpenFile, entry: ZipEntry, memoryBudgetBytes: number, token?: CancelToken): Promise<Buffer> {
+export async function readZipMember(
+  f: OpenFile,
+  entry: ZipEntry,
+  memoryBudgetBytes: number,
+  token?: CancelToken,
+): Promise<Buffer> {
   const member = `member '${entry.name}'`;
   if (entry.size > memoryBudgetBytes) {
-    throw new InputError(f.file, `${member} declares ${entry.size} bytes uncompressed, over the memory budget of ${memoryBudgetBytes} bytes; refused as a possible zip bomb`);
+    throw new InputError(
+      f.file,
+      `${member} declares ${entry.size} bytes uncompressed, over the memory budget of ${memoryBudgetBytes} bytes; refused as a possible zip bomb`,
+    );
   }
   const compressed = await f.read(await dataStart(f, entry), entry.compressedSize, member);
   let data: Buffer;
@@ -150,7 +178,10 @@ export async function readZipMember(f: OpenFile, entry: ZipEntry, memoryBudgetBy
       data = await inflateRaw(compressed, { maxOutputLength: Math.max(entry.size, 1) });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
-        throw new InputError(f.file, `${member} inflates past its declared ${entry.size} bytes; refused as a possible zip bomb`);
+        throw new InputError(
+          f.file,
+          `${member} inflates past its declared ${entry.size} bytes; refused as a possible zip bomb`,
+        );
       }
       throw new InputError(f.file, `${member} is corrupt (bad deflate data: ${(err as Error).message})`);
     }

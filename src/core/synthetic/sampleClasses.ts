@@ -9,8 +9,26 @@ import type { Matrix } from '../readers/checkpoint';
 import { gaussian, mulberry32, type Rng } from '../util/random';
 
 export const sampleClassNames = [
-  'wolf', 'husky', 'coyote', 'tabby cat', 'lynx', 'sports car', 'pickup truck', 'school bus', 'goldfish', 'shark',
-  'eagle', 'owl', 'oak tree', 'palm tree', 'violin', 'guitar', 'teapot', 'coffee mug', 'lighthouse', 'castle',
+  'wolf',
+  'husky',
+  'coyote',
+  'tabby cat',
+  'lynx',
+  'sports car',
+  'pickup truck',
+  'school bus',
+  'goldfish',
+  'shark',
+  'eagle',
+  'owl',
+  'oak tree',
+  'palm tree',
+  'violin',
+  'guitar',
+  'teapot',
+  'coffee mug',
+  'lighthouse',
+  'castle',
 ];
 /** Group of each class: look-alikes share a direction. */
 const classGroups = [0, 0, 0, 1, 1, 2, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8];
@@ -53,7 +71,13 @@ function writeRow(out: Float32Array, row: number, dim: number, parts: [number, F
  * One model's view of the classes (`modelSeed`: the class and text geometry) on one set
  * (`setSeed`: its images and its domain). Sets of one model share their class embeddings.
  */
-export function generateClassificationSet(opts: { modelSeed: number; setSeed: number; images: number; dim: number; shape: SetShape }): ClassificationSample {
+export function generateClassificationSet(opts: {
+  modelSeed: number;
+  setSeed: number;
+  images: number;
+  dim: number;
+  shape: SetShape;
+}): ClassificationSample {
   const { images, dim, shape } = opts;
   const classes = sampleClassNames.length;
   const model = mulberry32(opts.modelSeed);
@@ -68,7 +92,12 @@ export function generateClassificationSet(opts: { modelSeed: number; setSeed: nu
   const classEmbeds = new Float32Array(classes * prompts * dim);
   for (let c = 0; c < classes; c++) {
     for (let p = 0; p < prompts; p++) {
-      writeRow(classEmbeds, c * prompts + p, dim, [[geometry.shared, shared], [geometry.cone, textCone], [1, directions[c]], [geometry.promptNoise, randomVector(model, dim)]]);
+      writeRow(classEmbeds, c * prompts + p, dim, [
+        [geometry.shared, shared],
+        [geometry.cone, textCone],
+        [1, directions[c]],
+        [geometry.promptNoise, randomVector(model, dim)],
+      ]);
     }
   }
   const set = mulberry32(opts.setSeed);

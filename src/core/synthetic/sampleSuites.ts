@@ -16,8 +16,22 @@ const sets: { name: string; file: string; setSeed: number }[] = [
 ];
 
 const checkpoints: { name: string; shapes: SetShape[] }[] = [
-  { name: 'zero-shot', shapes: [{ signal: 0.26, domain: 0, distortion: 0 }, { signal: 0.22, domain: 0.6, distortion: 0.4 }, { signal: 0.19, domain: 1, distortion: 0.6 }] },
-  { name: 'fine-tuned', shapes: [{ signal: 0.31, domain: 0, distortion: 0 }, { signal: 0.23, domain: 0.6, distortion: 0.6 }, { signal: 0.19, domain: 1, distortion: 0.8 }] },
+  {
+    name: 'zero-shot',
+    shapes: [
+      { signal: 0.26, domain: 0, distortion: 0 },
+      { signal: 0.22, domain: 0.6, distortion: 0.4 },
+      { signal: 0.19, domain: 1, distortion: 0.6 },
+    ],
+  },
+  {
+    name: 'fine-tuned',
+    shapes: [
+      { signal: 0.31, domain: 0, distortion: 0 },
+      { signal: 0.23, domain: 0.6, distortion: 0.6 },
+      { signal: 0.19, domain: 1, distortion: 0.8 },
+    ],
+  },
 ];
 
 export const sampleSuiteImages = 400;
@@ -30,7 +44,13 @@ export async function writeSampleSuites(dir: string): Promise<string[]> {
     const folder = path.join(dir, 'classification', checkpoint.name);
     await mkdir(folder, { recursive: true });
     for (const [k, set] of sets.entries()) {
-      const s = generateClassificationSet({ modelSeed: 11, setSeed: set.setSeed, images: sampleSuiteImages, dim: sampleSuiteDim, shape: checkpoint.shapes[k] });
+      const s = generateClassificationSet({
+        modelSeed: 11,
+        setSeed: set.setSeed,
+        images: sampleSuiteImages,
+        dim: sampleSuiteDim,
+        shape: checkpoint.shapes[k],
+      });
       const file = path.join(folder, set.file);
       await writeNpz(
         file,

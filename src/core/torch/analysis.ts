@@ -48,15 +48,30 @@ export type EngineChoice = { engine: 'tfjs'; note?: string } | { engine: 'torch'
 async function unreadableByTorch(files: string[]): Promise<InputError | undefined> {
   for (const file of files) {
     const stat = await fsp.stat(file).catch(() => undefined);
-    if (stat?.isDirectory()) return new InputError(file, 'is a folder; the torch engine reads .npy, .npz and .safetensors files (use --engine tfjs)');
+    if (stat?.isDirectory())
+      return new InputError(
+        file,
+        'is a folder; the torch engine reads .npy, .npz and .safetensors files (use --engine tfjs)',
+      );
     const ext = path.extname(file).toLowerCase();
-    if (!torchFormats.has(ext)) return new InputError(file, `the torch engine reads .npy, .npz and .safetensors, not '${ext || '(none)'}' (use --engine tfjs)`);
+    if (!torchFormats.has(ext))
+      return new InputError(
+        file,
+        `the torch engine reads .npy, .npz and .safetensors, not '${ext || '(none)'}' (use --engine tfjs)`,
+      );
   }
   return undefined;
 }
 
 async function totalBytes(files: string[]): Promise<number> {
-  const sizes = await Promise.all(files.map((f) => fsp.stat(f).then((s) => s.size, () => 0)));
+  const sizes = await Promise.all(
+    files.map((f) =>
+      fsp.stat(f).then(
+        (s) => s.size,
+        () => 0,
+      ),
+    ),
+  );
   return sizes.reduce((a, b) => a + b, 0);
 }
 
@@ -65,7 +80,11 @@ async function totalBytes(files: string[]): Promise<number> {
  * not read); `auto` takes torch for inputs of autoTorchBytes or more in a format it reads when
  * `python` has torch, and otherwise tfjs, with a note when torch was wanted but missing.
  */
-export async function chooseAnalysisEngine(want: AnalysisEngine, files: string[], python: string): Promise<EngineChoice> {
+export async function chooseAnalysisEngine(
+  want: AnalysisEngine,
+  files: string[],
+  python: string,
+): Promise<EngineChoice> {
   if (want === 'tfjs') return { engine: 'tfjs' };
   const unreadable = await unreadableByTorch(files);
   if (want === 'torch' && unreadable) throw unreadable;
@@ -77,7 +96,16 @@ export async function chooseAnalysisEngine(want: AnalysisEngine, files: string[]
 }
 
 function analyzeArgs(files: string[], s: TorchAnalysisSettings): string[] {
-  const args = ['analyze', ...files, '--ks', s.ks.join(','), '--ece-tau', String(s.eceTau), '--uniformity-t', String(s.uniformityT)];
+  const args = [
+    'analyze',
+    ...files,
+    '--ks',
+    s.ks.join(','),
+    '--ece-tau',
+    String(s.eceTau),
+    '--uniformity-t',
+    String(s.uniformityT),
+  ];
   for (const k of s.imageKeys) args.push('--image-key', k);
   for (const k of s.textKeys) args.push('--text-key', k);
   if (s.tf32) args.push('--tf32');
@@ -102,7 +130,10 @@ export async function runTorchAnalysis(
   opts: TorchProcessOptions & { info: TorchInfo; onProgress?: ProgressFn },
 ): Promise<{ result: TorchAnalysisResult; warnings: string[] }> {
   throwIfCancelled(opts.token);
-  const command = engineCommand(analyzeArgs(files, settings), 1, { count: 1 }, 'analyze', { python: opts.python, cudaDeviceCount: opts.info.cuda.length });
+  const command = engineCommand(analyzeArgs(files, settings), 1, { count: 1 }, 'analyze', {
+    python: opts.python,
+    cudaDeviceCount: opts.info.cuda.length,
+  });
   const workDir = await fsp.mkdtemp(path.join(tmpdir(), 'embedding-lens-'));
   try {
     let result: TorchAnalysisResult | undefined;
@@ -116,7 +147,8 @@ export async function runTorchAnalysis(
       killGraceMs: opts.killGraceMs,
       onEvent: (e) => {
         if (e.type === 'analysis') result = e.result as TorchAnalysisResult;
-        else if (e.type === 'progress') opts.onProgress?.((e.done as number) / Math.max(1, e.total as number), 'torch engine');
+        else if (e.type === 'progress')
+          opts.onProgress?.((e.done as number) / Math.max(1, e.total as number), 'torch engine');
         else if (e.type === 'error') error ??= e as unknown as EngineErrorEvent;
         // Skipped pairs, or tiles shrunk after the device ran out of memory: lines for the user.
         else if (e.type === 'warning' || e.type === 'note') warnings.push(String(e.message));
@@ -125,8 +157,14 @@ export async function runTorchAnalysis(
     if (result) return { result, warnings };
     if (error?.input) throw new InputError(error.input.file, error.input.problem);
     if (exit.cancelled) throw new CancelledError();
-    if (exit.spawnError?.code === 'ENOENT') throw new TorchUnavailableError(opts.python, `no Python at ${opts.python}: set embeddingLens.pythonPath or --python`);
-    throw new TorchEngineError(`the torch engine's analysis failed: ${error?.message ?? (exit.lastStderrLine || `exit code ${String(exit.code)}`)}`);
+    if (exit.spawnError?.code === 'ENOENT')
+      throw new TorchUnavailableError(
+        opts.python,
+        `no Python at ${opts.python}: set embeddingLens.pythonPath or --python`,
+      );
+    throw new TorchEngineError(
+      `the torch engine's analysis failed: ${error?.message ?? (exit.lastStderrLine || `exit code ${String(exit.code)}`)}`,
+    );
   } finally {
     await fsp.rm(workDir, { recursive: true, force: true });
   }

@@ -85,7 +85,11 @@ async function torchInfo(opts: TorchProcessOptions): Promise<TorchInfo> {
 function checkDeviceList(devices: DevicesSpec, info: TorchInfo, where: string): void {
   if (!Array.isArray(devices)) return;
   const missing = devices.filter((d) => d >= info.cuda.length);
-  if (missing.length > 0) throw new InputError(where, `"devices" names CUDA device ${missing.join(', ')}, but ${info.executable} sees ${info.cuda.length} CUDA device(s)`);
+  if (missing.length > 0)
+    throw new InputError(
+      where,
+      `"devices" names CUDA device ${missing.join(', ')}, but ${info.executable} sees ${info.cuda.length} CUDA device(s)`,
+    );
 }
 
 /** A port free now on the loopback, for a one-node rendezvous. */
@@ -102,15 +106,19 @@ function freePort(): Promise<number> {
 
 /** Why a process group that ended without its last event ended, in one line. */
 function exitLine(exit: EngineExit, python: string, what: string): Error {
-  if (exit.spawnError?.code === 'ENOENT') return new TorchUnavailableError(python, `no Python at ${python}: set embeddingLens.pythonPath or --python`);
-  if (exit.spawnError) return new TorchEngineError(`could not start ${python} (${exit.spawnError.code ?? exit.spawnError.message})`);
+  if (exit.spawnError?.code === 'ENOENT')
+    return new TorchUnavailableError(python, `no Python at ${python}: set embeddingLens.pythonPath or --python`);
+  if (exit.spawnError)
+    return new TorchEngineError(`could not start ${python} (${exit.spawnError.code ?? exit.spawnError.message})`);
   const how =
     exit.signal === 'SIGKILL'
       ? 'was killed (SIGKILL: out of memory?)'
       : exit.signal
         ? `was stopped by ${exit.signal}`
         : `exited with code ${String(exit.code)}`;
-  return new TorchEngineError(`the torch engine ${how} before ${what}${exit.lastStderrLine ? `: ${exit.lastStderrLine}` : ''}`);
+  return new TorchEngineError(
+    `the torch engine ${how} before ${what}${exit.lastStderrLine ? `: ${exit.lastStderrLine}` : ''}`,
+  );
 }
 
 /** A fresh temporary folder for the cancel file (and a generated config), removed afterwards with whatever is in it. */
@@ -123,7 +131,12 @@ async function inWorkFolder<T>(body: (workDir: string, cancelFile: string) => Pr
   }
 }
 
-function runCommand(command: EngineCommand, cancelFile: string, opts: TorchProcessOptions, onEvent: (e: EngineEvent) => void): Promise<EngineExit> {
+function runCommand(
+  command: EngineCommand,
+  cancelFile: string,
+  opts: TorchProcessOptions,
+  onEvent: (e: EngineEvent) => void,
+): Promise<EngineExit> {
   return runEngineProcess(command, {
     cancelFile,
     token: opts.token,
@@ -162,7 +175,11 @@ export async function runTorchTraining(config: TrainConfig, opts: TorchTrainingO
       await fsp.writeFile(configFile, configFileContent(config));
       overrides = {};
     }
-    const command = trainCommand(config, configFile, overrides, { python: opts.python, cudaDeviceCount: info.cuda.length, localRendezvousPort });
+    const command = trainCommand(config, configFile, overrides, {
+      python: opts.python,
+      cudaDeviceCount: info.cuda.length,
+      localRendezvousPort,
+    });
     let summary: RunSummary | undefined;
     let error: ErrorEvent | undefined;
     const exit = await runCommand(command, cancelFile, opts, (e) => {
@@ -172,7 +189,13 @@ export async function runTorchTraining(config: TrainConfig, opts: TorchTrainingO
       } else if (e.type === 'error') {
         // The first rank to fail is the cause; the others usually fail on the broken collective after it.
         error ??= e as unknown as ErrorEvent;
-      } else if (e.type === 'start' || e.type === 'step' || e.type === 'eval' || e.type === 'checkpoint' || e.type === 'note') {
+      } else if (
+        e.type === 'start' ||
+        e.type === 'step' ||
+        e.type === 'eval' ||
+        e.type === 'checkpoint' ||
+        e.type === 'note'
+      ) {
         opts.onEvent?.(e as unknown as RunEvent | TorchNote);
       } else {
         opts.onLog?.(JSON.stringify(e), 'stdout');
@@ -180,7 +203,12 @@ export async function runTorchTraining(config: TrainConfig, opts: TorchTrainingO
     });
     if (summary) return summary;
     if (error?.input) throw new InputError(error.input.file, error.input.problem);
-    if (error) throw new RankError(error.rank, error.message, path.join(config.out, config.name, `rank-${error.rank}.traceback.txt`));
+    if (error)
+      throw new RankError(
+        error.rank,
+        error.message,
+        path.join(config.out, config.name, `rank-${error.rank}.traceback.txt`),
+      );
     if (exit.addressInUse) {
       throw new InputError(
         source,
@@ -244,12 +272,17 @@ export async function runTorchEmbedding(req: EmbedRequest, opts: TorchEmbeddingO
   throwIfCancelled(opts.token);
   const { ranks } = ranksFor(devices, info.cuda.length);
   const localRendezvousPort = ranks > 1 ? await freePort() : undefined;
-  const command = engineCommand(embedArgs(req), devices, { count: 1 }, 'embed', { python: opts.python, cudaDeviceCount: info.cuda.length, localRendezvousPort });
+  const command = engineCommand(embedArgs(req), devices, { count: 1 }, 'embed', {
+    python: opts.python,
+    cudaDeviceCount: info.cuda.length,
+    localRendezvousPort,
+  });
   return inWorkFolder(async (_workDir, cancelFile) => {
     let result: EmbedResult | undefined;
     let error: ErrorEvent | undefined;
     const exit = await runCommand(command, cancelFile, opts, (e) => {
-      if (e.type === 'embedded') result = { file: e.file as string, images: e.images as number, texts: e.texts as number };
+      if (e.type === 'embedded')
+        result = { file: e.file as string, images: e.images as number, texts: e.texts as number };
       else if (e.type === 'error') error ??= e as unknown as ErrorEvent;
       else if (e.type === 'progress' || e.type === 'note') opts.onEvent?.(e as unknown as EmbedProgress | TorchNote);
       else opts.onLog?.(JSON.stringify(e), 'stdout');

@@ -63,7 +63,9 @@ function parseEvent(line: string): EngineEvent | undefined {
   if (!line.startsWith(eventPrefix)) return undefined;
   try {
     const e = JSON.parse(line.slice(eventPrefix.length)) as unknown;
-    return e !== null && typeof e === 'object' && typeof (e as EngineEvent).type === 'string' ? (e as EngineEvent) : undefined;
+    return e !== null && typeof e === 'object' && typeof (e as EngineEvent).type === 'string'
+      ? (e as EngineEvent)
+      : undefined;
   } catch {
     return undefined;
   }

@@ -38,31 +38,73 @@ export interface LaunchOptions {
 /** torchrun's arguments after the interpreter; `where` says how the nodes meet. */
 function torchrunArgs(where: string[], ranksPerNode: string): string[] {
   // 9:1 redirects nothing; it keeps torch 1.13 under Python 3.11 from misparsing the defaults (python/README.md).
-  return ['-m', 'torch.distributed.run', ...where, '--nproc_per_node', ranksPerNode, '--redirects', '9:1', '--tee', '9:1', '-m', 'embedding_lens'];
+  return [
+    '-m',
+    'torch.distributed.run',
+    ...where,
+    '--nproc_per_node',
+    ranksPerNode,
+    '--redirects',
+    '9:1',
+    '--tee',
+    '9:1',
+    '-m',
+    'embedding_lens',
+  ];
 }
 
-const c10d = (nodes: string, endpoint: string, id: string): string[] => ['--nnodes', nodes, '--rdzv_backend', 'c10d', '--rdzv_endpoint', endpoint, '--rdzv_id', id];
+const c10d = (nodes: string, endpoint: string, id: string): string[] => [
+  '--nnodes',
+  nodes,
+  '--rdzv_backend',
+  'c10d',
+  '--rdzv_endpoint',
+  endpoint,
+  '--rdzv_id',
+  id,
+];
 
 /**
  * `python -m embedding_lens ARGS` on the ranks of `devices` and `nodes`. One rank on one node runs
  * without torchrun: it starts faster, and is rank 0 of 1 (python/README.md).
  */
-export function engineCommand(args: string[], devices: DevicesSpec, nodes: TrainConfig['nodes'], runName: string, opts: LaunchOptions): EngineCommand {
+export function engineCommand(
+  args: string[],
+  devices: DevicesSpec,
+  nodes: TrainConfig['nodes'],
+  runName: string,
+  opts: LaunchOptions,
+): EngineCommand {
   const { ranks, visibleDevices } = ranksFor(devices, opts.cudaDeviceCount);
   const env: Record<string, string> = visibleDevices === undefined ? {} : { CUDA_VISIBLE_DEVICES: visibleDevices };
   let launcher: string[];
   if (nodes.count > 1) launcher = torchrunArgs(c10d(String(nodes.count), nodes.rendezvous!, runName), String(ranks));
-  else if (ranks > 1) launcher = torchrunArgs(opts.localRendezvousPort === undefined ? ['--standalone'] : c10d('1', `127.0.0.1:${opts.localRendezvousPort}`, runName), String(ranks));
+  else if (ranks > 1)
+    launcher = torchrunArgs(
+      opts.localRendezvousPort === undefined
+        ? ['--standalone']
+        : c10d('1', `127.0.0.1:${opts.localRendezvousPort}`, runName),
+      String(ranks),
+    );
   else launcher = ['-m', 'embedding_lens'];
   return { argv: [opts.python, ...launcher, ...args], env, ranksPerNode: ranks, nodes: nodes.count };
 }
 
 /** The engine's arguments for a training run (python/README.md). */
 function trainArgs(configFile: string, overrides: Record<string, unknown> = {}): string[] {
-  return ['train', configFile, ...(Object.keys(overrides).length > 0 ? ['--overrides', JSON.stringify(overrides)] : [])];
+  return [
+    'train',
+    configFile,
+    ...(Object.keys(overrides).length > 0 ? ['--overrides', JSON.stringify(overrides)] : []),
+  ];
 }
 
-export function trainCommand(config: TrainConfig, configFile: string, overrides: Record<string, unknown>, opts: LaunchOptions): EngineCommand {
+export function trainCommand(
+  config: TrainConfig,
+  configFile: string,
+  overrides: Record<string, unknown>,
+  opts: LaunchOptions,
+): EngineCommand {
   return engineCommand(trainArgs(configFile, overrides), config.devices, config.nodes, config.name, opts);
 }
 
@@ -93,14 +135,22 @@ export interface SlurmOptions {
  * An sbatch script: one task per node, each a torchrun whose c10d rendezvous listens on the first
  * host of the allocation, so the script needs no host name of its own.
  */
-export function slurmScript(config: TrainConfig, configFile: string, overrides: Record<string, unknown>, opts: SlurmOptions): string {
+export function slurmScript(
+  config: TrainConfig,
+  configFile: string,
+  overrides: Record<string, unknown>,
+  opts: SlurmOptions,
+): string {
   const port = config.nodes.rendezvous?.split(':').at(-1) ?? String(opts.defaultPort ?? 29500);
   const auto = config.devices === 'auto';
   const perNode = auto ? Math.max(1, opts.gpusPerNode ?? 1) : ranksFor(config.devices, 0).ranks;
   // Under SLURM the allocation names the GPUs, so a device list only sets how many.
   const ranks = auto ? `"\${SLURM_GPUS_ON_NODE:-${perNode}}"` : String(perNode);
   // Left for the shell to expand: SLURM's variables and the head node found below.
-  const launcher = [shellQuote(opts.python), ...torchrunArgs(c10d('"$SLURM_JOB_NUM_NODES"', `"$head_node:${port}"`, '"$SLURM_JOB_ID"'), ranks)];
+  const launcher = [
+    shellQuote(opts.python),
+    ...torchrunArgs(c10d('"$SLURM_JOB_NUM_NODES"', `"$head_node:${port}"`, '"$SLURM_JOB_ID"'), ranks),
+  ];
   return [
     '#!/bin/bash',
     `#SBATCH --job-name=${config.name}`,
@@ -109,7 +159,9 @@ export function slurmScript(config: TrainConfig, configFile: string, overrides: 
     `#SBATCH --gpus-per-node=${perNode}`,
     `#SBATCH --cpus-per-task=${Math.max(1, perNode * (config.workers + 1))}`,
     `#SBATCH --output=${config.name}-%j.out`,
-    ...(auto ? ['# "devices": "auto" runs one rank per GPU of a node: set --gpus-per-node above to what a node has.'] : []),
+    ...(auto
+      ? ['# "devices": "auto" runs one rank per GPU of a node: set --gpus-per-node above to what a node has.']
+      : []),
     '# Written by Embedding Lens from ' + configFile,
     'set -euo pipefail',
     `export PYTHONPATH=${shellQuote(opts.packageDir)}\${PYTHONPATH:+:$PYTHONPATH}`,

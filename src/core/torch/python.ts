@@ -29,7 +29,8 @@ export interface TorchInfo {
 
 export type TorchProbe = { ok: true; info: TorchInfo } | { ok: false; python: string; reason: string };
 
-export type PythonSource = '--python' | 'embeddingLens.pythonPath' | 'Python extension' | 'EMBEDDING_LENS_PYTHON' | 'PATH';
+export type PythonSource =
+  '--python' | 'embeddingLens.pythonPath' | 'Python extension' | 'EMBEDDING_LENS_PYTHON' | 'PATH';
 
 export interface PythonCandidate {
   /** A path, or a command name that PATH resolves. */
@@ -56,7 +57,9 @@ export function pythonCandidates(choices: PythonChoices): PythonCandidate[] {
     [choices.pythonExtension, 'Python extension'],
     [env.EMBEDDING_LENS_PYTHON, 'EMBEDDING_LENS_PYTHON'],
   ];
-  const given = named.filter(([p]) => p !== undefined && p.trim() !== '').map(([p, source]) => ({ python: p!.trim(), source }));
+  const given = named
+    .filter(([p]) => p !== undefined && p.trim() !== '')
+    .map(([p, source]) => ({ python: p!.trim(), source }));
   return [...given, { python: 'python3', source: 'PATH' }];
 }
 
@@ -84,7 +87,9 @@ export function engineEnv(extra: Record<string, string> = {}, env: NodeJS.Proces
 }
 
 function notFound(python: string): string {
-  return python === 'python3' ? 'no python3 on PATH: set embeddingLens.pythonPath or --python' : `no Python at ${python}: set embeddingLens.pythonPath or --python`;
+  return python === 'python3'
+    ? 'no python3 on PATH: set embeddingLens.pythonPath or --python'
+    : `no Python at ${python}: set embeddingLens.pythonPath or --python`;
 }
 
 const lastLine = (text: string): string => text.trim().split('\n').at(-1)?.trim() ?? '';
@@ -93,26 +98,41 @@ const lastLine = (text: string): string => text.trim().split('\n').at(-1)?.trim(
  * Runs `python -m embedding_lens info`. Never throws: a missing interpreter, a missing torch, a
  * hang (a broken CUDA driver can stall torch's import) all come back as one line.
  */
-export function probeTorch(python: string, opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<TorchProbe> {
+export function probeTorch(
+  python: string,
+  opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<TorchProbe> {
   const timeoutMs = opts.timeoutMs ?? 60_000;
   return new Promise((resolve) => {
-    execFile(python, ['-m', 'embedding_lens', 'info'], { env: engineEnv({}, opts.env), timeout: timeoutMs, maxBuffer: 1 << 20, windowsHide: true }, (err, stdout, stderr) => {
-      const fail = (reason: string) => resolve({ ok: false, python, reason });
-      const code = (err as NodeJS.ErrnoException | null)?.code;
-      if (code === 'ENOENT') return fail(notFound(python));
-      if (code === 'EACCES') return fail(`${python} is not executable: set embeddingLens.pythonPath or --python to a Python interpreter`);
-      if (err && (err as { killed?: boolean }).killed) return fail(`${python} -m embedding_lens info did not answer within ${Math.round(timeoutMs / 1000)} s (importing torch hung?)`);
-      const line = stdout.split('\n').find((l) => l.trim().startsWith('{'));
-      let info: (TorchInfo | { ok: false; problem: string }) | undefined;
-      try {
-        info = line ? (JSON.parse(line) as TorchInfo | { ok: false; problem: string }) : undefined;
-      } catch {
-        info = undefined;
-      }
-      if (!info) return fail(`${python} could not run the torch engine's package: ${lastLine(stderr) || lastLine(stdout) || `exit code ${String(code)}`}`);
-      if (!info.ok) return fail(`${python}: ${info.problem}`);
-      resolve({ ok: true, info });
-    });
+    execFile(
+      python,
+      ['-m', 'embedding_lens', 'info'],
+      { env: engineEnv({}, opts.env), timeout: timeoutMs, maxBuffer: 1 << 20, windowsHide: true },
+      (err, stdout, stderr) => {
+        const fail = (reason: string) => resolve({ ok: false, python, reason });
+        const code = (err as NodeJS.ErrnoException | null)?.code;
+        if (code === 'ENOENT') return fail(notFound(python));
+        if (code === 'EACCES')
+          return fail(`${python} is not executable: set embeddingLens.pythonPath or --python to a Python interpreter`);
+        if (err && (err as { killed?: boolean }).killed)
+          return fail(
+            `${python} -m embedding_lens info did not answer within ${Math.round(timeoutMs / 1000)} s (importing torch hung?)`,
+          );
+        const line = stdout.split('\n').find((l) => l.trim().startsWith('{'));
+        let info: (TorchInfo | { ok: false; problem: string }) | undefined;
+        try {
+          info = line ? (JSON.parse(line) as TorchInfo | { ok: false; problem: string }) : undefined;
+        } catch {
+          info = undefined;
+        }
+        if (!info)
+          return fail(
+            `${python} could not run the torch engine's package: ${lastLine(stderr) || lastLine(stdout) || `exit code ${String(code)}`}`,
+          );
+        if (!info.ok) return fail(`${python}: ${info.problem}`);
+        resolve({ ok: true, info });
+      },
+    );
   });
 }
 

@@ -23,7 +23,11 @@ export interface AdamState {
   healthy: tf.Variable<tf.Rank.R0>;
 }
 
-export function createAdamState(params: tf.Variable[], step = 0, moments?: { m: tf.Tensor[]; v: tf.Tensor[] }): AdamState {
+export function createAdamState(
+  params: tf.Variable[],
+  step = 0,
+  moments?: { m: tf.Tensor[]; v: tf.Tensor[] },
+): AdamState {
   // tidy frees the initial values; variables outlive it.
   return tf.tidy(() => ({
     step,
@@ -39,7 +43,14 @@ export function createAdamState(params: tf.Variable[], step = 0, moments?: { m: 
  * waiting for the step; every other backend reads it synchronously (it is ready there, or, on
  * tfjs-node-gpu, a wait the step had anyway) and skips the update, cheaper than gating elements.
  */
-export function adamwStep(params: tf.Variable[], grads: tf.Tensor[], state: AdamState, lr: number, weightDecay: number, apply?: tf.Scalar): void {
+export function adamwStep(
+  params: tf.Variable[],
+  grads: tf.Tensor[],
+  state: AdamState,
+  lr: number,
+  weightDecay: number,
+  apply?: tf.Scalar,
+): void {
   const t = state.step + 1;
   state.step = t;
   const fused = useFusedKernels();
@@ -49,23 +60,25 @@ export function adamwStep(params: tf.Variable[], grads: tf.Tensor[], state: Adam
   tf.tidy(() => {
     const gate = fused ? (apply ?? tf.scalar(1)) : undefined;
     // A scope per parameter: each one's D x D intermediates go before the next one's are made.
-    params.forEach((p, i) => tf.tidy(() => {
-      if (gate) {
-        const k = { beta1: adamBeta1, beta2: adamBeta2, correction1, correction2, eps: adamEps, lr, weightDecay };
-        const next = fusedAdamw(p, grads[i], state.m[i], state.v[i], gate, k);
-        state.m[i].assign(next.m);
-        state.v[i].assign(next.v);
-        p.assign(next.param);
-        return;
-      }
-      const g = grads[i];
-      const m = tf.add(tf.mul(state.m[i], adamBeta1), tf.mul(g, 1 - adamBeta1));
-      const v = tf.add(tf.mul(state.v[i], adamBeta2), tf.mul(tf.square(g), 1 - adamBeta2));
-      state.m[i].assign(m);
-      state.v[i].assign(v);
-      const update = tf.div(tf.div(m, correction1), tf.add(tf.sqrt(tf.div(v, correction2)), adamEps));
-      p.assign(tf.sub(p, tf.mul(tf.add(update, tf.mul(p, weightDecay)), lr)));
-    }));
+    params.forEach((p, i) =>
+      tf.tidy(() => {
+        if (gate) {
+          const k = { beta1: adamBeta1, beta2: adamBeta2, correction1, correction2, eps: adamEps, lr, weightDecay };
+          const next = fusedAdamw(p, grads[i], state.m[i], state.v[i], gate, k);
+          state.m[i].assign(next.m);
+          state.v[i].assign(next.v);
+          p.assign(next.param);
+          return;
+        }
+        const g = grads[i];
+        const m = tf.add(tf.mul(state.m[i], adamBeta1), tf.mul(g, 1 - adamBeta1));
+        const v = tf.add(tf.mul(state.v[i], adamBeta2), tf.mul(tf.square(g), 1 - adamBeta2));
+        state.m[i].assign(m);
+        state.v[i].assign(v);
+        const update = tf.div(tf.div(m, correction1), tf.add(tf.sqrt(tf.div(v, correction2)), adamEps));
+        p.assign(tf.sub(p, tf.mul(tf.add(update, tf.mul(p, weightDecay)), lr)));
+      }),
+    );
   });
 }
 

@@ -79,13 +79,18 @@ export async function footprintModel(dims: ScratchDims, s: StepSettings): Promis
   }
   return (batch) => {
     // Lagrange through the three (batch, bytes held after kernel k) points.
-    const term = (u: Probe, v: Probe, w: Probe, k: number) => (u.held[k] * (batch - v.batch) * (batch - w.batch)) / ((u.batch - v.batch) * (u.batch - w.batch));
+    const term = (u: Probe, v: Probe, w: Probe, k: number) =>
+      (u.held[k] * (batch - v.batch) * (batch - w.batch)) / ((u.batch - v.batch) * (u.batch - w.batch));
     const held = p.held.map((_, k) => term(p, q, r, k) + term(q, r, p, k) + term(r, p, q, k));
     const t = (batch - p.batch) / (q.batch - p.batch);
     const bytes = p.shapes.map((shape, i) => shape.reduce((n, d, k) => n * (d + (q.shapes[i][k] - d) * t), 4));
     const growing = p.shapes.map((shape, i) => shape.filter((d, k) => q.shapes[i][k] !== d).length);
     const largest = Math.max(0, ...bytes);
-    return { peakBytes: Math.max(0, ...held) + largest, largestTensorBytes: largest, largestRowsTensorBytes: Math.max(0, ...bytes.filter((_, i) => growing[i] <= 1)) };
+    return {
+      peakBytes: Math.max(0, ...held) + largest,
+      largestTensorBytes: largest,
+      largestRowsTensorBytes: Math.max(0, ...bytes.filter((_, i) => growing[i] <= 1)),
+    };
   };
 }
 
@@ -123,7 +128,12 @@ export interface BatchFit {
  * memory, with blocks of half as many rows. The run's own heads are not touched: a step that ran
  * out of memory may have updated them with what it could not compute.
  */
-export async function fitLogitBlocks(batch: number, dims: ScratchDims, s: StepSettings, source: string): Promise<BatchFit> {
+export async function fitLogitBlocks(
+  batch: number,
+  dims: ScratchDims,
+  s: StepSettings,
+  source: string,
+): Promise<BatchFit> {
   const notes: string[] = [];
   // The pair terms' stack is the step's largest: four B x B matrices, a block of them 4 x rows x B floats.
   const rowsOf = (bytes: number) => blockRowsWithin(bytes, 4, batch);
@@ -138,9 +148,15 @@ export async function fitLogitBlocks(batch: number, dims: ScratchDims, s: StepSe
       // tfjs pooled the failed step's buffers, those it could not make among them.
       releasePooledBuffers();
       const rows = rowsOf(bytes);
-      if (rows === 1) throw new InputError(source, `batchSize ${batch} does not fit this GPU's memory even with its logits in blocks of 1 row (${err.device.message}); use a smaller batchSize`);
+      if (rows === 1)
+        throw new InputError(
+          source,
+          `batchSize ${batch} does not fit this GPU's memory even with its logits in blocks of 1 row (${err.device.message}); use a smaller batchSize`,
+        );
       bytes = bytesOf(Math.floor(rows / 2));
-      notes.push(`the GPU ran out of memory in a step at batch ${batch} with its logits in blocks of ${rows} rows; the run uses blocks of ${rowsOf(bytes)}`);
+      notes.push(
+        `the GPU ran out of memory in a step at batch ${batch} with its logits in blocks of ${rows} rows; the run uses blocks of ${rowsOf(bytes)}`,
+      );
     }
   }
 }
@@ -149,7 +165,12 @@ export async function fitLogitBlocks(batch: number, dims: ScratchDims, s: StepSe
  * Throws an InputError naming `source` when a step at `batch` would not fit the active backend;
  * on webgpu, says how its steps fit (fitLogitBlocks).
  */
-export async function checkBatchFits(batch: number, dims: ScratchDims, s: StepSettings, source: string): Promise<BatchFit> {
+export async function checkBatchFits(
+  batch: number,
+  dims: ScratchDims,
+  s: StepSettings,
+  source: string,
+): Promise<BatchFit> {
   if (batch < checkFrom.batch && Math.max(dims.image, dims.text, dims.joint) < checkFrom.dim) return { notes: [] };
   const backend = tf.getBackend();
   if (backend !== 'webgpu' && backend !== 'wasm') return { notes: [] };
@@ -157,10 +178,16 @@ export async function checkBatchFits(batch: number, dims: ScratchDims, s: StepSe
   const head = 4 * Math.max(dims.image, dims.text) * dims.joint;
   const heads = headsFootprint(dims);
   if (backend === 'webgpu' && head > bindingLimit()) {
-    throw new InputError(source, `a head of ${Math.max(dims.image, dims.text)} x ${dims.joint} is ${mib(head)}, over this GPU's binding limit of ${mib(bindingLimit())}; use a smaller jointDim, or another backend`);
+    throw new InputError(
+      source,
+      `a head of ${Math.max(dims.image, dims.text)} x ${dims.joint} is ${mib(head)}, over this GPU's binding limit of ${mib(bindingLimit())}; use a smaller jointDim, or another backend`,
+    );
   }
   if (backend === 'wasm' && heads > wasmHeapBytes) {
-    throw new InputError(source, `heads of ${dims.image} and ${dims.text} x ${dims.joint} need about ${mib(heads)} with their gradients and AdamW moments, over the wasm backend's 4 GiB heap; use a smaller jointDim`);
+    throw new InputError(
+      source,
+      `heads of ${dims.image} and ${dims.text} x ${dims.joint} need about ${mib(heads)} with their gradients and AdamW moments, over the wasm backend's 4 GiB heap; use a smaller jointDim`,
+    );
   }
   const model = await footprintModel(dims, s);
   const f = model(batch);

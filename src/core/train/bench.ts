@@ -25,19 +25,33 @@ export function trainStepFlops(b: number, d: number): number {
 }
 
 /** The benchmark's loss: CLIP and all four mixup terms. */
-const benchSettings: StepSettings = { tau: 0.01, tauM: 0.07, beta: 0.5, weights: { m2mix: 0.1, vmix: 0.05, lmix: 0.05, vlmix: 0.05 }, lr: 1e-4, weightDecay: 0.2 };
+const benchSettings: StepSettings = {
+  tau: 0.01,
+  tauM: 0.07,
+  beta: 0.5,
+  weights: { m2mix: 0.1, vmix: 0.05, lmix: 0.05, vlmix: 0.05 },
+  lr: 1e-4,
+  weightDecay: 0.2,
+};
 
 /** The benchmark's step at its options' batch and dimension (heads D x D), disposed after `use`. */
-async function withBenchStep<T>(opts: Partial<TrainBenchOptions>, use: (step: () => Promise<unknown>, o: TrainBenchOptions) => Promise<T>): Promise<T> {
+async function withBenchStep<T>(
+  opts: Partial<TrainBenchOptions>,
+  use: (step: () => Promise<unknown>, o: TrainBenchOptions) => Promise<T>,
+): Promise<T> {
   const o = { batchSize: 128, dim: 512, steps: 20, overlap: true, ...opts };
-  return withScratchStep(o.batchSize, { image: o.dim, text: o.dim, joint: o.dim }, benchSettings, (step) => use(step, o));
+  return withScratchStep(o.batchSize, { image: o.dim, text: o.dim, joint: o.dim }, benchSettings, (step) =>
+    use(step, o),
+  );
 }
 
 /**
  * Steps per second, and the CPU time spent queueing a step (the synchronous part of queueStep): on
  * a GPU, a rate near 1000 / queueMs says the step waits on the CPU, a lower one on the device.
  */
-export async function benchTrainStep(opts: Partial<TrainBenchOptions> = {}): Promise<{ stepsPerSecond: number; gflops: number; queueMs: number }> {
+export async function benchTrainStep(
+  opts: Partial<TrainBenchOptions> = {},
+): Promise<{ stepsPerSecond: number; gflops: number; queueMs: number }> {
   return withBenchStep(opts, async (step, o) => {
     await step();
     const start = performance.now();
@@ -53,7 +67,11 @@ export async function benchTrainStep(opts: Partial<TrainBenchOptions> = {}): Pro
     }
     await previous;
     const stepsPerSecond = o.steps / ((performance.now() - start) / 1000);
-    return { stepsPerSecond, gflops: (trainStepFlops(o.batchSize, o.dim) * stepsPerSecond) / 1e9, queueMs: queueMs / o.steps };
+    return {
+      stepsPerSecond,
+      gflops: (trainStepFlops(o.batchSize, o.dim) * stepsPerSecond) / 1e9,
+      queueMs: queueMs / o.steps,
+    };
   });
 }
 
@@ -88,7 +106,9 @@ export async function profileTrainStep(
       const start = performance.now();
       const info = await tf.profile(async () => void (await step()));
       const wallMs = performance.now() - start;
-      const kernels = await Promise.all(info.kernels.map(async (k) => ({ name: k.name, ms: Number(await k.kernelTimeMs) || 0 })));
+      const kernels = await Promise.all(
+        info.kernels.map(async (k) => ({ name: k.name, ms: Number(await k.kernelTimeMs) || 0 })),
+      );
       return { wallMs, kernels, dispatches };
     } finally {
       if (run) delete backend.runWebGPUProgram;

@@ -49,7 +49,8 @@ function typeMatches(v: unknown, want: string): boolean {
 const label = (keyPath: string): string => (keyPath ? JSON.stringify(keyPath) : 'the config');
 const child = (keyPath: string, key: string): string => (keyPath ? `${keyPath}.${key}` : key);
 
-const typesOf = (node: SchemaNode): string[] => (node.type === undefined ? [] : Array.isArray(node.type) ? node.type : [node.type]);
+const typesOf = (node: SchemaNode): string[] =>
+  node.type === undefined ? [] : Array.isArray(node.type) ? node.type : [node.type];
 
 /**
  * Whether `value` is the kind of thing `branch` describes (its type, enum and required keys), so
@@ -89,21 +90,29 @@ function check(value: unknown, node: SchemaNode, keyPath: string): string | unde
     if (p) return p;
   }
   const types = typesOf(node);
-  if (types.length > 0 && !types.some((t) => typeMatches(value, t))) return `${where} must be ${types.join(' or ')}, got ${typeOf(value)}`;
-  if (node.enum && !node.enum.includes(value)) return `${where} must be one of ${node.enum.map((e) => JSON.stringify(e)).join(', ')}, got ${JSON.stringify(value)}`;
+  if (types.length > 0 && !types.some((t) => typeMatches(value, t)))
+    return `${where} must be ${types.join(' or ')}, got ${typeOf(value)}`;
+  if (node.enum && !node.enum.includes(value))
+    return `${where} must be one of ${node.enum.map((e) => JSON.stringify(e)).join(', ')}, got ${JSON.stringify(value)}`;
   if (typeof value === 'number') {
     // JSON.parse reads 1e999 as Infinity, which a key without a maximum (lr) would take.
     if (!Number.isFinite(value)) return `${where} must be a finite number, got ${value}`;
     if (node.minimum !== undefined && value < node.minimum) return `${where} must be >= ${node.minimum}, got ${value}`;
     if (node.maximum !== undefined && value > node.maximum) return `${where} must be <= ${node.maximum}, got ${value}`;
-    if (node.exclusiveMinimum !== undefined && value <= node.exclusiveMinimum) return `${where} must be > ${node.exclusiveMinimum}, got ${value}`;
-    if (node.exclusiveMaximum !== undefined && value >= node.exclusiveMaximum) return `${where} must be < ${node.exclusiveMaximum}, got ${value}`;
+    if (node.exclusiveMinimum !== undefined && value <= node.exclusiveMinimum)
+      return `${where} must be > ${node.exclusiveMinimum}, got ${value}`;
+    if (node.exclusiveMaximum !== undefined && value >= node.exclusiveMaximum)
+      return `${where} must be < ${node.exclusiveMaximum}, got ${value}`;
   }
-  if (typeof value === 'string' && node.minLength !== undefined && value.length < node.minLength) return node.minLength === 1 ? `${where} must not be empty` : `${where} needs at least ${node.minLength} characters`;
-  if (typeof value === 'string' && node.pattern && !new RegExp(node.pattern).test(value)) return `${where} ${JSON.stringify(value)} does not match ${node.pattern}`;
+  if (typeof value === 'string' && node.minLength !== undefined && value.length < node.minLength)
+    return node.minLength === 1 ? `${where} must not be empty` : `${where} needs at least ${node.minLength} characters`;
+  if (typeof value === 'string' && node.pattern && !new RegExp(node.pattern).test(value))
+    return `${where} ${JSON.stringify(value)} does not match ${node.pattern}`;
   if (Array.isArray(value)) {
-    if (node.minItems !== undefined && value.length < node.minItems) return `${where} needs at least ${node.minItems} item(s)`;
-    if (node.maxItems !== undefined && value.length > node.maxItems) return `${where} takes at most ${node.maxItems} items, got ${value.length}`;
+    if (node.minItems !== undefined && value.length < node.minItems)
+      return `${where} needs at least ${node.minItems} item(s)`;
+    if (node.maxItems !== undefined && value.length > node.maxItems)
+      return `${where} takes at most ${node.maxItems} items, got ${value.length}`;
     for (let i = 0; node.items && i < value.length; i++) {
       const p = check(value[i], node.items, `${keyPath}[${i}]`);
       if (p) return p;
@@ -112,7 +121,8 @@ function check(value: unknown, node: SchemaNode, keyPath: string): string | unde
   if (typeOf(value) === 'object') {
     const obj = value as Record<string, unknown>;
     const props = node.properties ?? {};
-    for (const key of node.required ?? []) if (!(key in obj)) return `missing required key ${label(child(keyPath, key))}`;
+    for (const key of node.required ?? [])
+      if (!(key in obj)) return `missing required key ${label(child(keyPath, key))}`;
     for (const [key, v] of Object.entries(obj)) {
       const sub = Object.prototype.hasOwnProperty.call(props, key) ? props[key] : undefined;
       if (sub) {
@@ -168,7 +178,9 @@ export function resolveModel(model: ModelSpec, baseDir: string): ModelSpec {
     const at = model.factory.lastIndexOf(':');
     return { factory: `${path.resolve(baseDir, model.factory.slice(0, at))}:${model.factory.slice(at + 1)}` };
   }
-  return model.pretrained !== undefined && looksLikePath(model.pretrained) ? { ...model, pretrained: path.resolve(baseDir, model.pretrained) } : model;
+  return model.pretrained !== undefined && looksLikePath(model.pretrained)
+    ? { ...model, pretrained: path.resolve(baseDir, model.pretrained) }
+    : model;
 }
 
 /** `{ "openClip": … }`, as messages name a model. */
@@ -178,17 +190,23 @@ function modelLabel(model: ModelSpec): string {
 
 /** What the schema cannot say: rules that tie keys together. */
 function crossKeyProblem(c: TrainConfig): string | undefined {
-  if (c.engine === 'tfjs' && c.model !== 'heads') return `"model" ${modelLabel(c.model)} needs "engine": "torch" (the tfjs engine trains heads on frozen embeddings only)`;
+  if (c.engine === 'tfjs' && c.model !== 'heads')
+    return `"model" ${modelLabel(c.model)} needs "engine": "torch" (the tfjs engine trains heads on frozen embeddings only)`;
   if (c.model !== 'heads') {
     for (const key of ['train', 'eval'] as const) {
       const files = c[key];
-      if (files.length !== 1 || !/\.(csv|tsv)$/i.test(files[0])) return `"${key}" must be one CSV/TSV file of image paths and captions for a full model, got ${files.map((f) => path.basename(f)).join(', ')}`;
+      if (files.length !== 1 || !/\.(csv|tsv)$/i.test(files[0]))
+        return `"${key}" must be one CSV/TSV file of image paths and captions for a full model, got ${files.map((f) => path.basename(f)).join(', ')}`;
     }
   }
-  if (c.model !== 'heads' && c.evalSuites.length) return `"evalSuites" are embedding files measured through heads: "model" ${modelLabel(c.model)} cannot take them`;
-  if ((c.bestMetric === 'id_top1' || c.bestMetric === 'ood_mean') && !c.evalSuites.length) return `"bestMetric": "${c.bestMetric}" needs "evalSuites"`;
-  if (c.nodes.count > 1 && c.nodes.rendezvous === undefined) return `"nodes.rendezvous" (host:port of the first node) is needed for ${c.nodes.count} nodes`;
-  if (Array.isArray(c.devices) && new Set(c.devices).size !== c.devices.length) return `"devices" lists a CUDA device twice: ${JSON.stringify(c.devices)}`;
+  if (c.model !== 'heads' && c.evalSuites.length)
+    return `"evalSuites" are embedding files measured through heads: "model" ${modelLabel(c.model)} cannot take them`;
+  if ((c.bestMetric === 'id_top1' || c.bestMetric === 'ood_mean') && !c.evalSuites.length)
+    return `"bestMetric": "${c.bestMetric}" needs "evalSuites"`;
+  if (c.nodes.count > 1 && c.nodes.rendezvous === undefined)
+    return `"nodes.rendezvous" (host:port of the first node) is needed for ${c.nodes.count} nodes`;
+  if (Array.isArray(c.devices) && new Set(c.devices).size !== c.devices.length)
+    return `"devices" lists a CUDA device twice: ${JSON.stringify(c.devices)}`;
   return undefined;
 }
 
@@ -204,7 +222,8 @@ export function parseConfig(raw: unknown, source: string, opts: ParseOptions): T
   const problem = check(raw, root, '');
   if (problem) throw new InputError(source, problem);
   const full = withDefaults(raw as Record<string, unknown>, root);
-  const files = (v: unknown): string[] => (Array.isArray(v) ? (v as string[]) : [v as string]).map((f) => path.resolve(opts.baseDir, f));
+  const files = (v: unknown): string[] =>
+    (Array.isArray(v) ? (v as string[]) : [v as string]).map((f) => path.resolve(opts.baseDir, f));
   delete full.$schema;
   const config: TrainConfig = {
     ...(full as unknown as TrainConfig),
@@ -235,7 +254,10 @@ export async function loadConfig(file: string, overrides: Record<string, unknown
   try {
     text = await fsp.readFile(file, 'utf8');
   } catch (err) {
-    throw new InputError(file, `cannot read the config (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new InputError(
+      file,
+      `cannot read the config (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+    );
   }
   let raw: unknown;
   try {
@@ -262,10 +284,17 @@ function mergeOverrides(raw: Record<string, unknown>, overrides: Record<string, 
  * recorded checkpoints and the Python engine read them. Past this table the code names each weight
  * after its loss term.
  */
-const configWeightKeyOfMixTerm: Record<MixTerm, keyof TrainConfig['weights']> = { m2mix: 'm2', vmix: 'v', lmix: 'l', vlmix: 'vl' };
+const configWeightKeyOfMixTerm: Record<MixTerm, keyof TrainConfig['weights']> = {
+  m2mix: 'm2',
+  vmix: 'v',
+  lmix: 'l',
+  vlmix: 'vl',
+};
 
 /** Weight of each mixup term under the chosen loss (0 for a term the loss leaves out). */
 export function mixTermWeights(config: Pick<TrainConfig, 'loss' | 'weights'>): Record<MixTerm, number> {
   const used = (term: MixTerm): boolean => config.loss === 'm3mix' || (config.loss === 'm2mix' && term === 'm2mix');
-  return Object.fromEntries(mixTerms.map((term) => [term, used(term) ? config.weights[configWeightKeyOfMixTerm[term]] : 0])) as Record<MixTerm, number>;
+  return Object.fromEntries(
+    mixTerms.map((term) => [term, used(term) ? config.weights[configWeightKeyOfMixTerm[term]] : 0]),
+  ) as Record<MixTerm, number>;
 }

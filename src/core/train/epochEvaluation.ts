@@ -11,7 +11,14 @@ import { CancelledError } from '../util/errors';
 import { bestMetricValue, isBetter } from './bestMetric';
 import type { EvalEvent, LoggedEvent } from './events';
 import type { WeightArray } from './heads';
-import { appendLog, bestName, checkpointName, writeCheckpoint, type CheckpointState, type EvalEmbeddings } from './runFolder';
+import {
+  appendLog,
+  bestName,
+  checkpointName,
+  writeCheckpoint,
+  type CheckpointState,
+  type EvalEmbeddings,
+} from './runFolder';
 import type { TrainingRun } from './trainingRun';
 
 async function weightsOf(v: tf.Tensor): Promise<WeightArray> {
@@ -21,7 +28,11 @@ async function weightsOf(v: tf.Tensor): Promise<WeightArray> {
 /** Measures the heads as they stand as epoch `at`, logs it, and writes its checkpoint (and best). */
 async function evaluateAndCheckpoint(run: TrainingRun, at: number): Promise<void> {
   const { config, heads, adam, hooks } = run;
-  const embeddings: EvalEmbeddings = { image: await run.evalImages.project(heads.image), text: await run.evalTexts.project(heads.text), textToImage: run.evalTextToImage };
+  const embeddings: EvalEmbeddings = {
+    image: await run.evalImages.project(heads.image),
+    text: await run.evalTexts.project(heads.text),
+    textToImage: run.evalTextToImage,
+  };
   const { result } = await analyze({ files: config.eval, ...embeddings, warnings: [] }, { token: hooks.token });
   const suiteResults = run.suites.length ? await measureEpochSuites(run.suites, heads, hooks.token) : undefined;
   const ev: EvalEvent = { type: 'eval', epoch: at, metrics: result, ...(suiteResults && { suites: suiteResults }) };
@@ -35,7 +46,11 @@ async function evaluateAndCheckpoint(run: TrainingRun, at: number): Promise<void
     adam: { m: await Promise.all(adam.m.map(weightsOf)), v: await Promise.all(adam.v.map(weightsOf)) },
   };
   // The λ of the epoch's last step: the mix the sphere view draws for a run checkpoint.
-  const metadata = { config: run.configJson, metrics: JSON.stringify(result), ...(run.lastLambda && { lambda: JSON.stringify(run.lastLambda) }) };
+  const metadata = {
+    config: run.configJson,
+    metrics: JSON.stringify(result),
+    ...(run.lastLambda && { lambda: JSON.stringify(run.lastLambda) }),
+  };
   const file = path.join(run.runDir, checkpointName(at));
   await writeCheckpoint(file, state, embeddings, metadata);
   const value = bestMetricValue(result, config.bestMetric, suiteResults);

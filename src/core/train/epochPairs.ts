@@ -9,7 +9,8 @@ import { mulberry32, type Rng } from '../util/random';
  * Per-epoch streams, so any epoch's batches and lambdas can be replayed without the ones before it.
  * Stream 0 orders the epoch's pairs, stream 1 draws its lambdas.
  */
-export const epochRng = (seed: number, epoch: number, stream: number): Rng => mulberry32((seed ^ Math.imul(epoch * 2 + stream + 1, 0x9e3779b1)) >>> 0);
+export const epochRng = (seed: number, epoch: number, stream: number): Rng =>
+  mulberry32((seed ^ Math.imul(epoch * 2 + stream + 1, 0x9e3779b1)) >>> 0);
 
 /** Training pairs: one caption per image and epoch, drawn at random when images have several. */
 export class PairSampler {

@@ -32,12 +32,25 @@ async function settleStepInFlight(run: TrainingRun, log: EpochStepLog): Promise<
   const r = await result.catch((err: Error) => {
     throw Object.assign(new Error(`step ${step}: ${err.message}`), { cause: err });
   });
-  const ev: StepEvent = { type: 'step', step, epoch: run.epoch + 1, lr, loss: r.loss, components: r.components, lambda: r.lambda };
+  const ev: StepEvent = {
+    type: 'step',
+    step,
+    epoch: run.epoch + 1,
+    lr,
+    loss: r.loss,
+    components: r.components,
+    lambda: r.lambda,
+  };
   log.logged.push(ev);
   run.hooks.onEvent?.(ev);
   if (r.updated) return undefined;
   await appendLog(run.runDir, log.logged);
-  return runSummary(run, 'diverged', `step ${step}: the loss is ${r.loss}; stopped, the last good checkpoint is ${checkpointName(run.epoch)}`, step - 1);
+  return runSummary(
+    run,
+    'diverged',
+    `step ${step}: the loss is ${r.loss}; stopped, the last good checkpoint is ${checkpointName(run.epoch)}`,
+    step - 1,
+  );
 }
 
 /** The run ended before the step after adam.step, the one in flight logged first. */
@@ -45,7 +58,11 @@ async function endCancelled(run: TrainingRun, log: EpochStepLog): Promise<RunSum
   const diverged = await settleStepInFlight(run, log);
   if (diverged) return diverged;
   await appendLog(run.runDir, log.logged);
-  return runSummary(run, 'cancelled', `cancelled at step ${run.adam.step + 1}; the last checkpoint is ${checkpointName(run.epoch)}`);
+  return runSummary(
+    run,
+    'cancelled',
+    `cancelled at step ${run.adam.step + 1}; the last checkpoint is ${checkpointName(run.epoch)}`,
+  );
 }
 
 /**
@@ -59,7 +76,10 @@ export async function runEpochSteps(run: TrainingRun): Promise<RunSummary | unde
   const lambdaRng = epochRng(config.seed, run.epoch, 1);
   // The reference scripts' optional 1/(epoch+1), epoch counted from 0.
   const scale = config.scaleMixupByEpoch ? 1 / (run.epoch + 1) : 1;
-  const weights = Object.fromEntries(mixTerms.map((t) => [t, run.mixTermWeights[t] * scale])) as Record<MixTerm, number>;
+  const weights = Object.fromEntries(mixTerms.map((t) => [t, run.mixTermWeights[t] * scale])) as Record<
+    MixTerm,
+    number
+  >;
   // Between a long step's products too (wasm, cpu): see TermsOptions.check.
   const check = () => throwIfCancelled(hooks.token);
   const log: EpochStepLog = { logged: [] };

@@ -37,7 +37,8 @@ export class UnitRows {
   /** The rows at `indices`, as a tensor. */
   batch(indices: ArrayLike<number>): tf.Tensor2D {
     const out = new Float32Array(indices.length * this.cols);
-    for (let i = 0; i < indices.length; i++) out.set(this.data.subarray(indices[i] * this.cols, (indices[i] + 1) * this.cols), i * this.cols);
+    for (let i = 0; i < indices.length; i++)
+      out.set(this.data.subarray(indices[i] * this.cols, (indices[i] + 1) * this.cols), i * this.cols);
     return tf.tensor2d(out, [indices.length, this.cols]);
   }
 
@@ -47,7 +48,11 @@ export class UnitRows {
     const out = new Float32Array(this.rows * cols);
     for (let a = 0; a < this.rows; a += blockRows) {
       const b = Math.min(this.rows, a + blockRows);
-      const z = tf.tidy(() => normalizeTensorRows(tf.matMul(tf.tensor2d(this.data.subarray(a * this.cols, b * this.cols), [b - a, this.cols]), w)));
+      const z = tf.tidy(() =>
+        normalizeTensorRows(
+          tf.matMul(tf.tensor2d(this.data.subarray(a * this.cols, b * this.cols), [b - a, this.cols]), w),
+        ),
+      );
       try {
         out.set((await z.data()) as Float32Array, a * cols);
       } finally {

@@ -29,12 +29,23 @@ const mixCoefficients = `
  * m_lambda(a_i, b_i) row by row (geodesicMix's math) for unit rows a, b (R x D) and each row's
  * lambda; `backward` returns the gradients for a and b given the one for the mix.
  */
-export function fusedGeodesicMix(a: tf.Tensor2D, b: tf.Tensor2D, lambda: tf.Tensor1D): { mixed: tf.Tensor2D; backward(g: tf.Tensor2D): [tf.Tensor2D, tf.Tensor2D] } {
+export function fusedGeodesicMix(
+  a: tf.Tensor2D,
+  b: tf.Tensor2D,
+  lambda: tf.Tensor1D,
+): { mixed: tf.Tensor2D; backward(g: tf.Tensor2D): [tf.Tensor2D, tf.Tensor2D] } {
   const [r, d] = a.shape;
   const coefficients = runKernel('mixCoefficients', mixCoefficients, [a, b, lambda], [r, 4], r, { d: [d] });
   // out = c_x x + c_y y + c_g g, with each coefficient a row's entry `x`, `y`, `g` of C (or 0).
   const combine = (key: string, inputs: tf.Tensor[], terms: string) =>
-    runKernel(`mixCombine_${key}`, `let row = index / uniforms.d;\n    setOutputAtIndex(index, ${terms});`, inputs, [r, d], r * d, { d: [d] }) as tf.Tensor2D;
+    runKernel(
+      `mixCombine_${key}`,
+      `let row = index / uniforms.d;\n    setOutputAtIndex(index, ${terms});`,
+      inputs,
+      [r, d],
+      r * d,
+      { d: [d] },
+    ) as tf.Tensor2D;
   return {
     mixed: combine('forward', [a, b, coefficients], 'C[4 * row] * A[index] + C[4 * row + 1] * B[index]'),
     backward(g) {
@@ -85,15 +96,38 @@ export interface AdamwConstants {
  * One AdamW update of a parameter: its new first and second moments and its new value (three
  * kernels, each reading only what it uses), each left as it was where `apply` (a scalar) is 0.
  */
-export function fusedAdamw(param: tf.Tensor, grad: tf.Tensor, m: tf.Tensor, v: tf.Tensor, apply: tf.Scalar, k: AdamwConstants): { m: tf.Tensor; v: tf.Tensor; param: tf.Tensor } {
+export function fusedAdamw(
+  param: tf.Tensor,
+  grad: tf.Tensor,
+  m: tf.Tensor,
+  v: tf.Tensor,
+  apply: tf.Scalar,
+  k: AdamwConstants,
+): { m: tf.Tensor; v: tf.Tensor; param: tf.Tensor } {
   const n = param.size;
-  const uniforms = { b1: k.beta1, b2: k.beta2, c1: k.correction1, c2: k.correction2, eps: k.eps, lr: k.lr, wd: k.weightDecay };
+  const uniforms = {
+    b1: k.beta1,
+    b2: k.beta2,
+    c1: k.correction1,
+    c2: k.correction2,
+    eps: k.eps,
+    lr: k.lr,
+    wd: k.weightDecay,
+  };
   const first = (g: string, m: string) => `uniforms.b1 * ${m}[index] + (1.0 - uniforms.b1) * ${g}[index]`;
-  const second = (g: string, v: string) => `uniforms.b2 * ${v}[index] + (1.0 - uniforms.b2) * ${g}[index] * ${g}[index]`;
+  const second = (g: string, v: string) =>
+    `uniforms.b2 * ${v}[index] + (1.0 - uniforms.b2) * ${g}[index] * ${g}[index]`;
   // The gate is the last input; select() keeps the old value exactly, NaN in the new one or not.
   const run = (what: string, old: string, next: string, inputs: tf.Tensor[]) => {
     const gate = inputNames[inputs.length];
-    return runKernel(`adamw_${what}`, `${next}\n    setOutputAtIndex(index, select(${old}[index], next, ${gate}[0] > 0.5));`, [...inputs, apply], param.shape, n, uniforms);
+    return runKernel(
+      `adamw_${what}`,
+      `${next}\n    setOutputAtIndex(index, select(${old}[index], next, ${gate}[0] > 0.5));`,
+      [...inputs, apply],
+      param.shape,
+      n,
+      uniforms,
+    );
   };
   return {
     m: run('m', 'B', `let next = ${first('A', 'B')};`, [grad, m]),

@@ -47,7 +47,9 @@ export function gatherRows(sources: [tf.Tensor2D] | [tf.Tensor2D, tf.Tensor2D], 
   const index = tf.tensor1d(rows, 'int32');
   const [one, two] = sources;
   const src = inputNames[sources.length];
-  const read = two ? `if (v < split) { out = A[v * d + col]; } else { out = B[(v - split) * d + col]; }` : 'out = A[v * d + col];';
+  const read = two
+    ? `if (v < split) { out = A[v * d + col]; } else { out = B[(v - split) * d + col]; }`
+    : 'out = A[v * d + col];';
   const body = `
     let d = uniforms.d;
     let split = uniforms.split;
@@ -57,7 +59,10 @@ export function gatherRows(sources: [tf.Tensor2D] | [tf.Tensor2D, tf.Tensor2D], 
     var out = 0.0;
     ${read}
     setOutputAtIndex(index, out);`;
-  return runKernel(`gatherRows_${sources.length}`, body, [...sources, index], [rows.length, d], rows.length * d, { d: [d], split: [one.shape[0]] }) as tf.Tensor2D;
+  return runKernel(`gatherRows_${sources.length}`, body, [...sources, index], [rows.length, d], rows.length * d, {
+    d: [d],
+    split: [one.shape[0]],
+  }) as tf.Tensor2D;
 }
 
 /** Block `slab` (rows slab B .. slab B + B - 1) of `from`, read in its own or in reverse row order. */
@@ -78,7 +83,9 @@ export function sumSlabs(b: number, d: number, blocks: Slab[][]): tf.Tensor2D {
   const name = (s: Slab) => inputNames[inputs.indexOf(s.from)];
   // Sizes are uniforms, never literals: the shader is compiled once per key, and the key holds no sizes.
   const read = (s: Slab) => `${name(s)}[(${s.slab} * b + ${s.reversed ? 'r' : 'i'}) * d + col]`;
-  const sums = blocks.map((slabs, k) => `if (block == ${k}) { g = ${slabs.length ? slabs.map(read).join(' + ') : '0.0'}; }`);
+  const sums = blocks.map(
+    (slabs, k) => `if (block == ${k}) { g = ${slabs.length ? slabs.map(read).join(' + ') : '0.0'}; }`,
+  );
   const body = `
     let d = uniforms.d;
     let b = uniforms.b;
@@ -91,6 +98,11 @@ export function sumSlabs(b: number, d: number, blocks: Slab[][]): tf.Tensor2D {
     ${sums.join('\n    ')}
     setOutputAtIndex(index, g);`;
   // The key names the code: which slabs each block sums.
-  const key = blocks.map((slabs) => slabs.map((s) => `${name(s)}${s.slab}${s.reversed ? 'r' : ''}`).join('+')).join('|');
-  return runKernel(`sumSlabs_${key}`, body, inputs, [blocks.length * b, d], blocks.length * b * d, { d: [d], b: [b] }) as tf.Tensor2D;
+  const key = blocks
+    .map((slabs) => slabs.map((s) => `${name(s)}${s.slab}${s.reversed ? 'r' : ''}`).join('+'))
+    .join('|');
+  return runKernel(`sumSlabs_${key}`, body, inputs, [blocks.length * b, d], blocks.length * b * d, {
+    d: [d],
+    b: [b],
+  }) as tf.Tensor2D;
 }

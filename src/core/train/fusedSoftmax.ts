@@ -50,7 +50,12 @@ function rowStats(block: tf.Tensor3D, t: Targets, r0: number, logitScale: number
     let st = (B[p] * A[base + g] + C[p] * A[base + n - 1 - g]) * scale;
     setOutputAtIndex(2 * index, lse);
     setOutputAtIndex(2 * index + 1, lse - st);`;
-  return runKernel('softmaxRowStats', body, [block, t.alpha, t.beta], [p, rows, 2], p * rows, { n: [n], rows: [rows], r0: [r0], logitScale }) as tf.Tensor3D;
+  return runKernel('softmaxRowStats', body, [block, t.alpha, t.beta], [p, rows, 2], p * rows, {
+    n: [n],
+    rows: [rows],
+    r0: [r0],
+    logitScale,
+  }) as tf.Tensor3D;
 }
 
 /**
@@ -84,14 +89,27 @@ function colStats(block: tf.Tensor3D, t: Targets, r0: number, logitScale: number
     setOutputAtIndex(3 * index + 1, sum);
     setOutputAtIndex(3 * index + 2, st);`;
   const inputs = [block, t.alpha, t.beta, ...(previous ? [previous] : [])];
-  return runKernel(`softmaxColStats_${previous ? 'next' : 'first'}`, body, inputs, [p, n, 3], p * n, { n: [n], rows: [rows], r0: [r0], logitScale }) as tf.Tensor3D;
+  return runKernel(`softmaxColStats_${previous ? 'next' : 'first'}`, body, inputs, [p, n, 3], p * n, {
+    n: [n],
+    rows: [rows],
+    r0: [r0],
+    logitScale,
+  }) as tf.Tensor3D;
 }
 
 /**
  * A block's dS = scale_p (softmax along rows - T), or with the columns' statistics
  * scale_p (softmax along rows + softmax along columns - 2 T). P x rows x n.
  */
-function gradient(block: tf.Tensor3D, rows: tf.Tensor3D, cols: tf.Tensor3D | undefined, t: Targets, scale: tf.Tensor1D, r0: number, logitScale: number): tf.Tensor3D {
+function gradient(
+  block: tf.Tensor3D,
+  rows: tf.Tensor3D,
+  cols: tf.Tensor3D | undefined,
+  t: Targets,
+  scale: tf.Tensor1D,
+  r0: number,
+  logitScale: number,
+): tf.Tensor3D {
   const [p, r, n] = block.shape;
   const [alpha, beta, weight] = cols ? ['D', 'E', 'F'] : ['C', 'D', 'E'];
   const softmax = cols
@@ -109,7 +127,12 @@ function gradient(block: tf.Tensor3D, rows: tf.Tensor3D, cols: tf.Tensor3D | und
     let s = A[index] * scale;
     setOutputAtIndex(index, (${softmax}) * ${weight}[p]);`;
   const inputs = [block, rows, ...(cols ? [cols] : []), t.alpha, t.beta, scale];
-  return runKernel(`softmaxGrad_${cols ? 'symmetric' : 'rows'}`, body, inputs, [p, r, n], p * r * n, { n: [n], rows: [r], r0: [r0], logitScale }) as tf.Tensor3D;
+  return runKernel(`softmaxGrad_${cols ? 'symmetric' : 'rows'}`, body, inputs, [p, r, n], p * r * n, {
+    n: [n],
+    rows: [r],
+    r0: [r0],
+    logitScale,
+  }) as tf.Tensor3D;
 }
 
 /** Each matrix's loss: the mean over rows of lse - sum_j S T, averaged with that over columns when there are `cols`. */
@@ -121,7 +144,9 @@ function losses(rows: tf.Tensor3D, cols?: tf.Tensor3D): tf.Tensor1D {
     for (var i = 0; i < n; i++) { sum += A[2 * (index * n + i) + 1]; }
     ${cols ? 'for (var j = 0; j < n; j++) { let c = 3 * (index * n + j); sum += B[c] + log(B[c + 1]) - B[c + 2]; }' : ''}
     setOutputAtIndex(index, sum / f32(${cols ? '2 * n' : 'n'}));`;
-  return runKernel(`softmaxLoss_${cols ? 'symmetric' : 'rows'}`, body, cols ? [rows, cols] : [rows], [p], p, { n: [n] }) as tf.Tensor1D;
+  return runKernel(`softmaxLoss_${cols ? 'symmetric' : 'rows'}`, body, cols ? [rows, cols] : [rows], [p], p, {
+    n: [n],
+  }) as tf.Tensor1D;
 }
 
 /**
@@ -140,7 +165,10 @@ export function blockedSoftmaxCrossEntropy(
   const { n, blockRows, logitScale } = logits;
   const t: Targets = { alpha: tf.tensor1d(alpha), beta: tf.tensor1d(beta) };
   const weights = tf.tensor1d(scale);
-  const blocks = Array.from({ length: Math.ceil(n / blockRows) }, (_, k) => ({ r0: k * blockRows, rows: Math.min(blockRows, n - k * blockRows) }));
+  const blocks = Array.from({ length: Math.ceil(n / blockRows) }, (_, k) => ({
+    r0: k * blockRows,
+    rows: Math.min(blockRows, n - k * blockRows),
+  }));
   let cols: tf.Tensor3D | undefined;
   // With one block its logits are made once, for both passes.
   let kept: tf.Tensor3D | undefined;

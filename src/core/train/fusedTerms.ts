@@ -19,20 +19,32 @@ import { inputNames, runKernel } from './webgpuKernel';
  * binding limit: a larger tensor would read as zeros), so no batch is refused for its B x B tensors;
  * what a block makes on the way is freed with it.
  */
-export function fusedTerms(x: tf.Tensor2D, y: tf.Tensor2D, plan: TermPlan, logitBytes = bindingLimit()): TermPlanLossGrad {
+export function fusedTerms(
+  x: tf.Tensor2D,
+  y: tf.Tensor2D,
+  plan: TermPlan,
+  logitBytes = bindingLimit(),
+): TermPlanLossGrad {
   const [b, d] = x.shape;
   const xy = tf.concat([x, y]);
   /** Row of xy that row i of `r` is. */
   const rowOf = (r: Rows, i: number) => ({ x: i, y: b + i, rx: b - 1 - i, ry: 2 * b - 1 - i })[r];
   /** Row indices of blocks of B rows, block k's row i being row(k, i). */
-  const indices = (blocks: number, row: (k: number, i: number) => number) => Int32Array.from({ length: blocks * b }, (_, j) => row(Math.floor(j / b), j % b));
+  const indices = (blocks: number, row: (k: number, i: number) => number) =>
+    Int32Array.from({ length: blocks * b }, (_, j) => row(Math.floor(j / b), j % b));
 
   const mixes = plan.mixes;
   const lambdas = Float32Array.from(mixes.flatMap((m) => Array<number>(b).fill(m.lambda)));
   const mix = mixes.length
     ? fusedGeodesicMix(
-        gatherRows([xy], indices(mixes.length, (k, i) => rowOf(mixes[k].a, i))),
-        gatherRows([xy], indices(mixes.length, (k, i) => rowOf(mixes[k].b, i))),
+        gatherRows(
+          [xy],
+          indices(mixes.length, (k, i) => rowOf(mixes[k].a, i)),
+        ),
+        gatherRows(
+          [xy],
+          indices(mixes.length, (k, i) => rowOf(mixes[k].b, i)),
+        ),
         tf.tensor1d(lambdas),
       )
     : undefined;
@@ -40,8 +52,10 @@ export function fusedTerms(x: tf.Tensor2D, y: tf.Tensor2D, plan: TermPlan, logit
   // Where each gradient goes: the rows of x (0) and y (1), reversed or not, and the output of each mix.
   const toXy: Slab[][] = [[], []];
   const toMix: Slab[][] = mixes.map(() => []);
-  const toRows = (r: Rows, from: tf.Tensor, slab: number) => toXy[r === 'x' || r === 'rx' ? 0 : 1].push({ from, slab, reversed: r === 'rx' || r === 'ry' });
-  const send = (o: Operand, from: tf.Tensor, slab: number) => (typeof o === 'number' ? toMix[o].push({ from, slab, reversed: false }) : toRows(o, from, slab));
+  const toRows = (r: Rows, from: tf.Tensor, slab: number) =>
+    toXy[r === 'x' || r === 'rx' ? 0 : 1].push({ from, slab, reversed: r === 'rx' || r === 'ry' });
+  const send = (o: Operand, from: tf.Tensor, slab: number) =>
+    typeof o === 'number' ? toMix[o].push({ from, slab, reversed: false }) : toRows(o, from, slab);
 
   let pairLosses: tf.Tensor1D | undefined;
   if (plan.pairs.length) {
@@ -49,13 +63,29 @@ export function fusedTerms(x: tf.Tensor2D, y: tf.Tensor2D, plan: TermPlan, logit
     const sources: [tf.Tensor2D] | [tf.Tensor2D, tf.Tensor2D] = mix ? [xy, mix.mixed] : [xy];
     // Row i of an operand: a row of xy, or of the mixes after xy's 2B rows.
     const side = (pick: (t: TermPlan['pairs'][number]) => Operand) =>
-      tf.reshape(gatherRows(sources, indices(p, (k, i) => { const o = pick(plan.pairs[k]); return typeof o === 'number' ? 2 * b + o * b + i : rowOf(o, i); })), [p, b, d]) as tf.Tensor3D;
+      tf.reshape(
+        gatherRows(
+          sources,
+          indices(p, (k, i) => {
+            const o = pick(plan.pairs[k]);
+            return typeof o === 'number' ? 2 * b + o * b + i : rowOf(o, i);
+          }),
+        ),
+        [p, b, d],
+      ) as tf.Tensor3D;
     const [as, bs] = [side((t) => t.a), side((t) => t.b)];
-    const asRows = (r0: number, rows: number) => (rows === b ? as : (tf.slice(as, [0, r0, 0], [p, rows, d]) as tf.Tensor3D));
+    const asRows = (r0: number, rows: number) =>
+      rows === b ? as : (tf.slice(as, [0, r0, 0], [p, rows, d]) as tf.Tensor3D);
     const dAs: tf.Tensor3D[] = [];
     let dB = undefined as tf.Tensor3D | undefined;
     pairLosses = blockedSoftmaxCrossEntropy(
-      { p, n: b, blockRows: blockRowsWithin(logitBytes, p, b), logitScale: 1 / plan.tau, block: (r0, rows) => tf.tidy(() => tf.matMul(asRows(r0, rows), bs, false, true)) },
+      {
+        p,
+        n: b,
+        blockRows: blockRowsWithin(logitBytes, p, b),
+        logitScale: 1 / plan.tau,
+        block: (r0, rows) => tf.tidy(() => tf.matMul(asRows(r0, rows), bs, false, true)),
+      },
       plan.pairs.map((t) => t.alpha),
       plan.pairs.map((t) => t.beta),
       plan.pairs.map((t) => t.weight / (2 * b * plan.tau)),
@@ -77,12 +107,25 @@ export function fusedTerms(x: tf.Tensor2D, y: tf.Tensor2D, plan: TermPlan, logit
     const n = tf.slice(mix.mixed, [m2mixMix * b, 0], [b, d]);
     const blockRows = blockRowsWithin(logitBytes, 2, b);
     // A block's query rows: its image rows, then its text rows.
-    const queries = (r0: number, rows: number) => (rows === b ? xy : gatherRows([xy], Int32Array.from({ length: 2 * rows }, (_, k) => Math.floor(k / rows) * b + r0 + (k % rows))));
+    const queries = (r0: number, rows: number) =>
+      rows === b
+        ? xy
+        : gatherRows(
+            [xy],
+            Int32Array.from({ length: 2 * rows }, (_, k) => Math.floor(k / rows) * b + r0 + (k % rows)),
+          );
     const dQs: tf.Tensor2D[] = [];
     let dN = undefined as tf.Tensor2D | undefined;
     const scale = weight / (b * plan.tauM);
     m2mixLosses = blockedSoftmaxCrossEntropy(
-      { p: 2, n: b, blockRows, logitScale: 1, block: (r0, rows) => tf.tidy(() => m2mixLogits(tf.matMul(queries(r0, rows), n, false, true), xy, plan.tauM, r0)) },
+      {
+        p: 2,
+        n: b,
+        blockRows,
+        logitScale: 1,
+        block: (r0, rows) =>
+          tf.tidy(() => m2mixLogits(tf.matMul(queries(r0, rows), n, false, true), xy, plan.tauM, r0)),
+      },
       [1, 1],
       [0, 0],
       [scale, scale],
@@ -98,11 +141,17 @@ export function fusedTerms(x: tf.Tensor2D, y: tf.Tensor2D, plan: TermPlan, logit
       },
     );
     // The blocks' rows back in xy's order: each block holds its image rows, then its text rows.
-    const dQ = dQs.length === 1 ? dQs[0] : gatherRows([tf.concat(dQs)], indices(2, (h, i) => {
-      const k = Math.floor(i / blockRows);
-      const rows = Math.min(blockRows, b - k * blockRows);
-      return 2 * k * blockRows + h * rows + (i - k * blockRows);
-    }));
+    const dQ =
+      dQs.length === 1
+        ? dQs[0]
+        : gatherRows(
+            [tf.concat(dQs)],
+            indices(2, (h, i) => {
+              const k = Math.floor(i / blockRows);
+              const rows = Math.min(blockRows, b - k * blockRows);
+              return 2 * k * blockRows + h * rows + (i - k * blockRows);
+            }),
+          );
     send('x', dQ, 0);
     send('y', dQ, 1);
     send(m2mixMix, dN!, 0);
@@ -150,7 +199,13 @@ function m2mixLogits(qn: tf.Tensor2D, xy: tf.Tensor2D, tauM: number, r0: number)
       v = A[index];
     }
     setOutputAtIndex(index, v / uniforms.tau);`;
-  return runKernel('m2mixLogits', body, [qn, xy], [2, rows, b], 2 * rows * b, { b: [b], d: [d], rows: [rows], r0: [r0], tau: tauM }) as tf.Tensor3D;
+  return runKernel('m2mixLogits', body, [qn, xy], [2, rows, b], 2 * rows * b, {
+    b: [b],
+    d: [d],
+    rows: [rows],
+    r0: [r0],
+    tau: tauM,
+  }) as tf.Tensor3D;
 }
 
 /** The gradient of a block of m2-Mix's logits with its diagonal (the positives') zeroed, as the 2 rows x B gradient of q n^T. */
@@ -160,7 +215,11 @@ function offDiagonal(dS: tf.Tensor3D, r0: number): tf.Tensor2D {
     let b = uniforms.b;
     let at = index % (uniforms.rows * b);
     setOutputAtIndex(index, select(A[index], 0.0, at % b == uniforms.r0 + at / b));`;
-  return runKernel('offDiagonal', body, [dS], [2 * rows, b], 2 * rows * b, { b: [b], rows: [rows], r0: [r0] }) as tf.Tensor2D;
+  return runKernel('offDiagonal', body, [dS], [2 * rows, b], 2 * rows * b, {
+    b: [b],
+    rows: [rows],
+    r0: [r0],
+  }) as tf.Tensor2D;
 }
 
 /**
@@ -182,11 +241,21 @@ function m2mixPositives(dq: tf.Tensor2D, dS: tf.Tensor3D, xy: tf.Tensor2D, r0: n
     let partner = select(b + g, g, row >= rows);
     let positive = B[i * b + g] + B[(rows + i) * b + g];
     setOutputAtIndex(index, A[index] + positive * C[partner * d + col]);`;
-  return runKernel('m2mixPositives', body, [dq, dS, xy], [2 * rows, d], 2 * rows * d, { b: [b], d: [d], rows: [rows], r0: [r0] }) as tf.Tensor2D;
+  return runKernel('m2mixPositives', body, [dq, dS, xy], [2 * rows, d], 2 * rows * d, {
+    b: [b],
+    d: [d],
+    rows: [rows],
+    r0: [r0],
+  }) as tf.Tensor2D;
 }
 
 /** [weighted sum, each term's value] from the pair terms' losses and m2-Mix's two, weights as uniforms. */
-function lossSummary(plan: TermPlan, terms: LossTerm[], pairLosses?: tf.Tensor1D, m2mixLosses?: tf.Tensor1D): tf.Tensor1D {
+function lossSummary(
+  plan: TermPlan,
+  terms: LossTerm[],
+  pairLosses?: tf.Tensor1D,
+  m2mixLosses?: tf.Tensor1D,
+): tf.Tensor1D {
   const inputs: tf.Tensor[] = [];
   const value: Partial<Record<LossTerm, string>> = {};
   const weights: Record<string, number> = {};

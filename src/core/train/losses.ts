@@ -16,7 +16,18 @@ import { matMulAT, matMulBT } from './matmul';
 import { geodesicMix } from './mixup';
 import { reverseRows, splitRows } from './rows';
 import { identity, opsSoftmaxCrossEntropy } from './softmaxCrossEntropy';
-import { planned, planTerms, type LossGrad, type LossTerm, type MixTerm, type Operand, type Rows, type TermPlan, type TermPlanLossGrad, type TermsOptions } from './termPlan';
+import {
+  planned,
+  planTerms,
+  type LossGrad,
+  type LossTerm,
+  type MixTerm,
+  type Operand,
+  type Rows,
+  type TermPlan,
+  type TermPlanLossGrad,
+  type TermsOptions,
+} from './termPlan';
 import { useFusedKernels } from './webgpuKernel';
 
 /** A pair term of the plan (see TermPlan) on its tensors. */
@@ -33,12 +44,18 @@ interface PairTerm {
  * products stay 2-D, one per term (tfjs-wasm's batched product ran 20x slower than its 2-D one);
  * everything element-wise runs once on the stacked P x B x B logits.
  */
-function pairTerms(terms: PairTerm[], tau: number, check: () => void): { losses: tf.Tensor1D; da: tf.Tensor2D[]; db: tf.Tensor2D[] } {
+function pairTerms(
+  terms: PairTerm[],
+  tau: number,
+  check: () => void,
+): { losses: tf.Tensor1D; da: tf.Tensor2D[]; db: tf.Tensor2D[] } {
   // Its own scope: the P x B x B intermediates go as soon as the B x D gradients exist.
   return tf.tidy(() => {
     const b = terms[0].a.shape[0];
     const checked = <T>(make: () => T): T => (check(), make());
-    const logits = tf.tidy(() => tf.div(tf.stack(terms.map((t) => checked(() => matMulBT(t.a, t.b)))), tau) as tf.Tensor3D);
+    const logits = tf.tidy(
+      () => tf.div(tf.stack(terms.map((t) => checked(() => matMulBT(t.a, t.b)))), tau) as tf.Tensor3D,
+    );
     check();
     const { losses, dS } = opsSoftmaxCrossEntropy(
       logits,
@@ -65,7 +82,14 @@ function pairTerms(terms: PairTerm[], tau: number, check: () => void): { losses:
  * temperature tau_m; the two cross-entropies are summed, not averaged, as in METRICS.md. Gradients
  * weighted; dN is the gradient for n, which the mix's backward takes on.
  */
-function m2mixTerm(x: tf.Tensor2D, y: tf.Tensor2D, n: tf.Tensor2D, tauM: number, weight: number, check: () => void): LossGrad & { dN: tf.Tensor2D } {
+function m2mixTerm(
+  x: tf.Tensor2D,
+  y: tf.Tensor2D,
+  n: tf.Tensor2D,
+  tauM: number,
+  weight: number,
+  check: () => void,
+): LossGrad & { dN: tf.Tensor2D } {
   // Its own scope, like pairTerms, and inner ones that free each B x B intermediate once it is used.
   return tf.tidy(() => {
     const b = x.shape[0];
@@ -100,7 +124,12 @@ function m2mixTerm(x: tf.Tensor2D, y: tf.Tensor2D, n: tf.Tensor2D, tauM: number,
  * The plan op by op, for every backend but webgpu (fusedTerms.ts): one tensor a mix, a term and a
  * gradient, which wasm runs as fast as a fused form and tfjs-node runs natively.
  */
-function opsTerms(x: tf.Tensor2D, y: tf.Tensor2D, plan: TermPlan, check: () => void = () => undefined): TermPlanLossGrad {
+function opsTerms(
+  x: tf.Tensor2D,
+  y: tf.Tensor2D,
+  plan: TermPlan,
+  check: () => void = () => undefined,
+): TermPlanLossGrad {
   const b = x.shape[0];
   // Each addN is a kernel, so a single term is passed on as it is.
   const sum = <T extends tf.Tensor>(ts: T[]): T => (ts.length === 1 ? ts[0] : (tf.addN(ts) as T));
@@ -110,7 +139,14 @@ function opsTerms(x: tf.Tensor2D, y: tf.Tensor2D, plan: TermPlan, check: () => v
   const rows = (r: Rows) => (input[r] ??= reverseRows(r === 'rx' ? x : y));
   const n = plan.mixes.length;
   const lambdas = Float32Array.from(plan.mixes.flatMap((m) => Array<number>(b).fill(m.lambda)));
-  const batch = n > 0 ? geodesicMix(tf.concat(plan.mixes.map((m) => rows(m.a))), tf.concat(plan.mixes.map((m) => rows(m.b))), tf.tensor2d(lambdas, [n * b, 1])) : undefined;
+  const batch =
+    n > 0
+      ? geodesicMix(
+          tf.concat(plan.mixes.map((m) => rows(m.a))),
+          tf.concat(plan.mixes.map((m) => rows(m.b))),
+          tf.tensor2d(lambdas, [n * b, 1]),
+        )
+      : undefined;
   const mixed = batch ? splitRows(batch.mixed, n) : [];
   const operand = (o: Operand) => (typeof o === 'number' ? mixed[o] : rows(o));
   const send = (s: Operand | Rows, g: tf.Tensor2D) => (typeof s === 'number' ? mixGrads[s] : grads[s]).push(g);
@@ -118,7 +154,11 @@ function opsTerms(x: tf.Tensor2D, y: tf.Tensor2D, plan: TermPlan, check: () => v
   const components: Partial<Record<LossTerm, tf.Scalar>> = {};
   const weighted: tf.Scalar[] = [];
   if (plan.pairs.length) {
-    const { losses, da, db } = pairTerms(plan.pairs.map((p) => ({ ...p, a: operand(p.a), b: operand(p.b) })), plan.tau, check);
+    const { losses, da, db } = pairTerms(
+      plan.pairs.map((p) => ({ ...p, a: operand(p.a), b: operand(p.b) })),
+      plan.tau,
+      check,
+    );
     tf.unstack(losses).forEach((value, i) => {
       const p = plan.pairs[i];
       components[p.term] = value as tf.Scalar;
@@ -143,10 +183,17 @@ function opsTerms(x: tf.Tensor2D, y: tf.Tensor2D, plan: TermPlan, check: () => v
     check();
   }
   // What reached the reversed batch is reversed back onto the rows it came from.
-  const total = (own: tf.Tensor2D[], mirrored: tf.Tensor2D[]) => sum(mirrored.length ? [...own, reverseRows(sum(mirrored))] : own);
+  const total = (own: tf.Tensor2D[], mirrored: tf.Tensor2D[]) =>
+    sum(mirrored.length ? [...own, reverseRows(sum(mirrored))] : own);
   const loss = sum(weighted);
   const terms = planned(plan);
-  return { loss, dx: total(grads.x, grads.rx), dy: total(grads.y, grads.ry), values: tf.stack([loss, ...terms.map((t) => components[t] as tf.Scalar)]) as tf.Tensor1D, terms };
+  return {
+    loss,
+    dx: total(grads.x, grads.rx),
+    dy: total(grads.y, grads.ry),
+    values: tf.stack([loss, ...terms.map((t) => components[t] as tf.Scalar)]) as tf.Tensor1D,
+    terms,
+  };
 }
 
 /** The weighted sum of the chosen terms, with its gradients and each term's own value. */

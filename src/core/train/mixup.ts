@@ -43,11 +43,17 @@ export function geodesicMix(a: tf.Tensor2D, b: tf.Tensor2D, lambda: number | tf.
       const sin2 = tf.square(sin);
       const dcaTheta = tf.div(tf.sub(tf.mul(tf.mul(tf.cos(tf.mul(theta, la)), la), sin), tf.mul(sinA, cos)), sin2);
       const dcbTheta = tf.div(tf.sub(tf.mul(tf.mul(tf.cos(tf.mul(theta, lb)), lb), sin), tf.mul(sinB, cos)), sin2);
-      const dTheta = tf.add(tf.mul(tf.sum(tf.mul(g, a), 1, true), dcaTheta), tf.mul(tf.sum(tf.mul(g, b), 1, true), dcbTheta));
+      const dTheta = tf.add(
+        tf.mul(tf.sum(tf.mul(g, a), 1, true), dcaTheta),
+        tf.mul(tf.sum(tf.mul(g, b), 1, true), dcbTheta),
+      );
       // d theta / d dot = -1 / sin(theta); zero where the clamp or the linear limit holds the coefficients.
       const clamped = tf.logicalOr(tf.notEqual(raw, dot), linear);
       const dDot = tf.where(clamped, tf.zerosLike(theta), tf.div(tf.neg(dTheta), sin));
-      return [tf.add(tf.mul(ca, g), tf.mul(dDot, b)) as tf.Tensor2D, tf.add(tf.mul(cb, g), tf.mul(dDot, a)) as tf.Tensor2D];
+      return [
+        tf.add(tf.mul(ca, g), tf.mul(dDot, b)) as tf.Tensor2D,
+        tf.add(tf.mul(cb, g), tf.mul(dDot, a)) as tf.Tensor2D,
+      ];
     },
   };
 }

@@ -23,9 +23,14 @@ export const checkpointName = (epoch: number): string => `epoch-${epoch}.safeten
 export async function refuseTakenRunFolder(runDir: string, resume: boolean): Promise<void> {
   if (resume) return;
   const names = await fsp.readdir(runDir).catch(() => [] as string[]);
-  if (names.includes(logName)) throw new InputError(runDir, 'already holds a run; resume it (--resume, or "resume": true) or choose another name');
+  if (names.includes(logName))
+    throw new InputError(runDir, 'already holds a run; resume it (--resume, or "resume": true) or choose another name');
   const checkpoints = names.filter((n) => n === bestName || /^epoch-\d+\.safetensors$/.test(n)).sort();
-  if (checkpoints.length > 0) throw new InputError(runDir, `already holds ${checkpoints.join(', ')}, which a new run would overwrite; choose another name`);
+  if (checkpoints.length > 0)
+    throw new InputError(
+      runDir,
+      `already holds ${checkpoints.join(', ')}, which a new run would overwrite; choose another name`,
+    );
 }
 
 /**
@@ -40,13 +45,18 @@ export async function makeRunFolder(runDir: string): Promise<void> {
     await fsp.writeFile(probe, '');
     await fsp.unlink(probe);
   } catch (err) {
-    throw new InputError(runDir, `the run folder is not writable (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new InputError(
+      runDir,
+      `the run folder is not writable (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+    );
   }
-  for (const name of await fsp.readdir(runDir)) if (isAbandonedTemp(name)) await fsp.rm(path.join(runDir, name), { force: true });
+  for (const name of await fsp.readdir(runDir))
+    if (isAbandonedTemp(name)) await fsp.rm(path.join(runDir, name), { force: true });
 }
 
 export async function appendLog(runDir: string, events: LoggedEvent[]): Promise<void> {
-  if (events.length > 0) await fsp.appendFile(path.join(runDir, logName), events.map((e) => JSON.stringify(e) + '\n').join(''));
+  if (events.length > 0)
+    await fsp.appendFile(path.join(runDir, logName), events.map((e) => JSON.stringify(e) + '\n').join(''));
 }
 
 export async function readLog(runDir: string): Promise<LoggedEvent[]> {
@@ -91,7 +101,12 @@ export interface EvalEmbeddings {
 
 const f32 = (w: WeightArray): TensorInput => ({ shape: w.shape, dtype: 'F32', data: w.data });
 
-export async function writeCheckpoint(file: string, state: CheckpointState, evalSet: EvalEmbeddings, metadata: Record<string, string>): Promise<void> {
+export async function writeCheckpoint(
+  file: string,
+  state: CheckpointState,
+  evalSet: EvalEmbeddings,
+  metadata: Record<string, string>,
+): Promise<void> {
   const tensors: Record<string, TensorInput> = {
     image_embeds: { shape: [evalSet.image.rows, evalSet.image.cols], dtype: 'F32', data: evalSet.image.data },
     text_embeds: { shape: [evalSet.text.rows, evalSet.text.cols], dtype: 'F32', data: evalSet.text.data },
@@ -102,14 +117,18 @@ export async function writeCheckpoint(file: string, state: CheckpointState, eval
     'adamw.v.image_head': f32(state.adam.v[0]),
     'adamw.v.text_head': f32(state.adam.v[1]),
   };
-  if (evalSet.textToImage) tensors.text_to_image = { shape: [evalSet.textToImage.length], dtype: 'I32', data: evalSet.textToImage };
+  if (evalSet.textToImage)
+    tensors.text_to_image = { shape: [evalSet.textToImage.length], dtype: 'I32', data: evalSet.textToImage };
   await writeSafetensors(file, tensors, { ...metadata, epoch: String(state.epoch), step: String(state.step) });
 }
 
 /** The highest k of the folder's epoch-<k>.safetensors, or undefined. */
 export async function lastCheckpointEpoch(runDir: string): Promise<number | undefined> {
   const names = await fsp.readdir(runDir).catch(() => [] as string[]);
-  const epochs = names.map((n) => /^epoch-(\d+)\.safetensors$/.exec(n)).filter((m) => m !== null).map((m) => Number(m[1]));
+  const epochs = names
+    .map((n) => /^epoch-(\d+)\.safetensors$/.exec(n))
+    .filter((m) => m !== null)
+    .map((m) => Number(m[1]));
   return epochs.length > 0 ? Math.max(...epochs) : undefined;
 }
 
@@ -117,12 +136,14 @@ export async function readCheckpointState(file: string): Promise<CheckpointState
   const [arrays, contents] = await Promise.all([readArrays(file), describeFile(file)]);
   const weight = (name: string): WeightArray => {
     const a = arrays.get(name);
-    if (!a || a.shape.length !== 2 || !(a.data instanceof Float32Array)) throw new InputError(file, `has no 2-D float array '${name}'; not an Embedding Lens training checkpoint`);
+    if (!a || a.shape.length !== 2 || !(a.data instanceof Float32Array))
+      throw new InputError(file, `has no 2-D float array '${name}'; not an Embedding Lens training checkpoint`);
     return { shape: [a.shape[0], a.shape[1]], data: a.data };
   };
   const epoch = Number(contents.metadata?.epoch);
   const step = Number(contents.metadata?.step);
-  if (!Number.isInteger(epoch) || !Number.isInteger(step)) throw new InputError(file, 'its __metadata__ lacks the epoch and step of a training checkpoint');
+  if (!Number.isInteger(epoch) || !Number.isInteger(step))
+    throw new InputError(file, 'its __metadata__ lacks the epoch and step of a training checkpoint');
   return {
     epoch,
     config: contents.metadata?.config,

@@ -12,7 +12,12 @@ export interface ScratchDims {
 }
 
 /** Runs `use` with a function that queues one step at `batch`; heads, optimizer and batch are disposed after. */
-export async function withScratchStep<T>(batch: number, dims: ScratchDims, s: StepSettings, use: (step: () => Promise<unknown>) => Promise<T>): Promise<T> {
+export async function withScratchStep<T>(
+  batch: number,
+  dims: ScratchDims,
+  s: StepSettings,
+  use: (step: () => Promise<unknown>) => Promise<T>,
+): Promise<T> {
   const heads = createHeads(dims.image, dims.text, dims.joint, 1);
   const adam = createAdamState([heads.image, heads.text]);
   const x = tf.tidy(() => normalizeTensorRows(tf.randomNormal([batch, dims.image], 0, 1, 'float32', 1)));

@@ -23,7 +23,11 @@ export function identity(b: number, reversed = false): tf.Tensor2D {
  * summing to 1; broadcast over P), mean over the other axis, given sum_j S_ij T_ij along that axis:
  * one loss per matrix, and the softmax.
  */
-function crossEntropies(logits: tf.Tensor3D, atTargets: tf.Tensor, axis: 1 | 2): { losses: tf.Tensor1D; softmax: tf.Tensor3D } {
+function crossEntropies(
+  logits: tf.Tensor3D,
+  atTargets: tf.Tensor,
+  axis: 1 | 2,
+): { losses: tf.Tensor1D; softmax: tf.Tensor3D } {
   return tf.tidy(() => {
     const max = tf.max(logits, axis, true);
     const shifted = tf.sub(logits, max);
@@ -56,7 +60,9 @@ export function opsSoftmaxCrossEntropy(
   return tf.tidy(() => {
     const [p, b] = logits.shape;
     const perMatrix = (v: number[]) => tf.tensor3d(v, [p, 1, 1]);
-    const targets = tf.tidy(() => tf.add(tf.mul(perMatrix(alpha), identity(b)), tf.mul(perMatrix(beta), identity(b, true))));
+    const targets = tf.tidy(() =>
+      tf.add(tf.mul(perMatrix(alpha), identity(b)), tf.mul(perMatrix(beta), identity(b, true))),
+    );
     const lt = tf.mul(logits, targets);
     const [rowsAt, colsAt] = [tf.sum(lt, 2, true), symmetric ? tf.sum(lt, 1, true) : undefined];
     lt.dispose();
@@ -75,6 +81,9 @@ export function opsSoftmaxCrossEntropy(
     targets.dispose();
     const sum = tf.add(rows.d, cols.d);
     tf.dispose([rows.d, cols.d]);
-    return { losses: tf.div(tf.add(rows.losses, cols.losses), 2) as tf.Tensor1D, dS: tf.mul(sum, perMatrix(scale)) as tf.Tensor3D };
+    return {
+      losses: tf.div(tf.add(rows.losses, cols.losses), 2) as tf.Tensor1D,
+      dS: tf.mul(sum, perMatrix(scale)) as tf.Tensor3D,
+    };
   });
 }

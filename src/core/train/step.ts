@@ -31,7 +31,11 @@ export interface StepResult {
 }
 
 /** Each weighted term draws its own lambda, in the fixed order of mixTerms, so draws repeat per seed. */
-export function drawLambdas(rng: Rng, beta: number, weights: Record<MixTerm, number>): Partial<Record<MixTerm, number>> {
+export function drawLambdas(
+  rng: Rng,
+  beta: number,
+  weights: Record<MixTerm, number>,
+): Partial<Record<MixTerm, number>> {
   const lambda: Partial<Record<MixTerm, number>> = {};
   for (const term of mixTerms) if (weights[term] !== 0) lambda[term] = sampleBeta(rng, beta, beta);
   return lambda;
@@ -47,18 +51,27 @@ export function drawLambdas(rng: Rng, beta: number, weights: Record<MixTerm, num
  * memory, a kernel over the binding limit) fails the result instead of leaving zeros. Where
  * `s.check` throws, the step stops before its update and queueStep throws that error itself.
  */
-export function queueStep(heads: Heads, adam: AdamState, x: tf.Tensor2D, y: tf.Tensor2D, lambda: Partial<Record<MixTerm, number>>, s: StepSettings): Promise<StepResult> {
-  const { value: queued, error } = withDeviceErrors(() => tf.tidy(() => {
-    const image = headPass(x, heads.image);
-    const text = headPass(y, heads.text);
-    const l = trainingLoss(image.z, text.z, { ...s, lambdas: lambda });
-    const grads = [image.backward(l.dx), text.backward(l.dy)];
-    s.check?.(); // the last look: past here the weights change
-    const applied = tf.mul(adam.healthy, tf.cast(tf.isFinite(l.loss), 'float32')) as tf.Scalar;
-    adamwStep([heads.image, heads.text], grads, adam, s.lr, s.weightDecay, applied);
-    adam.healthy.assign(applied);
-    return { values: tf.concat([l.values, tf.reshape(applied, [1])]), terms: l.terms };
-  }));
+export function queueStep(
+  heads: Heads,
+  adam: AdamState,
+  x: tf.Tensor2D,
+  y: tf.Tensor2D,
+  lambda: Partial<Record<MixTerm, number>>,
+  s: StepSettings,
+): Promise<StepResult> {
+  const { value: queued, error } = withDeviceErrors(() =>
+    tf.tidy(() => {
+      const image = headPass(x, heads.image);
+      const text = headPass(y, heads.text);
+      const l = trainingLoss(image.z, text.z, { ...s, lambdas: lambda });
+      const grads = [image.backward(l.dx), text.backward(l.dy)];
+      s.check?.(); // the last look: past here the weights change
+      const applied = tf.mul(adam.healthy, tf.cast(tf.isFinite(l.loss), 'float32')) as tf.Scalar;
+      adamwStep([heads.image, heads.text], grads, adam, s.lr, s.weightDecay, applied);
+      adam.healthy.assign(applied);
+      return { values: tf.concat([l.values, tf.reshape(applied, [1])]), terms: l.terms };
+    }),
+  );
   const read = queued.values.data();
   return Promise.all([read, error])
     .then(([values, deviceError]) => {

@@ -74,12 +74,35 @@ export function planTerms(o: TermsOptions): TermPlan {
   const vlmixMixes = weight('vlmix') ? [mix('x', 'rx', lambda('vlmix')), mix('y', 'ry', lambda('vlmix'))] : [];
   const pairs: TermPlan['pairs'] = [];
   if (weight('clip')) pairs.push({ term: 'clip', a: 'x', b: 'y', alpha: 1, beta: 0, weight: weight('clip') });
-  if (vmixMix >= 0) pairs.push({ term: 'vmix', a: vmixMix, b: 'y', alpha: lambda('vmix'), beta: 1 - lambda('vmix'), weight: weight('vmix') });
-  if (lmixMix >= 0) pairs.push({ term: 'lmix', a: 'x', b: lmixMix, alpha: lambda('lmix'), beta: 1 - lambda('lmix'), weight: weight('lmix') });
+  if (vmixMix >= 0)
+    pairs.push({
+      term: 'vmix',
+      a: vmixMix,
+      b: 'y',
+      alpha: lambda('vmix'),
+      beta: 1 - lambda('vmix'),
+      weight: weight('vmix'),
+    });
+  if (lmixMix >= 0)
+    pairs.push({
+      term: 'lmix',
+      a: 'x',
+      b: lmixMix,
+      alpha: lambda('lmix'),
+      beta: 1 - lambda('lmix'),
+      weight: weight('lmix'),
+    });
   // VL-Mix's targets are (I + J) / 2, normalised so each row sums to 1 like the other soft targets (the
   // reference code's I + J unnormalised weighs this term twice); on an odd batch the middle row gets 1.
-  if (vlmixMixes.length) pairs.push({ term: 'vlmix', a: vlmixMixes[0], b: vlmixMixes[1], alpha: 0.5, beta: 0.5, weight: weight('vlmix') });
-  return { tau: o.tau, tauM: o.tauM, mixes, pairs, m2mix: m2mixMix >= 0 ? { mix: m2mixMix, weight: weight('m2mix') } : undefined };
+  if (vlmixMixes.length)
+    pairs.push({ term: 'vlmix', a: vlmixMixes[0], b: vlmixMixes[1], alpha: 0.5, beta: 0.5, weight: weight('vlmix') });
+  return {
+    tau: o.tau,
+    tauM: o.tauM,
+    mixes,
+    pairs,
+    m2mix: m2mixMix >= 0 ? { mix: m2mixMix, weight: weight('m2mix') } : undefined,
+  };
 }
 
 /** The terms of a plan in their fixed order. */
@@ -88,4 +111,3 @@ export function planned(plan: TermPlan): LossTerm[] {
   if (plan.m2mix) done.add('m2mix');
   return lossTerms.filter((t) => done.has(t));
 }
-

@@ -1,10 +1,21 @@
 /** A resolved run configuration: plain data, with no Node import, so the worker protocol can carry it. */
 export type LossKind = 'clip' | 'm2mix' | 'm3mix';
 /** id_top1 and ood_mean: of the first of `evalSuites`. */
-export type BestMetric = 'mean_R@1' | 'i2t.R@1' | 't2i.R@1' | 'i2t.R@5' | 't2i.R@5' | 'alignment' | 'uniformity' | 'ece' | 'id_top1' | 'ood_mean';
+export type BestMetric =
+  | 'mean_R@1'
+  | 'i2t.R@1'
+  | 't2i.R@1'
+  | 'i2t.R@5'
+  | 't2i.R@5'
+  | 'alignment'
+  | 'uniformity'
+  | 'ece'
+  | 'id_top1'
+  | 'ood_mean';
 export type TrainEngine = 'tfjs' | 'torch';
 /** Paths in it are absolute once the config is parsed (a pretrained tag stays a tag). */
-export type ModelSpec = 'heads' | { openClip: string; pretrained?: string } | { huggingFace: string } | { factory: string };
+export type ModelSpec =
+  'heads' | { openClip: string; pretrained?: string } | { huggingFace: string } | { factory: string };
 export type Precision = 'fp32' | 'bf16' | 'amp';
 /** "auto", ranks per node, or CUDA device indices (one rank each). */
 export type DevicesSpec = 'auto' | number | number[];

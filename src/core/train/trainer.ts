@@ -27,21 +27,41 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
       // A resume that found no checkpoint starts over: drop what a killed first epoch logged.
       await trimLog(run.runDir, -1);
       if (!(await evaluateUnlessCancelled(run, 0))) {
-        return runSummary(run, 'cancelled', 'cancelled while evaluating the heads before training; no checkpoint was written', run.adam.step, false);
+        return runSummary(
+          run,
+          'cancelled',
+          'cancelled while evaluating the heads before training; no checkpoint was written',
+          run.adam.step,
+          false,
+        );
       }
     }
-    hooks.onEvent?.({ type: 'start', runDir: run.runDir, totalSteps: run.totalSteps, stepsPerEpoch: run.stepsPerEpoch, firstStep: run.adam.step, notes: run.notes });
+    hooks.onEvent?.({
+      type: 'start',
+      runDir: run.runDir,
+      totalSteps: run.totalSteps,
+      stepsPerEpoch: run.stepsPerEpoch,
+      firstStep: run.adam.step,
+      notes: run.notes,
+    });
     while (run.epoch < config.epochs) {
       const stopped = await runEpochSteps(run);
       if (stopped) return stopped;
       if (!(await evaluateUnlessCancelled(run, run.epoch + 1))) {
-        return runSummary(run, 'cancelled', `cancelled while evaluating epoch ${run.epoch + 1}, which has no checkpoint; the last checkpoint is ${checkpointName(run.epoch)}`);
+        return runSummary(
+          run,
+          'cancelled',
+          `cancelled while evaluating epoch ${run.epoch + 1}, which has no checkpoint; the last checkpoint is ${checkpointName(run.epoch)}`,
+        );
       }
       run.epoch++;
     }
     return runSummary(run, 'completed');
   } catch (err) {
-    throw (err instanceof InputError || err instanceof CancelledError ? undefined : await afterDeviceLoss('training')) ?? err;
+    throw (
+      (err instanceof InputError || err instanceof CancelledError ? undefined : await afterDeviceLoss('training')) ??
+      err
+    );
   } finally {
     disposeTrainingRun(run);
   }

@@ -61,7 +61,13 @@ export interface TrainingRun {
 }
 
 /** `checkpointed`: false when the run ended before its first checkpoint was written. */
-export function runSummary(run: TrainingRun, status: RunSummary['status'], message?: string, steps = run.adam.step, checkpointed = true): RunSummary {
+export function runSummary(
+  run: TrainingRun,
+  status: RunSummary['status'],
+  message?: string,
+  steps = run.adam.step,
+  checkpointed = true,
+): RunSummary {
   return {
     runDir: run.runDir,
     status,

@@ -18,7 +18,12 @@ interface Program {
 }
 
 interface WebGpuBackend {
-  runWebGPUProgram(program: Program, inputs: tf.TensorInfo[], dtype: 'float32', uniforms: { type: 'float32' | 'int32'; data: number[] }[]): tf.TensorInfo;
+  runWebGPUProgram(
+    program: Program,
+    inputs: tf.TensorInfo[],
+    dtype: 'float32',
+    uniforms: { type: 'float32' | 'int32'; data: number[] }[],
+  ): tf.TensorInfo;
 }
 
 /** The fused kernels run where the active backend is webgpu. */
@@ -69,8 +74,15 @@ function ensureRegistered(kernelName: string): void {
         ${a.body}
       }`,
       };
-      const data = entries.map(([, v]) => (Array.isArray(v) ? { type: 'int32' as const, data: v } : { type: 'float32' as const, data: [v] }));
-      return (backend as unknown as WebGpuBackend).runWebGPUProgram(program, names.map((n) => inputs[n] as tf.TensorInfo), 'float32', data);
+      const data = entries.map(([, v]) =>
+        Array.isArray(v) ? { type: 'int32' as const, data: v } : { type: 'float32' as const, data: [v] },
+      );
+      return (backend as unknown as WebGpuBackend).runWebGPUProgram(
+        program,
+        names.map((n) => inputs[n] as tf.TensorInfo),
+        'float32',
+        data,
+      );
     },
   });
 }
@@ -82,7 +94,14 @@ function ensureRegistered(kernelName: string): void {
  * uniforms.NAME. `key` names the shader: kernels whose code differs need different keys. More
  * workgroups than a dimension allows are spread over y and z by tfjs (reshapeDispatch).
  */
-export function runKernel(key: string, body: string, inputs: tf.Tensor[], outputShape: number[], threads: number, uniforms: Record<string, number | [number]> = {}): tf.Tensor {
+export function runKernel(
+  key: string,
+  body: string,
+  inputs: tf.Tensor[],
+  outputShape: number[],
+  threads: number,
+  uniforms: Record<string, number | [number]> = {},
+): tf.Tensor {
   const kernelName = `${fusedKeyPrefix}${key}`;
   ensureRegistered(kernelName);
   const named = Object.fromEntries(inputs.map((t, i) => [inputNames[i], t]));

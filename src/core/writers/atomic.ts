@@ -21,7 +21,10 @@ export function isAbandonedTemp(name: string): boolean {
 
 export async function writeFileAtomic(file: string, data: Uint8Array): Promise<void> {
   // Same folder, so the rename stays on one filesystem and is atomic.
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const tmp = path.join(
+    path.dirname(file),
+    `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`,
+  );
   try {
     const handle = await fsp.open(tmp, 'wx');
     try {

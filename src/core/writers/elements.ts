@@ -3,7 +3,14 @@ import { floatToBfloat16, floatToHalf } from '../readers/float16';
 
 export type WritableDtype = 'float16' | 'bfloat16' | 'float32' | 'float64' | 'int32' | 'int64';
 
-export const dtypeBytes: Record<WritableDtype, number> = { float16: 2, bfloat16: 2, float32: 4, float64: 8, int32: 4, int64: 8 };
+export const dtypeBytes: Record<WritableDtype, number> = {
+  float16: 2,
+  bfloat16: 2,
+  float32: 4,
+  float64: 8,
+  int32: 4,
+  int64: 8,
+};
 
 export function encodeElements(data: Float32Array | Int32Array, dtype: WritableDtype, bigEndian = false): Buffer {
   const out = Buffer.alloc(data.length * dtypeBytes[dtype]);

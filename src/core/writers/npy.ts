@@ -53,7 +53,10 @@ export function encodeNpy(shape: number[], data: Float32Array | Int32Array, opts
   const descr = `${opts.bigEndian ? '>' : '<'}${descrCodes[dtype]}`;
   // Column-major data of a shape is row-major data of the reversed shape, hence the reuse.
   const ordered = fortranOrder ? fortranToRowMajor(data, [...shape].reverse()) : data;
-  return Buffer.concat([encodeNpyHeader({ descr, fortranOrder, shape }, opts.version), encodeElements(ordered, dtype, opts.bigEndian)]);
+  return Buffer.concat([
+    encodeNpyHeader({ descr, fortranOrder, shape }, opts.version),
+    encodeElements(ordered, dtype, opts.bigEndian),
+  ]);
 }
 
 /** A 1-D numpy unicode array ('<U' + the longest string's code points), as np.array(list_of_str) saves it. */

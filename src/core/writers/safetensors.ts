@@ -25,7 +25,9 @@ export function encodeSafetensors(tensors: Record<string, TensorInput>, metadata
   let offset = 0;
   for (const [name, t] of Object.entries(tensors)) {
     if (t.shape.reduce((a, b) => a * b, 1) !== t.data.length) {
-      throw new Error(`encodeSafetensors: tensor '${name}' shape [${t.shape.join(', ')}] does not hold ${t.data.length} elements`);
+      throw new Error(
+        `encodeSafetensors: tensor '${name}' shape [${t.shape.join(', ')}] does not hold ${t.data.length} elements`,
+      );
     }
     const bytes = t.data.length * dtypeBytes[names[t.dtype]];
     // defineProperty: a tensor named __proto__ must become a key, not the object's prototype.

@@ -27,14 +27,41 @@ export class TrainingCodeLens implements vscode.CodeLensProvider {
     const top = new vscode.Range(0, 0, 0, 0);
     const args = [document.uri];
     const main = this.runs.isRunning(document.uri.fsPath)
-      ? { title: '■ Cancel', command: 'embeddingLens.cancelTraining', tooltip: 'Stop the run before its next step', arguments: args }
-      : { title: '▶ Run', command: 'embeddingLens.runTraining', tooltip: 'Fine-tune with this configuration (tfjs: in the compute worker; torch: torchrun)', arguments: args };
-    const lenses = [new vscode.CodeLens(top, main), new vscode.CodeLens(top, { title: 'Open dashboard', command: 'embeddingLens.openTrainingDashboard', arguments: args })];
+      ? {
+          title: '■ Cancel',
+          command: 'embeddingLens.cancelTraining',
+          tooltip: 'Stop the run before its next step',
+          arguments: args,
+        }
+      : {
+          title: '▶ Run',
+          command: 'embeddingLens.runTraining',
+          tooltip: 'Fine-tune with this configuration (tfjs: in the compute worker; torch: torchrun)',
+          arguments: args,
+        };
+    const lenses = [
+      new vscode.CodeLens(top, main),
+      new vscode.CodeLens(top, {
+        title: 'Open dashboard',
+        command: 'embeddingLens.openTrainingDashboard',
+        arguments: args,
+      }),
+    ];
     if (!namesTorchEngine(document.getText())) return lenses;
     return [
       ...lenses,
-      new vscode.CodeLens(top, { title: 'Copy launch command', command: 'embeddingLens.copyLaunchCommand', tooltip: 'The torchrun command line of this run, to start it in a terminal or on each node', arguments: args }),
-      new vscode.CodeLens(top, { title: 'Generate SLURM script', command: 'embeddingLens.generateSlurmScript', tooltip: 'Write NAME.slurm.sh beside this file for sbatch', arguments: args }),
+      new vscode.CodeLens(top, {
+        title: 'Copy launch command',
+        command: 'embeddingLens.copyLaunchCommand',
+        tooltip: 'The torchrun command line of this run, to start it in a terminal or on each node',
+        arguments: args,
+      }),
+      new vscode.CodeLens(top, {
+        title: 'Generate SLURM script',
+        command: 'embeddingLens.generateSlurmScript',
+        tooltip: 'Write NAME.slurm.sh beside this file for sbatch',
+        arguments: args,
+      }),
     ];
   }
 }

@@ -29,6 +29,11 @@ export class DashboardPanelSet extends PanelSet<DashboardView> {
     const fallback = this.runs.snapshot(configFile) ? undefined : await this.runs.loadFromDisk(configFile);
     if (!this.runs.snapshot(configFile) && !fallback) return;
     const name = path.basename(configFile).replace(/\.m2mix\.json$/i, '');
-    this.open(configFile, `Training: ${name}`, (panel) => new DashboardView(panel, configFile, this.extensionUri, this.runs, this.exports, fallback), preserveFocus);
+    this.open(
+      configFile,
+      `Training: ${name}`,
+      (panel) => new DashboardView(panel, configFile, this.extensionUri, this.runs, this.exports, fallback),
+      preserveFocus,
+    );
   }
 }

@@ -1,7 +1,12 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { runEvalsCsv, runJson } from '../../snapshots/dashboard/runExport';
-import { dashboardCharts, type DashboardSnapshot, type DashboardToHost, type HostToDashboard } from '../../protocol/dashboard';
+import {
+  dashboardCharts,
+  type DashboardSnapshot,
+  type DashboardToHost,
+  type HostToDashboard,
+} from '../../protocol/dashboard';
 import { Disposable } from '../disposable';
 import type { ExportTargets } from '../exportTargets';
 import { ViewExport } from '../viewExport';
@@ -35,7 +40,10 @@ export class DashboardView extends Disposable {
           return s && (format === 'csv' ? runEvalsCsv(s) : runJson(s));
         },
         // Beside the config: clip.m2mix.json → clip.run-metrics.csv, clip.loss.png.
-        defaultUri: (suffix) => vscode.Uri.file(this.configFile.replace(/\.m2mix\.json$/i, '') + `.${suffix.replace(/^metrics\./, 'run-metrics.')}`),
+        defaultUri: (suffix) =>
+          vscode.Uri.file(
+            this.configFile.replace(/\.m2mix\.json$/i, '') + `.${suffix.replace(/^metrics\./, 'run-metrics.')}`,
+          ),
       }),
     );
     exports.add(panel, this.exporter);

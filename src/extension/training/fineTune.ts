@@ -24,18 +24,32 @@ const dataKinds: Record<DataKind, { glob: string; filters: Record<string, string
 };
 
 /** A workspace data file, or one from the open dialog ("Browse…", and when the workspace has none). */
-async function pickData(title: string, placeHolder: string, kind: DataKind, exclude?: string): Promise<string | undefined> {
-  const found = (await vscode.workspace.findFiles(dataKinds[kind].glob, '**/node_modules/**', 2000)).filter((u) => u.fsPath !== exclude);
+async function pickData(
+  title: string,
+  placeHolder: string,
+  kind: DataKind,
+  exclude?: string,
+): Promise<string | undefined> {
+  const found = (await vscode.workspace.findFiles(dataKinds[kind].glob, '**/node_modules/**', 2000)).filter(
+    (u) => u.fsPath !== exclude,
+  );
   let choice: string | undefined = browse;
   if (found.length > 0) {
     const items = found
-      .map((u) => ({ label: path.basename(u.fsPath), description: vscode.workspace.asRelativePath(path.dirname(u.fsPath)), file: u.fsPath }))
+      .map((u) => ({
+        label: path.basename(u.fsPath),
+        description: vscode.workspace.asRelativePath(path.dirname(u.fsPath)),
+        file: u.fsPath,
+      }))
       .sort((a, b) => a.file.localeCompare(b.file));
-    const item = await vscode.window.showQuickPick([...items, { label: `$(folder-opened) ${browse}`, description: '', file: browse }], {
-      title,
-      placeHolder,
-      matchOnDescription: true,
-    });
+    const item = await vscode.window.showQuickPick(
+      [...items, { label: `$(folder-opened) ${browse}`, description: '', file: browse }],
+      {
+        title,
+        placeHolder,
+        matchOnDescription: true,
+      },
+    );
     choice = item?.file;
   }
   if (choice !== browse) return choice;
@@ -51,7 +65,7 @@ async function csvRowsUpTo(file: string, limit: number): Promise<number | undefi
     const chunk = Buffer.alloc(1 << 16);
     let lines = 0;
     let last = 0x0a;
-    for (let at = 0; lines <= limit; ) {
+    for (let at = 0; lines <= limit;) {
       const { bytesRead } = await handle.read(chunk, 0, chunk.length, at);
       if (bytesRead === 0) break;
       for (let i = 0; i < bytesRead; i++) if (chunk[i] === 0x0a) lines++;
@@ -66,7 +80,11 @@ async function csvRowsUpTo(file: string, limit: number): Promise<number | undefi
   }
 }
 
-const exists = (uri: vscode.Uri): Thenable<boolean> => vscode.workspace.fs.stat(uri).then(() => true, () => false);
+const exists = (uri: vscode.Uri): Thenable<boolean> =>
+  vscode.workspace.fs.stat(uri).then(
+    () => true,
+    () => false,
+  );
 
 /**
  * Fine-tune with m²-Mix…: asks for the training and eval data and a run name, writes
@@ -80,7 +98,11 @@ export async function scaffoldRun(schemaUri: vscode.Uri, trainHint?: vscode.Uri)
   const train =
     trainHint && (checkpointFilePattern.test(trainHint.fsPath) || csvPattern.test(trainHint.fsPath))
       ? trainHint.fsPath
-      : await pickData(title, 'Training data: embeddings (.npy, .npz, .safetensors, …) for heads, or an image–caption CSV/TSV for a full model', 'any');
+      : await pickData(
+          title,
+          'Training data: embeddings (.npy, .npz, .safetensors, …) for heads, or an image–caption CSV/TSV for a full model',
+          'any',
+        );
   if (!train) return;
   const fullModel = csvPattern.test(train);
   const evalFile = fullModel
@@ -91,22 +113,40 @@ export async function scaffoldRun(schemaUri: vscode.Uri, trainHint?: vscode.Uri)
   if (fullModel && !model) return;
   const columns = fullModel ? await pickColumns(train, title) : undefined;
   if (fullModel && !columns) return;
-  const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(train))?.uri ?? vscode.Uri.file(path.dirname(train));
+  const folder =
+    vscode.workspace.getWorkspaceFolder(vscode.Uri.file(train))?.uri ?? vscode.Uri.file(path.dirname(train));
   const target = (name: string) => vscode.Uri.joinPath(folder, `${name}.m2mix.json`);
   const name = await vscode.window.showInputBox({
     title,
     prompt: `Run name: the config is ${vscode.workspace.asRelativePath(target('<name>'))}, outputs go to runs/<name>/`,
     value: suggestName(train),
-    validateInput: async (v) => (!namePattern.test(v) ? 'Letters, digits, ".", "_" and "-", starting with a letter or digit' : (await exists(target(v))) ? `${v}.m2mix.json exists already` : undefined),
+    validateInput: async (v) =>
+      !namePattern.test(v)
+        ? 'Letters, digits, ".", "_" and "-", starting with a letter or digit'
+        : (await exists(target(v)))
+          ? `${v}.m2mix.json exists already`
+          : undefined,
   });
   if (!name) return;
   // Headers only, and a file the run would refuse fails there with its own one line.
-  const trainPairs = fullModel ? await csvRowsUpTo(train, paperBatchSize) : await trainingPairs(train).catch(() => undefined);
-  const text = scaffoldConfig({ schemaUri: schemaUri.toString(), configDir: folder.fsPath, train, eval: evalFile, trainPairs, model, ...columns });
+  const trainPairs = fullModel
+    ? await csvRowsUpTo(train, paperBatchSize)
+    : await trainingPairs(train).catch(() => undefined);
+  const text = scaffoldConfig({
+    schemaUri: schemaUri.toString(),
+    configDir: folder.fsPath,
+    train,
+    eval: evalFile,
+    trainPairs,
+    model,
+    ...columns,
+  });
   await vscode.workspace.fs.writeFile(target(name), Buffer.from(text));
   await vscode.window.showTextDocument(target(name));
   const batch = batchSizeFor(trainPairs);
   if (batch !== paperBatchSize) {
-    void vscode.window.showInformationMessage(`Embedding Lens: batchSize is ${batch}, the largest power of two within the ${trainPairs} training pairs (the paper's ${paperBatchSize} needs more).`);
+    void vscode.window.showInformationMessage(
+      `Embedding Lens: batchSize is ${batch}, the largest power of two within the ${trainPairs} training pairs (the paper's ${paperBatchSize} needs more).`,
+    );
   }
 }

@@ -22,7 +22,16 @@ export function emptySnapshot(name: string, configFile: string, epochs: number):
     totalSteps: 0,
     epochs,
     steps: { stride: 1, step: [], lr: [], loss: [], components: {} },
-    evals: { epoch: [], uniformity: [], alignment: [], hardestNegativeAlignmentI2t: [], hardestNegativeAlignmentT2i: [], modalityGap: [], r1I2t: [], r1T2i: [] },
+    evals: {
+      epoch: [],
+      uniformity: [],
+      alignment: [],
+      hardestNegativeAlignmentI2t: [],
+      hardestNegativeAlignmentT2i: [],
+      modalityGap: [],
+      r1I2t: [],
+      r1T2i: [],
+    },
   };
 }
 
@@ -36,7 +45,8 @@ function thin(s: DashboardSnapshot['steps']): void {
   s.step = filter(s.step);
   s.lr = filter(s.lr);
   s.loss = filter(s.loss);
-  for (const term of Object.keys(s.components) as (keyof typeof s.components)[]) s.components[term] = filter(s.components[term]!);
+  for (const term of Object.keys(s.components) as (keyof typeof s.components)[])
+    s.components[term] = filter(s.components[term]!);
 }
 
 export function applyEvent(snap: DashboardSnapshot, e: RunEvent): void {
@@ -118,9 +128,14 @@ export function applyNote(snap: DashboardSnapshot, message: string): void {
 }
 
 /** Where a torch run's ranks compute, in words: "2 × NVIDIA H200", "CPU (16 threads)", "4 CPU processes". */
-export function torchDeviceLabel(info: TorchInfo, config: Pick<TrainConfig, 'devices' | 'nodes' | 'precision'>): string {
+export function torchDeviceLabel(
+  info: TorchInfo,
+  config: Pick<TrainConfig, 'devices' | 'nodes' | 'precision'>,
+): string {
   const { ranks } = ranksFor(config.devices, info.cuda.length);
-  const cuda = Array.isArray(config.devices) ? info.cuda.filter((d) => (config.devices as number[]).includes(d.index)) : info.cuda;
+  const cuda = Array.isArray(config.devices)
+    ? info.cuda.filter((d) => (config.devices as number[]).includes(d.index))
+    : info.cuda;
   const names = [...new Set(cuda.map((d) => d.name))].join(' + ');
   const perNode =
     info.cuda.length > 0

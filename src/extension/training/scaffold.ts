@@ -47,7 +47,17 @@ const defaults = defaultsOf(schema as Node);
  * Keys only a full model on the torch engine reads: a heads config is written without them, as it
  * was before the torch engine, so its knobs are the ones that do something.
  */
-const fullModelKeys = ['engine', 'model', 'imageColumn', 'captionColumn', 'freeze', 'precision', 'workers', 'devices', 'nodes'];
+const fullModelKeys = [
+  'engine',
+  'model',
+  'imageColumn',
+  'captionColumn',
+  'freeze',
+  'precision',
+  'workers',
+  'devices',
+  'nodes',
+];
 const headsDefaults = Object.fromEntries(Object.entries(defaults).filter(([key]) => !fullModelKeys.includes(key)));
 /** The schema's default batch, the paper's. */
 export const paperBatchSize = defaults.batchSize as number;
@@ -68,11 +78,17 @@ function relativeModel(configDir: string, model: Exclude<ModelSpec, 'heads'>): M
     const at = model.factory.lastIndexOf(':');
     return { factory: `${relativePath(configDir, model.factory.slice(0, at))}:${model.factory.slice(at + 1)}` };
   }
-  return model.pretrained && path.isAbsolute(model.pretrained) ? { ...model, pretrained: relativePath(configDir, model.pretrained) } : model;
+  return model.pretrained && path.isAbsolute(model.pretrained)
+    ? { ...model, pretrained: relativePath(configDir, model.pretrained) }
+    : model;
 }
 
 export function scaffoldConfig(p: ScaffoldInput): string {
-  const data = { $schema: p.schemaUri, train: relativePath(p.configDir, p.train), eval: relativePath(p.configDir, p.eval) };
+  const data = {
+    $schema: p.schemaUri,
+    train: relativePath(p.configDir, p.train),
+    eval: relativePath(p.configDir, p.eval),
+  };
   const config = p.model
     ? {
         ...data,
@@ -89,7 +105,11 @@ export function scaffoldConfig(p: ScaffoldInput): string {
 
 /** A run name (the schema's pattern) from a data file: `coco-train.npz` -> `coco-train`. */
 export function suggestName(file: string): string {
-  const stem = path.basename(file).replace(/\.(npy|npz|safetensors|pt|pth|parquet|arrow|feather|csv|tsv)$/i, '').replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[^A-Za-z0-9]+/, '');
+  const stem = path
+    .basename(file)
+    .replace(/\.(npy|npz|safetensors|pt|pth|parquet|arrow|feather|csv|tsv)$/i, '')
+    .replace(/[^A-Za-z0-9._-]/g, '-')
+    .replace(/^[^A-Za-z0-9]+/, '');
   return stem || 'run';
 }
 

@@ -17,7 +17,9 @@ import { TrainingRuns, type TfjsDevice } from './trainingRuns';
 function configFile(uri?: vscode.Uri): string | undefined {
   const file = uri?.fsPath ?? vscode.window.activeTextEditor?.document.uri.fsPath;
   if (file && /\.m2mix\.json$/i.test(file)) return file;
-  void vscode.window.showInformationMessage('Embedding Lens: open a *.m2mix.json run configuration first (Fine-tune with m²-Mix… writes one).');
+  void vscode.window.showInformationMessage(
+    'Embedding Lens: open a *.m2mix.json run configuration first (Fine-tune with m²-Mix… writes one).',
+  );
   return undefined;
 }
 
@@ -69,15 +71,23 @@ export class Training extends Disposable {
    * A torch config and what its launch depends on: the interpreter, and the CUDA devices of this
    * machine for "devices": "auto" (none when it cannot be probed, e.g. on a login node).
    */
-  private async torchLaunch(uri: vscode.Uri | undefined, action: string): Promise<{ file: string; config: TrainConfig; report: TorchEnvironmentReport } | undefined> {
+  private async torchLaunch(
+    uri: vscode.Uri | undefined,
+    action: string,
+  ): Promise<{ file: string; config: TrainConfig; report: TorchEnvironmentReport } | undefined> {
     const file = configFile(uri);
     const config = file && (await this.runs.checkedConfig(file));
     if (!file || !config) return undefined;
     if (config.engine !== 'torch') {
-      void vscode.window.showInformationMessage(`Embedding Lens: ${action} is for "engine": "torch" configs; ${path.basename(file)} runs on tfjs inside the editor (▶ Run).`);
+      void vscode.window.showInformationMessage(
+        `Embedding Lens: ${action} is for "engine": "torch" configs; ${path.basename(file)} runs on tfjs inside the editor (▶ Run).`,
+      );
       return undefined;
     }
-    const report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Embedding Lens: probing torch' }, () => this.torch.report(vscode.Uri.file(file)));
+    const report = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Window, title: 'Embedding Lens: probing torch' },
+      () => this.torch.report(vscode.Uri.file(file)),
+    );
     return { file, config, report };
   }
 
@@ -91,7 +101,9 @@ export class Training extends Disposable {
     const line = launchCommandLine(command, enginePackageDir());
     await vscode.env.clipboard.writeText(line);
     const where = command.nodes > 1 ? `; run it on each of the ${command.nodes} nodes` : '';
-    void vscode.window.showInformationMessage(`Embedding Lens: copied the launch command of ${config.name} (${command.ranksPerNode} rank(s) per node${where}).`);
+    void vscode.window.showInformationMessage(
+      `Embedding Lens: copied the launch command of ${config.name} (${command.ranksPerNode} rank(s) per node${where}).`,
+    );
     return line;
   }
 
@@ -101,14 +113,27 @@ export class Training extends Disposable {
     if (!launch) return undefined;
     const { file, config, report } = launch;
     const target = slurmScriptFile(file);
-    const exists = await fsp.stat(target).then(() => true, () => false);
+    const exists = await fsp.stat(target).then(
+      () => true,
+      () => false,
+    );
     if (exists) {
       const replace = 'Replace';
-      const pick = await vscode.window.showWarningMessage(`Embedding Lens: ${path.basename(target)} exists already.`, { modal: true }, replace);
+      const pick = await vscode.window.showWarningMessage(
+        `Embedding Lens: ${path.basename(target)} exists already.`,
+        { modal: true },
+        replace,
+      );
       if (pick !== replace) return undefined;
     }
-    const gpusPerNode = report.probe.ok && report.probe.info.cuda.length > 0 ? report.probe.info.cuda.length : undefined;
-    const script = slurmScript(config, file, {}, { python: report.candidate.python, packageDir: enginePackageDir(), gpusPerNode });
+    const gpusPerNode =
+      report.probe.ok && report.probe.info.cuda.length > 0 ? report.probe.info.cuda.length : undefined;
+    const script = slurmScript(
+      config,
+      file,
+      {},
+      { python: report.candidate.python, packageDir: enginePackageDir(), gpusPerNode },
+    );
     await fsp.writeFile(target, script, { mode: 0o755 });
     await vscode.window.showTextDocument(vscode.Uri.file(target));
     return target;

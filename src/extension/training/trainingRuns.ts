@@ -86,7 +86,8 @@ export class TrainingRuns extends Disposable {
     for (const e of events) applyEvent(snap, e);
     const epochsDone = snap.evals.epoch.at(-1) ?? 0;
     snap.status = epochsDone >= config.epochs ? 'completed' : 'cancelled';
-    if (snap.status === 'cancelled') snap.message = `The log ends after epoch ${epochsDone} of ${config.epochs}; set "resume": true to continue it.`;
+    if (snap.status === 'cancelled')
+      snap.message = `The log ends after epoch ${epochsDone} of ${config.epochs}; set "resume": true to continue it.`;
     snap.bestCheckpoint = path.join(snap.runDir, bestName);
     return snap;
   }
@@ -123,7 +124,10 @@ export class TrainingRuns extends Disposable {
             this.changed.fire(configFile);
           };
           try {
-            if (config.engine === 'torch') return await this.runTorch(config, configFile, snap, cts.token, onProgress, (message) => progress.report({ message }));
+            if (config.engine === 'torch')
+              return await this.runTorch(config, configFile, snap, cts.token, onProgress, (message) =>
+                progress.report({ message }),
+              );
             this.describeTfjsDevice(configFile, snap);
             return await this.worker.train(configFile, cts.token, onProgress);
           } finally {
@@ -139,7 +143,9 @@ export class TrainingRuns extends Disposable {
         snap.message = 'Cancelled.';
       } else {
         applyFailure(snap, oneLine(err));
-        this.log.appendLine(`training ${configFile}: ${err instanceof RankError ? snap.message : ((err as Error).stack ?? snap.message)}`);
+        this.log.appendLine(
+          `training ${configFile}: ${err instanceof RankError ? snap.message : ((err as Error).stack ?? snap.message)}`,
+        );
         void this.announceFailure(snap, err);
       }
     } finally {
@@ -191,11 +197,18 @@ export class TrainingRuns extends Disposable {
       onEvent: (event) => {
         // A line another process wrote: one the dashboard cannot take is logged, not thrown into the stream's reader.
         try {
-          if (event.type === 'start') [total, done, message] = [Math.max(1, event.totalSteps), event.firstStep, 'training'];
-          if (event.type === 'step') [done, message] = [event.step, `epoch ${event.epoch}, loss ${event.loss === null ? 'NaN' : event.loss.toFixed(4)}`];
+          if (event.type === 'start')
+            [total, done, message] = [Math.max(1, event.totalSteps), event.firstStep, 'training'];
+          if (event.type === 'step')
+            [done, message] = [
+              event.step,
+              `epoch ${event.epoch}, loss ${event.loss === null ? 'NaN' : event.loss.toFixed(4)}`,
+            ];
           onProgress(done / total, message, event);
         } catch (err) {
-          this.log.appendLine(`training ${config.name}: could not show the engine's ${event.type} event: ${oneLine(err)}`);
+          this.log.appendLine(
+            `training ${config.name}: could not show the engine's ${event.type} event: ${oneLine(err)}`,
+          );
         }
       },
     });
@@ -209,8 +222,17 @@ export class TrainingRuns extends Disposable {
     }
     const showLog = 'Show Log';
     const openTraceback = 'Open Traceback';
-    const traceback = err.tracebackFile && (await vscode.workspace.fs.stat(vscode.Uri.file(err.tracebackFile)).then(() => err.tracebackFile, () => undefined));
-    const pick = await vscode.window.showErrorMessage(`Embedding Lens: ${snap.name} failed: ${snap.message}`, showLog, ...(traceback ? [openTraceback] : []));
+    const traceback =
+      err.tracebackFile &&
+      (await vscode.workspace.fs.stat(vscode.Uri.file(err.tracebackFile)).then(
+        () => err.tracebackFile,
+        () => undefined,
+      ));
+    const pick = await vscode.window.showErrorMessage(
+      `Embedding Lens: ${snap.name} failed: ${snap.message}`,
+      showLog,
+      ...(traceback ? [openTraceback] : []),
+    );
     if (pick === showLog) this.log.show(true);
     if (pick === openTraceback && traceback) await vscode.window.showTextDocument(vscode.Uri.file(traceback));
   }
@@ -233,10 +255,22 @@ export class TrainingRuns extends Disposable {
 /** best.safetensors in the checkpoint editor (the analysis view), when the run has written it. */
 export async function openBestCheckpoint(snap: DashboardSnapshot): Promise<void> {
   const file = snap.bestCheckpoint;
-  const exists = file && (await vscode.workspace.fs.stat(vscode.Uri.file(file)).then(() => true, () => false));
+  const exists =
+    file &&
+    (await vscode.workspace.fs.stat(vscode.Uri.file(file)).then(
+      () => true,
+      () => false,
+    ));
   if (!exists) {
-    void vscode.window.showInformationMessage(`Embedding Lens: ${snap.name} has no best checkpoint yet (it is written after the first evaluation).`);
+    void vscode.window.showInformationMessage(
+      `Embedding Lens: ${snap.name} has no best checkpoint yet (it is written after the first evaluation).`,
+    );
     return;
   }
-  await vscode.commands.executeCommand('vscode.openWith', vscode.Uri.file(file), 'embeddingLens.checkpointEditor', vscode.ViewColumn.Active);
+  await vscode.commands.executeCommand(
+    'vscode.openWith',
+    vscode.Uri.file(file),
+    'embeddingLens.checkpointEditor',
+    vscode.ViewColumn.Active,
+  );
 }

@@ -12,7 +12,13 @@ import { clampEps, linearBelow } from '../../core/train/mixup';
 import { mulberry32 } from '../../core/util/random';
 import { sampleBeta } from '../../core/train/betaSample';
 import { guardDevice } from '../../core/backend/webgpuRung';
-import type { AnalysisSnapshot, DosnesLayout, GeodesicArcs, ScatterData, SphereData } from '../../protocol/analysisPanel';
+import type {
+  AnalysisSnapshot,
+  DosnesLayout,
+  GeodesicArcs,
+  ScatterData,
+  SphereData,
+} from '../../protocol/analysisPanel';
 
 /**
  * Pairs drawn in the 2D scatter; beyond this a seeded uniform sample. The chart stays interactive
@@ -35,7 +41,8 @@ const arcSteps = 17;
 const histogramBins = 60;
 
 /** Indices of up to `k` of `n` items, a seeded uniform sample in increasing order. */
-const sampleOfIndices = (n: number, k: number, seed = 12345): Int32Array => sampleIndices(n, Math.min(n, k), mulberry32(seed));
+const sampleOfIndices = (n: number, k: number, seed = 12345): Int32Array =>
+  sampleIndices(n, Math.min(n, k), mulberry32(seed));
 
 /** Row `r` of `m`, L2-normalised, into `out`. */
 function unitRow(m: Matrix, r: number, out: Float32Array): Float32Array {
@@ -127,7 +134,9 @@ function projections(a: AnalyzedCheckpoint, f: Fit): { scatter: ScatterData; sph
  * beta and seed of the m²-Mix run that wrote this checkpoint (epochEvaluation.ts puts its config JSON in the
  * metadata), and the m²-Mix λ of the last step before it was written when the run recorded one.
  */
-function mixConfig(metadata: Record<string, string> | undefined): { beta: number; seed: number; lambda?: number } | undefined {
+function mixConfig(
+  metadata: Record<string, string> | undefined,
+): { beta: number; seed: number; lambda?: number } | undefined {
   if (metadata?.config === undefined) return undefined;
   try {
     const c = JSON.parse(metadata.config) as { beta?: unknown; seed?: unknown };
@@ -146,7 +155,13 @@ function mixConfig(metadata: Record<string, string> | undefined): { beta: number
  * whole batch at one λ: the checkpoint's last step's λ, when recorded, marks every pair's hard
  * negative; older checkpoints get a draw of the run's Beta(β, β) per pair, seeded with its seed.
  */
-function geodesicArcs(points: Matrix, projected: Float32Array, offset: number[], n: number, run: { beta: number; seed: number; lambda?: number }): GeodesicArcs {
+function geodesicArcs(
+  points: Matrix,
+  projected: Float32Array,
+  offset: number[],
+  n: number,
+  run: { beta: number; seed: number; lambda?: number },
+): GeodesicArcs {
   const dim = points.cols;
   const rng = mulberry32(run.seed);
   const arcs: number[][] = [];
@@ -162,7 +177,9 @@ function geodesicArcs(points: Matrix, projected: Float32Array, offset: number[],
     const at = (lambda: number, out: number[]) => {
       const ca = linear ? lambda : Math.sin(lambda * theta) / Math.sin(theta);
       const cb = linear ? 1 - lambda : Math.sin((1 - lambda) * theta) / Math.sin(theta);
-      const p = [0, 1, 2].map((c) => ca * (projected[3 * r + c] + offset[c]) + cb * (projected[3 * (n + r) + c] + offset[c]) - offset[c]);
+      const p = [0, 1, 2].map(
+        (c) => ca * (projected[3 * r + c] + offset[c]) + cb * (projected[3 * (n + r) + c] + offset[c]) - offset[c],
+      );
       const len = Math.hypot(p[0], p[1], p[2]) || 1;
       out.push(...p.map((v) => v / len));
     };
@@ -231,7 +248,10 @@ function dosnesInput(f: Fit): DosnesInput {
   const x = new Float32Array(2 * k * dim);
   const init = new Float32Array(2 * k * 3);
   sample.forEach((r, s) => {
-    for (const [modality, from] of [[0, 0], [1, n]]) {
+    for (const [modality, from] of [
+      [0, 0],
+      [1, n],
+    ]) {
       const row = modality * k + s;
       x.set(f.points.data.subarray((from + r) * dim, (from + r + 1) * dim), row * dim);
       const p = f.projected.subarray(3 * (from + r), 3 * (from + r) + 3);
@@ -248,7 +268,10 @@ export async function dosnesInputOf(checkpoint: Checkpoint): Promise<DosnesInput
 }
 
 /** Both modalities of the sample laid out together by DOSNES, and the arrow between their means. */
-export function layOutDosnes(input: DosnesInput, options?: { token?: CancelToken; progress?: (fraction: number) => void }): DosnesLayout {
+export function layOutDosnes(
+  input: DosnesInput,
+  options?: { token?: CancelToken; progress?: (fraction: number) => void },
+): DosnesLayout {
   const k = input.pairs;
   const y = dosnes(input.x, 2 * k, input.dim, input.init, options);
   return {
@@ -260,7 +283,10 @@ export function layOutDosnes(input: DosnesInput, options?: { token?: CancelToken
 }
 
 /** The snapshot the analysis view renders (its DOSNES layout comes later, on demand), and the DOSNES input. */
-export async function buildSnapshot(a: AnalyzedCheckpoint, backend: string): Promise<{ snapshot: AnalysisSnapshot; dosnes: DosnesInput }> {
+export async function buildSnapshot(
+  a: AnalyzedCheckpoint,
+  backend: string,
+): Promise<{ snapshot: AnalysisSnapshot; dosnes: DosnesInput }> {
   const h = histogram2(a.detail.positive, a.detail.hardestNegativeI2T, histogramBins);
   const files = a.checkpoint.files;
   const fit = await guardDevice('PCA of the scatter', () => fitPca(a.checkpoint));
@@ -277,7 +303,13 @@ export async function buildSnapshot(a: AnalyzedCheckpoint, backend: string): Pro
     histogram: { edges: h.edges, positive: h.a, hardestNegative: h.b },
     reliability: a.detail.reliability,
     temperature: await guardDevice('temperature sweep', () =>
-      temperatureSweep(a.checkpoint.image, a.checkpoint.text, a.checkpoint.textToImage, a.result.ece_tau, a.detail.reliability.length),
+      temperatureSweep(
+        a.checkpoint.image,
+        a.checkpoint.text,
+        a.checkpoint.textToImage,
+        a.result.ece_tau,
+        a.detail.reliability.length,
+      ),
     ),
     ...(a.zeroShot && { zeroShot: a.zeroShot }),
     backend,

@@ -6,12 +6,19 @@ import type { ClassificationSnapshot, PanelSnapshot, SuiteSnapshot } from '../..
 
 const titleOf = (files: string[]) => files.map((f) => path.basename(f)).join(' + ');
 
-export function classificationSnapshot(outcome: Extract<AnalysisOutcome, { kind: 'classification' }>, backend: string): ClassificationSnapshot {
+export function classificationSnapshot(
+  outcome: Extract<AnalysisOutcome, { kind: 'classification' }>,
+  backend: string,
+): ClassificationSnapshot {
   const { files, zeroShot, warnings, seconds } = outcome;
   return { kind: 'classification', title: titleOf(files), files, warnings, zeroShot, backend, seconds };
 }
 
-export function suiteSnapshot(outcome: Extract<AnalysisOutcome, { kind: 'suite' }>, source: string, backend: string): SuiteSnapshot {
+export function suiteSnapshot(
+  outcome: Extract<AnalysisOutcome, { kind: 'suite' }>,
+  source: string,
+  backend: string,
+): SuiteSnapshot {
   const { suite, details, warnings, seconds } = outcome;
   return {
     kind: 'suite',
@@ -26,7 +33,11 @@ export function suiteSnapshot(outcome: Extract<AnalysisOutcome, { kind: 'suite' 
 }
 
 /** The snapshot, and for a file of pairs the DOSNES input the worker keeps for the sphere's toggle. */
-export async function buildPanelSnapshot(outcome: AnalysisOutcome, files: string[], backend: string): Promise<{ snapshot: PanelSnapshot; dosnes?: DosnesInput }> {
+export async function buildPanelSnapshot(
+  outcome: AnalysisOutcome,
+  files: string[],
+  backend: string,
+): Promise<{ snapshot: PanelSnapshot; dosnes?: DosnesInput }> {
   switch (outcome.kind) {
     case 'retrieval':
       return buildSnapshot(outcome.analyzed, backend);

@@ -17,7 +17,10 @@ export async function analyzeCheckpoints(
   onProgress?: ProgressFn,
 ): Promise<CompareData> {
   if (sets.length < minCompared || sets.length > maxCompared) {
-    throw new InputError(sets.flat().join(', ') || '(none)', `compare takes ${minCompared} to ${maxCompared} checkpoints, got ${sets.length}`);
+    throw new InputError(
+      sets.flat().join(', ') || '(none)',
+      `compare takes ${minCompared} to ${maxCompared} checkpoints, got ${sets.length}`,
+    );
   }
   const start = performance.now();
   const names = checkpointNames(sets);

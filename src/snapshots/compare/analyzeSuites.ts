@@ -11,11 +11,21 @@ import { checkpointNames } from './checkpointNames';
 export async function comparesSuites(sets: string[][]): Promise<boolean> {
   const suites = await Promise.all(sets.map(async (files) => files.length === 1 && (await isSuite(files[0]))));
   if (suites.every(Boolean)) return true;
-  if (suites.some(Boolean)) throw new InputError(sets.flat().join(', '), 'compare takes either suites (one per checkpoint) or checkpoint files, not both');
+  if (suites.some(Boolean))
+    throw new InputError(
+      sets.flat().join(', '),
+      'compare takes either suites (one per checkpoint) or checkpoint files, not both',
+    );
   return false;
 }
 
-export async function analyzeSuites(sets: string[][], settings: AnalyzeFilesSettings, backend: string, token?: CancelToken, onProgress?: ProgressFn): Promise<SuiteCompareData> {
+export async function analyzeSuites(
+  sets: string[][],
+  settings: AnalyzeFilesSettings,
+  backend: string,
+  token?: CancelToken,
+  onProgress?: ProgressFn,
+): Promise<SuiteCompareData> {
   const start = performance.now();
   const names = checkpointNames(sets);
   const suites: ComparedSuite[] = [];
@@ -26,7 +36,8 @@ export async function analyzeSuites(sets: string[][], settings: AnalyzeFilesSett
       eceTau: settings.eceTau,
       memoryBudgetBytes: settings.memoryBudgetMB * 1024 * 1024,
       token,
-      onProgress: (f, m) => onProgress?.((k + f) / sets.length, `${names[k]} (${k + 1} of ${sets.length})${m ? `: ${m}` : ''}`),
+      onProgress: (f, m) =>
+        onProgress?.((k + f) / sets.length, `${names[k]} (${k + 1} of ${sets.length})${m ? `: ${m}` : ''}`),
     });
     suites.push({ name: names[k], files: [source], suite, seconds: (performance.now() - began) / 1000, warnings });
   }

@@ -2,7 +2,9 @@
 import * as path from 'node:path';
 
 function nameOf(files: string[], withFolder: boolean): string {
-  return files.map((f) => (withFolder ? path.join(path.basename(path.dirname(f)), path.basename(f)) : path.basename(f))).join(' + ');
+  return files
+    .map((f) => (withFolder ? path.join(path.basename(path.dirname(f)), path.basename(f)) : path.basename(f)))
+    .join(' + ');
 }
 
 export function checkpointNames(sets: string[][]): string[] {

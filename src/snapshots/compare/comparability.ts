@@ -14,7 +14,10 @@ function distinct(values: number[]): string {
 export function notComparable(names: string[], results: AnalysisResult[]): string[] {
   const out: string[] = [];
   if (!samePairs(results)) {
-    const sizes = results.map((r, i) => `${names[i]}: ${r.n_image === r.n_text ? `${r.n_image} pairs` : `${r.n_image} images, ${r.n_text} captions`}`);
+    const sizes = results.map(
+      (r, i) =>
+        `${names[i]}: ${r.n_image === r.n_text ? `${r.n_image} pairs` : `${r.n_image} images, ${r.n_text} captions`}`,
+    );
     out.push(
       `The checkpoints hold different numbers of pairs (${sizes.join('; ')}), so query i is not the same item in each: ` +
         'the per-pair rank changes are unavailable. The metrics are still comparable, as averages over each set.',

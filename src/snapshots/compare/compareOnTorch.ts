@@ -30,11 +30,15 @@ export async function compareOnTorch(
     for (const [k, files] of sets.entries()) {
       const detailFile = path.join(workDir, `detail-${k}.safetensors`);
       const began = performance.now();
-      const { result, warnings } = await runTorchAnalysis(files, { ...settings, detailFile }, {
-        ...engine,
-        token,
-        onProgress: (f) => onProgress?.((k + f) / sets.length, `${names[k]} (${k + 1} of ${sets.length}) on torch`),
-      });
+      const { result, warnings } = await runTorchAnalysis(
+        files,
+        { ...settings, detailFile },
+        {
+          ...engine,
+          token,
+          onProgress: (f) => onProgress?.((k + f) / sets.length, `${names[k]} (${k + 1} of ${sets.length}) on torch`),
+        },
+      );
       devices.add(result.backend);
       const detail = await readArrays(detailFile);
       const array = (name: string) => detail.get(name)!.data;

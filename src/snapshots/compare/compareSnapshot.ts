@@ -17,7 +17,10 @@ import { suiteNotComparable, suiteRows } from './suiteRows';
 
 function checkCount(names: string[], baseline: number): void {
   if (names.length < minCompared || names.length > maxCompared) {
-    throw new InputError(names.join(', ') || '(none)', `compare takes ${minCompared} to ${maxCompared} checkpoints, got ${names.length}`);
+    throw new InputError(
+      names.join(', ') || '(none)',
+      `compare takes ${minCompared} to ${maxCompared} checkpoints, got ${names.length}`,
+    );
   }
   if (!Number.isInteger(baseline) || baseline < 0 || baseline >= names.length) {
     throw new RangeError(`baseline ${baseline} is not one of the ${names.length} checkpoints`);
@@ -31,7 +34,13 @@ export function buildCompareSnapshot(data: CompareData, baseline: number): Compa
   const results = checkpoints.map((c) => c.result);
   return {
     title: names.join(' vs '),
-    checkpoints: checkpoints.map(({ name, files, result, seconds, warnings }) => ({ name, files, result, seconds, warnings })),
+    checkpoints: checkpoints.map(({ name, files, result, seconds, warnings }) => ({
+      name,
+      files,
+      result,
+      seconds,
+      warnings,
+    })),
     baseline,
     rows: metricRows(results, baseline),
     notComparable: notComparable(names, results),
@@ -56,7 +65,11 @@ export function buildSuiteCompareSnapshot(data: SuiteCompareData, baseline: numb
     baseline,
     rows: suiteRows(suites, baseline),
     notComparable: suiteNotComparable(names, suites),
-    robustness: data.suites.map((c) => ({ name: c.name, inDistribution: c.suite.inDistribution.result.top1, oodMean: c.suite.ood_mean })),
+    robustness: data.suites.map((c) => ({
+      name: c.name,
+      inDistribution: c.suite.inDistribution.result.top1,
+      oodMean: c.suite.ood_mean,
+    })),
     backend: data.backend,
     seconds: data.seconds,
   };

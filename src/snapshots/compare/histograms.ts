@@ -2,7 +2,11 @@
 import type { SharedHistograms } from '../../protocol/comparePanel';
 import { sharedBins } from '../../core/metrics/histogram';
 
-export function sharedHistograms(positive: Float32Array[], hardestNegative: Float32Array[], bins: number): SharedHistograms {
+export function sharedHistograms(
+  positive: Float32Array[],
+  hardestNegative: Float32Array[],
+  bins: number,
+): SharedHistograms {
   const { edges, count } = sharedBins([...positive, ...hardestNegative], bins);
   return { edges, positive: positive.map(count), hardestNegative: hardestNegative.map(count) };
 }

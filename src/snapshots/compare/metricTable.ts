@@ -6,7 +6,7 @@ import type { MetricRow, Verdict } from '../../protocol/comparePanel';
 /** A change too small to show at the metric's precision is no change (float32 noise, equal recall). */
 function verdict(info: MetricInfo, delta: number): Verdict {
   if (!(Math.abs(delta) >= 0.5 * 10 ** -info.decimals)) return 'same';
-  return (delta < 0) === (info.better === 'lower') ? 'better' : 'worse';
+  return delta < 0 === (info.better === 'lower') ? 'better' : 'worse';
 }
 
 /** One metric's row: each checkpoint's value, its delta against the baseline and which way it went. */
@@ -16,5 +16,11 @@ export function metricRow(info: MetricInfo, values: number[], baseline: number):
 }
 
 export function metricRows(results: AnalysisResult[], baseline: number): MetricRow[] {
-  return metricInfos.map((info) => metricRow(info, results.map((r) => metricValue(r, info.key)), baseline));
+  return metricInfos.map((info) =>
+    metricRow(
+      info,
+      results.map((r) => metricValue(r, info.key)),
+      baseline,
+    ),
+  );
 }

@@ -12,7 +12,11 @@ function captionOf(c: ComparedCheckpoint, direction: 'i2t' | 't2i', query: numbe
   return captions[query];
 }
 
-export function rankChanges(checkpoints: ComparedCheckpoint[], baseline: number, direction: 'i2t' | 't2i'): RankChanges {
+export function rankChanges(
+  checkpoints: ComparedCheckpoint[],
+  baseline: number,
+  direction: 'i2t' | 't2i',
+): RankChanges {
   const ranks = checkpoints.map((c) => (direction === 'i2t' ? c.ranksI2T : c.ranksT2I));
   const base = ranks[baseline];
   const improved: number[] = [];

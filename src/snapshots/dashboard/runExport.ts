@@ -26,7 +26,10 @@ function suiteColumns(s: DashboardSnapshot): [string, (number | null)[]][] {
 export function runEvalsCsv(s: DashboardSnapshot): string {
   const suites = suiteColumns(s);
   const header = [...evalColumns.map(([, name]) => name), ...suites.map(([name]) => name)];
-  const row = (i: number) => [...evalColumns.map(([key]) => String(s.evals[key][i])), ...suites.map(([, values]) => String(values[i] ?? ''))];
+  const row = (i: number) => [
+    ...evalColumns.map(([key]) => String(s.evals[key][i])),
+    ...suites.map(([, values]) => String(values[i] ?? '')),
+  ];
   return csvText([header, ...s.evals.epoch.map((_, i) => row(i))]);
 }
 
@@ -34,7 +37,10 @@ export function runEvalsCsv(s: DashboardSnapshot): string {
 export function runJson(s: DashboardSnapshot): string {
   const suites = suiteColumns(s);
   const evals = s.evals.epoch.map((_, i) =>
-    Object.fromEntries([...evalColumns.map(([key, name]) => [name, s.evals[key][i]]), ...suites.map(([name, values]) => [name, values[i]])]),
+    Object.fromEntries([
+      ...evalColumns.map(([key, name]) => [name, s.evals[key][i]]),
+      ...suites.map(([name, values]) => [name, values[i]]),
+    ]),
   );
   const { stride, step, lr, loss, components } = s.steps;
   const run = {

@@ -18,7 +18,11 @@ async function tabStops(panel: PanelPage, limit = 80): Promise<{ id: string; tag
       const a = document.activeElement as HTMLElement | null;
       if (!a || a === document.body) return undefined;
       const s = getComputedStyle(a);
-      return { id: a.id || a.textContent?.trim().slice(0, 30) || a.tagName, tag: a.tagName.toLowerCase(), outline: `${s.outlineStyle} ${s.outlineColor}` };
+      return {
+        id: a.id || a.textContent?.trim().slice(0, 30) || a.tagName,
+        tag: a.tagName.toLowerCase(),
+        outline: `${s.outlineStyle} ${s.outlineColor}`,
+      };
     });
     if (!stop || (stops.length > 0 && stop.id === stops[0].id && stop.tag === stops[0].tag)) break;
     stops.push(stop);
@@ -41,7 +45,10 @@ describe('accessibility of the analysis panel (Chromium, production CSP)', () =>
       assert.equal((await panel.page.locator(`#${name}-summary`).textContent()) ?? '', label, name);
       assert.match(label, /: \d[\d,]* (points|values)/, `${name}: ${label}`);
     }
-    assert.match((await panel.page.locator('[data-chart="scatter"]').getAttribute('aria-label')) ?? '', /image: 400 points, PC1 .* to .*, PC2 .* to .*; text: 400 points/);
+    assert.match(
+      (await panel.page.locator('[data-chart="scatter"]').getAttribute('aria-label')) ?? '',
+      /image: 400 points, PC1 .* to .*, PC2 .* to .*; text: 400 points/,
+    );
 
     // The histogram's data: one row per bin of each series, each bin's range and count as drawn.
     const disclosure = panel.page.locator('#histogram-data summary');
@@ -51,7 +58,11 @@ describe('accessibility of the analysis panel (Chromium, production CSP)', () =>
     const bins = snapshot.histogram.positive.length;
     assert.equal(await rows.count(), 2 * bins);
     const first = await rows.first().locator('th, td').allTextContents();
-    assert.deepEqual(first, ['positive pair', `${snapshot.histogram.edges[0].toPrecision(3)} – ${snapshot.histogram.edges[1].toPrecision(3)}`, String(snapshot.histogram.positive[0])]);
+    assert.deepEqual(first, [
+      'positive pair',
+      `${snapshot.histogram.edges[0].toPrecision(3)} – ${snapshot.histogram.edges[1].toPrecision(3)}`,
+      String(snapshot.histogram.positive[0]),
+    ]);
   });
 
   it('reaches every control by Tab, each with a visible focus outline in the theme’s focusBorder colour', async () => {
@@ -59,19 +70,40 @@ describe('accessibility of the analysis panel (Chromium, production CSP)', () =>
     await panel.post({ type: 'snapshot', snapshot: makeSnapshot() });
     const stops = await tabStops(panel);
     const ids = stops.map((s) => s.id);
-    for (const id of ['rerun', 'export-json', 'export-csv', 'explain', 'overview-toggle', 'pin-baseline', 'geometry-toggle', 'sphere-layout', 'export-png-sphere', 'export-svg-scatter', 'calibration-charts-toggle'])
+    for (const id of [
+      'rerun',
+      'export-json',
+      'export-csv',
+      'explain',
+      'overview-toggle',
+      'pin-baseline',
+      'geometry-toggle',
+      'sphere-layout',
+      'export-png-sphere',
+      'export-svg-scatter',
+      'calibration-charts-toggle',
+    ])
       assert.ok(ids.includes(id), `${id} is reached by Tab (${ids.join(', ')})`);
     assert.ok(stops.filter((s) => s.tag === 'summary').length >= 5, 'each chart’s data disclosure is reached');
     // vscode-button draws its own focus ring from focusBorder inside its shadow root.
     const focusBorder = 'rgb(0, 120, 212)';
-    for (const s of stops.filter((x) => !x.tag.startsWith('vscode-'))) assert.equal(s.outline, `solid ${focusBorder}`, `${s.tag}#${s.id}`);
+    for (const s of stops.filter((x) => !x.tag.startsWith('vscode-')))
+      assert.equal(s.outline, `solid ${focusBorder}`, `${s.tag}#${s.id}`);
   });
 
   it('passes WCAG AA text contrast in the dark, light and high-contrast themes (explanations shown, a baseline pinned)', async () => {
     const panel = await suite.open({ width: 1000, height: 640 });
-    const values = Object.fromEntries(metricInfos.map((m) => [m.key, metricValue(makeSnapshot({ seed: 3 }).metrics, m.key)]));
+    const values = Object.fromEntries(
+      metricInfos.map((m) => [m.key, metricValue(makeSnapshot({ seed: 3 }).metrics, m.key)]),
+    );
     const metadata = { model: 'ViT-B/16' };
-    await panel.post({ type: 'snapshot', snapshot: { ...makeSnapshot({ unitNorms: false, metadata }), baseline: { title: 'epoch-0.npz', files: ['/w/epoch-0.npz'], values } } });
+    await panel.post({
+      type: 'snapshot',
+      snapshot: {
+        ...makeSnapshot({ unitNorms: false, metadata }),
+        baseline: { title: 'epoch-0.npz', files: ['/w/epoch-0.npz'], values },
+      },
+    });
     await panel.page.locator('#explain').click();
     await panel.page.locator('#histogram-data summary').click();
     await checkEveryTheme(panel, 'analysis');
@@ -79,7 +111,10 @@ describe('accessibility of the analysis panel (Chromium, production CSP)', () =>
 
   it('passes contrast for a classification set and its tables in every theme', async () => {
     const panel = await suite.open();
-    await panel.post({ type: 'snapshot', snapshot: JSON.parse(JSON.stringify(makeClassificationSnapshot({ empty: [7] }))) });
+    await panel.post({
+      type: 'snapshot',
+      snapshot: JSON.parse(JSON.stringify(makeClassificationSnapshot({ empty: [7] }))),
+    });
     await checkEveryTheme(panel, 'zero-shot');
   });
 });

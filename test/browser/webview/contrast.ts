@@ -31,7 +31,10 @@ export function lowContrastText(page: Page): Promise<ContrastFailure[]> {
       }
       const m = c.match(/rgba?\(([^)]+)\)/);
       if (!m) return [0, 0, 0, 0];
-      const [r, g, b, a = 1] = m[1].split(/[ ,/]+/).filter(Boolean).map(Number);
+      const [r, g, b, a = 1] = m[1]
+        .split(/[ ,/]+/)
+        .filter(Boolean)
+        .map(Number);
       return [r, g, b, a];
     };
     const over = (top: Rgba, under: Rgba): Rgba => {
@@ -49,7 +52,8 @@ export function lowContrastText(page: Page): Promise<ContrastFailure[]> {
       for (let n: Element | null = el; n; n = n.parentElement) out.unshift(n);
       return out;
     };
-    const background = (el: Element): Rgba => chain(el).reduce<Rgba>((under, n) => over(parse(getComputedStyle(n).backgroundColor), under), [255, 255, 255, 1]);
+    const background = (el: Element): Rgba =>
+      chain(el).reduce<Rgba>((under, n) => over(parse(getComputedStyle(n).backgroundColor), under), [255, 255, 255, 1]);
     const opacity = (el: Element) => chain(el).reduce((o, n) => o * Number(getComputedStyle(n).opacity), 1);
 
     const failures: ContrastFailure[] = [];
@@ -60,7 +64,8 @@ export function lowContrastText(page: Page): Promise<ContrastFailure[]> {
         .join('')
         .trim();
       // The vscode-* elements draw their own text and background inside their shadow roots (VS Code's button colours).
-      if (!text || el.closest('[class*="visually-hidden"]') || /^VSCODE-/.test(el.tagName) || el.tagName === 'OPTION') continue;
+      if (!text || el.closest('[class*="visually-hidden"]') || /^VSCODE-/.test(el.tagName) || el.tagName === 'OPTION')
+        continue;
       const rect = el.getBoundingClientRect();
       if (rect.width <= 1 || rect.height <= 1 || !el.checkVisibility({ visibilityProperty: true })) continue;
       const style = getComputedStyle(el);
@@ -73,7 +78,14 @@ export function lowContrastText(page: Page): Promise<ContrastFailure[]> {
       const large = size >= 24 || (size >= 18.66 && Number(style.fontWeight) >= 700);
       const required = large ? 3 : 4.5;
       if (ratio < required) {
-        failures.push({ element: `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}.${el.className}`, text: text.slice(0, 40), ratio: Math.round(ratio * 100) / 100, required, foreground: css(shown), background: css(bg) });
+        failures.push({
+          element: `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}.${el.className}`,
+          text: text.slice(0, 40),
+          ratio: Math.round(ratio * 100) / 100,
+          required,
+          foreground: css(shown),
+          background: css(bg),
+        });
       }
     }
     return failures;
@@ -95,7 +107,10 @@ export async function checkContrastInEveryTheme(panel: PanelPage, view: string):
   for (const [name, theme] of Object.entries(allThemes)) {
     await applyTheme(panel, theme);
     await panel.page.screenshot({ path: path.join(resultsDir, `a11y-${view}-${name}.png`), fullPage: true });
-    for (const f of await lowContrastText(panel.page)) failures.push(`${name}: ${f.element} "${f.text}" ${f.foreground} on ${f.background} = ${f.ratio}:1 < ${f.required}:1`);
+    for (const f of await lowContrastText(panel.page))
+      failures.push(
+        `${name}: ${f.element} "${f.text}" ${f.foreground} on ${f.background} = ${f.ratio}:1 < ${f.required}:1`,
+      );
   }
   assert.deepEqual(failures, []);
 }

@@ -26,7 +26,8 @@ async function chartBoxes(panel: PanelPage) {
   return boxes;
 }
 
-const hasHorizontalScroll = (panel: PanelPage) => panel.page.evaluate(() => document.documentElement.scrollWidth > document.documentElement.clientWidth);
+const hasHorizontalScroll = (panel: PanelPage) =>
+  panel.page.evaluate(() => document.documentElement.scrollWidth > document.documentElement.clientWidth);
 
 describe('analysis panel first screen (Chromium, production CSP)', () => {
   const suite = panelSuite(darkTheme);
@@ -34,14 +35,24 @@ describe('analysis panel first screen (Chromium, production CSP)', () => {
   it('shows the overview (with changes against a pinned baseline) and the sphere, scatter and histogram without scrolling at 1366 × 768', async () => {
     const panel = await suite.open(laptop);
     // A pinned baseline adds each metric's change: the tallest the overview gets.
-    const values = Object.fromEntries(metricInfos.map((m) => [m.key, metricValue(makeSnapshot({ seed: 3 }).metrics, m.key)]));
-    await panel.post({ type: 'snapshot', snapshot: { ...makeSnapshot(), baseline: { title: 'epoch-0.npz', files: ['/w/epoch-0.npz'], values } } });
+    const values = Object.fromEntries(
+      metricInfos.map((m) => [m.key, metricValue(makeSnapshot({ seed: 3 }).metrics, m.key)]),
+    );
+    await panel.post({
+      type: 'snapshot',
+      snapshot: { ...makeSnapshot(), baseline: { title: 'epoch-0.npz', files: ['/w/epoch-0.npz'], values } },
+    });
     await panel.page.screenshot({ path: path.join(resultsDir, 'first-screen-1000x640.png') });
     for (const b of await chartBoxes(panel)) {
-      assert.ok(b.x >= 0 && b.y >= 0 && b.x + b.width <= laptop.width && b.y + b.height <= laptop.height, `${b.name} at ${JSON.stringify(b)} lies within ${laptop.width} × ${laptop.height}`);
+      assert.ok(
+        b.x >= 0 && b.y >= 0 && b.x + b.width <= laptop.width && b.y + b.height <= laptop.height,
+        `${b.name} at ${JSON.stringify(b)} lies within ${laptop.width} × ${laptop.height}`,
+      );
       assert.ok(b.width >= 250 && b.height >= 240, `${b.name} is big enough to read (${b.width} × ${b.height})`);
     }
-    const tiles = await panel.page.locator('#cards [data-metric]').evaluateAll((els) => els.map((e) => e.getBoundingClientRect().bottom));
+    const tiles = await panel.page
+      .locator('#cards [data-metric]')
+      .evaluateAll((els) => els.map((e) => e.getBoundingClientRect().bottom));
     assert.equal(tiles.length, 18);
     assert.ok(Math.max(...tiles) <= laptop.height, 'every metric of the overview is on the first screen');
     assert.equal(await hasHorizontalScroll(panel), false);
@@ -78,7 +89,11 @@ describe('analysis panel first screen (Chromium, production CSP)', () => {
 
     await panel.page.locator('#geometry-toggle').press('Enter');
     assert.equal(await panel.page.locator('#geometry-toggle').getAttribute('aria-expanded'), 'true');
-    const width = await panel.page.evaluate(() => (window as unknown as { embeddingLensCharts: Record<string, { getWidth(): number }> }).embeddingLensCharts.scatter.getWidth());
+    const width = await panel.page.evaluate(() =>
+      (
+        window as unknown as { embeddingLensCharts: Record<string, { getWidth(): number }> }
+      ).embeddingLensCharts.scatter.getWidth(),
+    );
     assert.ok(width > 200, `the scatter was fitted to its opened section (${width}px)`);
   });
 
@@ -88,7 +103,10 @@ describe('analysis panel first screen (Chromium, production CSP)', () => {
     const card = panel.page.locator('[data-metric="modality_gap"]');
     const explanation = panel.page.locator('#explain-modality_gap');
     assert.equal(await card.getAttribute('aria-describedby'), 'explain-modality_gap');
-    assert.match((await card.getAttribute('title')) ?? '', /^Modality gap: Distance between the mean image and the mean text embedding/);
+    assert.match(
+      (await card.getAttribute('title')) ?? '',
+      /^Modality gap: Distance between the mean image and the mean text embedding/,
+    );
     assert.match((await explanation.textContent()) ?? '', /Distance between the mean image/);
     assert.equal(await explanation.isVisible(), false);
     const explain = panel.page.locator('#explain');
@@ -110,8 +128,13 @@ describe('analysis panel first screen (Chromium, production CSP)', () => {
 
     const other = makeSnapshot({ seed: 6 });
     const keys = ['modality_gap', 'alignment', 'i2t.R@1', 't2i.mean_rank', 'ece'];
-    const pick = (m: typeof snapshot.metrics, key: string) => (key.includes('.') ? (m[key.split('.')[0] as 'i2t'][key.split('.')[1]] as number) : (m[key as 'ece'] as number));
-    const baseline: PinnedBaseline = { title: 'epoch-0.npz', files: ['/w/epoch-0.npz'], values: Object.fromEntries(keys.map((k) => [k, pick(snapshot.metrics, k)])) };
+    const pick = (m: typeof snapshot.metrics, key: string) =>
+      key.includes('.') ? (m[key.split('.')[0] as 'i2t'][key.split('.')[1]] as number) : (m[key as 'ece'] as number);
+    const baseline: PinnedBaseline = {
+      title: 'epoch-0.npz',
+      files: ['/w/epoch-0.npz'],
+      values: Object.fromEntries(keys.map((k) => [k, pick(snapshot.metrics, k)])),
+    };
     await panel.post({ type: 'snapshot', snapshot: { ...other, baseline } });
     for (const key of keys) {
       const d = pick(other.metrics, key) - pick(snapshot.metrics, key);
@@ -121,8 +144,15 @@ describe('analysis panel first screen (Chromium, production CSP)', () => {
       assert.match((await delta.getAttribute('class')) ?? '', d === 0 ? /same/ : better ? /better/ : /worse/, key);
       assert.match((await delta.textContent()) ?? '', d === 0 ? /±0/ : d < 0 ? /^−/ : /^\+/, key);
     }
-    assert.equal(await panel.page.locator('[data-metric="uniformity"] .card-delta').count(), 0, 'no change shown for a metric the baseline lacks');
-    assert.match((await panel.page.locator('#baseline-note').textContent()) ?? '', /against the pinned baseline epoch-0\.npz/);
+    assert.equal(
+      await panel.page.locator('[data-metric="uniformity"] .card-delta').count(),
+      0,
+      'no change shown for a metric the baseline lacks',
+    );
+    assert.match(
+      (await panel.page.locator('#baseline-note').textContent()) ?? '',
+      /against the pinned baseline epoch-0\.npz/,
+    );
     await panel.page.screenshot({ path: path.join(resultsDir, 'first-screen-baseline.png') });
 
     // The pinned checkpoint itself offers to unpin.
@@ -150,7 +180,11 @@ describe('compare view sections (Chromium, production CSP)', () => {
     assert.equal(await panel.page.locator('[data-chart="plane"]').isHidden(), true);
     assert.equal(await panel.page.locator('#rank-changes-toggle').getAttribute('aria-expanded'), 'true');
     await panel.page.locator('#charts-section-toggle').click();
-    const width = await panel.page.evaluate(() => (window as unknown as { embeddingLensCompareCharts: Record<string, { getWidth(): number }> }).embeddingLensCompareCharts.plane.getWidth());
+    const width = await panel.page.evaluate(() =>
+      (
+        window as unknown as { embeddingLensCompareCharts: Record<string, { getWidth(): number }> }
+      ).embeddingLensCompareCharts.plane.getWidth(),
+    );
     assert.ok(width > 200, `the plane was fitted to its opened section (${width}px)`);
   });
 });

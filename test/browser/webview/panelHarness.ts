@@ -50,7 +50,8 @@ export class PanelServer {
 
   /** view: the page's view kind (webviewHtml.ts), e.g. 'dashboard'; absent: the analysis view. */
   static async start(theme: TestTheme, view?: string): Promise<PanelServer> {
-    if (!existsSync(path.join(bundleDir, 'main.js'))) throw new Error(`${bundleDir}/main.js is missing: run node scripts/build.mjs first`);
+    if (!existsSync(path.join(bundleDir, 'main.js')))
+      throw new Error(`${bundleDir}/main.js is missing: run node scripts/build.mjs first`);
     let origin = '';
     const server = createServer((req, res) => {
       const url = new URL(req.url ?? '/', origin);
@@ -103,7 +104,14 @@ export function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: '/usr/bin/chromium',
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
   });
 }
 
@@ -113,12 +121,17 @@ export class PanelPage {
 
   private constructor(readonly page: Page) {
     page.on('console', (m) => {
-      if (m.type() === 'error' || /Content.Security.Policy/i.test(m.text())) this.problems.push(`console: ${m.text()} (${m.location().url})`);
+      if (m.type() === 'error' || /Content.Security.Policy/i.test(m.text()))
+        this.problems.push(`console: ${m.text()} (${m.location().url})`);
     });
     page.on('pageerror', (e) => this.problems.push(`pageerror: ${e.message}`));
   }
 
-  static async open(browser: Browser, server: PanelServer, viewport = { width: 1280, height: 900 }): Promise<PanelPage> {
+  static async open(
+    browser: Browser,
+    server: PanelServer,
+    viewport = { width: 1280, height: 900 },
+  ): Promise<PanelPage> {
     const page = await browser.newPage({ viewport });
     const panel = new PanelPage(page);
     await page.goto(server.origin + '/');
@@ -127,7 +140,9 @@ export class PanelPage {
   }
 
   async waitForReady(): Promise<void> {
-    await this.page.waitForFunction(() => (window as unknown as { posted: { type: string }[] }).posted.some((m) => m.type === 'ready'));
+    await this.page.waitForFunction(() =>
+      (window as unknown as { posted: { type: string }[] }).posted.some((m) => m.type === 'ready'),
+    );
   }
 
   async post(message: HostToAnalysisView | HostToCompareView | HostToDashboard): Promise<void> {
@@ -166,7 +181,10 @@ type ChartSeam = 'embeddingLensCharts' | 'embeddingLensCompareCharts' | 'embeddi
  * suite; after each test, the page `open()` loaded last is closed and must have logged no console
  * error, page error or CSP violation.
  */
-export function panelSuite(theme: TestTheme, view?: string): { open(viewport?: { width: number; height: number }): Promise<PanelPage> } {
+export function panelSuite(
+  theme: TestTheme,
+  view?: string,
+): { open(viewport?: { width: number; height: number }): Promise<PanelPage> } {
   let browser: Browser;
   let server: PanelServer;
   let panel: PanelPage | undefined;
@@ -195,7 +213,13 @@ export function panelSuite(theme: TestTheme, view?: string): { open(viewport?: {
 
 /** The parts of an ECharts option the tests read. */
 export interface ChartOptionShape {
-  series: { type: string; name: string; data: unknown[]; itemStyle?: { color?: string }; lineStyle?: { color?: string } }[];
+  series: {
+    type: string;
+    name: string;
+    data: unknown[];
+    itemStyle?: { color?: string };
+    lineStyle?: { color?: string };
+  }[];
   xAxis: { name: string; min?: number; max?: number }[];
   yAxis: { name: string }[];
 }

@@ -27,28 +27,43 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 type Json = { [key: string]: number | string | Json };
 
 function analyze(file: string, engine: 'tfjs' | 'torch', command = 'analyze', more: string[] = []): Promise<Json> {
-  const child = spawn(process.execPath, [cli, command, file, ...more, '--engine', engine, '--python', python!, '--json'], {
-    env: { ...process.env, EMBEDDING_LENS_PYTHON_PACKAGE: '', OMP_NUM_THREADS: '2' },
-  });
+  const child = spawn(
+    process.execPath,
+    [cli, command, file, ...more, '--engine', engine, '--python', python!, '--json'],
+    {
+      env: { ...process.env, EMBEDDING_LENS_PYTHON_PACKAGE: '', OMP_NUM_THREADS: '2' },
+    },
+  );
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   return new Promise((resolve, reject) =>
-    child.on('close', (code) => (code === 0 ? resolve(JSON.parse(stdout) as Json) : reject(new Error(`${engine} exited ${String(code)}: ${stderr}`)))),
+    child.on('close', (code) =>
+      code === 0
+        ? resolve(JSON.parse(stdout) as Json)
+        : reject(new Error(`${engine} exited ${String(code)}: ${stderr}`)),
+    ),
   );
 }
 
 /** Same keys; numbers within `tol`, and those of i2t/t2i (R@K points, ranks) within `rankTol`. */
 function assertAgree(torch: Json, tfjs: Json, tol: number, rankTol: number, where = ''): void {
-  const keys = (j: Json) => Object.keys(j).filter((k) => k !== 'seconds').sort();
+  const keys = (j: Json) =>
+    Object.keys(j)
+      .filter((k) => k !== 'seconds')
+      .sort();
   assert.deepEqual(keys(torch), keys(tfjs), `keys of ${where || 'the result'}`);
   const retrieval = where === '.i2t' || where === '.t2i';
   for (const [key, want] of Object.entries(tfjs)) {
     if (['engine', 'backend', 'seconds'].includes(key)) continue;
     const got = torch[key];
     if (typeof want === 'object') assertAgree(got as Json, want, tol, rankTol, `${where}.${key}`);
-    else assert.ok(Math.abs((got as number) - (want as number)) <= (retrieval ? rankTol : tol), `${where}.${key}: torch ${String(got)}, tfjs ${String(want)}`);
+    else
+      assert.ok(
+        Math.abs((got as number) - (want as number)) <= (retrieval ? rankTol : tol),
+        `${where}.${key}: torch ${String(got)}, tfjs ${String(want)}`,
+      );
   }
 }
 
@@ -134,7 +149,11 @@ describe('analyze --engine torch agrees with --engine tfjs', () => {
     for (const [key, row] of Object.entries(metrics(tfjs))) {
       // A recall or rank row moves by 100/N per query whose near-tie rounds the other way.
       const tol = /R@|rank/.test(key) ? 200 / 1_500 : 1e-4;
-      for (const [name, v] of Object.entries(row.values)) assert.ok(Math.abs(metrics(torch)[key].values[name] - v) <= tol, `${key} of ${name}: torch ${metrics(torch)[key].values[name]}, tfjs ${v}`);
+      for (const [name, v] of Object.entries(row.values))
+        assert.ok(
+          Math.abs(metrics(torch)[key].values[name] - v) <= tol,
+          `${key} of ${name}: torch ${metrics(torch)[key].values[name]}, tfjs ${v}`,
+        );
     }
   });
 });
@@ -153,7 +172,10 @@ describe('analyze --engine torch refuses in one line', () => {
     await writeSamplePairsNpy(file, 10, 4, 1);
     const r = await run([file, '--python', '/nonexistent/python3']);
     assert.equal(r.code, 2);
-    assert.equal(r.stderr, 'embedding-lens: --engine torch: no Python at /nonexistent/python3: set embeddingLens.pythonPath or --python\n');
+    assert.equal(
+      r.stderr,
+      'embedding-lens: --engine torch: no Python at /nonexistent/python3: set embeddingLens.pythonPath or --python\n',
+    );
   });
 
   it('on a format only the TypeScript readers know', async () => {
@@ -161,6 +183,9 @@ describe('analyze --engine torch refuses in one line', () => {
     writeFileSync(file, 'not read');
     const r = await run([file]);
     assert.equal(r.code, 2);
-    assert.equal(r.stderr, `embedding-lens: ${file}: the torch engine reads .npy, .npz and .safetensors, not '.pt' (use --engine tfjs)\n`);
+    assert.equal(
+      r.stderr,
+      `embedding-lens: ${file}: the torch engine reads .npy, .npz and .safetensors, not '.pt' (use --engine tfjs)\n`,
+    );
   });
 });

@@ -20,10 +20,22 @@ before(async () => {
   for (const side of ['img_emb', 'text_emb']) mkdirSync(path.join(clip, side), { recursive: true });
   for (let k = 0; k < 2; k++) {
     const span = [k * 20 * dim, (k + 1) * 20 * dim] as const;
-    await writeNpy(path.join(clip, 'img_emb', `img_emb_${k}.npy`), [20, dim], image.data.subarray(...span), { dtype: 'float16' });
-    await writeNpy(path.join(clip, 'text_emb', `text_emb_${k}.npy`), [20, dim], text.data.subarray(...span), { dtype: 'float16' });
+    await writeNpy(path.join(clip, 'img_emb', `img_emb_${k}.npy`), [20, dim], image.data.subarray(...span), {
+      dtype: 'float16',
+    });
+    await writeNpy(path.join(clip, 'text_emb', `text_emb_${k}.npy`), [20, dim], text.data.subarray(...span), {
+      dtype: 'float16',
+    });
   }
-  writeParquetFixture(path.join(dir, 'pairs.parquet'), { image_embeds: { kind: 'fixed', rows: listRows(image.data, dim) }, text_embeds: { kind: 'fixed', rows: listRows(text.data, dim) } }, 'ZSTD', 16);
+  writeParquetFixture(
+    path.join(dir, 'pairs.parquet'),
+    {
+      image_embeds: { kind: 'fixed', rows: listRows(image.data, dim) },
+      text_embeds: { kind: 'fixed', rows: listRows(text.data, dim) },
+    },
+    'ZSTD',
+    16,
+  );
 });
 
 const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 60_000 });
@@ -47,6 +59,9 @@ it('analyze --json on a clip-retrieval folder and on Parquet: the same pairs, wi
 it('a folder that is no checkpoint: exit 2 and one line listing what it holds', () => {
   const r = run('analyze', path.join(clip, 'img_emb'), '--backend', 'wasm');
   assert.equal(r.status, 2);
-  assert.match(r.stderr, /^embedding-lens: [^\n]*img_emb: is a folder Embedding Lens cannot read as one checkpoint: it holds img_emb_0\.npy, img_emb_1\.npy \(/);
+  assert.match(
+    r.stderr,
+    /^embedding-lens: [^\n]*img_emb: is a folder Embedding Lens cannot read as one checkpoint: it holds img_emb_0\.npy, img_emb_1\.npy \(/,
+  );
   assert.equal(r.stderr.split('\n').length, 2);
 });

@@ -28,7 +28,11 @@ interface Ran {
   stderr: string;
 }
 
-function cliRun(args: string[], scenario: string, whenStdout?: { includes: string; then(child: ReturnType<typeof spawn>): void }): Promise<Ran> {
+function cliRun(
+  args: string[],
+  scenario: string,
+  whenStdout?: { includes: string; then(child: ReturnType<typeof spawn>): void },
+): Promise<Ran> {
   const child = spawn(process.execPath, [cli, ...args, '--python', python], {
     env: { ...process.env, EMBEDDING_LENS_PYTHON_PACKAGE: fake, FAKE_ENGINE: scenario },
   });
@@ -50,14 +54,27 @@ describe('embedding-lens train on the torch engine (scripted engine)', { skip: n
   it('prints the step and eval events, the notes on stderr, and the summary', async () => {
     const r = await cliRun(['train', configFile, '--json'], 'complete');
     assert.equal(r.code, 0, r.stderr);
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; status?: string });
-    assert.deepEqual(lines.map((l) => l.type), ['step', 'step', 'step', 'eval', 'summary']);
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; status?: string });
+    assert.deepEqual(
+      lines.map((l) => l.type),
+      ['step', 'step', 'step', 'eval', 'summary'],
+    );
     assert.equal(lines.at(-1)!.status, 'completed');
-    assert.equal(r.stderr, 'embedding-lens: fake engine\nembedding-lens: froze 3 parameters\n', 'the engine\'s own output only with --verbose');
+    assert.equal(
+      r.stderr,
+      'embedding-lens: fake engine\nembedding-lens: froze 3 parameters\n',
+      "the engine's own output only with --verbose",
+    );
   });
 
   it('Ctrl-C cancels: the ranks stop at a step boundary, exit 130', async () => {
-    const r = await cliRun(['train', configFile, '--json', '--devices', '2'], 'until-cancelled', { includes: '"step":2', then: (c) => c.kill('SIGINT') });
+    const r = await cliRun(['train', configFile, '--json', '--devices', '2'], 'until-cancelled', {
+      includes: '"step":2',
+      then: (c) => c.kill('SIGINT'),
+    });
     assert.equal(r.code, 130, r.stderr);
     const summary = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { type: string; status: string };
     assert.deepEqual([summary.type, summary.status], ['summary', 'cancelled']);
@@ -75,22 +92,34 @@ describe('embedding-lens train on the torch engine (scripted engine)', { skip: n
     assert.match(verbose.stderr, /Traceback \(most recent call last\):/);
   });
 
-  it('--print-launch prints the ranks\' command, --slurm writes a script, neither runs anything', async () => {
+  it("--print-launch prints the ranks' command, --slurm writes a script, neither runs anything", async () => {
     const printed = await cliRun(['train', configFile, '--print-launch', '--devices', '2'], 'raise');
     assert.equal(printed.code, 0, printed.stderr);
-    assert.equal(printed.stdout, `PYTHONPATH=${fake} ${python} -m torch.distributed.run --standalone --nproc_per_node 2 --redirects 9:1 --tee 9:1 -m embedding_lens train ${configFile} --overrides '{"devices":2}'\n`);
+    assert.equal(
+      printed.stdout,
+      `PYTHONPATH=${fake} ${python} -m torch.distributed.run --standalone --nproc_per_node 2 --redirects 9:1 --tee 9:1 -m embedding_lens train ${configFile} --overrides '{"devices":2}'\n`,
+    );
     const script = path.join(dir, 'job.sbatch');
     const slurm = await cliRun(['train', configFile, '--slurm', script], 'raise');
     assert.equal(slurm.code, 0, slurm.stderr);
     assert.match(execFileSync('cat', [script]).toString(), /^#!\/bin\/bash\n#SBATCH --job-name=fake\n/);
-    const noFile = await cliRun(['train', '--train', 'a.npy', '--eval', 'b.npy', '--engine', 'torch', '--print-launch'], 'raise');
+    const noFile = await cliRun(
+      ['train', '--train', 'a.npy', '--eval', 'b.npy', '--engine', 'torch', '--print-launch'],
+      'raise',
+    );
     assert.equal(noFile.code, 2);
-    assert.match(noFile.stderr, /^embedding-lens: --print-launch and --slurm need a CONFIG\.m2mix\.json: the ranks read it\n$/);
+    assert.match(
+      noFile.stderr,
+      /^embedding-lens: --print-launch and --slurm need a CONFIG\.m2mix\.json: the ranks read it\n$/,
+    );
   });
 
   it('embed writes the file the engine reports', async () => {
     const out = path.join(dir, 'emb.safetensors');
-    const r = await cliRun(['embed', '--model', '{"openClip": "ViT-B-32"}', '--data', path.join(dir, 'd.csv'), '--out', out], 'complete');
+    const r = await cliRun(
+      ['embed', '--model', '{"openClip": "ViT-B-32"}', '--data', path.join(dir, 'd.csv'), '--out', out],
+      'complete',
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, `wrote ${out}: 3 images, 6 captions\n`);
   });

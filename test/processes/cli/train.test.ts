@@ -25,7 +25,25 @@ before(async () => {
 
 it('Ctrl-C during a long step stops it before its update (the run is in a worker, so the signal lands at once)', async () => {
   // One step of the whole set: about 2 s on wasm, during which the main thread must stay free.
-  const child = spawn(process.execPath, [cli, 'train', '--train', data, '--eval', data, '--out', dir, '--name', 'sigint', '--backend', 'wasm', '--epochs', '1', '--batch-size', String(pairs), '--json']);
+  const child = spawn(process.execPath, [
+    cli,
+    'train',
+    '--train',
+    data,
+    '--eval',
+    data,
+    '--out',
+    dir,
+    '--name',
+    'sigint',
+    '--backend',
+    'wasm',
+    '--epochs',
+    '1',
+    '--batch-size',
+    String(pairs),
+    '--json',
+  ]);
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -40,7 +58,16 @@ it('Ctrl-C during a long step stops it before its update (the run is in a worker
   await new Promise((r) => setTimeout(r, 100));
   child.kill('SIGINT');
   assert.equal(await exited, 130, stderr);
-  const summary = JSON.parse(stdout.trim().split('\n').at(-1)!) as { type: string; status: string; steps: number; message: string };
-  assert.deepEqual([summary.type, summary.status, summary.steps], ['summary', 'cancelled', 0], 'the first step was stopped, not finished');
+  const summary = JSON.parse(stdout.trim().split('\n').at(-1)!) as {
+    type: string;
+    status: string;
+    steps: number;
+    message: string;
+  };
+  assert.deepEqual(
+    [summary.type, summary.status, summary.steps],
+    ['summary', 'cancelled', 0],
+    'the first step was stopped, not finished',
+  );
   assert.equal(stderr, 'embedding-lens: cancelled at step 1; the last checkpoint is epoch-0.safetensors\n');
 });

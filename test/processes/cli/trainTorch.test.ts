@@ -43,7 +43,11 @@ function train(args: string[], onStdout?: (all: string, child: ReturnType<typeof
   return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
 }
 
-const events = (r: Ran) => r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; status?: string });
+const events = (r: Ran) =>
+  r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { type: string; status?: string });
 const steps = (r: Ran) => events(r).filter((e): e is StepEvent & { type: 'step' } => e.type === 'step');
 
 describe('embedding-lens train on the torch engine', async () => {
@@ -55,7 +59,19 @@ describe('embedding-lens train on the torch engine', async () => {
     if (skip) return;
     await writeSamplePairsNpy(path.join(dir, 'train.npy'), 512, 64, 5);
     await writeSamplePairsNpy(path.join(dir, 'eval.npy'), 128, 64, 6);
-    writeFileSync(config, JSON.stringify({ train: 'train.npy', eval: 'eval.npy', engine: 'torch', model: 'heads', loss: 'm3mix', epochs: 2, batchSize: 64, seed: 1 }));
+    writeFileSync(
+      config,
+      JSON.stringify({
+        train: 'train.npy',
+        eval: 'eval.npy',
+        engine: 'torch',
+        model: 'heads',
+        loss: 'm3mix',
+        epochs: 2,
+        batchSize: 64,
+        seed: 1,
+      }),
+    );
   });
 
   it('trains heads on one rank and on two gloo ranks, to the same losses', { skip, timeout: 240_000 }, async () => {
@@ -67,26 +83,31 @@ describe('embedding-lens train on the torch engine', async () => {
     const [a, b] = [steps(one), steps(two)];
     assert.equal(a.length, 16);
     assert.deepEqual([a[0].ranks, b[0].ranks], [1, 2]);
-    for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i].loss - b[i].loss) < 1e-5, `step ${i + 1}: ${a[i].loss} on 1 rank, ${b[i].loss} on 2`);
+    for (let i = 0; i < a.length; i++)
+      assert.ok(Math.abs(a[i].loss - b[i].loss) < 1e-5, `step ${i + 1}: ${a[i].loss} on 1 rank, ${b[i].loss} on 2`);
     for (const name of ['one', 'two']) assert.ok(existsSync(path.join(dir, 'runs', name, 'best.safetensors')));
   });
 
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    it(`${signal === 'SIGINT' ? 'Ctrl-C' : 'SIGTERM'} stops the ranks at a step boundary: exit 130, a cancelled summary, no partial file`, { skip, timeout: 240_000 }, async () => {
-      const name = signal.toLowerCase();
-      let sent = false;
-      const r = await train([config, '--name', name, '--devices', '2', '--epochs', '1000'], (all, child) => {
-        if (!sent && all.includes('"type":"step"')) {
-          sent = true;
-          child.kill(signal);
-        }
-      });
-      assert.equal(r.code, 130, r.stderr);
-      assert.equal(events(r).at(-1)!.status, 'cancelled');
-      assert.match(r.stderr, /^embedding-lens: cancelled/m);
-      // Files are written to .NAME.PID.HEX.tmp and renamed (python/embedding_lens/tensorfile.py).
-      const partial = readdirSync(path.join(dir, 'runs', name)).filter((n) => n.endsWith('.tmp'));
-      assert.deepEqual(partial, [], 'no partial file in the run folder');
-    });
+    it(
+      `${signal === 'SIGINT' ? 'Ctrl-C' : 'SIGTERM'} stops the ranks at a step boundary: exit 130, a cancelled summary, no partial file`,
+      { skip, timeout: 240_000 },
+      async () => {
+        const name = signal.toLowerCase();
+        let sent = false;
+        const r = await train([config, '--name', name, '--devices', '2', '--epochs', '1000'], (all, child) => {
+          if (!sent && all.includes('"type":"step"')) {
+            sent = true;
+            child.kill(signal);
+          }
+        });
+        assert.equal(r.code, 130, r.stderr);
+        assert.equal(events(r).at(-1)!.status, 'cancelled');
+        assert.match(r.stderr, /^embedding-lens: cancelled/m);
+        // Files are written to .NAME.PID.HEX.tmp and renamed (python/embedding_lens/tensorfile.py).
+        const partial = readdirSync(path.join(dir, 'runs', name)).filter((n) => n.endsWith('.tmp'));
+        assert.deepEqual(partial, [], 'no partial file in the run folder');
+      },
+    );
   }
 });

@@ -21,9 +21,15 @@ describe('package targets', () => {
     const line = targetMismatch({ target: 'linux-x64', version: '0.1.0' }, 'darwin-arm64');
     assert.ok(line);
     assert.doesNotMatch(line, /\n/);
-    assert.match(line, /built for linux-x64, and this machine is darwin-arm64: install embedding-lens-darwin-arm64-0\.1\.0\.vsix/);
+    assert.match(
+      line,
+      /built for linux-x64, and this machine is darwin-arm64: install embedding-lens-darwin-arm64-0\.1\.0\.vsix/,
+    );
     // A platform Dawn has no build for takes the universal package.
-    assert.match(targetMismatch({ target: 'linux-x64', version: '0.1.0' }, 'freebsd-x64') ?? '', /install embedding-lens-universal-0\.1\.0\.vsix/);
+    assert.match(
+      targetMismatch({ target: 'linux-x64', version: '0.1.0' }, 'freebsd-x64') ?? '',
+      /install embedding-lens-universal-0\.1\.0\.vsix/,
+    );
   });
 
   it('the right package, the universal one and a checkout say nothing', () => {
@@ -33,9 +39,18 @@ describe('package targets', () => {
   });
 
   it("the webgpu rung's reason names the package that carries Dawn", () => {
-    assert.match(dawnNotPackaged({ target: 'universal', version: '0.1.0' }, 'darwin-x64') ?? '', /^not in this package \(the universal package carries no Dawn; install embedding-lens-darwin-x64-0\.1\.0\.vsix/);
-    assert.match(dawnNotPackaged({ target: 'win32-x64', version: '0.1.0' }, 'linux-arm64') ?? '', /^not in this package \(built for win32-x64; install embedding-lens-linux-arm64-0\.1\.0\.vsix\)$/);
-    assert.match(dawnNotPackaged({ target: 'universal', version: '0.1.0' }, 'linux-ppc64') ?? '', /Dawn has no build for linux-ppc64/);
+    assert.match(
+      dawnNotPackaged({ target: 'universal', version: '0.1.0' }, 'darwin-x64') ?? '',
+      /^not in this package \(the universal package carries no Dawn; install embedding-lens-darwin-x64-0\.1\.0\.vsix/,
+    );
+    assert.match(
+      dawnNotPackaged({ target: 'win32-x64', version: '0.1.0' }, 'linux-arm64') ?? '',
+      /^not in this package \(built for win32-x64; install embedding-lens-linux-arm64-0\.1\.0\.vsix\)$/,
+    );
+    assert.match(
+      dawnNotPackaged({ target: 'universal', version: '0.1.0' }, 'linux-ppc64') ?? '',
+      /Dawn has no build for linux-ppc64/,
+    );
     assert.equal(dawnNotPackaged(undefined, 'linux-x64'), undefined);
     assert.equal(packageFor('darwin-arm64', ''), 'embedding-lens-darwin-arm64.vsix');
   });
@@ -55,10 +70,19 @@ describe('wasm binaries', () => {
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /^cpu: /);
     assert.match(r.stdout, /not used: wasm: its binary .*tfjs-backend-wasm(-simd)?\.wasm is missing\n/);
-    assert.match(r.stdout, new RegExp(`not used: webgpu: not in this package \\(built for ${other}; install ${packageFor(hostTarget(), '0.1.0').replace(/\./g, '\\.')}\\)`));
+    assert.match(
+      r.stdout,
+      new RegExp(
+        `not used: webgpu: not in this package \\(built for ${other}; install ${packageFor(hostTarget(), '0.1.0').replace(/\./g, '\\.')}\\)`,
+      ),
+    );
     const sample = path.join(dir, 'sample');
     assert.equal(spawnSync(process.execPath, [path.join(dist, 'cli.js'), 'sample', sample]).status, 0);
-    const analyzed = spawnSync(process.execPath, [path.join(dir, 'cli.js'), 'analyze', path.join(sample, 'clip-sample.npy'), '--json'], { encoding: 'utf8', timeout: 120_000 });
+    const analyzed = spawnSync(
+      process.execPath,
+      [path.join(dir, 'cli.js'), 'analyze', path.join(sample, 'clip-sample.npy'), '--json'],
+      { encoding: 'utf8', timeout: 120_000 },
+    );
     assert.equal(analyzed.status, 0, analyzed.stderr);
     const gap = (JSON.parse(analyzed.stdout) as { modality_gap: number }).modality_gap;
     assert.ok(gap > 0.8 && gap < 0.9, `modality gap ${gap}`);
@@ -77,7 +101,10 @@ describe('Marketplace manifest', () => {
     license: string;
     contributes: {
       commands: { command: string }[];
-      walkthroughs: { id: string; steps: { id: string; media: { markdown?: string; image?: string }; completionEvents: string[] }[] }[];
+      walkthroughs: {
+        id: string;
+        steps: { id: string; media: { markdown?: string; image?: string }; completionEvents: string[] }[];
+      }[];
     };
   };
 
@@ -97,7 +124,10 @@ describe('Marketplace manifest', () => {
 
   it('has a walkthrough whose steps complete on contributed commands and have their media', () => {
     const [walk] = pkg.contributes.walkthroughs;
-    assert.deepEqual(walk.steps.map((s) => s.id), ['writeSample', 'analyze', 'compare', 'fineTune']);
+    assert.deepEqual(
+      walk.steps.map((s) => s.id),
+      ['writeSample', 'analyze', 'compare', 'fineTune'],
+    );
     const commands = new Set(pkg.contributes.commands.map((c) => c.command));
     for (const step of walk.steps) {
       assert.ok(step.completionEvents.length > 0, `${step.id} has no completion event`);

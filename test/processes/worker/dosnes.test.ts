@@ -15,7 +15,14 @@ const root = repoRoot;
 const dir = mkdtempSync(path.join(tmpdir(), 'el-dosnes-worker-'));
 const file = path.join(dir, 'pairs.npy');
 const pairs = 300;
-const settings: AnalyzeSettings = { uniformityT: 2, ks: [1, 5, 10], eceTau: 0.01, memoryBudgetMB: 256, imageKeys: [], textKeys: [] };
+const settings: AnalyzeSettings = {
+  uniformityT: 2,
+  ks: [1, 5, 10],
+  eceTau: 0.01,
+  memoryBudgetMB: 256,
+  imageKeys: [],
+  textKeys: [],
+};
 
 type Request = WorkerRequest extends infer R ? (R extends WorkerRequest ? Omit<R, 'id' | 'cancel'> : never) : never;
 
@@ -67,18 +74,31 @@ describe('compute worker: dosnes job', () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('lays out the analysed pairs on the sphere, and the same again from the file in a fresh worker', async () => {
-    const [analysis, kept] = await session([{ type: 'analyze', files: [file], settings }, { type: 'dosnes', files: [file], settings }]);
+    const [analysis, kept] = await session([
+      { type: 'analyze', files: [file], settings },
+      { type: 'dosnes', files: [file], settings },
+    ]);
     const snapshot = analysis.at(-1)!;
-    assert.ok(snapshot.type === 'analysis' && isRetrievalSnapshot(snapshot.snapshot) && snapshot.snapshot.sphere.dosnes === undefined, 'the analysis leaves DOSNES to the toggle');
+    assert.ok(
+      snapshot.type === 'analysis' &&
+        isRetrievalSnapshot(snapshot.snapshot) &&
+        snapshot.snapshot.sphere.dosnes === undefined,
+      'the analysis leaves DOSNES to the toggle',
+    );
     const layout = layoutOf(kept);
     assert.equal(layout.dosnesPairs, pairs);
     assert.equal(layout.image.length, 3 * pairs);
-    for (const xyz of [layout.image, layout.text]) for (let i = 0; i < xyz.length; i += 3) assert.ok(Math.abs(Math.hypot(xyz[i], xyz[i + 1], xyz[i + 2]) - 1) < 1e-6);
+    for (const xyz of [layout.image, layout.text])
+      for (let i = 0; i < xyz.length; i += 3)
+        assert.ok(Math.abs(Math.hypot(xyz[i], xyz[i + 1], xyz[i + 2]) - 1) < 1e-6);
     const fractions = kept.flatMap((r) => (r.type === 'progress' ? [r.fraction] : []));
     assert.ok(fractions.length > 3 && fractions.every((f, i) => i === 0 || f >= fractions[i - 1]), 'progress climbs');
 
     const [again] = await session([{ type: 'dosnes', files: [file], settings }]);
-    assert.ok(again.some((r) => r.type === 'progress' && r.message === 'reading'), 'a fresh worker reads the file');
+    assert.ok(
+      again.some((r) => r.type === 'progress' && r.message === 'reading'),
+      'a fresh worker reads the file',
+    );
     assert.deepEqual(layoutOf(again), layout);
   });
 
@@ -88,6 +108,9 @@ describe('compute worker: dosnes job', () => {
     const missing = path.join(dir, 'gone.npy');
     const [failed] = await session([{ type: 'dosnes', files: [missing], settings }]);
     const last = failed.at(-1)!;
-    assert.ok(last.type === 'error' && last.message.includes('gone.npy') && !last.message.includes('\n'), JSON.stringify(last));
+    assert.ok(
+      last.type === 'error' && last.message.includes('gone.npy') && !last.message.includes('\n'),
+      JSON.stringify(last),
+    );
   });
 });

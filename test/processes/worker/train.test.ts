@@ -15,12 +15,19 @@ const dir = mkdtempSync(path.join(tmpdir(), 'el-train-worker-'));
 
 function config(name: string, epochs: number): string {
   const file = path.join(dir, `${name}.m2mix.json`);
-  writeFileSync(file, JSON.stringify({ train: 'data.safetensors', eval: 'data.safetensors', epochs, batchSize: 8, lr: 1e-3 }));
+  writeFileSync(
+    file,
+    JSON.stringify({ train: 'data.safetensors', eval: 'data.safetensors', epochs, batchSize: 8, lr: 1e-3 }),
+  );
   return file;
 }
 
 /** Runs one request; `onReply` sees every reply and may act on the cancel flag. */
-function run(configFile: string, onReply: (r: WorkerReply, cancel: Int32Array) => void = () => undefined, cancelFirst = false): Promise<WorkerReply[]> {
+function run(
+  configFile: string,
+  onReply: (r: WorkerReply, cancel: Int32Array) => void = () => undefined,
+  cancelFirst = false,
+): Promise<WorkerReply[]> {
   const worker = new Worker(path.join(root, 'dist', 'worker.js'), { workerData: { backend: 'wasm' } });
   const cancel = new SharedArrayBuffer(4);
   if (cancelFirst) Atomics.store(new Int32Array(cancel), 0, 1);
@@ -50,7 +57,17 @@ describe('compute worker: train job', () => {
   it('streams every RunEvent as a progress reply, then the summary', async () => {
     const replies = await run(config('full', 2));
     const events = replies.flatMap((r) => (r.type === 'progress' && r.event ? [r.event.type] : []));
-    assert.deepEqual(events, ['eval', 'checkpoint', 'start', ...Array(4).fill('step'), 'eval', 'checkpoint', ...Array(4).fill('step'), 'eval', 'checkpoint']);
+    assert.deepEqual(events, [
+      'eval',
+      'checkpoint',
+      'start',
+      ...Array(4).fill('step'),
+      'eval',
+      'checkpoint',
+      ...Array(4).fill('step'),
+      'eval',
+      'checkpoint',
+    ]);
     assert.ok(replies.every((r) => r.id === 7));
     const last = replies.at(-1)!;
     assert.equal(last.type, 'trained');
@@ -61,12 +78,18 @@ describe('compute worker: train job', () => {
 
   it('stops at the next step check once the shared flag is set', async () => {
     const steps = (rs: WorkerReply[]) => rs.filter((r) => r.type === 'progress' && r.event?.type === 'step').length;
-    const status = (rs: WorkerReply[]) => { const last = rs.at(-1)!; return last.type === 'trained' ? last.summary.status : last.type; };
+    const status = (rs: WorkerReply[]) => {
+      const last = rs.at(-1)!;
+      return last.type === 'trained' ? last.summary.status : last.type;
+    };
     // Set before the job starts: it stops while reading or measuring epoch 0, before any step.
     const early = await run(config('cancelled-early', 50), undefined, true);
     assert.deepEqual([steps(early), status(early)], [0, 'cancelled']);
     // Set mid-run (the worker does not wait for the host, so a few more steps may have run).
-    const late = await run(config('cancelled-late', 50), (r, flag) => r.type === 'progress' && r.event?.type === 'step' && r.event.step === 3 && Atomics.store(flag, 0, 1));
+    const late = await run(
+      config('cancelled-late', 50),
+      (r, flag) => r.type === 'progress' && r.event?.type === 'step' && r.event.step === 3 && Atomics.store(flag, 0, 1),
+    );
     assert.equal(status(late), 'cancelled');
     assert.ok(steps(late) >= 3 && steps(late) < 200, `${steps(late)} steps`);
   });

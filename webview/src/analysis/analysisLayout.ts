@@ -43,7 +43,11 @@ export function buildAnalysisLayout(root: HTMLElement, onExpand: () => void): An
   const note = (id: string) => el('p', { class: 'note', id });
 
   const scatterNote = note('scatter-note');
-  const histogramNote = el('p', { class: 'note' }, 'Cosine similarity of each true pair and of each image’s closest wrong caption; less overlap is better.');
+  const histogramNote = el(
+    'p',
+    { class: 'note' },
+    'Cosine similarity of each true pair and of each image’s closest wrong caption; less overlap is better.',
+  );
   const eceNote = note('ece-note');
   const sphereNote = note('sphere-note');
   const calibrationNote = note('calibration-note');
@@ -52,7 +56,9 @@ export function buildAnalysisLayout(root: HTMLElement, onExpand: () => void): An
   sphereLayout.title = 'Switch the sphere between its PCA and DOSNES layouts';
   const panel = (name: ChartName, noteEl: HTMLElement, extra: HTMLElement[] = []) => {
     const chart = analysisCharts.find((c) => c.id === name)!;
-    return chartPanel(name, chart.title, noteEl, { action: el('div', { class: 'chart-actions' }, ...extra, ...imageButtons(chart, exportImage)) });
+    return chartPanel(name, chart.title, noteEl, {
+      action: el('div', { class: 'chart-actions' }, ...extra, ...imageButtons(chart, exportImage)),
+    });
   };
   const scatter = panel('scatter', scatterNote);
   const sphere = panel('sphere', sphereNote, [sphereLayout]);
@@ -62,9 +68,13 @@ export function buildAnalysisLayout(root: HTMLElement, onExpand: () => void): An
   const zeroShot = buildZeroShotSection(exportImage, onExpand);
 
   const cancel = button('cancel', 'stop-circle', 'Cancel', true);
-  const explain = Object.assign(button('explain', 'question', 'Explain', true), { title: 'Show what each metric means' });
+  const explain = Object.assign(button('explain', 'question', 'Explain', true), {
+    title: 'Show what each metric means',
+  });
   explain.setAttribute('aria-pressed', 'false');
-  const pinBaseline = Object.assign(button('pin-baseline', 'pin', 'Pin as baseline', true), { title: 'Remember these metrics; every analysis in this workspace then shows its change against them' });
+  const pinBaseline = Object.assign(button('pin-baseline', 'pin', 'Pin as baseline', true), {
+    title: 'Remember these metrics; every analysis in this workspace then shows its change against them',
+  });
   const layout: AnalysisLayout = {
     ...pageTop(root, true, cancel),
     rerun: button('rerun', 'refresh', 'Re-run'),

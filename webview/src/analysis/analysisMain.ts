@@ -1,4 +1,10 @@
-import { isRetrievalSnapshot, type AnalysisSnapshot, type AnalysisViewToHost, type HostToAnalysisView, type PanelSnapshot } from '../../../src/protocol/analysisPanel';
+import {
+  isRetrievalSnapshot,
+  type AnalysisSnapshot,
+  type AnalysisViewToHost,
+  type HostToAnalysisView,
+  type PanelSnapshot,
+} from '../../../src/protocol/analysisPanel';
 import { wireChartExport } from '../charts/chartExport';
 import { ChartSet } from '../charts/chartSet';
 import { calibrationNote } from '../charts/calibrationOption';
@@ -57,7 +63,11 @@ function renderSnapshot(s: PanelSnapshot): void {
   layout.suite.hidden = s.kind !== 'suite';
   if (s.kind === 'suite') renderSuite(layout.suite, s.suite);
   layout.zeroShot.section.hidden = !s.zeroShot;
-  if (s.zeroShot) layout.zeroShot.render(s.zeroShot, s.kind === 'suite' ? `In-distribution set: ${s.suite.inDistribution.name}` : 'Zero-shot classification');
+  if (s.zeroShot)
+    layout.zeroShot.render(
+      s.zeroShot,
+      s.kind === 'suite' ? `In-distribution set: ${s.suite.inDistribution.name}` : 'Zero-shot classification',
+    );
   // Charts measure their containers, so they draw after #results and their sections are visible.
   charts.render(s);
 }
@@ -150,7 +160,9 @@ export function startAnalysis(root: HTMLElement): void {
   layout.sphereLayout.addEventListener('click', () => shown && isRetrievalSnapshot(shown) && toggleSphereLayout(shown));
   layout.cancel.addEventListener('click', () => api.postMessage({ type: 'cancel' }));
   layout.explain.addEventListener('click', toggleExplanations);
-  layout.pinBaseline.addEventListener('click', () => api.postMessage({ type: baselineIsShown ? 'unpinBaseline' : 'pinBaseline' }));
+  layout.pinBaseline.addEventListener('click', () =>
+    api.postMessage({ type: baselineIsShown ? 'unpinBaseline' : 'pinBaseline' }),
+  );
   onThemeChange(() => charts.redraw());
 
   const restored = api.getState();

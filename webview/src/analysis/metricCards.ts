@@ -35,14 +35,26 @@ export function metricCard(c: CardContent): HTMLElement {
   const id = explainId(c.key);
   return el(
     'article',
-    { class: 'card', 'data-metric': c.key, 'data-value': String(c.value), 'data-delta': c.delta && String(c.delta.value), title: `${c.label}: ${c.explain}`, 'aria-describedby': id },
+    {
+      class: 'card',
+      'data-metric': c.key,
+      'data-value': String(c.value),
+      'data-delta': c.delta && String(c.delta.value),
+      title: `${c.label}: ${c.explain}`,
+      'aria-describedby': id,
+    },
     el('h3', { class: 'card-label' }, c.short ?? c.label),
     el(
       'div',
       { class: 'card-row' },
       el('span', { class: 'card-value' }, formatMetric(c.value, c.percent, c.decimals)),
       // The arrow alone is visible; the words are for screen readers.
-      el('span', { class: `card-better ${c.better}` }, arrow, el('span', { class: 'visually-hidden' }, ` ${c.better} is better`)),
+      el(
+        'span',
+        { class: `card-better ${c.better}` },
+        arrow,
+        el('span', { class: 'visually-hidden' }, ` ${c.better} is better`),
+      ),
       c.delta && el('span', { class: `card-delta ${c.delta.verdict}` }, c.delta.text),
     ),
     c.estimate !== undefined && el('div', { class: 'card-estimate' }, c.estimate),
@@ -51,13 +63,21 @@ export function metricCard(c: CardContent): HTMLElement {
 }
 
 /** `value − baseline` as the compare table writes it: percentages in points, '±0' when equal. */
-export function deltaAgainst(value: number, baseline: number | undefined, def: Pick<MetricDefinition, 'better' | 'percent' | 'decimals'>): CardDelta | undefined {
+export function deltaAgainst(
+  value: number,
+  baseline: number | undefined,
+  def: Pick<MetricDefinition, 'better' | 'percent' | 'decimals'>,
+): CardDelta | undefined {
   if (baseline === undefined || !Number.isFinite(baseline) || !Number.isFinite(value)) return undefined;
   const d = value - baseline;
   const text = formatMetric(Math.abs(d), def.percent, def.decimals);
   if (text === formatMetric(0, def.percent, def.decimals)) return { value: d, text: '±0', verdict: 'same' };
   const better = def.better === 'lower' ? d < 0 : d > 0;
-  return { value: d, text: `${d < 0 ? '−' : '+'}${def.percent ? text.replace('%', ' pt') : text}`, verdict: better ? 'better' : 'worse' };
+  return {
+    value: d,
+    text: `${d < 0 ? '−' : '+'}${def.percent ? text.replace('%', ' pt') : text}`,
+    verdict: better ? 'better' : 'worse',
+  };
 }
 
 function card(m: AnalysisResult, def: MetricDefinition, baseline: PinnedBaseline | undefined): HTMLElement {
@@ -78,6 +98,16 @@ function card(m: AnalysisResult, def: MetricDefinition, baseline: PinnedBaseline
 }
 
 /** Every metric as one compact grid of tiles, group after group, so the charts below stay on the first screen. */
-export function renderMetricCards(container: HTMLElement, m: AnalysisResult, baseline: PinnedBaseline | undefined): void {
-  container.replaceChildren(el('div', { class: 'card-grid overview-grid' }, ...metricGroups.flatMap((g) => g.metrics.map((d) => card(m, d, baseline)))));
+export function renderMetricCards(
+  container: HTMLElement,
+  m: AnalysisResult,
+  baseline: PinnedBaseline | undefined,
+): void {
+  container.replaceChildren(
+    el(
+      'div',
+      { class: 'card-grid overview-grid' },
+      ...metricGroups.flatMap((g) => g.metrics.map((d) => card(m, d, baseline))),
+    ),
+  );
 }

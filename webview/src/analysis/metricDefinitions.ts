@@ -57,14 +57,16 @@ const geometry: Described[] = [
     label: 'Hardest-negative alignment (image → text)',
     short: 'Hard neg. i→t',
     percent: false,
-    explain: () => 'Distance to the true caption minus distance to the closest wrong one; negative means the true one is nearer.',
+    explain: () =>
+      'Distance to the true caption minus distance to the closest wrong one; negative means the true one is nearer.',
   },
   {
     key: 'hardest_negative_alignment_t2i',
     label: 'Hardest-negative alignment (text → image)',
     short: 'Hard neg. t→i',
     percent: false,
-    explain: () => 'Distance to the true image minus distance to the closest wrong one; negative means the true one is nearer.',
+    explain: () =>
+      'Distance to the true image minus distance to the closest wrong one; negative means the true one is nearer.',
   },
   {
     key: 'modality_gap',
@@ -84,7 +86,9 @@ function retrieval(direction: 'i2t' | 't2i'): Described[] {
     short: `R@${k} ${arrow}`,
     percent: true,
     explain: () =>
-      k === 1 ? `Share of ${query} queries whose true ${target} ranks first.` : `Share of ${query} queries whose true ${target} is in the top ${k}.`,
+      k === 1
+        ? `Share of ${query} queries whose true ${target} ranks first.`
+        : `Share of ${query} queries whose true ${target} is in the top ${k}.`,
   });
   return [
     recall(1),
@@ -119,9 +123,10 @@ const described: { title: string; metrics: Described[] }[] = [
       {
         key: 'ece',
         label: 'Expected calibration error',
-    short: 'ECE (i→t)',
+        short: 'ECE (i→t)',
         percent: false,
-        explain: (m) => `Gap between retrieval confidence and accuracy (image queries, softmax at τ = ${m.ece_tau}, 15 bins).`,
+        explain: (m) =>
+          `Gap between retrieval confidence and accuracy (image queries, softmax at τ = ${m.ece_tau}, 15 bins).`,
       },
     ],
   },

@@ -18,7 +18,10 @@ export function calibrationOption(s: AnalysisSnapshot, p: Palette): ChartOption 
     grid: { ...base.grid, right: 56 },
     tooltip: { ...base.tooltip, trigger: 'axis' },
     xAxis: { ...x, type: 'log', logBase: 10 },
-    yAxis: [valueAxis(p, 'ECE', { min: 0, nameGap: 40 }), { ...valueAxis(p, 'R@1 (%)', { min: 0, max: 100, nameGap: 36 }), splitLine: { show: false } }],
+    yAxis: [
+      valueAxis(p, 'ECE', { min: 0, nameGap: 40 }),
+      { ...valueAxis(p, 'R@1 (%)', { min: 0, max: 100, nameGap: 36 }), splitLine: { show: false } },
+    ],
     series: [
       {
         type: 'line',

@@ -29,12 +29,14 @@ export function wireChartExport<Name extends string>(
   post: (m: ViewToHostExport) => void,
 ): (m: HostToViewExport) => void {
   // An unknown name finds no chart instance, so it exports as '' (nothing drawn).
-  const draw = (chart: string, format: ImageFormat) => (formats.includes(format) ? charts.exportImage(chart as Name, format) : undefined) ?? '';
+  const draw = (chart: string, format: ImageFormat) =>
+    (formats.includes(format) ? charts.exportImage(chart as Name, format) : undefined) ?? '';
   for (const { chart, format, button } of buttons) {
     button.addEventListener('click', () => {
       const data = draw(chart, format);
       if (data) post({ type: 'exportImage', chart, format, data });
     });
   }
-  return (m) => post({ type: 'exportImage', chart: m.chart, format: m.format, data: draw(m.chart, m.format), request: m.request });
+  return (m) =>
+    post({ type: 'exportImage', chart: m.chart, format: m.format, data: draw(m.chart, m.format), request: m.request });
 }

@@ -50,7 +50,12 @@ export class ChartHost<Name extends string, Snapshot> {
     const option = this.optionFor[name](snapshot, palette);
     if (!option) return undefined;
     if (format === 'png') return chart.getDataURL({ type: 'png', pixelRatio: 2, backgroundColor: palette.background });
-    const svg = init(null, undefined, { renderer: 'svg', ssr: true, width: chart.getWidth(), height: chart.getHeight() });
+    const svg = init(null, undefined, {
+      renderer: 'svg',
+      ssr: true,
+      width: chart.getWidth(),
+      height: chart.getHeight(),
+    });
     try {
       svg.setOption({ ...option, backgroundColor: palette.background });
       return svg.renderToSVGString();

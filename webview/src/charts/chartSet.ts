@@ -1,5 +1,10 @@
 import type { EChartsType } from 'echarts/core';
-import { isRetrievalSnapshot, type AnalysisChart, type AnalysisSnapshot, type PanelSnapshot } from '../../../src/protocol/analysisPanel';
+import {
+  isRetrievalSnapshot,
+  type AnalysisChart,
+  type AnalysisSnapshot,
+  type PanelSnapshot,
+} from '../../../src/protocol/analysisPanel';
 import { worstClassesOption } from '../zeroShot/worstClassesOption';
 import type { Palette } from '../theme';
 import { ChartHost } from './chartHost';
@@ -33,11 +38,14 @@ export class ChartSet extends ChartHost<ChartName, PanelSnapshot> {
     const sphere = containers.sphere;
     const view: SphereView = { layout: 'pca', yaw: 0.6, pitch: 0.35, width: 0, height: 0 };
     // Only a file of pairs has the geometry and retrieval charts; a classification set or a suite leaves them undrawn.
-    const ofPairs = (draw: (s: AnalysisSnapshot, p: Palette) => ChartOption) => (s: PanelSnapshot, p: Palette) => (isRetrievalSnapshot(s) ? draw(s, p) : undefined);
+    const ofPairs = (draw: (s: AnalysisSnapshot, p: Palette) => ChartOption) => (s: PanelSnapshot, p: Palette) =>
+      isRetrievalSnapshot(s) ? draw(s, p) : undefined;
     const optionFor: Record<ChartName, (s: PanelSnapshot, p: Palette) => ChartOption | undefined> = {
       scatter: ofPairs((s, p) => scatterOption(s.scatter, p)),
       // The sphere's plot is a square sized from its container, read at each draw (and export).
-      sphere: ofPairs((s, p) => sphereOption(s.sphere, p, Object.assign(view, { width: sphere.clientWidth, height: sphere.clientHeight }))),
+      sphere: ofPairs((s, p) =>
+        sphereOption(s.sphere, p, Object.assign(view, { width: sphere.clientWidth, height: sphere.clientHeight })),
+      ),
       histogram: ofPairs((s, p) => histogramOption(s.histogram, p)),
       reliability: ofPairs((s, p) => reliabilityOption(s.reliability, p)),
       calibration: ofPairs(calibrationOption),

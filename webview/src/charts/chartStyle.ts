@@ -18,7 +18,11 @@ export function baseOption(p: Palette): ChartOption {
   };
 }
 
-export function valueAxis(p: Palette, name: string, extra: { min?: number; max?: number; nameGap?: number; scale?: boolean } = {}) {
+export function valueAxis(
+  p: Palette,
+  name: string,
+  extra: { min?: number; max?: number; nameGap?: number; scale?: boolean } = {},
+) {
   return {
     type: 'value' as const,
     name,

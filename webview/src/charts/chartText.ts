@@ -38,7 +38,10 @@ function cells(values: number[], index: number, s: Series, x: Axis | undefined, 
   const label = (axis: Axis | undefined) => String(axis?.data?.[index] ?? index + 1);
   if (values.length === 1) return y?.type === 'category' ? [fmt(values[0]), label(y)] : [label(x), fmt(values[0])];
   const ex = s.encode?.x;
-  const xText = Array.isArray(ex) && ex.length === 2 ? `${fmt(values[ex[0]])} – ${fmt(values[ex[1]])}` : fmt(values[typeof ex === 'number' ? ex : 0]);
+  const xText =
+    Array.isArray(ex) && ex.length === 2
+      ? `${fmt(values[ex[0]])} – ${fmt(values[ex[1]])}`
+      : fmt(values[typeof ex === 'number' ? ex : 0]);
   const ey = first(s.encode?.y);
   return [xText, fmt(values[typeof ey === 'number' ? ey : 1])];
 }
@@ -65,16 +68,31 @@ export function chartText(title: string, option: EChartsCoreOption): ChartText {
     const points = (s.data ?? []).map(numbers).filter((p): p is number[] => p !== undefined);
     if (!s.name || points.length === 0) continue;
     if (points.length > tabulatedPoints) {
-      parts.push(`${s.name}: ${points.length.toLocaleString('en-US')} points, ${axisName(x, 'x')} ${range(points, 0)}, ${axisName(y, 'y')} ${range(points, 1)}`);
+      parts.push(
+        `${s.name}: ${points.length.toLocaleString('en-US')} points, ${axisName(x, 'x')} ${range(points, 0)}, ${axisName(y, 'y')} ${range(points, 1)}`,
+      );
       continue;
     }
     parts.push(`${s.name}: ${points.length} ${points.length === 1 ? 'value' : 'values'}`);
-    points.forEach((p, i) => rows.push(el('tr', {}, el('th', { scope: 'row' }, s.name!), ...cells(p, i, s, x, y).map((c) => el('td', { class: 'num' }, c)))));
+    points.forEach((p, i) =>
+      rows.push(
+        el(
+          'tr',
+          {},
+          el('th', { scope: 'row' }, s.name!),
+          ...cells(p, i, s, x, y).map((c) => el('td', { class: 'num' }, c)),
+        ),
+      ),
+    );
   }
   const axes = x?.name || y?.name ? ` Axes: ${axisName(x, 'x')} against ${axisName(y, 'y')}.` : '';
   const summary = `${title}.${axes} ${parts.length ? parts.join('; ') : 'Nothing drawn'}.`;
   if (rows.length === 0) return { summary };
-  const head = el('tr', {}, ...['Series', axisName(x, 'x'), axisName(y, 'y')].map((h) => el('th', { scope: 'col' }, h)));
+  const head = el(
+    'tr',
+    {},
+    ...['Series', axisName(x, 'x'), axisName(y, 'y')].map((h) => el('th', { scope: 'col' }, h)),
+  );
   return { summary, table: el('table', { class: 'data-table' }, el('thead', {}, head), el('tbody', {}, ...rows)) };
 }
 

@@ -37,7 +37,14 @@ export function reliabilityOption(bins: ReliabilityBin[], p: Palette, counted = 
         type: 'lines',
         name: 'perfect calibration',
         coordinateSystem: 'cartesian2d',
-        data: [{ coords: [[0, 0], [1, 1]] }],
+        data: [
+          {
+            coords: [
+              [0, 0],
+              [1, 1],
+            ],
+          },
+        ],
         silent: true,
         lineStyle: { color: p.muted, type: 'dashed', width: 1, opacity: 0.9 },
       },

@@ -42,7 +42,11 @@ export function scatterOption(s: ScatterData, p: Palette): ChartOption {
       ...base.tooltip,
       trigger: 'item',
       formatter: (params: unknown) => {
-        const { seriesName, dataIndex, value } = params as { seriesName: string; dataIndex: number; value: [number, number] };
+        const { seriesName, dataIndex, value } = params as {
+          seriesName: string;
+          dataIndex: number;
+          value: [number, number];
+        };
         return `${seriesName} ${dataIndex + 1}\nPC1 ${value[0].toFixed(3)}, PC2 ${value[1].toFixed(3)}`;
       },
     },
@@ -68,7 +72,10 @@ export function scatterOption(s: ScatterData, p: Palette): ChartOption {
 
 /** Said under the chart: which pairs are drawn, and which of them are joined by lines. */
 export function scatterNote(s: ScatterData): string {
-  const drawn = s.shown >= s.total ? `All ${formatCount(s.total)} pairs` : `Showing ${formatCount(s.shown)} of ${formatCount(s.total)} pairs (${s.rule ?? 'a sample'})`;
+  const drawn =
+    s.shown >= s.total
+      ? `All ${formatCount(s.total)} pairs`
+      : `Showing ${formatCount(s.shown)} of ${formatCount(s.total)} pairs (${s.rule ?? 'a sample'})`;
   const lines = s.lines
     ? `faint lines join image and caption for ${formatCount(s.lines.length)} of them (a seeded uniform sample of ${formatCount(s.lines.length)} pairs)`
     : 'faint lines join each image to its caption';

@@ -18,7 +18,10 @@ export interface SphereView {
 }
 
 /** Points rotated by yaw about the vertical axis, then pitch about the horizontal one. */
-export function rotate(xyz: readonly number[], v: Pick<SphereView, 'yaw' | 'pitch'>): { x: number; y: number; z: number }[] {
+export function rotate(
+  xyz: readonly number[],
+  v: Pick<SphereView, 'yaw' | 'pitch'>,
+): { x: number; y: number; z: number }[] {
   const [cy, sy, cp, sp] = [Math.cos(v.yaw), Math.sin(v.yaw), Math.cos(v.pitch), Math.sin(v.pitch)];
   const out: { x: number; y: number; z: number }[] = [];
   for (let i = 0; i + 2 < xyz.length; i += 3) {
@@ -71,7 +74,12 @@ export function sphereOption(data: SphereData, p: Palette, v: SphereView): Chart
           silent: true,
           lineStyle: { color: p.foreground, width: 1, opacity: 0.25 },
         },
-        dots('mixed hard negative', rotate(arcs.negatives, v).map((q) => [q.x, q.y]), p.foreground, 0.8),
+        dots(
+          'mixed hard negative',
+          rotate(arcs.negatives, v).map((q) => [q.x, q.y]),
+          p.foreground,
+          0.8,
+        ),
       ]
     : [];
   const axis = { type: 'value' as const, min: -1.05, max: 1.05, show: false };
@@ -79,11 +87,21 @@ export function sphereOption(data: SphereData, p: Palette, v: SphereView): Chart
   return {
     ...base,
     grid: { left: (v.width - side) / 2, top: 40, width: side, height: side },
-    legend: { ...base.legend, data: ['image', 'text', 'modality gap', ...(arcs ? ['geodesic mix', 'mixed hard negative'] : [])] },
+    legend: {
+      ...base.legend,
+      data: ['image', 'text', 'modality gap', ...(arcs ? ['geodesic mix', 'mixed hard negative'] : [])],
+    },
     xAxis: axis,
     yAxis: axis,
     series: [
-      { type: 'line', name: 'outline', data: outline, showSymbol: false, silent: true, lineStyle: { color: p.gridLine, width: 1 } },
+      {
+        type: 'line',
+        name: 'outline',
+        data: outline,
+        showSymbol: false,
+        silent: true,
+        lineStyle: { color: p.gridLine, width: 1 },
+      },
       dots('image (far side)', image.back, p.image, 0.15),
       dots('text (far side)', text.back, p.text, 0.15),
       dots('image', image.front, p.image, 0.75),
@@ -92,7 +110,14 @@ export function sphereOption(data: SphereData, p: Palette, v: SphereView): Chart
         type: 'lines',
         name: 'modality gap',
         coordinateSystem: 'cartesian2d',
-        data: [{ coords: [[from.x, from.y], [to.x, to.y]] }],
+        data: [
+          {
+            coords: [
+              [from.x, from.y],
+              [to.x, to.y],
+            ],
+          },
+        ],
         symbol: ['circle', 'arrow'],
         symbolSize: [5, 12],
         silent: true,
@@ -114,10 +139,16 @@ export function sphereNote(s: SphereData, layout: SphereLayoutName): string {
     : '';
   if (layout === 'dosnes' && s.dosnes) {
     const pairs = s.dosnes.dosnesPairs;
-    const drawn = pairs < s.total ? `${formatCount(pairs)} of ${formatCount(s.total)} pairs (seeded uniform sample)` : `All ${formatCount(s.total)} pairs`;
+    const drawn =
+      pairs < s.total
+        ? `${formatCount(pairs)} of ${formatCount(s.total)} pairs (seeded uniform sample)`
+        : `All ${formatCount(s.total)} pairs`;
     return `${drawn} laid out by DOSNES (t-SNE on the sphere, perplexity 30, started from the PCA view); drag to rotate. Neighbourhoods are kept, distances between groups are not. ${gap}${a ? ' The geodesic mixes are drawn in the PCA view only.' : ''}`;
   }
   const pcs = s.explained.map(formatPercent).join(', ');
-  const drawn = s.shown < s.total ? `${formatCount(s.shown)} of ${formatCount(s.total)} pairs (seeded uniform sample)` : `All ${formatCount(s.total)} pairs`;
+  const drawn =
+    s.shown < s.total
+      ? `${formatCount(s.shown)} of ${formatCount(s.total)} pairs (seeded uniform sample)`
+      : `All ${formatCount(s.total)} pairs`;
   return `${drawn} on PC1–PC3 (${pcs} of variance), each point pushed onto the unit sphere; drag to rotate. ${gap}${arcs}`;
 }

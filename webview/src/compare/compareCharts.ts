@@ -1,5 +1,10 @@
 import type { EChartsType } from 'echarts/core';
-import { isSuiteComparison, type AnyCompareSnapshot, type CompareChart, type CompareSnapshot } from '../../../src/protocol/comparePanel';
+import {
+  isSuiteComparison,
+  type AnyCompareSnapshot,
+  type CompareChart,
+  type CompareSnapshot,
+} from '../../../src/protocol/comparePanel';
 import { ChartHost } from '../charts/chartHost';
 import type { Palette } from '../theme';
 import './compareEcharts';
@@ -11,11 +16,19 @@ import { robustnessOption } from './robustnessOption';
 
 export type CompareChartName = CompareChart;
 
-const retrieval = (draw: (s: CompareSnapshot, p: Palette) => CompareChartOption) => (s: AnyCompareSnapshot, p: Palette) => (isSuiteComparison(s) ? undefined : draw(s, p));
+const retrieval =
+  (draw: (s: CompareSnapshot, p: Palette) => CompareChartOption) => (s: AnyCompareSnapshot, p: Palette) =>
+    isSuiteComparison(s) ? undefined : draw(s, p);
 
 const optionFor: Record<CompareChartName, (s: AnyCompareSnapshot, p: Palette) => CompareChartOption | undefined> = {
   plane: retrieval(planeOption),
-  histograms: retrieval((s, p) => histogramsOption(s.histograms, s.checkpoints.map((c) => c.name), p)),
+  histograms: retrieval((s, p) =>
+    histogramsOption(
+      s.histograms,
+      s.checkpoints.map((c) => c.name),
+      p,
+    ),
+  ),
   recall: retrieval(recallOption),
   robustness: (s, p) => (isSuiteComparison(s) ? robustnessOption(s, p) : undefined),
 };

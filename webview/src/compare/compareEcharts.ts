@@ -1,6 +1,12 @@
 /** The ECharts parts the compare view adds to the analysis view's (bars, lines for histograms). */
 import { BarChart, LineChart, ScatterChart } from 'echarts/charts';
-import type { BarSeriesOption, CustomSeriesOption, LineSeriesOption, LinesSeriesOption, ScatterSeriesOption } from 'echarts/charts';
+import type {
+  BarSeriesOption,
+  CustomSeriesOption,
+  LineSeriesOption,
+  LinesSeriesOption,
+  ScatterSeriesOption,
+} from 'echarts/charts';
 import { GridComponent, LegendComponent, TooltipComponent } from 'echarts/components';
 import type { GridComponentOption, LegendComponentOption, TooltipComponentOption } from 'echarts/components';
 import { use, type ComposeOption } from 'echarts/core';

@@ -27,7 +27,8 @@ export interface CompareLayout extends PageTop {
 }
 
 const chartNotes: Record<CompareChartName, string> = {
-  plane: 'Each checkpoint at (alignment, uniformity of images ∪ texts), as in Wang & Isola; lower-left is better on both. The baseline is the diamond.',
+  plane:
+    'Each checkpoint at (alignment, uniformity of images ∪ texts), as in Wang & Isola; lower-left is better on both. The baseline is the diamond.',
   histograms: 'Solid: cosine of each true pair; dashed: of each image’s closest wrong caption. Less overlap is better.',
   recall: 'Share of queries whose true match is in the top K, per direction.',
   robustness:
@@ -43,10 +44,22 @@ export function buildCompareLayout(root: HTMLElement, onExpand: () => void): Com
       action: el('div', { class: 'chart-actions' }, ...imageButtons(chart, exportImage)),
     });
   };
-  const panels = { plane: panel('plane'), histograms: panel('histograms'), recall: panel('recall', true), robustness: panel('robustness', true) };
+  const panels = {
+    plane: panel('plane'),
+    histograms: panel('histograms'),
+    recall: panel('recall', true),
+    robustness: panel('robustness', true),
+  };
   const cancel = button('cancel', 'stop-circle', 'Cancel', true);
-  const rankDirection = el('select', { id: 'rank-direction', class: 'picker', 'aria-label': 'Query direction' }, el('option', { value: 'i2t' }, 'image → text'), el('option', { value: 't2i' }, 'text → image'));
-  const ranks = collapsibleSection('rank-changes', 'Per-query rank changes', { controls: [el('label', { class: 'picker-label' }, 'Queries ', rankDirection)] });
+  const rankDirection = el(
+    'select',
+    { id: 'rank-direction', class: 'picker', 'aria-label': 'Query direction' },
+    el('option', { value: 'i2t' }, 'image → text'),
+    el('option', { value: 't2i' }, 'text → image'),
+  );
+  const ranks = collapsibleSection('rank-changes', 'Per-query rank changes', {
+    controls: [el('label', { class: 'picker-label' }, 'Queries ', rankDirection)],
+  });
   const l: CompareLayout = {
     ...pageTop(root, true, cancel),
     rerun: button('rerun', 'refresh', 'Re-run'),
@@ -58,18 +71,39 @@ export function buildCompareLayout(root: HTMLElement, onExpand: () => void): Com
     results: el('div', { id: 'results', hidden: '' }),
     baseline: el('select', { id: 'baseline', class: 'picker', 'aria-label': 'Baseline checkpoint' }),
     metrics: el('div', { id: 'metrics', class: 'table-scroll' }),
-    panels: { plane: panels.plane.panel, histograms: panels.histograms.panel, recall: panels.recall.panel, robustness: panels.robustness.panel },
-    charts: { plane: panels.plane.chart, histograms: panels.histograms.chart, recall: panels.recall.chart, robustness: panels.robustness.chart },
+    panels: {
+      plane: panels.plane.panel,
+      histograms: panels.histograms.panel,
+      recall: panels.recall.panel,
+      robustness: panels.robustness.panel,
+    },
+    charts: {
+      plane: panels.plane.chart,
+      histograms: panels.histograms.chart,
+      recall: panels.recall.chart,
+      robustness: panels.robustness.chart,
+    },
     exportImage,
     ranksSection: ranks.section,
     rankDirection,
     ranks: el('div', { id: 'ranks' }),
   };
   // The metrics table is the compact overview, first; then the charts; each section collapses.
-  const metrics = collapsibleSection('metrics-section', 'Metrics', { controls: [el('label', { class: 'picker-label' }, 'Baseline ', l.baseline)] });
+  const metrics = collapsibleSection('metrics-section', 'Metrics', {
+    controls: [el('label', { class: 'picker-label' }, 'Baseline ', l.baseline)],
+  });
   metrics.body.append(l.metrics);
   const charts = collapsibleSection('charts-section', 'Charts', { onExpand });
-  charts.body.append(el('div', { class: 'charts' }, panels.robustness.panel, panels.plane.panel, panels.histograms.panel, panels.recall.panel));
+  charts.body.append(
+    el(
+      'div',
+      { class: 'charts' },
+      panels.robustness.panel,
+      panels.plane.panel,
+      panels.histograms.panel,
+      panels.recall.panel,
+    ),
+  );
   ranks.body.append(l.ranks);
   l.results.append(metrics.section, charts.section, l.ranksSection);
   root.replaceChildren(

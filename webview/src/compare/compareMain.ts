@@ -1,4 +1,10 @@
-import { compareChartsOf, isSuiteComparison, type AnyCompareSnapshot, type CompareViewToHost, type HostToCompareView } from '../../../src/protocol/comparePanel';
+import {
+  compareChartsOf,
+  isSuiteComparison,
+  type AnyCompareSnapshot,
+  type CompareViewToHost,
+  type HostToCompareView,
+} from '../../../src/protocol/comparePanel';
 import { wireChartExport } from '../charts/chartExport';
 import { el } from '../dom';
 import { formatCount, formatSeconds } from '../format';
@@ -23,12 +29,20 @@ const api = webviewApi<CompareViewToHost, CompareState>();
 /** Pairs × width of retrieval checkpoints, or the suites' sets. */
 function sizeFact(s: AnyCompareSnapshot): [string, string] {
   if (isSuiteComparison(s)) return ['Suites', 'in-distribution top-1 against the mean over shifted sets'];
-  return ['Pairs × dims', [...new Set(s.checkpoints.map((c) => `${formatCount(c.result.n_text)} × ${formatCount(c.result.dim)}`))].join(', ')];
+  return [
+    'Pairs × dims',
+    [...new Set(s.checkpoints.map((c) => `${formatCount(c.result.n_text)} × ${formatCount(c.result.dim)}`))].join(', '),
+  ];
 }
 
 function renderFacts(layout: CompareLayout, s: AnyCompareSnapshot): void {
   const fact = (label: string, value: string) => el('div', { class: 'fact' }, el('dt', {}, label), el('dd', {}, value));
-  layout.facts.replaceChildren(fact('Checkpoints', String(s.checkpoints.length)), fact(...sizeFact(s)), fact('Backend', s.backend), fact('Time', formatSeconds(s.seconds)));
+  layout.facts.replaceChildren(
+    fact('Checkpoints', String(s.checkpoints.length)),
+    fact(...sizeFact(s)),
+    fact('Backend', s.backend),
+    fact('Time', formatSeconds(s.seconds)),
+  );
 }
 
 /** The compare panel: a full snapshot in, every part re-rendered from it. */
@@ -47,7 +61,10 @@ export function startCompareView(root: HTMLElement): void {
     layout.title.textContent = s.title;
     renderFacts(layout, s);
     layout.notComparable.hidden = s.notComparable.length === 0;
-    layout.notComparable.replaceChildren(el('span', { class: 'codicon codicon-info', 'aria-hidden': 'true' }), el('ul', {}, ...s.notComparable.map((n) => el('li', {}, n))));
+    layout.notComparable.replaceChildren(
+      el('span', { class: 'codicon codicon-info', 'aria-hidden': 'true' }),
+      el('ul', {}, ...s.notComparable.map((n) => el('li', {}, n))),
+    );
     renderBaselinePicker(layout.baseline, s);
     renderMetricsTable(layout.metrics, s);
     const drawn = new Set(compareChartsOf(s).map((c) => c.id));
@@ -82,7 +99,9 @@ export function startCompareView(root: HTMLElement): void {
   layout.cancel.addEventListener('click', () => api.postMessage({ type: 'cancel' }));
   layout.exportCsv.addEventListener('click', () => api.postMessage({ type: 'exportMetrics', format: 'csv' }));
   layout.exportJson.addEventListener('click', () => api.postMessage({ type: 'exportMetrics', format: 'json' }));
-  layout.baseline.addEventListener('change', () => api.postMessage({ type: 'setBaseline', baseline: Number(layout.baseline.value) }));
+  layout.baseline.addEventListener('change', () =>
+    api.postMessage({ type: 'setBaseline', baseline: Number(layout.baseline.value) }),
+  );
   layout.rankDirection.addEventListener('change', () => {
     const direction = layout.rankDirection.value === 't2i' ? 't2i' : 'i2t';
     save({ ...state, rankDirection: direction });

@@ -31,7 +31,10 @@ export function histogramsOption(h: SharedHistograms, names: string[], p: Palett
       formatter: (params: unknown) => {
         const items = params as { seriesName: string; seriesIndex: number; value: [number, number] }[];
         const head = items.length ? `cosine ≈ ${items[0].value[0].toFixed(3)}` : '';
-        return [head, ...items.map((i) => `${i.seriesName} ${i.seriesIndex % 2 ? 'hardest negative' : 'positive'}: ${i.value[1]}`)].join('\n');
+        return [
+          head,
+          ...items.map((i) => `${i.seriesName} ${i.seriesIndex % 2 ? 'hardest negative' : 'positive'}: ${i.value[1]}`),
+        ].join('\n');
       },
     },
     xAxis: valueAxis(p, 'cosine similarity', { min: h.edges[0], max: h.edges[h.edges.length - 1] }),

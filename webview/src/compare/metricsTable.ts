@@ -11,7 +11,13 @@ function cell(r: MetricRow, i: number): HTMLElement {
   const verdict = r.verdicts[i];
   return el(
     'td',
-    { class: `value ${verdict}`, 'data-checkpoint': String(i), 'data-value': String(r.values[i]), 'data-delta': String(r.deltas[i]), 'data-verdict': verdict },
+    {
+      class: `value ${verdict}`,
+      'data-checkpoint': String(i),
+      'data-value': String(r.values[i]),
+      'data-delta': String(r.deltas[i]),
+      'data-verdict': verdict,
+    },
     el('span', { class: 'metric-value' }, formatMetric(r.values[i], r.percent, r.decimals)),
     verdict !== 'baseline' && el('span', { class: 'delta' }, verdict === 'same' ? '±0' : signed(r, r.deltas[i])),
   );
@@ -23,17 +29,31 @@ export function renderMetricsTable(target: HTMLElement, s: CompareTable): void {
     'tr',
     {},
     el('th', { scope: 'col' }, 'Metric'),
-    ...s.checkpoints.map((c, i) => el('th', { scope: 'col', class: i === s.baseline ? 'baseline' : '' }, c.name, i === s.baseline && el('span', { class: 'tag' }, 'baseline'))),
+    ...s.checkpoints.map((c, i) =>
+      el(
+        'th',
+        { scope: 'col', class: i === s.baseline ? 'baseline' : '' },
+        c.name,
+        i === s.baseline && el('span', { class: 'tag' }, 'baseline'),
+      ),
+    ),
   );
   const rows = s.rows.map((r) =>
     el(
       'tr',
       { 'data-metric': r.key },
-      el('th', { scope: 'row' }, r.label, el('span', { class: 'direction', title: `${r.better} is better` }, r.better === 'lower' ? ' ↓' : ' ↑')),
+      el(
+        'th',
+        { scope: 'row' },
+        r.label,
+        el('span', { class: 'direction', title: `${r.better} is better` }, r.better === 'lower' ? ' ↓' : ' ↑'),
+      ),
       ...s.checkpoints.map((_, i) => cell(r, i)),
     ),
   );
-  target.replaceChildren(el('table', { class: 'compare-table metrics' }, el('thead', {}, head), el('tbody', {}, ...rows)));
+  target.replaceChildren(
+    el('table', { class: 'compare-table metrics' }, el('thead', {}, head), el('tbody', {}, ...rows)),
+  );
 }
 
 /** The baseline picker's options, the chosen one selected. */

@@ -33,8 +33,14 @@ export function planeOption(s: CompareSnapshot, p: Palette): CompareChartOption 
         return `${seriesName}\nalignment ${value[0].toFixed(4)}\nuniformity ${value[1].toFixed(4)}`;
       },
     },
-    xAxis: { ...valueAxis(p, 'alignment (lower is better)', x), axisLabel: { color: p.muted, formatter: tick, showMinLabel: false, showMaxLabel: false } },
-    yAxis: { ...valueAxis(p, 'uniformity (lower is better)', { ...y, nameGap: 60 }), axisLabel: { color: p.muted, formatter: tick, showMinLabel: false, showMaxLabel: false } },
+    xAxis: {
+      ...valueAxis(p, 'alignment (lower is better)', x),
+      axisLabel: { color: p.muted, formatter: tick, showMinLabel: false, showMaxLabel: false },
+    },
+    yAxis: {
+      ...valueAxis(p, 'uniformity (lower is better)', { ...y, nameGap: 60 }),
+      axisLabel: { color: p.muted, formatter: tick, showMinLabel: false, showMaxLabel: false },
+    },
     series: s.checkpoints.map((c, i) => ({
       type: 'scatter' as const,
       name: c.name,

@@ -30,7 +30,9 @@ export function robustnessOption(s: SuiteCompareSnapshot, p: Palette): CompareCh
       formatter: (params: unknown) => {
         const { seriesIndex } = params as { seriesIndex: number };
         const r = s.robustness[seriesIndex - 1];
-        return r ? `${r.name}\nin-distribution top-1 ${r.inDistribution.toFixed(1)}%\nmean under shift ${r.oodMean.toFixed(1)}%` : 'y = x: no drop under shift';
+        return r
+          ? `${r.name}\nin-distribution top-1 ${r.inDistribution.toFixed(1)}%\nmean under shift ${r.oodMean.toFixed(1)}%`
+          : 'y = x: no drop under shift';
       },
     },
     xAxis: axis('in-distribution top-1 accuracy (logit scale)', 30),
@@ -55,7 +57,13 @@ export function robustnessOption(s: SuiteCompareSnapshot, p: Palette): CompareCh
         symbol: i === s.baseline ? 'diamond' : 'circle',
         itemStyle: { color: colors[i] },
         labelLayout: { moveOverlap: 'shiftY' as const },
-        label: { show: true, position: 'top' as const, formatter: r.name, color: p.foreground, fontFamily: p.fontFamily },
+        label: {
+          show: true,
+          position: 'top' as const,
+          formatter: r.name,
+          color: p.foreground,
+          fontFamily: p.fontFamily,
+        },
       })),
     ],
   };

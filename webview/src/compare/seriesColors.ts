@@ -5,6 +5,7 @@ import type { Palette } from '../theme';
  * better/worse, and the first checkpoints (the usual baseline) should not read as a verdict.
  */
 export function checkpointColors(p: Palette): string[] {
-  const yellow = getComputedStyle(document.documentElement).getPropertyValue('--vscode-charts-yellow').trim() || '#cca700';
+  const yellow =
+    getComputedStyle(document.documentElement).getPropertyValue('--vscode-charts-yellow').trim() || '#cca700';
   return [p.image, p.text, p.bars, yellow, p.positive, p.negative, p.foreground, p.muted];
 }

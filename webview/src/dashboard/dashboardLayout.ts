@@ -25,7 +25,8 @@ const notes: Record<DashboardChart, string> = {
   recall: 'Epoch 0 is before training. Higher is better.',
   geometry: 'Eval split; lower is better for both.',
   hardNegative: 'Eval split; below 0, positives sit closer than the hardest negative.',
-  suites: 'Top-1 through the heads, epoch 0 before training: a run that buys in-distribution accuracy at the cost of robustness shows the dashed line falling behind.',
+  suites:
+    'Top-1 through the heads, epoch 0 before training: a run that buys in-distribution accuracy at the cost of robustness shows the dashed line falling behind.',
 };
 
 export function buildDashboard(root: HTMLElement): DashboardLayout {
@@ -33,7 +34,10 @@ export function buildDashboard(root: HTMLElement): DashboardLayout {
   const exportImage: ImageButton[] = [];
   const figures = dashboardCharts.map((c) => {
     const action = el('div', { class: 'chart-actions' }, ...imageButtons(c, exportImage));
-    const { panel, chart } = chartPanel(c.id, c.title, el('p', { class: 'note' }, notes[c.id]), { wide: c.id === 'loss', action });
+    const { panel, chart } = chartPanel(c.id, c.title, el('p', { class: 'note' }, notes[c.id]), {
+      wide: c.id === 'loss',
+      action,
+    });
     charts[c.id] = chart;
     return panel;
   });

@@ -27,7 +27,8 @@ interface DashboardState extends SectionsState {
 const api = webviewApi<DashboardToHost, DashboardState>();
 
 function renderFacts(target: HTMLElement, s: DashboardSnapshot): void {
-  const fact = (label: string, value: string, cls = '') => el('div', { class: `fact ${cls}` }, el('dt', {}, label), el('dd', {}, value));
+  const fact = (label: string, value: string, cls = '') =>
+    el('div', { class: `fact ${cls}` }, el('dt', {}, label), el('dd', {}, value));
   const epoch = s.evals.epoch.at(-1);
   target.replaceChildren(
     fact('Config', s.configFile, 'files'),
@@ -37,7 +38,8 @@ function renderFacts(target: HTMLElement, s: DashboardSnapshot): void {
   );
   if (s.engine) target.append(fact('Engine', `${s.engine.engine} on ${s.engine.device}`, 'engine'));
   if (s.ranks !== undefined) target.append(fact('Ranks', String(s.ranks)));
-  if (s.samplesPerSecond !== undefined) target.append(fact('Samples/s', s.samplesPerSecond.toLocaleString('en-US', { maximumFractionDigits: 0 })));
+  if (s.samplesPerSecond !== undefined)
+    target.append(fact('Samples/s', s.samplesPerSecond.toLocaleString('en-US', { maximumFractionDigits: 0 })));
   if (s.steps.stride > 1) target.append(fact('Steps drawn', `every ${s.steps.stride}th`));
 }
 

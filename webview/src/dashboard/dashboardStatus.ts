@@ -17,7 +17,9 @@ function statusLine(s: DashboardSnapshot): string {
     case 'idle':
       return s.message ?? 'Not run yet.';
     case 'starting':
-      return s.engine?.engine === 'torch' ? 'Starting: launching the torch engine, loading the model and measuring epoch 0…' : 'Starting: reading the embeddings and measuring epoch 0…';
+      return s.engine?.engine === 'torch'
+        ? 'Starting: launching the torch engine, loading the model and measuring epoch 0…'
+        : 'Starting: reading the embeddings and measuring epoch 0…';
     case 'running':
       return `Running — ${steps} (${Math.floor((100 * s.step) / Math.max(1, s.totalSteps))}%)`;
     case 'completed':

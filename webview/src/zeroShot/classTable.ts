@@ -17,8 +17,16 @@ const columns: { column: ClassColumn; label: string; cls: string }[] = [
 function compare(a: ClassRow, b: ClassRow, sort: SortState<ClassColumn>): number {
   const sign = sort.ascending ? 1 : -1;
   if (sort.column === 'name') return sign * a.name.localeCompare(b.name) || a.index - b.index;
-  if (sort.column === 'accuracy' && Number.isNaN(a.accuracy) !== Number.isNaN(b.accuracy)) return Number.isNaN(a.accuracy) ? 1 : -1;
-  const key = (r: ClassRow): number => (sort.column === 'accuracy' ? (Number.isNaN(r.accuracy) ? 0 : r.accuracy) : sort.column === 'images' ? r.images : r.index);
+  if (sort.column === 'accuracy' && Number.isNaN(a.accuracy) !== Number.isNaN(b.accuracy))
+    return Number.isNaN(a.accuracy) ? 1 : -1;
+  const key = (r: ClassRow): number =>
+    sort.column === 'accuracy'
+      ? Number.isNaN(r.accuracy)
+        ? 0
+        : r.accuracy
+      : sort.column === 'images'
+        ? r.images
+        : r.index;
   return sign * (key(a) - key(b)) || a.index - b.index;
 }
 
@@ -33,7 +41,14 @@ function matches(row: ClassRow, query: string): boolean {
  * filter survive a new snapshot (a re-run), so the class being looked at stays in view.
  */
 export class ClassTable {
-  readonly search = el('input', { type: 'search', id: 'class-search', class: 'search', placeholder: 'Filter by class name or number', 'aria-label': 'Filter classes by name or number', 'aria-controls': 'class-table' });
+  readonly search = el('input', {
+    type: 'search',
+    id: 'class-search',
+    class: 'search',
+    placeholder: 'Filter by class name or number',
+    'aria-label': 'Filter classes by name or number',
+    'aria-controls': 'class-table',
+  });
   private readonly count = el('p', { id: 'class-count', class: 'note', role: 'status', 'aria-live': 'polite' });
   private readonly table = el('div', { class: 'table-scroll class-scroll' });
   private sort: SortState<ClassColumn> = { column: 'index', ascending: true };
@@ -51,7 +66,10 @@ export class ClassTable {
 
   private draw(): void {
     const shown = this.rows.filter((r) => matches(r, this.search.value)).sort((a, b) => compare(a, b, this.sort));
-    this.count.textContent = shown.length === this.rows.length ? `${formatCount(this.rows.length)} classes` : `${formatCount(shown.length)} of ${formatCount(this.rows.length)} classes`;
+    this.count.textContent =
+      shown.length === this.rows.length
+        ? `${formatCount(this.rows.length)} classes`
+        : `${formatCount(shown.length)} of ${formatCount(this.rows.length)} classes`;
     const choose = (next: SortState<ClassColumn>) => {
       this.sort = next;
       this.draw();
@@ -69,6 +87,8 @@ export class ClassTable {
         el('td', { class: 'num', 'data-accuracy': String(r.accuracy) }, formatMetric(r.accuracy, true)),
       ),
     );
-    this.table.replaceChildren(el('table', { id: 'class-table', class: 'data-table' }, el('thead', {}, head), el('tbody', {}, ...body)));
+    this.table.replaceChildren(
+      el('table', { id: 'class-table', class: 'data-table' }, el('thead', {}, head), el('tbody', {}, ...body)),
+    );
   }
 }

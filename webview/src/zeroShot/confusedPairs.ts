@@ -11,7 +11,15 @@ export function renderConfusedPairs(target: HTMLElement, z: ZeroShotAnalysis): v
     return;
   }
   const heading = (h: string, cls = '') => el('th', { scope: 'col', class: cls }, h);
-  const head = el('tr', {}, heading('True class'), heading(''), heading('Predicted class'), heading('Count', 'num'), heading('Share of the true class', 'num'));
+  const head = el(
+    'tr',
+    {},
+    heading('True class'),
+    heading(''),
+    heading('Predicted class'),
+    heading('Count', 'num'),
+    heading('Share of the true class', 'num'),
+  );
   const rows = pairs.map(([truth, predicted, count]) => {
     const images = z.detail.perClassCount[truth] ?? 0;
     return el(
@@ -25,7 +33,15 @@ export function renderConfusedPairs(target: HTMLElement, z: ZeroShotAnalysis): v
     );
   });
   target.replaceChildren(
-    el('p', { class: 'note' }, `The ${formatCount(pairs.length)} most frequent mistakes: images of the true class whose highest score went to the predicted one.`),
-    el('div', { class: 'table-scroll' }, el('table', { id: 'confused-table', class: 'data-table' }, el('thead', {}, head), el('tbody', {}, ...rows))),
+    el(
+      'p',
+      { class: 'note' },
+      `The ${formatCount(pairs.length)} most frequent mistakes: images of the true class whose highest score went to the predicted one.`,
+    ),
+    el(
+      'div',
+      { class: 'table-scroll' },
+      el('table', { id: 'confused-table', class: 'data-table' }, el('thead', {}, head), el('tbody', {}, ...rows)),
+    ),
   );
 }

@@ -25,11 +25,36 @@ export function renderSuite(target: HTMLElement, s: SuiteResult): void {
   const cards = el(
     'div',
     { class: 'card-grid' },
-    metricCard({ ...top1, key: 'suite.in_distribution.top1', label: 'In-distribution top-1', value: id, explain: `Top-1 accuracy on ${s.inDistribution.name}.` }),
-    metricCard({ ...top1, key: 'suite.ood_mean', label: 'Mean top-1 under shift', value: s.ood_mean, explain: `ood_mean: top-1 accuracy averaged over the ${s.shifted.length} shifted sets.` }),
-    metricCard({ ...top1, key: 'suite.drop', label: 'Drop under shift', better: 'lower', value: id - s.ood_mean, explain: 'In-distribution top-1 minus the mean under shift, in points: what the shifts cost.' }),
+    metricCard({
+      ...top1,
+      key: 'suite.in_distribution.top1',
+      label: 'In-distribution top-1',
+      value: id,
+      explain: `Top-1 accuracy on ${s.inDistribution.name}.`,
+    }),
+    metricCard({
+      ...top1,
+      key: 'suite.ood_mean',
+      label: 'Mean top-1 under shift',
+      value: s.ood_mean,
+      explain: `ood_mean: top-1 accuracy averaged over the ${s.shifted.length} shifted sets.`,
+    }),
+    metricCard({
+      ...top1,
+      key: 'suite.drop',
+      label: 'Drop under shift',
+      better: 'lower',
+      value: id - s.ood_mean,
+      explain: 'In-distribution top-1 minus the mean under shift, in points: what the shifts cost.',
+    }),
   );
-  const head = el('tr', {}, ...['Set', 'Role', 'Images', 'Top-1', 'Top-5', 'ECE'].map((h, i) => el('th', { scope: 'col', class: i > 1 ? 'num' : '' }, h)));
+  const head = el(
+    'tr',
+    {},
+    ...['Set', 'Role', 'Images', 'Top-1', 'Top-5', 'ECE'].map((h, i) =>
+      el('th', { scope: 'col', class: i > 1 ? 'num' : '' }, h),
+    ),
+  );
   const mean = el(
     'tr',
     { class: 'summary', 'data-set': 'ood_mean' },
@@ -46,7 +71,13 @@ export function renderSuite(target: HTMLElement, s: SuiteResult): void {
     el(
       'div',
       { class: 'table-scroll' },
-      el('table', { id: 'suite-table', class: 'data-table' }, el('thead', {}, head), el('tbody', {}, setRow(s.inDistribution, 'in-distribution'), ...s.shifted.map((set) => setRow(set, 'shifted'))), el('tfoot', {}, mean)),
+      el(
+        'table',
+        { id: 'suite-table', class: 'data-table' },
+        el('thead', {}, head),
+        el('tbody', {}, setRow(s.inDistribution, 'in-distribution'), ...s.shifted.map((set) => setRow(set, 'shifted'))),
+        el('tfoot', {}, mean),
+      ),
     ),
   );
 }

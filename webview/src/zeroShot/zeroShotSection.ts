@@ -21,7 +21,10 @@ export interface ZeroShotSection {
 export function buildZeroShotSection(exportImage: ImageButton[], onExpand: () => void): ZeroShotSection {
   const panel = (name: AnalysisChart, note: HTMLElement, wide: boolean) => {
     const chart = analysisCharts.find((c) => c.id === name)!;
-    return chartPanel(name, chart.title, note, { wide, action: el('div', { class: 'chart-actions' }, ...imageButtons(chart, exportImage)) });
+    return chartPanel(name, chart.title, note, {
+      wide,
+      action: el('div', { class: 'chart-actions' }, ...imageButtons(chart, exportImage)),
+    });
   };
   const reliabilityNote = el('p', { class: 'note', id: 'zero-shot-ece-note' });
   const worstNote = el('p', { class: 'note', id: 'worst-classes-note' });
@@ -33,7 +36,8 @@ export function buildZeroShotSection(exportImage: ImageButton[], onExpand: () =>
   const classTarget = el('div', { id: 'class-accuracy' });
   const confused = el('div', { id: 'confused-pairs' });
   const classTable = new ClassTable(classTarget);
-  const subsection = (heading: string, body: HTMLElement) => el('section', { class: 'section' }, el('h3', { class: 'section-title' }, heading), body);
+  const subsection = (heading: string, body: HTMLElement) =>
+    el('section', { class: 'section' }, el('h3', { class: 'section-title' }, heading), body);
   const { section, body } = collapsibleSection('zero-shot', title, { onExpand });
   section.classList.add('zero-shot');
   section.hidden = true;

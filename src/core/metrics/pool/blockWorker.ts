@@ -16,7 +16,7 @@ const post = (reply: BlockWorkerReply, transfer: ArrayBuffer[] = []) => port.pos
 
 async function runPhase(runner: BlockRunner, phase: Phase): Promise<void> {
   const units = phase === 'diag' ? spec.diagUnits : spec.units;
-  for (let i: number; (i = Atomics.add(spec.next, phase === 'diag' ? 0 : 1, 1)) < units.length; ) {
+  for (let i: number; (i = Atomics.add(spec.next, phase === 'diag' ? 0 : 1, 1)) < units.length;) {
     if (phase === 'diag') await runner.diagonal(units[i]);
     else await runner.run(i);
     post({ type: 'unit', cost: units[i].cost });
@@ -32,7 +32,9 @@ async function main(): Promise<void> {
   else await import('@tensorflow/tfjs-backend-cpu');
   if (!(await tf.setBackend(backend))) throw new Error(`could not start the ${backend} backend`);
   const runner = new BlockRunner(spec);
-  port.on('message', (phase: Phase) => runPhase(runner, phase).catch((err: unknown) => post({ type: 'error', message: oneLine(err) })));
+  port.on('message', (phase: Phase) =>
+    runPhase(runner, phase).catch((err: unknown) => post({ type: 'error', message: oneLine(err) })),
+  );
   post({ type: 'ready' });
 }
 

@@ -39,7 +39,11 @@ export function blockWorkerFile(): string | undefined {
 }
 
 /** Runs every unit in this thread; returns the column statistics (columns mode). */
-export async function runInProcess(spec: PassSpec, token: CancelToken | undefined, onUnit: (cost: number) => void): Promise<ColumnStats | undefined> {
+export async function runInProcess(
+  spec: PassSpec,
+  token: CancelToken | undefined,
+  onUnit: (cost: number) => void,
+): Promise<ColumnStats | undefined> {
   const runner = new BlockRunner(spec);
   try {
     for (const u of spec.diagUnits) {

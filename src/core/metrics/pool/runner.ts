@@ -65,7 +65,8 @@ export class BlockRunner {
     // upload; cpu keeps the array it is given, so there each chunk needs its own.
     if (this.scratch.length < dim * w || tf.getBackend() !== 'wasm') this.scratch = new Float32Array(dim * chunkCols);
     const data = this.scratch.subarray(0, dim * w);
-    for (let r = 0; r < w; r++) for (let d = 0, base = (c * chunkCols + r) * dim; d < dim; d++) data[d * w + r] = m[base + d];
+    for (let r = 0; r < w; r++)
+      for (let d = 0, base = (c * chunkCols + r) * dim; d < dim; d++) data[d * w + r] = m[base + d];
     const t = tf.tensor2d(data, [dim, w]);
     const bytes = chunkBackendBytes(dim, w);
     if (this.cachedBytes + bytes > this.spec.chunkCacheBytes) return { t, temp: true };
@@ -96,7 +97,14 @@ export class BlockRunner {
   }
 
   /** block x chunks [first, last) laid side by side into the buffer (row width `width`) from column `offset`. */
-  private async product(block: tf.Tensor2D, which: 'x' | 'y', first: number, last: number, offset: number, width: number): Promise<void> {
+  private async product(
+    block: tf.Tensor2D,
+    which: 'x' | 'y',
+    first: number,
+    last: number,
+    offset: number,
+    width: number,
+  ): Promise<void> {
     const n = block.shape[0];
     for (let c = first; c < last; c++) {
       const { v, w } = await this.times(block, which, c);
@@ -116,7 +124,8 @@ export class BlockRunner {
       for (let c = Math.floor(u.a / chunkCols); c * chunkCols < u.b; c++) {
         const { v, w } = await this.times(block, 'y', c);
         const end = Math.min(u.b, c * chunkCols + w);
-        for (let i = Math.max(u.a, c * chunkCols); i < end; i++) this.spec.t2i.positive[i] = v[(i - u.a) * w + i - c * chunkCols];
+        for (let i = Math.max(u.a, c * chunkCols); i < end; i++)
+          this.spec.t2i.positive[i] = v[(i - u.a) * w + i - c * chunkCols];
       }
     } finally {
       block.dispose();
@@ -132,7 +141,8 @@ export class BlockRunner {
     const u = this.spec.units[index];
     const { from, within, cross } = unitWidths(this.spec, u);
     const rows = u.b - u.a;
-    if (this.buffer.length < rows * Math.max(within, cross)) this.buffer = new Float32Array(rows * Math.max(within, cross));
+    if (this.buffer.length < rows * Math.max(within, cross))
+      this.buffer = new Float32Array(rows * Math.max(within, cross));
     const [own, other] = u.kind === 'image' ? (['x', 'y'] as const) : (['y', 'x'] as const);
     const block = this.rowsOf(own, u.a, u.b);
     const chunksOf = (n: number) => Math.ceil(n / chunkCols);
@@ -140,7 +150,14 @@ export class BlockRunner {
     let across = 0;
     try {
       if (within) {
-        await this.product(block, own, from / chunkCols, chunksOf(own === 'x' ? this.spec.ni : this.spec.nt), 0, within);
+        await this.product(
+          block,
+          own,
+          from / chunkCols,
+          chunksOf(own === 'x' ? this.spec.ni : this.spec.nt),
+          0,
+          within,
+        );
         inSet = withinSum(this.buffer, u, from, within, this.spec.uniformityT);
       }
       if (cross) {
@@ -172,7 +189,8 @@ function withinSum(products: Float32Array, u: Unit, from: number, within: number
   for (let row = u.a; row < u.b; row++) {
     const rowStart = (row - u.a) * within;
     // ||a - b||^2 = 2 - 2 a.b on unit vectors, so exp(-t ||a - b||^2) = exp(2t s - 2t).
-    for (let c = rowStart + row + 1 - from, end = rowStart + within; c < end; c++) withinExpSum += expNonPositive(twoT * products[c] - twoT);
+    for (let c = rowStart + row + 1 - from, end = rowStart + within; c < end; c++)
+      withinExpSum += expNonPositive(twoT * products[c] - twoT);
   }
   return withinExpSum;
 }
@@ -183,7 +201,9 @@ function withinSum(products: Float32Array, u: Unit, from: number, within: number
  * (and its index as the argmax) when it is strictly greater, so ties keep the first index.
  */
 function softmaxSumWith(sum: number, max: number, similarity: number, invTau: number): number {
-  return similarity > max ? sum * expNonPositive((max - similarity) * invTau) + 1 : sum + expNonPositive((similarity - max) * invTau);
+  return similarity > max
+    ? sum * expNonPositive((max - similarity) * invTau) + 1
+    : sum + expNonPositive((similarity - max) * invTau);
 }
 
 /**
@@ -229,7 +249,8 @@ function imageRows(products: Float32Array, u: Unit, spec: PassSpec, columnStatis
       }
       if (columnStatistics) {
         // Columns mode has the identity pairing: image i is text j's own exactly when j === i.
-        if (similarity > columnStatistics.hardestNegative[text] && text !== image) columnStatistics.hardestNegative[text] = similarity;
+        if (similarity > columnStatistics.hardestNegative[text] && text !== image)
+          columnStatistics.hardestNegative[text] = similarity;
         if (similarity > textPositive[text]) columnStatistics.rank[text]++;
       }
     }

@@ -68,7 +68,11 @@ export function sharedCopy<T extends Float32Array | Int32Array>(src: T): T {
   return out;
 }
 
-export function sharedDirectionStatistics(queries: number, texts: number, eceQueries: Int32Array): SharedDirectionStatistics {
+export function sharedDirectionStatistics(
+  queries: number,
+  texts: number,
+  eceQueries: Int32Array,
+): SharedDirectionStatistics {
   const ecePos = sharedOf(Int32Array, queries).fill(-1);
   eceQueries.forEach((q, p) => (ecePos[q] = p));
   return {

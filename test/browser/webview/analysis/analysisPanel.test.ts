@@ -34,7 +34,9 @@ describe('analysis panel webview (Chromium, production CSP)', () => {
       const value = valueAt(snapshot.metrics, key);
       const card = panel.page.locator(`[data-metric="${key}"]`);
       assert.equal(await card.getAttribute('data-value'), String(value), key);
-      const shown = /R@/.test(key) ? `${value.toFixed(1)}%` : value.toFixed(/median_rank/.test(key) ? 1 : /mean_rank/.test(key) ? 2 : 4);
+      const shown = /R@/.test(key)
+        ? `${value.toFixed(1)}%`
+        : value.toFixed(/median_rank/.test(key) ? 1 : /mean_rank/.test(key) ? 2 : 4);
       assert.equal(await card.locator('.card-value').textContent(), shown, key);
       const better = /R@/.test(key) ? '↑ higher is better' : '↓ lower is better';
       assert.equal(await card.locator('.card-better').textContent(), better, key);
@@ -82,7 +84,13 @@ describe('analysis panel webview (Chromium, production CSP)', () => {
     assert.equal(histogram.series.length, 2);
     for (const s of histogram.series) assert.equal(sumOf(s, 2), n, s.name);
     const reliability = await panel.chartOption('reliability');
-    assert.equal(sumOf(reliability.series.find((s) => s.name === 'accuracy'), 4), n);
+    assert.equal(
+      sumOf(
+        reliability.series.find((s) => s.name === 'accuracy'),
+        4,
+      ),
+      n,
+    );
     assert.match((await panel.page.locator('#ece-note').textContent()) ?? '', /^ECE \d\.\d{4} at τ = 0\.01/);
   });
 
@@ -91,7 +99,10 @@ describe('analysis panel webview (Chromium, production CSP)', () => {
     const warnings = panel.page.locator('#warnings');
     await panel.post({ type: 'snapshot', snapshot: makeSnapshot({ unitNorms: true }) });
     assert.equal(await warnings.isVisible(), false);
-    await panel.post({ type: 'snapshot', snapshot: makeSnapshot({ unitNorms: false, warnings: ['skipped 3 rows with NaN'] }) });
+    await panel.post({
+      type: 'snapshot',
+      snapshot: makeSnapshot({ unitNorms: false, warnings: ['skipped 3 rows with NaN'] }),
+    });
     assert.equal(await warnings.isVisible(), true);
     assert.equal(await warnings.locator('li').count(), 2);
     assert.match((await warnings.textContent()) ?? '', /skipped 3 rows with NaN.*not unit vectors.*L2-normalised/);
@@ -99,7 +110,10 @@ describe('analysis panel webview (Chromium, production CSP)', () => {
 
   it('shows safetensors metadata as a key/value table', async () => {
     panel = await suite.open();
-    await panel.post({ type: 'snapshot', snapshot: makeSnapshot({ metadata: { model: 'ViT-B/16', '<b>': '<i>x</i>' } }) });
+    await panel.post({
+      type: 'snapshot',
+      snapshot: makeSnapshot({ metadata: { model: 'ViT-B/16', '<b>': '<i>x</i>' } }),
+    });
     const rows = panel.page.locator('#metadata table tr');
     assert.equal(await rows.count(), 2);
     assert.equal(await rows.nth(1).locator('th').textContent(), '<b>');
@@ -136,7 +150,11 @@ describe('analysis panel webview (Chromium, production CSP)', () => {
     await panel.page.locator('#rerun').click();
     await panel.page.locator('#export-json').click();
     await panel.page.locator('#export-csv').click();
-    assert.deepEqual((await panel.posted()).slice(-3), [{ type: 'rerun' }, { type: 'exportMetrics', format: 'json' }, { type: 'exportMetrics', format: 'csv' }]);
+    assert.deepEqual((await panel.posted()).slice(-3), [
+      { type: 'rerun' },
+      { type: 'exportMetrics', format: 'json' },
+      { type: 'exportMetrics', format: 'csv' },
+    ]);
   });
 
   it('exports every chart as PNG and as SVG under the production CSP', async () => {
@@ -163,7 +181,10 @@ describe('analysis panel webview (Chromium, production CSP)', () => {
     // The scatter's SVG holds its points: large mode draws each series as one path, so look for both colours.
     await panel.page.locator('#export-svg-scatter').click();
     const svg = (await panel.posted()).at(-1) as { data: string };
-    assert.ok(svg.data.includes(darkTheme.vars['--vscode-charts-blue']) && svg.data.includes(darkTheme.vars['--vscode-charts-orange']));
+    assert.ok(
+      svg.data.includes(darkTheme.vars['--vscode-charts-blue']) &&
+        svg.data.includes(darkTheme.vars['--vscode-charts-orange']),
+    );
 
     // The export commands' round trip: the view answers each request with its id, '' for a chart it lacks.
     await panel.post({ type: 'exportChart', request: 41, chart: 'reliability', format: 'png' });
@@ -184,13 +205,19 @@ describe('analysis panel webview (Chromium, production CSP)', () => {
     const option = await panel.chartOption<Calibration>('calibration');
     const ece = option.series.find((s) => s.name === 'ECE');
     const t = snapshot.temperature;
-    assert.deepEqual(ece?.data, t.taus.map((tau, i) => [tau, t.ece[i]]));
+    assert.deepEqual(
+      ece?.data,
+      t.taus.map((tau, i) => [tau, t.ece[i]]),
+    );
     assert.equal(option.xAxis[0].type, 'log');
     assert.equal(ece?.markLine?.data[0].xAxis, 0.01);
     // The fixture's curve passes through the reported ECE at the tau in use, as the real sweep does.
     assert.equal(t.ece[t.taus.indexOf(0.01)], snapshot.metrics.ece);
     const r1 = option.series.find((s) => s.name === 'R@1 (independent of τ)');
-    assert.deepEqual((r1?.data as number[][]).map((p) => p[1]), [snapshot.metrics.i2t['R@1'], snapshot.metrics.i2t['R@1']]);
+    assert.deepEqual(
+      (r1?.data as number[][]).map((p) => p[1]),
+      [snapshot.metrics.i2t['R@1'], snapshot.metrics.i2t['R@1']],
+    );
     assert.match((await panel.page.locator('#calibration-note').textContent()) ?? '', /R@1 does not depend on τ/);
   });
 
@@ -199,7 +226,10 @@ describe('analysis panel webview (Chromium, production CSP)', () => {
     await panel.post({ type: 'snapshot', snapshot: makeSnapshot({ pairs: 300 }) });
     // Listen before the big snapshot arrives; 'finished' fires once every progressive chunk is drawn.
     await panel.page.evaluate(() => {
-      const w = window as unknown as { scatterFinished: Promise<number>; embeddingLensCharts: Record<string, { on(e: string, f: () => void): void }> };
+      const w = window as unknown as {
+        scatterFinished: Promise<number>;
+        embeddingLensCharts: Record<string, { on(e: string, f: () => void): void }>;
+      };
       w.scatterFinished = new Promise((resolve) => {
         const start = performance.now();
         let armed = false;
@@ -209,7 +239,9 @@ describe('analysis panel webview (Chromium, production CSP)', () => {
     });
     const snapshot = makeSnapshot({ pairs: 300, scatterShown: 100_000, scatterTotal: 250_000 });
     await panel.post({ type: 'snapshot', snapshot });
-    const ms = await panel.page.evaluate(() => (window as unknown as { scatterFinished: Promise<number> }).scatterFinished);
+    const ms = await panel.page.evaluate(
+      () => (window as unknown as { scatterFinished: Promise<number> }).scatterFinished,
+    );
     assert.ok(ms < 30_000, `rendered in ${ms.toFixed(0)} ms`);
     type Large = { series: (Series & { large?: boolean; progressive?: number })[] };
     const option = await panel.chartOption<Large>('scatter');
@@ -233,13 +265,18 @@ describe('analysis panel webview (Chromium, production CSP)', () => {
     const points = async () => {
       const option = await panel!.chartOption('sphere');
       const of = (n: string) => (option.series.find((s) => s.name === n)?.data ?? []) as number[][];
-      return { image: [...of('image'), ...of('image (far side)')], text: [...of('text'), ...of('text (far side)')], gap: of('modality gap') };
+      return {
+        image: [...of('image'), ...of('image (far side)')],
+        text: [...of('text'), ...of('text (far side)')],
+        gap: of('modality gap'),
+      };
     };
     const before = await points();
     assert.equal(before.image.length, 400);
     assert.equal(before.text.length, 400);
     assert.equal(before.gap.length, 1);
-    for (const [x, y] of [...before.image, ...before.text]) assert.ok(Math.hypot(x, y) <= 1 + 1e-9, 'a projection of the unit sphere');
+    for (const [x, y] of [...before.image, ...before.text])
+      assert.ok(Math.hypot(x, y) <= 1 + 1e-9, 'a projection of the unit sphere');
     const sphere = panel.page.locator('[data-chart="sphere"]');
     await sphere.scrollIntoViewIfNeeded();
     const box = await sphere.boundingBox();
@@ -253,7 +290,10 @@ describe('analysis panel webview (Chromium, production CSP)', () => {
     assert.equal(after.image.length, 400);
     assert.notDeepEqual(after.image, before.image);
     assert.notDeepEqual(after.gap, before.gap);
-    assert.match((await panel.page.locator('#sphere-note').textContent()) ?? '', /All 400 pairs on PC1–PC3.*drag to rotate/);
+    assert.match(
+      (await panel.page.locator('#sphere-note').textContent()) ?? '',
+      /All 400 pairs on PC1–PC3.*drag to rotate/,
+    );
 
     // The toggle draws the DOSNES sample instead (here 200 pairs), and back.
     const toggle = panel.page.locator('#sphere-layout');
@@ -264,7 +304,10 @@ describe('analysis panel webview (Chromium, production CSP)', () => {
     assert.equal(dosnes.text.length, 200);
     assert.equal(dosnes.gap.length, 1);
     assert.equal((await toggle.textContent())?.trim(), 'PCA');
-    assert.match((await panel.page.locator('#sphere-note').textContent()) ?? '', /200 of 400 pairs \(seeded uniform sample\) laid out by DOSNES/);
+    assert.match(
+      (await panel.page.locator('#sphere-note').textContent()) ?? '',
+      /200 of 400 pairs \(seeded uniform sample\) laid out by DOSNES/,
+    );
     await toggle.click();
     assert.equal((await points()).image.length, 400);
   });
@@ -290,7 +333,10 @@ describe('analysis panel webview (Chromium, production CSP)', () => {
     assert.equal(await drawn(), 200);
     assert.equal((await toggle.textContent())?.trim(), 'PCA');
     assert.equal(await toggle.getAttribute('disabled'), null);
-    assert.match((await panel.page.locator('#sphere-note').textContent()) ?? '', /200 of 400 pairs .* laid out by DOSNES/);
+    assert.match(
+      (await panel.page.locator('#sphere-note').textContent()) ?? '',
+      /200 of 400 pairs .* laid out by DOSNES/,
+    );
 
     // Hidden and shown again: the page reloads from its saved state, in the layout the user chose.
     await panel.page.reload();
@@ -307,15 +353,29 @@ describe('analysis panel webview (Chromium, production CSP)', () => {
     panel = await suite.open();
     const snapshot = makeSnapshot({ pairs: 400 });
     // Two arcs from an image point to its text point, each with its hard negative.
-    const arc = (i: number) => [...snapshot.sphere.image.slice(3 * i, 3 * i + 3), ...snapshot.sphere.text.slice(3 * i, 3 * i + 3)];
-    snapshot.sphere.arcs = { arcs: [arc(0), arc(1)], negatives: [...arc(0).slice(0, 3), ...arc(1).slice(3)], beta: 2, seed: 9 };
+    const arc = (i: number) => [
+      ...snapshot.sphere.image.slice(3 * i, 3 * i + 3),
+      ...snapshot.sphere.text.slice(3 * i, 3 * i + 3),
+    ];
+    snapshot.sphere.arcs = {
+      arcs: [arc(0), arc(1)],
+      negatives: [...arc(0).slice(0, 3), ...arc(1).slice(3)],
+      beta: 2,
+      seed: 9,
+    };
     await panel.post({ type: 'snapshot', snapshot });
     const series = async () => (await panel!.chartOption('sphere')).series;
     assert.equal((await series()).find((s) => s.name === 'geodesic mix')?.data.length, 2);
     assert.equal((await series()).find((s) => s.name === 'mixed hard negative')?.data.length, 2);
-    assert.match((await panel.page.locator('#sphere-note').textContent()) ?? '', /geodesic mixes .* of 2 pairs .*Beta\(2, 2\) seeded with 9: this checkpoint records no λ/);
+    assert.match(
+      (await panel.page.locator('#sphere-note').textContent()) ?? '',
+      /geodesic mixes .* of 2 pairs .*Beta\(2, 2\) seeded with 9: this checkpoint records no λ/,
+    );
     await panel.page.locator('#sphere-layout').click();
-    assert.equal((await series()).find((s) => s.name === 'geodesic mix'), undefined);
+    assert.equal(
+      (await series()).find((s) => s.name === 'geodesic mix'),
+      undefined,
+    );
     assert.match((await panel.page.locator('#sphere-note').textContent()) ?? '', /drawn in the PCA view only/);
   });
 
@@ -330,10 +390,20 @@ describe('analysis panel webview (Chromium, production CSP)', () => {
       return [s[1].itemStyle?.color, s[2].itemStyle?.color, h[0].itemStyle?.color, h[1].itemStyle?.color];
     };
     const v = (t: TestTheme, name: string) => t.vars[`--vscode-charts-${name}`];
-    assert.deepEqual(await colours(), [v(darkTheme, 'blue'), v(darkTheme, 'orange'), v(darkTheme, 'green'), v(darkTheme, 'red')]);
+    assert.deepEqual(await colours(), [
+      v(darkTheme, 'blue'),
+      v(darkTheme, 'orange'),
+      v(darkTheme, 'green'),
+      v(darkTheme, 'red'),
+    ]);
     await panel.page.screenshot({ path: path.join(resultsDir, 'webview-dark.png'), fullPage: true });
     await applyTheme(panel, lightTheme);
-    assert.deepEqual(await colours(), [v(lightTheme, 'blue'), v(lightTheme, 'orange'), v(lightTheme, 'green'), v(lightTheme, 'red')]);
+    assert.deepEqual(await colours(), [
+      v(lightTheme, 'blue'),
+      v(lightTheme, 'orange'),
+      v(lightTheme, 'green'),
+      v(lightTheme, 'red'),
+    ]);
     await panel.page.screenshot({ path: path.join(resultsDir, 'webview-light.png'), fullPage: true });
   });
 

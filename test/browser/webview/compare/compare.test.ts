@@ -35,16 +35,25 @@ describe('compare webview (Chromium, production CSP)', () => {
     assert.equal(await worse.textContent(), `−${Math.abs(r1.deltas[2]).toFixed(1)} pt`);
     // The theme's error and green colours with a third of the text colour mixed in, for contrast (main.css).
     const mixed = (base: string) =>
-      panel!.page.evaluate(([b, f]) => {
-        const probe = document.body.appendChild(document.createElement('span'));
-        probe.style.color = `color-mix(in srgb, ${b} 67%, ${f})`;
-        const colour = getComputedStyle(probe).color;
-        probe.remove();
-        return colour;
-      }, [base, darkTheme.vars['--vscode-foreground']]);
-    assert.equal(await worse.evaluate((e) => getComputedStyle(e).color), await mixed(darkTheme.vars['--vscode-errorForeground']));
+      panel!.page.evaluate(
+        ([b, f]) => {
+          const probe = document.body.appendChild(document.createElement('span'));
+          probe.style.color = `color-mix(in srgb, ${b} 67%, ${f})`;
+          const colour = getComputedStyle(probe).color;
+          probe.remove();
+          return colour;
+        },
+        [base, darkTheme.vars['--vscode-foreground']],
+      );
+    assert.equal(
+      await worse.evaluate((e) => getComputedStyle(e).color),
+      await mixed(darkTheme.vars['--vscode-errorForeground']),
+    );
     const betterCell = panel.page.locator('td[data-verdict="better"] .delta').first();
-    assert.equal(await betterCell.evaluate((e) => getComputedStyle(e).color), await mixed(darkTheme.vars['--vscode-charts-green']));
+    assert.equal(
+      await betterCell.evaluate((e) => getComputedStyle(e).color),
+      await mixed(darkTheme.vars['--vscode-charts-green']),
+    );
     assert.equal(await panel.page.locator('#not-comparable').isHidden(), true);
   });
 
@@ -62,12 +71,25 @@ describe('compare webview (Chromium, production CSP)', () => {
     const recall = await chartOption(panel, 'recall');
     assert.deepEqual(
       recall.series.map((x) => x.data),
-      s.checkpoints.map((c) => [c.result.i2t['R@1'], c.result.i2t['R@5'], c.result.i2t['R@10'], c.result.t2i['R@1'], c.result.t2i['R@5'], c.result.t2i['R@10']]),
+      s.checkpoints.map((c) => [
+        c.result.i2t['R@1'],
+        c.result.i2t['R@5'],
+        c.result.i2t['R@10'],
+        c.result.t2i['R@1'],
+        c.result.t2i['R@5'],
+        c.result.t2i['R@10'],
+      ]),
     );
     const hist = await chartOption(panel, 'histograms');
     assert.equal(hist.series.length, 2 * s.checkpoints.length);
-    assert.deepEqual((hist.series[2].data as number[][]).map((d) => d[1]), s.histograms.positive[1]);
-    assert.deepEqual((hist.series[5].data as number[][]).map((d) => d[1]), s.histograms.hardestNegative[2]);
+    assert.deepEqual(
+      (hist.series[2].data as number[][]).map((d) => d[1]),
+      s.histograms.positive[1],
+    );
+    assert.deepEqual(
+      (hist.series[5].data as number[][]).map((d) => d[1]),
+      s.histograms.hardestNegative[2],
+    );
   });
 
   it('asks the host for another baseline, sorts the rank changes, exports a PNG; screenshot', async () => {
@@ -81,13 +103,23 @@ describe('compare webview (Chromium, production CSP)', () => {
 
     const rows = panel.page.locator('#ranks tbody tr');
     assert.equal(await rows.count(), s.rankChanges!.i2t.rows.length);
-    const changes = async () => (await panel!.page.locator('#ranks tbody td[data-change]:nth-last-child(2)').allTextContents()).map((t) => Number(t.replace('−', '-').replace('±', '')));
+    const changes = async () =>
+      (await panel!.page.locator('#ranks tbody td[data-change]:nth-last-child(2)').allTextContents()).map((t) =>
+        Number(t.replace('−', '-').replace('±', '')),
+      );
     const first = await changes();
-    assert.deepEqual(first, [...first].sort((a, b) => a - b), 'biggest gains first');
+    assert.deepEqual(
+      first,
+      [...first].sort((a, b) => a - b),
+      'biggest gains first',
+    );
     assert.ok(first[0] < 0 && first.at(-1)! > 0);
     await panel.page.locator('#ranks th', { hasText: `Δ ${names[1]}` }).click();
     const flipped = await changes();
-    assert.deepEqual(flipped, [...first].sort((a, b) => b - a));
+    assert.deepEqual(
+      flipped,
+      [...first].sort((a, b) => b - a),
+    );
     assert.equal(await panel.page.locator('#ranks tbody tr').first().locator('td.caption').count(), 1);
 
     await panel.page.locator('#export-png-plane').click();
@@ -115,7 +147,10 @@ describe('compare webview (Chromium, production CSP)', () => {
     const s = buildCompareSnapshot(makeData(300, false), 0);
     await panel.post({ type: 'snapshot', snapshot: s });
     assert.equal(await panel.page.locator('#rank-changes').isHidden(), true);
-    assert.match((await panel.page.locator('#not-comparable').textContent()) ?? '', /different numbers of pairs.*per-pair rank changes are unavailable/);
+    assert.match(
+      (await panel.page.locator('#not-comparable').textContent()) ?? '',
+      /different numbers of pairs.*per-pair rank changes are unavailable/,
+    );
     assert.equal(await panel.page.locator('tr[data-metric="alignment"] td').count(), 3);
   });
 
@@ -126,6 +161,9 @@ describe('compare webview (Chromium, production CSP)', () => {
     await panel.page.reload();
     await panel.waitForReady();
     assert.equal(await panel.page.locator('#results').isVisible(), true);
-    assert.equal(await panel.page.locator('tr[data-metric="alignment"] td[data-checkpoint="1"]').getAttribute('data-value'), String(s.rows.find((r) => r.key === 'alignment')!.values[1]));
+    assert.equal(
+      await panel.page.locator('tr[data-metric="alignment"] td[data-checkpoint="1"]').getAttribute('data-value'),
+      String(s.rows.find((r) => r.key === 'alignment')!.values[1]),
+    );
   });
 });

@@ -34,14 +34,26 @@ describe('compare webview on suites: the robustness plot (Chromium, production C
     for (const [x, y] of diagonal.data) assert.equal(x, y);
     const [x, y] = [option.xAxis[0], option.yAxis[0]];
     assert.deepEqual([x.min, x.max], [y.min, y.max], 'one scale on both axes: y = x at 45°');
-    assert.deepEqual(diagonal.data, [[x.min, x.min], [x.max, x.max]], 'corner to corner');
+    assert.deepEqual(
+      diagonal.data,
+      [
+        [x.min, x.min],
+        [x.max, x.max],
+      ],
+      'corner to corner',
+    );
     assert.match(x.name, /in-distribution top-1.*logit/);
     assert.match(y.name, /under shift.*logit/);
 
     const points = option.series.filter((p) => p.type === 'scatter');
-    assert.deepEqual(points.map((p) => p.name), suiteCheckpointNames);
+    assert.deepEqual(
+      points.map((p) => p.name),
+      suiteCheckpointNames,
+    );
     data.suites.forEach((c, i) => {
-      assert.deepEqual(points[i].data, [[logitOfPercent(c.suite.inDistribution.result.top1), logitOfPercent(c.suite.ood_mean)]]);
+      assert.deepEqual(points[i].data, [
+        [logitOfPercent(c.suite.inDistribution.result.top1), logitOfPercent(c.suite.ood_mean)],
+      ]);
       assert.ok(points[i].data[0][1] < points[i].data[0][0], `${c.name}: accuracy drops under shift, so below y = x`);
     });
     assert.equal(points[0].symbol, 'diamond', 'the baseline');
@@ -49,14 +61,18 @@ describe('compare webview on suites: the robustness plot (Chromium, production C
     assert.ok(x.axisLabel.customValues.length >= 3);
     for (const t of x.axisLabel.customValues) assert.ok(t >= x.min && t <= x.max);
     const labels = await panel.page.locator('[data-chart="robustness"]').evaluate(() => {
-      const chart = (window as unknown as { embeddingLensCompareCharts: { robustness: { getModel(): unknown } } }).embeddingLensCompareCharts.robustness;
-      const axis = (chart.getModel() as { getComponent(t: string): { axis: { getViewLabels(): { formattedLabel: string }[] } } }).getComponent('xAxis').axis;
+      const chart = (window as unknown as { embeddingLensCompareCharts: { robustness: { getModel(): unknown } } })
+        .embeddingLensCompareCharts.robustness;
+      const axis = (
+        chart.getModel() as { getComponent(t: string): { axis: { getViewLabels(): { formattedLabel: string }[] } } }
+      ).getComponent('xAxis').axis;
       return axis.getViewLabels().map((l) => l.formattedLabel);
     });
     assert.ok(labels.length >= 3 && labels.every((l) => /^\d+(\.\d)?%$/.test(l)), labels.join(' '));
 
     // The retrieval charts and per-query ranks have nothing to show for suites.
-    for (const chart of ['plane', 'histograms', 'recall']) assert.equal(await panel.page.locator(`[data-chart="${chart}"]`).isHidden(), true, chart);
+    for (const chart of ['plane', 'histograms', 'recall'])
+      assert.equal(await panel.page.locator(`[data-chart="${chart}"]`).isHidden(), true, chart);
     assert.equal(await panel.page.locator('#rank-changes').isHidden(), true);
 
     const ood = s.rows.find((r) => r.key === 'ood_mean')!;
@@ -67,7 +83,14 @@ describe('compare webview on suites: the robustness plot (Chromium, production C
     }
     assert.deepEqual(
       s.rows.map((r) => r.key),
-      ['in_distribution.top1', 'in_distribution.top5', 'in_distribution.ece', 'shifted.sketch.top1', 'shifted.blur.top1', 'ood_mean'],
+      [
+        'in_distribution.top1',
+        'in_distribution.top5',
+        'in_distribution.ece',
+        'shifted.sketch.top1',
+        'shifted.blur.top1',
+        'ood_mean',
+      ],
     );
     assert.equal(await panel.page.locator('#metrics tbody tr').count(), s.rows.length);
     await panel.page.waitForTimeout(200);
@@ -88,19 +111,37 @@ describe('compare webview on suites: the robustness plot (Chromium, production C
     await panel.post({ type: 'snapshot', snapshot: buildSuiteCompareSnapshot(makeSuiteCompareData(), 1) });
     await panel.page.reload();
     await panel.waitForReady();
-    assert.equal(await panel.page.locator('[data-chart="robustness"]').isVisible(), true, 'restored from the saved state');
+    assert.equal(
+      await panel.page.locator('[data-chart="robustness"]').isVisible(),
+      true,
+      'restored from the saved state',
+    );
     assert.equal(await panel.page.locator('#baseline').inputValue(), '1');
 
     const checkpoint = (name: string, seed: number) => {
       const result = makeSnapshot({ pairs: 50, seed }).metrics;
       const ranks = Int32Array.from({ length: 50 }, (_, q) => q % 7);
-      return { name, files: [`/workspace/${name}`], result, seconds: 1, warnings: [], ranksI2T: ranks, ranksT2I: ranks };
+      return {
+        name,
+        files: [`/workspace/${name}`],
+        result,
+        seconds: 1,
+        warnings: [],
+        ranksI2T: ranks,
+        ranksT2I: ranks,
+      };
     };
     const sims = Float32Array.from({ length: 50 }, (_, i) => 0.2 + i / 500);
-    const data = { checkpoints: [checkpoint('a.npy', 1), checkpoint('b.npy', 2)], histograms: sharedHistograms([sims, sims], [sims, sims], 10), backend: 'wasm', seconds: 1 };
+    const data = {
+      checkpoints: [checkpoint('a.npy', 1), checkpoint('b.npy', 2)],
+      histograms: sharedHistograms([sims, sims], [sims, sims], 10),
+      backend: 'wasm',
+      seconds: 1,
+    };
     await panel.post({ type: 'snapshot', snapshot: buildCompareSnapshot(data, 0) });
     assert.equal(await panel.page.locator('[data-chart="robustness"]').isHidden(), true);
-    for (const chart of ['plane', 'histograms', 'recall']) assert.equal(await panel.page.locator(`[data-chart="${chart}"]`).isVisible(), true, chart);
+    for (const chart of ['plane', 'histograms', 'recall'])
+      assert.equal(await panel.page.locator(`[data-chart="${chart}"]`).isVisible(), true, chart);
     assert.equal((await panel.chartOption('plane', 'embeddingLensCompareCharts')).series.length, 2);
   });
 });

@@ -5,7 +5,12 @@ import type { PanelSnapshot } from '../../../../src/protocol/analysisPanel';
 import { PanelPage, panelSuite, resultsDir, type ChartOptionShape } from '../panelHarness';
 import { makeSnapshot } from '../../../helpers/snapshotFixture';
 import { darkTheme } from '../themeVars';
-import { classNameOf, makeClassificationSnapshot, makeSuiteSnapshot, makeZeroShot } from '../../../helpers/zeroShotFixture';
+import {
+  classNameOf,
+  makeClassificationSnapshot,
+  makeSuiteSnapshot,
+  makeZeroShot,
+} from '../../../helpers/zeroShotFixture';
 
 /** As VS Code delivers it: JSON, so a class without images has accuracy null, not NaN. */
 const asSent = (s: PanelSnapshot): PanelSnapshot => JSON.parse(JSON.stringify(s)) as PanelSnapshot;
@@ -37,13 +42,20 @@ describe('zero-shot classification in the analysis panel (Chromium, production C
     assert.match((await panel.page.locator('#facts').textContent()) ?? '', /2,000 images, 40 classes/);
 
     const reliability = await panel.chartOption('zeroShotReliability');
-    const counted = (reliability.series.find((s) => s.name === 'accuracy')?.data as number[][]).reduce((n, row) => n + row[4], 0);
+    const counted = (reliability.series.find((s) => s.name === 'accuracy')?.data as number[][]).reduce(
+      (n, row) => n + row[4],
+      0,
+    );
     assert.equal(counted, z.result.n, 'every image in one bin');
 
     const worst = await panel.chartOption<ChartOptionShape & { yAxis: { data: string[] }[] }>('worstClasses');
     const bars = worst.series[0].data as number[];
     assert.equal(bars.length, 20);
-    assert.deepEqual(bars, [...bars].sort((a, b) => a - b), 'worst first');
+    assert.deepEqual(
+      bars,
+      [...bars].sort((a, b) => a - b),
+      'worst first',
+    );
     const finite = z.result.per_class.filter((a) => Number.isFinite(a)).sort((a, b) => a - b);
     assert.equal(bars[0], finite[0]);
     assert.ok(!worst.yAxis[0].data.includes(classNameOf(7)), 'a class without images is not among the worst');
@@ -58,7 +70,13 @@ describe('zero-shot classification in the analysis panel (Chromium, production C
     const confused = panel.page.locator('#confused-table tbody tr');
     assert.equal(await confused.count(), z.result.confused.length);
     const [t, p, n] = z.result.confused[0];
-    assert.deepEqual(await confused.first().locator('td').allTextContents(), [classNameOf(t), '→', classNameOf(p), String(n), `${((100 * n) / z.detail.perClassCount[t]).toFixed(1)}%`]);
+    assert.deepEqual(await confused.first().locator('td').allTextContents(), [
+      classNameOf(t),
+      '→',
+      classNameOf(p),
+      String(n),
+      `${((100 * n) / z.detail.perClassCount[t]).toFixed(1)}%`,
+    ]);
     await panel.page.screenshot({ path: path.join(resultsDir, 'zero-shot.png'), fullPage: true });
   });
 
@@ -66,7 +84,10 @@ describe('zero-shot classification in the analysis panel (Chromium, production C
     panel = await suite.open();
     const snapshot = makeClassificationSnapshot({ empty: [7] });
     await panel.post({ type: 'snapshot', snapshot: asSent(snapshot) });
-    const accuracies = async () => (await panel!.page.locator('#class-table tbody td[data-accuracy]').evaluateAll((cells) => cells.map((c) => Number(c.getAttribute('data-accuracy')))));
+    const accuracies = async () =>
+      await panel!.page
+        .locator('#class-table tbody td[data-accuracy]')
+        .evaluateAll((cells) => cells.map((c) => Number(c.getAttribute('data-accuracy'))));
     const header = (column: string) => panel!.page.locator(`#class-table th:has(button[data-column="${column}"])`);
 
     await panel.page.locator('button[data-column="accuracy"]').click();
@@ -74,33 +95,51 @@ describe('zero-shot classification in the analysis panel (Chromium, production C
     assert.equal(await header('accuracy').getAttribute('aria-sort'), 'ascending');
     assert.ok(Number.isNaN(ascending.at(-1)!), 'the class without images last');
     const known = ascending.slice(0, -1);
-    assert.deepEqual(known, [...known].sort((a, b) => a - b));
+    assert.deepEqual(
+      known,
+      [...known].sort((a, b) => a - b),
+    );
 
     // Keyboard: the focus stays on the heading's button, Enter flips the order.
     assert.equal(await panel.page.evaluate(() => (document.activeElement as HTMLElement).dataset.column), 'accuracy');
     await panel.page.keyboard.press('Enter');
     const descending = await accuracies();
     assert.equal(await header('accuracy').getAttribute('aria-sort'), 'descending');
-    assert.deepEqual(descending.slice(0, -1), [...known].sort((a, b) => b - a));
+    assert.deepEqual(
+      descending.slice(0, -1),
+      [...known].sort((a, b) => b - a),
+    );
     assert.ok(Number.isNaN(descending.at(-1)!), 'still last');
 
     await panel.page.keyboard.press('Shift+Tab');
     await panel.page.keyboard.press('Space');
     assert.equal(await header('images').getAttribute('aria-sort'), 'ascending');
-    const images = (await texts(panel, '#class-table tbody tr td:nth-child(3)')).map((x) => Number(x.replace(/,/g, '')));
-    assert.deepEqual(images, [...images].sort((a, b) => a - b));
+    const images = (await texts(panel, '#class-table tbody tr td:nth-child(3)')).map((x) =>
+      Number(x.replace(/,/g, '')),
+    );
+    assert.deepEqual(
+      images,
+      [...images].sort((a, b) => a - b),
+    );
     assert.equal(await header('accuracy').getAttribute('aria-sort'), 'none');
 
     await panel.page.locator('button[data-column="name"]').click();
     const names = await texts(panel, '#class-table tbody td.name');
-    assert.deepEqual(names, [...names].sort((a, b) => a.localeCompare(b)));
+    assert.deepEqual(
+      names,
+      [...names].sort((a, b) => a.localeCompare(b)),
+    );
 
     await panel.page.locator('#class-search').fill('DOG');
     const dogs = await texts(panel, '#class-table tbody td.name');
     assert.deepEqual(dogs, ['dog 0', 'dog 1', 'dog 2', 'dog 3']);
     assert.equal(await panel.page.locator('#class-count').textContent(), '4 of 40 classes');
     await panel.page.locator('#class-search').fill('12');
-    assert.deepEqual(await texts(panel, '#class-table tbody tr td:first-child'), ['12'], 'a number matches that class only');
+    assert.deepEqual(
+      await texts(panel, '#class-table tbody tr td:first-child'),
+      ['12'],
+      'a number matches that class only',
+    );
     await panel.page.locator('#class-search').fill('');
     assert.equal(await panel.page.locator('#class-table tbody tr').count(), 40);
 
@@ -120,7 +159,15 @@ describe('zero-shot classification in the analysis panel (Chromium, production C
     // Unnamed classes go by number.
     assert.equal(await panel.page.locator('#class-table tbody tr').first().locator('td.name').textContent(), 'class 0');
     assert.equal((await panel.chartOption<{ yAxis: { data: string[] }[] }>('worstClasses')).yAxis[0].data.length, 12);
-    for (const name of ['scatter', 'sphere', 'histogram', 'reliability', 'calibration', 'zeroShotReliability', 'worstClasses']) {
+    for (const name of [
+      'scatter',
+      'sphere',
+      'histogram',
+      'reliability',
+      'calibration',
+      'zeroShotReliability',
+      'worstClasses',
+    ]) {
       for (const format of ['png', 'svg'] as const) {
         await panel.page.locator(`#export-${format}-${name}`).click();
         const m = (await panel.posted()).at(-1);
@@ -146,10 +193,23 @@ describe('zero-shot classification in the analysis panel (Chromium, production C
     assert.equal(await rows.count(), 1 + s.shifted.length);
     for (const [k, set] of [s.inDistribution, ...s.shifted].entries()) {
       const cells = await rows.nth(k).locator('th, td').allTextContents();
-      assert.deepEqual(cells, [set.name, k ? 'shifted' : 'in-distribution', set.result.n.toLocaleString('en-US'), `${set.result.top1.toFixed(1)}%`, `${set.result.top5.toFixed(1)}%`, set.result.ece.toFixed(4)]);
+      assert.deepEqual(cells, [
+        set.name,
+        k ? 'shifted' : 'in-distribution',
+        set.result.n.toLocaleString('en-US'),
+        `${set.result.top1.toFixed(1)}%`,
+        `${set.result.top5.toFixed(1)}%`,
+        set.result.ece.toFixed(4),
+      ]);
     }
-    assert.match((await panel.page.locator('#suite-table tfoot').textContent()) ?? '', new RegExp(`ood_mean\\)${s.ood_mean.toFixed(1)}%`));
-    assert.equal(await panel.page.locator('[data-metric="suite.ood_mean"]').getAttribute('data-value'), String(s.ood_mean));
+    assert.match(
+      (await panel.page.locator('#suite-table tfoot').textContent()) ?? '',
+      new RegExp(`ood_mean\\)${s.ood_mean.toFixed(1)}%`),
+    );
+    assert.equal(
+      await panel.page.locator('[data-metric="suite.ood_mean"]').getAttribute('data-value'),
+      String(s.ood_mean),
+    );
     assert.equal(await panel.page.locator('#zero-shot-title').textContent(), 'In-distribution set: animals-id');
     assert.equal(await panel.page.locator('#class-table tbody tr').count(), s.inDistribution.result.classes);
     assert.match((await panel.page.locator('#facts').textContent()) ?? '', /1 in-distribution \+ 2 shifted/);

@@ -19,15 +19,27 @@ import { repoRoot } from '../../../helpers/repoRoot';
 
 const root = repoRoot;
 const dir = mkdtempSync(path.join(tmpdir(), 'el-zero-shot-worker-'));
-const settings: AnalyzeSettings = { uniformityT: 2, ks: [1, 5, 10], eceTau: 0.01, memoryBudgetMB: 256, imageKeys: [], textKeys: [] };
+const settings: AnalyzeSettings = {
+  uniformityT: 2,
+  ks: [1, 5, 10],
+  eceTau: 0.01,
+  memoryBudgetMB: 256,
+  imageKeys: [],
+  textKeys: [],
+};
 const suiteFile = (name: string) => path.join(dir, 'classification', `${name}.suite.json`);
 
 /** One job on a fresh worker; resolves to its final reply, as JSON (what a webview receives). */
-async function job(request: { type: 'analyze'; files: string[] } | { type: 'compare'; checkpoints: string[][] }): Promise<WorkerReply> {
+async function job(
+  request: { type: 'analyze'; files: string[] } | { type: 'compare'; checkpoints: string[][] },
+): Promise<WorkerReply> {
   const worker = new Worker(path.join(root, 'dist', 'worker.js'), { workerData: { backend: 'wasm' } });
   try {
     return await new Promise<WorkerReply>((resolve, reject) => {
-      worker.on('message', (m: WorkerReply) => m.type !== 'progress' && resolve(JSON.parse(JSON.stringify(m)) as WorkerReply));
+      worker.on(
+        'message',
+        (m: WorkerReply) => m.type !== 'progress' && resolve(JSON.parse(JSON.stringify(m)) as WorkerReply),
+      );
       worker.once('error', reject);
       worker.postMessage({ ...request, settings, id: 1, cancel: new SharedArrayBuffer(4) } as WorkerRequest);
     });
@@ -55,7 +67,12 @@ describe('a sample suite and one of its sets, analysed by the worker, in the ana
     assert.equal(snapshot.kind, 'suite');
     const panel = await suite.open();
     await panel.post({ type: 'snapshot', snapshot });
-    assert.deepEqual(await panel.page.locator('#suite-table tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-set'))), ['id', 'sketch', 'rendition']);
+    assert.deepEqual(
+      await panel.page
+        .locator('#suite-table tbody tr')
+        .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-set'))),
+      ['id', 'sketch', 'rendition'],
+    );
     assert.equal(await panel.page.locator('#class-table tbody tr').count(), 20);
     assert.equal((await panel.chartOption('worstClasses')).series[0].data.length, 20);
     await panel.page.screenshot({ path: path.join(resultsDir, 'sample-suite.png'), fullPage: true });
@@ -82,8 +99,13 @@ describe('the two sample suites compared by the worker, in the compare view', ()
     assert.ok('suites' in data);
     const panel = await suite.open();
     await panel.post({ type: 'snapshot', snapshot: compareSnapshotOf(data, 0) });
-    const points = (await panel.chartOption('robustness', 'embeddingLensCompareCharts')).series.filter((s) => s.type === 'scatter');
-    assert.deepEqual(points.map((p) => p.name), ['zero-shot.suite.json', 'fine-tuned.suite.json']);
+    const points = (await panel.chartOption('robustness', 'embeddingLensCompareCharts')).series.filter(
+      (s) => s.type === 'scatter',
+    );
+    assert.deepEqual(
+      points.map((p) => p.name),
+      ['zero-shot.suite.json', 'fine-tuned.suite.json'],
+    );
     for (const p of points) {
       const [[x, y]] = p.data as number[][];
       assert.ok(y < x, `${p.name}: the shifted sets are harder`);

@@ -36,23 +36,34 @@ const cpuChild = `
 `;
 
 describe('backend ladder', () => {
-  it("'auto' takes wasm here and says why each native rung was skipped", { skip: native.length ? `${native.join(', ')} installed` : false }, async () => {
-    const choice = await initBackend('auto');
-    assert.equal(choice.name, 'wasm');
-    for (const rung of ['tfjs-node-gpu', 'tfjs-node'])
-      assert.ok(
-        choice.skipped.some((s) => s.startsWith(`${rung}: @tensorflow/${rung} is not installed`)),
-        `${rung} missing from ${JSON.stringify(choice.skipped)}`,
-      );
-  });
+  it(
+    "'auto' takes wasm here and says why each native rung was skipped",
+    { skip: native.length ? `${native.join(', ')} installed` : false },
+    async () => {
+      const choice = await initBackend('auto');
+      assert.equal(choice.name, 'wasm');
+      for (const rung of ['tfjs-node-gpu', 'tfjs-node'])
+        assert.ok(
+          choice.skipped.some((s) => s.startsWith(`${rung}: @tensorflow/${rung} is not installed`)),
+          `${rung} missing from ${JSON.stringify(choice.skipped)}`,
+        );
+    },
+  );
 
-  it('a forced rung that cannot start is the user\'s input error, naming the rung and why', { skip: installed('@tensorflow/tfjs-node-gpu') ? 'tfjs-node-gpu installed' : false }, async () => {
-    await assert.rejects(initBackend('tfjs-node-gpu'), (err: unknown) => {
-      assert.ok(err instanceof InputError);
-      assert.equal(err.message, `the tfjs-node-gpu backend: cannot start (@tensorflow/tfjs-node-gpu is not installed: npm install @tensorflow/tfjs-node-gpu@4.22.0 in the extension's folder, or put it on NODE_PATH); choose another, or auto`);
-      return true;
-    });
-  });
+  it(
+    "a forced rung that cannot start is the user's input error, naming the rung and why",
+    { skip: installed('@tensorflow/tfjs-node-gpu') ? 'tfjs-node-gpu installed' : false },
+    async () => {
+      await assert.rejects(initBackend('tfjs-node-gpu'), (err: unknown) => {
+        assert.ok(err instanceof InputError);
+        assert.equal(
+          err.message,
+          `the tfjs-node-gpu backend: cannot start (@tensorflow/tfjs-node-gpu is not installed: npm install @tensorflow/tfjs-node-gpu@4.22.0 in the extension's folder, or put it on NODE_PATH); choose another, or auto`,
+        );
+        return true;
+      });
+    },
+  );
 
   it("forcing 'cpu' gives cpu, and analyze on cpu equals wasm to 1e-5", async () => {
     const out = JSON.parse(execFileSync(process.execPath, ['-e', cpuChild], { encoding: 'utf8' })) as {

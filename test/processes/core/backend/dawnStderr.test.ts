@@ -19,7 +19,10 @@ const moduleFile = (name: string) => JSON.stringify(compiledSource('core', 'back
 
 /** Runs `code` in node with stdout and stderr into one pipe (`2>&1 | cat`), as a user's shell would. */
 function throughPipe(code: string): string {
-  const run = spawnSync('sh', ['-c', '"$0" -e "$1" 2>&1 | cat', process.execPath, code], { encoding: 'utf8', timeout: 120_000 });
+  const run = spawnSync('sh', ['-c', '"$0" -e "$1" 2>&1 | cat', process.execPath, code], {
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   assert.equal(run.status, 0, run.stderr);
   return run.stdout;
 }
@@ -45,30 +48,45 @@ describe("Dawn's limit notes", () => {
     process.stderr.write('after\\n');
     process.stdout.write(JSON.stringify({ value, notes }) + '\\n');`;
 
-  it('written to fd 2 by native code never reach a piped stderr; the other lines do, in order', { skip: process.platform !== 'linux' && 'Linux only' }, () => {
-    // Everything the child wrote, both streams, one line each: its stderr's three, then the result on stdout.
-    const lines = throughPipe(code).trim().split('\n');
-    assert.deepEqual(lines.slice(0, 3), ['before', 'kept line', 'after']);
-    assert.equal(lines.length, 4);
-    assert.deepEqual(JSON.parse(lines[3]), { value: 42, notes: [note('Uniform', 1000000), note('Storage', 1000000)] });
-  });
+  it(
+    'written to fd 2 by native code never reach a piped stderr; the other lines do, in order',
+    { skip: process.platform !== 'linux' && 'Linux only' },
+    () => {
+      // Everything the child wrote, both streams, one line each: its stderr's three, then the result on stdout.
+      const lines = throughPipe(code).trim().split('\n');
+      assert.deepEqual(lines.slice(0, 3), ['before', 'kept line', 'after']);
+      assert.equal(lines.length, 4);
+      assert.deepEqual(JSON.parse(lines[3]), {
+        value: 42,
+        notes: [note('Uniform', 1000000), note('Storage', 1000000)],
+      });
+    },
+  );
 
-  it('never reach a stderr redirected to a file, which keeps its other lines', { skip: process.platform !== 'linux' && 'Linux only' }, () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dawn-log-'));
-    const errFile = path.join(dir, 'stderr.txt');
-    const fd = fs.openSync(errFile, 'w');
-    try {
-      const run = spawnSync(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', fd], encoding: 'utf8', timeout: 60_000 });
-      assert.equal(run.status, 0);
-      assert.equal(fs.readFileSync(errFile, 'utf8'), 'before\nkept line\nafter\n');
-      assert.equal(JSON.parse(run.stdout).notes.length, 2);
-    } finally {
-      fs.closeSync(fd);
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-  });
+  it(
+    'never reach a stderr redirected to a file, which keeps its other lines',
+    { skip: process.platform !== 'linux' && 'Linux only' },
+    () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dawn-log-'));
+      const errFile = path.join(dir, 'stderr.txt');
+      const fd = fs.openSync(errFile, 'w');
+      try {
+        const run = spawnSync(process.execPath, ['-e', code], {
+          stdio: ['ignore', 'pipe', fd],
+          encoding: 'utf8',
+          timeout: 60_000,
+        });
+        assert.equal(run.status, 0);
+        assert.equal(fs.readFileSync(errFile, 'utf8'), 'before\nkept line\nafter\n');
+        assert.equal(JSON.parse(run.stdout).notes.length, 2);
+      } finally {
+        fs.closeSync(fd);
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 
-  it("from Dawn itself stay off stderr when the webgpu rung starts", async (t) => {
+  it('from Dawn itself stay off stderr when the webgpu rung starts', async (t) => {
     const why = await noWebGpuAdapter();
     if (why) return t.skip(why);
     const out = throughPipe(`require(${moduleFile('webgpuRung')}).startWebGpu(true).then((s) => {

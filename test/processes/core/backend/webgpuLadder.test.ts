@@ -20,7 +20,10 @@ it('auto takes webgpu only on a hardware adapter, and says which adapter', async
   assert.ok(forced.detail && forced.detail.length > 3, `detail: ${forced.detail}`);
   if (webGpuState()!.software) {
     assert.notEqual(auto.name, 'webgpu');
-    assert.ok(auto.skipped.some((s) => s.startsWith('webgpu: only a software adapter')), auto.skipped.join('; '));
+    assert.ok(
+      auto.skipped.some((s) => s.startsWith('webgpu: only a software adapter')),
+      auto.skipped.join('; '),
+    );
   } else if (auto.name !== 'tfjs-node-gpu') assert.equal(auto.name, 'webgpu');
 });
 
@@ -38,7 +41,10 @@ it('a lost device fails the job in one line that says to rerun, and auto then sk
   const next = await initBackend('auto');
   assert.notEqual(next.name, 'webgpu');
   assert.equal(tf.getBackend(), next.name === 'wasm' || next.name === 'cpu' ? next.name : 'tensorflow');
-  assert.ok(next.skipped.some((s) => s.startsWith('webgpu: the GPU device was lost')), next.skipped.join('; '));
+  assert.ok(
+    next.skipped.some((s) => s.startsWith('webgpu: the GPU device was lost')),
+    next.skipped.join('; '),
+  );
 });
 
 it('without a Vulkan driver the ladder goes on to the next rung with the reason', () => {
@@ -46,9 +52,16 @@ it('without a Vulkan driver the ladder goes on to the next rung with the reason'
   const backend = compiledSource('core', 'backend', 'backendLadder.js');
   const code = `require(${JSON.stringify(backend)}).initBackend('auto').then((c) => console.log(JSON.stringify(c)))`;
   const none = '/nonexistent/icd.json';
-  const run = spawnSync(process.execPath, ['-e', code], { env: { ...process.env, VK_DRIVER_FILES: none, VK_ICD_FILENAMES: none }, encoding: 'utf8', timeout: 60_000 });
+  const run = spawnSync(process.execPath, ['-e', code], {
+    env: { ...process.env, VK_DRIVER_FILES: none, VK_ICD_FILENAMES: none },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   assert.equal(run.status, 0, run.stderr);
   const choice = JSON.parse(run.stdout.trim().split('\n').pop()!) as { name: string; skipped: string[] };
   assert.notEqual(choice.name, 'webgpu');
-  assert.ok(choice.skipped.includes('webgpu: Dawn found no WebGPU adapter (no Vulkan loader or driver?)'), choice.skipped.join('; '));
+  assert.ok(
+    choice.skipped.includes('webgpu: Dawn found no WebGPU adapter (no Vulkan loader or driver?)'),
+    choice.skipped.join('; '),
+  );
 });

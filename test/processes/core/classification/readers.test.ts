@@ -10,7 +10,13 @@ import { readClassificationSet } from '../../../../src/core/classification/readC
 import { sampleClassNames } from '../../../../src/core/synthetic/sampleClasses';
 import { generateSample } from '../../../../src/core/synthetic/sampleCheckpoint';
 import { encodeNpy, encodeNpyHeader, encodeZip, writeNpz } from '../../../../src/core/writers';
-import { fixtureClasses, fixtureDim, fixtureSet, writeClassificationNpz, writeClassificationSafetensors } from '../../../helpers/classificationFixtures';
+import {
+  fixtureClasses,
+  fixtureDim,
+  fixtureSet,
+  writeClassificationNpz,
+  writeClassificationSafetensors,
+} from '../../../helpers/classificationFixtures';
 import { pytorchPython, pytorchSkip } from '../../../helpers/pytorchFixtures';
 import { assertInputError, tempDir } from '../../../helpers/readerFixtures';
 
@@ -29,7 +35,12 @@ describe('reading classification sets', () => {
     const s = await readClassificationSet(file);
     const expected = fixtureSet();
     assert.deepEqual(s.labels, expected.labels);
-    assert.deepEqual(s.classEmbeds, { classes: fixtureClasses, prompts: 4, dim: fixtureDim, data: expected.classEmbeds });
+    assert.deepEqual(s.classEmbeds, {
+      classes: fixtureClasses,
+      prompts: 4,
+      dim: fixtureDim,
+      data: expected.classEmbeds,
+    });
     assert.deepEqual(s.classNames, sampleClassNames);
     assert.deepEqual(s.warnings, []);
   });
@@ -45,11 +56,20 @@ describe('reading classification sets', () => {
   it('labels of any integer dtype: uint8 and int32 read as int64 does', async () => {
     const s = fixtureSet();
     const u8 = at('u8.npz');
-    writeFileSync(u8, encodeZip([
-      { name: 'image_embeds.npy', data: encodeNpy([60, fixtureDim], s.image.data) },
-      { name: 'labels.npy', data: Buffer.concat([encodeNpyHeader({ descr: '|u1', fortranOrder: false, shape: [60] }), Buffer.from(Uint8Array.from(s.labels))]) },
-      { name: 'class_embeds.npy', data: encodeNpy([fixtureClasses, 4, fixtureDim], s.classEmbeds) },
-    ]));
+    writeFileSync(
+      u8,
+      encodeZip([
+        { name: 'image_embeds.npy', data: encodeNpy([60, fixtureDim], s.image.data) },
+        {
+          name: 'labels.npy',
+          data: Buffer.concat([
+            encodeNpyHeader({ descr: '|u1', fortranOrder: false, shape: [60] }),
+            Buffer.from(Uint8Array.from(s.labels)),
+          ]),
+        },
+        { name: 'class_embeds.npy', data: encodeNpy([fixtureClasses, 4, fixtureDim], s.classEmbeds) },
+      ]),
+    );
     assert.deepEqual((await readClassificationSet(u8)).labels, s.labels);
     const i32 = at('i32.npz');
     await writeClassificationNpz(i32, { labels: { shape: [60], data: s.labels, dtype: 'int32' } });
@@ -72,7 +92,12 @@ describe('reading classification sets', () => {
   it('(C, D) class embeddings are one prompt per class', async () => {
     const file = at('flat.npz');
     const s = fixtureSet();
-    await writeClassificationNpz(file, { class_embeds: { shape: [fixtureClasses, fixtureDim], data: s.classEmbeds.subarray(0, fixtureClasses * fixtureDim) } });
+    await writeClassificationNpz(file, {
+      class_embeds: {
+        shape: [fixtureClasses, fixtureDim],
+        data: s.classEmbeds.subarray(0, fixtureClasses * fixtureDim),
+      },
+    });
     assert.equal((await readClassificationSet(file)).classEmbeds.prompts, 1);
   });
 
@@ -102,21 +127,63 @@ describe('bad classification input: one line naming the file and the problem', (
     return { labels: { shape: [60], data: l, dtype: 'int64' as const } };
   };
 
-  it('a label of C or more', () => spoiled('label-high.npz', labels((l) => (l[7] = fixtureClasses)), /^label 20 at row 7 is outside \[0, 20\): the class embeddings hold 20 classes$/));
-  it('a negative label', () => spoiled('label-negative.npz', labels((l) => (l[0] = -1)), /^label -1 at row 0 is outside \[0, 20\)/));
-  it('float labels', () => spoiled('label-float.npz', { labels: { shape: [60], data: Float32Array.from(fixtureSet().labels) } }, /^'labels' \(60,\) is float32: labels must be integers \(any integer dtype\)$/));
-  it('a label count other than the images', () => spoiled('label-count.npz', { labels: { shape: [59], data: fixtureSet().labels.slice(1), dtype: 'int64' } }, /has 59 labels for 60 images$/));
-  it('class names that do not match the class embeddings', () => spoiled('names.npz', { class_names: { strings: sampleClassNames.slice(1) } }, /^19 class names for 20 classes in 'class_embeds'$/));
-  it('a prompt axis of 0', () => spoiled('prompts0.npz', { class_embeds: { shape: [fixtureClasses, 0, fixtureDim], data: new Float32Array(0) } }, /\(20, 0, 16\) has a prompt axis of 0/));
+  it('a label of C or more', () =>
+    spoiled(
+      'label-high.npz',
+      labels((l) => (l[7] = fixtureClasses)),
+      /^label 20 at row 7 is outside \[0, 20\): the class embeddings hold 20 classes$/,
+    ));
+  it('a negative label', () =>
+    spoiled(
+      'label-negative.npz',
+      labels((l) => (l[0] = -1)),
+      /^label -1 at row 0 is outside \[0, 20\)/,
+    ));
+  it('float labels', () =>
+    spoiled(
+      'label-float.npz',
+      { labels: { shape: [60], data: Float32Array.from(fixtureSet().labels) } },
+      /^'labels' \(60,\) is float32: labels must be integers \(any integer dtype\)$/,
+    ));
+  it('a label count other than the images', () =>
+    spoiled(
+      'label-count.npz',
+      { labels: { shape: [59], data: fixtureSet().labels.slice(1), dtype: 'int64' } },
+      /has 59 labels for 60 images$/,
+    ));
+  it('class names that do not match the class embeddings', () =>
+    spoiled(
+      'names.npz',
+      { class_names: { strings: sampleClassNames.slice(1) } },
+      /^19 class names for 20 classes in 'class_embeds'$/,
+    ));
+  it('a prompt axis of 0', () =>
+    spoiled(
+      'prompts0.npz',
+      { class_embeds: { shape: [fixtureClasses, 0, fixtureDim], data: new Float32Array(0) } },
+      /\(20, 0, 16\) has a prompt axis of 0/,
+    ));
   it('class embeddings with NaN', () => {
     const c = Float32Array.from(fixtureSet().classEmbeds);
     c[5 * 4 * fixtureDim + 2 * fixtureDim + 3] = NaN;
-    return spoiled('class-nan.npz', { class_embeds: { shape: [fixtureClasses, 4, fixtureDim], data: c } }, /holds NaN or Inf \(class 5, prompt 2\)$/);
+    return spoiled(
+      'class-nan.npz',
+      { class_embeds: { shape: [fixtureClasses, 4, fixtureDim], data: c } },
+      /holds NaN or Inf \(class 5, prompt 2\)$/,
+    );
   });
   it('a class embedding of zeros', () =>
-    spoiled('class-zero.npz', { class_embeds: { shape: [fixtureClasses, fixtureDim], data: new Float32Array(fixtureClasses * fixtureDim) } }, /is all zeros at class 0: it cannot be normalised$/));
+    spoiled(
+      'class-zero.npz',
+      { class_embeds: { shape: [fixtureClasses, fixtureDim], data: new Float32Array(fixtureClasses * fixtureDim) } },
+      /is all zeros at class 0: it cannot be normalised$/,
+    ));
   it('class embeddings of another dimension', () =>
-    spoiled('class-dim.npz', { class_embeds: { shape: [fixtureClasses, 8], data: fixtureSet().classEmbeds.subarray(0, 160) } }, /has dimension 8 but the image embeddings have 16$/));
+    spoiled(
+      'class-dim.npz',
+      { class_embeds: { shape: [fixtureClasses, 8], data: fixtureSet().classEmbeds.subarray(0, 160) } },
+      /has dimension 8 but the image embeddings have 16$/,
+    ));
 });
 
 describe('what a file holds decides what is reported', () => {
@@ -143,8 +210,15 @@ describe('what a file holds decides what is reported', () => {
   it('pairs only: no zero_shot', async () => {
     const file = at('pairs.npz');
     const pairs = generateSample({ pairs: 30, dim: fixtureDim, seed: 2 });
-    await writeNpz(file, { image_embeds: { shape: [30, fixtureDim], data: pairs.image.data }, text_embeds: { shape: [30, fixtureDim], data: pairs.text.data } });
+    await writeNpz(file, {
+      image_embeds: { shape: [30, fixtureDim], data: pairs.image.data },
+      text_embeds: { shape: [30, fixtureDim], data: pairs.text.data },
+    });
     const outcome = await analyzeInput([file], settings);
-    assert.ok(outcome.kind === 'retrieval' && outcome.analyzed.result.zero_shot === undefined && outcome.analyzed.zeroShot === undefined);
+    assert.ok(
+      outcome.kind === 'retrieval' &&
+        outcome.analyzed.result.zero_shot === undefined &&
+        outcome.analyzed.zeroShot === undefined,
+    );
   });
 });

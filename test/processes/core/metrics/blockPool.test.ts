@@ -15,14 +15,16 @@ import { randomCheckpoint } from '../../../helpers/randomCheckpoint';
  * The pool against the in-process pass. The tests run from out/, where tsc writes
  * blockWorker.js beside pool.js, so blockWorkerFile() finds it and these exercise real workers.
  */
-const budgetFor = (ckpt: Checkpoint, rows: number, workers: number) => workers * rows * bytesPerBlockRow(ckpt.image.rows + ckpt.text.rows);
+const budgetFor = (ckpt: Checkpoint, rows: number, workers: number) =>
+  workers * rows * bytesPerBlockRow(ckpt.image.rows + ckpt.text.rows);
 
 function sameNumbers(a: unknown, b: unknown, path = 'result'): void {
   if (typeof a === 'number' && typeof b === 'number') {
     assert.ok(Math.abs(a - b) <= 1e-12 * Math.max(Math.abs(a), Math.abs(b)), `${path}: ${a} vs ${b}`);
   } else if (a && typeof a === 'object') {
     assert.deepEqual(Object.keys(a).sort(), Object.keys(b as object).sort(), path);
-    for (const k of Object.keys(a)) sameNumbers((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${path}.${k}`);
+    for (const k of Object.keys(a))
+      sameNumbers((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${path}.${k}`);
   } else assert.equal(a, b, path);
 }
 
@@ -50,7 +52,14 @@ describe('block worker pool', () => {
   });
 
   it('gives the single-thread numbers and ranks for shuffled multi-caption sets', async () => {
-    await poolMatchesSingleThread(randomCheckpoint(12, 16, Array.from({ length: 400 }, (_, i) => 1 + (i % 3))), 64);
+    await poolMatchesSingleThread(
+      randomCheckpoint(
+        12,
+        16,
+        Array.from({ length: 400 }, (_, i) => 1 + (i % 3)),
+      ),
+      64,
+    );
   });
 
   it('reports progress from every worker, rising to 1', async () => {
@@ -68,7 +77,12 @@ describe('block worker pool', () => {
     const threadsBefore = threads();
     const token = { isCancellationRequested: false };
     const started = performance.now();
-    const run = analyze(ckpt, { workers: 2, memoryBudgetBytes: budgetFor(ckpt, 50, 2), token, onProgress: () => (token.isCancellationRequested = true) });
+    const run = analyze(ckpt, {
+      workers: 2,
+      memoryBudgetBytes: budgetFor(ckpt, 50, 2),
+      token,
+      onProgress: () => (token.isCancellationRequested = true),
+    });
     await assert.rejects(run, CancelledError);
     // The full pass is 160 blocks; a cancel that waited for it would take far longer than one block.
     assert.ok(performance.now() - started < 5000);

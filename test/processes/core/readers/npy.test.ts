@@ -15,7 +15,10 @@ test('float16 and big-endian float32 arrays larger than one conversion chunk dec
   // 2 x 600 x 1024 = 1,228,800 elements: two chunks of the reader's chunked conversion.
   const shape = [2, 600, 1024];
   const data = exactValues(2 * 600 * 1024);
-  for (const [dtype, bigEndian] of [['float16', false], ['float32', true]] as [NpyDtype, boolean][]) {
+  for (const [dtype, bigEndian] of [
+    ['float16', false],
+    ['float32', true],
+  ] as [NpyDtype, boolean][]) {
     const file = at(`chunks-${dtype}-${bigEndian}.npy`);
     await writeNpy(file, shape, data, { dtype, bigEndian });
     const [only] = (await readArrays(file)).values();
@@ -46,7 +49,13 @@ test('fortran_order data is transposed to row-major', async () => {
   // Written by hand, column by column, so the reader is checked independently of the writer.
   const columnMajor = Float32Array.from([1, 4, 2, 5, 3, 6]);
   const file = at('fortran.npy');
-  writeFileSync(file, Buffer.concat([encodeNpyHeader({ descr: '<f4', fortranOrder: true, shape: [2, 3] }), Buffer.from(columnMajor.buffer)]));
+  writeFileSync(
+    file,
+    Buffer.concat([
+      encodeNpyHeader({ descr: '<f4', fortranOrder: true, shape: [2, 3] }),
+      Buffer.from(columnMajor.buffer),
+    ]),
+  );
   const [only] = (await readArrays(file)).values();
   assert.deepEqual(only.data, Float32Array.from([1, 2, 3, 4, 5, 6]));
 });
@@ -155,16 +164,32 @@ test('refused: a header that promises more data than the file holds', async () =
   const file = at('lying.npy');
   const kept = 100;
   writeFileSync(file, full.subarray(0, full.length - 160 + kept));
-  await assertInputError(readCheckpoint([file]), file, new RegExp(`^truncated: header says \\(2, 5, 4\\) float32 = 160 bytes, file has ${kept} after the header$`));
+  await assertInputError(
+    readCheckpoint([file]),
+    file,
+    new RegExp(`^truncated: header says \\(2, 5, 4\\) float32 = 160 bytes, file has ${kept} after the header$`),
+  );
 });
 
 test('refused: pickled object arrays, structured dtypes, headers that are not literals', async () => {
   const cases: [string, string, RegExp][] = [
-    ["{'descr': '|O', 'fortran_order': False, 'shape': (2, 3), }", 'pickled.npy', /pickled object arrays are refused, not unpickled/],
+    [
+      "{'descr': '|O', 'fortran_order': False, 'shape': (2, 3), }",
+      'pickled.npy',
+      /pickled object arrays are refused, not unpickled/,
+    ],
     ["{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (2,), }", 'structured.npy', /structured array/],
-    ["{'descr': __import__('os').system('x'), 'fortran_order': False, 'shape': (2,), }", 'code.npy', /invalid \.npy header/],
+    [
+      "{'descr': __import__('os').system('x'), 'fortran_order': False, 'shape': (2,), }",
+      'code.npy',
+      /invalid \.npy header/,
+    ],
     ["{'descr': '<f4', 'shape': (2, 3), }", 'nokey.npy', /'fortran_order' is missing/],
-    ["{'descr': '<U7', 'fortran_order': False, 'shape': (2, 3), }", 'strings.npy', /holds only strings \('strings', str \(2, 3\)\), no embeddings/],
+    [
+      "{'descr': '<U7', 'fortran_order': False, 'shape': (2, 3), }",
+      'strings.npy',
+      /holds only strings \('strings', str \(2, 3\)\), no embeddings/,
+    ],
   ];
   for (const [dict, name, problem] of cases) {
     const header = Buffer.alloc(128, 0x20);
@@ -189,7 +214,11 @@ test('refused: shapes other than (N, D) and (2, N, D), empty arrays, integer emb
     await assertInputError(readCheckpoint([at(name)]), at(name), problem);
   }
   await writeNpy(at('alone.npy'), [3, 2], exactValues(6));
-  await assertInputError(readCheckpoint([at('alone.npy')]), at('alone.npy'), /one modality only, and no file with the other one/);
+  await assertInputError(
+    readCheckpoint([at('alone.npy')]),
+    at('alone.npy'),
+    /one modality only, and no file with the other one/,
+  );
 });
 
 test('refused: a file that changes on disk while it is being read', async () => {
@@ -215,18 +244,26 @@ function paddedHeader(version: 1 | 2, length: number, shape: number[]): Buffer {
   return header;
 }
 
-test('refused before it is read: a .npy header over numpy\'s 10,000 bytes', async () => {
+test("refused before it is read: a .npy header over numpy's 10,000 bytes", async () => {
   const data = Buffer.from(exactValues(24).buffer);
   writeFileSync(at('header-10000.npy'), Buffer.concat([paddedHeader(1, 10_000, [2, 3, 4]), data]));
   assert.equal((await readCheckpoint([at('header-10000.npy')])).image.rows, 3);
 
   writeFileSync(at('header-10001.npy'), Buffer.concat([paddedHeader(1, 10_001, [2, 3, 4]), data]));
-  await assertInputError(readCheckpoint([at('header-10001.npy')]), at('header-10001.npy'), /^the file declares a 10001-byte \.npy header; .* over 10000 bytes$/);
+  await assertInputError(
+    readCheckpoint([at('header-10001.npy')]),
+    at('header-10001.npy'),
+    /^the file declares a 10001-byte \.npy header; .* over 10000 bytes$/,
+  );
   // 1.5 GB declared in a file of a few hundred bytes: refused for its length, not read to find it missing.
   const huge = paddedHeader(2, 116, [2, 3, 4]);
   huge.writeUInt32LE(1_500_000_000, 8);
   writeFileSync(at('header-huge.npy'), Buffer.concat([huge, data]));
-  await assertInputError(describeFile(at('header-huge.npy')), at('header-huge.npy'), /declares a 1500000000-byte \.npy header/);
+  await assertInputError(
+    describeFile(at('header-huge.npy')),
+    at('header-huge.npy'),
+    /declares a 1500000000-byte \.npy header/,
+  );
 });
 
 test('refused without waiting for a writer: a named pipe', { skip: process.platform === 'win32' }, async () => {
@@ -250,9 +287,21 @@ test('a float64 value beyond float32 range is refused, not skipped as if the fil
   const file = at('f64-huge.npy');
   const values = new Float64Array(2 * 4 * 3).fill(0.5);
   values[7] = 1e200;
-  writeFileSync(file, Buffer.concat([encodeNpyHeader({ descr: '<f8', fortranOrder: false, shape: [2, 4, 3] }), Buffer.from(values.buffer)]));
+  writeFileSync(
+    file,
+    Buffer.concat([
+      encodeNpyHeader({ descr: '<f8', fortranOrder: false, shape: [2, 4, 3] }),
+      Buffer.from(values.buffer),
+    ]),
+  );
   await assertInputError(readCheckpoint([file]), file, /holds the float64 value 1e\+200, beyond float32's range/);
   values[7] = 1e30; // within range: read as float32
-  writeFileSync(file, Buffer.concat([encodeNpyHeader({ descr: '<f8', fortranOrder: false, shape: [2, 4, 3] }), Buffer.from(values.buffer)]));
+  writeFileSync(
+    file,
+    Buffer.concat([
+      encodeNpyHeader({ descr: '<f8', fortranOrder: false, shape: [2, 4, 3] }),
+      Buffer.from(values.buffer),
+    ]),
+  );
   assert.equal((await readCheckpoint([file])).image.data[7], Math.fround(1e30));
 });

@@ -12,7 +12,13 @@ import { SharedCancelToken } from '../../../../src/core/util/cancel';
 import { CancelledError, InputError } from '../../../../src/core/util/errors';
 import { parseConfig } from '../../../../src/core/train/config';
 import type { RunEvent } from '../../../../src/core/train/events';
-import { RankError, runTorchEmbedding, runTorchTraining, TorchUnavailableError, type TorchNote } from '../../../../src/core/torch/engine';
+import {
+  RankError,
+  runTorchEmbedding,
+  runTorchTraining,
+  TorchUnavailableError,
+  type TorchNote,
+} from '../../../../src/core/torch/engine';
 import { probeTorch } from '../../../../src/core/torch/python';
 import { noScriptedEnginePython, scriptedEngineDir, scriptedEnginePython } from '../../../helpers/scriptedEngine';
 
@@ -32,13 +38,23 @@ interface Record {
 }
 /** The processes a run started, without the probe's. */
 const records = (): Record[] =>
-  (existsSync(recordFile) ? readFileSync(recordFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record) : []).filter((r) => r.argv[0] !== 'info');
+  (existsSync(recordFile)
+    ? readFileSync(recordFile, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record)
+    : []
+  ).filter((r) => r.argv[0] !== 'info');
 
 function scenario(name: string, extra: { [k: string]: string } = {}): void {
   Object.assign(process.env, { FAKE_ENGINE: name, ...extra });
 }
 
-const config = (extra: { [k: string]: unknown } = {}) => parseConfig({ train: 'a.npy', eval: 'b.npy', engine: 'torch', name: 'fake', ...extra }, 'x', { baseDir: dir, defaultName: 'run' });
+const config = (extra: { [k: string]: unknown } = {}) =>
+  parseConfig({ train: 'a.npy', eval: 'b.npy', engine: 'torch', name: 'fake', ...extra }, 'x', {
+    baseDir: dir,
+    defaultName: 'run',
+  });
 
 function alive(pid: number): boolean {
   try {
@@ -61,7 +77,8 @@ describe('torch engine launcher (scripted engine)', { skip: noPython }, () => {
   });
   beforeEach(() => {
     rmSync(recordFile, { force: true });
-    for (const k of ['FAKE_ENGINE', 'FAKE_ENGINE_INFO', 'FAKE_ENGINE_CUDA', 'FAKE_ENGINE_FAILING_RANK']) delete process.env[k];
+    for (const k of ['FAKE_ENGINE', 'FAKE_ENGINE_INFO', 'FAKE_ENGINE_CUDA', 'FAKE_ENGINE_FAILING_RANK'])
+      delete process.env[k];
   });
   after(() => {
     process.env = savedEnv;
@@ -73,11 +90,22 @@ describe('torch engine launcher (scripted engine)', { skip: noPython }, () => {
     assert.ok(ok.ok && ok.info.torch === '9.9.9');
     scenario('complete', { FAKE_ENGINE_INFO: 'no-torch' });
     const noTorch = await probeTorch(python);
-    assert.ok(!noTorch.ok && noTorch.reason.endsWith(': torch is not installed (pip install torch)'), JSON.stringify(noTorch));
-    assert.deepEqual(await probeTorch('/nonexistent/python'), { ok: false, python: '/nonexistent/python', reason: 'no Python at /nonexistent/python: set embeddingLens.pythonPath or --python' });
+    assert.ok(
+      !noTorch.ok && noTorch.reason.endsWith(': torch is not installed (pip install torch)'),
+      JSON.stringify(noTorch),
+    );
+    assert.deepEqual(await probeTorch('/nonexistent/python'), {
+      ok: false,
+      python: '/nonexistent/python',
+      reason: 'no Python at /nonexistent/python: set embeddingLens.pythonPath or --python',
+    });
     scenario('complete', { FAKE_ENGINE_INFO: 'crash' });
     const crash = await probeTorch(python);
-    assert.ok(!crash.ok && crash.reason.endsWith("could not run the torch engine's package: ImportError: cannot import name 'x'"), JSON.stringify(crash));
+    assert.ok(
+      !crash.ok &&
+        crash.reason.endsWith("could not run the torch engine's package: ImportError: cannot import name 'x'"),
+      JSON.stringify(crash),
+    );
     scenario('complete', { FAKE_ENGINE_INFO: 'hang' });
     const hang = await probeTorch(python, { timeoutMs: 500 });
     assert.ok(!hang.ok && /did not answer within 1 s/.test(hang.reason), JSON.stringify(hang));
@@ -87,14 +115,26 @@ describe('torch engine launcher (scripted engine)', { skip: noPython }, () => {
     scenario('complete');
     const events: (RunEvent | TorchNote)[] = [];
     const log: string[] = [];
-    const summary = await runTorchTraining(config(), { python, onEvent: (e) => events.push(e), onLog: (l, s) => log.push(`${s}: ${l}`) });
+    const summary = await runTorchTraining(config(), {
+      python,
+      onEvent: (e) => events.push(e),
+      onLog: (l, s) => log.push(`${s}: ${l}`),
+    });
     assert.deepEqual(
       events.map((e) => e.type),
       ['start', 'step', 'step', 'step', 'note', 'eval', 'checkpoint'],
     );
     const step = events[1] as Extract<RunEvent, { type: 'step' }>;
     assert.deepEqual([step.ranks, step.samples_per_s], [1, 1000]);
-    assert.deepEqual(summary, { runDir: '/runs/fake', status: 'completed', epochs: 1, steps: 3, bestEpoch: 1, bestMetric: 'mean_R@1', bestValue: 50 });
+    assert.deepEqual(summary, {
+      runDir: '/runs/fake',
+      status: 'completed',
+      epochs: 1,
+      steps: 3,
+      bestEpoch: 1,
+      bestMetric: 'mean_R@1',
+      bestValue: 50,
+    });
     assert.ok(log.includes("stdout: a library's print, not an event"));
     assert.ok(log.includes('stderr: a warning on stderr'));
     const [run] = records();
@@ -109,7 +149,11 @@ describe('torch engine launcher (scripted engine)', { skip: noPython }, () => {
 
   it('runs 2 ranks through torchrun on a free local port', async () => {
     scenario('complete');
-    const summary = await runTorchTraining(config({ devices: 2 }), { python, configFile: '/data/x.m2mix.json', overrides: { lr: 0.5 } });
+    const summary = await runTorchTraining(config({ devices: 2 }), {
+      python,
+      configFile: '/data/x.m2mix.json',
+      overrides: { lr: 0.5 },
+    });
     assert.equal(summary.status, 'completed');
     const [launcher, ...ranks] = records();
     assert.equal(launcher.argv[0], 'torch.distributed.run');
@@ -154,7 +198,9 @@ describe('torch engine launcher (scripted engine)', { skip: noPython }, () => {
   it("rejects with the failing rank's line, pointing at its traceback file", async () => {
     scenario('raise', { FAKE_ENGINE_FAILING_RANK: '1' });
     const log: string[] = [];
-    const err = await runTorchTraining(config({ devices: 2 }), { python, onLog: (l) => log.push(l) }).catch((e: unknown) => e);
+    const err = await runTorchTraining(config({ devices: 2 }), { python, onLog: (l) => log.push(l) }).catch(
+      (e: unknown) => e,
+    );
     assert.ok(err instanceof RankError, String(err));
     assert.equal(err.message, 'rank 1: ValueError: boom');
     assert.equal(err.tracebackFile, path.join(dir, 'runs', 'fake', 'rank-1.traceback.txt'));
@@ -163,31 +209,59 @@ describe('torch engine launcher (scripted engine)', { skip: noPython }, () => {
 
   it('turns an input error of a rank into an InputError', async () => {
     scenario('input-error');
-    await assert.rejects(runTorchTraining(config(), { python }), (e: unknown) => e instanceof InputError && e.message === "data.csv: has no column 'title'");
+    await assert.rejects(
+      runTorchTraining(config(), { python }),
+      (e: unknown) => e instanceof InputError && e.message === "data.csv: has no column 'title'",
+    );
   });
 
   it('says in one line how an engine that ended without a summary ended', async () => {
     scenario('silent-exit');
-    await assert.rejects(runTorchTraining(config(), { python }), { message: 'the torch engine exited with code 3 before its summary: something went wrong in a library' });
+    await assert.rejects(runTorchTraining(config(), { python }), {
+      message: 'the torch engine exited with code 3 before its summary: something went wrong in a library',
+    });
     scenario('port-taken');
     await assert.rejects(
-      runTorchTraining(config({ devices: 2, nodes: { count: 2, rendezvous: 'head:29400' } }), { python, configFile: '/data/x.m2mix.json' }),
-      (e: unknown) => e instanceof InputError && e.message === '/data/x.m2mix.json: the rendezvous port of "nodes.rendezvous" (head:29400) is taken: pick another port',
+      runTorchTraining(config({ devices: 2, nodes: { count: 2, rendezvous: 'head:29400' } }), {
+        python,
+        configFile: '/data/x.m2mix.json',
+      }),
+      (e: unknown) =>
+        e instanceof InputError &&
+        e.message ===
+          '/data/x.m2mix.json: the rendezvous port of "nodes.rendezvous" (head:29400) is taken: pick another port',
     );
   });
 
   it('refuses a missing interpreter, a device list this node lacks, and a cancel before the start', async () => {
-    await assert.rejects(runTorchTraining(config(), { python: '/nonexistent/python' }), (e: unknown) => e instanceof TorchUnavailableError && e.message === 'no Python at /nonexistent/python: set embeddingLens.pythonPath or --python');
+    await assert.rejects(
+      runTorchTraining(config(), { python: '/nonexistent/python' }),
+      (e: unknown) =>
+        e instanceof TorchUnavailableError &&
+        e.message === 'no Python at /nonexistent/python: set embeddingLens.pythonPath or --python',
+    );
     // An interpreter removed between its probe and the run.
     const probed = await probeTorch(python);
     assert.ok(probed.ok);
-    await assert.rejects(runTorchTraining(config(), { python: '/nonexistent/python', info: probed.info }), (e: unknown) => e instanceof TorchUnavailableError && e.message === 'no Python at /nonexistent/python: set embeddingLens.pythonPath or --python');
+    await assert.rejects(
+      runTorchTraining(config(), { python: '/nonexistent/python', info: probed.info }),
+      (e: unknown) =>
+        e instanceof TorchUnavailableError &&
+        e.message === 'no Python at /nonexistent/python: set embeddingLens.pythonPath or --python',
+    );
     scenario('complete', { FAKE_ENGINE_CUDA: '2' });
-    await assert.rejects(runTorchTraining(config({ devices: [1, 2] }), { python, configFile: 'c.json' }), /^InputError: c\.json: "devices" names CUDA device 2, but .* sees 2 CUDA device\(s\)$/);
+    await assert.rejects(
+      runTorchTraining(config({ devices: [1, 2] }), { python, configFile: 'c.json' }),
+      /^InputError: c\.json: "devices" names CUDA device 2, but .* sees 2 CUDA device\(s\)$/,
+    );
     const token = new SharedCancelToken();
     token.cancel();
     await assert.rejects(runTorchTraining(config(), { python, token }), CancelledError);
-    assert.deepEqual(records().filter((r) => r.argv[0] === 'train'), [], 'nothing was launched');
+    assert.deepEqual(
+      records().filter((r) => r.argv[0] === 'train'),
+      [],
+      'nothing was launched',
+    );
   });
 
   it('embeds a dataset with progress events', async () => {
@@ -201,6 +275,16 @@ describe('torch engine launcher (scripted engine)', { skip: noPython }, () => {
     assert.deepEqual(result, { file: out, images: 3, texts: 6 });
     assert.deepEqual(progress, [1, 2, 3]);
     const embed = records().find((r) => r.argv[0] === 'embed')!;
-    assert.deepEqual(embed.argv, ['embed', '--model', '{"openClip":"ViT-B-32"}', '--data', '/d/data.csv', '--out', out, '--batch-size', '64']);
+    assert.deepEqual(embed.argv, [
+      'embed',
+      '--model',
+      '{"openClip":"ViT-B-32"}',
+      '--data',
+      '/d/data.csv',
+      '--out',
+      out,
+      '--batch-size',
+      '64',
+    ]);
   });
 });

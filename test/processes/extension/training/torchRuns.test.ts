@@ -65,7 +65,8 @@ installFakeVscode({
     showErrorMessage: record('error'),
     showInformationMessage: record('info'),
     showWarningMessage: record('warning'),
-    withProgress: (_options: unknown, task: (progress: unknown, token: unknown) => unknown) => task({ report() {} }, new CancellationTokenSource().token),
+    withProgress: (_options: unknown, task: (progress: unknown, token: unknown) => unknown) =>
+      task({ report() {} }, new CancellationTokenSource().token),
     showTextDocument: () => Promise.resolve(undefined),
     showQuickPick: answer,
     showOpenDialog: () => answer(),
@@ -74,7 +75,10 @@ installFakeVscode({
   env: { clipboard: { writeText: async (text: string) => void clipboard.push(text) } },
   Uri: {
     file: (fsPath: string) => ({ fsPath, scheme: 'file', toString: () => `file://${fsPath}` }),
-    joinPath: (base: { fsPath: string }, ...parts: string[]) => ({ fsPath: path.join(base.fsPath, ...parts), scheme: 'file' }),
+    joinPath: (base: { fsPath: string }, ...parts: string[]) => ({
+      fsPath: path.join(base.fsPath, ...parts),
+      scheme: 'file',
+    }),
   },
   CancellationTokenSource,
   ProgressLocation: { Notification: 15, Window: 10 },
@@ -89,14 +93,22 @@ installFakeVscode({
 
 // After the fake is installed: these load `vscode`, so they cannot be static imports.
 /* eslint-disable @typescript-eslint/no-require-imports */
-const { commands } = require('../../../../src/extension/commands') as typeof import('../../../../src/extension/commands');
-const { TorchEnvironment } = require('../../../../src/extension/python/torchEnvironment') as typeof import('../../../../src/extension/python/torchEnvironment');
-const { TrainingRuns } = require('../../../../src/extension/training/trainingRuns') as typeof import('../../../../src/extension/training/trainingRuns');
-const { Training, slurmScriptFile } = require('../../../../src/extension/training/training') as typeof import('../../../../src/extension/training/training');
-const { TrainingCodeLens } = require('../../../../src/extension/training/codeLens') as typeof import('../../../../src/extension/training/codeLens');
-const { scaffoldRun } = require('../../../../src/extension/training/fineTune') as typeof import('../../../../src/extension/training/fineTune');
-const { embedDataset } = require('../../../../src/extension/python/embedDataset') as typeof import('../../../../src/extension/python/embedDataset');
-const { untrustedTorchReason } = require('../../../../src/extension/python/workspaceTrustGate') as typeof import('../../../../src/extension/python/workspaceTrustGate');
+const { commands } =
+  require('../../../../src/extension/commands') as typeof import('../../../../src/extension/commands');
+const { TorchEnvironment } =
+  require('../../../../src/extension/python/torchEnvironment') as typeof import('../../../../src/extension/python/torchEnvironment');
+const { TrainingRuns } =
+  require('../../../../src/extension/training/trainingRuns') as typeof import('../../../../src/extension/training/trainingRuns');
+const { Training, slurmScriptFile } =
+  require('../../../../src/extension/training/training') as typeof import('../../../../src/extension/training/training');
+const { TrainingCodeLens } =
+  require('../../../../src/extension/training/codeLens') as typeof import('../../../../src/extension/training/codeLens');
+const { scaffoldRun } =
+  require('../../../../src/extension/training/fineTune') as typeof import('../../../../src/extension/training/fineTune');
+const { embedDataset } =
+  require('../../../../src/extension/python/embedDataset') as typeof import('../../../../src/extension/python/embedDataset');
+const { untrustedTorchReason } =
+  require('../../../../src/extension/python/workspaceTrustGate') as typeof import('../../../../src/extension/python/workspaceTrustGate');
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 interface Contributions {
@@ -151,14 +163,19 @@ describe('command wiring', () => {
 describe('torch runs in the editor (scripted engine)', { skip: noPython }, () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'el-torch-runs-'));
   const savedEnv = { ...process.env };
-  const log = { appendLine: (line: string) => void logged.push(line), show() {} } as unknown as import('vscode').OutputChannel;
+  const log = {
+    appendLine: (line: string) => void logged.push(line),
+    show() {},
+  } as unknown as import('vscode').OutputChannel;
   const configFile = (name: string, extra: Record<string, unknown> = {}) => {
     const file = path.join(dir, `${name}.m2mix.json`);
     writeFileSync(file, JSON.stringify({ train: 'a.npy', eval: 'b.npy', engine: 'torch', ...extra }));
     return file;
   };
   let trained = 0;
-  const worker = { train: async () => void trained++ } as unknown as import('../../../../src/extension/workerClient').WorkerClient;
+  const worker = {
+    train: async () => void trained++,
+  } as unknown as import('../../../../src/extension/workerClient').WorkerClient;
   const torch = new TorchEnvironment(log);
   const runs = new TrainingRuns(worker, torch, async () => 'wasm', log);
 
@@ -182,7 +199,9 @@ describe('torch runs in the editor (scripted engine)', { skip: noPython }, () =>
     const file = configFile('untrusted');
     await runs.start(file, () => assert.fail('the dashboard opened'));
     assert.equal(runs.snapshot(file), undefined);
-    assert.deepEqual(shown, [{ level: 'error', message: `Embedding Lens: untrusted not run: ${untrustedTorchReason}.` }]);
+    assert.deepEqual(shown, [
+      { level: 'error', message: `Embedding Lens: untrusted not run: ${untrustedTorchReason}.` },
+    ]);
     assert.deepEqual(logged, [], 'something ran');
     // Nor is the interpreter probed for the status bar: it may be the workspace's own.
     const report = await torch.report();
@@ -215,7 +234,10 @@ describe('torch runs in the editor (scripted engine)', { skip: noPython }, () =>
     assert.deepEqual(snap.notes, ['fake engine']);
     assert.equal(dashboards, 1);
     assert.ok(!runs.isRunning(file));
-    assert.ok(logged.some((l) => /torch engine: torch 9\.9\.9 on Python 3\.11\.2/.test(l)), 'the log does not name the interpreter');
+    assert.ok(
+      logged.some((l) => /torch engine: torch 9\.9\.9 on Python 3\.11\.2/.test(l)),
+      'the log does not name the interpreter',
+    );
   });
 
   it('a rank that raises fails the run with its line in the dashboard and an error message; its traceback goes to the log', async () => {
@@ -226,7 +248,8 @@ describe('torch runs in the editor (scripted engine)', { skip: noPython }, () =>
     assert.equal(snap.status, 'failed');
     assert.equal(snap.message, 'rank 0: ValueError: boom');
     // Shown once the run folder has been looked at for the rank's traceback file.
-    for (const deadline = Date.now() + 5000; shown.length === 0 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 10));
+    for (const deadline = Date.now() + 5000; shown.length === 0 && Date.now() < deadline;)
+      await new Promise((r) => setTimeout(r, 10));
     assert.deepEqual(shown, [{ level: 'error', message: 'Embedding Lens: raise failed: rank 0: ValueError: boom' }]);
     const traceback = logged.findIndex((l) => l === '[raise] Traceback (most recent call last):');
     assert.ok(traceback >= 0, `no traceback in the log:\n${logged.join('\n')}`);
@@ -237,13 +260,19 @@ describe('torch runs in the editor (scripted engine)', { skip: noPython }, () =>
     process.env.FAKE_ENGINE_INFO = 'no-torch';
     // Another interpreter (the same one by another path), so the successful probe kept for the first does not answer.
     pythonSetting = path.join(dir, 'python-without-torch');
-    symlinkSync(execFileSync(python, ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim(), pythonSetting);
+    symlinkSync(
+      execFileSync(python, ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim(),
+      pythonSetting,
+    );
     try {
       const file = configFile('notorch');
       await runs.start(file, () => undefined);
       const snap = runs.snapshot(file)!;
       assert.equal(snap.status, 'failed');
-      assert.match(snap.message ?? '', /^torch engine unavailable: .*torch is not installed \(pip install torch\); or set embeddingLens\.pythonPath/);
+      assert.match(
+        snap.message ?? '',
+        /^torch engine unavailable: .*torch is not installed \(pip install torch\); or set embeddingLens\.pythonPath/,
+      );
       assert.equal(shown.length, 1);
     } finally {
       delete process.env.FAKE_ENGINE_INFO;
@@ -257,7 +286,9 @@ describe('torch runs in the editor (scripted engine)', { skip: noPython }, () =>
     const factory = path.join(dir, 'model.py');
     writeFileSync(factory, 'def build_clip():\n    pass\n');
     const opened: string[][] = [];
-    const panels = { showFiles: async (files: string[]) => void opened.push(files) } as unknown as import('../../../../src/extension/analysisPanelSet').AnalysisPanelSet;
+    const panels = {
+      showFiles: async (files: string[]) => void opened.push(files),
+    } as unknown as import('../../../../src/extension/analysisPanelSet').AnalysisPanelSet;
     answers.push(
       (kinds) => (kinds as { modelKind: string }[]).find((k) => k.modelKind === 'factory'),
       () => [{ fsPath: factory }],
@@ -267,7 +298,10 @@ describe('torch runs in the editor (scripted engine)', { skip: noPython }, () =>
     assert.equal(out, path.join(dir, 'coco val.build_clip.safetensors'));
     assert.deepEqual(opened, [[out]]);
     assert.equal(answers.length, 0, 'a question was not asked');
-    assert.ok(logged.some((l) => /^embedded coco val\.csv with build_clip: 3 images, 6 captions/.test(l)), logged.join('\n'));
+    assert.ok(
+      logged.some((l) => /^embedded coco val\.csv with build_clip: 3 images, 6 captions/.test(l)),
+      logged.join('\n'),
+    );
 
     workspace.isTrusted = false;
     assert.equal(await embedDataset(torch, panels, log, { fsPath: csv } as import('vscode').Uri), undefined);
@@ -292,20 +326,43 @@ describe('torch runs in the editor (scripted engine)', { skip: noPython }, () =>
     assert.equal(answers.length, 0, 'a question was not asked');
     const written = JSON.parse(readFileSync(path.join(dir, 'wizard.m2mix.json'), 'utf8')) as Record<string, unknown>;
     assert.deepEqual(
-      [written.engine, written.model, written.train, written.eval, written.imageColumn, written.captionColumn, written.batchSize],
+      [
+        written.engine,
+        written.model,
+        written.train,
+        written.eval,
+        written.imageColumn,
+        written.captionColumn,
+        written.batchSize,
+      ],
       ['torch', { openClip: 'ViT-B-16' }, './train.tsv', './val.tsv', 'image', 'text', 32],
     );
   });
 
   it('copies the launch command and writes the SLURM script beside the config; the CodeLens offers both on torch configs only', async () => {
-    const training = new Training({ fsPath: root } as import('vscode').Uri, worker, torch, async () => 'wasm', log, {} as never);
+    const training = new Training(
+      { fsPath: root } as import('vscode').Uri,
+      worker,
+      torch,
+      async () => 'wasm',
+      log,
+      {} as never,
+    );
     try {
       const one = configFile('launch');
       const line = await training.copyLaunchCommand({ fsPath: one } as import('vscode').Uri);
       assert.deepEqual(clipboard, [line]);
-      assert.match(line ?? '', new RegExp(`^PYTHONPATH=\\S+ ${python.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} -m embedding_lens train ${one}$`));
+      assert.match(
+        line ?? '',
+        new RegExp(
+          `^PYTHONPATH=\\S+ ${python.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} -m embedding_lens train ${one}$`,
+        ),
+      );
       const two = configFile('launch2', { devices: 2 });
-      assert.match((await training.copyLaunchCommand({ fsPath: two } as import('vscode').Uri)) ?? '', / -m torch\.distributed\.run --standalone --nproc_per_node 2 .* -m embedding_lens train /);
+      assert.match(
+        (await training.copyLaunchCommand({ fsPath: two } as import('vscode').Uri)) ?? '',
+        / -m torch\.distributed\.run --standalone --nproc_per_node 2 .* -m embedding_lens train /,
+      );
 
       const script = await training.generateSlurmScript({ fsPath: two } as import('vscode').Uri);
       assert.equal(script, slurmScriptFile(two));
@@ -316,12 +373,25 @@ describe('torch runs in the editor (scripted engine)', { skip: noPython }, () =>
       assert.match(text, /\nsrun .*torch\.distributed\.run.* train /);
 
       shown.length = 0;
-      assert.equal(await training.copyLaunchCommand({ fsPath: configFile('heads-tfjs', { engine: 'tfjs' }) } as import('vscode').Uri), undefined);
+      assert.equal(
+        await training.copyLaunchCommand({
+          fsPath: configFile('heads-tfjs', { engine: 'tfjs' }),
+        } as import('vscode').Uri),
+        undefined,
+      );
       assert.match(shown[0].message, /is for "engine": "torch" configs/);
 
       const lens = new TrainingCodeLens(runs);
-      const titles = (text: string) => lens.provideCodeLenses({ uri: { fsPath: one }, getText: () => text } as unknown as import('vscode').TextDocument).map((l) => l.command!.title);
-      assert.deepEqual(titles('{"engine": "torch", "train": "a.csv"}'), ['▶ Run', 'Open dashboard', 'Copy launch command', 'Generate SLURM script']);
+      const titles = (text: string) =>
+        lens
+          .provideCodeLenses({ uri: { fsPath: one }, getText: () => text } as unknown as import('vscode').TextDocument)
+          .map((l) => l.command!.title);
+      assert.deepEqual(titles('{"engine": "torch", "train": "a.csv"}'), [
+        '▶ Run',
+        'Open dashboard',
+        'Copy launch command',
+        'Generate SLURM script',
+      ]);
       assert.deepEqual(titles('{"train": "a.npy"}'), ['▶ Run', 'Open dashboard']);
       assert.deepEqual(titles('{"engine": "torch", '), ['▶ Run', 'Open dashboard']);
     } finally {

@@ -5,7 +5,12 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { describeCheckpointShape } from '../../../../src/core/readers/checkpointShape';
-import { fixtureClasses, fixtureDim, fixtureSet, writeClassificationNpz } from '../../../helpers/classificationFixtures';
+import {
+  fixtureClasses,
+  fixtureDim,
+  fixtureSet,
+  writeClassificationNpz,
+} from '../../../helpers/classificationFixtures';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'el-class-shape-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -21,6 +26,9 @@ describe('describeCheckpointShape on classification sets', () => {
     const file = path.join(dir, 'both.npz');
     const s = fixtureSet(60);
     await writeClassificationNpz(file, { text_embeds: { shape: [60, fixtureDim], data: s.image.data } }, 60);
-    assert.equal(await describeCheckpointShape(file), `60 × ${fixtureDim} · 60 images, ${fixtureClasses} classes × ${fixtureDim}`);
+    assert.equal(
+      await describeCheckpointShape(file),
+      `60 × ${fixtureDim} · 60 images, ${fixtureClasses} classes × ${fixtureDim}`,
+    );
   });
 });

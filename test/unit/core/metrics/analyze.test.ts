@@ -30,7 +30,8 @@ const mean = (v: number[]) => v.reduce((s, x) => s + x, 0) / v.length;
 
 function uniformity(z: number[][], t: number): number {
   const terms: number[] = [];
-  for (let i = 0; i < z.length; i++) for (let j = i + 1; j < z.length; j++) terms.push(Math.exp(-t * sqDist(z[i], z[j])));
+  for (let i = 0; i < z.length; i++)
+    for (let j = i + 1; j < z.length; j++) terms.push(Math.exp(-t * sqDist(z[i], z[j])));
   return Math.log(mean(terms));
 }
 
@@ -58,9 +59,7 @@ function naiveMetrics(ckpt: Checkpoint, t: number, tau: number, bins: number): N
   const sim = x.map((xi) => y.map((yk) => dot(xi, yk)));
   const simT = y.map((_, k) => x.map((_, i) => sim[i][k]));
   const captionsOf = (i: number) => owner.flatMap((o, k) => (o === i ? [k] : []));
-  const ranksI2T = x.map((_, i) =>
-    Math.min(...captionsOf(i).map((c) => sim[i].filter((s) => s > sim[i][c]).length)),
-  );
+  const ranksI2T = x.map((_, i) => Math.min(...captionsOf(i).map((c) => sim[i].filter((s) => s > sim[i][c]).length)));
   const ranksT2I = y.map((_, k) => simT[k].filter((s) => s > simT[k][owner[k]]).length);
   const hardestI2T = x.map((xi, i) => Math.min(...y.filter((_, j) => owner[j] !== i).map((yj) => sqDist(xi, yj))));
   const hardestT2I = y.map((yk, k) => Math.min(...x.filter((_, i) => i !== owner[k]).map((xi) => sqDist(yk, xi))));
@@ -79,7 +78,6 @@ function naiveMetrics(ckpt: Checkpoint, t: number, tau: number, bins: number): N
     ece_t2i: ece(simT, (k, i) => owner[k] === i, tau, bins),
   };
 }
-
 
 /** R@K, median and mean rank straight from their definitions. */
 function naiveRetrieval(ranks: number[], ks: number[]): Record<string, number> {
@@ -102,8 +100,7 @@ async function checkAgainstNaive(ckpt: Checkpoint, rows: number): Promise<void> 
   const { result, detail } = await analyze(ckpt, { memoryBudgetBytes: budgetFor(ckpt, rows), ks });
   const o = defaultAnalyzeOptions;
   const ref = naiveMetrics(ckpt, o.uniformityT, o.eceTau, o.eceBins);
-  for (const key of geometryKeys)
-    close(result[key], ref[key], 1e-5, key);
+  for (const key of geometryKeys) close(result[key], ref[key], 1e-5, key);
   // tau = 0.01 multiplies float32 rounding of the similarities by 100 inside the softmax.
   close(result.ece, ref.ece, 1e-4, 'ece');
   close(result.ece_t2i, ref.ece_t2i, 1e-4, 'ece_t2i');
@@ -134,7 +131,15 @@ describe('analyze', () => {
 
   it('matches the naive definitions across 512-column chunks and triangle offsets', async () => {
     await checkAgainstNaive(randomCheckpoint(3, 6, new Array(600).fill(1), 2), 100);
-    await checkAgainstNaive(randomCheckpoint(4, 6, Array.from({ length: 300 }, (_, i) => 1 + (i % 3)), 2), 256);
+    await checkAgainstNaive(
+      randomCheckpoint(
+        4,
+        6,
+        Array.from({ length: 300 }, (_, i) => 1 + (i % 3)),
+        2,
+      ),
+      256,
+    );
   });
 
   it('counts exact ties in favour of the true match', async () => {
@@ -170,7 +175,10 @@ describe('analyze', () => {
   it('fills reliability bins consistent with the ECE', async () => {
     const { result, detail } = await analyze(randomCheckpoint(6, 8, new Array(50).fill(1)), { eceTau: 0.1 });
     assert.equal(detail.reliability.length, 15);
-    assert.equal(detail.reliability.reduce((s, b) => s + b.count, 0), 50);
+    assert.equal(
+      detail.reliability.reduce((s, b) => s + b.count, 0),
+      50,
+    );
     const ece = detail.reliability.reduce((s, b) => s + (b.count / 50) * Math.abs(b.accuracy - b.confidence), 0);
     close(ece, result.ece, 1e-12, 'ece from bins');
   });
@@ -208,9 +216,18 @@ describe('analyze', () => {
   it('rejects inputs it cannot pair, naming the file', async () => {
     const ckpt = randomCheckpoint(9, 4, new Array(6).fill(1));
     const fewer = { ...ckpt, text: { ...ckpt.text, rows: 5, data: ckpt.text.data.subarray(0, 20) } };
-    await assert.rejects(analyze(fewer), (e: unknown) => e instanceof InputError && /random-9\.npy: 6 images but 5 texts/.test(e.message));
-    await assert.rejects(analyze({ ...ckpt, textToImage: Int32Array.from([0, 1, 2, 3, 4, 6]) }), /text 5 points to image 6/);
-    await assert.rejects(analyze({ ...ckpt, textToImage: Int32Array.from([0, 1, 2, 3, 4, 4]) }), /image 5 has no caption/);
+    await assert.rejects(
+      analyze(fewer),
+      (e: unknown) => e instanceof InputError && /random-9\.npy: 6 images but 5 texts/.test(e.message),
+    );
+    await assert.rejects(
+      analyze({ ...ckpt, textToImage: Int32Array.from([0, 1, 2, 3, 4, 6]) }),
+      /text 5 points to image 6/,
+    );
+    await assert.rejects(
+      analyze({ ...ckpt, textToImage: Int32Array.from([0, 1, 2, 3, 4, 4]) }),
+      /image 5 has no caption/,
+    );
     const zero = { ...ckpt, image: { ...ckpt.image, data: Float32Array.from(ckpt.image.data).fill(0, 8, 12) } };
     await assert.rejects(analyze(zero), /image row 2 has norm 0/);
     await assert.rejects(analyze(ckpt, { ks: [0] }), InputError);

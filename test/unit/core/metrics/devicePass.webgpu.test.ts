@@ -46,16 +46,19 @@ function rankFlips(a: Int32Array, b: Int32Array): number {
 }
 
 function assertAgree({ wasm, gpu }: { wasm: Run; gpu: Run }, maxFlips = 0): void {
-  for (const k of continuousKeys) assert.ok(Math.abs(wasm.result[k] - gpu.result[k]) < 1e-4, `${k}: wasm ${wasm.result[k]} webgpu ${gpu.result[k]}`);
+  for (const k of continuousKeys)
+    assert.ok(Math.abs(wasm.result[k] - gpu.result[k]) < 1e-4, `${k}: wasm ${wasm.result[k]} webgpu ${gpu.result[k]}`);
   assert.deepEqual(gpu.result.input_norms, wasm.result.input_norms);
-  const flips = rankFlips(wasm.detail.ranksI2T, gpu.detail.ranksI2T) + rankFlips(wasm.detail.ranksT2I, gpu.detail.ranksT2I);
+  const flips =
+    rankFlips(wasm.detail.ranksI2T, gpu.detail.ranksI2T) + rankFlips(wasm.detail.ranksT2I, gpu.detail.ranksT2I);
   assert.ok(flips <= maxFlips, `${flips} ranks differ`);
   if (flips === 0) assert.deepEqual([gpu.result.i2t, gpu.result.t2i], [wasm.result.i2t, wasm.result.t2i]);
   for (const k of ['positive', 'hardestNegativeI2T', 'hardestNegativeT2I'] as const) {
     const diff = wasm.detail[k].reduce((m, v, q) => Math.max(m, Math.abs(v - gpu.detail[k][q])), 0);
     assert.ok(diff < 1e-5, `${k} differs by ${diff}`);
   }
-  for (const [b, bin] of gpu.detail.reliability.entries()) assert.equal(bin.count, wasm.detail.reliability[b].count, `reliability bin ${b}`);
+  for (const [b, bin] of gpu.detail.reliability.entries())
+    assert.equal(bin.count, wasm.detail.reliability[b].count, `reliability bin ${b}`);
 }
 
 describe('the device-reduced metric pass on webgpu agrees with analyze() on wasm', () => {
@@ -69,7 +72,9 @@ describe('the device-reduced metric pass on webgpu agrees with analyze() on wasm
   for (const name of ['clip-vitb16-coco500', 'clip-random-init-coco500']) {
     it(`${name} (shared data, or a generated stand-in when absent)`, async (t) => {
       if (skip) return t.skip(skip);
-      const ckpt = dir ? await readCheckpoint([path.join(dir, `${name}.npy`)]) : generateSample({ pairs: 500, dim: 512, seed: 7, aligned: !name.includes('random') });
+      const ckpt = dir
+        ? await readCheckpoint([path.join(dir, `${name}.npy`)])
+        : generateSample({ pairs: 500, dim: 512, seed: 7, aligned: !name.includes('random') });
       if (!dir) console.log(`# ${name}: ../shared/data is absent, generated 500 pairs instead`);
       // The random-init file has near-ties down to 4e-8 (METRICS.md): allow one flipped query there.
       assertAgree(await both(ckpt), name.includes('random') ? 1 : 0);
@@ -96,7 +101,11 @@ describe('GPU memory between jobs', () => {
     const skip = await noWebGpuAdapter();
     if (skip) return t.skip(skip);
     await initBackend('webgpu');
-    const ckpt = randomCheckpoint(4, 24, Array.from({ length: 60 }, () => 1));
+    const ckpt = randomCheckpoint(
+      4,
+      24,
+      Array.from({ length: 60 }, () => 1),
+    );
     const opts = { maxBindingBytes: 8192, memoryBudgetBytes: 64 * 1024 };
     const first = await analyzeOnDevice(ckpt, opts);
     const gpu = () => tf.memory() as tf.MemoryInfo & { numBytesInGPU: number; numBytesAllocatedInGPU: number };
@@ -113,7 +122,11 @@ describe('out of GPU memory', () => {
   it('retries with smaller tiles, says which tiles failed, and still agrees with wasm', async (t) => {
     const skip = await noWebGpuAdapter();
     if (skip) return t.skip(skip);
-    const ckpt = randomCheckpoint(5, 32, Array.from({ length: 300 }, () => 1));
+    const ckpt = randomCheckpoint(
+      5,
+      32,
+      Array.from({ length: 300 }, () => 1),
+    );
     const opts = { maxBindingBytes: 64 * 1024, memoryBudgetBytes: 1024 * 1024 };
     await initBackend('webgpu');
     const clean = await analyzeOnDevice(ckpt, opts);
@@ -122,8 +135,13 @@ describe('out of GPU memory', () => {
     const oom = () => (injected++ === 0 ? ({ message: 'Out of memory (injected by the test)' } as GPUError) : null);
     const retried = await withScopeAnswer('out-of-memory', oom, () => analyzeOnDevice(ckpt, opts));
     assert.equal(injected, 2, 'the first pass failed, the retry ran');
-    assert.deepEqual(retried.notes, [`GPU out of memory with ${clean.tile.rows} x ${clean.tile.cols} tiles; retried with ${retried.tile.rows} x ${retried.tile.cols}`]);
-    assert.ok(retried.tile.rows * retried.tile.cols < clean.tile.rows * clean.tile.cols, JSON.stringify([clean.tile, retried.tile]));
+    assert.deepEqual(retried.notes, [
+      `GPU out of memory with ${clean.tile.rows} x ${clean.tile.cols} tiles; retried with ${retried.tile.rows} x ${retried.tile.cols}`,
+    ]);
+    assert.ok(
+      retried.tile.rows * retried.tile.cols < clean.tile.rows * clean.tile.cols,
+      JSON.stringify([clean.tile, retried.tile]),
+    );
     assertAgree({ wasm: clean, gpu: retried });
   });
 });
@@ -133,15 +151,26 @@ describe('a kernel the GPU rejects', () => {
     const skip = await noWebGpuAdapter();
     if (skip) return t.skip(skip);
     await initBackend('webgpu');
-    const rejected = () => ({ message: 'Binding size (1) is larger than the maximum (injected by the test)\n - While validating' }) as GPUError;
+    const rejected = () =>
+      ({
+        message: 'Binding size (1) is larger than the maximum (injected by the test)\n - While validating',
+      }) as GPUError;
     await assert.rejects(
-      withScopeAnswer('validation', rejected, () => analyzeOnDevice(randomCheckpoint(6, 16, Array.from({ length: 50 }, () => 1)))),
+      withScopeAnswer('validation', rejected, () =>
+        analyzeOnDevice(
+          randomCheckpoint(
+            6,
+            16,
+            Array.from({ length: 50 }, () => 1),
+          ),
+        ),
+      ),
       /^Error: the GPU rejected a kernel of the analysis \(Binding size \(1\) is larger than the maximum \(injected by the test\)\)$/,
     );
   });
 });
 
-describe('a kernel the GPU rejects in the view\'s projections', () => {
+describe("a kernel the GPU rejects in the view's projections", () => {
   it('fails the snapshot in one line naming the step', async (t) => {
     const skip = await noWebGpuAdapter();
     if (skip) return t.skip(skip);
@@ -150,10 +179,15 @@ describe('a kernel the GPU rejects in the view\'s projections', () => {
     const { result, detail } = await analyzeOnDevice(checkpoint);
     const rejected = () => ({ message: 'Invalid BindGroup (injected by the test)' }) as GPUError;
     await assert.rejects(
-      withScopeAnswer('validation', rejected, () => buildSnapshot({ checkpoint, result, detail, seconds: 0 }, 'webgpu')),
+      withScopeAnswer('validation', rejected, () =>
+        buildSnapshot({ checkpoint, result, detail, seconds: 0 }, 'webgpu'),
+      ),
       /^Error: the GPU rejected a kernel in the PCA of the scatter \(Invalid BindGroup \(injected by the test\)\)$/,
     );
-    assert.ok((await buildSnapshot({ checkpoint, result, detail, seconds: 0 }, 'webgpu')).snapshot.scatter, 'and builds without the injected error');
+    assert.ok(
+      (await buildSnapshot({ checkpoint, result, detail, seconds: 0 }, 'webgpu')).snapshot.scatter,
+      'and builds without the injected error',
+    );
   });
 });
 
@@ -171,7 +205,9 @@ describe("the view's PCA on webgpu", () => {
     await initBackend('wasm');
     const wasm = await pca(points, 3);
     for (let c = 0; c < 3; c++) {
-      const cos = wasm.components.subarray(c * dim, (c + 1) * dim).reduce((s, e, d) => s + e * gpu.components[c * dim + d], 0);
+      const cos = wasm.components
+        .subarray(c * dim, (c + 1) * dim)
+        .reduce((s, e, d) => s + e * gpu.components[c * dim + d], 0);
       assert.ok(cos > 1 - 1e-4, `component ${c}: cos = ${cos}`);
       assert.ok(Math.abs(wasm.explained[c] - gpu.explained[c]) < 1e-4, `explained ${c}`);
     }

@@ -18,8 +18,14 @@ describe('histogram2', () => {
     const b = Float32Array.from({ length: 300 }, (_, i) => Math.cos(i) * 2);
     const h = histogram2(a, b, 17);
     assert.equal(h.edges.length, 18);
-    assert.equal(h.a.reduce((s, c) => s + c, 0), 1000);
-    assert.equal(h.b.reduce((s, c) => s + c, 0), 300);
+    assert.equal(
+      h.a.reduce((s, c) => s + c, 0),
+      1000,
+    );
+    assert.equal(
+      h.b.reduce((s, c) => s + c, 0),
+      300,
+    );
   });
 
   it('gives a unit-wide range around a single value and a unit range when empty', () => {

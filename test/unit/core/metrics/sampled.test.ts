@@ -31,16 +31,28 @@ describe('sampled mode', () => {
         const e = result.estimates?.[key];
         assert.ok(e && e.standard_error > 0, `${key} has a standard error`);
         assert.equal(e.sample_pairs, pairs);
-        assert.ok(Math.abs(result[key] - exact[key]) <= 4 * e.standard_error, `${key} at ${pairs}: ${result[key]} vs ${exact[key]} (SE ${e.standard_error})`);
+        assert.ok(
+          Math.abs(result[key] - exact[key]) <= 4 * e.standard_error,
+          `${key} at ${pairs}: ${result[key]} vs ${exact[key]} (SE ${e.standard_error})`,
+        );
         (errors[key] ??= []).push(e.standard_error);
       }
-      assert.equal(detail.reliability.reduce((s, b) => s + b.count, 0), pairs);
-      for (const key of ['alignment', 'hardest_negative_alignment_i2t', 'hardest_negative_alignment_t2i', 'modality_gap'] as const)
+      assert.equal(
+        detail.reliability.reduce((s, b) => s + b.count, 0),
+        pairs,
+      );
+      for (const key of [
+        'alignment',
+        'hardest_negative_alignment_i2t',
+        'hardest_negative_alignment_t2i',
+        'modality_gap',
+      ] as const)
         assert.equal(result[key], exact[key], key);
       assert.deepEqual(result.i2t, exact.i2t);
       assert.deepEqual(result.t2i, exact.t2i);
     }
-    for (const key of estimatedKeys) assert.ok(errors[key][1] < errors[key][0], `${key}: SE ${errors[key].join(' -> ')}`);
+    for (const key of estimatedKeys)
+      assert.ok(errors[key][1] < errors[key][0], `${key}: SE ${errors[key].join(' -> ')}`);
   });
 
   it('is reproducible for a seed', async () => {
@@ -52,9 +64,13 @@ describe('sampled mode', () => {
   it('starts by itself above sampleAbovePairs, and on request', async () => {
     const ckpt = generateSample({ pairs: 150, dim: 16, seed: 13 });
     const file = join(mkdtempSync(join(tmpdir(), 'el-sampled-')), 'pairs.npz');
-    await writeNpz(file, { image: { shape: [150, 16], data: ckpt.image.data }, text: { shape: [150, 16], data: ckpt.text.data } });
+    await writeNpz(file, {
+      image: { shape: [150, 16], data: ckpt.image.data },
+      text: { shape: [150, 16], data: ckpt.text.data },
+    });
     const settings = { uniformityT: 2, ks: [1, 5, 10], eceTau: 0.01, memoryBudgetMB: 64, imageKeys: [], textKeys: [] };
-    const run = async (more: { sampleAbovePairs?: number; samplePairs?: number }) => (await analyzeFiles([file], { ...settings, ...more })).result.estimates;
+    const run = async (more: { sampleAbovePairs?: number; samplePairs?: number }) =>
+      (await analyzeFiles([file], { ...settings, ...more })).result.estimates;
     assert.equal(await run({ sampleAbovePairs: 150 }), undefined);
     assert.equal((await run({ sampleAbovePairs: 149 }))?.uniformity.sample_pairs, defaultSamplePairs);
     // ECE cannot sample more queries than there are; with all of them it is the set's own, exact.
@@ -71,7 +87,10 @@ describe('sampled mode', () => {
       assert.equal(result.estimates?.[key].standard_error, 0);
     }
     // Point pairs reported as those that exist, not as many as were asked for.
-    assert.deepEqual([result.estimates?.uniformity.sample_pairs, result.estimates?.uniformity_image.sample_pairs], [(120 * 119) / 2, (60 * 59) / 2]);
+    assert.deepEqual(
+      [result.estimates?.uniformity.sample_pairs, result.estimates?.uniformity_image.sample_pairs],
+      [(120 * 119) / 2, (60 * 59) / 2],
+    );
 
     const m = 30;
     let looked = 0;

@@ -26,7 +26,7 @@ describe('analyzeUnfused (the benchmark baseline)', () => {
       for (const [key, value] of Object.entries(result)) {
         if (typeof value === 'number') {
           // float32 sums of N^2 exponentials vs float64: agreement to float32 resolution.
-          assert.ok(Math.abs(unfused[key as keyof typeof unfused] as number - value) <= 1e-4, key);
+          assert.ok(Math.abs((unfused[key as keyof typeof unfused] as number) - value) <= 1e-4, key);
         }
       }
       assert.deepEqual(unfused.i2t, result.i2t);

@@ -112,7 +112,8 @@ describe('dosnes', () => {
     const [n, dim] = [200, 32];
     const { x, init } = planted(n, dim);
     const y = dosnes(x, n, dim, init);
-    for (let i = 0; i < n; i++) assert.ok(Math.abs(Math.hypot(y[3 * i], y[3 * i + 1], y[3 * i + 2]) - 1) < 1e-6, "float32 unit rows");
+    for (let i = 0; i < n; i++)
+      assert.ok(Math.abs(Math.hypot(y[3 * i], y[3 * i + 1], y[3 * i + 2]) - 1) < 1e-6, 'float32 unit rows');
     const { intra, inter } = separation(y, n);
     assert.ok(intra < 0.5 * inter, `intra ${intra} vs inter ${inter}`);
     assert.deepEqual(dosnes(x, n, dim, init), y);
@@ -145,7 +146,10 @@ describe('dosnes', () => {
         cancelled ||= f >= cancelAt;
       };
       assert.throws(() => dosnes(x, n, dim, init, { token, progress }), CancelledError);
-      assert.ok(after.at(-1)! < 1 && after.filter((f) => f >= cancelAt).length === 1, `went on after the cancel: ${after.join(' ')}`);
+      assert.ok(
+        after.at(-1)! < 1 && after.filter((f) => f >= cancelAt).length === 1,
+        `went on after the cancel: ${after.join(' ')}`,
+      );
     }
   });
 
@@ -195,7 +199,11 @@ describe('dosnes', () => {
         assert.equal(at(cols[s], i), p[s]);
         total += p[s];
       }
-      for (let j = 0; j < n; j++) assert.ok(Math.abs(at(i, j) - dense[i * n + j]) <= 1e-5 * dense[i * n + j] + 1e-9, `P ${i} ${j}: ${at(i, j)} vs ${dense[i * n + j]}`);
+      for (let j = 0; j < n; j++)
+        assert.ok(
+          Math.abs(at(i, j) - dense[i * n + j]) <= 1e-5 * dense[i * n + j] + 1e-9,
+          `P ${i} ${j}: ${at(i, j)} vs ${dense[i * n + j]}`,
+        );
     }
     assert.ok(rowStart[n] <= 2 * n * k);
     assert.ok(Math.abs(total - 1) < 1e-12, `sum ${total}`);

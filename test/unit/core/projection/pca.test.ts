@@ -8,7 +8,12 @@ import { orthonormalizeRows, symmetricEigen } from '../../../../src/core/project
 import { gaussian, mulberry32 } from '../../../../src/core/util/random';
 
 /** Isotropic noise plus `scales[c]` times a Gaussian along each planted unit direction; returns both. */
-function planted(rows: number, dim: number, scales: number[], seed: number): { points: Matrix; directions: Float64Array[] } {
+function planted(
+  rows: number,
+  dim: number,
+  scales: number[],
+  seed: number,
+): { points: Matrix; directions: Float64Array[] } {
   const rng = mulberry32(seed);
   const directions = scales.map(() => {
     const v = Float64Array.from({ length: dim }, () => gaussian(rng));
@@ -95,15 +100,21 @@ describe('pca', () => {
     const cov = new Float64Array(dim * dim);
     for (let r = 0; r < rows; r++)
       for (let i = 0; i < dim; i++)
-        for (let j = 0; j < dim; j++) cov[i * dim + j] += ((data[r * dim + i] - mean[i]) * (data[r * dim + j] - mean[j])) / rows;
+        for (let j = 0; j < dim; j++)
+          cov[i * dim + j] += ((data[r * dim + i] - mean[i]) * (data[r * dim + j] - mean[j])) / rows;
     let trace = 0;
     for (let d = 0; d < dim; d++) trace += cov[d * dim + d];
     const exact = symmetricEigen(cov, dim);
     const { components, explained } = await pca({ rows, cols: dim, data }, 3);
     for (let c = 0; c < 3; c++) {
-      const cos = exact.vectors.subarray(c * dim, (c + 1) * dim).reduce((s, e, d) => s + e * components[c * dim + d], 0);
+      const cos = exact.vectors
+        .subarray(c * dim, (c + 1) * dim)
+        .reduce((s, e, d) => s + e * components[c * dim + d], 0);
       assert.ok(Math.abs(cos) > 1 - 1e-6, `component ${c}: |cos| = ${Math.abs(cos)}`);
-      assert.ok(Math.abs(explained[c] - exact.values[c] / trace) < 1e-5, `explained ${c}: ${explained[c]} vs ${exact.values[c] / trace}`);
+      assert.ok(
+        Math.abs(explained[c] - exact.values[c] / trace) < 1e-5,
+        `explained ${c}: ${explained[c]} vs ${exact.values[c] / trace}`,
+      );
     }
   });
 
@@ -113,8 +124,10 @@ describe('pca', () => {
     // Two axes: a third would lie among the noise's equal eigenvalues, where rounding picks the axis.
     const whole = await pca(points, 2);
     const blocked = await pca(points, 2, { maxBindingBytes: 3 * dim * 4 }); // blocks of 3 rows
-    for (let e = 0; e < whole.components.length; e++) assert.ok(Math.abs(whole.components[e] - blocked.components[e]) < 1e-5, `component entry ${e}`);
-    for (let e = 0; e < whole.projected.length; e++) assert.ok(Math.abs(whole.projected[e] - blocked.projected[e]) < 1e-4, `coordinate ${e}`);
+    for (let e = 0; e < whole.components.length; e++)
+      assert.ok(Math.abs(whole.components[e] - blocked.components[e]) < 1e-5, `component entry ${e}`);
+    for (let e = 0; e < whole.projected.length; e++)
+      assert.ok(Math.abs(whole.projected[e] - blocked.projected[e]) < 1e-4, `coordinate ${e}`);
   });
 
   it('gives orthonormal axes with about equal shares for nearly isotropic points', async () => {
@@ -157,7 +170,8 @@ describe('symmetricEigen', () => {
     orthonormalizeRows(q, n, n, rng);
     const spectrum = [1, 3, 0, 1];
     const a = new Float64Array(n * n);
-    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) for (let k = 0; k < n; k++) a[i * n + j] += q[k * n + i] * spectrum[k] * q[k * n + j];
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < n; j++) for (let k = 0; k < n; k++) a[i * n + j] += q[k * n + i] * spectrum[k] * q[k * n + j];
     const { values, vectors } = symmetricEigen(a, n);
     values.forEach((v, i) => assert.ok(Math.abs(v - [3, 1, 1, 0][i]) < 1e-12, `value ${i}: ${v}`));
     for (let i = 0; i < n; i++) {

@@ -29,7 +29,15 @@ test('npz round trips, stored and deflated, with the usual key pairs', async () 
       ['img', 'txt'],
     ]) {
       const file = at(`keys-${ik}-${deflate}.npz`);
-      await writeNpz(file, { [ik]: { shape: [4, 3], data: image }, [tk]: { shape: [4, 3], data: text }, other: { shape: [1], data: new Float32Array(1) } }, { deflate });
+      await writeNpz(
+        file,
+        {
+          [ik]: { shape: [4, 3], data: image },
+          [tk]: { shape: [4, 3], data: text },
+          other: { shape: [1], data: new Float32Array(1) },
+        },
+        { deflate },
+      );
       const cp = await readCheckpoint([file]);
       assert.deepEqual(cp.image.data, image, file);
       assert.deepEqual(cp.text.data, text, file);
@@ -67,14 +75,21 @@ test('user keys, a single (2, N, D) member, and two members told apart by name',
   await writeNpz(at('custom.npz'), { vis: { shape: [2, 3], data: image }, lang: { shape: [2, 3], data: text } });
   const custom = await readCheckpoint([at('custom.npz')], { imageKeys: ['vis'], textKeys: ['lang'] });
   assert.deepEqual([custom.image.data, custom.text.data], [image, text]);
-  await assertInputError(readCheckpoint([at('custom.npz')]), at('custom.npz'), /no image\/text embeddings found: it holds vis, lang/);
+  await assertInputError(
+    readCheckpoint([at('custom.npz')]),
+    at('custom.npz'),
+    /no image\/text embeddings found: it holds vis, lang/,
+  );
 
   const both = new Float32Array([...image, ...text]);
   await writeNpz(at('stacked.npz'), { arr_0: { shape: [2, 2, 3], data: both } });
   const stacked = await readCheckpoint([at('stacked.npz')]);
   assert.deepEqual([stacked.image.data, stacked.text.data], [image, text]);
 
-  await writeNpz(at('named.npz'), { txt_vectors: { shape: [2, 3], data: text }, img_vectors: { shape: [2, 3], data: image } });
+  await writeNpz(at('named.npz'), {
+    txt_vectors: { shape: [2, 3], data: text },
+    img_vectors: { shape: [2, 3], data: image },
+  });
   const named = await readCheckpoint([at('named.npz')]);
   assert.deepEqual([named.image.data, named.text.data], [image, text]);
 });
@@ -106,22 +121,37 @@ test('refused as zip bombs: a declared size over the budget, and inflation past 
   assert.ok(zip.length * 50 < big.length, 'the member should compress well');
   const budget = big.length / 4;
   writeFileSync(at('bomb.npz'), zip);
-  await assertInputError(readCheckpoint([at('bomb.npz')], { memoryBudgetBytes: budget }), at('bomb.npz'), /over the memory budget .* zip bomb/);
+  await assertInputError(
+    readCheckpoint([at('bomb.npz')], { memoryBudgetBytes: budget }),
+    at('bomb.npz'),
+    /over the memory budget .* zip bomb/,
+  );
 
   // A directory that understates the size must not let the inflation run on.
   const lying = Buffer.from(zip);
   lying.writeUInt32LE(1000, centralRecord(lying, 'both.npy') + 24);
   writeFileSync(at('lying-bomb.npz'), lying);
-  await assertInputError(readCheckpoint([at('lying-bomb.npz')], { memoryBudgetBytes: budget }), at('lying-bomb.npz'), /inflates past its declared 1000 bytes/);
+  await assertInputError(
+    readCheckpoint([at('lying-bomb.npz')], { memoryBudgetBytes: budget }),
+    at('lying-bomb.npz'),
+    /inflates past its declared 1000 bytes/,
+  );
 });
 
 test('refused: a bad CRC, a truncated archive, a file that is no zip', async () => {
-  const zip = encodeNpz({ image_embeds: { shape: [2, 3], data: exactValues(6) }, text_embeds: { shape: [2, 3], data: exactValues(6, 1) } });
+  const zip = encodeNpz({
+    image_embeds: { shape: [2, 3], data: exactValues(6) },
+    text_embeds: { shape: [2, 3], data: exactValues(6, 1) },
+  });
   const badCrc = Buffer.from(zip);
   const crcAt = centralRecord(badCrc, 'text_embeds.npy') + 16;
   badCrc.writeUInt32LE(badCrc.readUInt32LE(crcAt) ^ 1, crcAt);
   writeFileSync(at('crc.npz'), badCrc);
-  await assertInputError(readCheckpoint([at('crc.npz')]), at('crc.npz'), /member 'text_embeds.npy' fails its CRC-32 check/);
+  await assertInputError(
+    readCheckpoint([at('crc.npz')]),
+    at('crc.npz'),
+    /member 'text_embeds.npy' fails its CRC-32 check/,
+  );
 
   writeFileSync(at('cut.npz'), zip.subarray(0, zip.length - 30));
   await assertInputError(readCheckpoint([at('cut.npz')]), at('cut.npz'), /truncated/);
@@ -134,7 +164,11 @@ test('refused: a member whose .npy header promises more than it holds', async ()
   const npy = encodeNpy([2, 3, 4], exactValues(24));
   const file = at('short-member.npz');
   writeFileSync(file, encodeZip([{ name: 'both.npy', data: npy.subarray(0, npy.length - 8), deflate: true }]));
-  await assertInputError(readCheckpoint([file]), file, /^truncated member 'both.npy': header says \(2, 3, 4\) float32 = 96 bytes, member has 88 after the header$/);
+  await assertInputError(
+    readCheckpoint([file]),
+    file,
+    /^truncated member 'both.npy': header says \(2, 3, 4\) float32 = 96 bytes, member has 88 after the header$/,
+  );
 });
 
 test('a string array named captions labels the texts: numpy U (UTF-32, either byte order) and S (UTF-8 bytes)', async () => {
@@ -147,16 +181,34 @@ test('a string array named captions labels the texts: numpy U (UTF-32, either by
   ];
   // np.array(captions) as numpy saves it.
   const unicode = at('captions-u.npz');
-  await writeNpz(unicode, { image_embeds: { shape: [3, 2], data: image }, text_embeds: { shape: [3, 2], data: text }, captions: { strings: captions } });
+  await writeNpz(unicode, {
+    image_embeds: { shape: [3, 2], data: image },
+    text_embeds: { shape: [3, 2], data: text },
+    captions: { strings: captions },
+  });
   assert.deepEqual((await readCheckpoint([unicode])).captions, captions);
   const listed = await describeFile(unicode);
-  assert.deepEqual(listed.arrays.find((a) => a.name === 'captions'), { name: 'captions', shape: [3], dtype: 'str' });
+  assert.deepEqual(
+    listed.arrays.find((a) => a.name === 'captions'),
+    { name: 'captions', shape: [3], dtype: 'str' },
+  );
 
   const width = Math.max(...captions.map((c) => Array.from(c).length));
   const bigEndian = Buffer.alloc(3 * width * 4);
-  captions.forEach((c, k) => Array.from(c).forEach((ch, i) => bigEndian.writeUInt32BE(ch.codePointAt(0)!, (k * width + i) * 4)));
+  captions.forEach((c, k) =>
+    Array.from(c).forEach((ch, i) => bigEndian.writeUInt32BE(ch.codePointAt(0)!, (k * width + i) * 4)),
+  );
   const be = at('captions-be.npz');
-  writeFileSync(be, encodeZip([...embeds, { name: 'caption.npy', data: Buffer.concat([encodeNpyHeader({ descr: `>U${width}`, fortranOrder: false, shape: [3] }), bigEndian]) }]));
+  writeFileSync(
+    be,
+    encodeZip([
+      ...embeds,
+      {
+        name: 'caption.npy',
+        data: Buffer.concat([encodeNpyHeader({ descr: `>U${width}`, fortranOrder: false, shape: [3] }), bigEndian]),
+      },
+    ]),
+  );
   assert.deepEqual((await readCheckpoint([be])).captions, captions);
 
   const utf8 = captions.map((c) => Buffer.from(c, 'utf8'));
@@ -164,7 +216,16 @@ test('a string array named captions labels the texts: numpy U (UTF-32, either by
   const bytes = Buffer.alloc(3 * byteWidth);
   utf8.forEach((b, k) => b.copy(bytes, k * byteWidth));
   const s = at('captions-s.npz');
-  writeFileSync(s, encodeZip([...embeds, { name: 'texts.npy', data: Buffer.concat([encodeNpyHeader({ descr: `|S${byteWidth}`, fortranOrder: false, shape: [3] }), bytes]) }]));
+  writeFileSync(
+    s,
+    encodeZip([
+      ...embeds,
+      {
+        name: 'texts.npy',
+        data: Buffer.concat([encodeNpyHeader({ descr: `|S${byteWidth}`, fortranOrder: false, shape: [3] }), bytes]),
+      },
+    ]),
+  );
   assert.deepEqual((await readCheckpoint([s])).captions, captions);
 });
 
@@ -178,20 +239,40 @@ test('string arrays that cannot label the texts get one line naming the member',
 
   const grid = at('captions-2d.npz');
   const data = Buffer.alloc(6 * 4);
-  writeFileSync(grid, encodeZip([
-    { name: 'image_embeds.npy', data: encodeNpy([3, 2], image) },
-    { name: 'text_embeds.npy', data: encodeNpy([3, 2], text) },
-    { name: 'captions.npy', data: Buffer.concat([encodeNpyHeader({ descr: '<U1', fortranOrder: false, shape: [3, 2] }), data]) },
-  ]));
-  await assertInputError(readCheckpoint([grid]), grid, /member 'captions\.npy' is not a 1-D array of strings \(dtype str, shape \(3, 2\)\)/);
+  writeFileSync(
+    grid,
+    encodeZip([
+      { name: 'image_embeds.npy', data: encodeNpy([3, 2], image) },
+      { name: 'text_embeds.npy', data: encodeNpy([3, 2], text) },
+      {
+        name: 'captions.npy',
+        data: Buffer.concat([encodeNpyHeader({ descr: '<U1', fortranOrder: false, shape: [3, 2] }), data]),
+      },
+    ]),
+  );
+  await assertInputError(
+    readCheckpoint([grid]),
+    grid,
+    /member 'captions\.npy' is not a 1-D array of strings \(dtype str, shape \(3, 2\)\)/,
+  );
 
   const short = at('captions-truncated.npz');
-  writeFileSync(short, encodeZip([
-    { name: 'image_embeds.npy', data: encodeNpy([3, 2], image) },
-    { name: 'text_embeds.npy', data: encodeNpy([3, 2], text) },
-    { name: 'captions.npy', data: Buffer.concat([encodeNpyHeader({ descr: '<U4', fortranOrder: false, shape: [3] }), Buffer.alloc(20)]) },
-  ]));
-  await assertInputError(readCheckpoint([short]), short, /truncated member 'captions\.npy': header says \(3,\) str = 48 bytes, member has 20/);
+  writeFileSync(
+    short,
+    encodeZip([
+      { name: 'image_embeds.npy', data: encodeNpy([3, 2], image) },
+      { name: 'text_embeds.npy', data: encodeNpy([3, 2], text) },
+      {
+        name: 'captions.npy',
+        data: Buffer.concat([encodeNpyHeader({ descr: '<U4', fortranOrder: false, shape: [3] }), Buffer.alloc(20)]),
+      },
+    ]),
+  );
+  await assertInputError(
+    readCheckpoint([short]),
+    short,
+    /truncated member 'captions\.npy': header says \(3,\) str = 48 bytes, member has 20/,
+  );
 
   // A string array under another name is neither an embedding nor a label: the file reads without it.
   const other = at('strings-elsewhere.npz');
@@ -199,11 +280,15 @@ test('string arrays that cannot label the texts get one line naming the member',
   assert.equal((await readCheckpoint([other])).captions, undefined);
 });
 
-test('refused before it is inflated: a member whose .npy header is over numpy\'s 10,000 bytes', async () => {
+test("refused before it is inflated: a member whose .npy header is over numpy's 10,000 bytes", async () => {
   const file = at('long-header.npz');
   const header = encodeNpyHeader({ descr: '<f4', fortranOrder: false, shape: Array(4000).fill(1) });
   writeFileSync(file, encodeZip([{ name: 'both.npy', data: Buffer.concat([header, Buffer.alloc(4)]), deflate: true }]));
-  await assertInputError(describeFile(file), file, new RegExp(`^member 'both\\.npy' declares a ${header.length - 10}-byte \\.npy header; .* over 10000 bytes$`));
+  await assertInputError(
+    describeFile(file),
+    file,
+    new RegExp(`^member 'both\\.npy' declares a ${header.length - 10}-byte \\.npy header; .* over 10000 bytes$`),
+  );
 });
 
 test('listing a member inflates no more than its header, whatever the deflate stream opens with', async () => {
@@ -240,30 +325,58 @@ test('refused: two members of the same name, and local headers that contradict t
     { name: 'text_embeds.npy', data: encodeNpy([2, 3], exactValues(6, 1)) },
   ];
   const twice = at('twice.npz');
-  writeFileSync(twice, encodeZip([...embeds, { name: 'image_embeds.npy', data: encodeNpy([2, 3], exactValues(6, 2)) }]));
-  await assertInputError(readCheckpoint([twice]), twice, /^member 'image_embeds\.npy' appears twice in the zip directory/);
+  writeFileSync(
+    twice,
+    encodeZip([...embeds, { name: 'image_embeds.npy', data: encodeNpy([2, 3], exactValues(6, 2)) }]),
+  );
+  await assertInputError(
+    readCheckpoint([twice]),
+    twice,
+    /^member 'image_embeds\.npy' appears twice in the zip directory/,
+  );
 
   // The first member's local header sits at offset 0, its name at 30.
   const renamed = encodeZip(embeds);
   renamed.write('imXge', 30, 'latin1');
   writeFileSync(at('renamed.npz'), renamed);
-  await assertInputError(readCheckpoint([at('renamed.npz')]), at('renamed.npz'), /member 'image_embeds\.npy' is named 'imXge_embeds\.npy' in its local header/);
+  await assertInputError(
+    readCheckpoint([at('renamed.npz')]),
+    at('renamed.npz'),
+    /member 'image_embeds\.npy' is named 'imXge_embeds\.npy' in its local header/,
+  );
 
   const method = encodeZip(embeds);
   method.writeUInt16LE(8, 8);
   writeFileSync(at('method.npz'), method);
-  await assertInputError(readCheckpoint([at('method.npz')]), at('method.npz'), /member 'image_embeds\.npy' has compression method 8 in its local header, 0 in the directory/);
+  await assertInputError(
+    readCheckpoint([at('method.npz')]),
+    at('method.npz'),
+    /member 'image_embeds\.npy' has compression method 8 in its local header, 0 in the directory/,
+  );
 });
 
 test('refused: image and text keys naming the same array', async () => {
   const file = at('same-keys.npz');
-  await writeNpz(file, { image_embeds: { shape: [2, 3], data: exactValues(6) }, text_embeds: { shape: [2, 3], data: exactValues(6, 1) } });
-  await assertInputError(readCheckpoint([file], { imageKeys: ['IMAGE_EMBEDS'], textKeys: ['image_embeds'] }), file, /the image and text keys both name 'image_embeds'/);
+  await writeNpz(file, {
+    image_embeds: { shape: [2, 3], data: exactValues(6) },
+    text_embeds: { shape: [2, 3], data: exactValues(6, 1) },
+  });
+  await assertInputError(
+    readCheckpoint([file], { imageKeys: ['IMAGE_EMBEDS'], textKeys: ['image_embeds'] }),
+    file,
+    /the image and text keys both name 'image_embeds'/,
+  );
 });
 
 test('an archive of many unrecognised arrays is listed by its first ten names', async () => {
   const file = at('many.npz');
-  const members = Object.fromEntries(Array.from({ length: 25 }, (_, k) => [`m${String(k).padStart(2, '0')}`, { shape: [1, 2], data: exactValues(2) }]));
+  const members = Object.fromEntries(
+    Array.from({ length: 25 }, (_, k) => [`m${String(k).padStart(2, '0')}`, { shape: [1, 2], data: exactValues(2) }]),
+  );
   await writeNpz(file, members);
-  await assertInputError(readCheckpoint([file]), file, /it holds m00, m01, m02, m03, m04, m05, m06, m07, m08, m09, … and 15 more \(looked for/);
+  await assertInputError(
+    readCheckpoint([file]),
+    file,
+    /it holds m00, m01, m02, m03, m04, m05, m06, m07, m08, m09, … and 15 more \(looked for/,
+  );
 });

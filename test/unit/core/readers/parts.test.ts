@@ -34,12 +34,28 @@ test('bfloat16 keeps the top half of a float32, rounded to nearest even', () => 
 
 test('the literal parser reads numpy headers, old and new', () => {
   const parsed = parsePyLiteral("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 500L, 512), }");
-  assert.deepEqual(parsed, new Map<string, unknown>([['descr', '<f4'], ['fortran_order', false], ['shape', [2, 500, 512]]]));
+  assert.deepEqual(
+    parsed,
+    new Map<string, unknown>([
+      ['descr', '<f4'],
+      ['fortran_order', false],
+      ['shape', [2, 500, 512]],
+    ]),
+  );
   assert.deepEqual(parsePyLiteral('("a\\"b", [None, True], ())'), ['a"b', [null, true], []]);
 });
 
 test('the literal parser refuses code, junk and absurd nesting', () => {
-  for (const text of ["{'a': os.system('x')}", "{'a': 1} extra", "{'a' 1}", '[1, 2', "'open", '1e3', '9999999999999999999', '('.repeat(100)]) {
+  for (const text of [
+    "{'a': os.system('x')}",
+    "{'a': 1} extra",
+    "{'a' 1}",
+    '[1, 2',
+    "'open",
+    '1e3',
+    '9999999999999999999',
+    '('.repeat(100),
+  ]) {
     assert.throws(() => parsePyLiteral(text), PyLiteralError, text);
   }
 });

@@ -44,27 +44,54 @@ describe('.pt files written by torch.save', { skip: pytorchSkip }, () => {
   });
 
   test('nested dicts are searched by dotted name, and the image key may name one', async () => {
-    const cp = await readCheckpoint([at('nested.pt')], { imageKeys: ['embeddings.image_features'], textKeys: ['embeddings.text_features'] });
+    const cp = await readCheckpoint([at('nested.pt')], {
+      imageKeys: ['embeddings.image_features'],
+      textKeys: ['embeddings.text_features'],
+    });
     assert.deepEqual(cp.image.data, image);
   });
 
   test('a state dict: one line listing the keys and shapes it holds', async () => {
-    await assertInputError(readCheckpoint([at('state_dict.pt')]), at('state_dict.pt'), /no image\/text embeddings found: it holds 0\.weight \(3, 4\), 0\.bias \(3,\), 1\.weight \(3,\), .*1\.num_batches_tracked \(\)/);
+    await assertInputError(
+      readCheckpoint([at('state_dict.pt')]),
+      at('state_dict.pt'),
+      /no image\/text embeddings found: it holds 0\.weight \(3, 4\), 0\.bias \(3,\), 1\.weight \(3,\), .*1\.num_batches_tracked \(\)/,
+    );
   });
 
   test('a pickled model is refused by its first forbidden global', async () => {
-    await assertInputError(readCheckpoint([at('whole_model.pt')]), at('whole_model.pt'), /refuses pickle global torch\.nn\.modules\.container\.Sequential/);
+    await assertInputError(
+      readCheckpoint([at('whole_model.pt')]),
+      at('whole_model.pt'),
+      /refuses pickle global torch\.nn\.modules\.container\.Sequential/,
+    );
   });
 
   test('a pickle naming os.system is refused, and nothing runs', async () => {
-    await assertInputError(readCheckpoint([at('global_os_system.pt')]), at('global_os_system.pt'), /^evil\/data\.pkl: refuses pickle global os\.system /);
-    await assertInputError(readCheckpoint([at('reduce_os_system.pt')]), at('reduce_os_system.pt'), /refuses pickle global posix\.system /);
-    await assertInputError(describeFile(at('tensors_then_os_system.pt')), at('tensors_then_os_system.pt'), /refuses pickle global posix\.system /);
+    await assertInputError(
+      readCheckpoint([at('global_os_system.pt')]),
+      at('global_os_system.pt'),
+      /^evil\/data\.pkl: refuses pickle global os\.system /,
+    );
+    await assertInputError(
+      readCheckpoint([at('reduce_os_system.pt')]),
+      at('reduce_os_system.pt'),
+      /refuses pickle global posix\.system /,
+    );
+    await assertInputError(
+      describeFile(at('tensors_then_os_system.pt')),
+      at('tensors_then_os_system.pt'),
+      /refuses pickle global posix\.system /,
+    );
     assert.ok(!existsSync(at('pwned')));
   });
 
   test('legacy, truncated and non-torch files: one line each', async () => {
-    await assertInputError(readCheckpoint([at('legacy.pt')]), at('legacy.pt'), /legacy torch\.save format .* re-save it with torch >= 1\.6/);
+    await assertInputError(
+      readCheckpoint([at('legacy.pt')]),
+      at('legacy.pt'),
+      /legacy torch\.save format .* re-save it with torch >= 1\.6/,
+    );
     await assertInputError(readCheckpoint([at('truncated.pt')]), at('truncated.pt'), /truncated/);
     const notZip = at('text.pt');
     writeFileSync(notZip, 'hello');
@@ -92,7 +119,11 @@ describe('.pt archives built by hand', () => {
     await assertInputError(readCheckpoint([traversal]), traversal, /unsafe path/);
     const bomb = at('bomb.pt');
     writeFileSync(bomb, encodeZip([{ name: 'bomb/data.pkl', data: Buffer.alloc(4 << 20), deflate: true }]));
-    await assertInputError(readCheckpoint([bomb], { memoryBudgetBytes: 1 << 20 }), bomb, /over the 1048576 a pickle of tensors needs/);
+    await assertInputError(
+      readCheckpoint([bomb], { memoryBudgetBytes: 1 << 20 }),
+      bomb,
+      /over the 1048576 a pickle of tensors needs/,
+    );
   });
 
   test('a pickle of no tensors, and one that is not a pickle', async () => {

@@ -68,32 +68,70 @@ test('a tensor named __proto__ stays a plain key', async () => {
 
 test('refused: absurd header lengths, broken JSON, bad metadata', async () => {
   writeFileSync(at('huge.safetensors'), rawSafetensors('{}', 0, 2 ** 40));
-  await assertInputError(readCheckpoint([at('huge.safetensors')]), at('huge.safetensors'), /absurd safetensors header length 1099511627776 bytes/);
+  await assertInputError(
+    readCheckpoint([at('huge.safetensors')]),
+    at('huge.safetensors'),
+    /absurd safetensors header length 1099511627776 bytes/,
+  );
   writeFileSync(at('past.safetensors'), rawSafetensors('{}', 0, 50));
-  await assertInputError(readCheckpoint([at('past.safetensors')]), at('past.safetensors'), /absurd safetensors header length 50 bytes \(the file has 10\)/);
+  await assertInputError(
+    readCheckpoint([at('past.safetensors')]),
+    at('past.safetensors'),
+    /absurd safetensors header length 50 bytes \(the file has 10\)/,
+  );
   writeFileSync(at('broken.safetensors'), rawSafetensors('{"a": {"dtype": "F32", ', 0));
-  await assertInputError(readCheckpoint([at('broken.safetensors')]), at('broken.safetensors'), /header is not valid JSON/);
+  await assertInputError(
+    readCheckpoint([at('broken.safetensors')]),
+    at('broken.safetensors'),
+    /header is not valid JSON/,
+  );
   writeFileSync(at('meta.safetensors'), rawSafetensors('{"__metadata__": {"n": 3}}', 0));
-  await assertInputError(readCheckpoint([at('meta.safetensors')]), at('meta.safetensors'), /__metadata__ is not a map of strings to strings/);
+  await assertInputError(
+    readCheckpoint([at('meta.safetensors')]),
+    at('meta.safetensors'),
+    /__metadata__ is not a map of strings to strings/,
+  );
   const badCaptions = encodeSafetensors(
-    { image: { shape: [1, 2], dtype: 'F32', data: exactValues(2) }, text: { shape: [1, 2], dtype: 'F32', data: exactValues(2, 1) } },
+    {
+      image: { shape: [1, 2], dtype: 'F32', data: exactValues(2) },
+      text: { shape: [1, 2], dtype: 'F32', data: exactValues(2, 1) },
+    },
     { captions: '["unterminated' },
   );
   writeFileSync(at('captions.safetensors'), badCaptions);
-  await assertInputError(readCheckpoint([at('captions.safetensors')]), at('captions.safetensors'), /'captions' is not a JSON array of strings/);
+  await assertInputError(
+    readCheckpoint([at('captions.safetensors')]),
+    at('captions.safetensors'),
+    /'captions' is not a JSON array of strings/,
+  );
 });
 
 test('refused: data offsets past the end, inconsistent with the shape, or overlapping', async () => {
   const cases: [string, string, number, RegExp][] = [
-    ['end', '{"x": {"dtype": "F32", "shape": [2, 3], "data_offsets": [0, 24]}}', 16, /tensor 'x' has data_offsets \[0, 24\] running past the end of the file \(the data section has 16 bytes\)/],
-    ['size', '{"x": {"dtype": "F32", "shape": [2, 3], "data_offsets": [0, 20]}}', 24, /tensor 'x' has shape \(2, 3\) F32 = 24 bytes, but data_offsets \[0, 20\] span 20/],
+    [
+      'end',
+      '{"x": {"dtype": "F32", "shape": [2, 3], "data_offsets": [0, 24]}}',
+      16,
+      /tensor 'x' has data_offsets \[0, 24\] running past the end of the file \(the data section has 16 bytes\)/,
+    ],
+    [
+      'size',
+      '{"x": {"dtype": "F32", "shape": [2, 3], "data_offsets": [0, 20]}}',
+      24,
+      /tensor 'x' has shape \(2, 3\) F32 = 24 bytes, but data_offsets \[0, 20\] span 20/,
+    ],
     [
       'overlap',
       '{"x": {"dtype": "F32", "shape": [2, 2], "data_offsets": [0, 16]}, "y": {"dtype": "F32", "shape": [2, 2], "data_offsets": [8, 24]}}',
       24,
       /tensors 'x' and 'y' overlap/,
     ],
-    ['reversed', '{"x": {"dtype": "F32", "shape": [0], "data_offsets": [8, 0]}}', 8, /data_offsets that are not \[begin, end\]/],
+    [
+      'reversed',
+      '{"x": {"dtype": "F32", "shape": [0], "data_offsets": [8, 0]}}',
+      8,
+      /data_offsets that are not \[begin, end\]/,
+    ],
   ];
   for (const [name, header, dataBytes, problem] of cases) {
     const file = at(`${name}.safetensors`);

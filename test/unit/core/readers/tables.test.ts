@@ -4,7 +4,13 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { describeFile, readCheckpoint } from '../../../../src/core/readers';
 import { assertInputError, exactValues, tempDir } from '../../../helpers/readerFixtures';
-import { listRows, parquetCompressions, writeArrowFixture, writeParquetFixture, type ColumnSpec } from '../../../helpers/tableFixtures';
+import {
+  listRows,
+  parquetCompressions,
+  writeArrowFixture,
+  writeParquetFixture,
+  type ColumnSpec,
+} from '../../../helpers/tableFixtures';
 
 const dir = tempDir();
 const at = (name: string): string => path.join(dir, name);
@@ -53,7 +59,15 @@ test('fixed_size_list columns and Arrow IPC files and streams read the same; the
 
 test('columns named otherwise are found by the image and text keys', async () => {
   const file = at('custom.parquet');
-  writeParquetFixture(file, { vis: { kind: 'list', rows: listRows(image, dim) }, lang: { kind: 'list', rows: listRows(text, dim) }, junk: { kind: 'list', rows: listRows(text, dim) } }, 'ZSTD');
+  writeParquetFixture(
+    file,
+    {
+      vis: { kind: 'list', rows: listRows(image, dim) },
+      lang: { kind: 'list', rows: listRows(text, dim) },
+      junk: { kind: 'list', rows: listRows(text, dim) },
+    },
+    'ZSTD',
+  );
   await assertInputError(readCheckpoint([file]), file, /no image\/text embeddings found: it holds vis, lang, junk/);
   const cp = await readCheckpoint([file], { imageKeys: ['vis'], textKeys: ['lang'] });
   assert.deepEqual(cp.text.data, text);
@@ -64,7 +78,11 @@ test('null rows are skipped with their pairs, and counted', async () => {
   rows[1] = null;
   rows[3] = null;
   const file = at('nulls.parquet');
-  writeParquetFixture(file, { image_embeds: { kind: 'list', rows }, text_embeds: { kind: 'list', rows: listRows(text, dim) } }, 'GZIP');
+  writeParquetFixture(
+    file,
+    { image_embeds: { kind: 'list', rows }, text_embeds: { kind: 'list', rows: listRows(text, dim) } },
+    'GZIP',
+  );
   const cp = await readCheckpoint([file]);
   assert.equal(cp.image.rows, 3);
   assert.deepEqual(cp.text.data.subarray(dim, 2 * dim), text.subarray(2 * dim, 3 * dim));
@@ -75,15 +93,46 @@ test('null rows are skipped with their pairs, and counted', async () => {
 test('refused: ragged lists, a non-numeric embedding column, a damaged file', async () => {
   const ragged = listRows(image, dim);
   ragged[3] = ragged[3].slice(1);
-  writeParquetFixture(at('ragged.parquet'), { image_embeds: { kind: 'list', rows: ragged }, text_embeds: { kind: 'list', rows: listRows(text, dim) } }, 'SNAPPY');
-  await assertInputError(readCheckpoint([at('ragged.parquet')]), at('ragged.parquet'), /column 'image_embeds' has ragged lists: row 3 has 3 values, the first row 4/);
+  writeParquetFixture(
+    at('ragged.parquet'),
+    { image_embeds: { kind: 'list', rows: ragged }, text_embeds: { kind: 'list', rows: listRows(text, dim) } },
+    'SNAPPY',
+  );
+  await assertInputError(
+    readCheckpoint([at('ragged.parquet')]),
+    at('ragged.parquet'),
+    /column 'image_embeds' has ragged lists: row 3 has 3 values, the first row 4/,
+  );
 
-  writeParquetFixture(at('strings.parquet'), { image_embeds: { kind: 'string', rows: captions }, text_embeds: { kind: 'list', rows: listRows(text, dim) } }, 'SNAPPY');
-  await assertInputError(readCheckpoint([at('strings.parquet')]), at('strings.parquet'), /has 'text_embeds' but no image array/);
-  await assertInputError(readCheckpoint([at('strings.parquet')], { imageKeys: ['image_embeds'] }), at('strings.parquet'), /'image_embeds' holds strings \(str \(5,\)\), not numbers/);
+  writeParquetFixture(
+    at('strings.parquet'),
+    { image_embeds: { kind: 'string', rows: captions }, text_embeds: { kind: 'list', rows: listRows(text, dim) } },
+    'SNAPPY',
+  );
+  await assertInputError(
+    readCheckpoint([at('strings.parquet')]),
+    at('strings.parquet'),
+    /has 'text_embeds' but no image array/,
+  );
+  await assertInputError(
+    readCheckpoint([at('strings.parquet')], { imageKeys: ['image_embeds'] }),
+    at('strings.parquet'),
+    /'image_embeds' holds strings \(str \(5,\)\), not numbers/,
+  );
   const listsOfStrings = at('lists-of-strings.arrow');
-  writeArrowFixture(listsOfStrings, { image_embeds: { kind: 'strings-list', rows: captions.map((c) => [c, c]) }, text_embeds: { kind: 'list', rows: listRows(text, dim) } }, 'file');
-  await assertInputError(readCheckpoint([listsOfStrings]), listsOfStrings, /column 'image_embeds' holds lists of utf8, not numbers/);
+  writeArrowFixture(
+    listsOfStrings,
+    {
+      image_embeds: { kind: 'strings-list', rows: captions.map((c) => [c, c]) },
+      text_embeds: { kind: 'list', rows: listRows(text, dim) },
+    },
+    'file',
+  );
+  await assertInputError(
+    readCheckpoint([listsOfStrings]),
+    listsOfStrings,
+    /column 'image_embeds' holds lists of utf8, not numbers/,
+  );
 
   const damaged = at('damaged.parquet');
   writeFileSync(damaged, Buffer.from('PAR1 this is not parquet at all PAR1'));
@@ -96,5 +145,9 @@ test('refused: ragged lists, a non-numeric embedding column, a damaged file', as
 test('a row group larger than the memory budget is refused before it is inflated', async () => {
   const file = at('big-group.parquet');
   writeParquetFixture(file, embeddings('list'), 'ZSTD', 1000);
-  await assertInputError(readCheckpoint([file], { memoryBudgetBytes: 40 }), file, /row group 0 of column '\w+' inflates to \d+ bytes, over the memory budget of 40/);
+  await assertInputError(
+    readCheckpoint([file], { memoryBudgetBytes: 40 }),
+    file,
+    /row group 0 of column '\w+' inflates to \d+ bytes, over the memory budget of 40/,
+  );
 });

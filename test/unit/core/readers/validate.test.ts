@@ -7,7 +7,10 @@ import { assertInputError, exactValues, tempDir } from '../../../helpers/readerF
 
 const dir = tempDir();
 const at = (name: string): string => path.join(dir, name);
-const f32 = (rows: number, cols: number, offset = 0): NpzArray => ({ shape: [rows, cols], data: exactValues(rows * cols, offset) });
+const f32 = (rows: number, cols: number, offset = 0): NpzArray => ({
+  shape: [rows, cols],
+  data: exactValues(rows * cols, offset),
+});
 
 test('pairs with NaN/Inf or all-zero vectors are dropped, with a warning naming the count and the first', async () => {
   const [n, d] = [6, 3];
@@ -32,7 +35,10 @@ test('captions are dropped along with their pairs', async () => {
   image.fill(0, 2, 4); // pair 1
   await writeSafetensors(
     file,
-    { image_embeds: { shape: [3, 2], dtype: 'F32', data: image }, text_embeds: { shape: [3, 2], dtype: 'F32', data: exactValues(6, 1) } },
+    {
+      image_embeds: { shape: [3, 2], dtype: 'F32', data: image },
+      text_embeds: { shape: [3, 2], dtype: 'F32', data: exactValues(6, 1) },
+    },
     { captions: JSON.stringify(['first', 'second', 'third']) },
   );
   const cp = await readCheckpoint([file]);
@@ -44,7 +50,10 @@ test('refused: a caption count that differs from the text count', async () => {
   const file = at('miscounted.safetensors');
   await writeSafetensors(
     file,
-    { img: { shape: [2, 2], dtype: 'F32', data: exactValues(4) }, txt: { shape: [2, 2], dtype: 'F32', data: exactValues(4, 1) } },
+    {
+      img: { shape: [2, 2], dtype: 'F32', data: exactValues(4) },
+      txt: { shape: [2, 2], dtype: 'F32', data: exactValues(4, 1) },
+    },
     { captions: JSON.stringify(['only one']) },
   );
   await assertInputError(readCheckpoint([file]), file, /^1 captions for 2 texts$/);
@@ -70,7 +79,11 @@ test('refused: every pair unusable', async () => {
 
 test('refused: mismatched pair counts and embedding sizes, naming both files when there are two', async () => {
   await writeNpz(at('counts.npz'), { image_embeds: f32(5, 2), text_embeds: f32(4, 2) });
-  await assertInputError(readCheckpoint([at('counts.npz')]), at('counts.npz'), /^mismatched pair counts: 5 images, 4 texts$/);
+  await assertInputError(
+    readCheckpoint([at('counts.npz')]),
+    at('counts.npz'),
+    /^mismatched pair counts: 5 images, 4 texts$/,
+  );
   await writeNpy(at('dims_image.npy'), [3, 4], exactValues(12));
   await writeNpy(at('dims_text.npy'), [3, 2], exactValues(6));
   await assertInputError(

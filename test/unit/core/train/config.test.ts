@@ -71,18 +71,34 @@ describe('m2mix config', () => {
   it('takes each kind of model and resolves the paths in it against the config folder', () => {
     const full = { engine: 'torch', train: 'train.csv', eval: 'eval.tsv' };
     const model = (m: unknown) => parseConfig({ ...full, model: m }, 'x', opts).model;
-    assert.deepEqual(model({ openClip: 'ViT-B-32', pretrained: 'laion2b_s34b_b79k' }), { openClip: 'ViT-B-32', pretrained: 'laion2b_s34b_b79k' });
-    assert.deepEqual(model({ openClip: 'ViT-B-32', pretrained: 'weights/vit.pt' }), { openClip: 'ViT-B-32', pretrained: path.join(dir, 'weights/vit.pt') });
+    assert.deepEqual(model({ openClip: 'ViT-B-32', pretrained: 'laion2b_s34b_b79k' }), {
+      openClip: 'ViT-B-32',
+      pretrained: 'laion2b_s34b_b79k',
+    });
+    assert.deepEqual(model({ openClip: 'ViT-B-32', pretrained: 'weights/vit.pt' }), {
+      openClip: 'ViT-B-32',
+      pretrained: path.join(dir, 'weights/vit.pt'),
+    });
     assert.deepEqual(model({ huggingFace: 'clip-small' }), { huggingFace: path.join(dir, 'clip-small') });
-    assert.deepEqual(model({ factory: 'models/mine.py:build' }), { factory: `${path.join(dir, 'models/mine.py')}:build` });
-    assert.deepEqual(parseConfig({ ...full, model: { huggingFace: 'm' } }, 'x', opts).train, [path.join(dir, 'train.csv')]);
+    assert.deepEqual(model({ factory: 'models/mine.py:build' }), {
+      factory: `${path.join(dir, 'models/mine.py')}:build`,
+    });
+    assert.deepEqual(parseConfig({ ...full, model: { huggingFace: 'm' } }, 'x', opts).train, [
+      path.join(dir, 'train.csv'),
+    ]);
     assert.equal(parseConfig({ ...minimal, engine: 'torch' }, 'x', opts).model, 'heads');
   });
 
   it('names what is wrong with a model, devices or nodes in one line', () => {
-    assert.match(problem({ ...minimal, model: 'vit' }), /^x\.m2mix\.json: "model" must be "heads" or an object with "openClip" or an object with "huggingFace" or an object with "factory", got "vit"$/);
+    assert.match(
+      problem({ ...minimal, model: 'vit' }),
+      /^x\.m2mix\.json: "model" must be "heads" or an object with "openClip" or an object with "huggingFace" or an object with "factory", got "vit"$/,
+    );
     assert.match(problem({ ...minimal, model: {} }), /"model" must be "heads" or .*, got object$/);
-    assert.match(problem({ ...minimal, model: { openClip: 'ViT-B-32', bogus: 1 } }), /unknown key "model\.bogus" \(known: openClip, pretrained\)/);
+    assert.match(
+      problem({ ...minimal, model: { openClip: 'ViT-B-32', bogus: 1 } }),
+      /unknown key "model\.bogus" \(known: openClip, pretrained\)/,
+    );
     assert.match(problem({ ...minimal, model: { openClip: '' } }), /"model\.openClip" must not be empty/);
     assert.match(problem({ ...minimal, model: { factory: 'mine.py' } }), /"model\.factory" "mine\.py" does not match/);
     assert.match(problem({ ...minimal, devices: 0 }), /"devices" must be >= 1, got 0/);
@@ -90,17 +106,29 @@ describe('m2mix config', () => {
     assert.match(problem({ ...minimal, devices: [0, -1] }), /"devices\[1\]" must be >= 0/);
     assert.match(problem({ ...minimal, devices: [1, 1] }), /"devices" lists a CUDA device twice/);
     assert.match(problem({ ...minimal, precision: 'fp16' }), /"precision" must be one of "fp32", "bf16", "amp"/);
-    assert.match(problem({ ...minimal, nodes: { count: 2 } }), /"nodes\.rendezvous" \(host:port of the first node\) is needed for 2 nodes/);
-    assert.match(problem({ ...minimal, nodes: { count: 2, rendezvous: 'head' } }), /"nodes\.rendezvous" "head" does not match/);
+    assert.match(
+      problem({ ...minimal, nodes: { count: 2 } }),
+      /"nodes\.rendezvous" \(host:port of the first node\) is needed for 2 nodes/,
+    );
+    assert.match(
+      problem({ ...minimal, nodes: { count: 2, rendezvous: 'head' } }),
+      /"nodes\.rendezvous" "head" does not match/,
+    );
   });
 
   it('refuses a full model on the tfjs engine, and embedding files for a full model', () => {
-    assert.equal(problem({ ...minimal, model: { openClip: 'ViT-B-32' } }), 'x.m2mix.json: "model" { "openClip": … } needs "engine": "torch" (the tfjs engine trains heads on frozen embeddings only)');
+    assert.equal(
+      problem({ ...minimal, model: { openClip: 'ViT-B-32' } }),
+      'x.m2mix.json: "model" { "openClip": … } needs "engine": "torch" (the tfjs engine trains heads on frozen embeddings only)',
+    );
     assert.equal(
       problem({ ...minimal, engine: 'torch', model: { huggingFace: 'm' } }),
       'x.m2mix.json: "train" must be one CSV/TSV file of image paths and captions for a full model, got a.npy',
     );
-    assert.match(problem({ engine: 'torch', model: { huggingFace: 'm' }, train: 'a.csv', eval: ['b.csv', 'c.csv'] }), /"eval" must be one CSV\/TSV file .*, got b\.csv, c\.csv$/);
+    assert.match(
+      problem({ engine: 'torch', model: { huggingFace: 'm' }, train: 'a.csv', eval: ['b.csv', 'c.csv'] }),
+      /"eval" must be one CSV\/TSV file .*, got b\.csv, c\.csv$/,
+    );
   });
 
   it('uses only the mixup terms of the chosen loss', () => {
@@ -140,7 +168,13 @@ describe('train command', () => {
     assert.equal(stderr, 'embedding-lens: option --lr needs a value\n');
   });
 
-  for (const args of [['--train', 'a.npy'], ['--train', 'a.npy', '--eval', 'b.npy', '--tau', 'abc'], ['--train', 'a.npy', '--eval', 'b.npy', '--weights', 'x=1'], ['--bogus', '1'], ['missing.m2mix.json']]) {
+  for (const args of [
+    ['--train', 'a.npy'],
+    ['--train', 'a.npy', '--eval', 'b.npy', '--tau', 'abc'],
+    ['--train', 'a.npy', '--eval', 'b.npy', '--weights', 'x=1'],
+    ['--bogus', '1'],
+    ['missing.m2mix.json'],
+  ]) {
     it(`rejects ${args.join(' ')} with one line and exit 2`, async () => {
       const { code, stderr } = await run(args);
       assert.equal(code, 2);
@@ -155,7 +189,8 @@ describe('a config recorded by an earlier version', () => {
     const recorded = { ...now };
     for (const key of ['engine', 'model', 'precision', 'devices', 'freeze']) delete recorded[key];
     const filled = recordedConfigWithDefaults(recorded);
-    for (const key of ['engine', 'model', 'precision', 'devices', 'freeze']) assert.deepEqual(filled[key], now[key], key);
+    for (const key of ['engine', 'model', 'precision', 'devices', 'freeze'])
+      assert.deepEqual(filled[key], now[key], key);
     assert.equal(filled.lr, now.lr);
   });
 });

@@ -28,13 +28,28 @@ it('a device lost mid-run fails the run in one line that says to rerun', async (
     text_embeds: { shape: [320, 32], dtype: 'F32', data: s.text.data },
   });
   await initBackend('webgpu');
-  const config = parseConfig({ train: 'train.safetensors', eval: 'train.safetensors', out: 'runs', name: 'lost', loss: 'm3mix', epochs: 2, batchSize: 16 }, 'test', { baseDir: dir, defaultName: 'run' });
+  const config = parseConfig(
+    {
+      train: 'train.safetensors',
+      eval: 'train.safetensors',
+      out: 'runs',
+      name: 'lost',
+      loss: 'm3mix',
+      epochs: 2,
+      batchSize: 16,
+    },
+    'test',
+    { baseDir: dir, defaultName: 'run' },
+  );
   let steps = 0;
   await assert.rejects(
     train(config, { onEvent: (e) => void (e.type === 'step' && ++steps === 3 && webGpuState()!.device.destroy()) }),
     (err: Error) => {
       assert.ok(err instanceof DeviceLostError, 'the worker flags it, so the status bar shows the next rung');
-      assert.match(err.message, /^the GPU device was lost \(.+\); rerun the training: the next backend of the ladder will be used$/);
+      assert.match(
+        err.message,
+        /^the GPU device was lost \(.+\); rerun the training: the next backend of the ladder will be used$/,
+      );
       return true;
     },
   );

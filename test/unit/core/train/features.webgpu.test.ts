@@ -17,7 +17,12 @@ function matrix(rows: number, cols: number, seed: number): { rows: number; cols:
   return { rows, cols, data: Float32Array.from({ length: rows * cols }, () => gaussian(rng) * 3) };
 }
 
-async function projectOn(backend: 'wasm' | 'webgpu', m: ReturnType<typeof matrix>, w: ReturnType<typeof matrix>, blockRows?: number): Promise<Float32Array> {
+async function projectOn(
+  backend: 'wasm' | 'webgpu',
+  m: ReturnType<typeof matrix>,
+  w: ReturnType<typeof matrix>,
+  blockRows?: number,
+): Promise<Float32Array> {
   await initBackend(backend);
   const weights = tf.tensor2d(w.data, [w.rows, w.cols]);
   try {
@@ -49,7 +54,8 @@ describe('training features', () => {
     const data = m.data;
     const unit = new UnitRows(m, 'f.npy', 'image');
     assert.equal(m.data, data);
-    for (let r = 0; r < 4; r++) assert.ok(Math.abs(Math.hypot(...data.subarray(r * 3, r * 3 + 3)) - 1) < 1e-6, `row ${r} is unit`);
+    for (let r = 0; r < 4; r++)
+      assert.ok(Math.abs(Math.hypot(...data.subarray(r * 3, r * 3 + 3)) - 1) < 1e-6, `row ${r} is unit`);
     assert.equal(unit.rows, 4);
   });
 

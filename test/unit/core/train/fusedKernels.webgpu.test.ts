@@ -47,11 +47,20 @@ type Loss = LossGrad & Partial<Pick<TermPlanLossGrad, 'values' | 'terms'>>;
 /** Runs `f` on `backend` and reads everything back (awaited: webgpu in Node has no dataSync). */
 async function on(backend: 'wasm' | 'webgpu', f: (x: tf.Tensor2D, y: tf.Tensor2D) => Loss): Promise<Result> {
   await initBackend(backend);
-  const r = tf.tidy(() => f(tf.tensor2d(x, [b, d]), tf.tensor2d(y, [b, d])) as unknown as tf.TensorContainerObject) as unknown as Loss;
+  const r = tf.tidy(
+    () => f(tf.tensor2d(x, [b, d]), tf.tensor2d(y, [b, d])) as unknown as tf.TensorContainerObject,
+  ) as unknown as Loss;
   try {
-    const [loss, dx, dy, values] = await Promise.all([r.loss, r.dx, r.dy, r.values ?? r.loss].map((t) => t.data() as Promise<Float32Array>));
+    const [loss, dx, dy, values] = await Promise.all(
+      [r.loss, r.dx, r.dy, r.values ?? r.loss].map((t) => t.data() as Promise<Float32Array>),
+    );
     if (r.values) assert.equal(values[0], loss[0], 'values[0] is the loss');
-    return { loss: loss[0], dx, dy, components: r.terms && Object.fromEntries(r.terms.map((k, i) => [k, values[i + 1]])) };
+    return {
+      loss: loss[0],
+      dx,
+      dy,
+      components: r.terms && Object.fromEntries(r.terms.map((k, i) => [k, values[i + 1]])),
+    };
   } finally {
     tf.dispose([r.loss, r.dx, r.dy, ...(r.values ? [r.values] : [])]);
   }
@@ -60,7 +69,11 @@ async function on(backend: 'wasm' | 'webgpu', f: (x: tf.Tensor2D, y: tf.Tensor2D
 /** |got - want| <= tol (1 + |want|) elementwise. */
 function assertClose(got: ArrayLike<number>, want: ArrayLike<number>, what: string, tol: number): void {
   assert.equal(got.length, want.length, what);
-  for (let i = 0; i < want.length; i++) assert.ok(Math.abs(got[i] - want[i]) <= tol * (1 + Math.abs(want[i])), `${what}[${i}]: webgpu ${got[i]}, wasm ${want[i]}`);
+  for (let i = 0; i < want.length; i++)
+    assert.ok(
+      Math.abs(got[i] - want[i]) <= tol * (1 + Math.abs(want[i])),
+      `${what}[${i}]: webgpu ${got[i]}, wasm ${want[i]}`,
+    );
 }
 
 describe('fused WebGPU training kernels agree with the op-by-op versions on wasm', () => {
@@ -70,7 +83,12 @@ describe('fused WebGPU training kernels agree with the op-by-op versions on wasm
     if (skip) console.log(`# ${skip}`);
   });
 
-  const m3 = { tau: 0.05, tauM: 0.07, weights: { m2mix: 0.2, vmix: 0.1, lmix: 0.3, vlmix: 0.05 }, lambdas: { m2mix: 0.3, vmix: 0.6, lmix: 0.45, vlmix: 0.8 } };
+  const m3 = {
+    tau: 0.05,
+    tauM: 0.07,
+    weights: { m2mix: 0.2, vmix: 0.1, lmix: 0.3, vlmix: 0.05 },
+    lambdas: { m2mix: 0.3, vmix: 0.6, lmix: 0.45, vlmix: 0.8 },
+  };
   const cases: [string, (x: tf.Tensor2D, y: tf.Tensor2D) => Loss][] = [
     ['CLIP', (a, c) => clipLoss(a, c, 0.05)],
     ['m2-Mix', (a, c) => m2mixLoss(a, c, 0.3, 0.07)],
@@ -80,19 +98,35 @@ describe('fused WebGPU training kernels agree with the op-by-op versions on wasm
     ['m3-Mix', (a, c) => trainingLoss(a, c, m3)],
     // On webgpu the pair terms' logits in blocks of 2 rows and m2-Mix's in blocks of 4 (the last of 1 each), as past the
     // adapter's binding limit; wasm has no blocks.
-    ['m3-Mix, logits in blocks of rows', (a, c) => (useFusedKernels() ? fusedTerms(a, c, planTerms({ ...m3, weights: { clip: 1, ...m3.weights } }), 4 * 4 * b * 2) : trainingLoss(a, c, m3))],
+    [
+      'm3-Mix, logits in blocks of rows',
+      (a, c) =>
+        useFusedKernels()
+          ? fusedTerms(a, c, planTerms({ ...m3, weights: { clip: 1, ...m3.weights } }), 4 * 4 * b * 2)
+          : trainingLoss(a, c, m3),
+    ],
   ];
   it('the softmax cross-entropy kernels match the ops on webgpu, in one block of rows or several', async (t) => {
     if (skip) return t.skip(skip);
     await initBackend('webgpu');
     const logits = tf.mul(tf.randomNormal([3, b, b], 0, 1, 'float32', 7), 8) as tf.Tensor3D;
-    const [alpha, beta, scale] = [[1, 0.6, 0.5], [0, 0.4, 0.5], [0.1, 0.2, 0.3]];
+    const [alpha, beta, scale] = [
+      [1, 0.6, 0.5],
+      [0, 0.4, 0.5],
+      [0.1, 0.2, 0.3],
+    ];
     for (const symmetric of [true, false]) {
       const ops = opsSoftmaxCrossEntropy(logits, alpha, beta, scale, symmetric);
       // b = 9 rows: one block, blocks of 4 (the last of 1), and a block a row.
       for (const blockRows of [b, 4, 1]) {
         const parts: tf.Tensor3D[] = [];
-        const blocks: BlockedLogits = { p: 3, n: b, blockRows, logitScale: 0.5, block: (r0, rows) => tf.mul(tf.slice(logits, [0, r0, 0], [3, rows, b]), 2) as tf.Tensor3D };
+        const blocks: BlockedLogits = {
+          p: 3,
+          n: b,
+          blockRows,
+          logitScale: 0.5,
+          block: (r0, rows) => tf.mul(tf.slice(logits, [0, r0, 0], [3, rows, b]), 2) as tf.Tensor3D,
+        };
         const losses = blockedSoftmaxCrossEntropy(blocks, alpha, beta, scale, symmetric, (dS) => parts.push(dS));
         const what = `(symmetric ${symmetric}, blocks of ${blockRows})`;
         assertClose(await losses.data(), await ops.losses.data(), `losses ${what}`, 1e-5);
@@ -141,7 +175,10 @@ describe('fused WebGPU training kernels agree with the op-by-op versions on wasm
     const [x2, y2] = [rows(b2, d2, 11), rows(b2, d2, 12)];
     const at = async (backend: 'wasm' | 'webgpu') => {
       await initBackend(backend);
-      const r = tf.tidy(() => trainingLoss(tf.tensor2d(x2, [b2, d2]), tf.tensor2d(y2, [b2, d2]), m3) as unknown as tf.TensorContainerObject) as unknown as TermPlanLossGrad;
+      const r = tf.tidy(
+        () =>
+          trainingLoss(tf.tensor2d(x2, [b2, d2]), tf.tensor2d(y2, [b2, d2]), m3) as unknown as tf.TensorContainerObject,
+      ) as unknown as TermPlanLossGrad;
       const [values, dx, dy] = await Promise.all([r.values, r.dx, r.dy].map((v) => v.data() as Promise<Float32Array>));
       tf.dispose([r.loss, r.dx, r.dy, r.values]);
       return { values, dx, dy };
@@ -163,12 +200,16 @@ describe('fused WebGPU training kernels agree with the op-by-op versions on wasm
         adamwStep(params, grads, state, 1e-2, 0.2);
         tf.dispose(grads);
       }
-      const out = await Promise.all([...params, ...state.m, ...state.v].map(async (p) => (await p.data()) as Float32Array));
+      const out = await Promise.all(
+        [...params, ...state.m, ...state.v].map(async (p) => (await p.data()) as Float32Array),
+      );
       tf.dispose([...params, ...state.m, ...state.v]);
       return out;
     };
     const wasm = await run('wasm');
     const gpu = await run('webgpu');
-    ['image weights', 'text weights', 'image m', 'text m', 'image v', 'text v'].forEach((what, i) => assertClose(gpu[i], wasm[i], what, 1e-6));
+    ['image weights', 'text weights', 'image m', 'text m', 'image v', 'text v'].forEach((what, i) =>
+      assertClose(gpu[i], wasm[i], what, 1e-6),
+    );
   });
 });

@@ -24,9 +24,12 @@ const logSumExp = (row: number[]): number => {
 const transpose = (m: number[][]): number[][] => m[0].map((_, j) => m.map((r) => r[j]));
 /** Mean over rows of -sum_j t_ij log softmax(row)_j. */
 const softCE = (logits: number[][], targets: number[][]): number =>
-  logits.reduce((s, row, i) => s + logSumExp(row) - row.reduce((a, v, j) => a + v * targets[i][j], 0), 0) / logits.length;
-const eye = (b: number): number[][] => Array.from({ length: b }, (_, i) => Array.from({ length: b }, (_, j) => (i === j ? 1 : 0)));
-const rev = (b: number): number[][] => Array.from({ length: b }, (_, i) => Array.from({ length: b }, (_, j) => (j === b - 1 - i ? 1 : 0)));
+  logits.reduce((s, row, i) => s + logSumExp(row) - row.reduce((a, v, j) => a + v * targets[i][j], 0), 0) /
+  logits.length;
+const eye = (b: number): number[][] =>
+  Array.from({ length: b }, (_, i) => Array.from({ length: b }, (_, j) => (i === j ? 1 : 0)));
+const rev = (b: number): number[][] =>
+  Array.from({ length: b }, (_, i) => Array.from({ length: b }, (_, j) => (j === b - 1 - i ? 1 : 0)));
 const logitsOf = (a: Vec[], b: Vec[], tau: number): number[][] => a.map((r) => b.map((c) => dot(r, c) / tau));
 const reversed = (x: Vec[]): Vec[] => x.map((_, i) => x[x.length - 1 - i]);
 
@@ -44,11 +47,22 @@ const ref = {
     const s = logitsOf(a, b, tau);
     return (softCE(s, t) + softCE(transpose(s), transpose(t))) / 2;
   },
-  target: (b: number, lambda: number) => eye(b).map((r, i) => r.map((v, j) => lambda * v + (1 - lambda) * rev(b)[i][j])),
+  target: (b: number, lambda: number) =>
+    eye(b).map((r, i) => r.map((v, j) => lambda * v + (1 - lambda) * rev(b)[i][j])),
   vmix: (x: Vec[], y: Vec[], lambda: number, tau: number) =>
-    ref.soft(x.map((xi, i) => mix(xi, reversed(x)[i], lambda)), y, ref.target(x.length, lambda), tau),
+    ref.soft(
+      x.map((xi, i) => mix(xi, reversed(x)[i], lambda)),
+      y,
+      ref.target(x.length, lambda),
+      tau,
+    ),
   lmix: (x: Vec[], y: Vec[], lambda: number, tau: number) =>
-    ref.soft(x, y.map((yi, i) => mix(yi, reversed(y)[i], lambda)), ref.target(x.length, lambda), tau),
+    ref.soft(
+      x,
+      y.map((yi, i) => mix(yi, reversed(y)[i], lambda)),
+      ref.target(x.length, lambda),
+      tau,
+    ),
   vlmix: (x: Vec[], y: Vec[], lambda: number, tau: number) =>
     ref.soft(
       x.map((xi, i) => mix(xi, reversed(x)[i], lambda)),
@@ -129,13 +143,16 @@ describe('losses against float64 formulas', () => {
               return f(xs, ys);
             };
             const fd = (shift(h) - shift(-h)) / (2 * h);
-            assert.ok(Math.abs(grad[i][k] - fd) <= 2e-3 * (1 + Math.abs(fd)), `d/d${which}[${i}][${k}]: ${grad[i][k]} vs ${fd}`);
+            assert.ok(
+              Math.abs(grad[i][k] - fd) <= 2e-3 * (1 + Math.abs(fd)),
+              `d/d${which}[${i}][${k}]: ${grad[i][k]} vs ${fd}`,
+            );
           }
       }
     });
   }
 
-  it('m3mix gradient is the weighted sum of the terms\' gradients', () => {
+  it("m3mix gradient is the weighted sum of the terms' gradients", () => {
     const x = tf.tensor2d(unitRows(6, 5, 5));
     const y = tf.tensor2d(unitRows(6, 5, 6));
     const lambdas = { m2mix: 0.3, vmix: 0.6, lmix: 0.45, vlmix: 0.8 };
@@ -160,7 +177,9 @@ describe('losses against float64 formulas', () => {
     const lambdas = { m2mix: 0.2, vmix: 0.9, lmix: 0.55, vlmix: 0.1 };
     const weights = { m2mix: 0.1, vmix: 0.3, lmix: 0.05, vlmix: 0.5 };
     const [tau, tauM] = [0.05, 0.07];
-    const got = tf.tidy(() => trainingLoss(tf.tensor2d(x), tf.tensor2d(y), { tau, tauM, weights, lambdas }).loss.dataSync()[0]);
+    const got = tf.tidy(
+      () => trainingLoss(tf.tensor2d(x), tf.tensor2d(y), { tau, tauM, weights, lambdas }).loss.dataSync()[0],
+    );
     const want =
       ref.clip(x, y, tau) +
       weights.m2mix * ref.m2mix(x, y, lambdas.m2mix, tauM) +
@@ -173,7 +192,12 @@ describe('losses against float64 formulas', () => {
   it('m3mix leaves out zero-weighted terms', () => {
     const x = tf.tensor2d(unitRows(4, 3, 1));
     const y = tf.tensor2d(unitRows(4, 3, 2));
-    const { loss, terms, values } = trainingLoss(x, y, { tau: 0.1, tauM: 0.1, weights: { m2mix: 0, vmix: 0, lmix: 0, vlmix: 0 }, lambdas: {} });
+    const { loss, terms, values } = trainingLoss(x, y, {
+      tau: 0.1,
+      tauM: 0.1,
+      weights: { m2mix: 0, vmix: 0, lmix: 0, vlmix: 0 },
+      lambdas: {},
+    });
     assert.deepEqual(terms, ['clip']);
     assert.deepEqual(values.shape, [2]);
     assert.equal(loss.dataSync()[0], clipLoss(x, y, 0.1).loss.dataSync()[0]);

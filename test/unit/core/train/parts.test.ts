@@ -17,7 +17,8 @@ function unitRows(b: number, d: number, seed: number): number[][] {
     return v.map((e) => e / n);
   });
 }
-const maxAbsDiff = (a: tf.Tensor, b: tf.Tensor | number[][]): number => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
+const maxAbsDiff = (a: tf.Tensor, b: tf.Tensor | number[][]): number =>
+  tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
 const norms = (t: tf.Tensor2D): Float32Array => tf.tidy(() => tf.norm(t, 'euclidean', 1).dataSync() as Float32Array);
 
 describe('geodesic mixup', () => {
@@ -40,7 +41,9 @@ describe('geodesic mixup', () => {
   it('is finite, with finite gradients, as theta -> 0 and theta -> pi', () => {
     const a = unitRows(4, 6, 5);
     const same = a.map((r) => [...r]);
-    const near = tf.tidy(() => normalizeTensorRows(tf.add(tf.tensor2d(a), tf.mul(tf.tensor2d(unitRows(4, 6, 6)), 1e-5)))).arraySync();
+    const near = tf
+      .tidy(() => normalizeTensorRows(tf.add(tf.tensor2d(a), tf.mul(tf.tensor2d(unitRows(4, 6, 6)), 1e-5))))
+      .arraySync();
     const opposite = a.map((r) => r.map((v) => -v));
     const nearOpposite = near.map((r) => r.map((v) => -v));
     for (const b of [same, near, opposite, nearOpposite]) {

@@ -17,7 +17,14 @@ import { bindingLimit } from '../../../../src/core/backend/webgpuRung';
 import { noWebGpuAdapter, withScopeAnswer } from '../../../helpers/webgpu';
 
 const [b, d] = [8, 6];
-const settings: StepSettings = { tau: 0.05, tauM: 0.07, beta: 0.5, weights: { m2mix: 0.1, vmix: 0.05, lmix: 0.05, vlmix: 0.05 }, lr: 1e-2, weightDecay: 0.2 };
+const settings: StepSettings = {
+  tau: 0.05,
+  tauM: 0.07,
+  beta: 0.5,
+  weights: { m2mix: 0.1, vmix: 0.05, lmix: 0.05, vlmix: 0.05 },
+  lr: 1e-2,
+  weightDecay: 0.2,
+};
 
 function batch(seed: number, poison = false): tf.Tensor2D {
   const rng = mulberry32(seed);
@@ -28,11 +35,16 @@ function batch(seed: number, poison = false): tf.Tensor2D {
 
 /** Heads, moments and the health flag, read back. */
 async function state(heads: Heads, adam: AdamState): Promise<number[][]> {
-  return Promise.all([heads.image, heads.text, ...adam.m, ...adam.v, adam.healthy].map(async (t) => Array.from(await t.data())));
+  return Promise.all(
+    [heads.image, heads.text, ...adam.m, ...adam.v, adam.healthy].map(async (t) => Array.from(await t.data())),
+  );
 }
 
 /** Runs the batches (seeds; negative: a batch with a NaN) queued all at once or one at a time. */
-async function run(seeds: number[], pipelined: boolean): Promise<{ results: StepResult[]; before: number[][]; after: number[][]; steps: number }> {
+async function run(
+  seeds: number[],
+  pipelined: boolean,
+): Promise<{ results: StepResult[]; before: number[][]; after: number[][]; steps: number }> {
   const heads = createHeads(d, d, d, 3);
   const adam = createAdamState([heads.image, heads.text]);
   const rng = mulberry32(9);
@@ -53,7 +65,8 @@ async function run(seeds: number[], pipelined: boolean): Promise<{ results: Step
   }
 }
 
-const close = (a: number[][], b: number[][], tol: number) => a.every((t, i) => t.every((v, k) => Math.abs(v - b[i][k]) <= tol));
+const close = (a: number[][], b: number[][], tol: number) =>
+  a.every((t, i) => t.every((v, k) => Math.abs(v - b[i][k]) <= tol));
 
 for (const backend of ['wasm', 'webgpu'] as const) {
   describe(`queueStep on ${backend}`, () => {
@@ -63,7 +76,10 @@ for (const backend of ['wasm', 'webgpu'] as const) {
       await initBackend(backend);
       const seeds = [1, 2, 3, 4];
       const [pipelined, sequential] = [await run(seeds, true), await run(seeds, false)];
-      assert.deepEqual(pipelined.results.map((r) => r.loss), sequential.results.map((r) => r.loss));
+      assert.deepEqual(
+        pipelined.results.map((r) => r.loss),
+        sequential.results.map((r) => r.loss),
+      );
       assert.ok(pipelined.results.every((r) => r.updated && Number.isFinite(r.loss)));
       assert.deepEqual(pipelined.after, sequential.after);
       assert.ok(!close(pipelined.after, pipelined.before, 1e-4), 'the steps moved the weights');
@@ -75,7 +91,10 @@ for (const backend of ['wasm', 'webgpu'] as const) {
       await initBackend(backend);
       const good = await run([1, 2], true);
       const poisoned = await run([1, 2, -3, 4, 5], true);
-      assert.deepEqual(poisoned.results.map((r) => r.updated), [true, true, false, false, false]);
+      assert.deepEqual(
+        poisoned.results.map((r) => r.updated),
+        [true, true, false, false, false],
+      );
       assert.ok(Number.isNaN(poisoned.results[2].loss));
       assert.ok(Number.isFinite(poisoned.results[3].loss), 'the step after is computed, only its update is held');
       // Exactly the two good steps' state, the flag aside.
@@ -129,7 +148,16 @@ describe('queueStep on webgpu, past the binding limit', () => {
     const heads = createHeads(d, d, d, 3);
     const adam = createAdamState([heads.image, heads.text]);
     const rng = mulberry32(rows);
-    const [x, y] = [0, 1].map(() => tf.tidy(() => normalizeTensorRows(tf.tensor2d(Float32Array.from({ length: rows * d }, () => gaussian(rng)), [rows, d]))));
+    const [x, y] = [0, 1].map(() =>
+      tf.tidy(() =>
+        normalizeTensorRows(
+          tf.tensor2d(
+            Float32Array.from({ length: rows * d }, () => gaussian(rng)),
+            [rows, d],
+          ),
+        ),
+      ),
+    );
     try {
       const { loss } = await queueStep(heads, adam, x, y, drawLambdas(mulberry32(1), 0.5, settings.weights), settings);
       return { loss, moments: await Promise.all(adam.m.map(async (m) => Array.from(await m.data()))) };
@@ -140,32 +168,50 @@ describe('queueStep on webgpu, past the binding limit', () => {
     }
   }
 
-  it('runs a batch whose logits pass it in blocks of rows: the loss and the update are wasm\'s', async (t) => {
+  it("runs a batch whose logits pass it in blocks of rows: the loss and the update are wasm's", async (t) => {
     const skip = await noWebGpuAdapter();
     if (skip) return t.skip(skip);
     await initBackend('webgpu');
     // The four stacked B x B logits of m3-Mix would be the step's largest tensor.
     const over = Math.ceil(Math.sqrt(bindingLimit() / 16)) + 64;
-    if (bindingLimit() > 2 ** 28) return t.skip(`skipped: the adapter binds ${bindingLimit()} bytes, so going past it takes a batch of ${over}, too large for a test`);
+    if (bindingLimit() > 2 ** 28)
+      return t.skip(
+        `skipped: the adapter binds ${bindingLimit()} bytes, so going past it takes a batch of ${over}, too large for a test`,
+      );
     const [gpu, wasm] = [await stepOn('webgpu', over), await stepOn('wasm', over)];
-    assert.ok(Math.abs(gpu.loss - wasm.loss) <= 1e-4 * Math.abs(wasm.loss), `loss: webgpu ${gpu.loss}, wasm ${wasm.loss}`);
+    assert.ok(
+      Math.abs(gpu.loss - wasm.loss) <= 1e-4 * Math.abs(wasm.loss),
+      `loss: webgpu ${gpu.loss}, wasm ${wasm.loss}`,
+    );
     const largest = Math.max(...wasm.moments.flat().map(Math.abs));
-    const worst = gpu.moments.flatMap((m, i) => m.map((v, k) => [Math.abs(v - wasm.moments[i][k]), i, k, v, wasm.moments[i][k]])).sort((a, b) => b[0] - a[0]).slice(0, 5);
-    assert.ok(close(gpu.moments, wasm.moments, 1e-4 * largest), `gradients (largest ${largest}) ${JSON.stringify(worst)}`);
+    const worst = gpu.moments
+      .flatMap((m, i) => m.map((v, k) => [Math.abs(v - wasm.moments[i][k]), i, k, v, wasm.moments[i][k]]))
+      .sort((a, b) => b[0] - a[0])
+      .slice(0, 5);
+    assert.ok(
+      close(gpu.moments, wasm.moments, 1e-4 * largest),
+      `gradients (largest ${largest}) ${JSON.stringify(worst)}`,
+    );
   });
 
-  it('fails with the device\'s message where a kernel is rejected, instead of computing on zeros', async (t) => {
+  it("fails with the device's message where a kernel is rejected, instead of computing on zeros", async (t) => {
     const skip = await noWebGpuAdapter();
     if (skip) return t.skip(skip);
     await initBackend('webgpu');
     // What Dawn reports for a tensor of rows over the limit; making one on llvmpipe takes minutes of compute.
-    const rejected = () => ({ message: 'Binding size (134217732) is larger than the maximum storage buffer binding size (134217728). (injected by the test)\n - While validating' }) as GPUError;
+    const rejected = () =>
+      ({
+        message:
+          'Binding size (134217732) is larger than the maximum storage buffer binding size (134217728). (injected by the test)\n - While validating',
+      }) as GPUError;
     const heads = createHeads(d, d, d, 3);
     const adam = createAdamState([heads.image, heads.text]);
     const [x, y] = [batch(1), batch(2)];
     try {
       await assert.rejects(
-        withScopeAnswer('validation', rejected, () => queueStep(heads, adam, x, y, drawLambdas(mulberry32(1), 0.5, settings.weights), settings)),
+        withScopeAnswer('validation', rejected, () =>
+          queueStep(heads, adam, x, y, drawLambdas(mulberry32(1), 0.5, settings.weights), settings),
+        ),
         /^Error: the GPU rejected a kernel \(Binding size \(\d+\) is larger than the maximum storage buffer binding size \(\d+\)\. \(injected by the test\)\)$/,
       );
     } finally {
@@ -186,7 +232,8 @@ describe('queueStep on webgpu, dispatches', () => {
     const { dispatches } = await profileTrainStep({ batchSize: 16, dim: 8 });
     const total = [...dispatches.values()].reduce((s, n) => s + n, 0);
     assert.ok(total <= 50, `${total} dispatches: ${[...dispatches].map(([k, n]) => `${k} ${n}`).join(', ')}`);
-    for (const program of ['ReverseProgram', 'AddNPackedProgram', 'OneHotProgram']) assert.equal(dispatches.get(program), undefined, program);
+    for (const program of ['ReverseProgram', 'AddNPackedProgram', 'OneHotProgram'])
+      assert.equal(dispatches.get(program), undefined, program);
     assert.ok((dispatches.get('SliceProgram') ?? 0) <= 2, 'slices');
   });
 });

@@ -29,10 +29,24 @@ async function writeSet(file: string, seed: number): Promise<void> {
 }
 
 function config(name: string, extra: Record<string, unknown> = {}): TrainConfig {
-  return parseConfig({ train: 'train.safetensors', eval: 'eval.safetensors', out: 'runs', name, loss: 'm3mix', epochs: 2, batchSize: batch, lr: 1e-2, ...extra }, 'test', {
-    baseDir: dir,
-    defaultName: 'run',
-  });
+  return parseConfig(
+    {
+      train: 'train.safetensors',
+      eval: 'eval.safetensors',
+      out: 'runs',
+      name,
+      loss: 'm3mix',
+      epochs: 2,
+      batchSize: batch,
+      lr: 1e-2,
+      ...extra,
+    },
+    'test',
+    {
+      baseDir: dir,
+      defaultName: 'run',
+    },
+  );
 }
 
 function log(name: string): LoggedEvent[] {
@@ -68,7 +82,8 @@ describe('train (end to end on synthetic embeddings)', () => {
       assert.deepEqual(Object.keys(s.lambda).sort(), ['lmix', 'm2mix', 'vlmix', 'vmix']);
       assert.ok(Number.isFinite(s.loss) && s.lr > 0);
     });
-    for (const f of ['epoch-0.safetensors', 'epoch-1.safetensors', 'epoch-2.safetensors', 'best.safetensors']) assert.ok(existsSync(runFile('full', f)), f);
+    for (const f of ['epoch-0.safetensors', 'epoch-1.safetensors', 'epoch-2.safetensors', 'best.safetensors'])
+      assert.ok(existsSync(runFile('full', f)), f);
     assert.ok(summary.bestEpoch >= 0 && summary.bestEpoch <= 2);
   });
 
@@ -133,14 +148,24 @@ describe('train (end to end on synthetic embeddings)', () => {
   it('ends as cancelled when the cancel comes during an evaluation, naming the last checkpoint written', async () => {
     const token = { isCancellationRequested: false };
     // The epoch's last step is read back after the loop; the epoch's evaluation comes next.
-    const onEvent = (e: RunEvent) => e.type === 'step' && e.step === stepsPerEpoch && (token.isCancellationRequested = true);
+    const onEvent = (e: RunEvent) =>
+      e.type === 'step' && e.step === stepsPerEpoch && (token.isCancellationRequested = true);
     const summary = await train(config('evalCancel'), { token, onEvent });
     assert.equal(summary.status, 'cancelled');
-    assert.match(summary.message ?? '', /while evaluating epoch 1, which has no checkpoint; the last checkpoint is epoch-0\.safetensors$/);
+    assert.match(
+      summary.message ?? '',
+      /while evaluating epoch 1, which has no checkpoint; the last checkpoint is epoch-0\.safetensors$/,
+    );
     assert.equal(summary.lastCheckpoint, runFile('evalCancel', 'epoch-0.safetensors'));
     assert.ok(!existsSync(runFile('evalCancel', 'epoch-1.safetensors')));
     // Cancelled once the run folder exists: after the data is read, before the first evaluation ends.
-    const first = await train(config('evalCancel0'), { token: { get isCancellationRequested() { return existsSync(runFile('evalCancel0', '')); } } });
+    const first = await train(config('evalCancel0'), {
+      token: {
+        get isCancellationRequested() {
+          return existsSync(runFile('evalCancel0', ''));
+        },
+      },
+    });
     assert.equal(first.status, 'cancelled');
     assert.equal(first.lastCheckpoint, undefined);
     assert.ok(!existsSync(runFile('evalCancel0', 'epoch-0.safetensors')));
@@ -166,7 +191,10 @@ describe('train (end to end on synthetic embeddings)', () => {
   });
 
   it('refuses a batch larger than the training pairs, and a bad input leaves no run folder', async () => {
-    await assert.rejects(train(config('big', { batchSize: pairs + 1 })), (e: unknown) => e instanceof InputError && /batchSize 65 is larger than the 64 training pairs/.test(e.message));
+    await assert.rejects(
+      train(config('big', { batchSize: pairs + 1 })),
+      (e: unknown) => e instanceof InputError && /batchSize 65 is larger than the 64 training pairs/.test(e.message),
+    );
     await assert.rejects(train(config('missing', { train: 'nope.safetensors' })), InputError);
     assert.ok(!existsSync(runFile('big', '')) && !existsSync(runFile('missing', '')));
   });
@@ -174,7 +202,10 @@ describe('train (end to end on synthetic embeddings)', () => {
   it('refuses a folder holding checkpoints without a log, which a new run would overwrite', async () => {
     mkdirSync(runFile('foreign', ''), { recursive: true });
     writeFileSync(runFile('foreign', 'best.safetensors'), 'mine');
-    await assert.rejects(train(config('foreign')), (e: unknown) => e instanceof InputError && /already holds best\.safetensors/.test(e.message));
+    await assert.rejects(
+      train(config('foreign')),
+      (e: unknown) => e instanceof InputError && /already holds best\.safetensors/.test(e.message),
+    );
     assert.equal(readFileSync(runFile('foreign', 'best.safetensors'), 'utf8'), 'mine');
   });
 
@@ -188,14 +219,19 @@ describe('train (end to end on synthetic embeddings)', () => {
     ]);
   });
 
-  it('starts over when resuming a run killed before its first checkpoint, and clears a killed write\'s temp file', async () => {
+  it("starts over when resuming a run killed before its first checkpoint, and clears a killed write's temp file", async () => {
     mkdirSync(runFile('killed', ''), { recursive: true });
     // What a run killed while writing epoch-0 leaves: its epoch-0 eval logged, the checkpoint half written.
     writeFileSync(runFile('killed', 'run.jsonl'), JSON.stringify({ type: 'eval', epoch: 0, metrics: {} }) + '\n');
     const temp = `.epoch-0.safetensors.${2 ** 22 + 1}.0a1b2c3d.tmp`; // above Linux's pid_max: no such process
     writeFileSync(runFile('killed', temp), 'half');
     await train(config('killed', { resume: true, epochs: 1 }));
-    assert.deepEqual(log('killed').filter((e) => e.type === 'eval').map((e) => e.epoch), [0, 1]);
+    assert.deepEqual(
+      log('killed')
+        .filter((e) => e.type === 'eval')
+        .map((e) => e.epoch),
+      [0, 1],
+    );
     assert.ok(!existsSync(runFile('killed', temp)));
   });
 
@@ -207,7 +243,9 @@ describe('train (end to end on synthetic embeddings)', () => {
       text_embeds: { shape: [s.text.rows, s.text.cols], dtype: 'F32', data: s.text.data },
     });
     const notes: string[] = [];
-    await train(config('nan', { train: 'nan.safetensors', epochs: 1 }), { onEvent: (e) => e.type === 'start' && notes.push(...e.notes) });
+    await train(config('nan', { train: 'nan.safetensors', epochs: 1 }), {
+      onEvent: (e) => e.type === 'start' && notes.push(...e.notes),
+    });
     assert.equal(notes.length, 1, notes.join('\n'));
     assert.match(notes[0], /nan\.safetensors: .*skipped 1 of 64 pairs/);
   });
@@ -216,9 +254,13 @@ describe('train (end to end on synthetic embeddings)', () => {
     const data = sharedDataDir();
     if (!data) return t.skip(sharedDataSkip);
     const file = path.join(data, 'clip-vitb16-coco500.npy');
-    const reference = JSON.parse(readFileSync(path.join(data, 'clip-vitb16-coco500.reference.json'), 'utf8')) as Record<string, number>;
+    const reference = JSON.parse(readFileSync(path.join(data, 'clip-vitb16-coco500.reference.json'), 'utf8')) as Record<
+      string,
+      number
+    >;
     await train({ ...config('real'), train: [file], eval: [file], epochs: 1, batchSize: 128 });
     const epoch0 = (log('real')[0] as EvalEvent).metrics;
-    for (const key of ['alignment', 'uniformity', 'modality_gap'] as const) assert.ok(Math.abs(epoch0[key] - reference[key]) < 1e-4, key);
+    for (const key of ['alignment', 'uniformity', 'modality_gap'] as const)
+      assert.ok(Math.abs(epoch0[key] - reference[key]) < 1e-4, key);
   });
 });

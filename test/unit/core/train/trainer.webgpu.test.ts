@@ -19,7 +19,17 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 async function stepLosses(backend: 'wasm' | 'webgpu'): Promise<number[]> {
   await initBackend(backend);
   const config = parseConfig(
-    { train: 'train.safetensors', eval: 'train.safetensors', out: 'runs', name: backend, loss: 'm3mix', epochs: 1, batchSize: 16, lr: 1e-2, seed: 5 },
+    {
+      train: 'train.safetensors',
+      eval: 'train.safetensors',
+      out: 'runs',
+      name: backend,
+      loss: 'm3mix',
+      epochs: 1,
+      batchSize: 16,
+      lr: 1e-2,
+      seed: 5,
+    },
     'test',
     { baseDir: dir, defaultName: 'run' },
   );

@@ -2,7 +2,14 @@ import * as assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { encodeNpy, encodeNpz, encodeSafetensors, writeNpy, writeNpz, writeSafetensors } from '../../../../src/core/writers';
+import {
+  encodeNpy,
+  encodeNpz,
+  encodeSafetensors,
+  writeNpy,
+  writeNpz,
+  writeSafetensors,
+} from '../../../../src/core/writers';
 import { assertInputError, exactValues, tempDir } from '../../../helpers/readerFixtures';
 
 test('writes replace the target whole and leave no temp file behind', async () => {
@@ -35,19 +42,31 @@ test('npy headers follow numpy: 64-byte aligned, newline-terminated, the version
     assert.equal((preamble + headerLength) % 64, 0);
     assert.equal(npy[preamble + headerLength - 1], 0x0a);
     assert.equal(npy.length, preamble + headerLength + 15 * 4);
-    assert.match(npy.toString('latin1', preamble, preamble + headerLength), /^\{'descr': '<f4', 'fortran_order': False, 'shape': \(3, 5\), \} *\n$/);
+    assert.match(
+      npy.toString('latin1', preamble, preamble + headerLength),
+      /^\{'descr': '<f4', 'fortran_order': False, 'shape': \(3, 5\), \} *\n$/,
+    );
   }
-  assert.match(encodeNpy([4], Int32Array.from([1, 2, 3, 4]), { dtype: 'int64', bigEndian: true }).toString('latin1', 10, 40), /'descr': '>i8'/);
+  assert.match(
+    encodeNpy([4], Int32Array.from([1, 2, 3, 4]), { dtype: 'int64', bigEndian: true }).toString('latin1', 10, 40),
+    /'descr': '>i8'/,
+  );
 });
 
 test('encoders refuse data that does not fill the shape', () => {
   assert.throws(() => encodeNpy([2, 3], exactValues(5)), /does not hold 5 elements/);
-  assert.throws(() => encodeSafetensors({ x: { shape: [2, 2], dtype: 'F16', data: exactValues(3) } }), /does not hold 3 elements/);
+  assert.throws(
+    () => encodeSafetensors({ x: { shape: [2, 2], dtype: 'F16', data: exactValues(3) } }),
+    /does not hold 3 elements/,
+  );
 });
 
 test('safetensors: 8-byte aligned JSON header, tensors back to back in the order given', () => {
   const bytes = encodeSafetensors(
-    { a: { shape: [3], dtype: 'F16', data: exactValues(3) }, b: { shape: [2, 2], dtype: 'I64', data: Int32Array.from([1, 2, 3, 4]) } },
+    {
+      a: { shape: [3], dtype: 'F16', data: exactValues(3) },
+      b: { shape: [2, 2], dtype: 'I64', data: Int32Array.from([1, 2, 3, 4]) },
+    },
     { note: 'x' },
   );
   const length = Number(bytes.readBigUInt64LE(0));

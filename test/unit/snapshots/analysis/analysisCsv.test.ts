@@ -15,7 +15,8 @@ describe('analysis CSV export', () => {
     assert.equal(byKey.get('input_norms.text.max'), String(m.input_norms.text.max));
     assert.equal(byKey.get('estimates.uniformity.standard_error'), '0.01');
     // Nothing dropped or duplicated: as many rows as the result has leaves.
-    const leaves = (v: unknown): number => (v !== null && typeof v === 'object' ? Object.values(v).reduce((s: number, x) => s + leaves(x), 0) : 1);
+    const leaves = (v: unknown): number =>
+      v !== null && typeof v === 'object' ? Object.values(v).reduce((s: number, x) => s + leaves(x), 0) : 1;
     assert.equal(lines.length - 1, leaves(m));
   });
 });

@@ -3,7 +3,14 @@ import { before, describe, it } from 'node:test';
 import { initBackend } from '../../../../src/core/backend/backendLadder';
 import { analyze } from '../../../../src/core/metrics/analyze';
 import { generateSample } from '../../../../src/core/synthetic/sampleCheckpoint';
-import { buildSnapshot, dosnesInputOf, layOutDosnes, maxArcPairs, maxDosnesPairs, maxPairLines } from '../../../../src/snapshots/analysis/analysisSnapshot';
+import {
+  buildSnapshot,
+  dosnesInputOf,
+  layOutDosnes,
+  maxArcPairs,
+  maxDosnesPairs,
+  maxPairLines,
+} from '../../../../src/snapshots/analysis/analysisSnapshot';
 
 describe('buildSnapshot: scatter, sphere and temperature sweep', () => {
   before(async () => {
@@ -34,7 +41,8 @@ describe('buildSnapshot: scatter, sphere and temperature sweep', () => {
     assert.equal(d.image.length, 3 * maxDosnesPairs);
     assert.equal(d.text.length, 3 * maxDosnesPairs);
     for (const xyz of [s.sphere.image, s.sphere.text, d.image, d.text]) {
-      for (let i = 0; i < xyz.length; i += 3) assert.ok(Math.abs(Math.hypot(xyz[i], xyz[i + 1], xyz[i + 2]) - 1) < 1e-6);
+      for (let i = 0; i < xyz.length; i += 3)
+        assert.ok(Math.abs(Math.hypot(xyz[i], xyz[i + 1], xyz[i + 2]) - 1) < 1e-6);
     }
     const mean = (xyz: number[], c: number) => xyz.filter((_, i) => i % 3 === c).reduce((a, b) => a + b, 0) / pairs;
     for (let c = 0; c < 3; c++) {
@@ -71,11 +79,14 @@ describe('buildSnapshot: scatter, sphere and temperature sweep', () => {
     assert.equal(arcs.arcs.length, maxArcPairs);
     assert.equal(arcs.negatives.length, 3 * maxArcPairs);
     const near = (xyz: number[], at: number, points: number[]) => {
-      for (let i = 0; i < points.length; i += 3) if (Math.hypot(points[i] - xyz[at], points[i + 1] - xyz[at + 1], points[i + 2] - xyz[at + 2]) < 1e-4) return i / 3;
+      for (let i = 0; i < points.length; i += 3)
+        if (Math.hypot(points[i] - xyz[at], points[i + 1] - xyz[at + 1], points[i + 2] - xyz[at + 2]) < 1e-4)
+          return i / 3;
       return -1;
     };
     for (const arc of arcs.arcs) {
-      for (let i = 0; i < arc.length; i += 3) assert.ok(Math.abs(Math.hypot(arc[i], arc[i + 1], arc[i + 2]) - 1) < 1e-9);
+      for (let i = 0; i < arc.length; i += 3)
+        assert.ok(Math.abs(Math.hypot(arc[i], arc[i + 1], arc[i + 2]) - 1) < 1e-9);
       // λ = 1 is the pair's image point and λ = 0 its text point, in the sphere's own coordinates.
       const pair = near(arc, 0, s.sphere.image);
       assert.ok(pair >= 0);
@@ -92,7 +103,7 @@ describe('buildSnapshot: scatter, sphere and temperature sweep', () => {
     used.arcs.forEach((arc, i) => {
       const steps = arc.length / 3;
       const k = Math.round((1 - 0.25) * (steps - 1));
-      assert.ok((1 - k / (steps - 1)) === 0.25, 'the arc has a sample at λ = 0.25');
+      assert.ok(1 - k / (steps - 1) === 0.25, 'the arc has a sample at λ = 0.25');
       for (let c = 0; c < 3; c++) assert.ok(Math.abs(used.negatives[3 * i + c] - arc[3 * k + c]) < 1e-9);
     });
   });

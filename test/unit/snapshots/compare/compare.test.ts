@@ -46,18 +46,36 @@ function result(over: Partial<AnalysisResult> = {}): AnalysisResult {
 }
 
 function checkpoint(name: string, r: AnalysisResult, ranks: number[], captions?: string[]): ComparedCheckpoint {
-  return { name, files: [`/w/${name}`], result: r, seconds: 1, warnings: [], ranksI2T: Int32Array.from(ranks), ranksT2I: Int32Array.from(ranks), captions };
+  return {
+    name,
+    files: [`/w/${name}`],
+    result: r,
+    seconds: 1,
+    warnings: [],
+    ranksI2T: Int32Array.from(ranks),
+    ranksT2I: Int32Array.from(ranks),
+    captions,
+  };
 }
 
 function data(checkpoints: ComparedCheckpoint[]): CompareData {
-  return { checkpoints, histograms: { edges: [0, 1], positive: checkpoints.map(() => [4]), hardestNegative: checkpoints.map(() => [4]) }, backend: 'cpu', seconds: 2 };
+  return {
+    checkpoints,
+    histograms: { edges: [0, 1], positive: checkpoints.map(() => [4]), hardestNegative: checkpoints.map(() => [4]) },
+    backend: 'cpu',
+    seconds: 2,
+  };
 }
 
 const row = (s: ReturnType<typeof buildCompareSnapshot>, key: string) => s.rows.find((r) => r.key === key)!;
 
 describe('compare: metrics table', () => {
   const a = checkpoint('a.npy', result(), [0, 1, 2, 3]);
-  const b = checkpoint('b.npy', result({ alignment: 0.8, uniformity: -2.5, i2t: retrieval(62.5), modality_gap: 0.8 + 1e-6 }), [0, 0, 5, 3]);
+  const b = checkpoint(
+    'b.npy',
+    result({ alignment: 0.8, uniformity: -2.5, i2t: retrieval(62.5), modality_gap: 0.8 + 1e-6 }),
+    [0, 0, 5, 3],
+  );
   const c = checkpoint('c.npy', result({ alignment: 1.25, i2t: retrieval(25) }), [1, 1, 2, 3]);
 
   it('gives each checkpoint its delta against the first by default, coloured by the metric direction', () => {
@@ -99,7 +117,14 @@ describe('compare: metrics table', () => {
     const s = buildCompareSnapshot(data([a, b]), 0);
     const lines = metricsCsv(s).trim().split('\n');
     assert.equal(lines[0], 'metric,better,a.npy,b.npy,Δ a.npy (baseline),Δ b.npy');
-    assert.equal(lines.find((l) => l.startsWith('alignment,'))!.split(',').slice(2, 4).join(','), '1,0.8');
+    assert.equal(
+      lines
+        .find((l) => l.startsWith('alignment,'))!
+        .split(',')
+        .slice(2, 4)
+        .join(','),
+      '1,0.8',
+    );
     const json = metricsJson(s);
     assert.equal(json.baseline, 'a.npy');
     assert.equal(json.metrics['i2t.R@1'].deltas['b.npy'], 12.5);
@@ -113,7 +138,14 @@ describe('compare: per-pair rank changes', () => {
     const b = checkpoint('b.npy', result(), [0, 0, 5, 3], captions);
     const s = buildCompareSnapshot(data([a, b]), 0);
     const t = s.rankChanges!.i2t;
-    assert.deepEqual([t.improved, t.worsened, t.unchanged], [[0, 1], [0, 1], [4, 2]]);
+    assert.deepEqual(
+      [t.improved, t.worsened, t.unchanged],
+      [
+        [0, 1],
+        [0, 1],
+        [4, 2],
+      ],
+    );
     assert.deepEqual(t.rows, [
       { query: 1, caption: 'a cat', ranks: [2, 1] },
       { query: 2, caption: 'a car', ranks: [3, 6] },
@@ -124,12 +156,24 @@ describe('compare: per-pair rank changes', () => {
     const n = 200;
     const base = Array.from({ length: n }, (_, i) => i);
     const b = base.map((r, i) => (i < 100 ? Math.max(0, r - i) : r + i));
-    const s = buildCompareSnapshot(data([checkpoint('a', result({ n_image: n, n_text: n }), base), checkpoint('b', result({ n_image: n, n_text: n }), b)]), 0);
+    const s = buildCompareSnapshot(
+      data([
+        checkpoint('a', result({ n_image: n, n_text: n }), base),
+        checkpoint('b', result({ n_image: n, n_text: n }), b),
+      ]),
+      0,
+    );
     const rows = s.rankChanges!.t2i.rows;
     assert.equal(rows.length, 2 * rowsPerSide);
     // The largest gains are the queries i < 100 with the largest i; the largest losses the last ones.
-    assert.deepEqual(rows.slice(0, rowsPerSide).map((r) => r.query), Array.from({ length: rowsPerSide }, (_, k) => 100 - rowsPerSide + k));
-    assert.deepEqual(rows.slice(rowsPerSide).map((r) => r.query), Array.from({ length: rowsPerSide }, (_, k) => n - rowsPerSide + k));
+    assert.deepEqual(
+      rows.slice(0, rowsPerSide).map((r) => r.query),
+      Array.from({ length: rowsPerSide }, (_, k) => 100 - rowsPerSide + k),
+    );
+    assert.deepEqual(
+      rows.slice(rowsPerSide).map((r) => r.query),
+      Array.from({ length: rowsPerSide }, (_, k) => n - rowsPerSide + k),
+    );
   });
 });
 
@@ -161,10 +205,20 @@ describe('compare: what is not comparable', () => {
 
 describe('compare: parts', () => {
   it('puts every checkpoint on the same histogram edges', () => {
-    const h = sharedHistograms([Float32Array.of(0, 0.5), Float32Array.of(1)], [Float32Array.of(0.25), Float32Array.of()], 4);
+    const h = sharedHistograms(
+      [Float32Array.of(0, 0.5), Float32Array.of(1)],
+      [Float32Array.of(0.25), Float32Array.of()],
+      4,
+    );
     assert.deepEqual(h.edges, [0, 0.25, 0.5, 0.75, 1]);
-    assert.deepEqual(h.positive, [[1, 0, 1, 0], [0, 0, 0, 1]]);
-    assert.deepEqual(h.hardestNegative, [[0, 1, 0, 0], [0, 0, 0, 0]]);
+    assert.deepEqual(h.positive, [
+      [1, 0, 1, 0],
+      [0, 0, 0, 1],
+    ]);
+    assert.deepEqual(h.hardestNegative, [
+      [0, 1, 0, 0],
+      [0, 0, 0, 0],
+    ]);
   });
 
   it('names checkpoints by file, adding the folder only where names clash', () => {
@@ -179,7 +233,11 @@ describe('compare: parts', () => {
 
   it('refuses one checkpoint before reading anything', async () => {
     await assert.rejects(
-      analyzeCheckpoints([['/nonexistent.npy']], { uniformityT: 2, ks: [1, 5, 10], eceTau: 0.01, memoryBudgetMB: 16, imageKeys: [], textKeys: [] }, 'cpu'),
+      analyzeCheckpoints(
+        [['/nonexistent.npy']],
+        { uniformityT: 2, ks: [1, 5, 10], eceTau: 0.01, memoryBudgetMB: 16, imageKeys: [], textKeys: [] },
+        'cpu',
+      ),
       /compare takes 2 to 8 checkpoints, got 1/,
     );
   });
@@ -193,16 +251,26 @@ describe('checkpoint shapes for the checkpoints view', () => {
       assert.equal(await describeCheckpointShape(path.join(dir, 'clip-sample.npy')), '500 × 512');
       assert.equal(await describeCheckpointShape(path.join(dir, 'clip-sample.npz')), '500 × 512');
       assert.equal(await describeCheckpointShape(path.join(dir, 'clip-sample.safetensors')), '500 × 512');
-      assert.equal(await describeCheckpointShape(path.join(dir, 'coco-style-5captions.npz')), '200 images, 1,000 captions × 512');
+      assert.equal(
+        await describeCheckpointShape(path.join(dir, 'coco-style-5captions.npz')),
+        '200 images, 1,000 captions × 512',
+      );
       assert.equal(await describeCheckpointShape(path.join(dir, 'pair', 'clip_text.npy')), '500 × 512 (text)');
       // What a training epoch draws: one pair per image.
       assert.deepEqual(
-        await Promise.all(['clip-sample.npy', 'clip-sample.safetensors', 'coco-style-5captions.npz', 'pair/clip_text.npy'].map((f) => trainingPairs(path.join(dir, f)))),
+        await Promise.all(
+          ['clip-sample.npy', 'clip-sample.safetensors', 'coco-style-5captions.npz', 'pair/clip_text.npy'].map((f) =>
+            trainingPairs(path.join(dir, f)),
+          ),
+        ),
         [500, 500, 200, undefined],
       );
       const bad = path.join(dir, 'bad.npy');
       await writeFile(bad, 'not numpy');
-      await assert.rejects(describeCheckpointShape(bad), (err: Error) => err instanceof InputError && err.message.startsWith(bad) && !err.message.includes('\n'));
+      await assert.rejects(
+        describeCheckpointShape(bad),
+        (err: Error) => err instanceof InputError && err.message.startsWith(bad) && !err.message.includes('\n'),
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

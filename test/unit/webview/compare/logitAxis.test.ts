@@ -5,9 +5,13 @@ import { formatLogitTick, logitScale, percentOfLogit } from '../../../../webview
 
 describe('logit accuracy axis (robustness plot)', () => {
   it('inverts logit: a tick at logit(p) is labelled p', () => {
-    for (const p of [0.1, 1, 5, 30, 50, 77, 95, 99.5, 99.9]) assert.ok(Math.abs(percentOfLogit(logitOfPercent(p)) - p) < 1e-9, String(p));
+    for (const p of [0.1, 1, 5, 30, 50, 77, 95, 99.5, 99.9])
+      assert.ok(Math.abs(percentOfLogit(logitOfPercent(p)) - p) < 1e-9, String(p));
     assert.equal(logitOfPercent(50), 0);
-    assert.deepEqual([0.1, 1, 30, 50, 99, 99.5].map((p) => formatLogitTick(logitOfPercent(p))), ['0.1%', '1%', '30%', '50%', '99%', '99.5%']);
+    assert.deepEqual(
+      [0.1, 1, 30, 50, 99, 99.5].map((p) => formatLogitTick(logitOfPercent(p))),
+      ['0.1%', '1%', '30%', '50%', '99%', '99.5%'],
+    );
   });
 
   it('covers every point with a margin, on one extent for both axes', () => {
@@ -21,11 +25,20 @@ describe('logit accuracy axis (robustness plot)', () => {
     const wide = logitScale([2, 99]);
     const narrow = logitScale([61, 64]);
     // The coarse set (1%, 5%, 10% … 99%) is spread evenly by the logit itself, so it is used whole on a wide axis.
-    assert.deepEqual(wide.ticks.map((t) => formatLogitTick(t)), ['1%', '5%', '10%', '20%', '30%', '50%', '70%', '80%', '90%', '95%', '99%']);
-    assert.deepEqual(narrow.ticks.map((t) => formatLogitTick(t)), ['55%', '60%', '65%']);
+    assert.deepEqual(
+      wide.ticks.map((t) => formatLogitTick(t)),
+      ['1%', '5%', '10%', '20%', '30%', '50%', '70%', '80%', '90%', '95%', '99%'],
+    );
+    assert.deepEqual(
+      narrow.ticks.map((t) => formatLogitTick(t)),
+      ['55%', '60%', '65%'],
+    );
     for (const s of [wide, narrow]) {
       for (const t of s.ticks) assert.ok(t >= s.min && t <= s.max);
-      assert.deepEqual(s.ticks, [...s.ticks].sort((a, b) => a - b));
+      assert.deepEqual(
+        s.ticks,
+        [...s.ticks].sort((a, b) => a - b),
+      );
     }
   });
 
