@@ -19,7 +19,7 @@ from .cancel import CancelRequest
 from .errors import CancelledError, InputError
 from .events import EventWriter, to_json, write_event
 from .gram_pass import ECE_TAU, UNIFORMITY_T, Temperatures
-from .metrics import KS, analyze
+from .metrics import KS, PeerOutOfMemory, analyze
 from .tensorfile import read_embeddings, write_safetensors
 from .train_command import EXIT_CANCELLED, EXIT_FAILED, EXIT_INPUT, EXIT_OK, under_torchrun
 
@@ -65,7 +65,8 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     p.add_argument("--uniformity-t", type=_positive("uniformity-t", 1e-6, 1e3), default=UNIFORMITY_T)
     p.add_argument("--image-key", action="append", default=[], help="the image array's name (before the usual names)")
     p.add_argument("--text-key", action="append", default=[], help="the text array's name (before the usual names)")
-    p.add_argument("--detail", default=None, help="also write the per-query arrays (positive, hardest_negative_i2t, ranks_i2t, ranks_t2i) to this .safetensors file")
+    p.add_argument("--detail", default=None, help="also write the per-query arrays (positive, hardest_negative_i2t, hardest_negative_t2i, ranks_i2t, ranks_t2i) "
+                        "and the i2t reliability bins (reliability_count, reliability_confidence, reliability_accuracy) to this .safetensors file")
     p.add_argument("--tf32", action="store_true",
                    help="TF32 products on CUDA: several times faster on recent GPUs, but scores move by about 1e-3, "
                         "so metrics agree with the float32 pass to about 1e-3 only and near-tied ranks can change")
@@ -134,6 +135,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return EXIT_INPUT
     except KeyboardInterrupt:
         return EXIT_CANCELLED
+    except PeerOutOfMemory:
+        # The rank that ran out writes the error line; one per job, not one per rank.
+        return EXIT_FAILED
     except Exception as err:  # noqa: BLE001 - the traceback is for the log, the event line for the user
         traceback.print_exc(file=sys.stderr)
         _error(rank, f"{type(err).__name__}: {' '.join(str(err).split())}"[:500])

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import math
 import threading
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, TypeVar
 
 import torch
 import torch.distributed as dist
 
-from . import gram_pass
+from . import gram_pass, testhooks
 from .distributed import Ranks
 from .errors import CancelledError, InputError
 from .gram_pass import Operands, Partial, Temperatures, Tiling
@@ -29,6 +29,21 @@ GPU_TILE = 8192
 MIN_RETRY_TILE = 256
 #: Rows of the input normalised at a time (the file's rows stream to the device in such blocks).
 INPUT_BLOCK_ROWS = 65536
+
+T = TypeVar("T")
+
+
+class PeerOutOfMemory(RuntimeError):
+    """Another rank ran out of device memory even with the smallest tiles; that rank's error line says so."""
+
+
+class _RanOutOfMemory(Exception):
+    """Some rank ran out of device memory in this attempt; raised on every rank, so all retry together."""
+
+    def __init__(self, mine: Optional[BaseException]) -> None:
+        super().__init__("out of device memory")
+        #: This rank's own error (its traceback dropped, so the attempt's tensors can be freed); None when another rank's.
+        self.mine = mine
 
 
 def _unit_rows(m: torch.Tensor, device: torch.device, file: str, what: str) -> tuple[torch.Tensor, dict[str, float]]:
@@ -79,17 +94,22 @@ def _retrieval(ranks: torch.Tensor, ks: tuple[int, ...]) -> dict[str, float]:
     return stats
 
 
-def _ece(confidence: torch.Tensor, correct: torch.Tensor) -> float:
+def _reliability(confidence: torch.Tensor, correct: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """
+    Count, mean confidence and accuracy (0 when empty) of ECE_BINS equal-width bins, float64, as
+    reliability.ts calibration() bins them: bin = min(bins - 1, floor(confidence * bins)).
+    """
     bins = torch.clamp((confidence * ECE_BINS).floor().to(torch.int64), max=ECE_BINS - 1)
-    n = confidence.numel()
     count = torch.zeros(ECE_BINS, dtype=torch.float64, device=confidence.device).index_add_(0, bins, torch.ones_like(confidence))
     conf = torch.zeros_like(count).index_add_(0, bins, confidence)
     hits = torch.zeros_like(count).index_add_(0, bins, correct.to(torch.float64))
-    filled = count > 0
-    gaps = torch.where(filled, (hits / count.clamp(min=1) - conf / count.clamp(min=1)).abs(), torch.zeros_like(count))
-    return float((count / n * gaps).sum())
+    filled, empty = count > 0, torch.zeros_like(count)
+    return count, torch.where(filled, conf / count.clamp(min=1), empty), torch.where(filled, hits / count.clamp(min=1), empty)
 
 
+def _ece(confidence: torch.Tensor, correct: torch.Tensor) -> float:
+    count, conf, accuracy = _reliability(confidence, correct)
+    return float((count / confidence.numel() * (accuracy - conf).abs()).sum())
 
 
 def _all_reduce(t: torch.Tensor, op: Any, ranks: Optional[Ranks]) -> torch.Tensor:
@@ -147,6 +167,37 @@ def _owned(blocks: int, worker: int, workers: int) -> list[int]:
     return [r for r in range(blocks) if r % workers == worker]
 
 
+def _together(job: Callable[[], T], ranks: Optional[Ranks], home: torch.device) -> T:
+    """
+    This rank's share of one phase, then one all-reduce of "ran out of memory": every rank leaves
+    a failed attempt at the same collective (a rank retrying alone would pair its all-reduces with
+    the other ranks' next ones). Other errors propagate and fail the job as before.
+    """
+    mine: Optional[BaseException] = None
+    try:
+        out: Optional[T] = job()
+    except Exception as err:  # noqa: BLE001 - anything but running out of memory is re-raised
+        if not _out_of_memory(err):
+            raise
+        mine, out = err.with_traceback(None), None
+    flag = _all_reduce(torch.tensor([0 if mine is None else 1], dtype=torch.int64, device=home), dist.ReduceOp.MAX, ranks)
+    if int(flag) > 0:
+        raise _RanOutOfMemory(mine)
+    return out  # type: ignore[return-value] - None only when some rank ran out, which raised above
+
+
+def _out_of_memory(err: BaseException) -> bool:
+    oom = getattr(torch.cuda, "OutOfMemoryError", None)
+    # Builds without the class raise a RuntimeError saying "CUDA out of memory".
+    return (oom is not None and isinstance(err, oom)) or (isinstance(err, RuntimeError) and "out of memory" in str(err))
+
+
+def _agreed(tiling: Tiling, ranks: Optional[Ranks], home: torch.device) -> Tiling:
+    """The smallest rank's tiling on every rank: row blocks are dealt by index, so ranks must cut them alike."""
+    edges = _all_reduce(torch.tensor([tiling.rows, tiling.cols], dtype=torch.int64, device=home), dist.ReduceOp.MIN, ranks)
+    return Tiling(int(edges[0]), int(edges[1]))
+
+
 def _gram_statistics(ops: list[Operands], tiling: Tiling, temps: Temperatures, ranks: Optional[Ranks],
                      progress: Optional[Callable[[int, int], None]], stop: Optional[Callable[[], bool]]) -> tuple[Partial, torch.Tensor]:
     """The merged statistics and every caption's true score (in sorted caption order)."""
@@ -160,7 +211,8 @@ def _gram_statistics(ops: list[Operands], tiling: Tiling, temps: Temperatures, r
     stairs = gram_pass.staircase(ops[0].owner.tolist(), tiling, ni, nt)
     home = ops[0].x.device
 
-    found = _in_parallel([lambda o=o, m=m: gram_pass.true_scores(o, tiling, m, stairs) for o, m in zip(ops, mine_x)])
+    found = _together(lambda: _in_parallel([lambda o=o, m=m: gram_pass.true_scores(o, tiling, m, stairs) for o, m in zip(ops, mine_x)]),
+                      ranks, home)
     row_best = _all_reduce(torch.stack([f[0].to(home) for f in found]).amax(0), dist.ReduceOp.MAX, ranks)
     col_true = _all_reduce(torch.stack([f[1].to(home) for f in found]).amax(0), dist.ReduceOp.MAX, ranks)
 
@@ -186,26 +238,37 @@ def _gram_statistics(ops: list[Operands], tiling: Tiling, temps: Temperatures, r
             part.sums[slot] += within
         return part
 
-    parts = _in_parallel([lambda o=o, mx=mx, my=my: work(o, mx, my) for o, mx, my in zip(ops, mine_x, mine_y)])
+    def main_pass() -> list[Optional[Partial]]:
+        testhooks.maybe_run_out_of_memory(rank, tiling.rows)
+        return _in_parallel([lambda o=o, mx=mx, my=my: work(o, mx, my) for o, mx, my in zip(ops, mine_x, mine_y)])
+
+    parts = _together(main_pass, ranks, home)
     stopped = torch.tensor([1.0 if any(p is None for p in parts) else 0.0], device=home)
     if float(_all_reduce(stopped, dist.ReduceOp.MAX, ranks)) > 0:
         raise CancelledError("analysis cancelled")
     return _merge(parts, home, ranks, temps.ece_tau), col_true
 
 
-def _with_smaller_tiles_on_oom(run: Callable[[Tiling], Any], tiling: Tiling, ranks: Optional[Ranks],
-                               note: Optional[Callable[[str], None]]) -> Any:
+def _with_smaller_tiles_on_oom(run: Callable[[Tiling], T], tiling: Tiling, ranks: Optional[Ranks],
+                               note: Optional[Callable[[str], None]]) -> T:
+    """
+    run(tiling), again with tiles of half the edge while any rank runs out of device memory. Every
+    rank learns of it in the same attempt (_together), so all shrink to the same tiling; at
+    MIN_RETRY_TILE the rank that ran out fails with its own error and the others quietly.
+    """
     while True:
         try:
             return run(tiling)
-        except torch.cuda.OutOfMemoryError:
-            # Ranks would all have to shrink together: there, one that runs out fails the job in one line.
-            if (ranks is not None and ranks.distributed) or tiling.rows <= MIN_RETRY_TILE:
-                raise
+        except _RanOutOfMemory as short:
+            if tiling.rows <= MIN_RETRY_TILE:
+                if short.mine is not None:
+                    raise short.mine from None
+                raise PeerOutOfMemory("another rank ran out of device memory") from None
             torch.cuda.empty_cache()
             tiling = Tiling(tiling.rows // 2, tiling.cols // 2)
-            if note is not None:
-                note(f"out of device memory: analysing again with tiles of {tiling.rows} x {tiling.cols}")
+            if note is not None and (ranks is None or ranks.rank == 0):
+                note(f"out of device memory: analysing again with tiles of {tiling.rows} x {tiling.cols}"
+                     + (" on every rank" if ranks is not None and ranks.distributed else ""))
 
 
 def _log(total: float) -> float:
@@ -241,9 +304,11 @@ def analyze(image: torch.Tensor, text: torch.Tensor, text_to_image: Optional[tor
     row). devices: this process's devices (default: `device`, else the image's); ranks: torchrun's,
     whose rows are split with the devices'. tf32: TF32 products on CUDA (faster, but scores move by
     about 1e-3, so metrics agree only to about 1e-3 and near-ties can change ranks). stop() true
-    cancels (CancelledError on every rank). detail, when given, receives the per-query arrays the
-    compare view draws (captions in file order): positive, hardest_negative_i2t, ranks_i2t, ranks_t2i.
-    A device out of memory in one process retries with tiles of half the edge, and note() says so.
+    cancels (CancelledError on every rank). detail, when given, receives the per-query arrays of
+    the TypeScript AnalysisDetail (captions in file order): positive, hardest_negative_i2t,
+    hardest_negative_t2i, ranks_i2t, ranks_t2i, and the i2t ECE's bins as reliability_count,
+    reliability_confidence and reliability_accuracy. A device out of memory (on any rank) makes
+    every rank retry with tiles of half the edge, and note() says so on rank 0.
     """
     devices = devices or [device or image.device]
     ni, nt, dim = image.shape[0], text.shape[0], image.shape[1]
@@ -264,15 +329,19 @@ def analyze(image: torch.Tensor, text: torch.Tensor, text_to_image: Optional[tor
     torch.backends.cuda.matmul.allow_tf32 = tf32
     try:
         stats, col_true = _with_smaller_tiles_on_oom(lambda tiling: _gram_statistics(ops, tiling, temps, ranks, progress, stop),
-                                                     _tiling(home), ranks, note)
+                                                     _agreed(_tiling(home), ranks, home), ranks, note)
     finally:
         torch.backends.cuda.matmul.allow_tf32 = tf32_before
     result = _result(stats, col_true, owner_sorted.to(home), x, y, temps, ks)
     if detail is not None:
         in_file_order = torch.empty_like(order)
         in_file_order[order] = torch.arange(nt)
+        # The bins of the ECE in the result, from the same confidences and hits.
+        count, confidence, accuracy = _reliability(stats.row_confidence, stats.row_correct.bool())
         detail.update(positive=col_true.cpu()[in_file_order], hardest_negative_i2t=stats.row_hardest.cpu(),
-                      ranks_i2t=stats.row_rank.cpu().int(), ranks_t2i=stats.col_count.cpu().round().int()[in_file_order])
+                      hardest_negative_t2i=stats.col_hardest.cpu()[in_file_order],
+                      ranks_i2t=stats.row_rank.cpu().int(), ranks_t2i=stats.col_count.cpu().round().int()[in_file_order],
+                      reliability_count=count.cpu(), reliability_confidence=confidence.cpu(), reliability_accuracy=accuracy.cpu())
     return {**result, "input_norms": {"image": image_norms, "text": text_norms}, "engine": "torch",
             "backend": ",".join(str(d) for d in devices) + (" (tf32)" if tf32 and home.type == "cuda" else "")}
 

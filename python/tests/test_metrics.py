@@ -180,19 +180,21 @@ def test_tiling_does_not_change_the_result(monkeypatch: pytest.MonkeyPatch) -> N
 
 
 def test_out_of_device_memory_retries_with_smaller_tiles(monkeypatch: pytest.MonkeyPatch) -> None:
-    real = metrics._gram_statistics
-    tried: list[Tiling] = []
-
-    def short_of_memory(ops, tiling, *rest):  # noqa: ANN001, ANN202 - a stand-in with the real signature
-        tried.append(tiling)
-        if len(tried) == 1:
-            raise torch.cuda.OutOfMemoryError("CUDA out of memory")
-        return real(ops, tiling, *rest)
-
-    monkeypatch.setattr(metrics, "_gram_statistics", short_of_memory)
+    # testhooks: rank 0 runs out of memory while the tiles' row edge is above half the CPU tiling's.
+    half = Tiling(metrics.CPU_TILING.rows // 2, metrics.CPU_TILING.cols // 2)
+    monkeypatch.setenv("EMBEDDING_LENS_TEST_OOM_RANK", "0")
+    monkeypatch.setenv("EMBEDDING_LENS_TEST_OOM_TILE", str(half.rows))
     notes: list[str] = []
     x = torch.randn(40, 8)
     result = analyze(x, x + torch.randn(40, 8), note=notes.append)
-    assert [t.rows for t in tried] == [metrics.CPU_TILING.rows, metrics.CPU_TILING.rows // 2]
-    assert notes == [f"out of device memory: analysing again with tiles of {tried[1].rows} x {tried[1].cols}"]
+    assert notes == [f"out of device memory: analysing again with tiles of {half.rows} x {half.cols}"]
     assert result["n"] == 40
+
+
+def test_out_of_device_memory_at_the_smallest_tiles_is_the_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EMBEDDING_LENS_TEST_OOM_RANK", "0")
+    notes: list[str] = []
+    x = torch.randn(40, 8)
+    with pytest.raises(torch.cuda.OutOfMemoryError):
+        analyze(x, x + torch.randn(40, 8), note=notes.append)
+    assert notes[-1].endswith(f"tiles of {metrics.MIN_RETRY_TILE} x {metrics.MIN_RETRY_TILE * 4}")
