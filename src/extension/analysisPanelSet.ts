@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { PanelMetrics } from '../snapshots/analysis/panelMetrics';
 import { AnalysisView } from './analysisView';
+import type { AnalysisEngines } from './analysisEngine';
 import type { ExportTargets } from './exportTargets';
 import { PanelSet } from './panelSet';
 import type { WorkerClient } from './workerClient';
@@ -14,6 +15,7 @@ export class AnalysisPanelSet extends PanelSet<AnalysisView> {
     extensionUri: vscode.Uri,
     private readonly worker: WorkerClient,
     private readonly exports: ExportTargets,
+    private readonly engines: AnalysisEngines,
   ) {
     super(analysisPanelViewType, extensionUri, vscode.ViewColumn.Active);
   }
@@ -24,7 +26,7 @@ export class AnalysisPanelSet extends PanelSet<AnalysisView> {
     const { view } = this.revealOrOpen(
       files.join('\n'),
       `Embedding Lens: ${title}`,
-      (panel) => new AnalysisView(panel, files, title, this.extensionUri, this.worker, this.exports),
+      (panel) => new AnalysisView(panel, files, title, this.extensionUri, this.worker, this.exports, this.engines),
     );
     return view.run();
   }

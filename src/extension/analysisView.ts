@@ -10,6 +10,7 @@ import {
 } from '../protocol/analysisPanel';
 import { analysisResults } from './analysisResults';
 import { Disposable } from './disposable';
+import type { AnalysisEngines } from './analysisEngine';
 import type { ExportTargets } from './exportTargets';
 import { pickPartner } from './pickFiles';
 import { pinnedBaseline } from './pinnedBaseline';
@@ -41,6 +42,7 @@ export class AnalysisView extends Disposable {
     extensionUri: vscode.Uri,
     private readonly worker: WorkerClient,
     exports: ExportTargets,
+    private readonly engines: AnalysisEngines,
   ) {
     super();
     const webview = (this.webview = panel.webview);
@@ -84,8 +86,14 @@ export class AnalysisView extends Disposable {
     const finished = await this.analysis.run({
       title: `Analyzing ${this.title}`,
       cancelledMessage: 'Analysis cancelled.',
-      work: (token, onProgress) =>
-        this.worker.analyze(this.files, analyzeSettings(vscode.Uri.file(this.files[0])), token, onProgress),
+      work: async (token, onProgress) =>
+        this.worker.analyze(
+          this.files,
+          analyzeSettings(vscode.Uri.file(this.files[0])),
+          await this.engines.torchFor(this.files),
+          token,
+          onProgress,
+        ),
       finish: (snapshot) => {
         this.snapshot = snapshot;
         // The checkpoints tree shows retrieval figures (R@1, gap) only.

@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { AnalysisView } from './analysisView';
 import { Disposable } from './disposable';
+import type { AnalysisEngines } from './analysisEngine';
 import type { ExportTargets } from './exportTargets';
 import type { WorkerClient } from './workerClient';
 
@@ -13,6 +14,7 @@ export class CheckpointEditorProvider extends Disposable implements vscode.Custo
     private readonly extensionUri: vscode.Uri,
     private readonly worker: WorkerClient,
     private readonly exports: ExportTargets,
+    private readonly engines: AnalysisEngines,
   ) {
     super();
     this.register(
@@ -28,7 +30,15 @@ export class CheckpointEditorProvider extends Disposable implements vscode.Custo
 
   resolveCustomEditor(document: vscode.CustomDocument, panel: vscode.WebviewPanel): void {
     const file = document.uri.fsPath;
-    const view = new AnalysisView(panel, [file], path.basename(file), this.extensionUri, this.worker, this.exports);
+    const view = new AnalysisView(
+      panel,
+      [file],
+      path.basename(file),
+      this.extensionUri,
+      this.worker,
+      this.exports,
+      this.engines,
+    );
     panel.onDidDispose(() => view.dispose());
   }
 }

@@ -4,7 +4,7 @@ import { CompareView } from './compareView';
 import type { ExportTargets } from './exportTargets';
 import { PanelSet } from './panelSet';
 import type { WorkerClient } from './workerClient';
-import type { TorchEnvironment } from './python/torchEnvironment';
+import type { AnalysisEngines } from './analysisEngine';
 
 export const comparePanelViewType = 'embeddingLens.compare';
 
@@ -14,8 +14,7 @@ export class ComparePanelSet extends PanelSet<CompareView> {
     extensionUri: vscode.Uri,
     private readonly worker: WorkerClient,
     private readonly exports: ExportTargets,
-    private readonly torch: TorchEnvironment,
-    private readonly log: vscode.OutputChannel,
+    private readonly engines: AnalysisEngines,
   ) {
     super(comparePanelViewType, extensionUri, vscode.ViewColumn.Active);
   }
@@ -27,8 +26,7 @@ export class ComparePanelSet extends PanelSet<CompareView> {
     const { view, created } = this.revealOrOpen(
       key,
       `Compare: ${title}`,
-      (panel) =>
-        new CompareView(panel, checkpoints, title, this.extensionUri, this.worker, this.exports, this.torch, this.log),
+      (panel) => new CompareView(panel, checkpoints, title, this.extensionUri, this.worker, this.exports, this.engines),
     );
     if (!created) void view.run();
   }

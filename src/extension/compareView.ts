@@ -16,8 +16,7 @@ import { ViewExport } from './viewExport';
 import { ViewJobRunner } from './viewJobRunner';
 import { webviewPageHtml } from './webviewPage';
 import type { WorkerClient } from './workerClient';
-import { compareOnChosenEngine } from './analysisEngine';
-import type { TorchEnvironment } from './python/torchEnvironment';
+import type { AnalysisEngines } from './analysisEngine';
 
 /**
  * Binds one webview to the comparison of 2 to 8 checkpoints. The worker's CompareData is kept here,
@@ -37,8 +36,7 @@ export class CompareView extends Disposable {
     extensionUri: vscode.Uri,
     private readonly worker: WorkerClient,
     exports: ExportTargets,
-    private readonly torch: TorchEnvironment,
-    private readonly log: vscode.OutputChannel,
+    private readonly engines: AnalysisEngines,
   ) {
     super();
     const webview = (this.webview = panel.webview);
@@ -67,12 +65,10 @@ export class CompareView extends Disposable {
       title: `Comparing ${this.checkpoints.length} checkpoints`,
       cancelledMessage: 'Comparison cancelled.',
       work: async (token, onProgress) =>
-        (await compareOnChosenEngine(this.torch, this.checkpoints, token, onProgress, (line) =>
-          this.log.appendLine(line),
-        )) ??
         this.worker.compare(
           this.checkpoints,
           analyzeSettings(vscode.Uri.file(this.checkpoints[0][0])),
+          await this.engines.torchFor(this.checkpoints.flat()),
           token,
           onProgress,
         ),

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { AnalysisEngines } from './analysisEngine';
 import { AnalysisPanelSet } from './analysisPanelSet';
 import { BackendStatus } from './backendStatus';
 import { CheckpointEditorProvider } from './checkpointEditor';
@@ -27,8 +28,9 @@ export function activate(context: vscode.ExtensionContext): void {
   const backend = new BackendStatus(worker, torch, log);
   const exports = new ExportTargets();
   pinnedBaseline.useStorage(context.workspaceState);
-  const panels = new AnalysisPanelSet(context.extensionUri, worker, exports);
-  const compare = new ComparePanelSet(context.extensionUri, worker, exports, torch, log);
+  const engines = new AnalysisEngines(torch, log);
+  const panels = new AnalysisPanelSet(context.extensionUri, worker, exports, engines);
+  const compare = new ComparePanelSet(context.extensionUri, worker, exports, engines);
   const checkpoints = new CheckpointsTree();
   // Training gets a worker of its own: a run takes minutes, and analyses should not queue behind it.
   const trainWorker = new WorkerClient(context.extensionPath, backendPreference, log);
@@ -45,7 +47,7 @@ export function activate(context: vscode.ExtensionContext): void {
     panels,
     compare,
     checkpoints,
-    new CheckpointEditorProvider(context.extensionUri, worker, exports),
+    new CheckpointEditorProvider(context.extensionUri, worker, exports, engines),
     trainWorker,
     training,
     ...registerCommands({ panels, backend, log, training, compare, checkpoints, exports, torch }),

@@ -3,6 +3,7 @@ import { Worker } from 'node:worker_threads';
 import * as vscode from 'vscode';
 import { CancelledError } from '../core/util/errors';
 import type { RunEvent, RunSummary } from '../core/train/events';
+import type { TorchAnalysisEngine } from '../core/analysis/analyzeFilesOnTorch';
 import type { DosnesLayout, PanelSnapshot } from '../protocol/analysisPanel';
 import type { AnyCompareData } from '../protocol/comparePanel';
 import type {
@@ -73,13 +74,15 @@ export class WorkerClient extends Disposable {
     this.stop(new Error('the compute worker was restarted'));
   }
 
+  /** `torch`: the metric pass on the torch engine (the host chose it, see analysisEngine.ts). */
   async analyze(
     files: string[],
     settings: AnalyzeSettings,
+    torch: TorchAnalysisEngine | undefined,
     token: vscode.CancellationToken,
     progress: Progress,
   ): Promise<PanelSnapshot> {
-    return (await this.job({ type: 'analyze', files, settings }, 'analysis', token, progress)).snapshot;
+    return (await this.job({ type: 'analyze', files, settings, torch }, 'analysis', token, progress)).snapshot;
   }
 
   /** Lays out the sphere's DOSNES sample of an analysed checkpoint (`files` as its snapshot names them). */
@@ -101,10 +104,11 @@ export class WorkerClient extends Disposable {
   async compare(
     checkpoints: string[][],
     settings: AnalyzeSettings,
+    torch: TorchAnalysisEngine | undefined,
     token: vscode.CancellationToken,
     progress: Progress,
   ): Promise<AnyCompareData> {
-    return (await this.job({ type: 'compare', checkpoints, settings }, 'comparison', token, progress)).data;
+    return (await this.job({ type: 'compare', checkpoints, settings, torch }, 'comparison', token, progress)).data;
   }
 
   async backendReport(): Promise<BackendReport> {

@@ -3,6 +3,7 @@
  * request carries an id; every reply names it (the hexeditor's request/reply pattern).
  */
 import type { AnalyzeFilesSettings } from '../core/analysis/analyzeSettings';
+import type { TorchAnalysisEngine } from '../core/analysis/analyzeFilesOnTorch';
 import type { TrainConfig } from '../core/train/trainConfig';
 import type { RunEvent, RunSummary } from '../core/train/events';
 import type { DosnesLayout, PanelSnapshot } from './analysisPanel';
@@ -19,6 +20,8 @@ export type WorkerRequest =
       type: 'analyze';
       files: string[];
       settings: AnalyzeSettings;
+      /** Present when the host chose the torch engine (extension/analysisEngine.ts) for a file of pairs. */
+      torch?: TorchAnalysisEngine;
       /** Shared Int32 flag: non-zero asks the job to stop at its next check. */
       cancel: SharedArrayBuffer;
     }
@@ -28,6 +31,8 @@ export type WorkerRequest =
       /** checkpoints[k]: the file (or image + text files) of checkpoint k. */
       checkpoints: string[][];
       settings: AnalyzeSettings;
+      /** As for 'analyze': each checkpoint's metric pass on the torch engine. */
+      torch?: TorchAnalysisEngine;
       cancel: SharedArrayBuffer;
     }
   | {

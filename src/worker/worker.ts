@@ -7,9 +7,11 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { readWithSettings } from '../core/analysis/analyzeFiles';
 import { initBackend, probeGflops } from '../core/backend/backendLadder';
 import { SharedCancelToken } from '../core/util/cancel';
-import { analyzeInput } from '../core/classification/analyzeInput';
+import { analyzeInput, type AnalyzePairs } from '../core/classification/analyzeInput';
+import { analyzeFilesOnTorch } from '../core/analysis/analyzeFilesOnTorch';
 import { analyzeCheckpoints } from '../snapshots/compare/analyzeCheckpoints';
 import { analyzeSuites, comparesSuites } from '../snapshots/compare/analyzeSuites';
+import { compareOnTorch } from '../snapshots/compare/compareOnTorch';
 import { CancelledError, DeviceLostError, InputError, NeedsPartnerError, oneLine } from '../core/util/errors';
 import { buildPanelSnapshot } from '../snapshots/analysis/panelSnapshot';
 import { dosnesInputOf, layOutDosnes, type DosnesInput } from '../snapshots/analysis/analysisSnapshot';
@@ -50,10 +52,24 @@ async function handle(req: WorkerRequest): Promise<void> {
       return;
     case 'analyze': {
       const token = new SharedCancelToken(req.cancel);
-      const outcome = await analyzeInput(req.files, req.settings, token, (fraction, message) =>
-        post({ id: req.id, type: 'progress', fraction, message: message ?? '' }),
+      const torch = req.torch;
+      let backend: string = choice.name;
+      // Suites and classification sets stay on tfjs: the torch engine's pass is the one over pairs.
+      const analyzePairs: AnalyzePairs | undefined =
+        torch &&
+        (async (files, settings, pairsToken, onProgress) => {
+          const analyzed = await analyzeFilesOnTorch(files, settings, torch, pairsToken, onProgress);
+          backend = `torch ${analyzed.backend}`;
+          return analyzed;
+        });
+      const outcome = await analyzeInput(
+        req.files,
+        req.settings,
+        token,
+        (fraction, message) => post({ id: req.id, type: 'progress', fraction, message: message ?? '' }),
+        analyzePairs,
       );
-      const { snapshot, dosnes } = await buildPanelSnapshot(outcome, req.files, choice.name);
+      const { snapshot, dosnes } = await buildPanelSnapshot(outcome, req.files, backend);
       if (dosnes) keepDosnesInput(snapshot.files, dosnes);
       post({ id: req.id, type: 'analysis', snapshot });
       return;
@@ -82,9 +98,11 @@ async function handle(req: WorkerRequest): Promise<void> {
       const token = new SharedCancelToken(req.cancel);
       const progress = (fraction: number, message?: string) =>
         post({ id: req.id, type: 'progress', fraction, message: message ?? '' });
-      const data = (await comparesSuites(req.checkpoints))
-        ? await analyzeSuites(req.checkpoints, req.settings, choice.name, token, progress)
-        : await analyzeCheckpoints(req.checkpoints, req.settings, choice.name, token, progress);
+      const data = req.torch
+        ? await compareOnTorch(req.checkpoints, req.settings, req.torch, token, progress)
+        : (await comparesSuites(req.checkpoints))
+          ? await analyzeSuites(req.checkpoints, req.settings, choice.name, token, progress)
+          : await analyzeCheckpoints(req.checkpoints, req.settings, choice.name, token, progress);
       post({ id: req.id, type: 'comparison', data });
       return;
     }

@@ -19,11 +19,20 @@ export type AnalysisOutcome =
   /** details[k]: the k-th set's detail, in-distribution first, then the shifted sets in suite order. */
   | { kind: 'suite'; suite: SuiteResult; details: ZeroShotDetail[]; warnings: string[]; seconds: number };
 
+/** How a file of pairs is analysed: analyzeFiles() on tfjs, or analysis/analyzeFilesOnTorch.ts. */
+export type AnalyzePairs = (
+  files: string[],
+  settings: AnalyzeFilesSettings,
+  token?: CancelToken,
+  onProgress?: ProgressFn,
+) => Promise<AnalyzedCheckpoint>;
+
 export async function analyzeInput(
   files: string[],
   settings: AnalyzeFilesSettings,
   token?: CancelToken,
   onProgress?: ProgressFn,
+  analyzePairs: AnalyzePairs = analyzeFiles,
 ): Promise<AnalysisOutcome> {
   const start = performance.now();
   const seconds = () => (performance.now() - start) / 1000;
@@ -41,5 +50,5 @@ export async function analyzeInput(
       return { kind: 'classification', files, zeroShot, warnings: set.warnings, seconds: seconds() };
     }
   }
-  return { kind: 'retrieval', analyzed: await analyzeFiles(files, settings, token, onProgress) };
+  return { kind: 'retrieval', analyzed: await analyzePairs(files, settings, token, onProgress) };
 }

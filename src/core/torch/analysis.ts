@@ -33,7 +33,7 @@ export interface TorchAnalysisSettings {
   textKeys: string[];
   /** TF32 products on CUDA: faster, metrics to about 1e-3 (python/embedding_lens/analyze_command.py). */
   tf32?: boolean;
-  /** Where the engine writes the per-query arrays (positive, hardest_negative_i2t, ranks_i2t, ranks_t2i). */
+  /** Where the engine writes the per-query arrays and reliability bins (python/README.md, `--detail`). */
   detailFile?: string;
 }
 
