@@ -28,6 +28,22 @@ def pair_data(n: int, d: int, seed: int, noise: float = 0.7) -> np.ndarray:
     return np.stack([x, y])
 
 
+@pytest.fixture(scope="module")
+def shards(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """pairs.npy (2,500 pairs) and captions.npz (1,100 images, 2,400 captions): three row blocks of the
+    CPU tiling (1024 rows), so 2 ranks each own some and one owns two, and two column tiles once the
+    tiles are halved: the sharded, blocked path."""
+    folder = tmp_path_factory.mktemp("shards")
+    np.save(folder / "pairs.npy", pair_data(2500, 16, 3, noise=1.2))
+    r = np.random.default_rng(5)
+    x = r.standard_normal((1100, 16)).astype(np.float32)
+    owner = np.concatenate([np.arange(1100), r.integers(0, 1100, 1300)])
+    r.shuffle(owner)
+    y = (x[owner] + r.standard_normal((2400, 16))).astype(np.float32)
+    np.savez(folder / "captions.npz", image_embeds=x, text_embeds=y, text_to_image=owner.astype(np.int32))
+    return folder
+
+
 def engine_env(extra: Optional[dict[str, str]] = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("EMBEDDING_LENS_TEST_")}
     env["PYTHONPATH"] = str(PYTHON_DIR)

@@ -7,10 +7,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 
-from conftest import Finished, engine_env, events_of, pair_data
+from conftest import Finished, engine_env, events_of
 
 TORCHRUN = [sys.executable, "-m", "torch.distributed.run", "--rdzv_backend=c10d", "--rdzv_endpoint=localhost:0", "--nnodes=1",
             "--nproc_per_node=2", "--redirects", "9:1", "--tee", "9:1"]
@@ -35,20 +34,6 @@ def assert_same(one: dict[str, Any], two: dict[str, Any]) -> None:
             assert two[key] == value, key
         elif isinstance(value, float):
             assert abs(two[key] - value) <= 1e-12 * max(1.0, abs(value)), f"{key}: {two[key]} vs {value}"
-
-
-@pytest.fixture(scope="module")
-def shards(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Three row blocks of the CPU tiling (1024 rows): 2 ranks each own some, one owns two."""
-    folder = tmp_path_factory.mktemp("analyze")
-    np.save(folder / "pairs.npy", pair_data(2500, 16, 3, noise=1.2))
-    r = np.random.default_rng(5)
-    x = r.standard_normal((1100, 16)).astype(np.float32)
-    owner = np.concatenate([np.arange(1100), r.integers(0, 1100, 1300)])
-    r.shuffle(owner)
-    y = (x[owner] + r.standard_normal((2400, 16))).astype(np.float32)
-    np.savez(folder / "captions.npz", image_embeds=x, text_embeds=y, text_to_image=owner.astype(np.int32))
-    return folder
 
 
 @pytest.mark.parametrize("name", ["pairs.npy", "captions.npz"])

@@ -92,20 +92,6 @@ def test_detail_matches_a_float64_reference(monkeypatch: pytest.MonkeyPatch, dev
     assert abs(ece_of(got) - result["ece"]) <= 1e-12
 
 
-@pytest.fixture(scope="module")
-def shards(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Three row blocks of the CPU tiling (1024 rows) and two column tiles once halved: the sharded, blocked path."""
-    folder = tmp_path_factory.mktemp("detail")
-    np.save(folder / "pairs.npy", pair_data(2500, 16, 3, noise=1.2))
-    r = np.random.default_rng(5)
-    x = r.standard_normal((1100, 16)).astype(np.float32)
-    owner = np.concatenate([np.arange(1100), r.integers(0, 1100, 1300)])
-    r.shuffle(owner)
-    y = (x[owner] + r.standard_normal((2400, 16))).astype(np.float32)
-    np.savez(folder / "captions.npz", image_embeds=x, text_embeds=y, text_to_image=owner.astype(np.int32))
-    return folder
-
-
 @pytest.mark.parametrize("name,ni,nt", [("pairs.npy", 2500, 2500), ("captions.npz", 1100, 2400)])
 def test_two_ranks_write_the_file_of_one(shards: Path, tmp_path: Path, name: str, ni: int, nt: int) -> None:
     files = {k: tmp_path / f"{k}.safetensors" for k in (1, 2)}

@@ -7,13 +7,18 @@
 import * as vscode from 'vscode';
 import type { TorchAnalysisEngine } from '../core/analysis/analyzeFilesOnTorch';
 import { InputError } from '../core/util/errors';
-import { chooseAnalysisEngine, type AnalysisEngine } from '../core/torch/analysis';
+import { chooseAnalysisEngine, type AnalysisEngine, type EngineChoiceWording } from '../core/torch/analysis';
 import type { TorchEnvironment } from './python/torchEnvironment';
 import { untrustedTorchReason } from './python/workspaceTrustGate';
 
 export function analysisEnginePreference(scope?: vscode.Uri): AnalysisEngine {
   return vscode.workspace.getConfiguration('embeddingLens', scope).get<AnalysisEngine>('analysisEngine', 'auto');
 }
+
+const settingWording: EngineChoiceWording = {
+  forced: 'embeddingLens.analysisEngine is "torch"',
+  chooseTfjs: 'set embeddingLens.analysisEngine to tfjs',
+};
 
 export class AnalysisEngines {
   constructor(
@@ -34,7 +39,7 @@ export class AnalysisEngines {
       return undefined;
     }
     const { python } = await this.torch.python(scope);
-    const choice = await chooseAnalysisEngine(want, files, python);
+    const choice = await chooseAnalysisEngine(want, files, python, settingWording);
     if (choice.engine === 'tfjs') {
       if (choice.note) this.log.appendLine(choice.note);
       return undefined;

@@ -44,20 +44,30 @@ export interface TorchAnalysisResult extends AnalysisResult {
 
 export type EngineChoice = { engine: 'tfjs'; note?: string } | { engine: 'torch'; info: TorchInfo };
 
+/** How a refusal names the user's choice: the CLI's flags, or the extension's setting. */
+export interface EngineChoiceWording {
+  /** What forced torch, e.g. `--engine torch`. */
+  forced: string;
+  /** How to choose tfjs instead, e.g. `use --engine tfjs`. */
+  chooseTfjs: string;
+}
+
+export const cliEngineWording: EngineChoiceWording = { forced: '--engine torch', chooseTfjs: 'use --engine tfjs' };
+
 /** Why the torch engine cannot read these files (an InputError to throw), or undefined when it can. */
-async function unreadableByTorch(files: string[]): Promise<InputError | undefined> {
+async function unreadableByTorch(files: string[], wording: EngineChoiceWording): Promise<InputError | undefined> {
   for (const file of files) {
     const stat = await fsp.stat(file).catch(() => undefined);
     if (stat?.isDirectory())
       return new InputError(
         file,
-        'is a folder; the torch engine reads .npy, .npz and .safetensors files (use --engine tfjs)',
+        `is a folder; the torch engine reads .npy, .npz and .safetensors files (${wording.chooseTfjs})`,
       );
     const ext = path.extname(file).toLowerCase();
     if (!torchFormats.has(ext))
       return new InputError(
         file,
-        `the torch engine reads .npy, .npz and .safetensors, not '${ext || '(none)'}' (use --engine tfjs)`,
+        `the torch engine reads .npy, .npz and .safetensors, not '${ext || '(none)'}' (${wording.chooseTfjs})`,
       );
   }
   return undefined;
@@ -84,14 +94,15 @@ export async function chooseAnalysisEngine(
   want: AnalysisEngine,
   files: string[],
   python: string,
+  wording: EngineChoiceWording = cliEngineWording,
 ): Promise<EngineChoice> {
   if (want === 'tfjs') return { engine: 'tfjs' };
-  const unreadable = await unreadableByTorch(files);
+  const unreadable = await unreadableByTorch(files, wording);
   if (want === 'torch' && unreadable) throw unreadable;
   if (unreadable || (want === 'auto' && (await totalBytes(files)) < autoTorchBytes)) return { engine: 'tfjs' };
   const probe = await probeTorch(python);
   if (probe.ok) return { engine: 'torch', info: probe.info };
-  if (want === 'torch') throw new TorchUnavailableError(python, `--engine torch: ${probe.reason}`);
+  if (want === 'torch') throw new TorchUnavailableError(python, `${wording.forced}: ${probe.reason}`);
   return { engine: 'tfjs', note: `analysing on tfjs: ${probe.reason}` };
 }
 

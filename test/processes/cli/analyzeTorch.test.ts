@@ -10,10 +10,9 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { generateSample } from '../../../src/core/synthetic/sampleCheckpoint';
-import { encodeSafetensors, writeNpy } from '../../../src/core/writers';
+import { writeNpy } from '../../../src/core/writers';
 import { torchEngineSkipReason, torchEnginePython } from '../../helpers/torchEngine';
-import { writeSamplePairsNpy } from '../../helpers/samplePairsNpy';
+import { writeSampleCaptionsSafetensors, writeSamplePairsNpy } from '../../helpers/samplePairsNpy';
 import { repoRoot } from '../../helpers/repoRoot';
 
 const root = repoRoot;
@@ -111,16 +110,8 @@ describe('analyze --engine torch agrees with --engine tfjs', () => {
 
   it('with several captions per image', async (t) => {
     if (skip) return t.skip(skip);
-    const { image, text, textToImage } = generateSample({ pairs: 600, dim: 48, seed: 4, captionsPerImage: 3 });
     const file = path.join(dir, 'captions.safetensors');
-    writeFileSync(
-      file,
-      encodeSafetensors({
-        image_embeds: { shape: [image.rows, image.cols], dtype: 'F32', data: image.data },
-        text_embeds: { shape: [text.rows, text.cols], dtype: 'F32', data: text.data },
-        text_to_image: { shape: [text.rows], dtype: 'I32', data: textToImage! },
-      }),
-    );
+    writeSampleCaptionsSafetensors(file, { pairs: 600, dim: 48, seed: 4, captionsPerImage: 3 });
     await bothAgree(file, 200 / 1_800);
   });
 

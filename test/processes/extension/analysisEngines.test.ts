@@ -88,7 +88,14 @@ describe('the analysis engine the extension chooses', () => {
       return true;
     });
     workspace.isTrusted = true;
-    await assert.rejects(engines.torchFor([pairs]), /\/nonexistent\/python3/);
+    await assert.rejects(engines.torchFor([pairs]), {
+      message:
+        'embeddingLens.analysisEngine is "torch": no Python at /nonexistent/python3: set embeddingLens.pythonPath or --python',
+    });
+    await assert.rejects(
+      engines.torchFor([path.join(dir, 'weights.pt')]),
+      /the torch engine reads .npy, .npz and .safetensors, not '.pt' \(set embeddingLens.analysisEngine to tfjs\)/,
+    );
   });
 
   it('auto keeps small files on tfjs without probing, and big ones without torch on tfjs with a note', async () => {

@@ -6,31 +6,23 @@
  * EMBEDDING_LENS_TEST_PYTHON names an interpreter with torch; skipped, saying why, elsewhere.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { after, before, describe, it } from 'node:test';
-import { generateSample } from '../../../src/core/synthetic/sampleCheckpoint';
-import { encodeSafetensors } from '../../../src/core/writers';
 import type { TorchAnalysisEngine as Engine } from '../../../src/core/analysis/analyzeFilesOnTorch';
 import { isRetrievalSnapshot, type AnalysisSnapshot } from '../../../src/protocol/analysisPanel';
-import type { AnalyzeSettings, WorkerReply, WorkerRequest } from '../../../src/protocol/worker';
+import type { WorkerReply, WorkerRequest } from '../../../src/protocol/worker';
 import { repoRoot } from '../../helpers/repoRoot';
-import { writeSamplePairsNpy } from '../../helpers/samplePairsNpy';
+import { writeSampleCaptionsSafetensors, writeSamplePairsNpy } from '../../helpers/samplePairsNpy';
 import { torchEngineOrSkipReason } from '../../helpers/torchEngine';
+import { testAnalyzeSettings } from '../../helpers/analyzeSettings';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'el-worker-analyze-torch-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-const settings: AnalyzeSettings = {
-  uniformityT: 2,
-  ks: [1, 5, 10],
-  eceTau: 0.01,
-  memoryBudgetMB: 256,
-  imageKeys: [],
-  textKeys: [],
-};
+const settings = testAnalyzeSettings;
 
 type Job = Extract<WorkerRequest, { type: 'analyze' } | { type: 'compare' }>;
 /** A job as the test states it: the id and the cancel flag are the session's. */
@@ -143,16 +135,8 @@ describe('the analysis job on the torch engine', () => {
 
   it('with several captions per image', async (t) => {
     if (skip) return t.skip(skip);
-    const { image, text, textToImage } = generateSample({ pairs: 500, dim: 24, seed: 12, captionsPerImage: 3 });
     const file = path.join(dir, 'captions.safetensors');
-    writeFileSync(
-      file,
-      encodeSafetensors({
-        image_embeds: { shape: [image.rows, image.cols], dtype: 'F32', data: image.data },
-        text_embeds: { shape: [text.rows, text.cols], dtype: 'F32', data: text.data },
-        text_to_image: { shape: [text.rows], dtype: 'I32', data: textToImage! },
-      }),
-    );
+    writeSampleCaptionsSafetensors(file, { pairs: 500, dim: 24, seed: 12, captionsPerImage: 3 });
     const tfjs = snapshotOf(await analyzeJob([file], undefined));
     const torch = snapshotOf(await analyzeJob([file], engine));
     assert.equal(torch.metrics.n_text, 1_500);

@@ -8,21 +8,15 @@ import { after, before, describe, it } from 'node:test';
 import { generateSample } from '../../../src/core/synthetic/sampleCheckpoint';
 import { writeNpy } from '../../../src/core/writers';
 import { isRetrievalSnapshot, type DosnesLayout } from '../../../src/protocol/analysisPanel';
-import type { AnalyzeSettings, WorkerReply, WorkerRequest } from '../../../src/protocol/worker';
+import type { WorkerReply, WorkerRequest } from '../../../src/protocol/worker';
 import { repoRoot } from '../../helpers/repoRoot';
+import { testAnalyzeSettings } from '../../helpers/analyzeSettings';
 
 const root = repoRoot;
 const dir = mkdtempSync(path.join(tmpdir(), 'el-dosnes-worker-'));
 const file = path.join(dir, 'pairs.npy');
 const pairs = 300;
-const settings: AnalyzeSettings = {
-  uniformityT: 2,
-  ks: [1, 5, 10],
-  eceTau: 0.01,
-  memoryBudgetMB: 256,
-  imageKeys: [],
-  textKeys: [],
-};
+const settings = testAnalyzeSettings;
 
 type Request = WorkerRequest extends infer R ? (R extends WorkerRequest ? Omit<R, 'id' | 'cancel'> : never) : never;
 

@@ -12,21 +12,15 @@ import { writeSampleSuites } from '../../../../src/core/synthetic/sampleSuites';
 import { compareSnapshotOf } from '../../../../src/snapshots/compare/compareSnapshot';
 import type { PanelSnapshot } from '../../../../src/protocol/analysisPanel';
 import type { AnyCompareData } from '../../../../src/protocol/comparePanel';
-import type { AnalyzeSettings, WorkerReply, WorkerRequest } from '../../../../src/protocol/worker';
+import type { WorkerReply, WorkerRequest } from '../../../../src/protocol/worker';
 import { panelSuite, resultsDir } from '../panelHarness';
 import { darkTheme } from '../themeVars';
 import { repoRoot } from '../../../helpers/repoRoot';
+import { testAnalyzeSettings } from '../../../helpers/analyzeSettings';
 
 const root = repoRoot;
 const dir = mkdtempSync(path.join(tmpdir(), 'el-zero-shot-worker-'));
-const settings: AnalyzeSettings = {
-  uniformityT: 2,
-  ks: [1, 5, 10],
-  eceTau: 0.01,
-  memoryBudgetMB: 256,
-  imageKeys: [],
-  textKeys: [],
-};
+const settings = testAnalyzeSettings;
 const suiteFile = (name: string) => path.join(dir, 'classification', `${name}.suite.json`);
 
 /** One job on a fresh worker; resolves to its final reply, as JSON (what a webview receives). */
