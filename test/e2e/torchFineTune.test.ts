@@ -2,7 +2,9 @@
  * The torch engine from the editor in the real workbench: a *.m2mix.json with "engine": "torch" and
  * "model": "heads", the interpreter named by embeddingLens.pythonPath in the workspace settings,
  * its "▶ Run" CodeLens clicked; the dashboard must reach "completed" naming the engine, and the run
- * folder hold run.jsonl and epoch-1.safetensors written by the Python engine.
+ * folder hold run.jsonl and epoch-1.safetensors written by the Python engine. Then Analyze
+ * Embeddings with embeddingLens.analysisEngine "torch": the panel names the engine's device and
+ * shows the tfjs engine's figures.
  *
  * Needs EMBEDDING_LENS_TEST_PYTHON, an interpreter with torch (scripts/setup-python.sh prints one);
  * skipped with the reason printed when it is unset.
@@ -15,7 +17,7 @@ import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { repoRoot } from './codeServer';
 import { cspViolations, openVscode, type VscodeHost } from './vscodeHost';
-import { accept, soleExplorerSection, withScreenshotOnFailure } from './workbench';
+import { accept, analyzeThroughPalette, numberAt, soleExplorerSection, withScreenshotOnFailure } from './workbench';
 
 const python = process.env.EMBEDDING_LENS_TEST_PYTHON;
 const skip = python
@@ -49,7 +51,7 @@ before(
     mkdirSync(path.join(dir, '.vscode'));
     writeFileSync(
       path.join(dir, '.vscode', 'settings.json'),
-      JSON.stringify({ 'embeddingLens.pythonPath': python }, null, 2),
+      JSON.stringify({ 'embeddingLens.pythonPath': python, 'embeddingLens.analysisEngine': 'torch' }, null, 2),
     );
     // Written before the workbench opens: a *.m2mix.json is what activates the extension.
     writeFileSync(path.join(dir, `${runName}.m2mix.json`), JSON.stringify(config, null, 2) + '\n');
@@ -131,6 +133,35 @@ test(
       const text = (await toast.textContent()) ?? '';
       assert.ok(text.includes(`(${python})`), `the notification does not name ${python}: ${text}`);
       assert.match(text, /interpreter from embeddingLens\.pythonPath/);
+    });
+  },
+);
+
+test(
+  'Analyze Embeddings runs on the torch engine when the setting says torch',
+  { skip, timeout: hookTimeoutMs },
+  async () => {
+    await withScreenshotOnFailure(host, 'e2e-torch-analysis', async (h) => {
+      assert.ok(dir);
+      const file = path.join(dir, 'clip-sample.npy');
+      const cli = path.join(repoRoot(), 'dist', 'cli.js');
+      const tfjs = JSON.parse(
+        execFileSync(process.execPath, [cli, 'analyze', file, '--engine', 'tfjs', '--json'], { encoding: 'utf8' }),
+      ) as unknown;
+      await analyzeThroughPalette(h, file);
+      const frame = await h.frameWith('[data-metric="modality_gap"][data-value]', runTimeoutMs);
+      const backend = await frame.locator('.fact', { hasText: 'Backend' }).locator('dd').textContent();
+      assert.equal(backend, 'torch cpu');
+      // R@1 moves by 100 / 500 per query whose near-tie the two engines' products round apart.
+      for (const [key, tol] of [
+        ['modality_gap', 1e-4],
+        ['uniformity', 1e-4],
+        ['i2t.R@1', 0.2 + 1e-9],
+      ] as const) {
+        const shown = Number(await frame.getAttribute(`[data-metric="${key}"]`, 'data-value', { timeout: 5000 }));
+        const want = numberAt(tfjs, key, "the tfjs engine's JSON");
+        assert.ok(Math.abs(shown - want) <= tol, `${key}: the torch panel shows ${shown}, tfjs gives ${want}`);
+      }
     });
   },
 );
