@@ -4,10 +4,11 @@
  * folder until interrupted:  node out/test/e2e/codeServer.js FOLDER [--port N]
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { repoRoot } from '../helpers/repoRoot';
 
 export interface CodeServerOptions {
   /** The workspace folder to open. */
@@ -35,17 +36,7 @@ export interface CodeServer {
   dispose(): Promise<void>;
 }
 
-/** The checkout root: the nearest folder above this file whose package.json is Embedding Lens's. */
-export function repoRoot(from = __dirname): string {
-  for (let dir = from; dir !== path.dirname(dir); dir = path.dirname(dir)) {
-    const pkg = path.join(dir, 'package.json');
-    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'embedding-lens')
-      return dir;
-  }
-  throw new Error(`no embedding-lens package.json above ${from}`);
-}
-
-export function codeServerEntry(root = repoRoot()): string {
+export function codeServerEntry(root = repoRoot): string {
   return path.join(root, '.tools', 'code-server', 'node_modules', 'code-server', 'out', 'node', 'entry.js');
 }
 
@@ -93,7 +84,7 @@ async function waitForHealth(port: number, deadline: number, exited: () => strin
 }
 
 export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServer> {
-  const root = repoRoot();
+  const root = repoRoot;
   const entry = codeServerEntry(root);
   if (!existsSync(entry)) throw new Error(`code-server is not installed (${entry}): run scripts/setup-vscode-host.sh`);
   const port = opts.port || (await freePort());

@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Frame } from 'playwright-core';
-import { repoRoot } from './codeServer';
+import { repoRoot } from '../helpers/repoRoot';
 import { cspViolations, openVscode, type VscodeHost } from './vscodeHost';
 import { accept, cliJson, soleExplorerSection, withScreenshotOnFailure } from './workbench';
 
@@ -35,7 +35,7 @@ let dir: string | undefined;
 before(
   async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'embedding-lens-e2e-compare-'));
-    execFileSync(process.execPath, [path.join(repoRoot(), 'dist', 'cli.js'), 'sample', dir], { stdio: 'ignore' });
+    execFileSync(process.execPath, [path.join(repoRoot, 'dist', 'cli.js'), 'sample', dir], { stdio: 'ignore' });
     host = await openVscode({ folder: dir });
   },
   { timeout: hookTimeoutMs },

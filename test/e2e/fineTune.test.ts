@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
-import { repoRoot } from './codeServer';
+import { repoRoot } from '../helpers/repoRoot';
 import { cspViolations, openVscode, type VscodeHost } from './vscodeHost';
 import { cliJson, numericLeaves, soleExplorerSection, withScreenshotOnFailure } from './workbench';
 
@@ -32,7 +32,7 @@ let dir: string | undefined;
 before(
   async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'embedding-lens-e2e-finetune-'));
-    execFileSync(process.execPath, [path.join(repoRoot(), 'dist', 'cli.js'), 'sample', dir], { stdio: 'ignore' });
+    execFileSync(process.execPath, [path.join(repoRoot, 'dist', 'cli.js'), 'sample', dir], { stdio: 'ignore' });
     // Written before the workbench opens: a *.m2mix.json is what activates the extension.
     writeFileSync(path.join(dir, `${runName}.m2mix.json`), JSON.stringify(config, null, 2) + '\n');
     host = await openVscode({ folder: dir });

@@ -11,7 +11,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { inflateRawSync } from 'node:zlib';
-import { codeServerEntry, repoRoot } from './codeServer';
+import { codeServerEntry } from './codeServer';
+import { repoRoot } from '../helpers/repoRoot';
 import { analyzeJson, makeSampleWorkspace, type E2eWorkspace } from './sampleWorkspace';
 import { cspViolations, openVscode, type VscodeHost } from './vscodeHost';
 import {
@@ -24,7 +25,7 @@ import {
 } from './workbench';
 
 const timeoutMs = 240000;
-const root = repoRoot();
+const root = repoRoot;
 const version = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string }).version;
 const outDir = mkdtempSync(path.join(os.tmpdir(), 'embedding-lens-packages-'));
 const vsix = path.join(outDir, `embedding-lens-linux-x64-${version}.vsix`);

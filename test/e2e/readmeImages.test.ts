@@ -13,13 +13,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Frame, Locator } from 'playwright-core';
-import { repoRoot } from './codeServer';
+import { repoRoot } from '../helpers/repoRoot';
 import { readmeImages, readmeImagesFolder } from './readmeImageList';
 import { openVscode, type VscodeHost } from './vscodeHost';
 import { accept, analyzeThroughPalette, soleExplorerSection, withScreenshotOnFailure } from './workbench';
 
 /** Where the images go; scripts/readme-images.mjs copies them from here into media/readme/. */
-const readmeImagesDir = path.join(repoRoot(), ...readmeImagesFolder);
+const readmeImagesDir = path.join(repoRoot, ...readmeImagesFolder);
 
 /** The README's window: a common laptop screen. */
 const viewport = { width: 1366, height: 768 };
@@ -34,7 +34,7 @@ before(
   async () => {
     // Named as `npm run demo` names it: the name shows in the window title and the Explorer.
     dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'embedding-lens-readme-')), 'sample-workspace');
-    execFileSync(process.execPath, [path.join(repoRoot(), 'dist', 'cli.js'), 'sample', dir], { stdio: 'ignore' });
+    execFileSync(process.execPath, [path.join(repoRoot, 'dist', 'cli.js'), 'sample', dir], { stdio: 'ignore' });
     // The sample has no run config; one epoch of 3 steps on its 500 pairs (tfjs, the default engine).
     const config = { train: 'clip-sample.npy', eval: 'clip-sample.npy', epochs: 1, batchSize: 128 };
     writeFileSync(path.join(dir, `${runName}.m2mix.json`), JSON.stringify(config, null, 2) + '\n');

@@ -5,9 +5,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { generateSample } from '../../src/core/synthetic/sampleCheckpoint';
 import { encodeNpy } from '../../src/core/writers';
-import { repoRoot } from './codeServer';
+import { repoRoot } from '../helpers/repoRoot';
 
-const cli = path.join(repoRoot(), 'dist', 'cli.js');
+const cli = path.join(repoRoot, 'dist', 'cli.js');
 
 function runCli(args: string[]): string {
   return execFileSync(process.execPath, [cli, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });

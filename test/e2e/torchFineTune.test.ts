@@ -15,7 +15,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
-import { repoRoot } from './codeServer';
+import { repoRoot } from '../helpers/repoRoot';
 import { cspViolations, openVscode, type VscodeHost } from './vscodeHost';
 import { accept, analyzeThroughPalette, numberAt, soleExplorerSection, withScreenshotOnFailure } from './workbench';
 
@@ -47,7 +47,7 @@ before(
   async () => {
     if (skip) return;
     dir = mkdtempSync(path.join(os.tmpdir(), 'embedding-lens-e2e-torch-'));
-    execFileSync(process.execPath, [path.join(repoRoot(), 'dist', 'cli.js'), 'sample', dir], { stdio: 'ignore' });
+    execFileSync(process.execPath, [path.join(repoRoot, 'dist', 'cli.js'), 'sample', dir], { stdio: 'ignore' });
     mkdirSync(path.join(dir, '.vscode'));
     writeFileSync(
       path.join(dir, '.vscode', 'settings.json'),
@@ -144,7 +144,7 @@ test(
     await withScreenshotOnFailure(host, 'e2e-torch-analysis', async (h) => {
       assert.ok(dir);
       const file = path.join(dir, 'clip-sample.npy');
-      const cli = path.join(repoRoot(), 'dist', 'cli.js');
+      const cli = path.join(repoRoot, 'dist', 'cli.js');
       const tfjs = JSON.parse(
         execFileSync(process.execPath, [cli, 'analyze', file, '--engine', 'tfjs', '--json'], { encoding: 'utf8' }),
       ) as unknown;

@@ -5,7 +5,8 @@
 import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { chromium, type Browser, type Frame, type Page } from 'playwright-core';
-import { repoRoot, startCodeServer, type CodeServer, type CodeServerOptions } from './codeServer';
+import { startCodeServer, type CodeServer, type CodeServerOptions } from './codeServer';
+import { repoRoot } from '../helpers/repoRoot';
 
 export interface ConsoleLine {
   type: string;
@@ -28,7 +29,7 @@ export interface VscodeHost {
 }
 
 export const chromiumPath = '/usr/bin/chromium';
-export const resultsDir = path.join(repoRoot(), 'test-results');
+export const resultsDir = path.join(repoRoot, 'test-results');
 
 /** The workbench renders in about 7 s on these machines; the rest is headroom for a loaded CI box. */
 const workbenchTimeoutMs = 60000;

@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import type { Locator } from 'playwright-core';
-import { repoRoot } from './codeServer';
+import { repoRoot } from '../helpers/repoRoot';
 import type { VscodeHost } from './vscodeHost';
 
-const cli = path.join(repoRoot(), 'dist', 'cli.js');
+const cli = path.join(repoRoot, 'dist', 'cli.js');
 
 /** `embedding-lens ARGS` (which must print JSON), parsed. */
 export function cliJson(args: string[]): Record<string, unknown> {

@@ -17,10 +17,8 @@ import { buildWebviewHtml } from '../../../src/extension/webviewHtml';
 import type { TestTheme } from './themeVars';
 import { repoRoot } from '../../helpers/repoRoot';
 
-/** Compiled to out/test/webview/, so the repository root is three levels up. */
-const root = repoRoot;
-export const bundleDir = path.join(root, 'dist', 'webview');
-export const resultsDir = path.join(root, 'test-results');
+export const bundleDir = path.join(repoRoot, 'dist', 'webview');
+export const resultsDir = path.join(repoRoot, 'test-results');
 
 const contentTypes: Record<string, string> = { '.js': 'text/javascript', '.css': 'text/css', '.ttf': 'font/ttf' };
 

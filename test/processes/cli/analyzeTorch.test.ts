@@ -15,9 +15,8 @@ import { torchEngineSkipReason, torchEnginePython } from '../../helpers/torchEng
 import { writeSampleCaptionsSafetensors, writeSamplePairsNpy } from '../../helpers/samplePairsNpy';
 import { repoRoot } from '../../helpers/repoRoot';
 
-const root = repoRoot;
-const cli = path.join(root, 'dist', 'cli.js');
-const shared = path.join(root, '..', 'shared', 'data');
+const cli = path.join(repoRoot, 'dist', 'cli.js');
+const shared = path.join(repoRoot, '..', 'shared', 'data');
 const python = torchEnginePython;
 
 const dir = mkdtempSync(path.join(tmpdir(), 'el-cli-analyze-torch-'));

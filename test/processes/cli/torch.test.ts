@@ -11,8 +11,7 @@ import { after, describe, it } from 'node:test';
 import { noScriptedEnginePython, scriptedEngineDir, scriptedEnginePython } from '../../helpers/scriptedEngine';
 import { repoRoot } from '../../helpers/repoRoot';
 
-const root = repoRoot;
-const cli = path.join(root, 'dist', 'cli.js');
+const cli = path.join(repoRoot, 'dist', 'cli.js');
 const fake = scriptedEngineDir;
 const python = scriptedEnginePython;
 const noPython = noScriptedEnginePython;

@@ -15,8 +15,7 @@ import { torchEngineSkipReason, torchEnginePython } from '../../helpers/torchEng
 import { writeSamplePairsNpy } from '../../helpers/samplePairsNpy';
 import { repoRoot } from '../../helpers/repoRoot';
 
-const root = repoRoot;
-const cli = path.join(root, 'dist', 'cli.js');
+const cli = path.join(repoRoot, 'dist', 'cli.js');
 const python = torchEnginePython;
 
 const dir = mkdtempSync(path.join(tmpdir(), 'el-cli-torch-real-'));

@@ -90,8 +90,7 @@ describe('wasm binaries', () => {
 });
 
 describe('Marketplace manifest', () => {
-  const root = repoRoot;
-  const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as {
+  const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as {
     icon: string;
     galleryBanner: { color: string; theme: string };
     categories: string[];
@@ -109,7 +108,7 @@ describe('Marketplace manifest', () => {
   };
 
   it('states the icon (a 128×128 PNG), banner, categories, keywords, engine, extension kind and licence', () => {
-    const png = readFileSync(path.join(root, pkg.icon));
+    const png = readFileSync(path.join(repoRoot, pkg.icon));
     assert.equal(png.subarray(1, 4).toString('ascii'), 'PNG');
     assert.deepEqual([png.readUInt32BE(16), png.readUInt32BE(20)], [128, 128]);
     assert.match(pkg.galleryBanner.color, /^#[0-9a-f]{6}$/i);
@@ -118,8 +117,8 @@ describe('Marketplace manifest', () => {
     assert.match(pkg.engines.vscode, /^\^1\.\d+\.0$/);
     assert.deepEqual(pkg.extensionKind, ['workspace']);
     assert.equal(pkg.license, 'MIT');
-    assert.match(readFileSync(path.join(root, 'LICENSE'), 'utf8'), /^MIT License/);
-    assert.match(readFileSync(path.join(root, 'CHANGELOG.md'), 'utf8'), /^# Changelog\n[\s\S]*## 0\.1\.0/);
+    assert.match(readFileSync(path.join(repoRoot, 'LICENSE'), 'utf8'), /^MIT License/);
+    assert.match(readFileSync(path.join(repoRoot, 'CHANGELOG.md'), 'utf8'), /^# Changelog\n[\s\S]*## 0\.1\.0/);
   });
 
   it('has a walkthrough whose steps complete on contributed commands and have their media', () => {
@@ -136,7 +135,7 @@ describe('Marketplace manifest', () => {
         assert.ok(m && commands.has(m[1]), `${step.id}: ${e} is not a contributed command`);
       }
       const media = step.media.markdown ?? step.media.image;
-      assert.ok(media && existsSync(path.join(root, media)), `${step.id}: media ${media} is missing`);
+      assert.ok(media && existsSync(path.join(repoRoot, media)), `${step.id}: media ${media} is missing`);
     }
   });
 });

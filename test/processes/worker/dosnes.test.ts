@@ -12,7 +12,6 @@ import type { WorkerReply, WorkerRequest } from '../../../src/protocol/worker';
 import { repoRoot } from '../../helpers/repoRoot';
 import { testAnalyzeSettings } from '../../helpers/analyzeSettings';
 
-const root = repoRoot;
 const dir = mkdtempSync(path.join(tmpdir(), 'el-dosnes-worker-'));
 const file = path.join(dir, 'pairs.npy');
 const pairs = 300;
@@ -22,7 +21,7 @@ type Request = WorkerRequest extends infer R ? (R extends WorkerRequest ? Omit<R
 
 /** Sends the requests in turn to one worker; each resolves to its replies, the last one final. */
 async function session(requests: Request[], cancelAfterProgress = false): Promise<WorkerReply[][]> {
-  const worker = new Worker(path.join(root, 'dist', 'worker.js'), { workerData: { backend: 'wasm' } });
+  const worker = new Worker(path.join(repoRoot, 'dist', 'worker.js'), { workerData: { backend: 'wasm' } });
   const out: WorkerReply[][] = [];
   try {
     for (const [i, r] of requests.entries()) {

@@ -10,7 +10,6 @@ import { writeSafetensors } from '../../../src/core/writers';
 import type { WorkerReply, WorkerRequest } from '../../../src/protocol/worker';
 import { repoRoot } from '../../helpers/repoRoot';
 
-const root = repoRoot;
 const dir = mkdtempSync(path.join(tmpdir(), 'el-train-worker-'));
 
 function config(name: string, epochs: number): string {
@@ -28,7 +27,7 @@ function run(
   onReply: (r: WorkerReply, cancel: Int32Array) => void = () => undefined,
   cancelFirst = false,
 ): Promise<WorkerReply[]> {
-  const worker = new Worker(path.join(root, 'dist', 'worker.js'), { workerData: { backend: 'wasm' } });
+  const worker = new Worker(path.join(repoRoot, 'dist', 'worker.js'), { workerData: { backend: 'wasm' } });
   const cancel = new SharedArrayBuffer(4);
   if (cancelFirst) Atomics.store(new Int32Array(cancel), 0, 1);
   const replies: WorkerReply[] = [];

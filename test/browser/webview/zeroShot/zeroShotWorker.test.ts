@@ -18,7 +18,6 @@ import { darkTheme } from '../themeVars';
 import { repoRoot } from '../../../helpers/repoRoot';
 import { testAnalyzeSettings } from '../../../helpers/analyzeSettings';
 
-const root = repoRoot;
 const dir = mkdtempSync(path.join(tmpdir(), 'el-zero-shot-worker-'));
 const settings = testAnalyzeSettings;
 const suiteFile = (name: string) => path.join(dir, 'classification', `${name}.suite.json`);
@@ -27,7 +26,7 @@ const suiteFile = (name: string) => path.join(dir, 'classification', `${name}.su
 async function job(
   request: { type: 'analyze'; files: string[] } | { type: 'compare'; checkpoints: string[][] },
 ): Promise<WorkerReply> {
-  const worker = new Worker(path.join(root, 'dist', 'worker.js'), { workerData: { backend: 'wasm' } });
+  const worker = new Worker(path.join(repoRoot, 'dist', 'worker.js'), { workerData: { backend: 'wasm' } });
   try {
     return await new Promise<WorkerReply>((resolve, reject) => {
       worker.on(

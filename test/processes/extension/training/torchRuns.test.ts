@@ -15,7 +15,6 @@ import { noScriptedEnginePython, scriptedEngineDir, scriptedEnginePython } from 
 import { repoRoot } from '../../../helpers/repoRoot';
 
 const python = scriptedEnginePython;
-const root = repoRoot;
 const fakeEngine = scriptedEngineDir;
 const noPython = noScriptedEnginePython;
 
@@ -119,7 +118,7 @@ interface Contributions {
   };
   capabilities: { untrustedWorkspaces: { supported: string; restrictedConfigurations: string[] } };
 }
-const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as Contributions;
+const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as Contributions;
 
 describe('command wiring', () => {
   it('registers every contributed command and contributes every registered one', () => {
@@ -341,7 +340,7 @@ describe('torch runs in the editor (scripted engine)', { skip: noPython }, () =>
 
   it('copies the launch command and writes the SLURM script beside the config; the CodeLens offers both on torch configs only', async () => {
     const training = new Training(
-      { fsPath: root } as import('vscode').Uri,
+      { fsPath: repoRoot } as import('vscode').Uri,
       worker,
       torch,
       async () => 'wasm',

@@ -109,15 +109,14 @@ it('a suite naming a missing file, sets of different class counts, and malformed
 });
 
 it('VS Code validates *.suite.json against schemas/suite.schema.json, whose every key has a description for hover', () => {
-  const root = repoRoot;
-  const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
+  const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));
   assert.ok(
     pkg.contributes.jsonValidation.some(
       (v: { fileMatch: string; url: string }) =>
         v.fileMatch === '*.suite.json' && v.url === './schemas/suite.schema.json',
     ),
   );
-  const schema = JSON.parse(readFileSync(path.join(root, 'schemas', 'suite.schema.json'), 'utf8'));
+  const schema = JSON.parse(readFileSync(path.join(repoRoot, 'schemas', 'suite.schema.json'), 'utf8'));
   assert.deepEqual(schema.required, ['inDistribution', 'shifted']);
   for (const [key, property] of Object.entries<{ description?: string }>(schema.properties))
     assert.ok(property.description, key);
