@@ -116,7 +116,12 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
       opts.folder,
     ],
     // Own process group, so dispose() also ends the extension host and the other helpers.
-    { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } },
+    {
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      // code-server takes $PORT over --bind-addr's port (npm run demo reads PORT, and may pass 0).
+      env: { ...process.env, PORT: undefined, ...opts.env },
+    },
   );
   let log = '';
   const keep = (chunk: Buffer) => {
