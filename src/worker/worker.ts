@@ -53,15 +53,11 @@ async function handle(req: WorkerRequest): Promise<void> {
     case 'analyze': {
       const token = new SharedCancelToken(req.cancel);
       const torch = req.torch;
-      let backend: string = choice.name;
       // Suites and classification sets stay on tfjs: the torch engine's pass is the one over pairs.
       const analyzePairs: AnalyzePairs | undefined =
         torch &&
-        (async (files, settings, pairsToken, onProgress) => {
-          const analyzed = await analyzeFilesOnTorch(files, settings, torch, pairsToken, onProgress);
-          backend = `torch ${analyzed.backend}`;
-          return analyzed;
-        });
+        ((files, settings, pairsToken, onProgress) =>
+          analyzeFilesOnTorch(files, settings, torch, pairsToken, onProgress));
       const outcome = await analyzeInput(
         req.files,
         req.settings,
@@ -69,7 +65,7 @@ async function handle(req: WorkerRequest): Promise<void> {
         (fraction, message) => post({ id: req.id, type: 'progress', fraction, message: message ?? '' }),
         analyzePairs,
       );
-      const { snapshot, dosnes } = await buildPanelSnapshot(outcome, req.files, backend);
+      const { snapshot, dosnes } = await buildPanelSnapshot(outcome, req.files, choice.name);
       if (dosnes) keepDosnesInput(snapshot.files, dosnes);
       post({ id: req.id, type: 'analysis', snapshot });
       return;

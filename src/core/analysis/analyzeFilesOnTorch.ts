@@ -60,14 +60,14 @@ export function detailOfEngineArrays(arrays: NamedArrays, images: number, texts:
   };
 }
 
-/** Resolves to the analysed checkpoint and the engine's device ("cuda:0", "cpu", …). */
+/** Resolves to the analysed checkpoint, its `engine` naming the device ("torch cuda:0", "torch cpu", …). */
 export async function analyzeFilesOnTorch(
   files: string[],
   settings: AnalyzeFilesSettings,
   engine: TorchAnalysisEngine,
   token?: CancelToken,
   onProgress?: ProgressFn,
-): Promise<AnalyzedCheckpoint & { backend: string }> {
+): Promise<AnalyzedCheckpoint> {
   const start = performance.now();
   const workDir = await fsp.mkdtemp(path.join(tmpdir(), 'embedding-lens-analysis-'));
   try {
@@ -86,7 +86,7 @@ export async function analyzeFilesOnTorch(
     checkpoint.warnings = [...new Set([...checkpoint.warnings, ...warnings])];
     const { engine: _engine, backend, ...metrics } = result;
     const analyzed = await attachZeroShot({ checkpoint, result: metrics, detail, seconds: 0 }, files, settings, token);
-    return { ...analyzed, backend, seconds: (performance.now() - start) / 1000 };
+    return { ...analyzed, engine: `torch ${backend}`, seconds: (performance.now() - start) / 1000 };
   } finally {
     await fsp.rm(workDir, { recursive: true, force: true });
   }

@@ -8,6 +8,8 @@ export interface AnalyzedCheckpoint {
   result: AnalysisResult;
   detail: AnalysisDetail;
   seconds: number;
+  /** Who ran the metric pass when another engine did ("torch cuda:0"); absent: this process's tfjs backend. */
+  engine?: string;
   /** Present when the file also holds labels and class embeddings (also in result.zero_shot). */
   zeroShot?: ZeroShotAnalysis;
 }

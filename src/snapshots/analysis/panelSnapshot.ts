@@ -40,7 +40,7 @@ export async function buildPanelSnapshot(
 ): Promise<{ snapshot: PanelSnapshot; dosnes?: DosnesInput }> {
   switch (outcome.kind) {
     case 'retrieval':
-      return buildSnapshot(outcome.analyzed, backend);
+      return buildSnapshot(outcome.analyzed, outcome.analyzed.engine ?? backend);
     case 'classification':
       return { snapshot: classificationSnapshot(outcome, backend) };
     case 'suite':
