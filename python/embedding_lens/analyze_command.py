@@ -14,13 +14,13 @@ from typing import Optional, Sequence
 
 import torch
 
-from . import distributed
+from . import distributed, views
 from .cancel import CancelRequest
 from .errors import CancelledError, InputError
 from .events import EventWriter, to_json, write_event
 from .gram_pass import ECE_TAU, UNIFORMITY_T, Temperatures
 from .metrics import KS, PeerOutOfMemory, analyze
-from .tensorfile import read_embeddings, write_safetensors
+from .tensorfile import Embeddings, read_embeddings, write_safetensors
 from .train_command import EXIT_CANCELLED, EXIT_FAILED, EXIT_INPUT, EXIT_OK, under_torchrun
 
 
@@ -56,6 +56,16 @@ def _positive(name: str, low: float, high: float):  # noqa: ANN202 - an argparse
     return parse
 
 
+def _temperatures(text: str) -> tuple[float, ...]:
+    try:
+        taus = tuple(float(t) for t in text.split(","))
+    except ValueError:
+        taus = ()
+    if not taus or not all(0 < t <= 1e3 for t in taus):
+        raise argparse.ArgumentTypeError(f"--temperatures takes positive numbers like 0.01,0.1, got {text}")
+    return taus
+
+
 def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     p = _Parser(prog="python -m embedding_lens analyze", description="The analysis pass of METRICS.md on the torch engine.")
     p.add_argument("files", nargs="+", help="one file holding both modalities, or an image file and a text file")
@@ -67,12 +77,21 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     p.add_argument("--text-key", action="append", default=[], help="the text array's name (before the usual names)")
     p.add_argument("--detail", default=None, help="also write the per-query arrays (positive, hardest_negative_i2t, hardest_negative_t2i, ranks_i2t, ranks_t2i) "
                         "and the i2t reliability bins (reliability_count, reliability_confidence, reliability_accuracy) to this .safetensors file")
+    p.add_argument("--view-pairs", type=int, default=0, metavar="N",
+                   help="also write to --detail the raw rows of the pairs the analysis views draw: all of them up to N, else a seeded "
+                        "sample of N (view_pairs: the texts' rows; view_image, view_text), and the input's safetensors metadata")
+    p.add_argument("--temperatures", type=_temperatures, default=(), metavar="T1,T2,...",
+                   help="also write to --detail the image queries' ECE at each softmax temperature (temperature_ece, temperature_queries)")
     p.add_argument("--tf32", action="store_true",
                    help="TF32 products on CUDA: several times faster on recent GPUs, but scores move by about 1e-3, "
                         "so metrics agree with the float32 pass to about 1e-3 only and near-tied ranks can change")
     args = p.parse_args(argv)
     if len(args.files) > 2:
         raise ArgumentError("analyze takes one checkpoint file, or an image file and a text file")
+    if (args.view_pairs or args.temperatures) and not args.detail:
+        raise ArgumentError("--view-pairs and --temperatures write to the --detail file: give one")
+    if args.view_pairs < 0:
+        raise ArgumentError(f"--view-pairs takes a count of pairs, got {args.view_pairs}")
     return args
 
 
@@ -94,15 +113,26 @@ def run(args: argparse.Namespace, ranks: distributed.Ranks, stop: CancelRequest)
                      ranks=ranks if ranks.distributed else None, tf32=args.tf32, ks=args.ks,
                      temps=Temperatures(args.ece_tau, args.uniformity_t), stop=stop.requested,
                      progress=None if args.json else lambda done, total: events.emit({"type": "progress", "done": done, "total": total}),
-                     detail=detail, note=events.note)
+                     detail=detail, temperatures=args.temperatures, note=events.note)
     if ranks.rank != 0:
         return
     if detail is not None:
-        write_safetensors(args.detail, detail)
+        metadata = None
+        if args.view_pairs:
+            detail.update(_view_rows(split, args.view_pairs))
+            metadata = split.metadata
+        write_safetensors(args.detail, detail, metadata)
     if args.json:
         sys.stdout.write(to_json(result) + "\n")
     else:
         write_event({"type": "analysis", "result": result})
+
+
+def _view_rows(split: Embeddings, most: int) -> dict[str, torch.Tensor]:
+    """The drawn pairs' raw rows, gathered from the input (a memory-mapped file gives up only those rows)."""
+    texts = torch.tensor(views.view_pairs(split.text.shape[0], most), dtype=torch.int64)
+    images = texts if split.text_to_image is None else split.text_to_image[texts]
+    return {"view_pairs": texts.int(), "view_image": split.image[images].float(), "view_text": split.text[texts].float()}
 
 
 def _error(rank: int, message: str, err: Optional[InputError] = None) -> None:

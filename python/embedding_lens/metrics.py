@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import math
 import threading
-from typing import Any, Callable, Optional, TypeVar
+from typing import Any, Callable, Optional, Sequence, TypeVar
 
 import torch
 import torch.distributed as dist
 
-from . import gram_pass, testhooks
+from . import gram_pass, testhooks, views
+from .calibration import ECE_BINS, expected_calibration_error, reliability_bins
 from .distributed import Ranks
 from .errors import CancelledError, InputError
 from .gram_pass import Operands, Partial, Temperatures, Tiling
 
-ECE_BINS = 15
 KS = (1, 5, 10)
 #: Row-block and column-tile edges on the CPU: a tile (16 MiB) and its temporaries stay near the caches.
 CPU_TILING = Tiling(1024, 4096)
@@ -92,24 +92,6 @@ def _retrieval(ranks: torch.Tensor, ks: tuple[int, ...]) -> dict[str, float]:
     for k in sorted(set(ks) - set(KS)):
         stats[f"R@{k}"] = recall(k)
     return stats
-
-
-def _reliability(confidence: torch.Tensor, correct: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """
-    Count, mean confidence and accuracy (0 when empty) of ECE_BINS equal-width bins, float64, as
-    reliability.ts calibration() bins them: bin = min(bins - 1, floor(confidence * bins)).
-    """
-    bins = torch.clamp((confidence * ECE_BINS).floor().to(torch.int64), max=ECE_BINS - 1)
-    count = torch.zeros(ECE_BINS, dtype=torch.float64, device=confidence.device).index_add_(0, bins, torch.ones_like(confidence))
-    conf = torch.zeros_like(count).index_add_(0, bins, confidence)
-    hits = torch.zeros_like(count).index_add_(0, bins, correct.to(torch.float64))
-    filled, empty = count > 0, torch.zeros_like(count)
-    return count, torch.where(filled, conf / count.clamp(min=1), empty), torch.where(filled, hits / count.clamp(min=1), empty)
-
-
-def _ece(confidence: torch.Tensor, correct: torch.Tensor) -> float:
-    count, conf, accuracy = _reliability(confidence, correct)
-    return float((count / confidence.numel() * (accuracy - conf).abs()).sum())
 
 
 def _all_reduce(t: torch.Tensor, op: Any, ranks: Optional[Ranks]) -> torch.Tensor:
@@ -298,7 +280,8 @@ def analyze(image: torch.Tensor, text: torch.Tensor, text_to_image: Optional[tor
             file: str = "embeddings", device: Optional[torch.device] = None, *, devices: Optional[list[torch.device]] = None,
             ranks: Optional[Ranks] = None, tf32: bool = False, progress: Optional[Callable[[int, int], None]] = None,
             stop: Optional[Callable[[], bool]] = None, ks: tuple[int, ...] = KS, temps: Temperatures = Temperatures(),
-            detail: Optional[dict[str, torch.Tensor]] = None, note: Optional[Callable[[str], None]] = None) -> dict[str, Any]:
+            detail: Optional[dict[str, torch.Tensor]] = None, temperatures: Sequence[float] = (),
+            note: Optional[Callable[[str], None]] = None) -> dict[str, Any]:
     """
     The analyze JSON of (image, text) embeddings; text_to_image[k] is caption k's image (default: by
     row). devices: this process's devices (default: `device`, else the image's); ranks: torchrun's,
@@ -307,7 +290,9 @@ def analyze(image: torch.Tensor, text: torch.Tensor, text_to_image: Optional[tor
     cancels (CancelledError on every rank). detail, when given, receives the per-query arrays of
     the TypeScript AnalysisDetail (captions in file order): positive, hardest_negative_i2t,
     hardest_negative_t2i, ranks_i2t, ranks_t2i, and the i2t ECE's bins as reliability_count,
-    reliability_confidence and reliability_accuracy. A device out of memory (on any rank) makes
+    reliability_confidence and reliability_accuracy, and with `temperatures` the image queries' ECE
+    at each (views.temperature_sweep) as temperature_ece and temperature_queries, on rank 0 only.
+    A device out of memory (on any rank) makes
     every rank retry with tiles of half the edge, and note() says so on rank 0.
     """
     devices = devices or [device or image.device]
@@ -337,11 +322,14 @@ def analyze(image: torch.Tensor, text: torch.Tensor, text_to_image: Optional[tor
         in_file_order = torch.empty_like(order)
         in_file_order[order] = torch.arange(nt)
         # The bins of the ECE in the result, from the same confidences and hits.
-        count, confidence, accuracy = _reliability(stats.row_confidence, stats.row_correct.bool())
+        count, confidence, accuracy = reliability_bins(stats.row_confidence, stats.row_correct.bool())
         detail.update(positive=col_true.cpu()[in_file_order], hardest_negative_i2t=stats.row_hardest.cpu(),
                       hardest_negative_t2i=stats.col_hardest.cpu()[in_file_order],
                       ranks_i2t=stats.row_rank.cpu().int(), ranks_t2i=stats.col_count.cpu().round().int()[in_file_order],
                       reliability_count=count.cpu(), reliability_confidence=confidence.cpu(), reliability_accuracy=accuracy.cpu())
+        if temperatures and (ranks is None or ranks.rank == 0):
+            sweep = views.temperature_sweep(x, y, None if text_to_image is None else owner.to(home), list(temperatures), ECE_BINS)
+            detail.update(temperature_ece=torch.tensor(sweep.ece, dtype=torch.float64), temperature_queries=torch.tensor([sweep.queries]))
     return {**result, "input_norms": {"image": image_norms, "text": text_norms}, "engine": "torch",
             "backend": ",".join(str(d) for d in devices) + (" (tf32)" if tf32 and home.type == "cuda" else "")}
 
@@ -371,8 +359,8 @@ def _result(stats: Partial, col_true: torch.Tensor, owner: torch.Tensor, x: torc
         "modality_gap": gap,
         "i2t": _retrieval(stats.row_rank, ks),
         "t2i": _retrieval(stats.col_count.round().long(), ks),
-        "ece": _ece(stats.row_confidence, stats.row_correct.bool()),
-        "ece_t2i": _ece(1 / stats.col_expsum, stats.col_argmax == owner),
+        "ece": expected_calibration_error(stats.row_confidence, stats.row_correct.bool()),
+        "ece_t2i": expected_calibration_error(1 / stats.col_expsum, stats.col_argmax == owner),
         "ece_tau": temps.ece_tau,
         "uniformity_t": temps.uniformity_t,
         "n_image": ni,

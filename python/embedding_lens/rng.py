@@ -35,6 +35,19 @@ def mulberry32(seed: int) -> Rng:
     return next_value
 
 
+def sample_indices(n: int, k: int, rng: Rng) -> list[int]:
+    """metrics/sampled.ts's sampleIndices: k of range(n) by a partial Fisher-Yates shuffle, in increasing order."""
+    # The swaps the dense shuffle would make, kept sparse: k << n at a million pairs.
+    moved: dict[int, int] = {}
+    chosen = []
+    for i in range(k):
+        j = i + math.floor(rng() * (n - i))
+        at_i, at_j = moved.get(i, i), moved.get(j, j)
+        moved[i], moved[j] = at_j, at_i
+        chosen.append(at_j)
+    return sorted(chosen)
+
+
 def gaussian(rng: Rng) -> float:
     """Box-Muller, drawing u first and then the angle, as random.ts does."""
     u = 0.0

@@ -13,11 +13,11 @@ from typing import Any, Optional
 
 import torch
 
+from .calibration import expected_calibration_error
 from .errors import InputError
 from .tensorfile import FLOAT_TYPES, INT_TYPES, open_file, shape_text
 
 ECE_TAU = 0.01
-ECE_BINS = 15
 #: The JSON lists the most confused pairs only (as confusedPairsShown in zeroShotSummary.ts).
 CONFUSED_PAIRS_SHOWN = 20
 IMAGE_KEYS = ["image_embeds", "image_features", "image_embeddings", "img_embeds", "image", "img"]
@@ -33,15 +33,6 @@ def class_vectors(class_embeds: torch.Tensor) -> torch.Tensor:
         t = t.unsqueeze(1)
     summed = (t / t.norm(dim=2, keepdim=True)).sum(dim=1)
     return (summed / summed.norm(dim=1, keepdim=True)).to(torch.float32)
-
-
-def _ece(confidence: torch.Tensor, correct: torch.Tensor) -> float:
-    bins = torch.clamp((confidence * ECE_BINS).floor().to(torch.int64), max=ECE_BINS - 1)
-    count = torch.zeros(ECE_BINS, dtype=torch.float64).index_add_(0, bins, torch.ones_like(confidence))
-    conf = torch.zeros_like(count).index_add_(0, bins, confidence)
-    hits = torch.zeros_like(count).index_add_(0, bins, correct.to(torch.float64))
-    filled = count > 0
-    return float(((hits[filled] - conf[filled]).abs()).sum()) / confidence.numel()
 
 
 def confused_pairs(labels: torch.Tensor, argmax: torch.Tensor, classes: int, limit: int = CONFUSED_PAIRS_SHOWN) -> list[list[int]]:
@@ -84,7 +75,7 @@ def zero_shot(image: torch.Tensor, labels: torch.Tensor, class_embeds: torch.Ten
         "top1": 100 * int((rank < 1).sum()) / n,
         "top5": 100 * int((rank < 5).sum()) / n,
         "balanced": sum(present) / len(present),
-        "ece": _ece(confidence, argmax == labels),
+        "ece": expected_calibration_error(confidence, argmax == labels),
         "ece_tau": tau,
         "per_class": per_class,
         "confused": confused_pairs(labels, argmax, classes),

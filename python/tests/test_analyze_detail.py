@@ -16,7 +16,7 @@ from conftest import pair_data
 from safetensors_reader import read_tensors
 from test_analyze_command import analyze as run_analyze, assert_same, result_of
 
-from embedding_lens import metrics, testhooks
+from embedding_lens import calibration, metrics, testhooks
 from embedding_lens.gram_pass import Tiling
 
 SHAPES = {"positive": ("float32", "nt"), "hardest_negative_i2t": ("float32", "ni"), "hardest_negative_t2i": ("float32", "nt"),
@@ -36,10 +36,10 @@ def reference(x: torch.Tensor, y: torch.Tensor, owner: torch.Tensor, tau: float 
     p = torch.softmax(s / tau, dim=1)
     confidence, guess = p.max(1)
     correct = (owner[guess] == torch.arange(ni)).double()
-    bins = torch.clamp((confidence * metrics.ECE_BINS).floor().long(), max=metrics.ECE_BINS - 1)
-    count = torch.bincount(bins, minlength=metrics.ECE_BINS).double()
-    conf_sum = torch.zeros(metrics.ECE_BINS, dtype=torch.float64).index_add_(0, bins, confidence)
-    hit_sum = torch.zeros(metrics.ECE_BINS, dtype=torch.float64).index_add_(0, bins, correct)
+    bins = torch.clamp((confidence * calibration.ECE_BINS).floor().long(), max=calibration.ECE_BINS - 1)
+    count = torch.bincount(bins, minlength=calibration.ECE_BINS).double()
+    conf_sum = torch.zeros(calibration.ECE_BINS, dtype=torch.float64).index_add_(0, bins, confidence)
+    hit_sum = torch.zeros(calibration.ECE_BINS, dtype=torch.float64).index_add_(0, bins, correct)
     return {
         "positive": positive.numpy(),
         "hardest_negative_i2t": s.masked_fill(mine, -np.inf).max(1).values.numpy(),
@@ -53,7 +53,7 @@ def reference(x: torch.Tensor, y: torch.Tensor, owner: torch.Tensor, tau: float 
 
 
 def check_shapes(detail: dict[str, np.ndarray], ni: int, nt: int) -> None:
-    sizes = {"ni": ni, "nt": nt, "bins": metrics.ECE_BINS}
+    sizes = {"ni": ni, "nt": nt, "bins": calibration.ECE_BINS}
     assert sorted(detail) == sorted(SHAPES)
     for name, (dtype, size) in SHAPES.items():
         assert str(detail[name].dtype) == dtype and detail[name].shape == (sizes[size],), name

@@ -3,7 +3,7 @@ import type { CancelToken, ProgressFn } from '../util/cancel';
 import type { Checkpoint } from '../readers/checkpoint';
 import { analyze } from '../metrics/analyze';
 import { readCheckpoint } from '../readers';
-import type { AnalyzedCheckpoint } from './analyzedCheckpoint';
+import { analyzedFromCheckpoint, type AnalyzedCheckpoint } from './analyzedCheckpoint';
 import type { AnalyzeFilesSettings } from './analyzeSettings';
 import { attachZeroShot } from '../classification/attachZeroShot';
 
@@ -59,6 +59,6 @@ export async function analyzeFiles(
     onProgress: (f: number, m?: string) => onProgress?.(readShare + f * (1 - readShare), m),
   });
   checkpoint.warnings.push(...notes);
-  const analyzed = await attachZeroShot({ checkpoint, result, detail, seconds: 0 }, files, settings, token);
+  const analyzed = await attachZeroShot(analyzedFromCheckpoint(checkpoint, result, detail), files, settings, token);
   return { ...analyzed, seconds: (performance.now() - start) / 1000 };
 }

@@ -1,24 +1,25 @@
 /**
  * analyzeFiles() with the metric pass on the torch engine (python/embedding_lens, one process on
- * every local GPU or the CPU): the engine's JSON is the result, its per-query arrays (`--detail`)
- * the detail; the checkpoint is then read here for what the views draw from the points (the
- * sphere's sample, the norms), and zero-shot figures join as on tfjs.
+ * every local GPU or the CPU): the engine's JSON is the result, and its detail file (`--detail`)
+ * holds the per-query arrays, the rows of the pairs the views draw and the temperature sweep, so
+ * the checkpoint is read once, by the engine. Zero-shot figures join as on tfjs.
  */
 import { promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { CancelToken, ProgressFn } from '../util/cancel';
 import { attachZeroShot } from '../classification/attachZeroShot';
+import { sweptTemperatures, type TemperatureSweep } from '../calibration/temperatureSweep';
 import type { AnalysisDetail } from '../metrics/types';
 import type { ReliabilityBin } from '../metrics/reliability';
-import { readArrays } from '../readers';
-import type { NamedArrays } from '../readers/types';
+import { withArrays } from '../readers';
+import type { NamedArray, NamedArrays } from '../readers/types';
 import { TorchEngineError } from '../torch/engine';
 import { runTorchAnalysis } from '../torch/analysis';
 import type { TorchInfo } from '../torch/python';
 import type { AnalyzedCheckpoint } from './analyzedCheckpoint';
-import { readWithSettings } from './analyzeFiles';
 import type { AnalyzeFilesSettings } from './analyzeSettings';
+import { maxViewPairs, viewPairsOfRows, type ViewPairs } from './viewPairs';
 
 /** The interpreter that runs the engine, and what probing it found. */
 export interface TorchAnalysisEngine {
@@ -26,19 +27,22 @@ export interface TorchAnalysisEngine {
   info: TorchInfo;
 }
 
-/** The engine's pass takes this much of the progress bar; reading the points for the views, the rest. */
-const passShare = 0.9;
+/** The engine's pass takes this much of the progress bar; reading its detail file, the rest. */
+const passShare = 0.95;
+
+/** The detail file's array `name`, which must hold `length` values. */
+function detailArray(arrays: NamedArrays, name: string, length: number): NamedArray['data'] {
+  const found = arrays.get(name);
+  if (!found || found.data.length !== length)
+    throw new TorchEngineError(
+      `the torch engine's detail file lacks '${name}' of ${length} values (found ${found ? found.data.length : 'none'})`,
+    );
+  return found.data;
+}
 
 /** The detail file's arrays (python/README.md, `--detail`) as the views' AnalysisDetail. */
 export function detailOfEngineArrays(arrays: NamedArrays, images: number, texts: number): AnalysisDetail {
-  const array = (name: string, length: number) => {
-    const found = arrays.get(name);
-    if (!found || found.data.length !== length)
-      throw new TorchEngineError(
-        `the torch engine's per-query arrays lack '${name}' of ${length} values (found ${found ? found.data.length : 'none'})`,
-      );
-    return found.data;
-  };
+  const array = (name: string, length: number) => detailArray(arrays, name, length);
   const bins = arrays.get('reliability_count')?.data.length ?? 0;
   const count = array('reliability_count', bins);
   const confidence = array('reliability_confidence', bins);
@@ -60,6 +64,24 @@ export function detailOfEngineArrays(arrays: NamedArrays, images: number, texts:
   };
 }
 
+/** The drawn pairs' rows (`--view-pairs`) of a checkpoint of `total` pairs. */
+function viewPairsOfEngineArrays(arrays: NamedArrays, total: number, dim: number): ViewPairs {
+  const drawn = Math.min(total, maxViewPairs);
+  const rows = (name: string) => ({
+    rows: drawn,
+    cols: dim,
+    data: detailArray(arrays, name, drawn * dim) as Float32Array,
+  });
+  const chosen = Int32Array.from(detailArray(arrays, 'view_pairs', drawn));
+  return viewPairsOfRows(total, chosen, rows('view_image'), rows('view_text'));
+}
+
+/** ECE against temperature (`--temperatures`), as temperatureSweep() reports it. */
+function sweepOfEngineArrays(arrays: NamedArrays, taus: number[], tau: number, images: number): TemperatureSweep {
+  const ece = Array.from(detailArray(arrays, 'temperature_ece', taus.length));
+  return { taus, ece, tau, queries: detailArray(arrays, 'temperature_queries', 1)[0], total: images };
+}
+
 /** Resolves to the analysed checkpoint, its `engine` naming the device ("torch cuda:0", "torch cpu", …). */
 export async function analyzeFilesOnTorch(
   files: string[],
@@ -73,19 +95,33 @@ export async function analyzeFilesOnTorch(
   try {
     const detailFile = path.join(workDir, 'detail.safetensors');
     const { uniformityT, ks, eceTau, imageKeys, textKeys } = settings;
+    const temperatures = sweptTemperatures(eceTau);
     const { result, warnings } = await runTorchAnalysis(
       files,
-      { uniformityT, ks, eceTau, imageKeys, textKeys, detailFile },
+      { uniformityT, ks, eceTau, imageKeys, textKeys, detailFile, viewPairs: maxViewPairs, temperatures },
       { ...engine, token, onProgress: (f) => onProgress?.(f * passShare, 'analysing on the torch engine') },
     );
-    const detail = detailOfEngineArrays(await readArrays(detailFile, { token }), result.n_image, result.n_text);
-    const checkpoint = await readWithSettings(files, settings, token, (f) =>
-      onProgress?.(passShare + f * (1 - passShare), 'reading the points for the views'),
-    );
-    // The engine skips the same NaN and zero rows as the readers, and says so in the same words.
-    checkpoint.warnings = [...new Set([...checkpoint.warnings, ...warnings])];
+    onProgress?.(passShare, 'reading the engine’s detail');
+    const { arrays, metadata } = await withArrays(detailFile, { token }, { token }, async (opened) => {
+      const read: NamedArrays = new Map();
+      for (const a of opened.arrays) read.set(a.info.name, await a.load());
+      return { arrays: read, metadata: opened.metadata };
+    });
+    const { n_image: images, n_text: texts, dim } = result;
+    const detail = detailOfEngineArrays(arrays, images, texts);
+    const rows = {
+      kind: 'drawn pairs' as const,
+      pairs: viewPairsOfEngineArrays(arrays, texts, dim),
+      temperature: sweepOfEngineArrays(arrays, temperatures, eceTau, images),
+    };
     const { engine: _engine, backend, ...metrics } = result;
-    const analyzed = await attachZeroShot({ checkpoint, result: metrics, detail, seconds: 0 }, files, settings, token);
+    const checkpoint = { files, warnings, metadata };
+    const analyzed = await attachZeroShot(
+      { checkpoint, rows, result: metrics, detail, seconds: 0 },
+      files,
+      settings,
+      token,
+    );
     return { ...analyzed, engine: `torch ${backend}`, seconds: (performance.now() - start) / 1000 };
   } finally {
     await fsp.rm(workDir, { recursive: true, force: true });

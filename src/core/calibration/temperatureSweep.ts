@@ -4,7 +4,8 @@
  * products as the blocked pass (a query block times column chunks of Y^T, `chunkCols` wide), so at
  * the configured tau the sweep reproduces result.ece; memory is one block x chunk at a time.
  *
- * The argmax, and so accuracy and R@1, does not depend on tau: only the confidences move.
+ * The argmax, and so accuracy and R@1, does not depend on tau: only the confidences move. The torch
+ * engine sweeps by the same rule (python/embedding_lens/views.py), where the rows already are.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Matrix } from '../readers/checkpoint';
@@ -12,6 +13,7 @@ import { expNonPositive } from '../metrics/fastExp';
 import { normalizeRows } from '../metrics/normalize';
 import { chunkCols } from '../metrics/pool/runner';
 import { calibration } from '../metrics/reliability';
+import { sampleIndices } from '../metrics/sampled';
 import { mulberry32 } from '../util/random';
 
 /** ECE against temperature, as the calibration chart draws it. */
@@ -39,18 +41,14 @@ export function logGrid(lo = 0.002, hi = 0.2, points = 20): number[] {
  */
 const exponentialBudget = 1e8;
 const blockRows = 256;
+/** The query sample's seed (python/embedding_lens/views.py's SWEEP_SEED). */
+const querySeed = 777;
 /** exp(-40) ~ 4e-18: terms this far below the maximum change a confidence by < N * 4e-18. */
 const negligible = 40;
 
-function chosenQueries(n: number, k: number): Int32Array {
-  if (k >= n) return Int32Array.from({ length: n }, (_, i) => i);
-  const rng = mulberry32(777);
-  const idx = Int32Array.from({ length: n }, (_, i) => i);
-  for (let i = 0; i < k; i++) {
-    const j = i + Math.floor(rng() * (n - i));
-    [idx[i], idx[j]] = [idx[j], idx[i]];
-  }
-  return idx.subarray(0, k).sort();
+/** The temperatures a sweep measures: the grid and the configured one, increasing. */
+export function sweptTemperatures(tau: number, grid: number[] = logGrid()): number[] {
+  return [...new Set([...grid, tau])].sort((a, b) => a - b);
 }
 
 /**
@@ -65,14 +63,14 @@ export async function temperatureSweep(
   bins: number,
   grid: number[] = logGrid(),
 ): Promise<TemperatureSweep> {
-  const taus = [...new Set([...grid, tau])].sort((a, b) => a - b);
+  const taus = sweptTemperatures(tau, grid);
   const ni = image.rows;
   const nt = text.rows;
   const dim = image.cols;
   const x = normalizeRows(image, 'image', 'image').data;
   const y = normalizeRows(text, 'text', 'text').data;
   const want = Math.max(200, Math.floor(exponentialBudget / (Math.max(1, nt) * taus.length)));
-  const queries = chosenQueries(ni, want);
+  const queries = sampleIndices(ni, Math.min(ni, want), mulberry32(querySeed));
   const confidence = taus.map(() => new Float64Array(queries.length));
   const correct = new Uint8Array(queries.length);
 

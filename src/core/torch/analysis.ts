@@ -35,6 +35,10 @@ export interface TorchAnalysisSettings {
   tf32?: boolean;
   /** Where the engine writes the per-query arrays and reliability bins (python/README.md, `--detail`). */
   detailFile?: string;
+  /** Also write the rows of the pairs the views draw to the detail file: all up to this many, else a seeded sample. */
+  viewPairs?: number;
+  /** Also write the image queries' ECE at these temperatures to the detail file. */
+  temperatures?: number[];
 }
 
 export interface TorchAnalysisResult extends AnalysisResult {
@@ -121,6 +125,8 @@ function analyzeArgs(files: string[], s: TorchAnalysisSettings): string[] {
   for (const k of s.textKeys) args.push('--text-key', k);
   if (s.tf32) args.push('--tf32');
   if (s.detailFile) args.push('--detail', s.detailFile);
+  if (s.viewPairs) args.push('--view-pairs', String(s.viewPairs));
+  if (s.temperatures?.length) args.push('--temperatures', s.temperatures.join(','));
   return args;
 }
 

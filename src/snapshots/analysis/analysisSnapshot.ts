@@ -4,6 +4,7 @@ import type { AnalyzedCheckpoint } from '../../core/analysis/analyzedCheckpoint'
 import type { CancelToken } from '../../core/util/cancel';
 import { temperatureSweep } from '../../core/calibration/temperatureSweep';
 import type { Checkpoint, Matrix } from '../../core/readers/checkpoint';
+import { viewPairsOfCheckpoint, type ViewPairs } from '../../core/analysis/viewPairs';
 import { histogram2 } from '../../core/metrics/histogram';
 import { sampleIndices } from '../../core/metrics/sampled';
 import { dosnes } from '../../core/projection/dosnes';
@@ -20,11 +21,6 @@ import type {
   SphereData,
 } from '../../protocol/analysisPanel';
 
-/**
- * Pairs drawn in the 2D scatter; beyond this a seeded uniform sample. The chart stays interactive
- * at this size (ECharts' large mode), and projecting 200,000 points onto fitted axes is cheap.
- */
-export const maxScatterPairs = 100_000;
 /** Pairs the PCA axes are fitted on (and the sphere draws): 2 x 5,000 points take under a second at D = 1,024 on wasm. */
 export const maxFitPairs = 5000;
 /** Pairs whose image and text the scatter joins with a line; more would paint a solid blob. */
@@ -41,12 +37,11 @@ const arcSteps = 17;
 const histogramBins = 60;
 
 /** Indices of up to `k` of `n` items, a seeded uniform sample in increasing order. */
-const sampleOfIndices = (n: number, k: number, seed = 12345): Int32Array =>
+const sampleOfIndices = (n: number, k: number, seed: number): Int32Array =>
   sampleIndices(n, Math.min(n, k), mulberry32(seed));
 
-/** Row `r` of `m`, L2-normalised, into `out`. */
-function unitRow(m: Matrix, r: number, out: Float32Array): Float32Array {
-  const row = m.data.subarray(r * m.cols, (r + 1) * m.cols);
+/** `row` L2-normalised into `out`. */
+function unitRow(row: Float32Array, out: Float32Array): Float32Array {
   let s = 0;
   for (let d = 0; d < row.length; d++) s += row[d] * row[d];
   const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
@@ -69,31 +64,29 @@ interface Fit {
  * PCA to 3D, fitted on a seeded sample of at most maxFitPairs of the drawn pairs (both modalities):
  * the same pairs and axes each time for the same checkpoint.
  */
-async function fitPca(checkpoint: Checkpoint): Promise<Fit> {
-  const { image, text, textToImage } = checkpoint;
-  const dim = image.cols;
-  const chosen = sampleOfIndices(text.rows, maxScatterPairs);
+async function fitPca(pairs: ViewPairs): Promise<Fit> {
+  const { chosen, dim } = pairs;
   const fit = sampleOfIndices(chosen.length, maxFitPairs, 54321);
   const points: Matrix = { rows: 2 * fit.length, cols: dim, data: new Float32Array(2 * fit.length * dim) };
   fit.forEach((c, r) => {
-    const t = chosen[c];
-    unitRow(image, textToImage ? textToImage[t] : t, points.data.subarray(r * dim, (r + 1) * dim));
-    unitRow(text, t, points.data.subarray((fit.length + r) * dim, (fit.length + r + 1) * dim));
+    unitRow(pairs.imageRow(c), points.data.subarray(r * dim, (r + 1) * dim));
+    unitRow(pairs.textRow(c), points.data.subarray((fit.length + r) * dim, (fit.length + r + 1) * dim));
   });
   return { chosen, fit, points, ...(await pca(points, 3)) };
 }
 
 /**
  * Every chosen pair projected onto the fitted axes, centred on the fit sample's mean. The 2D
- * scatter draws the first two coordinates of up to maxScatterPairs pairs; the sphere the fit
+ * scatter draws the first two coordinates of the drawn pairs (viewPairs.ts); the sphere the fit
  * sample's three, each point pushed onto the unit sphere.
  */
-function projections(a: AnalyzedCheckpoint, f: Fit): { scatter: ScatterData; sphere: SphereData } {
-  const { image, text, textToImage } = a.checkpoint;
+function projections(
+  pairs: ViewPairs,
+  metadata: Record<string, string> | undefined,
+  f: Fit,
+): { scatter: ScatterData; sphere: SphereData } {
   const { chosen, points, components, projected, explained } = f;
-  const pairs = text.rows;
-  const dim = image.cols;
-  const imageOf = (t: number) => (textToImage ? textToImage[t] : t);
+  const { dim, total } = pairs;
   // pca() centres on the fit points' mean, so that mean's projection is what the others subtract.
   const mean = new Float64Array(dim);
   for (let r = 0; r < points.rows; r++) for (let d = 0; d < dim; d++) mean[d] += points.data[r * dim + d] / points.rows;
@@ -110,24 +103,24 @@ function projections(a: AnalyzedCheckpoint, f: Fit): { scatter: ScatterData; sph
   };
   const imageXY: number[] = [];
   const textXY: number[] = [];
-  for (const t of chosen) {
-    project2(unitRow(image, imageOf(t), buf), imageXY);
-    project2(unitRow(text, t, buf), textXY);
+  for (let i = 0; i < chosen.length; i++) {
+    project2(unitRow(pairs.imageRow(i), buf), imageXY);
+    project2(unitRow(pairs.textRow(i), buf), textXY);
   }
   const lines = sampleOfIndices(chosen.length, maxPairLines, 999);
-  const sampled = chosen.length < pairs;
+  const sampled = chosen.length < total;
   const scatter: ScatterData = {
     image: imageXY,
     text: textXY,
     explained: [explained[0], explained[1]],
     shown: chosen.length,
-    total: pairs,
+    total,
     rule: sampled ? `uniform random sample of ${chosen.length} pairs (seeded)` : undefined,
     lines: lines.length < chosen.length ? Array.from(lines) : undefined,
   };
-  const runConfig = mixConfig(a.checkpoint.metadata);
+  const runConfig = mixConfig(metadata);
   const arcs = runConfig && geodesicArcs(points, projected, offset, f.fit.length, runConfig);
-  return { scatter, sphere: { ...sphere(projected, f.fit.length, explained, pairs), ...(arcs && { arcs }) } };
+  return { scatter, sphere: { ...sphere(projected, f.fit.length, explained, total), ...(arcs && { arcs }) } };
 }
 
 /**
@@ -264,7 +257,7 @@ function dosnesInput(f: Fit): DosnesInput {
 
 /** The DOSNES input of a checkpoint read again (the worker's copy from its analysis was dropped). */
 export async function dosnesInputOf(checkpoint: Checkpoint): Promise<DosnesInput> {
-  return dosnesInput(await guardDevice('PCA of the scatter', () => fitPca(checkpoint)));
+  return dosnesInput(await guardDevice('PCA of the scatter', () => fitPca(viewPairsOfCheckpoint(checkpoint))));
 }
 
 /** Both modalities of the sample laid out together by DOSNES, and the arrow between their means. */
@@ -288,29 +281,34 @@ export async function buildSnapshot(
   backend: string,
 ): Promise<{ snapshot: AnalysisSnapshot; dosnes: DosnesInput }> {
   const h = histogram2(a.detail.positive, a.detail.hardestNegativeI2T, histogramBins);
-  const files = a.checkpoint.files;
-  const fit = await guardDevice('PCA of the scatter', () => fitPca(a.checkpoint));
-  const { scatter, sphere } = projections(a, fit);
+  const { files, metadata } = a.checkpoint;
+  const { rows } = a;
+  const pairs = rows.kind === 'checkpoint' ? viewPairsOfCheckpoint(rows.checkpoint) : rows.pairs;
+  const fit = await guardDevice('PCA of the scatter', () => fitPca(pairs));
+  const { scatter, sphere } = projections(pairs, metadata, fit);
   const snapshot: AnalysisSnapshot = {
     kind: 'retrieval',
     title: files.map((f) => path.basename(f)).join(' + '),
     files,
     metrics: a.result,
     warnings: a.checkpoint.warnings,
-    metadata: a.checkpoint.metadata,
+    metadata,
     scatter,
     sphere,
     histogram: { edges: h.edges, positive: h.a, hardestNegative: h.b },
     reliability: a.detail.reliability,
-    temperature: await guardDevice('temperature sweep', () =>
-      temperatureSweep(
-        a.checkpoint.image,
-        a.checkpoint.text,
-        a.checkpoint.textToImage,
-        a.result.ece_tau,
-        a.detail.reliability.length,
-      ),
-    ),
+    temperature:
+      rows.kind === 'checkpoint'
+        ? await guardDevice('temperature sweep', () =>
+            temperatureSweep(
+              rows.checkpoint.image,
+              rows.checkpoint.text,
+              rows.checkpoint.textToImage,
+              a.result.ece_tau,
+              a.detail.reliability.length,
+            ),
+          )
+        : rows.temperature,
     ...(a.zeroShot && { zeroShot: a.zeroShot }),
     backend,
     seconds: a.seconds,

@@ -18,6 +18,8 @@ import { repoRoot } from '../../helpers/repoRoot';
 import { writeSampleCaptionsSafetensors, writeSamplePairsNpy } from '../../helpers/samplePairsNpy';
 import { torchEngineOrSkipReason } from '../../helpers/torchEngine';
 import { testAnalyzeSettings } from '../../helpers/analyzeSettings';
+import { generateSample } from '../../../src/core/synthetic/sampleCheckpoint';
+import { writeNpz, writeSafetensors } from '../../../src/core/writers';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'el-worker-analyze-torch-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -141,6 +143,43 @@ describe('the analysis job on the torch engine', () => {
     const torch = snapshotOf(await analyzeJob([file], engine));
     assert.equal(torch.metrics.n_text, 1_500);
     assertSameSnapshot(comparable(torch), comparable(tfjs), { tol: 1e-4, retrievalTol: 200 / 1_500, countTol: 2 });
+  });
+
+  it("reads the checkpoint once, in the engine: an .npz over the readers' memory budget still gets its views", async (t) => {
+    if (skip) return t.skip(skip);
+    const file = path.join(dir, 'over-budget.npz');
+    const { image, text } = generateSample({ pairs: 6_000, dim: 64, seed: 17 });
+    await writeNpz(file, {
+      image_embeds: { shape: [image.rows, image.cols], data: image.data },
+      text_embeds: { shape: [text.rows, text.cols], data: text.data },
+    });
+    // Each member holds 1.5 MiB: the tfjs readers refuse it under a 1 MiB budget, as they would a zip bomb.
+    const tight = { ...settings, memoryBudgetMB: 1 };
+    const refused = (await workerJob({ type: 'analyze', files: [file], settings: tight })).at(-1)!;
+    assert.equal(refused.type, 'error', 'the tfjs readers refuse the file');
+    const torch = snapshotOf(await workerJob({ type: 'analyze', files: [file], settings: tight, torch: engine }));
+    assert.equal(torch.metrics.n_text, 6_000);
+    assert.equal(torch.scatter.shown, 6_000);
+    assert.equal(torch.temperature.total, 6_000);
+    assert.ok(torch.temperature.queries >= 200);
+  });
+
+  it("keeps the checkpoint's metadata: a run checkpoint's geodesic arcs as on tfjs", async (t) => {
+    if (skip) return t.skip(skip);
+    const file = path.join(dir, 'run-epoch1.safetensors');
+    const { image, text } = generateSample({ pairs: 300, dim: 16, seed: 18 });
+    await writeSafetensors(
+      file,
+      {
+        image_embeds: { shape: [image.rows, image.cols], dtype: 'F32', data: image.data },
+        text_embeds: { shape: [text.rows, text.cols], dtype: 'F32', data: text.data },
+      },
+      { config: JSON.stringify({ beta: 2, seed: 9 }), lambda: JSON.stringify({ m2mix: 0.25 }) },
+    );
+    const tfjs = snapshotOf(await analyzeJob([file], undefined));
+    const torch = snapshotOf(await analyzeJob([file], engine));
+    assert.equal(torch.sphere.arcs?.lambda, 0.25);
+    assertSameSnapshot(comparable(torch), comparable(tfjs), { tol: 1e-4, retrievalTol: 2 / 300, countTol: 2 });
   });
 
   it('compares checkpoints on the engine', async (t) => {

@@ -20,6 +20,7 @@ import { bindingLimit, releasePooledBuffers } from '../../../../src/core/backend
 import { pca } from '../../../../src/core/projection/pca';
 import { gaussian, mulberry32 } from '../../../../src/core/util/random';
 import { noWebGpuAdapter, withScopeAnswer } from '../../../helpers/webgpu';
+import { analyzedFromCheckpoint } from '../../../../src/core/analysis/analyzedCheckpoint';
 
 type Run = { result: AnalysisResult; detail: AnalysisDetail };
 
@@ -180,12 +181,12 @@ describe("a kernel the GPU rejects in the view's projections", () => {
     const rejected = () => ({ message: 'Invalid BindGroup (injected by the test)' }) as GPUError;
     await assert.rejects(
       withScopeAnswer('validation', rejected, () =>
-        buildSnapshot({ checkpoint, result, detail, seconds: 0 }, 'webgpu'),
+        buildSnapshot(analyzedFromCheckpoint(checkpoint, result, detail), 'webgpu'),
       ),
       /^Error: the GPU rejected a kernel in the PCA of the scatter \(Invalid BindGroup \(injected by the test\)\)$/,
     );
     assert.ok(
-      (await buildSnapshot({ checkpoint, result, detail, seconds: 0 }, 'webgpu')).snapshot.scatter,
+      (await buildSnapshot(analyzedFromCheckpoint(checkpoint, result, detail), 'webgpu')).snapshot.scatter,
       'and builds without the injected error',
     );
   });

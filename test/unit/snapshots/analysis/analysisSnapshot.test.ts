@@ -3,6 +3,7 @@ import { before, describe, it } from 'node:test';
 import { initBackend } from '../../../../src/core/backend/backendLadder';
 import { analyze } from '../../../../src/core/metrics/analyze';
 import { generateSample } from '../../../../src/core/synthetic/sampleCheckpoint';
+import { analyzedFromCheckpoint } from '../../../../src/core/analysis/analyzedCheckpoint';
 import {
   buildSnapshot,
   dosnesInputOf,
@@ -22,7 +23,7 @@ describe('buildSnapshot: scatter, sphere and temperature sweep', () => {
     const pairs = 2100;
     const checkpoint = generateSample({ pairs, dim: 48, seed: 3 });
     const { result, detail } = await analyze(checkpoint);
-    const { snapshot: s, dosnes } = await buildSnapshot({ checkpoint, result, detail, seconds: 0 }, 'wasm');
+    const { snapshot: s, dosnes } = await buildSnapshot(analyzedFromCheckpoint(checkpoint, result, detail), 'wasm');
 
     assert.equal(s.scatter.shown, pairs);
     assert.equal(s.scatter.image.length, 2 * pairs);
@@ -72,7 +73,7 @@ describe('buildSnapshot: scatter, sphere and temperature sweep', () => {
     // What epochEvaluation.ts writes, trimmed to the fields the arcs read.
     checkpoint.metadata = { config: JSON.stringify({ beta: 2, seed: 9 }), metrics: '{}' };
     const { result, detail } = await analyze(checkpoint);
-    const { snapshot: s } = await buildSnapshot({ checkpoint, result, detail, seconds: 0 }, 'wasm');
+    const { snapshot: s } = await buildSnapshot(analyzedFromCheckpoint(checkpoint, result, detail), 'wasm');
     const arcs = s.sphere.arcs!;
     assert.equal(arcs.beta, 2);
     assert.equal(arcs.seed, 9);
@@ -92,13 +93,14 @@ describe('buildSnapshot: scatter, sphere and temperature sweep', () => {
       assert.ok(pair >= 0);
       assert.equal(near(arc, arc.length - 3, s.sphere.text), pair);
     }
-    const { snapshot: again } = await buildSnapshot({ checkpoint, result, detail, seconds: 0 }, 'wasm');
+    const { snapshot: again } = await buildSnapshot(analyzedFromCheckpoint(checkpoint, result, detail), 'wasm');
     assert.deepEqual(again.sphere.arcs, arcs, 'the seeded lambdas repeat');
 
     // A checkpoint that records its last step's λ marks every negative there: exactly on the arc's
     // own sample at λ = 0.25 (the arcs are sampled at λ = 1 - s/16).
     checkpoint.metadata = { ...checkpoint.metadata, lambda: JSON.stringify({ m2mix: 0.25 }) };
-    const used = (await buildSnapshot({ checkpoint, result, detail, seconds: 0 }, 'wasm')).snapshot.sphere.arcs!;
+    const used = (await buildSnapshot(analyzedFromCheckpoint(checkpoint, result, detail), 'wasm')).snapshot.sphere
+      .arcs!;
     assert.equal(used.lambda, 0.25);
     used.arcs.forEach((arc, i) => {
       const steps = arc.length / 3;

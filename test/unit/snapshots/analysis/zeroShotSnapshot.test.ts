@@ -16,6 +16,7 @@ import { chartsOf } from '../../../../src/protocol/analysisPanel';
 import { compareChartsOf } from '../../../../src/protocol/comparePanel';
 import { makeSnapshot } from '../../../helpers/snapshotFixture';
 import { makeSuite, makeSuiteCompareData, makeZeroShot } from '../../../helpers/zeroShotFixture';
+import { analyzedFromCheckpoint } from '../../../../src/core/analysis/analyzedCheckpoint';
 
 const ids = (charts: readonly { id: string }[]) => charts.map((c) => c.id);
 
@@ -82,7 +83,10 @@ describe('zero-shot snapshot builders', () => {
       const zeroShot = makeZeroShot({ classes: 6, images: 120 });
       const outcome = {
         kind: 'retrieval' as const,
-        analyzed: { checkpoint, result: { ...result, zero_shot: zeroShot.result }, detail, seconds: 0, zeroShot },
+        analyzed: {
+          ...analyzedFromCheckpoint(checkpoint, { ...result, zero_shot: zeroShot.result }, detail),
+          zeroShot,
+        },
       };
       const { snapshot, dosnes } = await buildPanelSnapshot(outcome, checkpoint.files, 'wasm');
       assert.ok(dosnes, 'the sphere toggle still has its input');
@@ -90,7 +94,7 @@ describe('zero-shot snapshot builders', () => {
       assert.deepEqual(snapshot.zeroShot, zeroShot);
       assert.deepEqual((panelMetrics(snapshot) as typeof result).zero_shot, zeroShot.result);
       const plain = await buildPanelSnapshot(
-        { kind: 'retrieval', analyzed: { checkpoint, result, detail, seconds: 0 } },
+        { kind: 'retrieval', analyzed: analyzedFromCheckpoint(checkpoint, result, detail) },
         checkpoint.files,
         'wasm',
       );
