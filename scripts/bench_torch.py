@@ -28,6 +28,7 @@ import torch  # noqa: E402
 from embedding_lens.cancel import CancelRequest  # noqa: E402
 from embedding_lens.distributed import Ranks, use_cpu_cores  # noqa: E402
 from embedding_lens.metrics import analyze  # noqa: E402
+from embedding_lens.tile_reductions import EAGER, TileKernels, kernels_for  # noqa: E402
 from embedding_lens.models.heads import Heads  # noqa: E402
 from embedding_lens.models.hugging_face_model import projected  # noqa: E402
 from embedding_lens.models.towers import TowerModel  # noqa: E402
@@ -182,22 +183,43 @@ def bench_analyze_file(args: argparse.Namespace, device: torch.device, report: C
                 "file_mb": round(2 * n * args.dim * 4 / 2**20), "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)})
 
 
+def timed_analyze(image: torch.Tensor, text: torch.Tensor, device: torch.device, args: argparse.Namespace, kernels: TileKernels,
+                  report: Callable[[dict[str, Any]], None]) -> tuple[float, dict[str, Any]]:
+    synchronize(device)
+    start = time.perf_counter()
+    result = analyze(image, text, file="generated", device=device, tf32=args.tf32, kernels=kernels,
+                     note=lambda message: report({"bench": "note", "message": message}))
+    synchronize(device)
+    return time.perf_counter() - start, result
+
+
 def bench_analyze(args: argparse.Namespace, device: torch.device, report: Callable[[dict[str, Any]], None]) -> None:
-    for n in args.analyze:
+    """
+    The pass with the tile reductions the engine picks (compiled on CUDA); its first compiled run in
+    the process, which compiles or loads the kernels from torch's cache, is reported apart. At the
+    counts in --eager-at, the eager reductions too, for the ratio.
+    """
+    kernels = kernels_for(device, lambda message: report({"bench": "note", "message": message}))
+    for index, n in enumerate(args.analyze):
         image, text = clip_like_pairs(n, args.dim, device)
-        synchronize(device)
-        start = time.perf_counter()
-        result = analyze(image, text, file="generated", device=device, tf32=args.tf32)
-        synchronize(device)
-        seconds = time.perf_counter() - start
+        if index == 0 and kernels.form == "compiled":
+            seconds, _ = timed_analyze(image, text, device, args, kernels, report)
+            report({"bench": "analyze-first-compiled-run", "n": n, "seconds": round(seconds, 3)})
+        seconds, result = timed_analyze(image, text, device, args, kernels, report)
         # Every distinct similarity once: the N x N cross products and both within-set triangles.
         flops = 2 * args.dim * (n * n + n * (n - 1))
         report({
-            "bench": "analyze", "n": n, "dim": args.dim, "device": str(device), "tf32": args.tf32, "seconds": round(seconds, 3),
-            "gflops": round(flops / seconds / 1e9, 1), "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+            "bench": "analyze", "n": n, "dim": args.dim, "device": str(device), "tf32": args.tf32, "tiles": kernels.form,
+            "seconds": round(seconds, 3), "gflops": round(flops / seconds / 1e9, 1),
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
             **({"peak_gpu_mb": round(torch.cuda.max_memory_allocated(device) / 2**20)} if device.type == "cuda" else {}),
             "i2t_R@1": round(result["i2t"]["R@1"], 2), "uniformity": round(result["uniformity"], 6), "ece": round(result["ece"], 6),
         })
+        if n in args.eager_at and kernels is not EAGER:
+            eager_seconds, eager = timed_analyze(image, text, device, args, EAGER, report)
+            report({"bench": "analyze", "n": n, "tiles": "eager", "seconds": round(eager_seconds, 3),
+                    "compiled_speedup": round(eager_seconds / seconds, 2), "same_ranks": eager["i2t"] == result["i2t"] and eager["t2i"] == result["t2i"],
+                    "uniformity_difference": abs(eager["uniformity"] - result["uniformity"]), "ece_difference": abs(eager["ece"] - result["ece"])})
         if device.type == "cuda" and torch.cuda.device_count() > 1:
             bench_every_gpu(image, text, seconds, args, report)
         del image, text
@@ -212,12 +234,14 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--precision", default="fp32", choices=["fp32", "bf16", "amp"])
     parser.add_argument("--analyze", default="", help="comma list of pair counts for the metric pass")
+    parser.add_argument("--eager-at", default="", help="comma list of pair counts at which to time the eager tile reductions too")
     parser.add_argument("--tf32", action="store_true", help="TF32 products in the metric pass (metrics to about 1e-3)")
     parser.add_argument("--from-file", action="store_true", help="time `python -m embedding_lens analyze FILE` on saved pairs instead (reading included)")
     parser.add_argument("--json", default=None)
     args = parser.parse_args()
     args.models = [m for m in args.models.split(",") if m]
     args.analyze = [int(n) for n in args.analyze.split(",") if n]
+    args.eager_at = [int(n) for n in args.eager_at.split(",") if n]
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else torch.device(args.device)
     if device.type == "cpu":
         use_cpu_cores(1)

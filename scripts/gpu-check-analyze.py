@@ -1,6 +1,6 @@
 """
-The analysis pass on CUDA against the CPU (scripts/gpu-check-torch.sh runs the timings): every metric
-to 1e-4 and the ranks exactly, on one caption per image and on several, with tiles small enough
+The analysis pass on CUDA (its tile reductions compiled) against the CPU's eager pass
+(scripts/gpu-check-torch.sh runs the timings): every metric to 1e-4 and the ranks exactly, on one caption per image and on several, with tiles small enough
 that the staircase crosses tile edges.
 """
 from __future__ import annotations
@@ -28,9 +28,11 @@ def flat(d: dict, prefix: str = "") -> dict:
 
 def check(name: str, x: torch.Tensor, y: torch.Tensor, owner: "torch.Tensor | None") -> bool:
     cpu = flat(metrics.analyze(x, y, owner))
-    gpu = flat(metrics.analyze(x, y, owner, device=torch.device("cuda")))
+    notes: list[str] = []
+    gpu = flat(metrics.analyze(x, y, owner, device=torch.device("cuda"), note=notes.append))
     bad = [k for k in cpu if abs(cpu[k] - gpu[k]) > (0 if k.startswith(("i2t", "t2i")) else 1e-4)]
-    print(f"{name}: {'agree' if not bad else 'DIFFER ' + ', '.join(f'{k} cpu {cpu[k]} cuda {gpu[k]}' for k in bad)}", flush=True)
+    tiles = "compiled tile reductions" if not notes else f"eager tile reductions ({notes[0]})"
+    print(f"{name} ({tiles}): {'agree' if not bad else 'DIFFER ' + ', '.join(f'{k} cpu {cpu[k]} cuda {gpu[k]}' for k in bad)}", flush=True)
     return not bad
 
 

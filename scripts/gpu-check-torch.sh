@@ -4,7 +4,8 @@
 #   1. the engine's pytest suite on this torch (tests that need node or open_clip skip or fail by name);
 #   2. scripts/gpu-check-analyze.py (the analysis pass on CUDA equals the CPU's), then
 #      scripts/bench_torch.py: the heads step and a ViT-B/16-sized random CLIPModel at batch 128 in
-#      bf16, CLIP loss against m2-Mix (samples/s), and the metric pass at 100,000 and 1,000,000 pairs;
+#      bf16, CLIP loss against m2-Mix (samples/s), and the metric pass at 100,000 and 1,000,000 pairs
+#      with compiled tile reductions (its first, compiling run apart), and eagerly at 100,000;
 #   3. real runs of `python -m embedding_lens train` on one GPU: the heads path on generated pairs,
 #      and a full Hugging Face CLIPModel (small random CLIPConfig) in bf16 on generated images;
 #   4. with .gpu/ carried (scripts/pack-gpu-check.sh), the tfjs webgpu training step beside them.
@@ -33,7 +34,7 @@ summary() { # the last lines of a run's log: its summary event and its rate
   timeout 60 $py scripts/gpu-check-analyze.py
   echo "analysis check exit: $?"
   echo "== bench"
-  timeout 170 $py scripts/bench_torch.py --models heads,vit-b-16 --batch 128 --precision bf16 --steps 20 --analyze 100000,1000000 --json "$out/bench-torch.json"
+  timeout 220 $py scripts/bench_torch.py --models heads,vit-b-16 --batch 128 --precision bf16 --steps 20 --analyze 100000,1000000 --eager-at 100000 --json "$out/bench-torch.json"
   echo "bench exit: $?"
 
   echo "== train: heads on CUDA"
@@ -52,7 +53,7 @@ for name, n in (("train", 16384), ("eval", 2048)):
 (work / "heads.m2mix.json").write_text(json.dumps({"engine": "torch", "model": "heads", "train": "train.safetensors", "eval": "eval.safetensors",
     "loss": "m2mix", "epochs": 2, "batchSize": 128, "out": "runs", "devices": "auto"}))
 EOF
-  timeout 60 $py -m embedding_lens train "$work/heads.m2mix.json" >"$work/heads.out" 2>"$work/heads.err"
+  timeout 45 $py -m embedding_lens train "$work/heads.m2mix.json" >"$work/heads.out" 2>"$work/heads.err"
   echo "heads exit: $?"; summary "$work/heads.out" "$work/runs/heads"; tail -3 "$work/heads.err"
 
   echo "== train: Hugging Face CLIPModel, bf16"
@@ -68,7 +69,7 @@ eval_ = make_dataset(work / "data", images=256, name="eval.csv", seed=2)
 (work / "hf.m2mix.json").write_text(json.dumps({"engine": "torch", "model": {"huggingFace": "clip"}, "train": str(train), "eval": str(eval_),
     "loss": "m2mix", "epochs": 2, "batchSize": 128, "out": "runs", "precision": "bf16", "workers": 4, "devices": "auto"}))
 EOF
-  timeout 90 $py -m embedding_lens train "$work/hf.m2mix.json" >"$work/hf.out" 2>"$work/hf.err"
+  timeout 75 $py -m embedding_lens train "$work/hf.m2mix.json" >"$work/hf.out" 2>"$work/hf.err"
   echo "hf exit: $?"; summary "$work/hf.out" "$work/runs/hf"; ls "$work/runs/hf" 2>&1 | tr '\n' ' '; echo; tail -3 "$work/hf.err"
 
   if [ -f .gpu/bench.js ]; then

@@ -7,9 +7,10 @@ the true pairs lie on a staircase of tiles; those tiles are computed first to le
 true score, then again in the main pass, by the same call on the same operands, so a candidate that
 ties the true pair ties it bit for bit (METRICS.md: ties count for the true pair).
 
-Elementwise work stays in float32 on arguments <= 0 (exp of a difference from a maximum, or of
-4s - 4); each tile's row or column sums (at most a tile's width of terms, tree-summed) are added
-in float64. Nothing waits for the device inside the loops.
+What each tile gives up is tile_reductions.py's (compiled on CUDA). Elementwise work stays in
+float32 on arguments <= 0 (exp of a difference from a maximum, or of 4s - 4); each tile's row or
+column sums (at most a tile's width of terms) are added in float64. Nothing waits for the device
+inside the loops.
 """
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from dataclasses import dataclass
 from typing import Callable, Optional
 
 import torch
+
+from .tile_reductions import TileKernels
 
 UNIFORMITY_T = 2.0
 ECE_TAU = 0.01
@@ -115,7 +118,7 @@ def _first_of_ties(s: torch.Tensor, best: torch.Tensor, original: torch.Tensor) 
 
 
 def cross_pass(ops: Operands, tiling: Tiling, temps: Temperatures, mine: list[int], stairs: set[tuple[int, int]],
-               row_best: torch.Tensor, col_true: torch.Tensor, tick: Callable[[], bool]) -> Optional[Partial]:
+               row_best: torch.Tensor, col_true: torch.Tensor, kernels: TileKernels, tick: Callable[[], bool]) -> Optional[Partial]:
     """Both query directions from the rows of X Y^T this worker owns; None when tick() asks to stop."""
     ni, nt = ops.x.shape[0], ops.y.shape[0]
     dev = ops.x.device
@@ -144,36 +147,33 @@ def cross_pass(ops: Operands, tiling: Tiling, temps: Temperatures, mine: list[in
         r_count = torch.zeros(b - a, dtype=torch.float64, device=dev)
         for c, (p, q) in enumerate(cols):
             s = tile(ops.x[a:b], ops.y[p:q])
-            t_max, t_arg = s.max(1)
-            c_max, c_arg = s.max(0)
+            red = kernels.reduce(s, best, col_true[p:q], inv_tau, t2)
+            t_max, c_max = red.row_max, red.col_max
             if (r, c) in stairs:
                 negatives = s.masked_fill(_mine(ops.owner[p:q], a, b), -math.inf)
-                t_hard, c_hard = negatives.max(1).values, negatives.max(0).values
+                t_hard, c_hard = negatives.amax(1), negatives.amax(0)
                 del negatives
             else:
                 t_hard, c_hard = t_max, c_max
             original = ops.caption_of[p:q] if ops.caption_of is not None else None
-            t_first = _first_of_ties(s, t_max, original) if original is not None else t_arg + p
+            t_first = _first_of_ties(s, t_max, original) if original is not None else red.row_first + p
             # Strictly greater, or a tie with a caption earlier in the file: the first maximum wins.
             take = (t_max > r_max) | ((t_max == r_max) & (t_first < r_arg))
             r_arg = torch.where(take, t_first, r_arg)
             new_max = torch.maximum(r_max, t_max)
-            # One scratch tile for the temporaries below, so each writes in place instead of allocating a tile.
-            work = torch.empty_like(s)
-            scaled = _exp_sum(s, -t_max[:, None] * inv_tau, inv_tau, work, 1)
-            r_sum = r_sum * torch.exp((r_max - new_max).double() * inv_tau) + scaled * torch.exp((t_max - new_max).double() * inv_tau)
+            r_sum = (r_sum * torch.exp((r_max - new_max).double() * inv_tau)
+                     + red.row_exp.double() * torch.exp((t_max - new_max).double() * inv_tau))
             r_max = new_max
             torch.maximum(r_hard, t_hard, out=r_hard)
-            r_count += torch.gt(s, best[:, None], out=work).sum(1).double()
-            part.col_count[p:q] += torch.gt(s, col_true[None, p:q], out=work).sum(0).double()
+            r_count += red.row_count.double()
+            part.col_count[p:q] += red.col_count.double()
             torch.maximum(part.col_hardest[p:q], c_hard, out=part.col_hardest[p:q])
-            _merge_column_max(part, p, q, c_max, c_arg + a)
+            _merge_column_max(part, p, q, c_max, red.col_first + a)
             c_new = torch.maximum(part.col_max[p:q], c_max)
-            c_scaled = _exp_sum(s, -c_max[None, :] * inv_tau, inv_tau, work, 0)
             part.col_expsum[p:q] = (part.col_expsum[p:q] * torch.exp((part.col_max[p:q] - c_new).double() * inv_tau)
-                                    + c_scaled * torch.exp((c_max - c_new).double() * inv_tau))
+                                    + red.col_exp.double() * torch.exp((c_max - c_new).double() * inv_tau))
             part.col_max[p:q] = c_new
-            part.sums[0] += _exp_sum(s, torch.full((), -t2, device=dev), t2, work, 1).sum()
+            part.sums[0] += red.row_uniform.double().sum()
         part.row_rank[a:b] = r_count.round().long()
         part.row_hardest[a:b] = r_hard
         part.row_confidence[a:b] = 1 / r_sum
@@ -182,14 +182,6 @@ def cross_pass(ops: Operands, tiling: Tiling, temps: Temperatures, mine: list[in
         if not tick():
             return None
     return part
-
-
-def _exp_sum(s: torch.Tensor, offset: torch.Tensor, scale: float, work: torch.Tensor, dim: int) -> torch.Tensor:
-    """
-    sum over dim of exp(offset + scale * s) (arguments <= 0) into float64: float32 terms in the
-    scratch tile, tree-summed along one tile edge, then float64.
-    """
-    return torch.add(offset, s, alpha=scale, out=work).exp_().sum(dim).double()
 
 
 def _merge_column_max(part: Partial, p: int, q: int, value: torch.Tensor, row: torch.Tensor) -> None:
@@ -207,20 +199,19 @@ def _sorted_position(ops: Operands, original: torch.Tensor) -> torch.Tensor:
     return inverse[original]
 
 
-def within_pass(z: torch.Tensor, tiling: Tiling, temps: Temperatures, mine: list[int], tick: Callable[[], bool]) -> Optional[torch.Tensor]:
+def within_pass(z: torch.Tensor, tiling: Tiling, temps: Temperatures, mine: list[int], kernels: TileKernels,
+                tick: Callable[[], bool]) -> Optional[torch.Tensor]:
     """Sum of exp(-t ||z_i - z_j||^2) = exp(2t s_ij - 2t) over i < j in this worker's row blocks (float64)."""
     n = z.shape[0]
     t2 = 2 * temps.uniformity_t
     total = torch.zeros((), dtype=torch.float64, device=z.device)
-    offset = torch.full((), -t2, device=z.device)
     rows = tiling.row_blocks(n)
     for r in mine:
         a, b = rows[r]
         square = tile(z[a:b], z[a:b])
-        total += torch.add(offset, square, alpha=t2, out=square).exp_().triu_(1).sum(1).double().sum()
+        total += torch.add(torch.full((), -t2, device=z.device), square, alpha=t2, out=square).exp_().triu_(1).sum(1).double().sum()
         for p, q in tiling.col_blocks(n, b):
-            s = tile(z[a:b], z[p:q])
-            total += _exp_sum(s, offset, t2, s, 1).sum()
+            total += kernels.uniform_row_sums(tile(z[a:b], z[p:q]), t2).double().sum()
         if not tick():
             return None
     return total

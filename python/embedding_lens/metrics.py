@@ -19,6 +19,7 @@ from .calibration import ECE_BINS, expected_calibration_error, reliability_bins
 from .distributed import Ranks
 from .errors import CancelledError, InputError
 from .gram_pass import Operands, Partial, Temperatures, Tiling
+from .tile_reductions import TileKernels, kernels_for
 
 KS = (1, 5, 10)
 #: Row-block and column-tile edges on the CPU: a tile (16 MiB) and its temporaries stay near the caches.
@@ -180,7 +181,7 @@ def _agreed(tiling: Tiling, ranks: Optional[Ranks], home: torch.device) -> Tilin
     return Tiling(int(edges[0]), int(edges[1]))
 
 
-def _gram_statistics(ops: list[Operands], tiling: Tiling, temps: Temperatures, ranks: Optional[Ranks],
+def _gram_statistics(ops: list[Operands], tiling: Tiling, temps: Temperatures, kernels: TileKernels, ranks: Optional[Ranks],
                      progress: Optional[Callable[[int, int], None]], stop: Optional[Callable[[], bool]]) -> tuple[Partial, torch.Tensor]:
     """The merged statistics and every caption's true score (in sorted caption order)."""
     ni, nt = ops[0].x.shape[0], ops[0].y.shape[0]
@@ -210,11 +211,11 @@ def _gram_statistics(ops: list[Operands], tiling: Tiling, temps: Temperatures, r
         return stop is None or not stop()
 
     def work(o: Operands, mx: list[int], my: list[int]) -> Optional[Partial]:
-        part = gram_pass.cross_pass(o, tiling, temps, mx, stairs, row_best.to(o.x.device), col_true.to(o.x.device), tick)
+        part = gram_pass.cross_pass(o, tiling, temps, mx, stairs, row_best.to(o.x.device), col_true.to(o.x.device), kernels, tick)
         if part is None:
             return None
         for slot, z, mine in ((1, o.x, mx), (2, o.y, my)):
-            within = gram_pass.within_pass(z, tiling, temps, mine, tick)
+            within = gram_pass.within_pass(z, tiling, temps, mine, kernels, tick)
             if within is None:
                 return None
             part.sums[slot] += within
@@ -281,7 +282,7 @@ def analyze(image: torch.Tensor, text: torch.Tensor, text_to_image: Optional[tor
             ranks: Optional[Ranks] = None, tf32: bool = False, progress: Optional[Callable[[int, int], None]] = None,
             stop: Optional[Callable[[], bool]] = None, ks: tuple[int, ...] = KS, temps: Temperatures = Temperatures(),
             detail: Optional[dict[str, torch.Tensor]] = None, temperatures: Sequence[float] = (),
-            note: Optional[Callable[[str], None]] = None) -> dict[str, Any]:
+            note: Optional[Callable[[str], None]] = None, kernels: Optional[TileKernels] = None) -> dict[str, Any]:
     """
     The analyze JSON of (image, text) embeddings; text_to_image[k] is caption k's image (default: by
     row). devices: this process's devices (default: `device`, else the image's); ranks: torchrun's,
@@ -293,7 +294,8 @@ def analyze(image: torch.Tensor, text: torch.Tensor, text_to_image: Optional[tor
     reliability_confidence and reliability_accuracy, and with `temperatures` the image queries' ECE
     at each (views.temperature_sweep) as temperature_ece and temperature_queries, on rank 0 only.
     A device out of memory (on any rank) makes
-    every rank retry with tiles of half the edge, and note() says so on rank 0.
+    every rank retry with tiles of half the edge, and note() says so on rank 0. kernels: how tiles
+    are reduced (default: tile_reductions.kernels_for the first device, compiled on CUDA).
     """
     devices = devices or [device or image.device]
     ni, nt, dim = image.shape[0], text.shape[0], image.shape[1]
@@ -313,7 +315,8 @@ def analyze(image: torch.Tensor, text: torch.Tensor, text_to_image: Optional[tor
     tf32_before = torch.backends.cuda.matmul.allow_tf32
     torch.backends.cuda.matmul.allow_tf32 = tf32
     try:
-        stats, col_true = _with_smaller_tiles_on_oom(lambda tiling: _gram_statistics(ops, tiling, temps, ranks, progress, stop),
+        kernels = kernels or kernels_for(home, note if ranks is None or ranks.rank == 0 else None)
+        stats, col_true = _with_smaller_tiles_on_oom(lambda tiling: _gram_statistics(ops, tiling, temps, kernels, ranks, progress, stop),
                                                      _agreed(_tiling(home), ranks, home), ranks, note)
     finally:
         torch.backends.cuda.matmul.allow_tf32 = tf32_before
