@@ -12,6 +12,7 @@ import { initBackend } from '../src/core/backend/backendLadder';
 import { analyze } from '../src/core/metrics/analyze';
 import { generateSample } from '../src/core/synthetic/sampleCheckpoint';
 import { benchTrainStep } from '../src/core/train/bench';
+import { probeTorch } from '../src/core/torch/python';
 
 const dim = 512;
 const python = process.env.EMBEDDING_LENS_PYTHON || 'python3';
@@ -55,6 +56,14 @@ const line = (what: string, n: number, f: Figure) =>
 
 export async function benchTorchEngine(only: number | undefined): Promise<void> {
   const sizes = only ? [5000, 20000, only].filter((n, i, all) => all.indexOf(n) === i) : [5000, 20000];
+  const probe = await probeTorch(python, {
+    env: { ...process.env, EMBEDDING_LENS_PYTHON_PACKAGE: path.join(scripts, '..', 'python') },
+  });
+  if (!probe.ok) {
+    console.error(`bench --engine torch: ${probe.reason} (EMBEDDING_LENS_PYTHON names the interpreter)`);
+    process.exitCode = 2;
+    return;
+  }
   const backend = await initBackend('auto');
   console.log(
     `torch engine: ${python}; tfjs on ${backend.name}; D = ${dim}; effective GFLOP/s = 2 D (N^2 + N(N-1)) / seconds`,

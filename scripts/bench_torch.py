@@ -23,6 +23,7 @@ from typing import Any, Callable
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
 
+import embedding_lens  # noqa: E402,F401 - sets the engine's OpenMP wait policy before torch loads OpenMP
 import torch  # noqa: E402
 
 from embedding_lens.cancel import CancelRequest  # noqa: E402

@@ -22,8 +22,9 @@ from .gram_pass import Operands, Partial, Temperatures, Tiling
 from .tile_reductions import TileKernels, kernels_for
 
 KS = (1, 5, 10)
-#: Row-block and column-tile edges on the CPU: a tile (16 MiB) and its temporaries stay near the caches.
-CPU_TILING = Tiling(1024, 4096)
+#: Row-block and column-tile edges on the CPU: a tile (4 MiB) and its scratch stay near the caches, and
+#: the staircase's extra products (one tile per row block) stay a small share at 5,000 pairs.
+CPU_TILING = Tiling(1024, 1024)
 #: On a GPU, tiles this wide keep the products large enough to fill the card.
 GPU_TILE = 8192
 #: The smallest tile edge an out-of-memory retry goes down to.

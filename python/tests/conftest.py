@@ -31,8 +31,8 @@ def pair_data(n: int, d: int, seed: int, noise: float = 0.7) -> np.ndarray:
 @pytest.fixture(scope="module")
 def shards(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """pairs.npy (2,500 pairs) and captions.npz (1,100 images, 2,400 captions): three row blocks of the
-    CPU tiling (1024 rows), so 2 ranks each own some and one owns two, and two column tiles once the
-    tiles are halved: the sharded, blocked path."""
+    CPU tiling (1024 rows), so 2 ranks each own some and one owns two, and several column tiles: the
+    sharded, blocked path."""
     folder = tmp_path_factory.mktemp("shards")
     np.save(folder / "pairs.npy", pair_data(2500, 16, 3, noise=1.2))
     r = np.random.default_rng(5)

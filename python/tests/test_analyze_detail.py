@@ -135,7 +135,7 @@ def test_running_out_at_the_smallest_tiles_fails_in_one_line(shards: Path) -> No
     assert run.code != 0 and not run.of("analysis")
     errors = run.of("error")
     assert len(errors) == 1 and errors[0]["rank"] == 1 and "out of memory" in errors[0]["message"], run.events
-    assert run.of("note")[-1]["message"].endswith(f"tiles of {metrics.MIN_RETRY_TILE} x {metrics.MIN_RETRY_TILE * 4} on every rank")
+    assert run.of("note")[-1]["message"].endswith(f"tiles of {metrics.MIN_RETRY_TILE} x {metrics.MIN_RETRY_TILE * metrics.CPU_TILING.cols // metrics.CPU_TILING.rows} on every rank")
 
 
 def test_other_errors_are_not_retried(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -197,4 +197,4 @@ def test_out_of_device_memory_at_the_smallest_tiles_is_the_error(monkeypatch: py
     x = torch.randn(40, 8)
     with pytest.raises(torch.cuda.OutOfMemoryError):
         analyze(x, x + torch.randn(40, 8), note=notes.append)
-    assert notes[-1].endswith(f"tiles of {metrics.MIN_RETRY_TILE} x {metrics.MIN_RETRY_TILE * 4}")
+    assert notes[-1].endswith(f"tiles of {metrics.MIN_RETRY_TILE} x {metrics.MIN_RETRY_TILE * metrics.CPU_TILING.cols // metrics.CPU_TILING.rows}")
