@@ -86,13 +86,16 @@ def test_an_analysis_with_compiled_tiles_equals_the_eager_one(monkeypatch: pytes
         assert torch.equal(details[0][name], details[1][name]), name
 
 
-def test_a_compile_failure_falls_back_to_the_eager_form_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(_fn: Any, **_options: Any) -> Any:
-        def run(*_args: Any) -> Any:
-            raise RuntimeError("no working C++ compiler\nfound")
-        return run
+def compiles_to_an_error(monkeypatch: pytest.MonkeyPatch, message: str) -> None:
+    """torch.compile (present or not) gives functions that raise RuntimeError(message) when called."""
+    def failing(*_args: Any) -> Any:
+        raise RuntimeError(message)
 
-    monkeypatch.setattr(torch, "compile", broken, raising=False)
+    monkeypatch.setattr(torch, "compile", lambda _fn, **_options: failing, raising=False)
+
+
+def test_a_compile_failure_falls_back_to_the_eager_form_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    compiles_to_an_error(monkeypatch, "no working C++ compiler\nfound")
     notes: list[str] = []
     kernels = kernels_for(torch.device("cpu"), notes.append, force_compile=True)
     s = scores(20, 30, 1)
@@ -102,12 +105,7 @@ def test_a_compile_failure_falls_back_to_the_eager_form_and_says_so(monkeypatch:
 
 
 def test_out_of_memory_is_not_a_compile_failure(monkeypatch: pytest.MonkeyPatch) -> None:
-    def out_of_memory(_fn: Any, **_options: Any) -> Any:
-        def run(*_args: Any) -> Any:
-            raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")
-        return run
-
-    monkeypatch.setattr(torch, "compile", out_of_memory, raising=False)
+    compiles_to_an_error(monkeypatch, "CUDA out of memory. Tried to allocate 2.00 GiB")
     kernels = kernels_for(torch.device("cpu"), force_compile=True)
     s = scores(4, 4, 2)
     with pytest.raises(RuntimeError, match="out of memory"):
