@@ -21,6 +21,7 @@ import { terminalProgress } from './progress';
 import { pythonFrom } from './torchOptions';
 import { analyzeOnTorch, engineFrom } from './analyzeTorch';
 import { chooseAnalysisEngine } from '../core/torch/analysis';
+import { holdsOnlyClasses } from '../core/classification/analyzeInput';
 import { trainCommand } from './train';
 
 const usage = `usage:
@@ -103,13 +104,28 @@ async function analyzeCommand(argv: string[]): Promise<number> {
     throw new UsageError('analyze takes one checkpoint file or folder, or an image file and a text file');
   const keys = { 'image-key': stringList(args, 'image-key'), 'text-key': stringList(args, 'text-key') };
   const python = pythonFrom(args);
-  const engine = await chooseAnalysisEngine(engineFrom(args), args.positional, python);
+  const wanted = engineFrom(args);
+  let engine = await chooseAnalysisEngine(wanted, args.positional, python);
+  // The torch engine's pass is the one over pairs; a classification set (no texts) stays on tfjs.
+  if (
+    engine.engine === 'torch' &&
+    args.positional.length === 1 &&
+    (await holdsOnlyClasses(args.positional[0], keys['text-key'], token))
+  )
+    engine = {
+      engine: 'tfjs',
+      note:
+        wanted === 'torch'
+          ? 'a classification set without texts is analysed on tfjs: the torch engine analyses pairs'
+          : undefined,
+    };
   if (engine.engine === 'torch') {
     await checkKeys(args.positional, keys);
     const settings = {
       uniformityT: numberOption(args, 'uniformity-t', 2, 1e-6, 1e3),
       ks: ks(args),
       eceTau: numberOption(args, 'ece-tau', 0.01, 1e-6, 1e3),
+      memoryBudgetMB: numberOption(args, 'memory-mb', 512, 1, 1 << 20),
     };
     return analyzeOnTorch(
       args,
@@ -117,6 +133,7 @@ async function analyzeCommand(argv: string[]): Promise<number> {
       python,
       engine.info,
       token,
+      () => backendFrom(args),
     );
   }
   if (engine.note) process.stderr.write(`note: ${engine.note}\n`);

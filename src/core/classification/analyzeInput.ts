@@ -27,6 +27,12 @@ export type AnalyzePairs = (
   onProgress?: ProgressFn,
 ) => Promise<AnalyzedCheckpoint>;
 
+/** Whether `file` is a classification set without texts (zero-shot only: no pairs to retrieve). */
+export async function holdsOnlyClasses(file: string, textKeys: string[], token?: CancelToken): Promise<boolean> {
+  const arrays = (await describeFile(file, { token })).arrays;
+  return holdsClasses(arrays) && !holdsPairs(arrays, [...textKeys, ...defaultTextKeys]);
+}
+
 export async function analyzeInput(
   files: string[],
   settings: AnalyzeFilesSettings,
@@ -42,13 +48,10 @@ export async function analyzeInput(
     const { suite, details, warnings } = await analyzeSuite(files[0], options);
     return { kind: 'suite', suite, details, warnings, seconds: seconds() };
   }
-  if (files.length === 1) {
-    const arrays = (await describeFile(files[0], { token })).arrays;
-    if (holdsClasses(arrays) && !holdsPairs(arrays, [...settings.textKeys, ...defaultTextKeys])) {
-      const set = await readClassificationSet(files[0], options);
-      const zeroShot = await analyzeZeroShot(set, options);
-      return { kind: 'classification', files, zeroShot, warnings: set.warnings, seconds: seconds() };
-    }
+  if (files.length === 1 && (await holdsOnlyClasses(files[0], settings.textKeys, token))) {
+    const set = await readClassificationSet(files[0], options);
+    const zeroShot = await analyzeZeroShot(set, options);
+    return { kind: 'classification', files, zeroShot, warnings: set.warnings, seconds: seconds() };
   }
   return { kind: 'retrieval', analyzed: await analyzePairs(files, settings, token, onProgress) };
 }

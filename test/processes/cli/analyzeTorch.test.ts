@@ -14,6 +14,7 @@ import { writeNpy } from '../../../src/core/writers';
 import { torchEngineSkipReason, torchEnginePython } from '../../helpers/torchEngine';
 import { writeSampleCaptionsSafetensors, writeSamplePairsNpy } from '../../helpers/samplePairsNpy';
 import { repoRoot } from '../../helpers/repoRoot';
+import { fixtureSet, writeClassificationNpz } from '../../helpers/classificationFixtures';
 
 const cli = path.join(repoRoot, 'dist', 'cli.js');
 const shared = path.join(repoRoot, '..', 'shared', 'data');
@@ -25,6 +26,15 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 type Json = { [key: string]: number | string | Json };
 
 function analyze(file: string, engine: 'tfjs' | 'torch', command = 'analyze', more: string[] = []): Promise<Json> {
+  return analyzeWithStderr(file, engine, command, more).then((r) => r.json);
+}
+
+function analyzeWithStderr(
+  file: string,
+  engine: 'tfjs' | 'torch',
+  command = 'analyze',
+  more: string[] = [],
+): Promise<{ json: Json; stderr: string }> {
   const child = spawn(
     process.execPath,
     [cli, command, file, ...more, '--engine', engine, '--python', python!, '--json'],
@@ -39,7 +49,7 @@ function analyze(file: string, engine: 'tfjs' | 'torch', command = 'analyze', mo
   return new Promise((resolve, reject) =>
     child.on('close', (code) =>
       code === 0
-        ? resolve(JSON.parse(stdout) as Json)
+        ? resolve({ json: JSON.parse(stdout) as Json, stderr })
         : reject(new Error(`${engine} exited ${String(code)}: ${stderr}`)),
     ),
   );
@@ -126,6 +136,31 @@ describe('analyze --engine torch agrees with --engine tfjs', () => {
     const file = path.join(dir, 'exact.npy');
     await writeNpy(file, [2, n, dim], both);
     await bothAgree(file, 0);
+  });
+
+  it('pairs beside classes: the zero-shot figures join the JSON as on tfjs', async (t) => {
+    if (skip) return t.skip(skip);
+    const file = path.join(dir, 'pairs-and-classes.npz');
+    const texts = fixtureSet(60, 5).image;
+    await writeClassificationNpz(file, { text_embeds: { shape: [texts.rows, texts.cols], data: texts.data } }, 60, 6);
+    const [tfjs, torch] = [await analyze(file, 'tfjs'), await analyze(file, 'torch')];
+    assert.equal(torch.engine, 'torch');
+    assert.ok(typeof torch.zero_shot === 'object');
+    assertAgree(torch, tfjs, 1e-4, 100 / 60);
+  });
+
+  it('a classification set without texts runs on tfjs, with a note when torch was asked for', async (t) => {
+    if (skip) return t.skip(skip);
+    const file = path.join(dir, 'classes.npz');
+    await writeClassificationNpz(file);
+    const [tfjs, torch] = [await analyzeWithStderr(file, 'tfjs'), await analyzeWithStderr(file, 'torch')];
+    assert.equal(
+      torch.stderr,
+      'note: a classification set without texts is analysed on tfjs: the torch engine analyses pairs\n',
+    );
+    const { seconds: _s, ...same } = torch.json;
+    const { seconds: _t, ...want } = tfjs.json;
+    assert.deepEqual(same, want);
   });
 
   it('compare: the same table on both engines', async (t) => {
