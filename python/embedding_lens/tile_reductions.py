@@ -10,6 +10,7 @@ max with indices along the columns of a tile is some 30 times slower than amax o
 """
 from __future__ import annotations
 
+import importlib.util
 import os
 import threading
 from dataclasses import dataclass
@@ -97,8 +98,9 @@ COMPILE_SWITCH = "EMBEDDING_LENS_COMPILE"
 
 
 def kernels_for(device: torch.device, note: Optional[Callable[[str], None]] = None, force_compile: bool = False) -> TileKernels:
-    """The compiled form on CUDA when torch.compile exists (or when forced, as the tests do on the CPU), else EAGER."""
-    wanted = force_compile or (device.type == "cuda" and os.environ.get(COMPILE_SWITCH, "1") != "0")
+    """The compiled form on CUDA when torch.compile and Triton exist (or when forced, as the tests do on the CPU), else EAGER."""
+    # Without Triton (Windows, ROCm builds without it) torch.compile cannot build CUDA kernels: eager, silently.
+    wanted = force_compile or (device.type == "cuda" and os.environ.get(COMPILE_SWITCH, "1") != "0" and importlib.util.find_spec("triton") is not None)
     if not wanted or not hasattr(torch, "compile"):
         return EAGER
     compiled = _Compiled(note)

@@ -112,7 +112,10 @@ def test_out_of_memory_is_not_a_compile_failure(monkeypatch: pytest.MonkeyPatch)
         kernels.reduce(s, s.mean(1), s.mean(0), 100.0, 4.0)
 
 
-def test_eager_on_the_cpu_and_where_switched_off(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_eager_on_the_cpu_without_triton_and_where_switched_off(monkeypatch: pytest.MonkeyPatch) -> None:
     assert kernels_for(torch.device("cpu")) is EAGER
+    with monkeypatch.context() as without_triton:
+        without_triton.setattr(tile_reductions.importlib.util, "find_spec", lambda name: None)
+        assert kernels_for(torch.device("cuda", 0)) is EAGER
     monkeypatch.setenv(tile_reductions.COMPILE_SWITCH, "0")
     assert kernels_for(torch.device("cuda", 0)) is EAGER
