@@ -332,7 +332,7 @@ def analyze(image: torch.Tensor, text: torch.Tensor, text_to_image: Optional[tor
                       ranks_i2t=stats.row_rank.cpu().int(), ranks_t2i=stats.col_count.cpu().round().int()[in_file_order],
                       reliability_count=count.cpu(), reliability_confidence=confidence.cpu(), reliability_accuracy=accuracy.cpu())
         if temperatures and (ranks is None or ranks.rank == 0):
-            sweep = views.temperature_sweep(x, y, None if text_to_image is None else owner.to(home), list(temperatures), ECE_BINS)
+            sweep = views.temperature_sweep(x, y, None if text_to_image is None else owner.to(home), list(temperatures), ECE_BINS, stop)
             detail.update(temperature_ece=torch.tensor(sweep.ece, dtype=torch.float64), temperature_queries=torch.tensor([sweep.queries]))
     return {**result, "input_norms": {"image": image_norms, "text": text_norms}, "engine": "torch",
             "backend": ",".join(str(d) for d in devices) + (" (tf32)" if tf32 and home.type == "cuda" else "")}

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Optional
+from typing import Callable, Optional
 
 import torch
 
 from .calibration import expected_calibration_error
+from .errors import CancelledError
 from .gram_pass import tile
 from .rng import mulberry32, sample_indices
 
@@ -42,11 +43,11 @@ class TemperatureSweep:
 
 
 def temperature_sweep(x: torch.Tensor, y: torch.Tensor, owner: Optional[torch.Tensor], taus: list[float],
-                      bins: int) -> TemperatureSweep:
+                      bins: int, stop: Optional[Callable[[], bool]] = None) -> TemperatureSweep:
     """
     ECE of image queries at each temperature: x, y unit rows with the captions in file order,
     owner[k] the image of caption k (None: by row). A query is right when the first text of its
-    row's maximum belongs to it.
+    row's maximum belongs to it. stop() true between query blocks raises CancelledError.
     """
     ni, nt = x.shape[0], y.shape[0]
     want = max(SWEEP_MIN_QUERIES, math.floor(SWEEP_EXPONENTIALS / (max(1, nt) * len(taus))))
@@ -56,6 +57,8 @@ def temperature_sweep(x: torch.Tensor, y: torch.Tensor, owner: Optional[torch.Te
     columns = torch.arange(nt, device=x.device)
     block = max(1, SWEEP_BLOCK_SCORES // max(1, nt))
     for a in range(0, len(queries), block):
+        if stop is not None and stop():
+            raise CancelledError("analysis cancelled")
         q = queries[a:a + block]
         s = tile(x[q], y)
         best = s.max(1).values

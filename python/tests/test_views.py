@@ -15,6 +15,7 @@ from safetensors_reader import read_tensors
 from test_analyze_command import analyze as run_analyze, result_of
 
 from embedding_lens import calibration, views
+from embedding_lens.errors import CancelledError
 from embedding_lens.rng import mulberry32, sample_indices
 
 
@@ -83,3 +84,17 @@ def test_bad_options_are_one_line(shards: Path, args: list[str], message: str) -
     run = run_analyze([str(shards / "pairs.npy"), *args])
     assert run.code == 2
     assert run.stderr.strip().splitlines()[-1].endswith(message)
+
+
+def test_a_stop_between_query_blocks_cancels_the_sweep(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(views, "SWEEP_BLOCK_SCORES", 40 * 50)
+    x = torch.nn.functional.normalize(torch.randn(200, 4, generator=torch.Generator().manual_seed(2)), dim=1)
+    asked = []
+
+    def stop() -> bool:
+        asked.append(True)
+        return len(asked) == 2
+
+    with pytest.raises(CancelledError):
+        views.temperature_sweep(x[:50], x, None, [0.01], calibration.ECE_BINS, stop)
+    assert len(asked) == 2
