@@ -87,23 +87,24 @@ export async function accept(h: VscodeHost, text: string, row: string, timeoutMs
  * the extension's commands only once the extension host has registered them, hence the retries.
  */
 export async function analyzeThroughPalette(h: VscodeHost, file: string): Promise<void> {
-  const deadline = Date.now() + 30000;
+  // Typing before the file QuickPick replaces the palette would send keys to the editor. The pick is
+  // known by its title: the row for `file` may be scrolled out of the list, so it cannot be awaited.
+  // A pick that closes as it opens (focus moving to a webview that just rendered) is asked for again.
+  const filePick = h.page
+    .locator('.quick-input-widget .quick-input-title')
+    .filter({ hasText: 'Embedding Lens: Analyze Embeddings' });
+  const deadline = Date.now() + 45000;
   for (;;) {
     await h.page.keyboard.press('F1');
     try {
       await accept(h, 'Embedding Lens: Analyze Embeddings', 'Analyze Embeddings', 5000);
+      await filePick.waitFor({ timeout: 10000 });
       break;
     } catch (err) {
       if (Date.now() > deadline) throw err;
       await h.page.keyboard.press('Escape');
     }
   }
-  // Typing before the file QuickPick replaces the palette would send keys to the editor. The pick is
-  // known by its title: the row for `file` may be scrolled out of the list, so it cannot be awaited.
   const name = path.basename(file);
-  await h.page
-    .locator('.quick-input-widget .quick-input-title')
-    .filter({ hasText: 'Embedding Lens: Analyze Embeddings' })
-    .waitFor({ timeout: 15000 });
   await accept(h, name, name, 15000);
 }
