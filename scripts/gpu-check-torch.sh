@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # The torch engine's check on a CUDA machine with torch 2.x and transformers but no network (run
-# from the repo root; nothing to build). In order, each with its own time limit:
-#   1. the engine's pytest suite on this torch (tests that need node or open_clip skip or fail by name);
-#   2. scripts/gpu-check-analyze.py (the analysis pass on CUDA equals the CPU's), then
+# from the repo root; nothing to build). In order (the timings first, should the session's device
+# time run out), each with its own time limit:
+#   1. scripts/gpu-check-analyze.py (the analysis pass on CUDA equals the CPU's), then
 #      scripts/bench_torch.py: the heads step and a ViT-B/16-sized random CLIPModel at batch 128 in
 #      bf16, CLIP loss against m2-Mix (samples/s), and the metric pass at 100,000 and 1,000,000 pairs
 #      with compiled tile reductions (its first, compiling run apart), and eagerly at 100,000;
-#   3. real runs of `python -m embedding_lens train` on one GPU: the heads path on generated pairs,
+#   2. real runs of `python -m embedding_lens train` on one GPU: the heads path on generated pairs,
 #      and a full Hugging Face CLIPModel (small random CLIPConfig) in bf16 on generated images;
+#   3. the engine's pytest suite on this torch (tests that need node or open_clip skip or fail by name);
 #   4. with .gpu/ carried (scripts/pack-gpu-check.sh), the tfjs webgpu training step beside them.
 # Writes $OUT/gpu-torch-report.txt (the JSON lines and summaries) and $OUT/gpu-torch.log (all).
 set -uo pipefail
@@ -27,14 +28,11 @@ summary() { # the last lines of a run's log: its summary event and its rate
   echo "== gpu-check-torch $(date -u +%FT%TZ)"
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>&1 | sed 's/^/gpu: /'
   $py -m embedding_lens info
-  echo "== pytest on this torch"
-  timeout 100 $py -m pytest python/tests -q -p no:cacheprovider -rf --ignore=python/tests/test_adapters.py 2>&1 | tail -25
-  echo "pytest exit: $?"
   echo "== analysis on CUDA against the CPU (every metric to 1e-4, ranks exactly)"
-  timeout 60 $py scripts/gpu-check-analyze.py
+  timeout 120 $py scripts/gpu-check-analyze.py  # compiles the tile reductions (cold: tens of seconds), then they are cached
   echo "analysis check exit: $?"
   echo "== bench"
-  timeout 220 $py scripts/bench_torch.py --models heads,vit-b-16 --batch 128 --precision bf16 --steps 20 --analyze 100000,1000000 --eager-at 100000 --json "$out/bench-torch.json"
+  timeout 200 $py scripts/bench_torch.py --models heads,vit-b-16 --batch 128 --precision bf16 --steps 20 --analyze 100000,1000000 --eager-at 100000 --json "$out/bench-torch.json"
   echo "bench exit: $?"
 
   echo "== train: heads on CUDA"
@@ -72,6 +70,10 @@ EOF
   timeout 75 $py -m embedding_lens train "$work/hf.m2mix.json" >"$work/hf.out" 2>"$work/hf.err"
   echo "hf exit: $?"; summary "$work/hf.out" "$work/runs/hf"; ls "$work/runs/hf" 2>&1 | tr '\n' ' '; echo; tail -3 "$work/hf.err"
 
+
+  echo "== pytest on this torch"
+  timeout 100 $py -m pytest python/tests -q -p no:cacheprovider -rf --ignore=python/tests/test_adapters.py 2>&1 | tail -25
+  echo "pytest exit: $?"
   if [ -f .gpu/bench.js ]; then
     echo "== tfjs webgpu rung (train step)"
     for f in .gl/*.deb; do dpkg -x "$f" /; done; ldconfig
