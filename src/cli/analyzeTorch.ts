@@ -42,9 +42,11 @@ export async function analyzeOnTorch(
     token,
     onProgress: progress.report,
   });
-  const holdsClasses = await pairsFileHoldsClasses(args.positional, token);
-  if (holdsClasses) await startTfjs();
-  const classes = holdsClasses ? await zeroShotOfPairsFile(args.positional, settings, token) : undefined;
+  let classes: Awaited<ReturnType<typeof zeroShotOfPairsFile>> | undefined;
+  if (await pairsFileHoldsClasses(args.positional, token)) {
+    await startTfjs();
+    classes = await zeroShotOfPairsFile(args.positional[0], settings, token);
+  }
   progress.done();
   const seconds = (performance.now() - start) / 1000;
   for (const w of [...warnings, ...(classes?.warnings ?? [])]) process.stderr.write(`warning: ${w}\n`);

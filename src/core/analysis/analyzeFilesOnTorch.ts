@@ -12,7 +12,7 @@ import { attachZeroShot } from '../classification/attachZeroShot';
 import { sweptTemperatures, type TemperatureSweep } from '../calibration/temperatureSweep';
 import type { AnalysisDetail } from '../metrics/types';
 import type { ReliabilityBin } from '../metrics/reliability';
-import { withArrays } from '../readers';
+import { readArraysAndMetadata } from '../readers';
 import type { NamedArray, NamedArrays } from '../readers/types';
 import { TorchEngineError } from '../torch/engine';
 import { runTorchAnalysis } from '../torch/analysis';
@@ -102,11 +102,7 @@ export async function analyzeFilesOnTorch(
       { ...engine, token, onProgress: (f) => onProgress?.(f * passShare, 'analysing on the torch engine') },
     );
     onProgress?.(passShare, 'reading the engine’s detail');
-    const { arrays, metadata } = await withArrays(detailFile, { token }, { token }, async (opened) => {
-      const read: NamedArrays = new Map();
-      for (const a of opened.arrays) read.set(a.info.name, await a.load());
-      return { arrays: read, metadata: opened.metadata };
-    });
+    const { arrays, metadata } = await readArraysAndMetadata(detailFile, { token });
     const { n_image: images, n_text: texts, dim } = result;
     const detail = detailOfEngineArrays(arrays, images, texts);
     const rows = {

@@ -14,15 +14,14 @@ export async function pairsFileHoldsClasses(files: string[], token?: CancelToken
   return files.length === 1 && holdsClasses((await describeFile(files[0], { token })).arrays);
 }
 
-/** The zero-shot analysis of a retrieval file's classes (warnings prefixed `classes:`), or undefined when it holds none. */
+/** The zero-shot analysis of the classes in `file` (one that pairsFileHoldsClasses), its warnings prefixed `classes:`. */
 export async function zeroShotOfPairsFile(
-  files: string[],
+  file: string,
   settings: Pick<AnalyzeFilesSettings, 'imageKeys' | 'eceTau' | 'memoryBudgetMB'>,
   token?: CancelToken,
-): Promise<{ zeroShot: ZeroShotAnalysis; warnings: string[] } | undefined> {
-  if (!(await pairsFileHoldsClasses(files, token))) return undefined;
+): Promise<{ zeroShot: ZeroShotAnalysis; warnings: string[] }> {
   const memoryBudgetBytes = settings.memoryBudgetMB * 1024 * 1024;
-  const set = await readClassificationSet(files[0], { imageKeys: settings.imageKeys, memoryBudgetBytes, token });
+  const set = await readClassificationSet(file, { imageKeys: settings.imageKeys, memoryBudgetBytes, token });
   const zeroShot = await analyzeZeroShot(set, { eceTau: settings.eceTau, memoryBudgetBytes, token });
   return { zeroShot, warnings: set.warnings.map((w) => `classes: ${w}`) };
 }
@@ -33,9 +32,8 @@ export async function attachZeroShot(
   settings: AnalyzeFilesSettings,
   token?: CancelToken,
 ): Promise<AnalyzedCheckpoint> {
-  const found = await zeroShotOfPairsFile(files, settings, token);
-  if (!found) return analyzed;
-  analyzed.checkpoint.warnings.push(...found.warnings);
-  const { zeroShot } = found;
+  if (!(await pairsFileHoldsClasses(files, token))) return analyzed;
+  const { zeroShot, warnings } = await zeroShotOfPairsFile(files[0], settings, token);
+  analyzed.checkpoint.warnings.push(...warnings);
   return { ...analyzed, result: { ...analyzed.result, zero_shot: zeroShot.result }, zeroShot };
 }

@@ -87,10 +87,18 @@ export async function describeFile(file: string, opts: ArrayReadOptions = {}): P
 
 /** Every array of the file, decoded (floats as float32, integers as int32). */
 export async function readArrays(file: string, opts: ArrayReadOptions = {}): Promise<NamedArrays> {
+  return (await readArraysAndMetadata(file, opts)).arrays;
+}
+
+/** readArrays(), and the file's safetensors metadata. */
+export async function readArraysAndMetadata(
+  file: string,
+  opts: ArrayReadOptions = {},
+): Promise<{ arrays: NamedArrays; metadata?: Record<string, string> }> {
   return withArrays(file, opts, opts, async (opened) => {
-    const out: NamedArrays = new Map();
-    for (const a of opened.arrays) out.set(a.info.name, await a.load());
-    return out;
+    const arrays: NamedArrays = new Map();
+    for (const a of opened.arrays) arrays.set(a.info.name, await a.load());
+    return { arrays, metadata: opened.metadata };
   });
 }
 
