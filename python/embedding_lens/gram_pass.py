@@ -20,7 +20,7 @@ from typing import Callable, Optional
 
 import torch
 
-from .tile_reductions import TileKernels
+from .tile_reductions import TileKernels, uniform_terms
 
 UNIFORMITY_T = 2.0
 ECE_TAU = 0.01
@@ -209,7 +209,7 @@ def within_pass(z: torch.Tensor, tiling: Tiling, temps: Temperatures, mine: list
     for r in mine:
         a, b = rows[r]
         square = tile(z[a:b], z[a:b])
-        total += torch.add(torch.full((), -t2, device=z.device), square, alpha=t2, out=square).exp_().triu_(1).sum(1).double().sum()
+        total += uniform_terms(square, t2).triu_(1).sum(1).double().sum()
         for p, q in tiling.col_blocks(n, b):
             total += kernels.uniform_row_sums(tile(z[a:b], z[p:q]), t2).double().sum()
         if not tick():

@@ -294,9 +294,9 @@ def analyze(image: torch.Tensor, text: torch.Tensor, text_to_image: Optional[tor
     hardest_negative_t2i, ranks_i2t, ranks_t2i, and the i2t ECE's bins as reliability_count,
     reliability_confidence and reliability_accuracy, and with `temperatures` the image queries' ECE
     at each (views.temperature_sweep) as temperature_ece and temperature_queries, on rank 0 only.
-    A device out of memory (on any rank) makes
-    every rank retry with tiles of half the edge, and note() says so on rank 0. kernels: how tiles
-    are reduced (default: tile_reductions.kernels_for the first device, compiled on CUDA).
+    A device out of memory (on any rank) makes every rank retry with tiles of half the edge, and
+    note() says so on rank 0. kernels: how tiles are reduced (default: tile_reductions.kernels_for
+    the first device, compiled on CUDA).
     """
     devices = devices or [device or image.device]
     ni, nt, dim = image.shape[0], text.shape[0], image.shape[1]

@@ -57,7 +57,12 @@ def reduce_tile(s: torch.Tensor, row_best: torch.Tensor, col_true: torch.Tensor,
 
 def uniform_row_sums(s: torch.Tensor, t2: float, out: Optional[torch.Tensor] = None) -> torch.Tensor:
     """sum over each row of exp(2t s - 2t), eagerly, into `out` (default: over s itself)."""
-    return torch.add(torch.full((), -t2, device=s.device), s, alpha=t2, out=s if out is None else out).exp_().sum(1)
+    return uniform_terms(s, t2, out).sum(1)
+
+
+def uniform_terms(s: torch.Tensor, t2: float, out: Optional[torch.Tensor] = None) -> torch.Tensor:
+    """exp(2t s - 2t), uniformity's terms, written into `out` (default: over s itself)."""
+    return torch.add(torch.full((), -t2, device=s.device), s, alpha=t2, out=s if out is None else out).exp_()
 
 
 def reduce_tile_expressions(s: torch.Tensor, row_best: torch.Tensor, col_true: torch.Tensor, inv_tau: float, t2: float) -> TileReductions:
