@@ -8,6 +8,7 @@ import {
   type HostToAnalysisView,
   type PanelSnapshot,
 } from '../protocol/analysisPanel';
+import type { DosnesInput } from '../protocol/worker';
 import { analysisResults } from './analysisResults';
 import { Disposable } from './disposable';
 import type { AnalysisEngines } from './analysisEngine';
@@ -26,6 +27,8 @@ import { WorkerJobError, type WorkerClient } from './workerClient';
  */
 export class AnalysisView extends Disposable {
   private snapshot: PanelSnapshot | undefined;
+  /** What the sphere's DOSNES toggle lays out, from the analysis behind `snapshot`. */
+  private dosnesInput: DosnesInput | undefined;
   /** The last snapshot or error, re-sent when the view (re)loads. */
   private last: HostToAnalysisView | undefined;
   private started = false;
@@ -94,8 +97,9 @@ export class AnalysisView extends Disposable {
           token,
           onProgress,
         ),
-      finish: (snapshot) => {
+      finish: ({ snapshot, dosnes }) => {
         this.snapshot = snapshot;
+        this.dosnesInput = dosnes;
         // The checkpoints tree shows retrieval figures (R@1, gap) only.
         if (isRetrievalSnapshot(snapshot)) analysisResults.record(snapshot.files, snapshot.metrics);
         this.post({ type: 'snapshot', snapshot });
@@ -152,8 +156,8 @@ export class AnalysisView extends Disposable {
    * snapshot as it was, and goes back to the PCA layout.
    */
   private async layOutDosnes(): Promise<void> {
-    const snapshot = this.snapshot;
-    if (!snapshot || !isRetrievalSnapshot(snapshot) || this.layingOut) return;
+    const [snapshot, input] = [this.snapshot, this.dosnesInput];
+    if (!snapshot || !isRetrievalSnapshot(snapshot) || !input || this.layingOut) return;
     if (snapshot.sphere.dosnes) {
       this.post({ type: 'snapshot', snapshot });
       return;
@@ -161,8 +165,7 @@ export class AnalysisView extends Disposable {
     const cts = new vscode.CancellationTokenSource();
     this.layingOut = cts;
     try {
-      const settings = analyzeSettings(vscode.Uri.file(snapshot.files[0]));
-      const dosnes = await this.worker.dosnes(snapshot.files, settings, cts.token, (fraction, message) =>
+      const dosnes = await this.worker.dosnes(input, cts.token, (fraction, message) =>
         this.post({ type: 'progress', fraction, message }),
       );
       if (cts.token.isCancellationRequested) throw new CancelledError();

@@ -10,6 +10,7 @@ import type {
   AnalyzeSettings,
   BackendPreference,
   BackendReport,
+  DosnesInput,
   WorkerInit,
   WorkerReply,
   WorkerRequest,
@@ -81,18 +82,14 @@ export class WorkerClient extends Disposable {
     torch: TorchAnalysisEngine | undefined,
     token: vscode.CancellationToken,
     progress: Progress,
-  ): Promise<PanelSnapshot> {
-    return (await this.job({ type: 'analyze', files, settings, torch }, 'analysis', token, progress)).snapshot;
+  ): Promise<{ snapshot: PanelSnapshot; dosnes?: DosnesInput }> {
+    const { snapshot, dosnes } = await this.job({ type: 'analyze', files, settings, torch }, 'analysis', token, progress);
+    return { snapshot, dosnes };
   }
 
-  /** Lays out the sphere's DOSNES sample of an analysed checkpoint (`files` as its snapshot names them). */
-  async dosnes(
-    files: string[],
-    settings: AnalyzeSettings,
-    token: vscode.CancellationToken,
-    progress: Progress,
-  ): Promise<DosnesLayout> {
-    return (await this.job({ type: 'dosnes', files, settings }, 'dosnes', token, progress)).layout;
+  /** Lays out the sphere's DOSNES sample that an analysis returned. */
+  async dosnes(input: DosnesInput, token: vscode.CancellationToken, progress: Progress): Promise<DosnesLayout> {
+    return (await this.job({ type: 'dosnes', input }, 'dosnes', token, progress)).layout;
   }
 
   /** Runs a *.m2mix.json to its end; a cancel stops it before its next step (status 'cancelled'). */

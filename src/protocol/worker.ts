@@ -12,6 +12,19 @@ import type { AnyCompareData } from './comparePanel';
 /** What the host sends with an analysis: the core's settings, less the CLI-only explicit sample size. */
 export type AnalyzeSettings = Omit<AnalyzeFilesSettings, 'samplePairs'>;
 
+/**
+ * What DOSNES lays out: a seeded sample of the sphere's pairs as unit rows (images, then texts) and
+ * their PCA points on the sphere to start from. Small (2,000 x D floats), so the host keeps it with
+ * the view instead of the worker reading the checkpoint again, which the torch engine's files may be
+ * too large for.
+ */
+export interface DosnesInput {
+  x: Float32Array;
+  init: Float32Array;
+  pairs: number;
+  dim: number;
+}
+
 export type BackendPreference = 'auto' | 'tfjs-node-gpu' | 'webgpu' | 'tfjs-node' | 'wasm' | 'cpu';
 
 export type WorkerRequest =
@@ -38,9 +51,8 @@ export type WorkerRequest =
   | {
       id: number;
       type: 'dosnes';
-      /** An analysed checkpoint's files, as its snapshot names them. */
-      files: string[];
-      settings: AnalyzeSettings;
+      /** What the analysis of the view's checkpoint drew for DOSNES (its 'analysis' reply). */
+      input: DosnesInput;
       cancel: SharedArrayBuffer;
     }
   | { id: number; type: 'backend' }
@@ -72,7 +84,8 @@ export interface BackendReport {
 export type WorkerReply =
   /** event: a training run's RunEvent, streamed as it happens (step, eval, checkpoint, start). */
   | { id: number; type: 'progress'; fraction: number; message: string; event?: RunEvent }
-  | { id: number; type: 'analysis'; snapshot: PanelSnapshot }
+  /** dosnes: for a file of pairs, what the sphere's DOSNES toggle lays out; the host keeps it with the view. */
+  | { id: number; type: 'analysis'; snapshot: PanelSnapshot; dosnes?: DosnesInput }
   | { id: number; type: 'comparison'; data: AnyCompareData }
   | { id: number; type: 'dosnes'; layout: DosnesLayout }
   | { id: number; type: 'backend'; report: BackendReport }

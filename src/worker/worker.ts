@@ -4,7 +4,6 @@
  * blocks, so it is seen even while the job never yields.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { readWithSettings } from '../core/analysis/analyzeFiles';
 import { initBackend, probeGflops } from '../core/backend/backendLadder';
 import { SharedCancelToken } from '../core/util/cancel';
 import { analyzeInput, type AnalyzePairs } from '../core/classification/analyzeInput';
@@ -14,7 +13,7 @@ import { analyzeSuites, comparesSuites } from '../snapshots/compare/analyzeSuite
 import { compareOnTorch } from '../snapshots/compare/compareOnTorch';
 import { CancelledError, DeviceLostError, InputError, NeedsPartnerError, oneLine } from '../core/util/errors';
 import { buildPanelSnapshot } from '../snapshots/analysis/panelSnapshot';
-import { dosnesInputOf, layOutDosnes, type DosnesInput } from '../snapshots/analysis/analysisSnapshot';
+import { layOutDosnes } from '../snapshots/analysis/analysisSnapshot';
 import { loadConfig } from '../core/train/config';
 import { train } from '../core/train/trainer';
 import { releasePooledBuffers } from '../core/backend/webgpuRung';
@@ -23,20 +22,6 @@ import type { BackendReport, WorkerInit, WorkerReply, WorkerRequest } from '../p
 const port = parentPort!;
 const init = workerData as WorkerInit;
 let report: BackendReport | undefined;
-/**
- * The DOSNES input of the latest analyses (4 MB each), by their files, so the view's toggle need
- * not read the checkpoint again; the oldest goes first.
- */
-const dosnesInputs = new Map<string, DosnesInput>();
-const keptDosnesInputs = 8;
-
-function keepDosnesInput(files: string[], input: DosnesInput): void {
-  const key = files.join('\n');
-  dosnesInputs.delete(key);
-  dosnesInputs.set(key, input);
-  if (dosnesInputs.size > keptDosnesInputs) dosnesInputs.delete(dosnesInputs.keys().next().value!);
-}
-
 function post(reply: WorkerReply): void {
   port.postMessage(reply);
 }
@@ -66,26 +51,14 @@ async function handle(req: WorkerRequest): Promise<void> {
         analyzePairs,
       );
       const { snapshot, dosnes } = await buildPanelSnapshot(outcome, req.files, choice.name);
-      if (dosnes) keepDosnesInput(snapshot.files, dosnes);
-      post({ id: req.id, type: 'analysis', snapshot });
+      post({ id: req.id, type: 'analysis', snapshot, dosnes });
       return;
     }
     case 'dosnes': {
       const token = new SharedCancelToken(req.cancel);
-      const progress = (fraction: number, message: string) => post({ id: req.id, type: 'progress', fraction, message });
-      let input = dosnesInputs.get(req.files.join('\n'));
-      // Reading the checkpoint again (its input was dropped) takes the first fifth of the bar.
-      const readShare = input ? 0 : 0.2;
-      if (!input) {
-        const checkpoint = await readWithSettings(req.files, req.settings, token, (f) =>
-          progress(readShare * f, 'reading'),
-        );
-        input = await dosnesInputOf(checkpoint);
-        keepDosnesInput(req.files, input);
-      }
-      const layout = layOutDosnes(input, {
+      const layout = layOutDosnes(req.input, {
         token,
-        progress: (f) => progress(readShare + (1 - readShare) * f, 'laying out with DOSNES'),
+        progress: (fraction) => post({ id: req.id, type: 'progress', fraction, message: 'laying out with DOSNES' }),
       });
       post({ id: req.id, type: 'dosnes', layout });
       return;

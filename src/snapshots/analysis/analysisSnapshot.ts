@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import type { AnalyzedCheckpoint } from '../../core/analysis/analyzedCheckpoint';
 import type { CancelToken } from '../../core/util/cancel';
 import { temperatureSweep } from '../../core/calibration/temperatureSweep';
-import type { Checkpoint, Matrix } from '../../core/readers/checkpoint';
+import type { Matrix } from '../../core/readers/checkpoint';
 import { viewPairsOfCheckpoint, type ViewPairs } from '../../core/analysis/viewPairs';
 import { histogram2 } from '../../core/metrics/histogram';
 import { sampleIndices } from '../../core/metrics/sampled';
@@ -20,6 +20,7 @@ import type {
   ScatterData,
   SphereData,
 } from '../../protocol/analysisPanel';
+import type { DosnesInput } from '../../protocol/worker';
 
 /** Pairs the PCA axes are fitted on (and the sphere draws): 2 x 5,000 points take under a second at D = 1,024 on wasm. */
 export const maxFitPairs = 5000;
@@ -221,18 +222,6 @@ function sphere(projected: Float32Array, n: number, explained: number[], total: 
   };
 }
 
-/**
- * What DOSNES lays out: a seeded sample of the sphere's pairs as unit rows (images, then texts) and
- * their PCA points on the sphere to start from. Small (2,000 x D floats), so the worker keeps it
- * for the view's toggle instead of the whole checkpoint.
- */
-export interface DosnesInput {
-  x: Float32Array;
-  init: Float32Array;
-  pairs: number;
-  dim: number;
-}
-
 function dosnesInput(f: Fit): DosnesInput {
   const n = f.fit.length;
   const sample = sampleOfIndices(n, maxDosnesPairs, 2468);
@@ -253,11 +242,6 @@ function dosnesInput(f: Fit): DosnesInput {
     }
   });
   return { x, init, pairs: k, dim };
-}
-
-/** The DOSNES input of a checkpoint read again (the worker's copy from its analysis was dropped). */
-export async function dosnesInputOf(checkpoint: Checkpoint): Promise<DosnesInput> {
-  return dosnesInput(await guardDevice('PCA of the scatter', () => fitPca(viewPairsOfCheckpoint(checkpoint))));
 }
 
 /** Both modalities of the sample laid out together by DOSNES, and the arrow between their means. */

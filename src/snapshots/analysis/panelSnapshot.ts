@@ -1,8 +1,9 @@
 /** Whatever analyzeInput() found, as the full snapshot the analysis view renders. */
 import * as path from 'node:path';
 import type { AnalysisOutcome } from '../../core/classification/analyzeInput';
-import { buildSnapshot, type DosnesInput } from './analysisSnapshot';
+import { buildSnapshot } from './analysisSnapshot';
 import type { ClassificationSnapshot, PanelSnapshot, SuiteSnapshot } from '../../protocol/analysisPanel';
+import type { DosnesInput } from '../../protocol/worker';
 
 const titleOf = (files: string[]) => files.map((f) => path.basename(f)).join(' + ');
 
@@ -32,7 +33,7 @@ export function suiteSnapshot(
   };
 }
 
-/** The snapshot, and for a file of pairs the DOSNES input the worker keeps for the sphere's toggle. */
+/** The snapshot, and for a file of pairs the DOSNES input the host keeps for the sphere's toggle. */
 export async function buildPanelSnapshot(
   outcome: AnalysisOutcome,
   files: string[],

@@ -20,13 +20,14 @@ import { torchEngineOrSkipReason } from '../../helpers/torchEngine';
 import { testAnalyzeSettings } from '../../helpers/analyzeSettings';
 import { generateSample } from '../../../src/core/synthetic/sampleCheckpoint';
 import { writeNpz, writeSafetensors } from '../../../src/core/writers';
+import { maxDosnesPairs } from '../../../src/snapshots/analysis/analysisSnapshot';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'el-worker-analyze-torch-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 const settings = testAnalyzeSettings;
 
-type Job = Extract<WorkerRequest, { type: 'analyze' } | { type: 'compare' }>;
+type Job = Extract<WorkerRequest, { type: 'analyze' } | { type: 'compare' } | { type: 'dosnes' }>;
 /** A job as the test states it: the id and the cancel flag are the session's. */
 type JobRequest = Job extends infer R ? (R extends Job ? Omit<R, 'id' | 'cancel'> : never) : never;
 
@@ -145,7 +146,7 @@ describe('the analysis job on the torch engine', () => {
     assertSameSnapshot(comparable(torch), comparable(tfjs), { tol: 1e-4, retrievalTol: 200 / 1_500, countTol: 2 });
   });
 
-  it("reads the checkpoint once, in the engine: an .npz over the readers' memory budget still gets its views", async (t) => {
+  it("reads the checkpoint once, in the engine: an .npz over the readers' memory budget still gets its views, DOSNES's too", async (t) => {
     if (skip) return t.skip(skip);
     const file = path.join(dir, 'over-budget.npz');
     const { image, text } = generateSample({ pairs: 6_000, dim: 64, seed: 17 });
@@ -157,11 +158,18 @@ describe('the analysis job on the torch engine', () => {
     const tight = { ...settings, memoryBudgetMB: 1 };
     const refused = (await workerJob({ type: 'analyze', files: [file], settings: tight })).at(-1)!;
     assert.equal(refused.type, 'error', 'the tfjs readers refuse the file');
-    const torch = snapshotOf(await workerJob({ type: 'analyze', files: [file], settings: tight, torch: engine }));
+    const replies = await workerJob({ type: 'analyze', files: [file], settings: tight, torch: engine });
+    const torch = snapshotOf(replies);
     assert.equal(torch.metrics.n_text, 6_000);
     assert.equal(torch.scatter.shown, 6_000);
     assert.equal(torch.temperature.total, 6_000);
     assert.ok(torch.temperature.queries >= 200);
+    // The sphere's DOSNES toggle, later, in a worker that never saw the file (the host keeps its input).
+    const input = (replies.at(-1) as Extract<WorkerReply, { type: 'analysis' }>).dosnes;
+    assert.ok(input, 'the analysis returns what DOSNES lays out');
+    const laidOut = (await workerJob({ type: 'dosnes', input })).at(-1)!;
+    assert.equal(laidOut.type, 'dosnes', JSON.stringify(laidOut).slice(0, 300));
+    assert.equal((laidOut as Extract<WorkerReply, { type: 'dosnes' }>).layout.dosnesPairs, maxDosnesPairs);
   });
 
   it("keeps the checkpoint's metadata: a run checkpoint's geodesic arcs as on tfjs", async (t) => {

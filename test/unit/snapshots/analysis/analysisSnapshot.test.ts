@@ -6,7 +6,6 @@ import { generateSample } from '../../../../src/core/synthetic/sampleCheckpoint'
 import { analyzedFromCheckpoint } from '../../../../src/core/analysis/analyzedCheckpoint';
 import {
   buildSnapshot,
-  dosnesInputOf,
   layOutDosnes,
   maxArcPairs,
   maxDosnesPairs,
@@ -36,8 +35,6 @@ describe('buildSnapshot: scatter, sphere and temperature sweep', () => {
     // DOSNES lays out a sample of the pairs on demand, every point still on the sphere.
     assert.equal(s.sphere.dosnes, undefined, 'not laid out until the view asks');
     const d = layOutDosnes(dosnes);
-    // The worker's fallback when its copy is gone (the checkpoint read again) gives the same input.
-    assert.deepEqual(await dosnesInputOf(checkpoint), dosnes);
     assert.equal(d.dosnesPairs, maxDosnesPairs);
     assert.equal(d.image.length, 3 * maxDosnesPairs);
     assert.equal(d.text.length, 3 * maxDosnesPairs);
