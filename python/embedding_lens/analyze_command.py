@@ -8,13 +8,14 @@ rank (exit 130, or 0 under torchrun, whose own crash report would bury the note)
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import traceback
 from typing import Optional, Sequence
 
 import torch
 
-from . import distributed, views
+from . import distributed, views, zero_shot
 from .cancel import CancelRequest
 from .errors import CancelledError, InputError
 from .events import EventWriter, to_json, write_event
@@ -108,6 +109,9 @@ def run(args: argparse.Namespace, ranks: distributed.Ranks, stop: CancelRequest)
     for warning in split.warnings:
         events.emit({"type": "warning", "message": warning})
     where = " + ".join(split.files)
+    # A file of pairs that also holds classes gets its zero-shot figures, as on tfjs (attachZeroShot.ts);
+    # its labels are checked before the long pass.
+    classes = zero_shot.classes_in_file(args.files[0], split.image.shape[0]) if len(args.files) == 1 else None
     detail: Optional[dict[str, torch.Tensor]] = {} if args.detail else None
     result = analyze(split.image, split.text, split.text_to_image, file=where, devices=_devices(ranks),
                      ranks=ranks if ranks.distributed else None, tf32=args.tf32, ks=args.ks,
@@ -116,6 +120,12 @@ def run(args: argparse.Namespace, ranks: distributed.Ranks, stop: CancelRequest)
                      detail=detail, temperatures=args.temperatures, note=events.note)
     if ranks.rank != 0:
         return
+    if classes is not None:
+        result["zero_shot"] = zero_shot.zero_shot(split.image, classes.labels, classes.class_embeds, tau=args.ece_tau,
+                                                  device=_devices(ranks)[0], stop=stop.requested, detail=detail)
+        if detail is not None and classes.names is not None:
+            # The names as a JSON list's UTF-8 bytes, one int32 each: the writer's integer dtype.
+            detail["zero_shot_class_names"] = torch.tensor(list(json.dumps(classes.names).encode()), dtype=torch.int32)
     if detail is not None:
         metadata = None
         if args.view_pairs:

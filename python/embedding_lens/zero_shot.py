@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any, Optional
+from dataclasses import dataclass
+from typing import Any, Callable, Optional
 
 import torch
 
-from .calibration import expected_calibration_error
-from .errors import InputError
-from .tensorfile import FLOAT_TYPES, INT_TYPES, open_file, shape_text
+from .calibration import expected_calibration_error, reliability_bins
+from .errors import CancelledError, InputError
+from .tensorfile import FLOAT_TYPES, INT_TYPES, STRING_TYPES, Opened, open_file, shape_text
 
 ECE_TAU = 0.01
 #: The JSON lists the most confused pairs only (as confusedPairsShown in zeroShotSummary.ts).
@@ -44,38 +45,53 @@ def confused_pairs(labels: torch.Tensor, argmax: torch.Tensor, classes: int, lim
 
 
 def zero_shot(image: torch.Tensor, labels: torch.Tensor, class_embeds: torch.Tensor, tau: float = ECE_TAU,
-              block_rows: int = 4096) -> dict[str, Any]:
-    """The "zero_shot" JSON of METRICS.md for unit-normalisable image rows, labels in [0, C) and class embeddings."""
-    x64 = image.to(torch.float64)
-    x = (x64 / x64.norm(dim=1, keepdim=True)).to(torch.float32)
+              block_rows: int = 4096, device: Optional[torch.device] = None,
+              stop: Callable[[], bool] = lambda: False,
+              detail: Optional[dict[str, torch.Tensor]] = None) -> dict[str, Any]:
+    """
+    The "zero_shot" JSON of METRICS.md for unit-normalisable image rows, labels in [0, C) and class
+    embeddings. Blocks of images go to `device` (their scores are float32 products as on the CPU);
+    `stop` is looked at between blocks. `detail` gets what the panel draws beside the JSON
+    (ZeroShotDetail in types.ts): zero_shot_per_class_count and the reliability bins.
+    """
+    device = device or image.device
     w = class_vectors(class_embeds)
     labels = labels.to(torch.int64)
-    n, classes = x.shape[0], w.shape[0]
-    wt = w.T.contiguous()
+    n, classes = image.shape[0], w.shape[0]
+    wt = w.T.contiguous().to(device)
     rank = torch.empty(n, dtype=torch.int64)
     argmax = torch.empty(n, dtype=torch.int64)
     confidence = torch.empty(n, dtype=torch.float64)
     for a in range(0, n, block_rows):
+        if stop():
+            raise CancelledError()
         b = min(n, a + block_rows)
-        s = x[a:b] @ wt
-        truth = s.gather(1, labels[a:b, None])
-        rank[a:b] = (s > truth).sum(dim=1)
+        x64 = image[a:b].to(device=device, dtype=torch.float64)
+        s = (x64 / x64.norm(dim=1, keepdim=True)).to(torch.float32) @ wt
+        truth = s.gather(1, labels[a:b, None].to(device))
+        rank[a:b] = (s > truth).sum(dim=1).cpu()
         best = s.argmax(dim=1)
-        argmax[a:b] = best
+        argmax[a:b] = best.cpu()
         s64 = s.to(torch.float64)
         top = s64.gather(1, best[:, None])
-        confidence[a:b] = 1 / torch.exp((s64 - top) / tau).sum(dim=1)
+        confidence[a:b] = (1 / torch.exp((s64 - top) / tau).sum(dim=1)).cpu()
     count = torch.bincount(labels, minlength=classes)
     hits = torch.bincount(labels[rank < 1], minlength=classes)
     per_class = [100 * h / c if c else None for h, c in zip(hits.tolist(), count.tolist())]
     present = [a for a in per_class if a is not None]
+    correct = argmax == labels
+    if detail is not None:
+        bins = reliability_bins(confidence, correct)
+        detail["zero_shot_per_class_count"] = count.to(torch.float64)
+        for name, values in zip(("count", "confidence", "accuracy"), bins):
+            detail[f"zero_shot_reliability_{name}"] = values
     return {
         "n": n,
         "classes": classes,
         "top1": 100 * int((rank < 1).sum()) / n,
         "top5": 100 * int((rank < 5).sum()) / n,
         "balanced": sum(present) / len(present),
-        "ece": expected_calibration_error(confidence, argmax == labels),
+        "ece": expected_calibration_error(confidence, correct),
         "ece_tau": tau,
         "per_class": per_class,
         "confused": confused_pairs(labels, argmax, classes),
@@ -90,17 +106,41 @@ def _find(arrays: list, keys: list[str]):
     return None
 
 
-def read_classification_set(file: str) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, Optional[list[str]]]:
-    """image (N, D), labels (N,), class embeddings and names, refused in one line as the TypeScript reader refuses them."""
-    opened = open_file(file)
-    image, labels, classes = (_find(opened.arrays, keys) for keys in (IMAGE_KEYS, LABEL_KEYS, CLASS_KEYS))
-    if image is None or labels is None or classes is None:
-        raise InputError(file, "is not a classification set: it needs image_embeds, labels and class_embeds")
+@dataclass
+class Classes:
+    """A classification set's labels (one per image row), class embeddings and class names, if named."""
+
+    labels: torch.Tensor
+    class_embeds: torch.Tensor
+    names: Optional[list[str]]
+
+
+def _class_names(opened: Opened, file: str) -> Optional[list[str]]:
+    """A string array, or in safetensors a `__metadata__` entry holding a JSON list (as readClassificationSet.ts)."""
+    key = next((k for k in (opened.metadata or {}) if k.lower() in NAME_KEYS), None)
+    if key is not None:
+        try:
+            names = json.loads(opened.metadata[key])  # type: ignore[index]
+        except json.JSONDecodeError:
+            names = None
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise InputError(file, f"__metadata__ '{key}' is not a JSON array of strings")
+        return names
+    array = _find(opened.arrays, NAME_KEYS)
+    return array.load_strings() if array is not None and array.load_strings else None
+
+
+def _classes(file: str, opened: Opened, images: int) -> Optional[Classes]:
+    """The labels and classes of an opened file (None without them), checked against its `images` rows."""
+    numeric = [a for a in opened.arrays if a.dtype not in STRING_TYPES]
+    labels, classes = _find(numeric, LABEL_KEYS), _find(numeric, CLASS_KEYS)
+    if labels is None or classes is None:
+        return None
     if labels.dtype not in INT_TYPES:
         raise InputError(file, f"'{labels.name}' {shape_text(labels.shape)} is {labels.dtype}: labels must be integers (any integer dtype)")
     if classes.dtype not in FLOAT_TYPES or len(classes.shape) not in (2, 3):
         raise InputError(file, f"'{classes.name}' {shape_text(classes.shape)} must be float (C, D) or prompt ensembles (C, P, D)")
-    x, y, t = image.load(), labels.load(), classes.load()
+    y, t = labels.load(), classes.load()
     c = t.shape[0]
     if t.dim() == 3 and t.shape[1] == 0:
         raise InputError(file, f"'{classes.name}' {shape_text(classes.shape)} has a prompt axis of 0: each class needs at least one prompt embedding")
@@ -108,23 +148,38 @@ def read_classification_set(file: str) -> tuple[torch.Tensor, torch.Tensor, torc
         raise InputError(file, f"'{classes.name}' {shape_text(classes.shape)} holds NaN or Inf")
     if bool((t.to(torch.float64).norm(dim=-1) == 0).any()):
         raise InputError(file, f"'{classes.name}' {shape_text(classes.shape)} has an all-zero class embedding: it cannot be normalised")
-    if y.shape[0] != x.shape[0]:
-        raise InputError(file, f"'{labels.name}' {shape_text(labels.shape)} has {y.shape[0]} labels for {x.shape[0]} images")
+    if y.shape[0] != images:
+        raise InputError(file, f"'{labels.name}' {shape_text(labels.shape)} has {y.shape[0]} labels for {images} images")
     bad = ((y < 0) | (y >= c)).nonzero()
     if bad.numel():
         i = int(bad[0])
         raise InputError(file, f"label {int(y[i])} at row {i} is outside [0, {c}): the class embeddings hold {c} classes")
+    names = _class_names(opened, file)
+    if names is not None and len(names) != c:
+        raise InputError(file, f"{len(names)} class names for {c} classes in '{classes.name}'")
+    return Classes(y, t, names)
+
+
+def classes_in_file(file: str, images: int) -> Optional[Classes]:
+    """The classes of a file of pairs that also holds labels and class embeddings; None when it holds none."""
+    return _classes(file, open_file(file), images)
+
+
+def read_classification_set(file: str) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, Optional[list[str]]]:
+    """image (N, D), labels (N,), class embeddings and names, refused in one line as the TypeScript reader refuses them."""
+    opened = open_file(file)
+    image = _find(opened.arrays, IMAGE_KEYS)
+    found = _classes(file, opened, image.shape[0]) if image is not None else None
+    if image is None or found is None:
+        raise InputError(file, "is not a classification set: it needs image_embeds, labels and class_embeds")
+    x, y = image.load(), found.labels
     # Rows that cannot be normalised go with their labels, as the TypeScript reader drops them (with a warning there).
     norms = x.to(torch.float64).norm(dim=1)
     usable = torch.isfinite(norms) & (norms > 0)
     x, y = x[usable], y[usable]
     if x.shape[0] == 0:
         raise InputError(file, f"every image row of '{image.name}' holds NaN/Inf or zeros")
-    names_array = _find(opened.arrays, NAME_KEYS)
-    names = names_array.load_strings() if names_array is not None and names_array.load_strings else None
-    if names is not None and len(names) != c:
-        raise InputError(file, f"{len(names)} class names for {c} classes in '{classes.name}'")
-    return x, y, t, names
+    return x, y, found.class_embeds, found.names
 
 
 def main(argv: list[str]) -> int:

@@ -7,9 +7,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from conftest import Finished, engine_env, events_of
+from embedding_lens.tensorfile import read_safetensors
+from embedding_lens.zero_shot import read_classification_set, zero_shot
 
 TORCHRUN = [sys.executable, "-m", "torch.distributed.run", "--rdzv_backend=c10d", "--rdzv_endpoint=localhost:0", "--nnodes=1",
             "--nproc_per_node=2", "--redirects", "9:1", "--tee", "9:1"]
@@ -67,3 +70,42 @@ def test_bad_input_is_one_line(tmp_path: Path) -> None:
     run = analyze([str(tmp_path / "bad.npy")])
     assert run.code == 2
     assert [e["message"] for e in run.of("error")] == [f"{tmp_path / 'bad.npy'}: the file is not a numpy .npy array (it does not start with \\x93NUMPY)"]
+
+
+def _pairs_with_classes(folder: Path, labels_for: int = 600) -> Path:
+    r = np.random.default_rng(8)
+    x = r.standard_normal((600, 16)).astype(np.float32)
+    y = (x + r.standard_normal((600, 16))).astype(np.float32)
+    classes = r.standard_normal((7, 3, 16)).astype(np.float32)
+    file = folder / "pairs-and-classes.npz"
+    np.savez(file, image_embeds=x, text_embeds=y, labels=r.integers(0, 7, labels_for), class_embeds=classes,
+             class_names=np.array([f"class {c}" for c in range(7)]))
+    return file
+
+
+def test_a_file_with_classes_gets_its_zero_shot_figures_on_any_number_of_ranks(tmp_path: Path) -> None:
+    file = _pairs_with_classes(tmp_path)
+    x, y, t, _ = read_classification_set(str(file))
+    expected = zero_shot(x, y, t, tau=0.02)
+    one, two = (result_of(analyze([str(file), "--ece-tau", "0.02"], nproc=n)) for n in (1, 2))
+    assert one["zero_shot"] == expected and two["zero_shot"] == expected
+
+
+def test_a_file_with_classes_writes_their_detail(tmp_path: Path) -> None:
+    file = _pairs_with_classes(tmp_path)
+    detail = tmp_path / "detail.safetensors"
+    result = result_of(analyze([str(file), "--detail", str(detail)]))
+    arrays, _ = read_safetensors(str(detail))
+    names = bytes(arrays["zero_shot_class_names"].tolist()).decode()
+    assert json.loads(names) == [f"class {c}" for c in range(7)]
+    counts = arrays["zero_shot_per_class_count"]
+    assert counts.sum() == 600 and counts.shape == (7,)
+    assert arrays["zero_shot_reliability_count"].sum() == 600
+    assert result["zero_shot"]["per_class"][0] is not None
+
+
+def test_labels_that_do_not_fit_the_images_fail_before_the_pass(tmp_path: Path) -> None:
+    file = _pairs_with_classes(tmp_path, labels_for=599)
+    run = analyze([str(file)])
+    assert run.code == 2 and not run.of("progress")
+    assert [e["message"] for e in run.of("error")] == [f"{file}: 'labels' (599,) has 599 labels for 600 images"]

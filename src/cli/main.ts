@@ -125,7 +125,6 @@ async function analyzeCommand(argv: string[]): Promise<number> {
       uniformityT: numberOption(args, 'uniformity-t', 2, 1e-6, 1e3),
       ks: ks(args),
       eceTau: numberOption(args, 'ece-tau', 0.01, 1e-6, 1e3),
-      memoryBudgetMB: numberOption(args, 'memory-mb', 512, 1, 1 << 20),
     };
     return analyzeOnTorch(
       args,
@@ -133,7 +132,6 @@ async function analyzeCommand(argv: string[]): Promise<number> {
       python,
       engine.info,
       token,
-      () => backendFrom(args),
     );
   }
   if (engine.note) process.stderr.write(`note: ${engine.note}\n`);

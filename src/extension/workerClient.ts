@@ -83,7 +83,12 @@ export class WorkerClient extends Disposable {
     token: vscode.CancellationToken,
     progress: Progress,
   ): Promise<{ snapshot: PanelSnapshot; dosnes?: DosnesInput }> {
-    const { snapshot, dosnes } = await this.job({ type: 'analyze', files, settings, torch }, 'analysis', token, progress);
+    const { snapshot, dosnes } = await this.job(
+      { type: 'analyze', files, settings, torch },
+      'analysis',
+      token,
+      progress,
+    );
     return { snapshot, dosnes };
   }
 

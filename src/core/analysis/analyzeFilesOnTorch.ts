@@ -2,24 +2,23 @@
  * analyzeFiles() with the metric pass on the torch engine (python/embedding_lens, one process on
  * every local GPU or the CPU): the engine's JSON is the result, and its detail file (`--detail`)
  * holds the per-query arrays, the rows of the pairs the views draw and the temperature sweep, so
- * the checkpoint is read once, by the engine. Zero-shot figures join as on tfjs.
+ * the checkpoint is read once, by the engine, which also measures the zero-shot figures of a file
+ * that holds classes.
  */
 import { promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { CancelToken, ProgressFn } from '../util/cancel';
-import { attachZeroShot } from '../classification/attachZeroShot';
 import { sweptTemperatures, type TemperatureSweep } from '../calibration/temperatureSweep';
 import type { AnalysisDetail } from '../metrics/types';
-import type { ReliabilityBin } from '../metrics/reliability';
 import { readArraysAndMetadata } from '../readers';
-import type { NamedArray, NamedArrays } from '../readers/types';
-import { TorchEngineError } from '../torch/engine';
+import type { NamedArrays } from '../readers/types';
 import { runTorchAnalysis } from '../torch/analysis';
 import type { TorchInfo } from '../torch/python';
 import type { AnalyzedCheckpoint } from './analyzedCheckpoint';
 import type { AnalyzeFilesSettings } from './analyzeSettings';
 import { maxViewPairs, viewPairsOfRows, type ViewPairs } from './viewPairs';
+import { detailArray, reliabilityOfEngineArrays, zeroShotOfEngineArrays } from './engineDetailArrays';
 
 /** The interpreter that runs the engine, and what probing it found. */
 export interface TorchAnalysisEngine {
@@ -30,30 +29,10 @@ export interface TorchAnalysisEngine {
 /** The engine's pass takes this much of the progress bar; reading its detail file, the rest. */
 const passShare = 0.95;
 
-/** The detail file's array `name`, which must hold `length` values. */
-function detailArray(arrays: NamedArrays, name: string, length: number): NamedArray['data'] {
-  const found = arrays.get(name);
-  if (!found || found.data.length !== length)
-    throw new TorchEngineError(
-      `the torch engine's detail file lacks '${name}' of ${length} values (found ${found ? found.data.length : 'none'})`,
-    );
-  return found.data;
-}
-
 /** The detail file's arrays (python/README.md, `--detail`) as the views' AnalysisDetail. */
 export function detailOfEngineArrays(arrays: NamedArrays, images: number, texts: number): AnalysisDetail {
   const array = (name: string, length: number) => detailArray(arrays, name, length);
-  const bins = arrays.get('reliability_count')?.data.length ?? 0;
-  const count = array('reliability_count', bins);
-  const confidence = array('reliability_confidence', bins);
-  const accuracy = array('reliability_accuracy', bins);
-  const reliability: ReliabilityBin[] = Array.from({ length: bins }, (_, b) => ({
-    lower: b / bins,
-    upper: (b + 1) / bins,
-    count: count[b],
-    confidence: confidence[b],
-    accuracy: accuracy[b],
-  }));
+  const reliability = reliabilityOfEngineArrays(arrays, 'reliability');
   return {
     positive: Float32Array.from(array('positive', texts)),
     hardestNegativeI2T: Float32Array.from(array('hardest_negative_i2t', images)),
@@ -111,14 +90,15 @@ export async function analyzeFilesOnTorch(
       temperature: sweepOfEngineArrays(arrays, temperatures, eceTau, images),
     };
     const { engine: _engine, backend, ...metrics } = result;
-    const checkpoint = { files, warnings, metadata };
-    const analyzed = await attachZeroShot(
-      { checkpoint, rows, result: metrics, detail, seconds: 0 },
-      files,
-      settings,
-      token,
-    );
-    return { ...analyzed, engine: `torch ${backend}`, seconds: (performance.now() - start) / 1000 };
+    return {
+      checkpoint: { files, warnings, metadata },
+      rows,
+      result: metrics,
+      detail,
+      zeroShot: metrics.zero_shot && zeroShotOfEngineArrays(metrics.zero_shot, arrays),
+      engine: `torch ${backend}`,
+      seconds: (performance.now() - start) / 1000,
+    };
   } finally {
     await fsp.rm(workDir, { recursive: true, force: true });
   }

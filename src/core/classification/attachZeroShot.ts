@@ -15,7 +15,7 @@ export async function pairsFileHoldsClasses(files: string[], token?: CancelToken
 }
 
 /** The zero-shot analysis of the classes in `file` (one that pairsFileHoldsClasses), its warnings prefixed `classes:`. */
-export async function zeroShotOfPairsFile(
+async function zeroShotOfPairsFile(
   file: string,
   settings: Pick<AnalyzeFilesSettings, 'imageKeys' | 'eceTau' | 'memoryBudgetMB'>,
   token?: CancelToken,

@@ -29,28 +29,32 @@ function analyze(file: string, engine: 'tfjs' | 'torch', command = 'analyze', mo
   return analyzeWithStderr(file, engine, command, more).then((r) => r.json);
 }
 
-function analyzeWithStderr(
+async function analyzeWithStderr(
   file: string,
   engine: 'tfjs' | 'torch',
   command = 'analyze',
   more: string[] = [],
 ): Promise<{ json: Json; stderr: string }> {
-  const child = spawn(
-    process.execPath,
-    [cli, command, file, ...more, '--engine', engine, '--python', python!, '--json'],
-    {
-      env: { ...process.env, EMBEDDING_LENS_PYTHON_PACKAGE: '', OMP_NUM_THREADS: '2' },
-    },
-  );
+  const { stdout, stderr } = await run(file, engine, command, [...more, '--json']);
+  return { json: JSON.parse(stdout) as Json, stderr };
+}
+
+function run(
+  file: string,
+  engine: 'tfjs' | 'torch',
+  command: string,
+  more: string[],
+): Promise<{ stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [cli, command, file, ...more, '--engine', engine, '--python', python!], {
+    env: { ...process.env, EMBEDDING_LENS_PYTHON_PACKAGE: '', OMP_NUM_THREADS: '2' },
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   return new Promise((resolve, reject) =>
     child.on('close', (code) =>
-      code === 0
-        ? resolve({ json: JSON.parse(stdout) as Json, stderr })
-        : reject(new Error(`${engine} exited ${String(code)}: ${stderr}`)),
+      code === 0 ? resolve({ stdout, stderr }) : reject(new Error(`${engine} exited ${String(code)}: ${stderr}`)),
     ),
   );
 }
@@ -147,6 +151,14 @@ describe('analyze --engine torch agrees with --engine tfjs', () => {
     assert.equal(torch.engine, 'torch');
     assert.ok(typeof torch.zero_shot === 'object');
     assertAgree(torch, tfjs, 1e-4, 100 / 60);
+    // The readable table (worst classes with their image counts) from the engine's detail file.
+    const table = async (engine: 'tfjs' | 'torch') => {
+      const { stdout } = await run(file, engine, 'analyze', []);
+      return stdout.slice(stdout.indexOf('  zero-shot classification'));
+    };
+    const [tfjsTable, torchTable] = [await table('tfjs'), await table('torch')];
+    assert.match(torchTable, /worst classes: class \d+ [\d.]+ % \(\d+ images\)/);
+    assert.equal(torchTable, tfjsTable);
   });
 
   it('a classification set without texts runs on tfjs, with a note when torch was asked for', async (t) => {

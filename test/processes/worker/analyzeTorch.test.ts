@@ -21,6 +21,7 @@ import { testAnalyzeSettings } from '../../helpers/analyzeSettings';
 import { generateSample } from '../../../src/core/synthetic/sampleCheckpoint';
 import { writeNpz, writeSafetensors } from '../../../src/core/writers';
 import { maxDosnesPairs } from '../../../src/snapshots/analysis/analysisSnapshot';
+import { fixtureDim, fixtureSet } from '../../helpers/classificationFixtures';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'el-worker-analyze-torch-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -150,9 +151,17 @@ describe('the analysis job on the torch engine', () => {
     if (skip) return t.skip(skip);
     const file = path.join(dir, 'over-budget.npz');
     const { image, text } = generateSample({ pairs: 6_000, dim: 64, seed: 17 });
+    // Classes too: their zero-shot pass needs the images, which only the engine can read here.
+    const classes = 10;
     await writeNpz(file, {
       image_embeds: { shape: [image.rows, image.cols], data: image.data },
       text_embeds: { shape: [text.rows, text.cols], data: text.data },
+      labels: {
+        shape: [image.rows],
+        data: Int32Array.from({ length: image.rows }, (_, i) => i % classes),
+        dtype: 'int64',
+      },
+      class_embeds: { shape: [classes, image.cols], data: text.data.slice(0, classes * image.cols) },
     });
     // Each member holds 1.5 MiB: the tfjs readers refuse it under a 1 MiB budget, as they would a zip bomb.
     const tight = { ...settings, memoryBudgetMB: 1 };
@@ -164,12 +173,36 @@ describe('the analysis job on the torch engine', () => {
     assert.equal(torch.scatter.shown, 6_000);
     assert.equal(torch.temperature.total, 6_000);
     assert.ok(torch.temperature.queries >= 200);
+    assert.equal(torch.zeroShot?.result.n, 6_000);
+    assert.deepEqual(torch.zeroShot.detail.perClassCount, Array<number>(classes).fill(600));
     // The sphere's DOSNES toggle, later, in a worker that never saw the file (the host keeps its input).
     const input = (replies.at(-1) as Extract<WorkerReply, { type: 'analysis' }>).dosnes;
     assert.ok(input, 'the analysis returns what DOSNES lays out');
     const laidOut = (await workerJob({ type: 'dosnes', input })).at(-1)!;
     assert.equal(laidOut.type, 'dosnes', JSON.stringify(laidOut).slice(0, 300));
     assert.equal((laidOut as Extract<WorkerReply, { type: 'dosnes' }>).layout.dosnesPairs, maxDosnesPairs);
+  });
+
+  it('a file of pairs with named classes: the zero-shot sections from the engine, as on tfjs', async (t) => {
+    if (skip) return t.skip(skip);
+    const file = path.join(dir, 'pairs-and-classes.safetensors');
+    const set = fixtureSet(240, 5);
+    const texts = fixtureSet(240, 6).image;
+    const names = Array.from({ length: set.classes }, (_, c) => (c % 2 ? `café ${c}` : `日本 ${c}`));
+    await writeSafetensors(
+      file,
+      {
+        image_embeds: { shape: [set.image.rows, fixtureDim], dtype: 'F32', data: set.image.data },
+        text_embeds: { shape: [texts.rows, fixtureDim], dtype: 'F32', data: texts.data },
+        labels: { shape: [set.labels.length], dtype: 'I64', data: set.labels },
+        class_embeds: { shape: [set.classes, set.prompts, fixtureDim], dtype: 'F32', data: set.classEmbeds },
+      },
+      { class_names: JSON.stringify(names) },
+    );
+    const tfjs = snapshotOf(await analyzeJob([file], undefined));
+    const torch = snapshotOf(await analyzeJob([file], engine));
+    assert.deepEqual(torch.zeroShot?.detail.classNames, names);
+    assertSameSnapshot(comparable(torch), comparable(tfjs), { tol: 1e-4, retrievalTol: 2 / 240, countTol: 2 });
   });
 
   it("keeps the checkpoint's metadata: a run checkpoint's geodesic arcs as on tfjs", async (t) => {
