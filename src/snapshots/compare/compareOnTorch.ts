@@ -8,6 +8,7 @@ import { checkpointNames } from './checkpointNames';
 import { readArrays } from '../../core/readers';
 import type { CompareData, ComparedCheckpoint } from '../../protocol/comparePanel';
 import { runTorchAnalysis, type TorchAnalysisSettings } from '../../core/torch/analysis';
+import { detailOfEngineArrays } from '../../core/analysis/analyzeFilesOnTorch';
 import type { TorchInfo } from '../../core/torch/python';
 
 const histogramBins = 60;
@@ -40,19 +41,18 @@ export async function compareOnTorch(
         },
       );
       devices.add(result.backend);
-      const detail = await readArrays(detailFile);
-      const array = (name: string) => detail.get(name)!.data;
+      const detail = detailOfEngineArrays(await readArrays(detailFile, { token }), result.n_image, result.n_text);
       checkpoints.push({
         name: names[k],
         files,
         result,
         seconds: (performance.now() - began) / 1000,
         warnings,
-        ranksI2T: Int32Array.from(array('ranks_i2t')),
-        ranksT2I: Int32Array.from(array('ranks_t2i')),
+        ranksI2T: detail.ranksI2T,
+        ranksT2I: detail.ranksT2I,
       });
-      positive.push(Float32Array.from(array('positive')));
-      hardestNegative.push(Float32Array.from(array('hardest_negative_i2t')));
+      positive.push(detail.positive);
+      hardestNegative.push(detail.hardestNegativeI2T);
     }
     return {
       checkpoints,
