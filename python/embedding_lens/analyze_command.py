@@ -111,7 +111,8 @@ def run(args: argparse.Namespace, ranks: distributed.Ranks, stop: CancelRequest)
     where = " + ".join(split.files)
     # A file of pairs that also holds classes gets its zero-shot figures, as on tfjs (attachZeroShot.ts);
     # its labels are checked before the long pass.
-    classes = zero_shot.classes_in_file(args.files[0], split.image.shape[0]) if len(args.files) == 1 else None
+    images = split.image if split.image_as_read is None else split.image_as_read
+    classes = zero_shot.classes_in_file(args.files[0], images.shape[0]) if len(args.files) == 1 else None
     detail: Optional[dict[str, torch.Tensor]] = {} if args.detail else None
     result = analyze(split.image, split.text, split.text_to_image, file=where, devices=_devices(ranks),
                      ranks=ranks if ranks.distributed else None, tf32=args.tf32, ks=args.ks,
@@ -121,7 +122,11 @@ def run(args: argparse.Namespace, ranks: distributed.Ranks, stop: CancelRequest)
     if ranks.rank != 0:
         return
     if classes is not None:
-        result["zero_shot"] = zero_shot.zero_shot(split.image, classes.labels, classes.class_embeds, tau=args.ece_tau,
+        # Skipped pairs leave out images whose text was bad; the zero-shot pass keeps every usable image.
+        x, labels, dropped = zero_shot.usable_rows(images, classes.labels)
+        if dropped:
+            events.emit({"type": "warning", "message": f"classes: skipped {dropped} image rows with NaN/Inf or all zeros, and their labels"})
+        result["zero_shot"] = zero_shot.zero_shot(x, labels, classes.class_embeds, tau=args.ece_tau,
                                                   device=_devices(ranks)[0], stop=stop.requested, detail=detail)
         if detail is not None and classes.names is not None:
             # The names as a JSON list's UTF-8 bytes, one int32 each: the writer's integer dtype.

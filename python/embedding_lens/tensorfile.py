@@ -95,6 +95,8 @@ class Embeddings:
     captions: Optional[list[str]] = None
     metadata: Optional[dict[str, str]] = None
     warnings: list[str] = field(default_factory=list)
+    #: The image rows as the file holds them, when pairs were skipped (a classification set's labels follow these).
+    image_as_read: Optional[torch.Tensor] = None
 
 
 def shape_text(shape: list[int]) -> str:
@@ -584,7 +586,7 @@ def _embeddings(e: Located) -> torch.Tensor:
     return e.array.contiguous()
 
 
-def _bad_rows(m: torch.Tensor) -> torch.Tensor:
+def bad_rows(m: torch.Tensor) -> torch.Tensor:
     """Rows no metric can use: NaN/Inf, or all zeros (no direction)."""
     return ~torch.isfinite(m).all(1) | (m == 0).all(1)
 
@@ -613,13 +615,13 @@ def _build(files: list[str], image_part: Located, text_part: Located, index: Opt
     if index is not None:
         text_to_image = _check_index(index, image.shape[0], text.shape[0])
         for part, m, kind in ((image_part, image, "image"), (text_part, text, "text")):
-            bad = _bad_rows(m).nonzero()
+            bad = bad_rows(m).nonzero()
             if len(bad):
                 raise InputError(part.file, f"{kind} row {int(bad[0, 0])} has NaN/Inf values or is all zeros; rows cannot be skipped when a text-to-image index refers to them")
         return Embeddings(files, image, text, text_to_image, captions, metadata)
     if image.shape[0] != text.shape[0]:
         raise InputError(where, f"mismatched pair counts: {image.shape[0]} images, {text.shape[0]} texts")
-    bad = _bad_rows(image) | _bad_rows(text)
+    bad = bad_rows(image) | bad_rows(text)
     skipped = int(bad.sum())
     if skipped == 0:
         return Embeddings(files, image, text, None, captions, metadata)
@@ -628,7 +630,7 @@ def _build(files: list[str], image_part: Located, text_part: Located, index: Opt
     keep = (~bad).nonzero()[:, 0]
     warning = f"skipped {skipped} of {image.shape[0]} pairs with NaN/Inf or zero vectors (first: pair {int(bad.nonzero()[0, 0])}, counting from 0)"
     kept_captions = [captions[int(i)] for i in keep] if captions is not None else None
-    return Embeddings(files, image[keep], text[keep], None, kept_captions, metadata, [warning])
+    return Embeddings(files, image[keep], text[keep], None, kept_captions, metadata, [warning], image)
 
 
 def _one_modality(loaded: Loaded) -> Located:

@@ -16,7 +16,7 @@ import torch
 
 from .calibration import expected_calibration_error, reliability_bins
 from .errors import CancelledError, InputError
-from .tensorfile import FLOAT_TYPES, INT_TYPES, STRING_TYPES, Opened, open_file, shape_text
+from .tensorfile import FLOAT_TYPES, INT_TYPES, STRING_TYPES, Opened, bad_rows, open_file, shape_text
 
 ECE_TAU = 0.01
 #: The JSON lists the most confused pairs only (as confusedPairsShown in zeroShotSummary.ts).
@@ -172,14 +172,20 @@ def read_classification_set(file: str) -> tuple[torch.Tensor, torch.Tensor, torc
     found = _classes(file, opened, image.shape[0]) if image is not None else None
     if image is None or found is None:
         raise InputError(file, "is not a classification set: it needs image_embeds, labels and class_embeds")
-    x, y = image.load(), found.labels
-    # Rows that cannot be normalised go with their labels, as the TypeScript reader drops them (with a warning there).
-    norms = x.to(torch.float64).norm(dim=1)
-    usable = torch.isfinite(norms) & (norms > 0)
-    x, y = x[usable], y[usable]
+    x, y, _dropped = usable_rows(image.load(), found.labels)
     if x.shape[0] == 0:
         raise InputError(file, f"every image row of '{image.name}' holds NaN/Inf or zeros")
     return x, y, found.class_embeds, found.names
+
+
+def usable_rows(image: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, int]:
+    """The image rows that can be normalised and their labels, as the TypeScript reader keeps them, and how many were dropped."""
+    bad = bad_rows(image)
+    dropped = int(bad.sum())
+    if dropped == 0:
+        return image, labels, 0
+    keep = ~bad
+    return image[keep], labels[keep], dropped
 
 
 def main(argv: list[str]) -> int:

@@ -5,7 +5,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import numpy as np
 import pytest
@@ -72,10 +72,14 @@ def test_bad_input_is_one_line(tmp_path: Path) -> None:
     assert [e["message"] for e in run.of("error")] == [f"{tmp_path / 'bad.npy'}: the file is not a numpy .npy array (it does not start with \\x93NUMPY)"]
 
 
-def _pairs_with_classes(folder: Path, labels_for: int = 600) -> Path:
+def _pairs_with_classes(folder: Path, labels_for: int = 600, nan_image: Optional[int] = None, nan_text: Optional[int] = None) -> Path:
     r = np.random.default_rng(8)
     x = r.standard_normal((600, 16)).astype(np.float32)
     y = (x + r.standard_normal((600, 16))).astype(np.float32)
+    if nan_image is not None:
+        x[nan_image] = np.nan
+    if nan_text is not None:
+        y[nan_text] = np.nan
     classes = r.standard_normal((7, 3, 16)).astype(np.float32)
     file = folder / "pairs-and-classes.npz"
     np.savez(file, image_embeds=x, text_embeds=y, labels=r.integers(0, 7, labels_for), class_embeds=classes,
@@ -109,3 +113,13 @@ def test_labels_that_do_not_fit_the_images_fail_before_the_pass(tmp_path: Path) 
     run = analyze([str(file)])
     assert run.code == 2 and not run.of("progress")
     assert [e["message"] for e in run.of("error")] == [f"{file}: 'labels' (599,) has 599 labels for 600 images"]
+
+
+def test_skipped_pairs_leave_the_zero_shot_pass_every_usable_image(tmp_path: Path) -> None:
+    """A bad text skips its pair, not its image's label; a bad image drops both, with a warning, as the tfjs readers do."""
+    file = _pairs_with_classes(tmp_path, nan_image=3, nan_text=10)
+    run = analyze([str(file)])
+    result = result_of(run)
+    x, y, t, _ = read_classification_set(str(file))
+    assert result["n_image"] == 598 and result["zero_shot"] == zero_shot(x, y, t) and result["zero_shot"]["n"] == 599
+    assert [e["message"] for e in run.of("warning")][-1] == "classes: skipped 1 image rows with NaN/Inf or all zeros, and their labels"

@@ -14,7 +14,7 @@ import { writeNpy } from '../../../src/core/writers';
 import { torchEngineSkipReason, torchEnginePython } from '../../helpers/torchEngine';
 import { writeSampleCaptionsSafetensors, writeSamplePairsNpy } from '../../helpers/samplePairsNpy';
 import { repoRoot } from '../../helpers/repoRoot';
-import { fixtureSet, writeClassificationNpz } from '../../helpers/classificationFixtures';
+import { fixtureDim, fixtureSet, writeClassificationNpz } from '../../helpers/classificationFixtures';
 
 const cli = path.join(repoRoot, 'dist', 'cli.js');
 const shared = path.join(repoRoot, '..', 'shared', 'data');
@@ -145,11 +145,24 @@ describe('analyze --engine torch agrees with --engine tfjs', () => {
   it('pairs beside classes: the zero-shot figures join the JSON as on tfjs', async (t) => {
     if (skip) return t.skip(skip);
     const file = path.join(dir, 'pairs-and-classes.npz');
-    const texts = fixtureSet(60, 5).image;
-    await writeClassificationNpz(file, { text_embeds: { shape: [texts.rows, texts.cols], data: texts.data } }, 60, 6);
+    const texts = fixtureSet(60, 5).image.data.slice();
+    const images = fixtureSet(60, 6).image.data.slice();
+    // A bad text skips its pair but keeps the image's label; a bad image drops both.
+    texts.fill(NaN, 7 * fixtureDim, 8 * fixtureDim);
+    images.fill(NaN, 2 * fixtureDim, 3 * fixtureDim);
+    await writeClassificationNpz(
+      file,
+      {
+        text_embeds: { shape: [60, fixtureDim], data: texts },
+        image_embeds: { shape: [60, fixtureDim], data: images },
+      },
+      60,
+      6,
+    );
     const [tfjs, torch] = [await analyze(file, 'tfjs'), await analyze(file, 'torch')];
     assert.equal(torch.engine, 'torch');
-    assert.ok(typeof torch.zero_shot === 'object');
+    assert.equal((torch.zero_shot as Json).n, 59);
+    assert.equal(torch.n_image, 58);
     assertAgree(torch, tfjs, 1e-4, 100 / 60);
     // The readable table (worst classes with their image counts) from the engine's detail file.
     const table = async (engine: 'tfjs' | 'torch') => {
