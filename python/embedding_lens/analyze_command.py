@@ -122,8 +122,8 @@ def run(args: argparse.Namespace, ranks: distributed.Ranks, stop: CancelRequest)
     if ranks.rank != 0:
         return
     if classes is not None:
-        # Skipped pairs leave out images whose text was bad; the zero-shot pass keeps every usable image.
-        x, labels, dropped = zero_shot.usable_rows(images, classes.labels)
+        # Skipped pairs left out images whose text was bad; the zero-shot pass keeps every usable image.
+        x, labels, dropped = (split.image, classes.labels, 0) if split.image_as_read is None else zero_shot.usable_rows(images, classes.labels)
         if dropped:
             events.emit({"type": "warning", "message": f"classes: skipped {dropped} image rows with NaN/Inf or all zeros, and their labels"})
         result["zero_shot"] = zero_shot.zero_shot(x, labels, classes.class_embeds, tau=args.ece_tau,

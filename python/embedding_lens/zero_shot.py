@@ -56,7 +56,7 @@ def zero_shot(image: torch.Tensor, labels: torch.Tensor, class_embeds: torch.Ten
     """
     device = device or image.device
     w = class_vectors(class_embeds)
-    labels = labels.to(torch.int64)
+    labels = labels.to(device="cpu", dtype=torch.int64)
     n, classes = image.shape[0], w.shape[0]
     wt = w.T.contiguous().to(device)
     rank = torch.empty(n, dtype=torch.int64)
