@@ -10,7 +10,6 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { CancelToken, ProgressFn } from '../util/cancel';
 import { sweptTemperatures, type TemperatureSweep } from '../calibration/temperatureSweep';
-import type { AnalysisDetail } from '../metrics/types';
 import { readArraysAndMetadata } from '../readers';
 import type { NamedArrays } from '../readers/types';
 import { runTorchAnalysis } from '../torch/analysis';
@@ -18,7 +17,7 @@ import type { TorchInfo } from '../torch/python';
 import type { AnalyzedCheckpoint } from './analyzedCheckpoint';
 import type { AnalyzeFilesSettings } from './analyzeSettings';
 import { maxViewPairs, viewPairsOfRows, type ViewPairs } from './viewPairs';
-import { detailArray, reliabilityOfEngineArrays, zeroShotOfEngineArrays } from './engineDetailArrays';
+import { detailArray, detailOfEngineArrays, zeroShotOfEngineArrays } from './engineDetailArrays';
 
 /** The interpreter that runs the engine, and what probing it found. */
 export interface TorchAnalysisEngine {
@@ -28,20 +27,6 @@ export interface TorchAnalysisEngine {
 
 /** The engine's pass takes this much of the progress bar; reading its detail file, the rest. */
 const passShare = 0.95;
-
-/** The detail file's arrays (python/README.md, `--detail`) as the views' AnalysisDetail. */
-export function detailOfEngineArrays(arrays: NamedArrays, images: number, texts: number): AnalysisDetail {
-  const array = (name: string, length: number) => detailArray(arrays, name, length);
-  const reliability = reliabilityOfEngineArrays(arrays, 'reliability');
-  return {
-    positive: Float32Array.from(array('positive', texts)),
-    hardestNegativeI2T: Float32Array.from(array('hardest_negative_i2t', images)),
-    hardestNegativeT2I: Float32Array.from(array('hardest_negative_t2i', texts)),
-    ranksI2T: Int32Array.from(array('ranks_i2t', images)),
-    ranksT2I: Int32Array.from(array('ranks_t2i', texts)),
-    reliability,
-  };
-}
 
 /** The drawn pairs' rows (`--view-pairs`) of a checkpoint of `total` pairs. */
 function viewPairsOfEngineArrays(arrays: NamedArrays, total: number, dim: number): ViewPairs {

@@ -1,9 +1,11 @@
 /**
  * The torch engine's detail file (python/README.md, `--detail`) read back: arrays checked for their
- * length, reliability bins, and the zero-shot detail of a file of pairs that also holds classes.
+ * length, the per-query arrays and reliability bins, and the zero-shot detail of a file of pairs
+ * that also holds classes.
  */
 import type { ZeroShotAnalysis, ZeroShotResult } from '../classification/types';
 import type { ReliabilityBin } from '../metrics/reliability';
+import type { AnalysisDetail } from '../metrics/types';
 import type { NamedArray, NamedArrays } from '../readers/types';
 import { TorchEngineError } from '../torch/engine';
 
@@ -18,7 +20,7 @@ export function detailArray(arrays: NamedArrays, name: string, length: number): 
 }
 
 /** Equal-width bins from `<prefix>_count`, `<prefix>_confidence` and `<prefix>_accuracy`. */
-export function reliabilityOfEngineArrays(arrays: NamedArrays, prefix: string): ReliabilityBin[] {
+function reliabilityOfEngineArrays(arrays: NamedArrays, prefix: string): ReliabilityBin[] {
   const bins = arrays.get(`${prefix}_count`)?.data.length ?? 0;
   const count = detailArray(arrays, `${prefix}_count`, bins);
   const confidence = detailArray(arrays, `${prefix}_confidence`, bins);
@@ -30,6 +32,20 @@ export function reliabilityOfEngineArrays(arrays: NamedArrays, prefix: string): 
     confidence: confidence[b],
     accuracy: accuracy[b],
   }));
+}
+
+/** The detail file's arrays (python/README.md, `--detail`) as the views' AnalysisDetail. */
+export function detailOfEngineArrays(arrays: NamedArrays, images: number, texts: number): AnalysisDetail {
+  const array = (name: string, length: number) => detailArray(arrays, name, length);
+  const reliability = reliabilityOfEngineArrays(arrays, 'reliability');
+  return {
+    positive: Float32Array.from(array('positive', texts)),
+    hardestNegativeI2T: Float32Array.from(array('hardest_negative_i2t', images)),
+    hardestNegativeT2I: Float32Array.from(array('hardest_negative_t2i', texts)),
+    ranksI2T: Int32Array.from(array('ranks_i2t', images)),
+    ranksT2I: Int32Array.from(array('ranks_t2i', texts)),
+    reliability,
+  };
 }
 
 /** The engine's `zero_shot` JSON with what the views draw beside it (classNames: a UTF-8 JSON list, when named). */

@@ -8,7 +8,7 @@ import { checkpointNames } from './checkpointNames';
 import { readArrays } from '../../core/readers';
 import type { CompareData, ComparedCheckpoint } from '../../protocol/comparePanel';
 import { runTorchAnalysis, type TorchAnalysisSettings } from '../../core/torch/analysis';
-import { detailOfEngineArrays } from '../../core/analysis/analyzeFilesOnTorch';
+import { detailOfEngineArrays } from '../../core/analysis/engineDetailArrays';
 import type { TorchInfo } from '../../core/torch/python';
 
 const histogramBins = 60;
