@@ -27,10 +27,18 @@ export const analysisCharts = [...retrievalCharts, ...zeroShotCharts] as const;
 
 export type AnalysisChart = (typeof analysisCharts)[number]['id'];
 
+/**
+ * Interleaved coordinates of up to 100,000 points. Typed, because VS Code's webview postMessage
+ * sends a typed array as one binary buffer, while it writes a plain array into JSON number by number
+ * on the extension host's thread: 66 ms for a 100,000-pair snapshot on an idle core, and a 20-30 ms
+ * stall in the host at 5,000 pairs (test/e2e/extensionHost.test.ts).
+ */
+export type PointCoordinates = Float32Array;
+
 export interface ScatterData {
   /** Interleaved x,y of image points, then of text points, for the same pairs in the same order. */
-  image: number[];
-  text: number[];
+  image: PointCoordinates;
+  text: PointCoordinates;
   /** Fraction of variance of the two components. */
   explained: [number, number];
   /** Pairs drawn out of all pairs, and how they were chosen, when not every pair is drawn. */
@@ -43,8 +51,8 @@ export interface ScatterData {
 
 /** Points on the unit sphere: interleaved x,y,z of image points, then of text points, same pairs in the same order. */
 export interface SphereLayout {
-  image: number[];
-  text: number[];
+  image: PointCoordinates;
+  text: PointCoordinates;
   /** Mean image point to mean text point (inside the ball): the modality gap in this layout. */
   gap: { from: number[]; to: number[] };
 }
@@ -54,8 +62,8 @@ export type DosnesLayout = SphereLayout & { dosnesPairs: number };
 /** Both modalities in 3D PCA coordinates, each point pushed onto the unit sphere. */
 export interface SphereData {
   /** Interleaved x,y,z of image points, then of text points, for the same pairs in the same order. */
-  image: number[];
-  text: number[];
+  image: PointCoordinates;
+  text: PointCoordinates;
   /** Mean image point to mean text point (inside the ball): the modality gap in these axes. */
   gap: { from: number[]; to: number[] };
   explained: [number, number, number];

@@ -120,14 +120,14 @@ function sphere(rng: Rng, n: number): SphereData {
   const mean = (xyz: number[]) =>
     [0, 1, 2].map((c) => xyz.filter((_, i) => i % 3 === c).reduce((a, b) => a + b, 0) / k);
   const dosnes = {
-    image: first(image.out),
-    text: first(text.out),
+    image: Float32Array.from(first(image.out)),
+    text: Float32Array.from(first(text.out)),
     gap: { from: mean(first(image.out)), to: mean(first(text.out)) },
     dosnesPairs: k,
   };
   return {
-    image: image.out,
-    text: text.out,
+    image: Float32Array.from(image.out),
+    text: Float32Array.from(text.out),
     gap: { from: image.mean, to: text.mean },
     explained: [0.41, 0.09, 0.05],
     shown: n,
@@ -145,11 +145,9 @@ function scatter(rng: Rng, shown: number, total: number): ScatterData {
     image.push(-0.4 + sx + 0.05 * gaussian(rng), sy + 0.05 * gaussian(rng));
     text.push(0.4 + sx + 0.05 * gaussian(rng), sy + 0.05 * gaussian(rng));
   }
-  // Rounded as buildSnapshot rounds them, so a 100,000-pair snapshot has the real one's size.
-  for (const xy of [image, text]) for (let i = 0; i < xy.length; i++) xy[i] = Math.round(xy[i] * 1e4) / 1e4;
   return {
-    image,
-    text,
+    image: Float32Array.from(image),
+    text: Float32Array.from(text),
     explained: [0.412, 0.087],
     shown,
     total,

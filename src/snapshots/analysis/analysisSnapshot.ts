@@ -93,20 +93,18 @@ function projections(
   for (let r = 0; r < points.rows; r++) for (let d = 0; d < dim; d++) mean[d] += points.data[r * dim + d] / points.rows;
   const offset = [0, 1, 2].map((c) => mean.reduce((s, v, d) => s + v * components[c * dim + d], 0));
   const buf = new Float32Array(dim);
-  // Rounded to 1e-4 (a tenth of a pixel on a 1,000-pixel chart): at 100,000 pairs this halves the
-  // snapshot the webview receives and keeps in its state.
-  const project2 = (u: Float32Array, out: number[]) => {
+  const project2 = (u: Float32Array, out: Float32Array, at: number) => {
     for (let c = 0; c < 2; c++) {
       let s = 0;
       for (let d = 0; d < dim; d++) s += u[d] * components[c * dim + d];
-      out.push(Math.round((s - offset[c]) * 1e4) / 1e4);
+      out[at + c] = s - offset[c];
     }
   };
-  const imageXY: number[] = [];
-  const textXY: number[] = [];
+  const imageXY = new Float32Array(2 * chosen.length);
+  const textXY = new Float32Array(2 * chosen.length);
   for (let i = 0; i < chosen.length; i++) {
-    project2(unitRow(pairs.imageRow(i), buf), imageXY);
-    project2(unitRow(pairs.textRow(i), buf), textXY);
+    project2(unitRow(pairs.imageRow(i), buf), imageXY, 2 * i);
+    project2(unitRow(pairs.textRow(i), buf), textXY, 2 * i);
   }
   const lines = sampleOfIndices(chosen.length, maxPairLines, 999);
   const sampled = chosen.length < total;
@@ -193,14 +191,14 @@ function mean3(xyz: ArrayLike<number>, from: number, count: number): number[] {
 }
 
 /** Points `from`..`from + n` of `projected` (n x 3) pushed onto the unit sphere, and their mean. */
-function onSphere(projected: Float32Array, from: number, n: number): { out: number[]; mean: number[] } {
-  const out: number[] = [];
+function onSphere(projected: Float32Array, from: number, n: number): { out: Float32Array; mean: number[] } {
+  const out = new Float32Array(3 * n);
   const mean = [0, 0, 0];
-  for (let r = from; r < from + n; r++) {
-    const p = projected.subarray(3 * r, 3 * r + 3);
+  for (let r = 0; r < n; r++) {
+    const p = projected.subarray(3 * (from + r), 3 * (from + r) + 3);
     const len = Math.hypot(p[0], p[1], p[2]) || 1;
     for (let c = 0; c < 3; c++) {
-      out.push(p[c] / len);
+      out[3 * r + c] = p[c] / len;
       mean[c] += p[c] / len / n;
     }
   }
@@ -252,8 +250,8 @@ export function layOutDosnes(
   const k = input.pairs;
   const y = dosnes(input.x, 2 * k, input.dim, input.init, options);
   return {
-    image: Array.from(y.subarray(0, 3 * k)),
-    text: Array.from(y.subarray(3 * k)),
+    image: y.slice(0, 3 * k),
+    text: y.slice(3 * k),
     gap: { from: mean3(y, 0, k), to: mean3(y, k, k) },
     dosnesPairs: k,
   };

@@ -113,6 +113,22 @@ export function launchChromium(): Promise<Browser> {
   });
 }
 
+/**
+ * A message as a webview receives it from VS Code's postMessage: JSON (NaN becomes null, undefined
+ * fields vanish), except typed arrays, which travel as binary buffers and arrive as themselves.
+ */
+export function asVscodeSends<T>(message: T): T {
+  const buffers: ArrayBufferView[] = [];
+  const json = JSON.stringify(message, (_key, v: unknown) =>
+    ArrayBuffer.isView(v) ? { vscodeBuffer: buffers.push(v) - 1 } : v,
+  );
+  return JSON.parse(json, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && 'vscodeBuffer' in v
+      ? buffers[(v as { vscodeBuffer: number }).vscodeBuffer]
+      : v,
+  ) as T;
+}
+
 /** A loaded panel page plus every console error, page error and CSP violation it produced. */
 export class PanelPage {
   readonly problems: string[] = [];
@@ -144,7 +160,7 @@ export class PanelPage {
   }
 
   async post(message: HostToAnalysisView | HostToCompareView | HostToDashboard): Promise<void> {
-    await this.page.evaluate((m) => window.postMessage(m, '*'), message);
+    await this.page.evaluate((m) => window.postMessage(m, '*'), asVscodeSends(message));
     // Messages are dispatched as tasks; wait one animation frame so the render has happened.
     await this.page.evaluate(() => new Promise((r) => requestAnimationFrame(() => r(undefined))));
   }

@@ -18,10 +18,11 @@ import { hideActivity, showError, showProgress } from '../activityStrip';
 import { onThemeChange } from '../theme';
 import { webviewApi, type SectionsState } from '../webviewApi';
 import { renderSuite } from '../zeroShot/suiteSection';
+import { restoredSnapshot, storedSnapshot, type Stored } from './storedSnapshot';
 
 /** What survives the panel being hidden. */
 interface AnalysisState extends SectionsState {
-  snapshot?: PanelSnapshot;
+  snapshot?: Stored<PanelSnapshot>;
   /** The sphere's layout, DOSNES once the user chose it. */
   sphereLayout?: SphereLayoutName;
 }
@@ -59,7 +60,7 @@ function renderSnapshot(s: PanelSnapshot): void {
   renderMetadata(layout.metadata, retrieval ? s.metadata : undefined);
   layout.retrieval.hidden = !retrieval;
   if (retrieval) renderRetrieval(s);
-  else saveState({ snapshot: s });
+  else saveState({ snapshot: storedSnapshot(s) });
   layout.suite.hidden = s.kind !== 'suite';
   if (s.kind === 'suite') renderSuite(layout.suite, s.suite);
   layout.zeroShot.section.hidden = !s.zeroShot;
@@ -110,7 +111,7 @@ function renderSphereLayout(s: AnalysisSnapshot): void {
   layout.sphereNote.textContent = sphereNote(s.sphere, charts.sphereLayout);
   layout.sphereLayout.textContent = charts.sphereLayout === 'pca' ? 'DOSNES' : 'PCA';
   layout.sphereLayout.disabled = false;
-  saveState({ snapshot: s, sphereLayout: charts.sphereLayout });
+  saveState({ snapshot: storedSnapshot(s), sphereLayout: charts.sphereLayout });
 }
 
 /** PCA ↔ DOSNES; the first switch to DOSNES asks the host to lay it out (a second or two). */
@@ -168,7 +169,7 @@ export function startAnalysis(root: HTMLElement): void {
   const restored = api.getState();
   if (restored?.snapshot) {
     charts.sphereLayout = restored.sphereLayout ?? 'pca';
-    renderSnapshot(restored.snapshot);
+    renderSnapshot(restoredSnapshot(restored.snapshot));
   }
   api.postMessage({ type: 'ready' });
 }

@@ -5,7 +5,7 @@ import { baseOption, valueAxis } from './chartStyle';
 import type { ChartOption } from './echarts';
 
 /** [[x, y], ...] from interleaved x,y. */
-function points(interleaved: number[]): [number, number][] {
+function points(interleaved: ArrayLike<number>): [number, number][] {
   const out: [number, number][] = [];
   for (let i = 0; i + 1 < interleaved.length; i += 2) out.push([interleaved[i], interleaved[i + 1]]);
   return out;

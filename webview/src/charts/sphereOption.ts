@@ -19,7 +19,7 @@ export interface SphereView {
 
 /** Points rotated by yaw about the vertical axis, then pitch about the horizontal one. */
 export function rotate(
-  xyz: readonly number[],
+  xyz: ArrayLike<number>,
   v: Pick<SphereView, 'yaw' | 'pitch'>,
 ): { x: number; y: number; z: number }[] {
   const [cy, sy, cp, sp] = [Math.cos(v.yaw), Math.sin(v.yaw), Math.cos(v.pitch), Math.sin(v.pitch)];
@@ -44,7 +44,7 @@ export function sphereOption(data: SphereData, p: Palette, v: SphereView): Chart
   const dosnes = v.layout === 'dosnes' ? data.dosnes : undefined;
   const s: SphereLayout = dosnes ?? data;
   const side = Math.max(40, Math.min(v.width - 40, v.height - 56));
-  const split = (xyz: number[]) => {
+  const split = (xyz: ArrayLike<number>) => {
     const front: [number, number][] = [];
     const back: [number, number][] = [];
     for (const q of rotate(xyz, v)) (q.z >= 0 ? front : back).push([q.x, q.y]);

@@ -12,9 +12,6 @@ import {
   makeZeroShot,
 } from '../../../helpers/zeroShotFixture';
 
-/** As VS Code delivers it: JSON, so a class without images has accuracy null, not NaN. */
-const asSent = (s: PanelSnapshot): PanelSnapshot => JSON.parse(JSON.stringify(s)) as PanelSnapshot;
-
 const texts = (panel: PanelPage, selector: string) => panel.page.locator(selector).allTextContents();
 
 describe('zero-shot classification in the analysis panel (Chromium, production CSP)', () => {
@@ -25,7 +22,7 @@ describe('zero-shot classification in the analysis panel (Chromium, production C
     panel = await suite.open();
     const snapshot = makeClassificationSnapshot({ empty: [7] });
     const z = snapshot.zeroShot;
-    await panel.post({ type: 'snapshot', snapshot: asSent(snapshot) });
+    await panel.post({ type: 'snapshot', snapshot: snapshot });
 
     assert.equal(await panel.page.locator('#retrieval').isHidden(), true);
     assert.equal(await panel.page.locator('#zero-shot').isVisible(), true);
@@ -83,7 +80,7 @@ describe('zero-shot classification in the analysis panel (Chromium, production C
   it('sorts the per-class table by any column, by mouse and keyboard, and filters it by name or number', async () => {
     panel = await suite.open();
     const snapshot = makeClassificationSnapshot({ empty: [7] });
-    await panel.post({ type: 'snapshot', snapshot: asSent(snapshot) });
+    await panel.post({ type: 'snapshot', snapshot: snapshot });
     const accuracies = async () =>
       await panel!.page
         .locator('#class-table tbody td[data-accuracy]')
@@ -144,14 +141,14 @@ describe('zero-shot classification in the analysis panel (Chromium, production C
     assert.equal(await panel.page.locator('#class-table tbody tr').count(), 40);
 
     // A re-run's snapshot keeps the sort the user chose.
-    await panel.post({ type: 'snapshot', snapshot: asSent(snapshot) });
+    await panel.post({ type: 'snapshot', snapshot: snapshot });
     assert.deepEqual(await texts(panel, '#class-table tbody td.name'), names);
   });
 
   it('shows both sections for a file with pairs and classes, and exports every chart it draws', async () => {
     panel = await suite.open();
     const snapshot: PanelSnapshot = { ...makeSnapshot(), zeroShot: makeZeroShot({ named: false, classes: 12 }) };
-    await panel.post({ type: 'snapshot', snapshot: asSent(snapshot) });
+    await panel.post({ type: 'snapshot', snapshot: snapshot });
     assert.equal(await panel.page.locator('#retrieval').isVisible(), true);
     assert.equal(await panel.page.locator('#zero-shot').isVisible(), true);
     assert.equal(await panel.page.locator('[data-metric="i2t.R@1"]').count(), 1);
@@ -186,7 +183,7 @@ describe('zero-shot classification in the analysis panel (Chromium, production C
     panel = await suite.open();
     const snapshot = makeSuiteSnapshot();
     const s = snapshot.suite;
-    await panel.post({ type: 'snapshot', snapshot: asSent(snapshot) });
+    await panel.post({ type: 'snapshot', snapshot: snapshot });
     assert.equal(await panel.page.locator('#retrieval').isHidden(), true);
     assert.equal(await panel.page.locator('#suite-title').textContent(), 'Suite: animals');
     const rows = panel.page.locator('#suite-table tbody tr');
