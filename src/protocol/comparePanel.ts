@@ -28,20 +28,6 @@ export const compareCharts = [...retrievalCompareCharts, ...suiteCompareCharts] 
 
 export type CompareChart = (typeof compareCharts)[number]['id'];
 
-/** One analysed checkpoint, reduced to what a comparison needs. */
-export interface ComparedCheckpoint {
-  /** Short unique name: the file name, with the folder when two share a name. */
-  name: string;
-  files: string[];
-  result: AnalysisResult;
-  seconds: number;
-  warnings: string[];
-  /** 0-based rank of the true match per image query / per text query. */
-  ranksI2T: Int32Array;
-  ranksT2I: Int32Array;
-  captions?: string[];
-}
-
 /** Positive and hardest-negative (image → text) similarity counts on one set of edges for all. */
 export interface SharedHistograms {
   edges: number[];
@@ -49,10 +35,17 @@ export interface SharedHistograms {
   hardestNegative: number[][];
 }
 
+/**
+ * What the worker returns for a comparison of files of pairs: each checkpoint's per-query arrays are
+ * reduced in the worker (snapshots/compare/compareData.ts) to what any baseline's snapshot shows, so
+ * the host neither receives nor scans a million ranks when the user picks another baseline.
+ */
 export interface CompareData {
   kind?: 'retrieval';
-  checkpoints: ComparedCheckpoint[];
+  checkpoints: CheckpointSummary[];
   histograms: SharedHistograms;
+  /** Indexed by the baseline; present only when every checkpoint has the same pairs (same n_image and n_text). */
+  rankChanges?: RankChangeTables[];
   backend: string;
   seconds: number;
 }
@@ -111,7 +104,15 @@ export interface RankChanges {
   rule: string;
 }
 
+/** Rank changes of the image queries and of the text queries, against one baseline. */
+export interface RankChangeTables {
+  i2t: RankChanges;
+  t2i: RankChanges;
+}
+
+/** One analysed checkpoint, reduced to what a comparison shows. */
 export interface CheckpointSummary {
+  /** Short unique name: the file name, with the folder when two share a name. */
   name: string;
   files: string[];
   result: AnalysisResult;
@@ -129,7 +130,7 @@ export interface CompareSnapshot {
   notComparable: string[];
   histograms: SharedHistograms;
   /** Present only when every checkpoint has the same pairs (same n_image and n_text). */
-  rankChanges?: { i2t: RankChanges; t2i: RankChanges };
+  rankChanges?: RankChangeTables;
   backend: string;
   seconds: number;
 }

@@ -1,12 +1,10 @@
 /** Analyses each checkpoint of a comparison in turn, keeping only what the comparison needs. */
 import { analyzeFiles, type AnalyzeFilesSettings } from '../../core/analysis/analyzeFiles';
 import type { CancelToken, ProgressFn } from '../../core/util/cancel';
-import { maxCompared, minCompared, type CompareData, type ComparedCheckpoint } from '../../protocol/comparePanel';
+import { maxCompared, minCompared, type CompareData } from '../../protocol/comparePanel';
 import { InputError } from '../../core/util/errors';
-import { sharedHistograms } from './histograms';
+import { compareDataOf, type AnalyzedForCompare } from './compareData';
 import { checkpointNames } from './checkpointNames';
-
-const histogramBins = 60;
 
 /** `sets[k]` names the file (or image + text files) of checkpoint k. */
 export async function analyzeCheckpoints(
@@ -24,15 +22,13 @@ export async function analyzeCheckpoints(
   }
   const start = performance.now();
   const names = checkpointNames(sets);
-  const checkpoints: ComparedCheckpoint[] = [];
-  const positive: Float32Array[] = [];
-  const hardestNegative: Float32Array[] = [];
+  const analyzed: AnalyzedForCompare[] = [];
   for (const [k, files] of sets.entries()) {
     // One checkpoint's matrices at a time: only its per-query arrays outlive this iteration.
     const a = await analyzeFiles(files, settings, token, (f, m) =>
       onProgress?.((k + f) / sets.length, `${names[k]} (${k + 1} of ${sets.length})${m ? `: ${m}` : ''}`),
     );
-    checkpoints.push({
+    analyzed.push({
       name: names[k],
       files: a.checkpoint.files,
       result: a.result,
@@ -41,14 +37,9 @@ export async function analyzeCheckpoints(
       ranksI2T: a.detail.ranksI2T,
       ranksT2I: a.detail.ranksT2I,
       captions: a.checkpoint.captions,
+      positive: a.detail.positive,
+      hardestNegative: a.detail.hardestNegativeI2T,
     });
-    positive.push(a.detail.positive);
-    hardestNegative.push(a.detail.hardestNegativeI2T);
   }
-  return {
-    checkpoints,
-    histograms: sharedHistograms(positive, hardestNegative, histogramBins),
-    backend,
-    seconds: (performance.now() - start) / 1000,
-  };
+  return compareDataOf(analyzed, backend, (performance.now() - start) / 1000);
 }

@@ -3,15 +3,13 @@ import { promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { CancelToken, ProgressFn } from '../../core/util/cancel';
-import { sharedHistograms } from './histograms';
+import { compareDataOf, type AnalyzedForCompare } from './compareData';
 import { checkpointNames } from './checkpointNames';
 import { readArrays } from '../../core/readers';
-import type { CompareData, ComparedCheckpoint } from '../../protocol/comparePanel';
+import type { CompareData } from '../../protocol/comparePanel';
 import { runTorchAnalysis, type TorchAnalysisSettings } from '../../core/torch/analysis';
 import { detailOfEngineArrays } from '../../core/analysis/engineDetailArrays';
 import type { TorchInfo } from '../../core/torch/python';
-
-const histogramBins = 60;
 
 export async function compareOnTorch(
   sets: string[][],
@@ -24,9 +22,7 @@ export async function compareOnTorch(
   const names = checkpointNames(sets);
   const workDir = await fsp.mkdtemp(path.join(tmpdir(), 'embedding-lens-compare-'));
   try {
-    const checkpoints: ComparedCheckpoint[] = [];
-    const positive: Float32Array[] = [];
-    const hardestNegative: Float32Array[] = [];
+    const analyzed: AnalyzedForCompare[] = [];
     const devices = new Set<string>();
     for (const [k, files] of sets.entries()) {
       const detailFile = path.join(workDir, `detail-${k}.safetensors`);
@@ -42,7 +38,7 @@ export async function compareOnTorch(
       );
       devices.add(result.backend);
       const detail = detailOfEngineArrays(await readArrays(detailFile, { token }), result.n_image, result.n_text);
-      checkpoints.push({
+      analyzed.push({
         name: names[k],
         files,
         result,
@@ -50,16 +46,11 @@ export async function compareOnTorch(
         warnings,
         ranksI2T: detail.ranksI2T,
         ranksT2I: detail.ranksT2I,
+        positive: detail.positive,
+        hardestNegative: detail.hardestNegativeI2T,
       });
-      positive.push(detail.positive);
-      hardestNegative.push(detail.hardestNegativeI2T);
     }
-    return {
-      checkpoints,
-      histograms: sharedHistograms(positive, hardestNegative, histogramBins),
-      backend: `torch ${[...devices].join(', ')}`,
-      seconds: (performance.now() - start) / 1000,
-    };
+    return compareDataOf(analyzed, `torch ${[...devices].join(', ')}`, (performance.now() - start) / 1000);
   } finally {
     await fsp.rm(workDir, { recursive: true, force: true });
   }

@@ -10,9 +10,8 @@ import {
   type SuiteCompareData,
   type SuiteCompareSnapshot,
 } from '../../protocol/comparePanel';
-import { notComparable, samePairs } from './comparability';
+import { notComparable } from './comparability';
 import { metricRows } from './metricTable';
-import { rankChanges } from './rankChanges';
 import { suiteNotComparable, suiteRows } from './suiteRows';
 
 function checkCount(names: string[], baseline: number): void {
@@ -34,20 +33,12 @@ export function buildCompareSnapshot(data: CompareData, baseline: number): Compa
   const results = checkpoints.map((c) => c.result);
   return {
     title: names.join(' vs '),
-    checkpoints: checkpoints.map(({ name, files, result, seconds, warnings }) => ({
-      name,
-      files,
-      result,
-      seconds,
-      warnings,
-    })),
+    checkpoints,
     baseline,
     rows: metricRows(results, baseline),
     notComparable: notComparable(names, results),
     histograms: data.histograms,
-    rankChanges: samePairs(results)
-      ? { i2t: rankChanges(checkpoints, baseline, 'i2t'), t2i: rankChanges(checkpoints, baseline, 't2i') }
-      : undefined,
+    rankChanges: data.rankChanges?.[baseline],
     backend: data.backend,
     seconds: data.seconds,
   };

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { logitOfPercent } from '../../../../src/core/classification/robustness';
 import { buildCompareSnapshot, buildSuiteCompareSnapshot } from '../../../../src/snapshots/compare/compareSnapshot';
-import { sharedHistograms } from '../../../../src/snapshots/compare/histograms';
+import { compareDataOf } from '../../../../src/snapshots/compare/compareData';
 import type { CompareViewToHost } from '../../../../src/protocol/comparePanel';
 import { PanelPage, panelSuite, resultsDir } from '../panelHarness';
 import { makeSnapshot } from '../../../helpers/snapshotFixture';
@@ -118,6 +118,7 @@ describe('compare webview on suites: the robustness plot (Chromium, production C
     );
     assert.equal(await panel.page.locator('#baseline').inputValue(), '1');
 
+    const sims = Float32Array.from({ length: 50 }, (_, i) => 0.2 + i / 500);
     const checkpoint = (name: string, seed: number) => {
       const result = makeSnapshot({ pairs: 50, seed }).metrics;
       const ranks = Int32Array.from({ length: 50 }, (_, q) => q % 7);
@@ -129,15 +130,11 @@ describe('compare webview on suites: the robustness plot (Chromium, production C
         warnings: [],
         ranksI2T: ranks,
         ranksT2I: ranks,
+        positive: sims,
+        hardestNegative: sims,
       };
     };
-    const sims = Float32Array.from({ length: 50 }, (_, i) => 0.2 + i / 500);
-    const data = {
-      checkpoints: [checkpoint('a.npy', 1), checkpoint('b.npy', 2)],
-      histograms: sharedHistograms([sims, sims], [sims, sims], 10),
-      backend: 'wasm',
-      seconds: 1,
-    };
+    const data = compareDataOf([checkpoint('a.npy', 1), checkpoint('b.npy', 2)], 'wasm', 1);
     await panel.post({ type: 'snapshot', snapshot: buildCompareSnapshot(data, 0) });
     assert.equal(await panel.page.locator('[data-chart="robustness"]').isHidden(), true);
     for (const chart of ['plane', 'histograms', 'recall'])

@@ -9,11 +9,12 @@ import { buildCompareSnapshot } from '../../../../src/snapshots/compare/compareS
 import { sharedHistograms } from '../../../../src/snapshots/compare/histograms';
 import { metricsCsv, metricsJson } from '../../../../src/snapshots/compare/metricsExport';
 import { checkpointNames } from '../../../../src/snapshots/compare/checkpointNames';
-import { rowsPerSide } from '../../../../src/snapshots/compare/rankChanges';
+import { rankChanges, rowsPerSide } from '../../../../src/snapshots/compare/rankChanges';
+import { compareDataOf, type AnalyzedForCompare } from '../../../../src/snapshots/compare/compareData';
+import { mulberry32 } from '../../../../src/core/util/random';
 import { InputError } from '../../../../src/core/util/errors';
 import { writeSampleWorkspace } from '../../../../src/core/synthetic/sampleWorkspace';
 import type { AnalysisResult, RetrievalStats } from '../../../../src/core/metrics/types';
-import type { CompareData, ComparedCheckpoint } from '../../../../src/protocol/comparePanel';
 import { metricInfos } from '../../../../src/protocol/metricInfo';
 
 function retrieval(r1: number): RetrievalStats {
@@ -45,7 +46,8 @@ function result(over: Partial<AnalysisResult> = {}): AnalysisResult {
   };
 }
 
-function checkpoint(name: string, r: AnalysisResult, ranks: number[], captions?: string[]): ComparedCheckpoint {
+function checkpoint(name: string, r: AnalysisResult, ranks: number[], captions?: string[]): AnalyzedForCompare {
+  const similarities = Float32Array.from(ranks, (rank) => 1 / (1 + rank));
   return {
     name,
     files: [`/w/${name}`],
@@ -55,17 +57,12 @@ function checkpoint(name: string, r: AnalysisResult, ranks: number[], captions?:
     ranksI2T: Int32Array.from(ranks),
     ranksT2I: Int32Array.from(ranks),
     captions,
+    positive: similarities,
+    hardestNegative: similarities,
   };
 }
 
-function data(checkpoints: ComparedCheckpoint[]): CompareData {
-  return {
-    checkpoints,
-    histograms: { edges: [0, 1], positive: checkpoints.map(() => [4]), hardestNegative: checkpoints.map(() => [4]) },
-    backend: 'cpu',
-    seconds: 2,
-  };
-}
+const data = (checkpoints: AnalyzedForCompare[]) => compareDataOf(checkpoints, 'cpu', 2);
 
 const row = (s: ReturnType<typeof buildCompareSnapshot>, key: string) => s.rows.find((r) => r.key === key)!;
 
@@ -174,6 +171,62 @@ describe('compare: per-pair rank changes', () => {
       rows.slice(rowsPerSide).map((r) => r.query),
       Array.from({ length: rowsPerSide }, (_, k) => n - rowsPerSide + k),
     );
+  });
+});
+
+/** The rows rankChanges must choose, by sorting every changed query (what it did before one pass replaced the sort). */
+function sortedChoice(ranks: Int32Array[], baseline: number): number[] {
+  const base = ranks[baseline];
+  const chosen = new Set<number>();
+  ranks.forEach((r, c) => {
+    if (c === baseline) return;
+    const changed = [...base.keys()].filter((q) => r[q] !== base[q]);
+    changed.sort((a, b) => r[a] - base[a] - (r[b] - base[b]) || a - b);
+    for (const q of changed.slice(0, rowsPerSide)) if (r[q] < base[q]) chosen.add(q);
+    for (const q of changed.slice(-rowsPerSide)) if (r[q] > base[q]) chosen.add(q);
+  });
+  return [...chosen].sort((a, b) => a - b);
+}
+
+describe('compare: rank changes in one pass', () => {
+  it('chooses the rows a full sort chooses, ties included, against every baseline', () => {
+    const rng = mulberry32(5);
+    for (const n of [3, 40, 3000]) {
+      // Few distinct ranks: most changes tie with many others.
+      const ranks = Array.from({ length: 4 }, () => Int32Array.from({ length: n }, () => Math.floor(rng() * 6)));
+      const checkpoints = ranks.map((r) => ({ result: { n_image: n, n_text: n }, ranksI2T: r, ranksT2I: r }));
+      for (let baseline = 0; baseline < ranks.length; baseline++) {
+        const got = rankChanges(checkpoints, baseline, 'i2t');
+        assert.deepEqual(
+          got.rows.map((r) => r.query),
+          sortedChoice(ranks, baseline),
+          `n = ${n}, baseline ${baseline}`,
+        );
+        for (const r of got.rows)
+          assert.deepEqual(
+            r.ranks,
+            ranks.map((k) => k[r.query] + 1),
+          );
+        const changed = ranks.map((r) => r.filter((v, q) => v !== ranks[baseline][q]).length);
+        assert.deepEqual(
+          got.improved.map((up, c) => up + got.worsened[c]),
+          changed,
+        );
+      }
+    }
+  });
+
+  it("leaves the per-query arrays in the worker: the host gets every baseline's tables instead", () => {
+    const a = checkpoint('a.npy', result(), [0, 1, 2, 3], ['a dog', 'a cat', 'a car', 'a tree']);
+    const b = checkpoint('b.npy', result(), [0, 0, 5, 3]);
+    const d = data([a, b]);
+    for (const c of d.checkpoints)
+      assert.deepEqual(Object.keys(c).sort(), ['files', 'name', 'result', 'seconds', 'warnings']);
+    assert.equal(d.rankChanges?.length, 2);
+    assert.deepEqual(buildCompareSnapshot(d, 1).rankChanges, {
+      i2t: rankChanges([a, b], 1, 'i2t'),
+      t2i: rankChanges([a, b], 1, 't2i'),
+    });
   });
 });
 
