@@ -57,6 +57,12 @@ export function rankChanges(checkpoints: RankedCheckpoint[], baseline: number, d
   const unchanged: number[] = [];
   const chosen = new Set<number>();
   ranks.forEach((r, c) => {
+    if (c === baseline) {
+      improved.push(0);
+      worsened.push(0);
+      unchanged.push(base.length);
+      return;
+    }
     let up = 0;
     let down = 0;
     const gains = new Smallest();
@@ -75,7 +81,6 @@ export function rankChanges(checkpoints: RankedCheckpoint[], baseline: number, d
     improved.push(up);
     worsened.push(down);
     unchanged.push(base.length - up - down);
-    if (c === baseline) return;
     for (const q of gains.ties) chosen.add(q);
     for (const negated of losses.ties) chosen.add(-negated);
   });
